@@ -1,0 +1,37 @@
+import { resolve } from "node:path";
+import react from "@vitejs/plugin-react";
+import { defineConfig } from "electron-vite";
+
+/**
+ * Three builds: main (ESM, Node), preload (CommonJS: sandboxed preloads cannot be ES modules) and the renderer
+ * (React). Native and WASM-heavy Node packages stay external to main and load from node_modules.
+ */
+export default defineConfig({
+  main: {
+    build: {
+      outDir: "out/main",
+      externalizeDeps: true,
+      rollupOptions: {
+        input: { index: resolve(__dirname, "src-main/electron/main.ts") },
+      },
+    },
+  },
+  preload: {
+    build: {
+      outDir: "out/preload",
+      externalizeDeps: { exclude: ["electron-trpc"] },
+      rollupOptions: {
+        input: { index: resolve(__dirname, "src-preload/index.ts") },
+        output: { format: "cjs", entryFileNames: "[name].cjs" },
+      },
+    },
+  },
+  renderer: {
+    root: resolve(__dirname, "src-renderer"),
+    plugins: [react()],
+    build: {
+      outDir: "out/renderer",
+      rollupOptions: { input: { index: resolve(__dirname, "src-renderer/index.html") } },
+    },
+  },
+});

@@ -1,0 +1,107 @@
+/**
+ * Versioned migrations of the case database. PRAGMA user_version holds the applied version.
+ * Append new migrations; never edit one that has shipped. The schema is documented in docs/database.md.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: "studies, series, images, audit log",
+    sql: `
+      CREATE TABLE studies (
+        id                  TEXT PRIMARY KEY,
+        study_instance_uid  TEXT UNIQUE,
+        patient_id          TEXT,
+        patient_name        TEXT,
+        study_date          TEXT,
+        description         TEXT,
+        source              TEXT NOT NULL CHECK (source IN ('demo', 'import')),
+        status              TEXT NOT NULL DEFAULT 'new' CHECK (status IN ('new', 'drafting', 'drafted', 'signed')),
+        created_at          TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+        updated_at          TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+      );
+      CREATE TABLE series (
+        id                   TEXT PRIMARY KEY,
+        study_id             TEXT NOT NULL REFERENCES studies(id) ON DELETE CASCADE,
+        series_instance_uid  TEXT,
+        modality             TEXT,
+        description          TEXT,
+        UNIQUE (study_id, series_instance_uid)
+      );
+      CREATE TABLE images (
+        id                TEXT PRIMARY KEY,
+        series_id         TEXT NOT NULL REFERENCES series(id) ON DELETE CASCADE,
+        sop_instance_uid  TEXT,
+        file_path         TEXT NOT NULL,
+        file_sha256       TEXT,
+        view              TEXT NOT NULL DEFAULT 'unknown' CHECK (view IN ('frontal', 'lateral', 'unknown')),
+        view_reason       TEXT,
+        width             INTEGER,
+        height            INTEGER,
+        transfer_syntax   TEXT,
+        UNIQUE (series_id, file_path)
+      );
+      CREATE INDEX images_series ON images(series_id);
+      CREATE TABLE audit_log (
+        id        INTEGER PRIMARY KEY AUTOINCREMENT,
+        at        TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+        actor     TEXT NOT NULL,
+        action    TEXT NOT NULL,
+        study_id  TEXT REFERENCES studies(id) ON DELETE SET NULL,
+        details   TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(details))
+      );
+      CREATE INDEX audit_log_study ON audit_log(study_id);
+      CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+      CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+    `,
+  },
+  {
+    version: 2,
+    name: "draft versions, signed reports, addenda",
+    sql: `
+      CREATE TABLE draft_versions (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        study_id    TEXT NOT NULL REFERENCES studies(id) ON DELETE CASCADE,
+        version     INTEGER NOT NULL,
+        sections    TEXT NOT NULL CHECK (json_valid(sections)),
+        ai_spans    TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(ai_spans)),
+        origin      TEXT NOT NULL CHECK (origin IN ('ai', 'user', 'insert', 'restore')),
+        author      TEXT NOT NULL,
+        created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+        UNIQUE (study_id, version)
+      );
+      CREATE TABLE signed_reports (
+        id                INTEGER PRIMARY KEY AUTOINCREMENT,
+        study_id          TEXT NOT NULL UNIQUE REFERENCES studies(id) ON DELETE RESTRICT,
+        draft_version_id  INTEGER REFERENCES draft_versions(id) ON DELETE RESTRICT,
+        sections          TEXT NOT NULL CHECK (json_valid(sections)),
+        text              TEXT NOT NULL,
+        text_sha256       TEXT NOT NULL,
+        signed_by         TEXT NOT NULL,
+        signed_at         TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+      );
+      CREATE TRIGGER signed_reports_locked BEFORE UPDATE ON signed_reports
+        BEGIN SELECT RAISE(ABORT, 'a signed report is locked: add an addendum instead'); END;
+      CREATE TRIGGER signed_reports_no_delete BEFORE DELETE ON signed_reports
+        BEGIN SELECT RAISE(ABORT, 'a signed report cannot be deleted'); END;
+      CREATE TABLE report_addenda (
+        id                INTEGER PRIMARY KEY AUTOINCREMENT,
+        signed_report_id  INTEGER NOT NULL REFERENCES signed_reports(id) ON DELETE RESTRICT,
+        text              TEXT NOT NULL CHECK (length(trim(text)) > 0),
+        author            TEXT NOT NULL,
+        created_at        TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+      );
+      CREATE TRIGGER report_addenda_locked BEFORE UPDATE ON report_addenda
+        BEGIN SELECT RAISE(ABORT, 'an addendum is locked once written'); END;
+    `,
+  },
+];
+
+export const latestSchemaVersion = migrations[migrations.length - 1]?.version ?? 0;

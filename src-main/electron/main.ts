@@ -1,0 +1,134 @@
+/**
+ * The Electron shell: one window, the menu, the preload wiring and the IPC transport. Everything else lives in
+ * services that run unchanged under the loopback harness and the CLIs.
+ */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { app, BrowserWindow, Menu, type MenuItemConstructorOptions, session, shell } from "electron";
+import { createIPCHandler } from "electron-trpc/main";
+import { appRouter } from "../ipc/router";
+import { DATA_DIR_ENV } from "../paths";
+import { contentSecurityPolicy } from "../security/csp";
+import { createServices, type Services } from "../services";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+let services: Services | null = null;
+let mainWindow: BrowserWindow | null = null;
+
+function dataDirFromArgs(): string {
+  const flag = process.argv.find((a) => a.startsWith("--data-dir="));
+  if (flag) return path.resolve(flag.slice("--data-dir=".length));
+  return process.env[DATA_DIR_ENV] ? path.resolve(process.env[DATA_DIR_ENV]) : app.getPath("userData");
+}
+
+function buildMenu(): void {
+  const isMac = process.platform === "darwin";
+  const template: MenuItemConstructorOptions[] = [
+    ...(isMac ? [{ role: "appMenu" as const }] : []),
+    { role: "fileMenu" },
+    { role: "editMenu" },
+    {
+      label: "View",
+      submenu: [
+        { role: "reload" },
+        { role: "toggleDevTools" },
+        { type: "separator" },
+        { role: "resetZoom" },
+        { role: "zoomIn" },
+        { role: "zoomOut" },
+        { type: "separator" },
+        { role: "togglefullscreen" },
+      ],
+    },
+    { role: "windowMenu" },
+  ];
+  Menu.setApplicationMenu(Menu.buildFromTemplate(template));
+}
+
+function hardenSessions(): void {
+  const csp = contentSecurityPolicy();
+  session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
+    callback({ responseHeaders: { ...details.responseHeaders, "Content-Security-Policy": [csp] } });
+  });
+  session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  // No remote content: only the app's own files (and the dev server in development) may load.
+  session.defaultSession.webRequest.onBeforeRequest((details, callback) => {
+    const url = details.url;
+    const devServer = process.env.ELECTRON_RENDERER_URL;
+    const allowed =
+      url.startsWith("file://") ||
+      url.startsWith("devtools://") ||
+      url.startsWith("data:") ||
+      url.startsWith("blob:") ||
+      (devServer !== undefined && (url.startsWith(devServer) || url.startsWith(devServer.replace(/^http/, "ws"))));
+    callback({ cancel: !allowed });
+  });
+}
+
+function createWindow(): BrowserWindow {
+  const win = new BrowserWindow({
+    width: 1600,
+    height: 1000,
+    minWidth: 1100,
+    minHeight: 700,
+    show: false,
+    backgroundColor: "#0b0d10",
+    title: "Radiology Draft",
+    webPreferences: {
+      preload: path.join(here, "../preload/index.cjs"),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      spellcheck: true,
+    },
+  });
+  win.once("ready-to-show", () => win.show());
+  win.webContents.setWindowOpenHandler(({ url }) => {
+    // New windows are never opened inside the app; https links go to the system browser.
+    if (url.startsWith("https://")) void shell.openExternal(url);
+    return { action: "deny" };
+  });
+  win.webContents.on("will-navigate", (event, url) => {
+    if (url !== win.webContents.getURL()) event.preventDefault();
+  });
+  win.webContents.on("will-attach-webview", (event) => event.preventDefault());
+  if (process.env.ELECTRON_RENDERER_URL) void win.loadURL(process.env.ELECTRON_RENDERER_URL);
+  else void win.loadFile(path.join(here, "../renderer/index.html"));
+  return win;
+}
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  app.on("second-instance", () => {
+    if (!mainWindow) return;
+    if (mainWindow.isMinimized()) mainWindow.restore();
+    mainWindow.focus();
+  });
+  app.enableSandbox();
+  app.whenReady().then(() => {
+    services = createServices({
+      dataDir: dataDirFromArgs(),
+      transport: "electron",
+      electronVersion: process.versions.electron ?? null,
+      appRoot: app.isPackaged ? process.resourcesPath : undefined,
+    });
+    hardenSessions();
+    buildMenu();
+    mainWindow = createWindow();
+    const activeServices = services;
+    createIPCHandler({ router: appRouter, windows: [mainWindow], createContext: async () => ({ services: activeServices }) });
+    app.on("activate", () => {
+      if (BrowserWindow.getAllWindows().length === 0 && services) {
+        mainWindow = createWindow();
+      }
+    });
+  });
+  app.on("window-all-closed", () => {
+    if (process.platform !== "darwin") app.quit();
+  });
+  app.on("will-quit", () => services?.close());
+}

@@ -1,0 +1,49 @@
+/**
+ * npm run serve -- [--port N] [--host 127.0.0.1] [--data-dir DIR] [--renderer-dir DIR]
+ * Starts the services and router under plain Node and serves the built renderer on loopback.
+ * Prints one JSON line {"event":"listening",...} (machine-readable, used by the tests) and a human line.
+ */
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { appRoot, resolveDataDir } from "../paths";
+import { createServices } from "../services";
+import { startHarness } from "./harness-server";
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      port: { type: "string", default: "0" },
+      host: { type: "string", default: "127.0.0.1" },
+      "data-dir": { type: "string" },
+      "renderer-dir": { type: "string" },
+    },
+    strict: true,
+  });
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0..65535, got ${values.port}`);
+  const dataDir = resolveDataDir(values["data-dir"]);
+  const services = createServices({ dataDir, transport: "loopback" });
+  const harness = await startHarness({
+    services,
+    rendererDir: values["renderer-dir"] ?? path.join(appRoot(), "out", "renderer"),
+    host: values.host,
+    port,
+  });
+  console.log(JSON.stringify({ event: "listening", url: harness.url, origin: harness.origin, token: harness.token, dataDir }));
+  console.error(`Radiology Draft harness: open ${harness.url}\n  data folder: ${dataDir}\n  Ctrl+C stops it.`);
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await harness.close();
+    services.close();
+    process.exit(0);
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}
+
+main().catch((err: unknown) => {
+  console.error(`harness: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

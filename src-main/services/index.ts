@@ -1,0 +1,57 @@
+import fs from "node:fs";
+import path from "node:path";
+import type { AppInfo } from "../../src-shared/domain";
+import { type CaseDatabase, openCaseDatabase } from "../db/database";
+import { APP_NAME, appRoot } from "../paths";
+import { AppService } from "./app/app-service";
+import { EventBus } from "./events/event-bus";
+import { StudiesService } from "./studies/studies-service";
+
+export interface ServicesOptions {
+  /** Per-user folder holding the case database and user files. */
+  dataDir: string;
+  transport: AppInfo["transport"];
+  electronVersion?: string | null;
+  /** Folder with package.json, models/ and resources/ (defaults to the repository root). */
+  appRoot?: string;
+}
+
+export interface Services {
+  readonly db: CaseDatabase;
+  readonly events: EventBus;
+  readonly app: AppService;
+  readonly studies: StudiesService;
+  close(): void;
+}
+
+function readVersion(root: string): string {
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { version?: unknown };
+  return typeof pkg.version === "string" ? pkg.version : "0.0.0";
+}
+
+/** Builds every service over one case database. Used by the Electron main process, the harness and the CLIs. */
+export function createServices(options: ServicesOptions): Services {
+  const root = options.appRoot ?? appRoot();
+  const databasePath = path.join(options.dataDir, "cases.sqlite");
+  const db = openCaseDatabase(databasePath);
+  const events = new EventBus();
+  const app = new AppService(
+    {
+      name: APP_NAME,
+      version: readVersion(root),
+      transport: options.transport,
+      dataDir: options.dataDir,
+      databasePath,
+      electronVersion: options.electronVersion ?? null,
+    },
+    db,
+  );
+  const studies = new StudiesService(db);
+  return {
+    db,
+    events,
+    app,
+    studies,
+    close: () => db.close(),
+  };
+}

@@ -1,0 +1,98 @@
+import type { StudyDetail, StudyStatus, StudySummary } from "../../../src-shared/domain";
+import type { CaseDatabase } from "../../db/database";
+
+export class NotFoundError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "NotFoundError";
+  }
+}
+
+interface StudyRow {
+  id: string;
+  study_instance_uid: string | null;
+  patient_id: string | null;
+  patient_name: string | null;
+  study_date: string | null;
+  description: string | null;
+  source: "demo" | "import";
+  status: StudyStatus;
+  image_count: number;
+  updated_at: string;
+}
+
+const toSummary = (r: StudyRow): StudySummary => ({
+  id: r.id,
+  studyInstanceUid: r.study_instance_uid,
+  patientId: r.patient_id,
+  patientName: r.patient_name,
+  studyDate: r.study_date,
+  description: r.description,
+  source: r.source,
+  status: r.status,
+  imageCount: r.image_count,
+  updatedAt: r.updated_at,
+});
+
+const SUMMARY_SELECT = `
+  SELECT s.id, s.study_instance_uid, s.patient_id, s.patient_name, s.study_date, s.description, s.source, s.status,
+         s.updated_at,
+         (SELECT count(*) FROM images i JOIN series se ON se.id = i.series_id WHERE se.study_id = s.id) AS image_count
+  FROM studies s`;
+
+/** The worklist: studies, their series and images, as stored in the case database. */
+export class StudiesService {
+  constructor(private readonly db: CaseDatabase) {}
+
+  list(filter: { search?: string | undefined; status?: StudyStatus | undefined } = {}): StudySummary[] {
+    const where: string[] = [];
+    const params: Record<string, string> = {};
+    if (filter.status) {
+      where.push("s.status = @status");
+      params.status = filter.status;
+    }
+    if (filter.search?.trim()) {
+      where.push(
+        "(s.patient_name LIKE @q ESCAPE '\\' OR s.patient_id LIKE @q ESCAPE '\\' OR s.description LIKE @q ESCAPE '\\' OR s.id LIKE @q ESCAPE '\\')",
+      );
+      params.q = `%${filter.search.trim().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    }
+    const sql = `${SUMMARY_SELECT} ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+      ORDER BY s.study_date DESC, s.created_at DESC`;
+    return (this.db.prepare(sql).all(params) as StudyRow[]).map(toSummary);
+  }
+
+  get(studyId: string): StudyDetail {
+    const row = this.db.prepare(`${SUMMARY_SELECT} WHERE s.id = ?`).get(studyId) as StudyRow | undefined;
+    if (!row) throw new NotFoundError(`no study with id ${studyId}`);
+    const images = this.db
+      .prepare(
+        `SELECT i.id, se.series_instance_uid, i.sop_instance_uid, i.file_path, i.view, i.view_reason, i.width, i.height
+         FROM images i JOIN series se ON se.id = i.series_id WHERE se.study_id = ?
+         ORDER BY CASE i.view WHEN 'frontal' THEN 0 WHEN 'lateral' THEN 1 ELSE 2 END, i.file_path`,
+      )
+      .all(studyId) as Array<{
+      id: string;
+      series_instance_uid: string | null;
+      sop_instance_uid: string | null;
+      file_path: string;
+      view: "frontal" | "lateral" | "unknown";
+      view_reason: string | null;
+      width: number | null;
+      height: number | null;
+    }>;
+    return {
+      ...toSummary(row),
+      images: images.map((i) => ({
+        id: i.id,
+        seriesInstanceUid: i.series_instance_uid,
+        sopInstanceUid: i.sop_instance_uid,
+        filePath: i.file_path,
+        view: i.view,
+        viewReason: i.view_reason,
+        width: i.width,
+        height: i.height,
+      })),
+    };
+  }
+}

@@ -1,0 +1,47 @@
+import { useState } from "react";
+import { useCommand } from "../../commands/CommandRegistry";
+import { type CommandGroup, commands } from "../../commands/commands";
+
+const GROUPS: CommandGroup[] = ["General", "Worklist", "Viewer", "Report"];
+
+export function HelpOverlay() {
+  const [open, setOpen] = useState(false);
+  useCommand("help.toggle", () => setOpen((o) => !o));
+  useCommand("overlay.close", () => setOpen(false));
+  if (!open) return null;
+  return (
+    <div className="overlay" role="dialog" aria-modal="true" aria-label="Keyboard shortcuts">
+      <div className="overlay-panel">
+        <header className="overlay-header">
+          <h2>Keyboard shortcuts</h2>
+          <button type="button" className="btn-ghost" onClick={() => setOpen(false)} aria-label="Close">
+            Esc
+          </button>
+        </header>
+        {GROUPS.map((group) => {
+          const rows = commands.filter((c) => c.group === group);
+          if (rows.length === 0) return null;
+          return (
+            <section key={group}>
+              <h3>{group}</h3>
+              <table className="shortcut-table">
+                <tbody>
+                  {rows.map((c) => (
+                    <tr key={c.id} data-command={c.id}>
+                      <td>{c.label}</td>
+                      <td className="keys">
+                        {c.keys.map((k) => (
+                          <kbd key={k}>{k}</kbd>
+                        ))}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </section>
+          );
+        })}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,62 @@
+/**
+ * Finds which transport this renderer has and returns the typed client over it:
+ * - Electron: the preload bridge (window.electronTRPC) with electron-trpc's ipcLink;
+ * - loopback harness: HTTP for queries/mutations and a WebSocket for subscriptions, each carrying the per-run token
+ *   that the harness put in the URL fragment (#token=...).
+ * Nothing else in the renderer knows which one it got.
+ */
+import { createTRPCUntypedClient, createWSClient, httpBatchLink, splitLink, wsLink } from "@trpc/client";
+import { ipcLink } from "electron-trpc/renderer";
+import { type ContractClient, createContractClient, type ProcedureTransport } from "../../../src-shared/contract-client";
+
+export type TransportKind = "electron" | "loopback";
+
+const TOKEN_KEY = "radiology-draft.harness-token";
+
+function harnessToken(): string {
+  const fromHash = new URLSearchParams(window.location.hash.slice(1)).get("token");
+  if (fromHash) {
+    sessionStorage.setItem(TOKEN_KEY, fromHash);
+    // Keep the secret out of the address bar, history and screenshots.
+    window.history.replaceState(null, "", window.location.pathname + window.location.search);
+    return fromHash;
+  }
+  const stored = sessionStorage.getItem(TOKEN_KEY);
+  if (stored) return stored;
+  throw new Error("no harness token: open the URL that `npm run serve` printed (it ends with #token=...)");
+}
+
+function untypedTransport(kind: TransportKind): ProcedureTransport {
+  // biome-ignore lint/suspicious/noExplicitAny: the untyped client is typed by the contract client above it.
+  let client: any;
+  if (kind === "electron") {
+    client = createTRPCUntypedClient({ links: [ipcLink()] });
+  } else {
+    const token = harnessToken();
+    const wsUrl = `${window.location.origin.replace(/^http/, "ws")}/trpc-ws?token=${encodeURIComponent(token)}`;
+    const wsClient = createWSClient({ url: wsUrl, retryDelayMs: (attempt) => Math.min(500 * 2 ** attempt, 5000) });
+    client = createTRPCUntypedClient({
+      links: [
+        splitLink({
+          condition: (op) => op.type === "subscription",
+          true: wsLink({ client: wsClient }),
+          false: httpBatchLink({ url: `${window.location.origin}/trpc`, headers: () => ({ authorization: `Bearer ${token}` }) }),
+        }),
+      ],
+    });
+  }
+  return {
+    query: (path, input) => client.query(path, input),
+    mutation: (path, input) => client.mutation(path, input),
+    subscription: (path, input, handlers) => client.subscription(path, input, handlers),
+  };
+}
+
+export function detectTransport(): TransportKind {
+  return "electronTRPC" in window ? "electron" : "loopback";
+}
+
+export function connect(): { client: ContractClient; transport: TransportKind } {
+  const transport = detectTransport();
+  return { client: createContractClient(untypedTransport(transport)), transport };
+}

@@ -1,0 +1,79 @@
+/**
+ * Domain types and their zod schemas, shared by main, preload and renderer.
+ * Nothing here imports Node or Electron APIs.
+ */
+import { z } from "zod";
+
+export const StudyStatusSchema = z.enum(["new", "drafting", "drafted", "signed"]);
+export type StudyStatus = z.infer<typeof StudyStatusSchema>;
+
+export const ViewSchema = z.enum(["frontal", "lateral", "unknown"]);
+export type View = z.infer<typeof ViewSchema>;
+
+/** Opaque id of a study in the case database. */
+export const StudyIdSchema = z.string().min(1).max(200);
+
+export const StudySummarySchema = z.object({
+  id: StudyIdSchema,
+  studyInstanceUid: z.string().nullable(),
+  patientId: z.string().nullable(),
+  patientName: z.string().nullable(),
+  studyDate: z.string().nullable(),
+  description: z.string().nullable(),
+  source: z.enum(["demo", "import"]),
+  status: StudyStatusSchema,
+  imageCount: z.number().int().nonnegative(),
+  updatedAt: z.string(),
+});
+export type StudySummary = z.infer<typeof StudySummarySchema>;
+
+export const ImageRefSchema = z.object({
+  id: z.string(),
+  seriesInstanceUid: z.string().nullable(),
+  sopInstanceUid: z.string().nullable(),
+  filePath: z.string(),
+  view: ViewSchema,
+  viewReason: z.string().nullable(),
+  width: z.number().int().nullable(),
+  height: z.number().int().nullable(),
+});
+export type ImageRef = z.infer<typeof ImageRefSchema>;
+
+export const StudyDetailSchema = StudySummarySchema.extend({
+  images: z.array(ImageRefSchema),
+});
+export type StudyDetail = z.infer<typeof StudyDetailSchema>;
+
+export const ModelStatusSchema = z.object({
+  name: z.string(),
+  version: z.string(),
+  executionProvider: z.string(),
+});
+
+export const AppInfoSchema = z.object({
+  name: z.string(),
+  version: z.string(),
+  transport: z.enum(["electron", "loopback", "in-process"]),
+  dataDir: z.string(),
+  databasePath: z.string(),
+  schemaVersion: z.number().int(),
+  runtime: z.object({ node: z.string(), electron: z.string().nullable(), platform: z.string() }),
+  /** Present once a model pack is loaded. */
+  model: ModelStatusSchema.nullable(),
+});
+export type AppInfo = z.infer<typeof AppInfoSchema>;
+
+/** Events main pushes to the renderer (progress of long work, data changes). */
+export const AppEventSchema = z.discriminatedUnion("type", [
+  z.object({
+    type: z.literal("job-progress"),
+    jobId: z.string(),
+    label: z.string(),
+    done: z.number().nonnegative(),
+    total: z.number().nonnegative(),
+    message: z.string().optional(),
+  }),
+  z.object({ type: z.literal("studies-changed"), studyIds: z.array(StudyIdSchema) }),
+  z.object({ type: z.literal("notice"), level: z.enum(["info", "warning", "error"]), message: z.string() }),
+]);
+export type AppEvent = z.infer<typeof AppEventSchema>;

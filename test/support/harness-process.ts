@@ -1,0 +1,58 @@
+/**
+ * Starts the loopback harness as a child process (exactly as `npm run serve` does) and returns its URL and token.
+ * Used by the end-to-end and integration tests; `restart()` keeps the data folder, like restarting the app.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import path from "node:path";
+import readline from "node:readline";
+
+export interface HarnessProcess {
+  url: string;
+  origin: string;
+  token: string;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+const root = path.resolve(import.meta.dirname, "..", "..");
+
+export async function startHarnessProcess(dataDir: string, extraArgs: string[] = []): Promise<HarnessProcess> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ["--import", "tsx", path.join(root, "src-main/harness/cli.ts"), "--port", "0", "--data-dir", dataDir, ...extraArgs],
+    { cwd: root, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env } },
+  );
+  let stderr = "";
+  child.stderr?.on("data", (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const started = await new Promise<{ url: string; origin: string; token: string }>((resolve, reject) => {
+    const rl = readline.createInterface({ input: child.stdout! });
+    const timer = setTimeout(() => reject(new Error(`harness did not start in 60 s:\n${stderr}`)), 60_000);
+    rl.on("line", (line) => {
+      try {
+        const msg = JSON.parse(line) as { event?: string; url: string; origin: string; token: string };
+        if (msg.event === "listening") {
+          clearTimeout(timer);
+          resolve(msg);
+        }
+      } catch {
+        /* not a JSON line */
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`harness exited with ${code}:\n${stderr}`));
+    });
+  });
+  return {
+    ...started,
+    dataDir,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
+}
