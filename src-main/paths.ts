@@ -23,7 +23,8 @@ export function appRoot(): string {
 /** The platform's per-user data folder, the same that Electron's app.getPath("userData") gives. */
 export function platformUserDataDir(): string {
   const home = os.homedir();
-  if (process.platform === "win32") return path.join(process.env.APPDATA ?? path.join(home, "AppData", "Roaming"), APP_NAME);
+  if (process.platform === "win32")
+    return path.join(process.env.APPDATA ?? path.join(home, "AppData", "Roaming"), APP_NAME);
   if (process.platform === "darwin") return path.join(home, "Library", "Application Support", APP_NAME);
   return path.join(process.env.XDG_CONFIG_HOME ?? path.join(home, ".config"), APP_NAME);
 }

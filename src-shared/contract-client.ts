@@ -23,11 +23,12 @@ export interface SubscriptionHandlers<T> {
 
 type ArgsOf<I extends z.ZodType> = undefined extends z.input<I> ? [input?: z.input<I>] : [input: z.input<I>];
 
-type ClientProcedure<P> = P extends ProcedureDef<infer K, infer I, infer O>
-  ? K extends "subscription"
-    ? (...args: [...ArgsOf<I>, SubscriptionHandlers<z.output<O>>] | [SubscriptionHandlers<z.output<O>>]) => () => void
-    : (...args: ArgsOf<I>) => Promise<z.output<O>>
-  : never;
+type ClientProcedure<P> =
+  P extends ProcedureDef<infer K, infer I, infer O>
+    ? K extends "subscription"
+      ? (...args: [...ArgsOf<I>, SubscriptionHandlers<z.output<O>>] | [SubscriptionHandlers<z.output<O>>]) => () => void
+      : (...args: ArgsOf<I>) => Promise<z.output<O>>
+    : never;
 
 export type ContractClient = {
   [NS in keyof Contract]: { [Name in keyof Contract[NS]]: ClientProcedure<Contract[NS][Name]> };
@@ -37,7 +38,9 @@ export function createContractClient(transport: ProcedureTransport): ContractCli
   const client: Record<string, Record<string, unknown>> = {};
   for (const [ns, procs] of Object.entries(contract)) {
     const nsClient: Record<string, unknown> = {};
-    for (const [name, p] of Object.entries(procs) as Array<[string, ProcedureDef<"query" | "mutation" | "subscription", z.ZodType, z.ZodType>]>) {
+    for (const [name, p] of Object.entries(procs) as Array<
+      [string, ProcedureDef<"query" | "mutation" | "subscription", z.ZodType, z.ZodType>]
+    >) {
       const path = `${ns}.${name}`;
       if (p.kind === "subscription") {
         nsClient[name] = (...args: unknown[]) => {

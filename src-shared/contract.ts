@@ -4,7 +4,14 @@
  * It is data, so tests can walk every procedure (see test/unit/ipc/contract.test.ts).
  */
 import { z } from "zod";
-import { AppEventSchema, AppInfoSchema, StudyDetailSchema, StudyIdSchema, StudyStatusSchema, StudySummarySchema } from "./domain";
+import {
+  AppEventSchema,
+  AppInfoSchema,
+  StudyDetailSchema,
+  StudyIdSchema,
+  StudyStatusSchema,
+  StudySummarySchema,
+} from "./domain";
 
 type Kind = "query" | "mutation" | "subscription";
 
@@ -60,7 +67,8 @@ export type Contract = typeof contract;
 export function listProcedures(): Array<[string, ProcedureDef<Kind, z.ZodType, z.ZodType>]> {
   const out: Array<[string, ProcedureDef<Kind, z.ZodType, z.ZodType>]> = [];
   for (const [ns, procs] of Object.entries(contract)) {
-    for (const [name, p] of Object.entries(procs)) out.push([`${ns}.${name}`, p as ProcedureDef<Kind, z.ZodType, z.ZodType>]);
+    for (const [name, p] of Object.entries(procs))
+      out.push([`${ns}.${name}`, p as ProcedureDef<Kind, z.ZodType, z.ZodType>]);
   }
   return out;
 }

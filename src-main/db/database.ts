@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
-import { type Migration, migrations as allMigrations } from "./migrations";
+import { migrations as allMigrations, type Migration } from "./migrations";
 
 export type CaseDatabase = Database.Database;
 
@@ -43,7 +43,8 @@ export function openCaseDatabase(databasePath: string, options: OpenOptions = {}
     db.pragma("busy_timeout = 5000");
     db.pragma("synchronous = NORMAL");
     const quick = db.pragma("quick_check", { simple: true });
-    if (quick !== "ok") throw new DatabaseError(`case database ${databasePath} is damaged: ${String(quick)}`, databasePath);
+    if (quick !== "ok")
+      throw new DatabaseError(`case database ${databasePath} is damaged: ${String(quick)}`, databasePath);
     const current = schemaVersion(db);
     if (current > latest) {
       throw new DatabaseError(

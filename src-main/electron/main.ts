@@ -120,7 +120,11 @@ if (!app.requestSingleInstanceLock()) {
     buildMenu();
     mainWindow = createWindow();
     const activeServices = services;
-    createIPCHandler({ router: appRouter, windows: [mainWindow], createContext: async () => ({ services: activeServices }) });
+    createIPCHandler({
+      router: appRouter,
+      windows: [mainWindow],
+      createContext: async () => ({ services: activeServices }),
+    });
     app.on("activate", () => {
       if (BrowserWindow.getAllWindows().length === 0 && services) {
         mainWindow = createWindow();

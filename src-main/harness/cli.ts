@@ -20,7 +20,8 @@ async function main(): Promise<void> {
     strict: true,
   });
   const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0..65535, got ${values.port}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`--port must be 0..65535, got ${values.port}`);
   const dataDir = resolveDataDir(values["data-dir"]);
   const services = createServices({ dataDir, transport: "loopback" });
   const harness = await startHarness({
@@ -29,7 +30,9 @@ async function main(): Promise<void> {
     host: values.host,
     port,
   });
-  console.log(JSON.stringify({ event: "listening", url: harness.url, origin: harness.origin, token: harness.token, dataDir }));
+  console.log(
+    JSON.stringify({ event: "listening", url: harness.url, origin: harness.origin, token: harness.token, dataDir }),
+  );
   console.error(`Radiology Draft harness: open ${harness.url}\n  data folder: ${dataDir}\n  Ctrl+C stops it.`);
   let stopping = false;
   const stop = async () => {

@@ -137,7 +137,8 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     const problem =
       url.pathname !== "/trpc-ws"
         ? "unknown socket path"
-        : checkOrigin(req) ?? (safeEqual(url.searchParams.get("token") ?? "", token) ? null : "missing or wrong harness token");
+        : (checkOrigin(req) ??
+          (safeEqual(url.searchParams.get("token") ?? "", token) ? null : "missing or wrong harness token"));
     if (problem) {
       socket.write(`HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\n\r\n${problem}`);
       socket.destroy();

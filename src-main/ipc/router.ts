@@ -31,9 +31,11 @@ export const appRouter = router({
       .query(({ ctx, input }) => ctx.services.studies.get(input.studyId)),
   }),
   events: router({
-    onEvent: procedure.input(c.events.onEvent.input).subscription(({ ctx }) =>
-      observable<AppEvent>((emit) => ctx.services.events.subscribe((event) => emit.next(event))),
-    ),
+    onEvent: procedure
+      .input(c.events.onEvent.input)
+      .subscription(({ ctx }) =>
+        observable<AppEvent>((emit) => ctx.services.events.subscribe((event) => emit.next(event))),
+      ),
   }),
 });
 

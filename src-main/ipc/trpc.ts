@@ -19,7 +19,10 @@ const t = initTRPC.context<IpcContext>().create({
             .map((i) => `${i.path.length ? i.path.join(".") : "(input)"}: ${i.message}`)
             .join("; ")}`
         : shape.message,
-      data: { ...shape.data, issues: zod ? zod.issues.map((i) => ({ path: i.path.map(String), message: i.message })) : null },
+      data: {
+        ...shape.data,
+        issues: zod ? zod.issues.map((i) => ({ path: i.path.map(String), message: i.message })) : null,
+      },
     };
   },
 });

@@ -1,5 +1,4 @@
 import { useState } from "react";
-import { useAsync } from "./useAsync";
 import { HelpOverlay } from "../features/help/HelpOverlay";
 import { ReportPane } from "../features/report/ReportPane";
 import { SimilarCasesPane } from "../features/similar-cases/SimilarCasesPane";
@@ -7,12 +6,16 @@ import { StatusBar } from "../features/status-bar/StatusBar";
 import { ViewerArea } from "../features/viewer/ViewerArea";
 import { WorklistPane } from "../features/worklist/WorklistPane";
 import { useClient } from "../ipc/ClientContext";
+import { useAsync } from "./useAsync";
 
 /** The workstation frame: worklist | viewer (frontal + lateral) | report over similar cases; status bar below. */
 export function App() {
   const client = useClient();
   const [selectedId, setSelectedId] = useState<string | null>(null);
-  const study = useAsync(async () => (selectedId ? client.studies.get({ studyId: selectedId }) : null), [client, selectedId]);
+  const study = useAsync(
+    async () => (selectedId ? client.studies.get({ studyId: selectedId }) : null),
+    [client, selectedId],
+  );
   const detail = study.status === "ok" ? study.value : null;
   return (
     <div className="workstation">

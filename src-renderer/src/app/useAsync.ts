@@ -1,14 +1,10 @@
 import { type DependencyList, useEffect, useState } from "react";
 
-export type AsyncState<T> =
-  | { status: "loading" }
-  | { status: "ok"; value: T }
-  | { status: "error"; error: string };
+export type AsyncState<T> = { status: "loading" } | { status: "ok"; value: T } | { status: "error"; error: string };
 
 /** Runs an async call when deps change; ignores results of stale calls. */
 export function useAsync<T>(fn: () => Promise<T>, deps: DependencyList): AsyncState<T> {
   const [state, setState] = useState<AsyncState<T>>({ status: "loading" });
-  // biome-ignore lint/correctness/useExhaustiveDependencies: the caller names the dependencies.
   useEffect(() => {
     let live = true;
     setState({ status: "loading" });
@@ -19,6 +15,7 @@ export function useAsync<T>(fn: () => Promise<T>, deps: DependencyList): AsyncSt
     return () => {
       live = false;
     };
+    // biome-ignore lint/correctness/useExhaustiveDependencies: the caller names the dependencies.
   }, deps);
   return state;
 }

@@ -7,7 +7,11 @@
  */
 import { createTRPCUntypedClient, createWSClient, httpBatchLink, splitLink, wsLink } from "@trpc/client";
 import { ipcLink } from "electron-trpc/renderer";
-import { type ContractClient, createContractClient, type ProcedureTransport } from "../../../src-shared/contract-client";
+import {
+  type ContractClient,
+  createContractClient,
+  type ProcedureTransport,
+} from "../../../src-shared/contract-client";
 
 export type TransportKind = "electron" | "loopback";
 
@@ -40,7 +44,10 @@ function untypedTransport(kind: TransportKind): ProcedureTransport {
         splitLink({
           condition: (op) => op.type === "subscription",
           true: wsLink({ client: wsClient }),
-          false: httpBatchLink({ url: `${window.location.origin}/trpc`, headers: () => ({ authorization: `Bearer ${token}` }) }),
+          false: httpBatchLink({
+            url: `${window.location.origin}/trpc`,
+            headers: () => ({ authorization: `Bearer ${token}` }),
+          }),
         }),
       ],
     });

@@ -7,7 +7,11 @@ export function SimilarCasesPane({ study }: { study: StudyDetail | null }) {
         <h2>Similar prior cases</h2>
       </header>
       <div className="empty-state" data-testid="similar-empty">
-        <p>{study === null ? "Open a study to retrieve the most similar prior cases." : "No similar cases retrieved yet."}</p>
+        <p>
+          {study === null
+            ? "Open a study to retrieve the most similar prior cases."
+            : "No similar cases retrieved yet."}
+        </p>
       </div>
     </section>
   );

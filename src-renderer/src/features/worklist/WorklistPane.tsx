@@ -57,10 +57,15 @@ export function WorklistPane(props: { selectedId: string | null; onSelect: (id: 
           <p className="hint">Imported and demo studies appear here.</p>
         </div>
       )}
-      <ul className="worklist" role="listbox" aria-label="Studies">
+      <ul className="worklist" aria-label="Studies">
         {rows.map((s) => (
-          <li key={s.id} role="option" aria-selected={s.id === props.selectedId}>
-            <button type="button" onClick={() => props.onSelect(s.id)} className="worklist-row">
+          <li key={s.id} className={s.id === props.selectedId ? "selected" : undefined}>
+            <button
+              type="button"
+              onClick={() => props.onSelect(s.id)}
+              className="worklist-row"
+              aria-current={s.id === props.selectedId ? "true" : undefined}
+            >
               <span className="patient">{s.patientName ?? s.patientId ?? s.id}</span>
               <span className={`status status-${s.status}`}>{s.status}</span>
               <span className="meta">

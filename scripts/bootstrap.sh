@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what the workstation, its tests and the training recipe need on Debian/Ubuntu, then the npm packages.
+# Idempotent: packages already present are skipped. Usage: ./scripts/bootstrap.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_packages=(
+  chromium            # end-to-end tests and screenshots (Playwright drives /usr/bin/chromium)
+  dcmtk               # dsrdump/dcmdump: validate exported DICOM SR and the demo DICOM studies
+  poppler-utils       # pdftotext: validate exported PDFs
+  fonts-dejavu-core   # fonts for the renderer and PDF export
+  python3-torch       # training recipe (Python is used for training and export only)
+  python3-torchvision
+  python3-onnx
+  python3-numpy
+  python3-pil
+)
+missing=()
+for pkg in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "bootstrap: installing ${missing[*]}"
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# Clean install from the lock file; allowScripts in package.json + strict-allow-scripts in .npmrc keep it prompt-free
+# (electron's binary download and onnxruntime-node's CUDA download are skipped; see README).
+npm ci --no-fund --no-audit

@@ -1,0 +1,74 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { DatabaseError, openCaseDatabase, schemaVersion } from "../../../src-main/db/database";
+import { latestSchemaVersion } from "../../../src-main/db/migrations";
+
+const fixture = path.join(import.meta.dirname, "../../fixtures/db/case-db-v1.sqlite");
+
+function tempCopy(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rd-db-"));
+  const file = path.join(dir, "cases.sqlite");
+  fs.copyFileSync(fixture, file);
+  return file;
+}
+
+describe("case database", () => {
+  it("upgrades a version-1 database to the latest schema and keeps its rows", () => {
+    const file = tempCopy();
+    const db = openCaseDatabase(file);
+    expect(schemaVersion(db)).toBe(latestSchemaVersion);
+    expect(latestSchemaVersion).toBeGreaterThan(1);
+    expect(db.prepare("SELECT patient_name FROM studies WHERE id = 'study-1'").get()).toEqual({
+      patient_name: "DOE^JANE",
+    });
+    expect(db.prepare("SELECT count(*) AS n FROM images").get()).toEqual({ n: 1 });
+    const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map(
+      (r) => r.name,
+    );
+    expect(tables).toEqual(expect.arrayContaining(["draft_versions", "signed_reports", "report_addenda", "audit_log"]));
+    db.close();
+  });
+
+  it("runs with WAL and foreign keys", () => {
+    const db = openCaseDatabase(tempCopy());
+    expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
+    expect(db.pragma("foreign_keys", { simple: true })).toBe(1);
+    expect(() => db.prepare("INSERT INTO series (id, study_id) VALUES ('s', 'no-such-study')").run()).toThrow(
+      /FOREIGN KEY/,
+    );
+    db.close();
+  });
+
+  it("locks signed reports and keeps the audit log append-only", () => {
+    const db = openCaseDatabase(tempCopy());
+    db.prepare(
+      "INSERT INTO draft_versions (study_id, version, sections, origin, author) VALUES ('study-1', 1, '{}', 'ai', 'model')",
+    ).run();
+    db.prepare(
+      "INSERT INTO signed_reports (study_id, draft_version_id, sections, text, text_sha256, signed_by) VALUES ('study-1', 1, '{}', 'Normal chest.', 'x', 'Dr A')",
+    ).run();
+    expect(() => db.prepare("UPDATE signed_reports SET text = 'changed'").run()).toThrow(/locked/);
+    expect(() => db.prepare("DELETE FROM signed_reports").run()).toThrow(/cannot be deleted/);
+    expect(() => db.prepare("DELETE FROM studies WHERE id = 'study-1'").run()).toThrow();
+    expect(() => db.prepare("UPDATE audit_log SET actor = 'x'").run()).toThrow(/append-only/);
+    db.close();
+  });
+
+  it("refuses a database newer than this build", () => {
+    const file = tempCopy();
+    const db = openCaseDatabase(file);
+    db.pragma(`user_version = ${latestSchemaVersion + 1}`);
+    db.close();
+    expect(() => openCaseDatabase(file)).toThrow(DatabaseError);
+    expect(() => openCaseDatabase(file)).toThrow(/newer than this build supports/);
+  });
+
+  it("names the file when it is not a database", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rd-db-"));
+    const file = path.join(dir, "cases.sqlite");
+    fs.writeFileSync(file, "this is not a database, it is text ".repeat(200));
+    expect(() => openCaseDatabase(file)).toThrow(file);
+  });
+});
