@@ -120,14 +120,15 @@ if (!app.requestSingleInstanceLock()) {
     buildMenu();
     mainWindow = createWindow();
     const activeServices = services;
-    createIPCHandler({
+    const ipc = createIPCHandler({
       router: appRouter,
       windows: [mainWindow],
       createContext: async () => ({ services: activeServices }),
     });
     app.on("activate", () => {
-      if (BrowserWindow.getAllWindows().length === 0 && services) {
+      if (BrowserWindow.getAllWindows().length === 0) {
         mainWindow = createWindow();
+        ipc.attachWindow(mainWindow);
       }
     });
   });
