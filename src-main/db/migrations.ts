@@ -102,6 +102,29 @@ export const migrations: readonly Migration[] = [
         BEGIN SELECT RAISE(ABORT, 'an addendum is locked once written'); END;
     `,
   },
+  {
+    version: 3,
+    name: "draft jobs (AI output, similar cases, study embedding), settings",
+    sql: `
+      CREATE TABLE draft_jobs (
+        study_id         TEXT PRIMARY KEY REFERENCES studies(id) ON DELETE CASCADE,
+        state            TEXT NOT NULL CHECK (state IN ('running', 'done', 'failed', 'cancelled')),
+        model            TEXT CHECK (model IS NULL OR json_valid(model)),
+        ai_version_id    INTEGER REFERENCES draft_versions(id) ON DELETE SET NULL,
+        similar_cases    TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(similar_cases)),
+        embedding        BLOB,
+        embedding_model  TEXT,
+        message          TEXT,
+        started_at       TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+        finished_at      TEXT
+      );
+      CREATE TABLE settings (
+        key         TEXT PRIMARY KEY,
+        value       TEXT NOT NULL CHECK (json_valid(value)),
+        updated_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+      );
+    `,
+  },
 ];
 
 export const latestSchemaVersion = migrations[migrations.length - 1]?.version ?? 0;
