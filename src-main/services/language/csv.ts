@@ -1,0 +1,56 @@
+/**
+ * A strict RFC 4180 CSV parser (quoted fields, "" escapes, CRLF or LF line ends, embedded newlines in quotes).
+ * Pure: no Node imports. Throws on malformed quoting with the line number.
+ */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = "";
+  let inQuotes = false;
+  let line = 1;
+  let fieldWasQuoted = false;
+  const body = text.startsWith("\uFEFF") ? text.slice(1) : text;
+  for (let i = 0; i < body.length; i++) {
+    const ch = body[i]!;
+    if (inQuotes) {
+      if (ch === '"') {
+        if (body[i + 1] === '"') {
+          field += '"';
+          i++;
+        } else {
+          inQuotes = false;
+        }
+      } else {
+        if (ch === "\n") line++;
+        field += ch;
+      }
+      continue;
+    }
+    if (ch === '"') {
+      if (field.length > 0 || fieldWasQuoted) throw new Error(`CSV line ${line}: a quote inside an unquoted field`);
+      inQuotes = true;
+      fieldWasQuoted = true;
+    } else if (ch === ",") {
+      row.push(field);
+      field = "";
+      fieldWasQuoted = false;
+    } else if (ch === "\n" || ch === "\r") {
+      if (ch === "\r" && body[i + 1] === "\n") i++;
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = "";
+      fieldWasQuoted = false;
+      line++;
+    } else {
+      if (fieldWasQuoted) throw new Error(`CSV line ${line}: text after a closing quote`);
+      field += ch;
+    }
+  }
+  if (inQuotes) throw new Error(`CSV line ${line}: a quoted field is never closed`);
+  if (field.length > 0 || fieldWasQuoted || row.length > 0) {
+    row.push(field);
+    rows.push(row);
+  }
+  return rows;
+}

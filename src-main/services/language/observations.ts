@@ -1,0 +1,27 @@
+/** The 14 CheXpert observations, in CheXpert order (the order of every label vector in this project). */
+export const CHEXPERT_OBSERVATIONS = [
+  "No Finding",
+  "Enlarged Cardiomediastinum",
+  "Cardiomegaly",
+  "Lung Lesion",
+  "Lung Opacity",
+  "Edema",
+  "Consolidation",
+  "Pneumonia",
+  "Atelectasis",
+  "Pneumothorax",
+  "Pleural Effusion",
+  "Pleural Other",
+  "Fracture",
+  "Support Devices",
+] as const;
+
+export type ObservationName = (typeof CHEXPERT_OBSERVATIONS)[number];
+
+/** 1 positive, 0 negative, -1 uncertain, null not mentioned (CheXpert convention). */
+export type LabelValue = 1 | 0 | -1 | null;
+
+/** One value per observation, in CHEXPERT_OBSERVATIONS order. */
+export type LabelVector = LabelValue[];
+
+export const OBSERVATION_COUNT = CHEXPERT_OBSERVATIONS.length;
