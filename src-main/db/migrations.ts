@@ -125,6 +125,42 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: "retrieval index: cases with embedding vectors, index model",
+    sql: `
+      CREATE TABLE retrieval_index_meta (
+        id                INTEGER PRIMARY KEY CHECK (id = 1),
+        model_id          TEXT NOT NULL CHECK (length(model_id) > 0),
+        dim               INTEGER NOT NULL CHECK (dim > 0),
+        gallery_seeded_at TEXT,
+        gallery_count     INTEGER,
+        created_at        TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+      );
+      CREATE TABLE retrieval_cases (
+        study_id    TEXT PRIMARY KEY CHECK (length(study_id) > 0),
+        report      TEXT NOT NULL,
+        labels      TEXT NOT NULL CHECK (json_valid(labels) AND json_type(labels) = 'array' AND json_array_length(labels) = 14),
+        source      TEXT NOT NULL CHECK (source IN ('gallery', 'signed', 'indexed')),
+        model_id    TEXT NOT NULL,
+        vector      BLOB NOT NULL,
+        thumbnail   BLOB,
+        created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+      );
+      CREATE INDEX retrieval_cases_source ON retrieval_cases(source);
+      CREATE TRIGGER retrieval_cases_same_model BEFORE INSERT ON retrieval_cases
+        WHEN NEW.model_id IS NOT (SELECT model_id FROM retrieval_index_meta WHERE id = 1)
+          OR length(NEW.vector) IS NOT 4 * (SELECT dim FROM retrieval_index_meta WHERE id = 1)
+        BEGIN SELECT RAISE(ABORT, 'retrieval case vector does not match the index model or dimension'); END;
+      CREATE TRIGGER retrieval_cases_same_model_update BEFORE UPDATE OF model_id, vector ON retrieval_cases
+        WHEN NEW.model_id IS NOT (SELECT model_id FROM retrieval_index_meta WHERE id = 1)
+          OR length(NEW.vector) IS NOT 4 * (SELECT dim FROM retrieval_index_meta WHERE id = 1)
+        BEGIN SELECT RAISE(ABORT, 'retrieval case vector does not match the index model or dimension'); END;
+      CREATE TRIGGER retrieval_index_model_locked BEFORE UPDATE OF model_id, dim ON retrieval_index_meta
+        WHEN EXISTS (SELECT 1 FROM retrieval_cases)
+        BEGIN SELECT RAISE(ABORT, 'the retrieval index holds vectors of its model: remove them before changing the model'); END;
+    `,
+  },
 ];
 
 export const latestSchemaVersion = migrations[migrations.length - 1]?.version ?? 0;
