@@ -7,6 +7,9 @@
 import { appContract } from "./contract/app";
 import type { AnyProcedureDef } from "./contract/define";
 import { eventsContract } from "./contract/events";
+import { filesContract } from "./contract/files";
+import { importContract } from "./contract/import";
+import { keyBindingsContract } from "./contract/key-bindings";
 import { studiesContract } from "./contract/studies";
 
 export type { AnyProcedureDef, ProcedureDef, ProcedureKind } from "./contract/define";
@@ -15,6 +18,9 @@ export const contract = {
   app: appContract,
   studies: studiesContract,
   events: eventsContract,
+  import: importContract,
+  files: filesContract,
+  keyBindings: keyBindingsContract,
 } as const;
 
 export type Contract = typeof contract;

@@ -4,6 +4,9 @@
  */
 import { appRouter as app } from "./routers/app";
 import { eventsRouter } from "./routers/events";
+import { filesRouter } from "./routers/files";
+import { importRouter } from "./routers/import";
+import { keyBindingsRouter } from "./routers/key-bindings";
 import { studiesRouter } from "./routers/studies";
 import { router } from "./trpc";
 
@@ -11,6 +14,9 @@ export const appRouter = router({
   app,
   studies: studiesRouter,
   events: eventsRouter,
+  import: importRouter,
+  files: filesRouter,
+  keyBindings: keyBindingsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -5,6 +5,9 @@ import { type CaseDatabase, openCaseDatabase } from "../db/database";
 import { APP_NAME, appRoot } from "../paths";
 import { AppService } from "./app/app-service";
 import { EventBus } from "./events/event-bus";
+import { FilesService } from "./files/files-service";
+import { ImportService } from "./import/import-service";
+import { KeyBindingsService } from "./preferences/key-bindings-service";
 import { StudiesService } from "./studies/studies-service";
 
 export interface ServicesOptions {
@@ -21,6 +24,9 @@ export interface Services {
   readonly events: EventBus;
   readonly app: AppService;
   readonly studies: StudiesService;
+  readonly importer: ImportService;
+  readonly files: FilesService;
+  readonly keyBindings: KeyBindingsService;
   close(): void;
 }
 
@@ -47,11 +53,15 @@ export function createServices(options: ServicesOptions): Services {
     db,
   );
   const studies = new StudiesService(db);
+  const importer = new ImportService(db, events, { demoStudiesDir: path.join(root, "resources", "demo-studies") });
   return {
     db,
     events,
     app,
     studies,
+    importer,
+    files: new FilesService(db),
+    keyBindings: new KeyBindingsService(db),
     close: () => db.close(),
   };
 }
