@@ -58,13 +58,19 @@ const RULES: ObservationRule[] = [
   {
     observation: "Enlarged Cardiomediastinum",
     mentions: [
-      w(String.raw`\b(?:widened|widening of the|enlarged|prominent) (?:superior )?(?:mediastinum|mediastinal (?:silhouette|contour)s?|cardiomediastinal (?:silhouette|contour)s?)\b`),
+      w(
+        String.raw`\b(?:widened|widening of the|enlarged|prominent) (?:superior )?(?:mediastinum|mediastinal (?:silhouette|contour)s?|cardiomediastinal (?:silhouette|contour)s?)\b`,
+      ),
       w(String.raw`\bmediastinal (?:widening|enlargement)\b`),
     ],
     descriptors: [
-      w(String.raw`\bcardio ?mediastinal (?:silhouettes?|contours?|shadows?|size|structures?|width|borders?|configuration|outline|appearance)\b`),
+      w(
+        String.raw`\bcardio ?mediastinal (?:silhouettes?|contours?|shadows?|size|structures?|width|borders?|configuration|outline|appearance)\b`,
+      ),
       w(String.raw`\bcardiomediastinum\b`),
-      w(String.raw`\bmediastinal (?:silhouettes?|contours?|shadows?|width|borders?|configuration|structures?|outline|size)\b`),
+      w(
+        String.raw`\bmediastinal (?:silhouettes?|contours?|shadows?|width|borders?|configuration|structures?|outline|size)\b`,
+      ),
       w(String.raw`\bmediastinum\b`),
       w(String.raw`\bmediastinal and hilar contours?\b`),
       w(String.raw`\bcardiac contours\b`),
@@ -110,7 +116,9 @@ const RULES: ObservationRule[] = [
       w(String.raw`\bair ?space (?:disease|process|opacit(?:y|ies))\b`),
       w(String.raw`\bair-space disease\b`),
       w(String.raw`\binfiltrat\w*\b`),
-      w(String.raw`\binterstitial (?:markings?|pattern|prominence|opacities|thickening|changes|disease|lung disease|densities)\b`),
+      w(
+        String.raw`\binterstitial (?:markings?|pattern|prominence|opacities|thickening|changes|disease|lung disease|densities)\b`,
+      ),
       w(String.raw`\breticula\w*\b`),
       w(String.raw`\bdensit(?:y|ies)\b`),
       w(String.raw`\bscar(?:ring|s)?\b`),
@@ -264,11 +272,7 @@ function firstScopeEnd(text: string): number {
   return Math.min(...candidates);
 }
 
-function classifyMention(
-  sentence: string,
-  start: number,
-  end: number,
-): { value: 1 | 0 | -1; rule: string } {
+function classifyMention(sentence: string, start: number, end: number): { value: 1 | 0 | -1; rule: string } {
   const before = sentence.slice(0, start);
   const preScope = before.slice(lastScopeStart(before));
   const after = sentence.slice(end);
@@ -283,7 +287,6 @@ function classifyMention(
   if (preNegation) return { value: 0, rule: `negation: ${preNegation[0]}` };
   const postNegation = POST_NEGATION.exec(postScope);
   if (postNegation) return { value: 0, rule: `negation: ${postNegation[0].trim()}` };
-
 
   const uncertainty = UNCERTAINTY.exec(preScope) ?? POST_UNCERTAINTY.exec(postScope);
   if (uncertainty) return { value: -1, rule: `uncertain: ${uncertainty[0].trim()}` };

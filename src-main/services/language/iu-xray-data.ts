@@ -42,7 +42,8 @@ export function parseAnnotation(json: unknown, source: string): Annotation {
   const seen = new Set<string>();
   for (const split of SPLITS) {
     for (const study of annotation[split]) {
-      if (study.split !== split) throw new Error(`${source}: study ${study.id} is listed under "${split}" but says "${study.split}"`);
+      if (study.split !== split)
+        throw new Error(`${source}: study ${study.id} is listed under "${split}" but says "${study.split}"`);
       if (seen.has(study.id)) throw new Error(`${source}: study id ${study.id} appears twice`);
       seen.add(study.id);
     }

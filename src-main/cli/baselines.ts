@@ -1,0 +1,89 @@
+/**
+ * Model-free baselines over a split (default test), printed as one Markdown table and written as JSON:
+ * the most frequent train report, a seeded random train report, and the same-positive-findings oracle.
+ *
+ *   npm run baselines -- [--split test] [--seed 42] [--annotation path] [--reference-convention r2gen|raw]
+ *     [--out data/baselines/iu_xray-<split>.json]
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import cliProgress from "cli-progress";
+import { appRoot } from "../paths";
+import { mostFrequentBaseline, randomBaseline, samePositiveFindingsOracle } from "../services/language/baselines";
+import { type EvaluationResult, evaluateReports, type Prediction } from "../services/language/evaluate-reports";
+import { SPLITS, type Split } from "../services/language/iu-xray-data";
+import { DEFAULT_ANNOTATION_PATH, loadAnnotationFile } from "../services/language/iu-xray-dataset";
+import { REFERENCE_CONVENTIONS, type ReferenceConvention } from "../services/language/references";
+import { metricsTable, resultJson } from "./eval";
+import { runCli, UserError } from "./language-cli-support";
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      split: { type: "string", default: "test" },
+      seed: { type: "string", default: "42" },
+      annotation: { type: "string", default: DEFAULT_ANNOTATION_PATH },
+      "reference-convention": { type: "string", default: "r2gen" },
+      out: { type: "string" },
+    },
+  });
+  const split = values.split as Split;
+  if (!SPLITS.includes(split))
+    throw new UserError(`--split must be one of ${SPLITS.join(", ")}, got "${values.split}"`);
+  const seed = Number(values.seed);
+  if (!Number.isInteger(seed)) throw new UserError(`--seed must be an integer, got "${values.seed}"`);
+  const convention = values["reference-convention"] as ReferenceConvention;
+  if (!REFERENCE_CONVENTIONS.includes(convention)) {
+    throw new UserError(
+      `--reference-convention must be one of ${REFERENCE_CONVENTIONS.join(", ")}, got "${convention}"`,
+    );
+  }
+  const out = values.out ?? path.join(appRoot(), "data", "baselines", `iu_xray-${split}.json`);
+  const started = performance.now();
+  const annotation = loadAnnotationFile(values.annotation!);
+
+  const frequent = mostFrequentBaseline(annotation, split);
+  const oracle = samePositiveFindingsOracle(annotation, split);
+  const systems: { name: string; predictions: Prediction[]; note: string }[] = [
+    { name: "most frequent train report", predictions: frequent.predictions, note: frequent.report },
+    { name: `random train report (seed ${seed})`, predictions: randomBaseline(annotation, split, seed), note: "" },
+    {
+      name: "same-positive-findings oracle",
+      predictions: oracle.predictions,
+      note: `${oracle.exactMatches} of ${annotation[split].length} studies had a train report with exactly the same positive findings`,
+    },
+  ];
+  const bar = new cliProgress.SingleBar(
+    { format: "baselines [{bar}] {value}/{total} {name}" },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(systems.length, 0, { name: "" });
+  const results: { name: string; result: EvaluationResult; note: string }[] = [];
+  for (const system of systems) {
+    bar.update(results.length, { name: system.name });
+    results.push({
+      name: system.name,
+      note: system.note,
+      result: evaluateReports(system.predictions, { annotation, split, convention }),
+    });
+  }
+  bar.update(systems.length, { name: "" });
+  bar.stop();
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  const json = {
+    split,
+    seed,
+    reference_convention: convention,
+    annotation: path.resolve(values.annotation!),
+    baselines: results.map(({ name, note, result }) => ({ name, note, ...resultJson(result) })),
+  };
+  fs.writeFileSync(out, `${JSON.stringify(json, null, 2)}\n`);
+  console.log(metricsTable(results));
+  for (const { name, note } of results) if (note) console.log(`\n${name}: ${note}`);
+  console.log(
+    `\n${split} split, reference convention ${convention}; wrote ${out} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
+}
+
+runCli(main);

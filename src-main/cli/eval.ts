@@ -1,0 +1,143 @@
+/**
+ * Score generated reports: BLEU-1..4, METEOR, ROUGE-L (pycocoevalcap conventions) and clinical efficacy.
+ *
+ *   npm run eval -- --predictions FILE.jsonl --out OUT.json [--split test] [--annotation path]
+ *     [--reference-convention r2gen|raw]
+ *
+ * FILE.jsonl holds one `{"id": ..., "report": ...}` per line (raw report text), exactly one per study of the
+ * split. OUT.json gets n, bleu1..bleu4, meteor, rouge_l and ce {precision, recall, f1, macro_f1}.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import cliProgress from "cli-progress";
+import { type EvaluationResult, evaluateReports, type Prediction } from "../services/language/evaluate-reports";
+import { SPLITS, type Split } from "../services/language/iu-xray-data";
+import { DEFAULT_ANNOTATION_PATH, loadAnnotationFile } from "../services/language/iu-xray-dataset";
+import { REFERENCE_CONVENTIONS, type ReferenceConvention } from "../services/language/references";
+import { fmt, markdownTable, runCli, UserError } from "./language-cli-support";
+
+/** Read predictions from JSON Lines; every problem names the file and line. */
+export function readPredictionsJsonl(filePath: string): Prediction[] {
+  if (!fs.existsSync(filePath)) throw new UserError(`predictions file not found: ${filePath}`);
+  const predictions: Prediction[] = [];
+  const lines = fs.readFileSync(filePath, "utf8").split(/\r?\n/);
+  lines.forEach((line, index) => {
+    if (line.trim() === "") return;
+    const where = `${filePath}:${index + 1}`;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (error) {
+      throw new UserError(`${where}: not valid JSON (${(error as Error).message})`);
+    }
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      throw new UserError(`${where}: expected an object {"id": ..., "report": ...}`);
+    }
+    const { id, report } = value as Record<string, unknown>;
+    if (typeof id !== "string" || id.length === 0) throw new UserError(`${where}: "id" must be a non-empty string`);
+    if (typeof report !== "string") throw new UserError(`${where}: "report" must be a string`);
+    predictions.push({ id, report });
+  });
+  if (predictions.length === 0) throw new UserError(`${filePath}: no predictions`);
+  return predictions;
+}
+
+/** The Markdown table the CLIs print for one or more evaluated systems. */
+export function metricsTable(rows: readonly { name: string; result: EvaluationResult }[]): string {
+  return markdownTable(
+    [
+      "system",
+      "n",
+      "BLEU-1",
+      "BLEU-2",
+      "BLEU-3",
+      "BLEU-4",
+      "METEOR",
+      "ROUGE-L",
+      "CE P",
+      "CE R",
+      "CE F1",
+      "CE macro-F1",
+    ],
+    rows.map(({ name, result: r }) => [
+      name,
+      String(r.n),
+      fmt(r.bleu1),
+      fmt(r.bleu2),
+      fmt(r.bleu3),
+      fmt(r.bleu4),
+      fmt(r.meteor),
+      fmt(r.rouge_l),
+      fmt(r.ce.precision),
+      fmt(r.ce.recall),
+      fmt(r.ce.f1),
+      fmt(r.ce.macro_f1),
+    ]),
+  );
+}
+
+/** The JSON written for one evaluation (without the scored texts). */
+export function resultJson(result: EvaluationResult, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const { scored: _scored, ...metrics } = result;
+  return { ...metrics, ...extra };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      predictions: { type: "string" },
+      out: { type: "string" },
+      split: { type: "string", default: "test" },
+      annotation: { type: "string", default: DEFAULT_ANNOTATION_PATH },
+      "reference-convention": { type: "string", default: "r2gen" },
+    },
+  });
+  if (!values.predictions) throw new UserError("--predictions FILE.jsonl is required");
+  if (!values.out) throw new UserError("--out OUT.json is required");
+  const split = values.split as Split;
+  if (!SPLITS.includes(split))
+    throw new UserError(`--split must be one of ${SPLITS.join(", ")}, got "${values.split}"`);
+  const convention = values["reference-convention"] as ReferenceConvention;
+  if (!REFERENCE_CONVENTIONS.includes(convention)) {
+    throw new UserError(
+      `--reference-convention must be one of ${REFERENCE_CONVENTIONS.join(", ")}, got "${convention}"`,
+    );
+  }
+  const started = performance.now();
+  const annotation = loadAnnotationFile(values.annotation!);
+  const predictions = readPredictionsJsonl(values.predictions);
+  const bar = new cliProgress.SingleBar(
+    { format: "scoring [{bar}] {value}/{total} {step}", hideCursor: true },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(5, 0, { step: "" });
+  let result: EvaluationResult;
+  try {
+    result = evaluateReports(predictions, {
+      annotation,
+      split,
+      convention,
+      onProgress: (step, done) => bar.update(done, { step }),
+    });
+  } catch (error) {
+    bar.stop();
+    if (error instanceof Error && error.name === "PredictionSetError")
+      throw new UserError(`${values.predictions}: ${error.message}`);
+    throw error;
+  }
+  bar.stop();
+  const seconds = (performance.now() - started) / 1000;
+  fs.mkdirSync(path.dirname(path.resolve(values.out)), { recursive: true });
+  const json = resultJson(result, {
+    predictions: path.resolve(values.predictions),
+    annotation: path.resolve(values.annotation!),
+  });
+  fs.writeFileSync(values.out, `${JSON.stringify(json, null, 2)}\n`);
+  console.log(metricsTable([{ name: path.basename(values.predictions), result }]));
+  console.log(
+    `\n${result.n} ${split} studies, reference convention ${convention}; wrote ${values.out} in ${seconds.toFixed(1)} s`,
+  );
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) runCli(main);

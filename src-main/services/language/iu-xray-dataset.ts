@@ -1,0 +1,119 @@
+/**
+ * File access for the IU-Xray dataset (R2Gen layout: annotation.json + images/<id>/0.png, 1.png) and the labels
+ * CSV: loading with clear errors, image checks, and writing the shared manifest. Node only.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { appRoot } from "../../paths";
+import { buildDatasetManifest, type DatasetManifest, manifestImagePath } from "./dataset-manifest";
+import {
+  type Annotation,
+  type LabelledReport,
+  parseAnnotation,
+  parseReportLabelsCsv,
+  SPLITS,
+  type Split,
+} from "./iu-xray-data";
+
+/** An error in a dataset input (missing file, malformed JSON/CSV, missing images): safe to show as one line. */
+export class DatasetInputError extends Error {
+  override name = "DatasetInputError";
+}
+
+/** The project's bundled copies (resources/iu_xray), the defaults for every tool. */
+export const DEFAULT_ANNOTATION_PATH = path.join(appRoot(), "resources", "iu_xray", "annotation.json");
+export const DEFAULT_LABELS_PATH = path.join(appRoot(), "resources", "iu_xray", "report-labels.csv");
+
+function readText(filePath: string, what: string): string {
+  if (!fs.existsSync(filePath)) throw new DatasetInputError(`${what} not found: ${filePath}`);
+  if (!fs.statSync(filePath).isFile()) throw new DatasetInputError(`${what} is not a file: ${filePath}`);
+  return fs.readFileSync(filePath, "utf8");
+}
+
+export function loadAnnotationFile(filePath: string = DEFAULT_ANNOTATION_PATH): Annotation {
+  const text = readText(filePath, "annotation file");
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new DatasetInputError(`${filePath}: invalid JSON (${(error as Error).message})`);
+  }
+  try {
+    return parseAnnotation(json, filePath);
+  } catch (error) {
+    throw new DatasetInputError((error as Error).message);
+  }
+}
+
+export function loadReportLabelsFile(filePath: string = DEFAULT_LABELS_PATH): Map<number, LabelledReport> {
+  const text = readText(filePath, "labels CSV");
+  try {
+    return parseReportLabelsCsv(text, filePath);
+  } catch (error) {
+    throw new DatasetInputError((error as Error).message);
+  }
+}
+
+export interface LoadDatasetOptions {
+  /** Dataset folder (R2Gen layout); images are looked up under <root>/images. */
+  root: string;
+  annotationPath?: string;
+  labelsPath?: string;
+}
+
+export interface IuXrayDataset {
+  root: string;
+  annotation: Annotation;
+  labelsByUid: Map<number, LabelledReport>;
+  /** Relative image paths (images/<id>/n.png) that do not exist under root. */
+  missingImages: string[];
+  /** Studies with at least one missing image, per split. */
+  studiesMissingImages: Record<Split, number>;
+}
+
+/** Load the annotation and labels and check every image under root. */
+export function loadIuXrayDataset(options: LoadDatasetOptions): IuXrayDataset {
+  const root = path.resolve(options.root);
+  if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) {
+    throw new DatasetInputError(`dataset root is not a folder: ${root}`);
+  }
+  const annotation = loadAnnotationFile(options.annotationPath ?? DEFAULT_ANNOTATION_PATH);
+  const labelsByUid = loadReportLabelsFile(options.labelsPath ?? DEFAULT_LABELS_PATH);
+  const missingImages: string[] = [];
+  const studiesMissingImages: Record<Split, number> = { train: 0, val: 0, test: 0 };
+  for (const split of SPLITS) {
+    for (const study of annotation[split]) {
+      let missing = false;
+      for (const image of study.image_path) {
+        const relative = manifestImagePath(image);
+        if (!fs.existsSync(path.join(root, relative))) {
+          missingImages.push(relative);
+          missing = true;
+        }
+      }
+      if (missing) studiesMissingImages[split]++;
+    }
+  }
+  return { root, annotation, labelsByUid, missingImages, studiesMissingImages };
+}
+
+/** Build the shared manifest for a loaded dataset (missing images listed in `missing_images`). */
+export function createManifest(dataset: IuXrayDataset, created = new Date().toISOString()): DatasetManifest {
+  try {
+    return buildDatasetManifest({
+      annotation: dataset.annotation,
+      labelsByUid: dataset.labelsByUid,
+      root: dataset.root,
+      created,
+      missingImages: dataset.missingImages,
+    });
+  } catch (error) {
+    throw new DatasetInputError((error as Error).message);
+  }
+}
+
+/** Write a manifest as JSON (creating the folder). */
+export function writeManifest(manifest: DatasetManifest, outPath: string): void {
+  fs.mkdirSync(path.dirname(path.resolve(outPath)), { recursive: true });
+  fs.writeFileSync(outPath, `${JSON.stringify(manifest)}\n`);
+}
