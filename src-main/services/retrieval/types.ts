@@ -1,0 +1,66 @@
+import type { LabelVector } from "../language/observations";
+
+/** Where a case came from: the model pack's gallery, a report signed here, or `npm run index`. */
+export const CASE_SOURCES = ["gallery", "signed", "indexed"] as const;
+export type CaseSource = (typeof CASE_SOURCES)[number];
+
+/** Top-k bounds of a similar-case query. */
+export const DEFAULT_TOP_K = 5;
+export const MAX_TOP_K = 100;
+
+/** A case to put in the index. The vector is L2-normalised on the way in. */
+export interface CaseInput {
+  studyId: string;
+  report: string;
+  /** 14 CheXpert-order values: 1, 0, -1 or null. */
+  labels: LabelVector;
+  source: CaseSource;
+  /** The embedding model that made `vector`; must be the index's model. */
+  modelId: string;
+  vector: Float32Array;
+  /** Small PNG or JPEG of the frontal view. */
+  thumbnail?: Uint8Array | null;
+}
+
+export interface SearchRequest {
+  /** The model that made `vector`; a query from another model is refused. */
+  modelId: string;
+  vector: Float32Array;
+  /** Default 5, at most 100. */
+  k?: number;
+  /** Study ids never returned (a study must not retrieve itself). */
+  excludeIds?: readonly string[];
+}
+
+export interface SimilarCase {
+  studyId: string;
+  /** Cosine similarity in [-1, 1]. */
+  similarity: number;
+  report: string;
+  labels: LabelVector;
+  source: CaseSource;
+  hasThumbnail: boolean;
+}
+
+export interface StoredCase {
+  studyId: string;
+  report: string;
+  labels: LabelVector;
+  source: CaseSource;
+  modelId: string;
+  vector: Float32Array;
+  thumbnail: Uint8Array | null;
+  createdAt: string;
+}
+
+/** What the index holds and how it searches. */
+export interface RetrievalIndexInfo {
+  modelId: string | null;
+  dim: number | null;
+  count: number;
+  bySource: Record<CaseSource, number>;
+  gallerySeededAt: string | null;
+  /** `exact` scan below `annMinCases`, `ivf` (IVF-Flat with a calibrated nprobe) from there on. */
+  method: "exact" | "ivf";
+  ivf: { nlist: number; nprobe: number; calibratedRecallAt10: number; coveredCases: number } | null;
+}
