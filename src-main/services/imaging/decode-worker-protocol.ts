@@ -1,0 +1,26 @@
+/** Messages between ImageDecodePool (main thread) and decode-worker.ts. */
+import type { SerializedImagingError } from "./errors";
+import type { DecodedImage, DecodeImageOptions } from "./types";
+
+/** Decode options that cross the thread boundary (the AbortSignal stays in the calling thread). */
+export type WorkerDecodeOptions = Omit<DecodeImageOptions, "signal">;
+
+export type PoolToWorkerMessage =
+  | { readonly type: "decode"; readonly id: number; readonly path: string; readonly options: WorkerDecodeOptions }
+  | { readonly type: "cancel"; readonly id: number };
+
+export type WorkerToPoolMessage =
+  | { readonly type: "result"; readonly id: number; readonly image: DecodedImage }
+  | {
+      readonly type: "error";
+      readonly id: number;
+      /** An ImagingError, or any other failure as its message. */
+      readonly error: SerializedImagingError | { readonly kind: "unexpected"; readonly message: string };
+    };
+
+/** The ArrayBuffers of a decoded image, to transfer instead of copy. */
+export function transferablesOf(image: DecodedImage): ArrayBuffer[] {
+  const buffers = [image.modalityPixels.buffer, image.displayPixels.buffer];
+  if (image.paddingMask) buffers.push(image.paddingMask.buffer);
+  return buffers.filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
+}

@@ -1,0 +1,537 @@
+/**
+ * DICOM input: recognises DICOM content, parses the data set (Part 10 with meta header, or a raw data set without
+ * one) with dicom-parser, and reads the attributes the image pipeline and the UI need. Pixel data: dicom-pixel-data.ts.
+ */
+import { createRequire } from "node:module";
+import zlib from "node:zlib";
+import type * as DicomParser from "dicom-parser";
+import { describeThrown, ImagingError } from "./errors";
+import type { LookupTable, ModalityTransform, VoiCandidates } from "./grayscale-pipeline";
+import {
+  EXPLICIT_VR_LITTLE_ENDIAN,
+  IMPLICIT_VR_LITTLE_ENDIAN,
+  type TransferSyntaxInfo,
+  transferSyntaxInfo,
+} from "./transfer-syntax";
+import type { ImageMetadata, PixelSpacing, ViewCode, WindowFunction, WindowSetting } from "./types";
+
+const require = createRequire(import.meta.url);
+const dicomParser = require("dicom-parser") as typeof DicomParser;
+
+type DataSet = DicomParser.DataSet;
+type Element = DicomParser.Element;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Recognising DICOM content
+
+const DICOM_VRS = new Set(
+  "AE AS AT CS DA DS DT FD FL IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM UC UI UL UN UR US UT UV".split(" "),
+);
+
+export type DicomSniff =
+  | { readonly kind: "part10" }
+  /** A data set without preamble and meta header; starts at byte 0. */
+  | { readonly kind: "raw"; readonly transferSyntaxUid: string }
+  /** A meta header without the 128-byte preamble and "DICM" prefix. */
+  | { readonly kind: "meta-without-preamble" };
+
+/** Recognises DICOM by content: "DICM" at offset 128, or a plausible first element of group 0002 / 0008. */
+export function sniffDicom(bytes: Uint8Array): DicomSniff | null {
+  if (bytes.length >= 132 && bytes[128] === 0x44 && bytes[129] === 0x49 && bytes[130] === 0x43 && bytes[131] === 0x4d) {
+    return { kind: "part10" };
+  }
+  if (bytes.length < 16) return null;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const group = view.getUint16(0, true);
+  const element = view.getUint16(2, true);
+  if (group !== 0x0002 && group !== 0x0008) return null;
+  if (element > 0x1fff) return null;
+  const vr = String.fromCharCode(bytes[4] as number, bytes[5] as number);
+  const explicit = DICOM_VRS.has(vr);
+  if (group === 0x0002) return explicit ? { kind: "meta-without-preamble" } : null;
+  if (explicit) {
+    const longForm = ["OB", "OD", "OF", "OL", "OV", "OW", "SQ", "UC", "UN", "UR", "UT", "UV"].includes(vr);
+    const length = longForm ? view.getUint32(8, true) : view.getUint16(6, true);
+    if (length !== 0xffffffff && length > bytes.length) return null;
+    return { kind: "raw", transferSyntaxUid: EXPLICIT_VR_LITTLE_ENDIAN };
+  }
+  const length = view.getUint32(4, true);
+  if (length !== 0xffffffff && length > bytes.length - 8) return null;
+  return { kind: "raw", transferSyntaxUid: IMPLICIT_VR_LITTLE_ENDIAN };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Parsing
+
+export interface ParsedDicom {
+  readonly dataSet: DataSet;
+  readonly transferSyntax: TransferSyntaxInfo;
+  /** False for raw data sets (no meta header): the transfer syntax was inferred from the encoding. */
+  readonly hasMetaHeader: boolean;
+}
+
+export interface ParseLimits {
+  /** Maximum size of an inflated (deflate transfer syntax) data set. */
+  readonly maxInflatedBytes: number;
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+export function parseDicom(bytes: Uint8Array, sniff: DicomSniff, path: string, limits: ParseLimits): ParsedDicom {
+  let input = asBuffer(bytes);
+  if (sniff.kind === "meta-without-preamble") {
+    input = Buffer.concat([Buffer.alloc(128), Buffer.from("DICM", "latin1"), input]);
+  }
+  const inflater = (array: Uint8Array, position: number): Uint8Array => {
+    let inflated: Buffer;
+    try {
+      inflated = zlib.inflateRawSync(array.subarray(position), {
+        maxOutputLength: Math.max(1, limits.maxInflatedBytes - position),
+      });
+    } catch (cause) {
+      if ((cause as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") {
+        throw new ImagingError(
+          "TOO_LARGE",
+          path,
+          `the deflated data set inflates to more than ${limits.maxInflatedBytes} bytes (limit maxFileBytes)`,
+        );
+      }
+      throw new ImagingError(
+        "CORRUPT_DICOM",
+        path,
+        `the deflated data set cannot be inflated (${describeThrown(cause)}); the file is truncated or corrupt`,
+      );
+    }
+    const full = Buffer.allocUnsafe(position + inflated.length);
+    full.set(array.subarray(0, position), 0);
+    full.set(inflated, position);
+    return full;
+  };
+  const options: DicomParser.ParseDicomOptions = {
+    // The typings declare the inflater as returning void; dicom-parser uses its return value as the data set bytes.
+    inflater: inflater as unknown as NonNullable<DicomParser.ParseDicomOptions["inflater"]>,
+  };
+  if (sniff.kind === "raw") options.TransferSyntaxUID = sniff.transferSyntaxUid;
+
+  let dataSet: DataSet;
+  try {
+    dataSet = dicomParser.parseDicom(input, options);
+  } catch (thrown) {
+    if (thrown instanceof ImagingError) throw thrown;
+    const partial = (thrown as { dataSet?: DataSet } | null)?.dataSet;
+    if (partial?.elements.x7fe00010) {
+      throw new ImagingError(
+        "CORRUPT_PIXEL_DATA",
+        path,
+        `the pixel data is truncated or malformed (${describeThrown(thrown)})`,
+      );
+    }
+    throw new ImagingError(
+      "CORRUPT_DICOM",
+      path,
+      `the DICOM data set cannot be parsed (${describeThrown(thrown)}); the file is truncated or corrupt`,
+    );
+  }
+
+  // dicom-parser stops quietly at the end of the bytes: an element that runs past it means the file is truncated.
+  for (const element of Object.values(dataSet.elements)) {
+    if (element.tag === "x7fe00010") continue; // checked per frame, with a more precise message
+    if (element.dataOffset + element.length > dataSet.byteArray.length) {
+      throw new ImagingError(
+        "CORRUPT_DICOM",
+        path,
+        `the file is truncated: element (${element.tag.slice(1, 5)},${element.tag.slice(5)}) needs ${element.length} bytes but the file ends ${dataSet.byteArray.length - element.dataOffset} bytes after its start`,
+      );
+    }
+  }
+
+  const uid = sniff.kind === "raw" ? sniff.transferSyntaxUid : (dataSet.string("x00020010") ?? "").replace(/\0/g, "");
+  if (!uid) {
+    throw new ImagingError("CORRUPT_DICOM", path, "the meta header has no Transfer Syntax UID (0002,0010)");
+  }
+  const info = transferSyntaxInfo(uid);
+  if (!info) {
+    throw new ImagingError(
+      "UNSUPPORTED_TRANSFER_SYNTAX",
+      path,
+      `transfer syntax "${uid}" is not a DICOM transfer syntax this application knows`,
+    );
+  }
+  if (info.codec === null) {
+    throw new ImagingError(
+      "UNSUPPORTED_TRANSFER_SYNTAX",
+      path,
+      `transfer syntax ${info.name} (${uid}) cannot be decoded by this application`,
+    );
+  }
+  return { dataSet, transferSyntax: info, hasMetaHeader: sniff.kind !== "raw" };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Attribute access
+
+const CHARSET_LABELS: Record<string, string> = {
+  "ISO_IR 6": "latin1",
+  "ISO_IR 100": "latin1",
+  "ISO_IR 101": "iso-8859-2",
+  "ISO_IR 109": "iso-8859-3",
+  "ISO_IR 110": "iso-8859-4",
+  "ISO_IR 144": "iso-8859-5",
+  "ISO_IR 127": "iso-8859-6",
+  "ISO_IR 126": "iso-8859-7",
+  "ISO_IR 138": "iso-8859-8",
+  "ISO_IR 148": "iso-8859-9",
+  "ISO_IR 166": "windows-874",
+  "ISO_IR 192": "utf-8",
+  GB18030: "gb18030",
+  GBK: "gbk",
+  "ISO 2022 IR 6": "latin1",
+  "ISO 2022 IR 100": "latin1",
+};
+
+/** Reads text attributes, honouring Specific Character Set (0008,0005) for the single-byte and UTF-8 sets. */
+export class AttributeReader {
+  private readonly decoder: TextDecoder;
+
+  constructor(private readonly ds: DataSet) {
+    const terms = (ds.string("x00080005") ?? "")
+      .split("\\")
+      .map((s) => s.trim())
+      .filter(Boolean);
+    // With several terms (ISO 2022 code extensions) the last non-default one is the best single guess.
+    const term = terms.length ? terms[terms.length - 1] : undefined;
+    const label = (term && CHARSET_LABELS[term]) || "latin1";
+    let decoder: TextDecoder;
+    try {
+      decoder = new TextDecoder(label);
+    } catch {
+      decoder = new TextDecoder("latin1");
+    }
+    this.decoder = decoder;
+  }
+
+  element(tag: string): Element | undefined {
+    return this.ds.elements[tag];
+  }
+
+  /** The whole text value (all values joined by "\"), trimmed; null when absent or empty. */
+  text(tag: string): string | null {
+    const el = this.ds.elements[tag];
+    if (!el || el.length <= 0) return null;
+    const end = Math.min(el.dataOffset + el.length, this.ds.byteArray.length);
+    if (el.dataOffset >= end) return null;
+    const raw = this.decoder.decode(this.ds.byteArray.subarray(el.dataOffset, end));
+    const value = raw.replace(/[\0\s]+$/u, "").replace(/^\s+/u, "");
+    return value.length ? value : null;
+  }
+
+  /** The first value of a (possibly multi-valued) text attribute. */
+  first(tag: string): string | null {
+    const value = this.text(tag);
+    if (value === null) return null;
+    const first = value.split("\\")[0]?.trim() ?? "";
+    return first.length ? first : null;
+  }
+
+  values(tag: string): string[] {
+    const value = this.text(tag);
+    if (value === null) return [];
+    return value.split("\\").map((v) => v.trim());
+  }
+
+  /** Numbers of a DS / IS attribute; NaN where a value is not a number. */
+  numbers(tag: string): number[] {
+    return this.values(tag).map((v) => (v === "" ? Number.NaN : Number(v)));
+  }
+
+  number(tag: string): number | null {
+    const [value] = this.numbers(tag);
+    return value === undefined || !Number.isFinite(value) ? null : value;
+  }
+
+  uint16(tag: string): number | null {
+    const el = this.ds.elements[tag];
+    if (!el || el.length < 2 || el.dataOffset + 2 > this.ds.byteArray.length) return null;
+    return this.ds.uint16(tag) ?? null;
+  }
+
+  /** A US-or-SS value (Pixel Padding Value, LUT Descriptor's first value): signed when the VR or the data say so. */
+  usOrSs(tag: string, signed: boolean, index = 0): number | null {
+    const el = this.ds.elements[tag];
+    if (!el || el.length < 2 * (index + 1) || el.dataOffset + 2 * (index + 1) > this.ds.byteArray.length) return null;
+    const raw = this.ds.uint16(tag, index);
+    if (raw === undefined) return null;
+    const isSigned = el.vr === "SS" || (el.vr !== "US" && signed);
+    return isSigned && raw > 0x7fff ? raw - 0x10000 : raw;
+  }
+
+  sequenceItems(tag: string): DataSet[] {
+    const el = this.ds.elements[tag];
+    return (el?.items ?? []).map((item) => item.dataSet).filter((d): d is DataSet => d !== undefined);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Image description
+
+export interface DicomImageDescription {
+  readonly rows: number;
+  readonly columns: number;
+  readonly numberOfFrames: number;
+  readonly samplesPerPixel: number;
+  readonly bitsAllocated: number;
+  readonly bitsStored: number;
+  readonly highBit: number;
+  readonly pixelRepresentation: 0 | 1;
+  readonly planarConfiguration: number;
+  readonly photometric: string;
+}
+
+const GRAYSCALE = new Set(["MONOCHROME1", "MONOCHROME2"]);
+const COLOUR = new Set(["RGB", "YBR_FULL", "YBR_FULL_422", "YBR_ICT", "YBR_RCT"]);
+
+export function describeImage(ds: DataSet, attrs: AttributeReader, path: string): DicomImageDescription {
+  const pixelData = ds.elements.x7fe00010;
+  if (!pixelData) {
+    if (ds.elements.x7fe00008 || ds.elements.x7fe00009) {
+      throw new ImagingError(
+        "UNSUPPORTED_PIXEL_FORMAT",
+        path,
+        "the file has float pixel data (7FE0,0008/0009), which this application does not display",
+      );
+    }
+    throw new ImagingError(
+      "MISSING_ATTRIBUTE",
+      path,
+      "the DICOM file has no Pixel Data (7FE0,0010): it is not an image, or it is truncated before its pixels",
+    );
+  }
+  const rows = attrs.uint16("x00280010");
+  const columns = attrs.uint16("x00280011");
+  if (!rows || !columns) {
+    throw new ImagingError(
+      "MISSING_ATTRIBUTE",
+      path,
+      `the image has no valid Rows (0028,0010) / Columns (0028,0011): ${rows ?? "missing"} x ${columns ?? "missing"}`,
+    );
+  }
+  const bitsAllocated = attrs.uint16("x00280100");
+  if (!bitsAllocated) throw new ImagingError("MISSING_ATTRIBUTE", path, "Bits Allocated (0028,0100) is missing");
+  if (![8, 16, 32].includes(bitsAllocated)) {
+    throw new ImagingError(
+      "UNSUPPORTED_PIXEL_FORMAT",
+      path,
+      `Bits Allocated ${bitsAllocated} is not supported (8, 16 or 32 are)`,
+    );
+  }
+  const bitsStored = attrs.uint16("x00280101") ?? bitsAllocated;
+  if (bitsStored < 1 || bitsStored > bitsAllocated) {
+    throw new ImagingError(
+      "UNSUPPORTED_PIXEL_FORMAT",
+      path,
+      `Bits Stored ${bitsStored} does not fit Bits Allocated ${bitsAllocated}`,
+    );
+  }
+  let highBit = attrs.uint16("x00280102") ?? bitsStored - 1;
+  if (highBit < bitsStored - 1 || highBit >= bitsAllocated) highBit = bitsStored - 1;
+  const pixelRepresentation = attrs.uint16("x00280103") === 1 ? 1 : 0;
+  const samplesPerPixel = attrs.uint16("x00280002") ?? 1;
+  if (samplesPerPixel !== 1 && samplesPerPixel !== 3) {
+    throw new ImagingError(
+      "UNSUPPORTED_PIXEL_FORMAT",
+      path,
+      `Samples per Pixel ${samplesPerPixel} is not supported (1 or 3 are)`,
+    );
+  }
+  const declared = attrs.first("x00280004")?.toUpperCase().replace(/\s+/g, " ");
+  const photometric = declared ?? (samplesPerPixel === 1 ? "MONOCHROME2" : "RGB");
+  if (samplesPerPixel === 1 && !GRAYSCALE.has(photometric)) {
+    throw new ImagingError(
+      "UNSUPPORTED_PHOTOMETRIC",
+      path,
+      `photometric interpretation ${photometric} is not supported (MONOCHROME1, MONOCHROME2, RGB and YBR_FULL are)`,
+    );
+  }
+  if (samplesPerPixel === 3 && !COLOUR.has(photometric)) {
+    throw new ImagingError(
+      "UNSUPPORTED_PHOTOMETRIC",
+      path,
+      `photometric interpretation ${photometric} with 3 samples per pixel is not supported`,
+    );
+  }
+  const numberOfFrames = Math.max(1, Math.trunc(attrs.number("x00280008") ?? 1));
+  const planarConfiguration = attrs.uint16("x00280006") === 1 ? 1 : 0;
+  return {
+    rows,
+    columns,
+    numberOfFrames,
+    samplesPerPixel,
+    bitsAllocated,
+    bitsStored,
+    highBit,
+    pixelRepresentation,
+    planarConfiguration,
+    photometric,
+  };
+}
+
+function readLut(item: DataSet, signed: boolean): LookupTable | null {
+  const attrs = new AttributeReader(item);
+  const count = attrs.usOrSs("x00283002", false, 0);
+  const firstMapped = attrs.usOrSs("x00283002", signed, 1);
+  const bits = attrs.usOrSs("x00283002", false, 2);
+  const data = item.elements.x00283006;
+  if (count === null || firstMapped === null || bits === null || !data) return null;
+  const n = count === 0 ? 65536 : count;
+  const available = Math.min(data.length, item.byteArray.length - data.dataOffset);
+  const entries = new Uint16Array(n);
+  if (available >= 2 * n) {
+    for (let i = 0; i < n; i++) entries[i] = item.byteArrayParser.readUint16(item.byteArray, data.dataOffset + 2 * i);
+  } else if (bits <= 8 && available >= n) {
+    // 8-bit entries packed into bytes.
+    for (let i = 0; i < n; i++) entries[i] = item.byteArray[data.dataOffset + i] ?? 0;
+  } else {
+    return null;
+  }
+  return { firstMapped, bitsPerEntry: bits, entries, explanation: attrs.text("x00283003") };
+}
+
+const WINDOW_FUNCTIONS: readonly WindowFunction[] = ["LINEAR", "LINEAR_EXACT", "SIGMOID"];
+
+function readWindows(attrs: AttributeReader): WindowSetting[] {
+  const centers = attrs.numbers("x00281050");
+  const widths = attrs.numbers("x00281051");
+  const explanations = attrs.values("x00281055");
+  const fnText = attrs.first("x00281056")?.toUpperCase();
+  const fn: WindowFunction = WINDOW_FUNCTIONS.find((f) => f === fnText) ?? "LINEAR";
+  const windows: WindowSetting[] = [];
+  for (let i = 0; i < Math.min(centers.length, widths.length); i++) {
+    windows.push({
+      center: centers[i] as number,
+      width: widths[i] as number,
+      function: fn,
+      explanation: explanations[i] || null,
+    });
+  }
+  return windows;
+}
+
+function readPixelSpacing(attrs: AttributeReader): PixelSpacing | null {
+  for (const [tag, source] of [
+    ["x00280030", "PixelSpacing"],
+    ["x00181164", "ImagerPixelSpacing"],
+  ] as const) {
+    const [row, column] = attrs.numbers(tag);
+    if (row !== undefined && column !== undefined && row > 0 && column > 0) return { row, column, source };
+  }
+  return null;
+}
+
+export interface DicomPipelineSetup {
+  readonly metadata: ImageMetadata;
+  readonly image: DicomImageDescription;
+  readonly modality: ModalityTransform;
+  readonly voi: Omit<VoiCandidates, "user">;
+  readonly padding: { readonly value: number; readonly rangeLimit: number | null } | null;
+  readonly invert: boolean;
+}
+
+/** Reads everything the pipeline and the UI need from the data set. */
+export function readDicomSetup(parsed: ParsedDicom, path: string, frame: number): DicomPipelineSetup {
+  const ds = parsed.dataSet;
+  const attrs = new AttributeReader(ds);
+  const image = describeImage(ds, attrs, path);
+  if (frame >= image.numberOfFrames) {
+    throw new ImagingError(
+      "FRAME_OUT_OF_RANGE",
+      path,
+      `frame ${frame} was requested but the file has ${image.numberOfFrames} frame(s)`,
+    );
+  }
+  const grayscale = image.samplesPerPixel === 1;
+  const signed = image.pixelRepresentation === 1;
+
+  const slopeValue = attrs.number("x00281053");
+  const interceptValue = attrs.number("x00281052");
+  const slope = slopeValue === null || slopeValue === 0 ? 1 : slopeValue;
+  const intercept = interceptValue ?? 0;
+  const modalityLut = grayscale && slopeValue === null ? attrs.sequenceItems("x00283000")[0] : undefined;
+  const modalityTable = modalityLut ? readLut(modalityLut, signed) : null;
+  const modality: ModalityTransform =
+    !grayscale || !modalityTable
+      ? { kind: "rescale", slope: grayscale ? slope : 1, intercept: grayscale ? intercept : 0 }
+      : { kind: "lut", lut: modalityTable };
+
+  const voiLutItem = grayscale ? attrs.sequenceItems("x00283010")[0] : undefined;
+  // VOI LUT input is the modality output, which is signed whenever stored values or the rescale can be negative.
+  const voiLut = voiLutItem ? (readLut(voiLutItem, signed || intercept < 0) ?? undefined) : undefined;
+  const windows = grayscale ? readWindows(attrs) : [];
+  const identityModality = modality.kind === "rescale" && modality.slope === 1 && modality.intercept === 0;
+  const identityWhenNoVoi = image.bitsStored <= 8 && !signed && identityModality;
+
+  const paddingValue = grayscale ? attrs.usOrSs("x00280120", signed) : null;
+  const padding = paddingValue === null ? null : { value: paddingValue, rangeLimit: attrs.usOrSs("x00280121", signed) };
+
+  const viewCodes: ViewCode[] = attrs.sequenceItems("x00540220").map((item) => {
+    const a = new AttributeReader(item);
+    return { value: a.first("x00080100"), scheme: a.first("x00080102"), meaning: a.text("x00080104") };
+  });
+  const orientation = attrs.values("x00200020").filter(Boolean);
+  const ts = parsed.transferSyntax;
+
+  const metadata: ImageMetadata = {
+    sourcePath: path,
+    format: "dicom",
+    width: image.columns,
+    height: image.rows,
+    numberOfFrames: image.numberOfFrames,
+    frame,
+    samplesPerPixel: image.samplesPerPixel,
+    bitsAllocated: image.bitsAllocated,
+    bitsStored: image.bitsStored,
+    pixelRepresentation: image.pixelRepresentation,
+    photometric: image.photometric,
+    inverted: image.photometric === "MONOCHROME1",
+    transferSyntaxUid: ts.uid,
+    transferSyntaxName: ts.name,
+    lossyCompressed: ts.lossy || attrs.first("x00282110") === "01",
+    rescale: {
+      slope: modality.kind === "rescale" ? modality.slope : 1,
+      intercept: modality.kind === "rescale" ? modality.intercept : 0,
+      type: attrs.first("x00281054"),
+    },
+    modalityLutApplied: modality.kind === "lut",
+    windows,
+    hasVoiLut: voiLut !== undefined,
+    pixelPadding: padding,
+    pixelSpacing: readPixelSpacing(attrs),
+    patientName: attrs.text("x00100010"),
+    patientId: attrs.first("x00100020"),
+    studyInstanceUid: attrs.first("x0020000d"),
+    seriesInstanceUid: attrs.first("x0020000e"),
+    sopInstanceUid: attrs.first("x00080018"),
+    sopClassUid: attrs.first("x00080016"),
+    studyDate: attrs.first("x00080020"),
+    studyDescription: attrs.text("x00081030"),
+    modality: attrs.first("x00080060"),
+    viewPosition: attrs.first("x00185101"),
+    imageLaterality: attrs.first("x00200062"),
+    laterality: attrs.first("x00200060"),
+    bodyPartExamined: attrs.first("x00180015"),
+    seriesDescription: attrs.text("x0008103e"),
+    protocolName: attrs.text("x00181030"),
+    imageComments: attrs.text("x00204000"),
+    patientOrientation: orientation.length ? orientation : null,
+    viewCodes,
+  };
+  return {
+    metadata,
+    image,
+    modality,
+    voi: { lut: voiLut, fileWindows: windows, identityWhenNoVoi },
+    padding,
+    invert: image.photometric === "MONOCHROME1",
+  };
+}

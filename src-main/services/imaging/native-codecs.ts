@@ -1,0 +1,147 @@
+/**
+ * The WebAssembly pixel codecs (dcmjs-codecs: dcmtk's IJG 8/12/16-bit JPEG incl. lossless, CharLS JPEG-LS,
+ * OpenJPEG JPEG 2000, OpenJPH HTJ2K, libjxl JPEG XL, RLE), loaded once per thread on first use.
+ *
+ * dcmjs-codecs is CommonJS (a webpack UMD bundle) and finds its .wasm next to its own file; it is loaded through
+ * createRequire and the .wasm path is resolved explicitly, so this works from source (tsx), in worker threads, and from
+ * a bundle that keeps dcmjs-codecs external (electron-vite's default for dependencies).
+ */
+import { createRequire } from "node:module";
+import path from "node:path";
+import type * as DcmjsCodecs from "dcmjs-codecs";
+import { ImagingError } from "./errors";
+import type { PixelCodec } from "./transfer-syntax";
+
+const require = createRequire(import.meta.url);
+
+type CodecsModule = typeof DcmjsCodecs;
+
+let loaded: CodecsModule | null = null;
+let initializing: Promise<CodecsModule> | null = null;
+
+function loadModule(): CodecsModule {
+  if (!loaded) {
+    loaded = require("dcmjs-codecs") as CodecsModule;
+    // The codecs log through loglevel; failures reach us as exceptions, so keep the console quiet.
+    loaded.log.setLevel("silent");
+  }
+  return loaded;
+}
+
+/** Absolute path of the codecs WebAssembly module. */
+export function codecsWasmPath(): string {
+  return path.join(path.dirname(require.resolve("dcmjs-codecs")), "dcmjs-native-codecs.wasm");
+}
+
+/** Loads and instantiates the codecs in this thread (idempotent). Rejects with CODEC_UNAVAILABLE. */
+export function ensureCodecs(forPath: string): Promise<CodecsModule> {
+  if (initializing) return initializing;
+  initializing = (async () => {
+    const codecs = loadModule();
+    if (!codecs.NativeCodecs.isInitialized()) {
+      await codecs.NativeCodecs.initializeAsync({ webAssemblyModulePathOrUrl: codecsWasmPath() });
+    }
+    return codecs;
+  })().catch((cause: unknown) => {
+    initializing = null;
+    const why = cause instanceof Error ? cause.message : String(cause);
+    throw new ImagingError("CODEC_UNAVAILABLE", forPath, `the WebAssembly pixel codecs could not be loaded: ${why}`, {
+      cause,
+    });
+  });
+  return initializing;
+}
+
+/**
+ * A codec failure unwinds through the WebAssembly stack without freeing the codec's buffers; after one, the module is
+ * released and instantiated afresh on next use so a long-lived worker does not leak or carry corrupt state.
+ */
+function resetAfterFailure(codecs: CodecsModule): void {
+  try {
+    codecs.NativeCodecs.release();
+  } catch {
+    // Nothing more to free.
+  }
+  initializing = null;
+}
+
+export interface EncodedFrame {
+  readonly codec: Exclude<PixelCodec, "native">;
+  readonly data: Uint8Array;
+  readonly width: number;
+  readonly height: number;
+  readonly bitsAllocated: number;
+  readonly bitsStored: number;
+  readonly samplesPerPixel: number;
+  readonly pixelRepresentation: number;
+  readonly planarConfiguration: number;
+  readonly photometric: string;
+}
+
+export interface DecodedFrame {
+  /** Little-endian samples. */
+  readonly data: Uint8Array;
+  /** Photometric interpretation of the decoded samples (JPEG 2000 colour comes back as RGB). */
+  readonly photometric: string;
+  readonly planarConfiguration: number;
+}
+
+/** Decodes one compressed frame. Throws CORRUPT_PIXEL_DATA when the codec rejects the data. */
+export async function decodeFrame(frame: EncodedFrame, forPath: string): Promise<DecodedFrame> {
+  const codecs = await ensureCodecs(forPath);
+  const { NativeCodecs, Context } = codecs;
+  const context = new Context({
+    width: frame.width,
+    height: frame.height,
+    bitsAllocated: frame.bitsAllocated,
+    bitsStored: frame.bitsStored,
+    samplesPerPixel: frame.samplesPerPixel,
+    pixelRepresentation: frame.pixelRepresentation,
+    planarConfiguration: frame.planarConfiguration,
+    photometricInterpretation: frame.photometric,
+    encodedBuffer: frame.data,
+  });
+  let result: DcmjsCodecs.Context;
+  try {
+    switch (frame.codec) {
+      case "rle":
+        result = NativeCodecs.decodeRle(context);
+        break;
+      case "jpeg":
+        result = NativeCodecs.decodeJpeg(context, { convertColorspaceToRgb: false });
+        break;
+      case "jpeg-ls":
+        result = NativeCodecs.decodeJpegLs(context);
+        break;
+      case "jpeg2000":
+        result = NativeCodecs.decodeJpeg2000(context);
+        break;
+      case "ht-jpeg2000":
+        result = NativeCodecs.decodeHtJpeg2000(context);
+        break;
+      case "jpeg-xl":
+        result = NativeCodecs.decodeJpegXl(context);
+        break;
+    }
+  } catch (cause) {
+    resetAfterFailure(codecs);
+    const why = cause instanceof Error ? cause.message : String(cause);
+    throw new ImagingError(
+      "CORRUPT_PIXEL_DATA",
+      forPath,
+      `the ${frame.codec} codec could not decode the pixel data: ${why}`,
+      {
+        cause,
+      },
+    );
+  }
+  const data = result.getDecodedBuffer();
+  if (!data || data.length === 0) {
+    throw new ImagingError("CORRUPT_PIXEL_DATA", forPath, `the ${frame.codec} codec returned no pixels`);
+  }
+  return {
+    data,
+    photometric: result.getPhotometricInterpretation() ?? frame.photometric,
+    planarConfiguration: result.getPlanarConfiguration() ?? frame.planarConfiguration,
+  };
+}
