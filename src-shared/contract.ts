@@ -7,6 +7,7 @@
 import { appContract } from "./contract/app";
 import type { AnyProcedureDef } from "./contract/define";
 import { eventsContract } from "./contract/events";
+import { reportsContract } from "./contract/reports";
 import { filesContract } from "./contract/files";
 import { importContract } from "./contract/import";
 import { keyBindingsContract } from "./contract/key-bindings";
@@ -18,6 +19,7 @@ export const contract = {
   app: appContract,
   studies: studiesContract,
   events: eventsContract,
+  reports: reportsContract,
   import: importContract,
   files: filesContract,
   keyBindings: keyBindingsContract,

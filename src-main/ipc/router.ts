@@ -4,6 +4,7 @@
  */
 import { appRouter as app } from "./routers/app";
 import { eventsRouter } from "./routers/events";
+import { reportsRouter } from "./routers/reports";
 import { filesRouter } from "./routers/files";
 import { importRouter } from "./routers/import";
 import { keyBindingsRouter } from "./routers/key-bindings";
@@ -14,6 +15,7 @@ export const appRouter = router({
   app,
   studies: studiesRouter,
   events: eventsRouter,
+  reports: reportsRouter,
   import: importRouter,
   files: filesRouter,
   keyBindings: keyBindingsRouter,

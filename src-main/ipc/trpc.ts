@@ -1,6 +1,7 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError } from "zod";
 import type { Services } from "../services";
+import { ReportConflictError } from "../services/reports/errors";
 import { NotFoundError } from "../services/studies/studies-service";
 
 export interface IpcContext {
@@ -34,6 +35,9 @@ const domainErrors = t.middleware(async ({ next }) => {
     const cause = result.error.cause;
     if (cause instanceof NotFoundError) {
       throw new TRPCError({ code: "NOT_FOUND", message: cause.message, cause });
+    }
+    if (cause instanceof ReportConflictError) {
+      throw new TRPCError({ code: "CONFLICT", message: cause.message, cause });
     }
   }
   return result;

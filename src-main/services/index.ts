@@ -5,6 +5,9 @@ import { type CaseDatabase, openCaseDatabase } from "../db/database";
 import { APP_NAME, appRoot } from "../paths";
 import { AppService } from "./app/app-service";
 import { EventBus } from "./events/event-bus";
+import { labelReport } from "./language/clinical-labeler";
+import type { SignedCaseSink } from "./reports/draft-engine";
+import { ReportsService } from "./reports/reports-service";
 import { FilesService } from "./files/files-service";
 import { ImportService } from "./import/import-service";
 import { KeyBindingsService } from "./preferences/key-bindings-service";
@@ -24,6 +27,7 @@ export interface Services {
   readonly events: EventBus;
   readonly app: AppService;
   readonly studies: StudiesService;
+  readonly reports: ReportsService;
   readonly importer: ImportService;
   readonly files: FilesService;
   readonly keyBindings: KeyBindingsService;
@@ -54,7 +58,16 @@ export function createServices(options: ServicesOptions): Services {
   );
   const studies = new StudiesService(db);
   const importer = new ImportService(db, events, { demoStudiesDir: path.join(root, "resources", "demo-studies") });
-  return {
+  const reports = new ReportsService({
+    db,
+    events,
+    engine: null,
+    // Signed cases join the retrieval index (`services.retrieval`) when one is open.
+    retrieval: () => (services as { retrieval?: SignedCaseSink | null }).retrieval ?? null,
+    labelReport: (text) => labelReport(text).labels,
+    application: { name: APP_NAME, version: readVersion(root) },
+  });
+  const services: Services = {
     db,
     events,
     app,
@@ -62,6 +75,11 @@ export function createServices(options: ServicesOptions): Services {
     importer,
     files: new FilesService(db),
     keyBindings: new KeyBindingsService(db),
-    close: () => db.close(),
+    reports,
+    close: () => {
+      reports.close();
+      db.close();
+    },
   };
+  return services;
 }

@@ -1,0 +1,299 @@
+/**
+ * DICOM Basic Text SR (1.2.840.10008.5.1.4.1.1.88.11) of a signed report, in the pattern of TID 2000 "Basic
+ * Diagnostic Imaging Report": a root CONTAINER (18748-4, LN, "Diagnostic Imaging Report") with ContentTemplateSequence
+ * DCMR/2000, the language and observer context, one CONTAINER per section heading (TID 2001) holding TEXT items
+ * (TID 2002), and the addenda. The SR joins the imaging study (same StudyInstanceUID) and references it through the
+ * Referenced Request Sequence and, where the study's DICOM instances are known, the Current Requested Procedure
+ * Evidence Sequence. Signed reports are VERIFIED (Verifying Observer Sequence) and COMPLETE. Written with dcmjs.
+ */
+import fs from "node:fs";
+import { createRequire } from "node:module";
+import type { SectionKey } from "../../../src-shared/report-types";
+import { SECTION_KEYS } from "../../../src-shared/report-types";
+import { aiNote, isoDate, type ReportDocument, uidFromName } from "./report-document";
+
+export const BASIC_TEXT_SR_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.88.11";
+const EXPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2.1";
+/** Implementation Class UID of this application's DICOM writer (2.25 UID derived from its name). */
+const IMPLEMENTATION_CLASS_UID = uidFromName("radiology-draft/dicom-sr-writer");
+
+interface Code {
+  CodeValue: string;
+  CodingSchemeDesignator: string;
+  CodeMeaning: string;
+}
+
+const code = (value: string, scheme: string, meaning: string): Code => ({
+  CodeValue: value,
+  CodingSchemeDesignator: scheme,
+  CodeMeaning: meaning,
+});
+
+const DIAGNOSTIC_IMAGING_REPORT = code("18748-4", "LN", "Diagnostic Imaging Report");
+/** Section headings (CID 7001) and the narrative item inside each (CID 7002). */
+const SECTION_CODES: Record<SectionKey, { heading: Code; item: Code }> = {
+  indication: {
+    heading: code("121109", "DCM", "Indications for Procedure"),
+    item: code("121109", "DCM", "Indications for Procedure"),
+  },
+  comparison: {
+    heading: code("18834-2", "LN", "Comparison Study"),
+    item: code("18834-2", "LN", "Comparison Study"),
+  },
+  findings: { heading: code("121070", "DCM", "Findings"), item: code("121071", "DCM", "Finding") },
+  impression: { heading: code("121072", "DCM", "Impressions"), item: code("121073", "DCM", "Impression") },
+};
+const ADDENDUM = code("121078", "DCM", "Addendum");
+const COMMENT = code("121106", "DCM", "Comment");
+
+// dcmjs ships no type declarations; this is the part of its API used here.
+interface DcmjsData {
+  DicomDict: new (meta: Record<string, unknown>) => { dict: Record<string, unknown>; write(): ArrayBuffer };
+  DicomMetaDictionary: {
+    denaturalizeDataset(dataset: Record<string, unknown>): Record<string, unknown>;
+    naturalizeDataset(dict: Record<string, unknown>): Record<string, unknown>;
+  };
+  DicomMessage: { readFile(buffer: ArrayBuffer, options?: Record<string, unknown>): { dict: Record<string, unknown> } };
+}
+const require = createRequire(import.meta.url);
+let dcmjsData: DcmjsData | null = null;
+function dcmjs(): DcmjsData {
+  if (!dcmjsData) dcmjsData = (require("dcmjs") as { data: DcmjsData }).data;
+  return dcmjsData;
+}
+
+/** DICOM DA and TM (UTC) of an ISO instant. */
+function dicomDateTime(iso: string): { date: string; time: string; dateTime: string } {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) throw new Error(`not an ISO date-time: ${iso}`);
+  const s = d.toISOString(); // 2026-11-28T04:53:59.123Z
+  const date = s.slice(0, 10).replace(/-/g, "");
+  const time = s.slice(11, 19).replace(/:/g, "");
+  return { date, time, dateTime: `${date}${time}+0000` };
+}
+
+/** A DICOM PN from a display name: "Jane Q. Doe" -> "Doe^Jane Q."; names with "^" are kept as they are. */
+export function personName(name: string): string {
+  const trimmed = name.trim();
+  if (trimmed.includes("^")) return trimmed;
+  const parts = trimmed.split(/\s+/);
+  if (parts.length < 2) return trimmed;
+  const family = parts.pop() ?? "";
+  return `${family}^${parts.join(" ")}`;
+}
+
+/** Limits a value to its VR's maximum length (LO 64, SH 16). */
+const clip = (value: string, max: number) => (value.length > max ? value.slice(0, max) : value);
+
+interface ReferencedInstance {
+  seriesInstanceUid: string;
+  sopClassUid: string;
+  sopInstanceUid: string;
+}
+
+/** Reads the SOP class of each DICOM image of the study; images that are not readable DICOM are left out. */
+function referencedInstances(doc: ReportDocument): ReferencedInstance[] {
+  const out: ReferencedInstance[] = [];
+  for (const image of doc.images) {
+    if (!image.sopInstanceUid || !image.seriesInstanceUid) continue;
+    try {
+      const bytes = fs.readFileSync(image.filePath);
+      const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+      const { dict } = dcmjs().DicomMessage.readFile(ab, { untilTag: "7FE00010", includeUntilTagValue: false });
+      const sopClass = (dict["00080016"] as { Value?: string[] } | undefined)?.Value?.[0];
+      if (sopClass) {
+        out.push({
+          seriesInstanceUid: image.seriesInstanceUid,
+          sopClassUid: sopClass,
+          sopInstanceUid: image.sopInstanceUid,
+        });
+      }
+    } catch {
+      // Not DICOM (a PNG/JPEG study) or the file moved: the study is still referenced by its UID.
+    }
+  }
+  return out;
+}
+
+/** The Study Instance UID the SR joins: the study's own, or (plain-image studies) one derived from its id. */
+export function srStudyInstanceUid(doc: ReportDocument): string {
+  return doc.study.studyInstanceUid ?? uidFromName(`radiology-draft/study/${doc.study.id}`);
+}
+
+/** Whether every text value the SR will hold is 7-bit ASCII. */
+function isAscii(doc: ReportDocument): boolean {
+  const texts = [
+    ...Object.values(doc.sections),
+    doc.signedBy,
+    doc.study.patientName ?? "",
+    doc.study.patientId ?? "",
+    doc.study.description ?? "",
+    doc.study.id,
+    ...doc.addenda.flatMap((a) => [a.text, a.author]),
+    doc.aiModel?.name ?? "",
+    doc.aiModel?.version ?? "",
+    doc.application.name,
+    doc.application.version,
+  ];
+  return texts.every((t) => {
+    for (let i = 0; i < t.length; i++) if (t.charCodeAt(i) > 0x7f) return false;
+    return true;
+  });
+}
+
+function textItem(concept: Code, text: string): Record<string, unknown> {
+  return {
+    RelationshipType: "CONTAINS",
+    ValueType: "TEXT",
+    ConceptNameCodeSequence: [concept],
+    TextValue: text,
+  };
+}
+
+function container(concept: Code, children: Record<string, unknown>[]): Record<string, unknown> {
+  return {
+    RelationshipType: "CONTAINS",
+    ValueType: "CONTAINER",
+    ConceptNameCodeSequence: [concept],
+    ContinuityOfContent: "SEPARATE",
+    ContentSequence: children,
+  };
+}
+
+/** Builds the SR as a DICOM Part 10 file. */
+export function renderDicomSr(doc: ReportDocument): Buffer {
+  const { DicomDict, DicomMetaDictionary } = dcmjs();
+  const signed = dicomDateTime(doc.signedAt);
+  const studyUid = srStudyInstanceUid(doc);
+  const contentKey = `${doc.signedReportId}/${doc.textSha256}/${doc.addenda.map((a) => a.id).join(",")}`;
+  const seriesUid = uidFromName(`radiology-draft/sr-series/${studyUid}`);
+  const sopInstanceUid = uidFromName(`radiology-draft/sr/${studyUid}/${contentKey}`);
+  const instances = referencedInstances(doc);
+  const signer = personName(doc.signedBy);
+  const studyDate = isoDate(doc.study.studyDate)?.replace(/-/g, "") ?? "";
+
+  const content: Record<string, unknown>[] = [
+    {
+      RelationshipType: "HAS CONCEPT MOD",
+      ValueType: "CODE",
+      ConceptNameCodeSequence: [code("121049", "DCM", "Language of Content Item and Descendants")],
+      ConceptCodeSequence: [code("en-US", "RFC5646", "English (United States)")],
+    },
+    {
+      RelationshipType: "HAS OBS CONTEXT",
+      ValueType: "CODE",
+      ConceptNameCodeSequence: [code("121005", "DCM", "Observer Type")],
+      ConceptCodeSequence: [code("121006", "DCM", "Person")],
+    },
+    {
+      RelationshipType: "HAS OBS CONTEXT",
+      ValueType: "PNAME",
+      ConceptNameCodeSequence: [code("121008", "DCM", "Person Observer Name")],
+      PersonName: signer,
+    },
+  ];
+  for (const key of SECTION_KEYS) {
+    const text = doc.sections[key].trim();
+    if (text === "") continue;
+    const codes = SECTION_CODES[key];
+    content.push(container(codes.heading, [textItem(codes.item, text)]));
+  }
+  const note = aiNote(doc);
+  if (note) content.push(textItem(COMMENT, note));
+  for (const a of doc.addenda) {
+    content.push(container(ADDENDUM, [textItem(ADDENDUM, `${a.text.trim()} (${a.author}, ${a.createdAt})`)]));
+  }
+
+  const evidence =
+    instances.length > 0
+      ? [
+          {
+            StudyInstanceUID: studyUid,
+            ReferencedSeriesSequence: [...new Set(instances.map((i) => i.seriesInstanceUid))].map((series) => ({
+              SeriesInstanceUID: series,
+              ReferencedSOPSequence: instances
+                .filter((i) => i.seriesInstanceUid === series)
+                .map((i) => ({ ReferencedSOPClassUID: i.sopClassUid, ReferencedSOPInstanceUID: i.sopInstanceUid })),
+            })),
+          },
+        ]
+      : undefined;
+
+  const dataset: Record<string, unknown> = {
+    // dcmjs writes text as UTF-8: declare it whenever the text is not plain ASCII (the default repertoire).
+    ...(isAscii(doc) ? {} : { SpecificCharacterSet: "ISO_IR 192" }),
+    // SOP Common
+    SOPClassUID: BASIC_TEXT_SR_SOP_CLASS,
+    SOPInstanceUID: sopInstanceUid,
+    InstanceCreationDate: signed.date,
+    InstanceCreationTime: signed.time,
+    // Patient
+    PatientName: doc.study.patientName ?? "",
+    PatientID: clip(doc.study.patientId ?? "", 64),
+    PatientBirthDate: "",
+    PatientSex: "",
+    // General Study
+    StudyInstanceUID: studyUid,
+    StudyDate: studyDate,
+    StudyTime: "",
+    ReferringPhysicianName: "",
+    StudyID: clip(doc.study.id, 16),
+    AccessionNumber: "",
+    StudyDescription: clip(doc.study.description ?? "", 64),
+    // SR Document Series
+    Modality: "SR",
+    SeriesInstanceUID: seriesUid,
+    SeriesNumber: "900",
+    SeriesDescription: "Radiology report",
+    ReferencedPerformedProcedureStepSequence: [],
+    // General Equipment
+    Manufacturer: clip(doc.application.name, 64),
+    SoftwareVersions: clip(doc.application.version, 64),
+    // SR Document General
+    InstanceNumber: "1",
+    CompletionFlag: "COMPLETE",
+    VerificationFlag: "VERIFIED",
+    ContentDate: signed.date,
+    ContentTime: signed.time,
+    VerifyingObserverSequence: [
+      {
+        VerifyingObserverName: signer,
+        VerifyingObserverIdentificationCodeSequence: [],
+        VerifyingOrganization: clip(doc.application.name, 64),
+        VerificationDateTime: signed.dateTime,
+      },
+    ],
+    ReferencedRequestSequence: [
+      {
+        StudyInstanceUID: studyUid,
+        ReferencedStudySequence: [],
+        AccessionNumber: "",
+        PlacerOrderNumberImagingServiceRequest: "",
+        FillerOrderNumberImagingServiceRequest: "",
+        RequestedProcedureID: "",
+        RequestedProcedureDescription: clip(doc.study.description ?? "Chest radiograph", 64),
+        RequestedProcedureCodeSequence: [],
+      },
+    ],
+    PerformedProcedureCodeSequence: [],
+    ...(evidence ? { CurrentRequestedProcedureEvidenceSequence: evidence } : {}),
+    // SR Document Content (root)
+    ValueType: "CONTAINER",
+    ConceptNameCodeSequence: [DIAGNOSTIC_IMAGING_REPORT],
+    ContinuityOfContent: "SEPARATE",
+    ContentTemplateSequence: [{ MappingResource: "DCMR", TemplateIdentifier: "2000" }],
+    ContentSequence: content,
+  };
+
+  const meta = {
+    FileMetaInformationVersion: new Uint8Array([0, 1]).buffer,
+    MediaStorageSOPClassUID: BASIC_TEXT_SR_SOP_CLASS,
+    MediaStorageSOPInstanceUID: sopInstanceUid,
+    TransferSyntaxUID: EXPLICIT_VR_LITTLE_ENDIAN,
+    ImplementationClassUID: IMPLEMENTATION_CLASS_UID,
+    ImplementationVersionName: clip(`RDRAFT_${doc.application.version}`, 16),
+  };
+  const dict = new DicomDict(DicomMetaDictionary.denaturalizeDataset(meta));
+  dict.dict = DicomMetaDictionary.denaturalizeDataset(dataset);
+  return Buffer.from(dict.write());
+}

@@ -1,0 +1,87 @@
+/**
+ * FHIR R4 DiagnosticReport (JSON) of a signed report: status final, code LOINC 18748-4 "Diagnostic imaging study",
+ * the patient (contained Patient), the study (ImagingStudy by its DICOM Study Instance UID), effective and issued
+ * times, the signing radiologist as performer and resultsInterpreter, the impression as conclusion and the whole
+ * report as presentedForm (text/plain, base64).
+ */
+import { formatPlainText, isoDate, type ReportDocument, uidFromName } from "./report-document";
+
+export interface FhirDiagnosticReport {
+  resourceType: "DiagnosticReport";
+  id: string;
+  [key: string]: unknown;
+}
+
+/** FHIR ids: [A-Za-z0-9\-\.]{1,64}. */
+const fhirId = (value: string) => value.replace(/[^A-Za-z0-9.-]+/g, "-").slice(0, 64) || "report";
+
+function patientNameParts(name: string | null): Record<string, unknown>[] | undefined {
+  if (!name) return undefined;
+  if (name.includes("^")) {
+    const [family, given, middle] = name.split("^");
+    const givens = [given, middle].filter((g): g is string => !!g && g.trim() !== "");
+    return [
+      {
+        text: [...givens, family].filter(Boolean).join(" "),
+        ...(family ? { family } : {}),
+        ...(givens.length ? { given: givens } : {}),
+      },
+    ];
+  }
+  return [{ text: name }];
+}
+
+export function renderFhirDiagnosticReport(doc: ReportDocument): FhirDiagnosticReport {
+  const s = doc.study;
+  const text = formatPlainText(doc);
+  const studyUid = s.studyInstanceUid ?? uidFromName(`radiology-draft/study/${s.id}`);
+  const reportUid = uidFromName(`radiology-draft/fhir/${studyUid}/${doc.signedReportId}`);
+  const patient: Record<string, unknown> = {
+    resourceType: "Patient",
+    id: "patient",
+    ...(s.patientId ? { identifier: [{ value: s.patientId }] } : {}),
+    ...(patientNameParts(s.patientName) ? { name: patientNameParts(s.patientName) } : {}),
+  };
+  const impression = doc.sections.impression.trim();
+  const studyDate = isoDate(s.studyDate);
+  return {
+    resourceType: "DiagnosticReport",
+    id: fhirId(`report-${s.id}`),
+    contained: [patient],
+    identifier: [{ system: "urn:dicom:uid", value: `urn:oid:${reportUid}` }],
+    status: "final",
+    category: [
+      {
+        coding: [{ system: "http://terminology.hl7.org/CodeSystem/v2-0074", code: "RAD", display: "Radiology" }],
+      },
+    ],
+    code: {
+      coding: [{ system: "http://loinc.org", code: "18748-4", display: "Diagnostic imaging study" }],
+      text: s.description ?? "Chest radiograph",
+    },
+    subject: {
+      reference: "#patient",
+      display: s.patientName?.replace(/\^+/g, " ").trim() || s.patientId || s.id,
+    },
+    effectiveDateTime: studyDate ?? doc.signedAt,
+    issued: doc.signedAt,
+    performer: [{ display: doc.signedBy }],
+    resultsInterpreter: [{ display: doc.signedBy }],
+    imagingStudy: [
+      {
+        identifier: { system: "urn:dicom:uid", value: `urn:oid:${studyUid}` },
+        display: s.description ?? "Chest radiograph",
+      },
+    ],
+    ...(impression ? { conclusion: impression } : {}),
+    presentedForm: [
+      {
+        contentType: "text/plain; charset=utf-8",
+        language: "en-US",
+        data: Buffer.from(text, "utf8").toString("base64"),
+        title: "Chest radiograph report",
+        creation: doc.signedAt,
+      },
+    ],
+  };
+}

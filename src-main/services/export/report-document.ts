@@ -1,0 +1,120 @@
+/**
+ * The signed report as every export format sees it (study header, sections, signature, AI note, addenda), and the
+ * plain-text rendering that is also the signed text.
+ */
+import crypto from "node:crypto";
+import type { Addendum, EngineModel, ReportSections } from "../../../src-shared/report-types";
+import { SECTION_KEYS, SECTION_TITLES } from "../../../src-shared/report-types";
+
+export interface ReportStudy {
+  id: string;
+  studyInstanceUid: string | null;
+  patientId: string | null;
+  patientName: string | null;
+  /** As stored: DICOM DA (YYYYMMDD) or ISO (YYYY-MM-DD...). */
+  studyDate: string | null;
+  description: string | null;
+}
+
+/** An image of the study as the case database knows it (for the DICOM SR evidence references). */
+export interface ReportImage {
+  filePath: string;
+  seriesInstanceUid: string | null;
+  sopInstanceUid: string | null;
+}
+
+export interface ReportDocument {
+  study: ReportStudy;
+  images: ReportImage[];
+  sections: ReportSections;
+  signedReportId: number;
+  signedBy: string;
+  /** ISO-8601 UTC. */
+  signedAt: string;
+  textSha256: string;
+  addenda: Addendum[];
+  /** The model that drafted the report, when the draft came from the AI. */
+  aiModel: EngineModel | null;
+  /** Whether any draft version came from the AI. */
+  aiAssisted: boolean;
+  application: { name: string; version: string };
+}
+
+export const sha256Hex = (data: string | Buffer) => crypto.createHash("sha256").update(data).digest("hex");
+
+/** The body of the report: the non-empty sections as "TITLE:\ntext" blocks. This is the text that gets signed. */
+export function formatReportBody(sections: ReportSections): string {
+  return SECTION_KEYS.filter((k) => sections[k].trim() !== "")
+    .map((k) => `${SECTION_TITLES[k].toUpperCase()}:\n${sections[k].trim()}`)
+    .join("\n\n");
+}
+
+/** "Dr A. Smith" style display; DICOM PN carets become spaces. */
+export const displayName = (name: string | null) => (name ? name.replace(/\^+/g, " ").trim() : null);
+
+/** A study date as YYYY-MM-DD, or null when absent or unreadable. */
+export function isoDate(value: string | null): string | null {
+  if (!value) return null;
+  const da = /^(\d{4})(\d{2})(\d{2})$/.exec(value.trim());
+  if (da) return `${da[1]}-${da[2]}-${da[3]}`;
+  const iso = /^(\d{4}-\d{2}-\d{2})/.exec(value.trim());
+  return iso ? (iso[1] ?? null) : null;
+}
+
+/** "2026-11-28 04:53 UTC" from an ISO instant. */
+export function displayInstant(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return `${d.toISOString().slice(0, 16).replace("T", " ")} UTC`;
+}
+
+export function aiNote(doc: ReportDocument): string | null {
+  if (!doc.aiAssisted) return null;
+  const model = doc.aiModel ? ` (${doc.aiModel.name} ${doc.aiModel.version})` : "";
+  return `AI-assisted draft${model} reviewed and signed by ${doc.signedBy}.`;
+}
+
+/** The whole report as plain text: header, sections, signature, AI note, addenda. */
+export function formatPlainText(doc: ReportDocument): string {
+  const s = doc.study;
+  const lines: string[] = [];
+  lines.push("CHEST RADIOGRAPH REPORT");
+  lines.push("");
+  lines.push(`Patient:     ${displayName(s.patientName) ?? "(no name)"}`);
+  lines.push(`Patient ID:  ${s.patientId ?? "(none)"}`);
+  lines.push(`Study date:  ${isoDate(s.studyDate) ?? "(unknown)"}`);
+  if (s.description) lines.push(`Study:       ${s.description}`);
+  if (s.studyInstanceUid) lines.push(`Study UID:   ${s.studyInstanceUid}`);
+  lines.push("");
+  lines.push(formatReportBody(doc.sections));
+  lines.push("");
+  lines.push(`Electronically signed by ${doc.signedBy} on ${displayInstant(doc.signedAt)}.`);
+  const note = aiNote(doc);
+  if (note) lines.push(note);
+  for (const a of doc.addenda) {
+    lines.push("");
+    lines.push(`ADDENDUM (${displayInstant(a.createdAt)}, ${a.author}):`);
+    lines.push(a.text.trim());
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/** A file-name-safe stem: patient id (or study id) and study date. */
+export function exportFileStem(doc: ReportDocument): string {
+  const who = (doc.study.patientId || doc.study.id).replace(/[^A-Za-z0-9._-]+/g, "_").slice(0, 60);
+  const date = isoDate(doc.study.studyDate);
+  return `${who}${date ? `_${date}` : ""}_report`;
+}
+
+/**
+ * A DICOM UID under the 2.25 root (ISO/IEC 9834-8 UUID form) derived from a name, so the same input always gives
+ * the same UID (re-exporting the same signed report gives the same SR instance).
+ */
+export function uidFromName(name: string): string {
+  const hex = sha256Hex(name).slice(0, 32);
+  // Variant/version bits as in a name-based UUID (RFC 4122 v5 layout).
+  const bytes = Buffer.from(hex, "hex");
+  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x50;
+  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
+  return `2.25.${BigInt(`0x${bytes.toString("hex")}`).toString(10)}`;
+}

@@ -1,0 +1,420 @@
+/**
+ * SQL access to the report tables of the case database (draft_versions, draft_jobs, signed_reports, report_addenda,
+ * audit_log, settings). Rows are parsed and validated on the way out; the service above holds the rules.
+ */
+import type { StudyStatus } from "../../../src-shared/domain";
+import {
+  type Addendum,
+  type AiSpan,
+  AiSpanSchema,
+  type AuditEntry,
+  type DraftOrigin,
+  type DraftVersion,
+  type EngineModel,
+  EngineModelSchema,
+  type ReportSections,
+  ReportSectionsSchema,
+  type SignedReport,
+  type SimilarCase,
+  SimilarCaseSchema,
+} from "../../../src-shared/report-types";
+import type { CaseDatabase } from "../../db/database";
+import type { StudyEmbedding } from "./draft-engine";
+
+interface DraftVersionRow {
+  id: number;
+  study_id: string;
+  version: number;
+  sections: string;
+  ai_spans: string;
+  origin: DraftOrigin;
+  author: string;
+  created_at: string;
+}
+
+export interface DraftJobRecord {
+  studyId: string;
+  state: "running" | "done" | "failed" | "cancelled";
+  model: EngineModel | null;
+  aiVersionId: number | null;
+  similarCases: SimilarCase[];
+  embedding: StudyEmbedding | null;
+  message: string | null;
+  startedAt: string;
+  finishedAt: string | null;
+}
+
+export interface StudyRecord {
+  id: string;
+  studyInstanceUid: string | null;
+  patientId: string | null;
+  patientName: string | null;
+  studyDate: string | null;
+  description: string | null;
+  status: StudyStatus;
+}
+
+export interface ImageRecord {
+  filePath: string;
+  seriesInstanceUid: string | null;
+  sopInstanceUid: string | null;
+  view: string;
+}
+
+function parseJson<T>(text: string, what: string, parse: (v: unknown) => T): T {
+  try {
+    return parse(JSON.parse(text));
+  } catch (err) {
+    throw new Error(`case database holds an invalid ${what}: ${(err as Error).message}`);
+  }
+}
+
+const toDraftVersion = (r: DraftVersionRow): DraftVersion => ({
+  id: r.id,
+  studyId: r.study_id,
+  version: r.version,
+  sections: parseJson(r.sections, `draft version ${r.id}`, (v) => ReportSectionsSchema.parse(v)),
+  aiSpans: parseJson(r.ai_spans, `AI span list of draft version ${r.id}`, (v) => AiSpanSchema.array().parse(v)),
+  origin: r.origin,
+  author: r.author,
+  createdAt: r.created_at,
+});
+
+/** Float32 vector <-> little-endian bytes (the BLOB layout of draft_jobs.embedding). */
+export function vectorToBlob(vector: Float32Array): Buffer {
+  const out = Buffer.alloc(vector.length * 4);
+  for (let i = 0; i < vector.length; i++) out.writeFloatLE(vector[i] ?? 0, i * 4);
+  return out;
+}
+
+export function blobToVector(blob: Buffer): Float32Array {
+  if (blob.length % 4 !== 0) throw new Error(`embedding blob of ${blob.length} bytes is not a float32 vector`);
+  const out = new Float32Array(blob.length / 4);
+  for (let i = 0; i < out.length; i++) out[i] = blob.readFloatLE(i * 4);
+  return out;
+}
+
+export class ReportRecords {
+  constructor(private readonly db: CaseDatabase) {}
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  study(studyId: string): StudyRecord | null {
+    const r = this.db
+      .prepare(
+        `SELECT id, study_instance_uid, patient_id, patient_name, study_date, description, status
+         FROM studies WHERE id = ?`,
+      )
+      .get(studyId) as
+      | {
+          id: string;
+          study_instance_uid: string | null;
+          patient_id: string | null;
+          patient_name: string | null;
+          study_date: string | null;
+          description: string | null;
+          status: StudyStatus;
+        }
+      | undefined;
+    if (!r) return null;
+    return {
+      id: r.id,
+      studyInstanceUid: r.study_instance_uid,
+      patientId: r.patient_id,
+      patientName: r.patient_name,
+      studyDate: r.study_date,
+      description: r.description,
+      status: r.status,
+    };
+  }
+
+  images(studyId: string): ImageRecord[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT i.file_path, se.series_instance_uid, i.sop_instance_uid, i.view
+           FROM images i JOIN series se ON se.id = i.series_id WHERE se.study_id = ? ORDER BY i.file_path`,
+        )
+        .all(studyId) as Array<{
+        file_path: string;
+        series_instance_uid: string | null;
+        sop_instance_uid: string | null;
+        view: string;
+      }>
+    ).map((r) => ({
+      filePath: r.file_path,
+      seriesInstanceUid: r.series_instance_uid,
+      sopInstanceUid: r.sop_instance_uid,
+      view: r.view,
+    }));
+  }
+
+  setStudyStatus(studyId: string, status: StudyStatus): boolean {
+    const info = this.db
+      .prepare(
+        `UPDATE studies SET status = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+         WHERE id = ? AND status <> ?`,
+      )
+      .run(status, studyId, status);
+    return info.changes > 0;
+  }
+
+  latestVersion(studyId: string): DraftVersion | null {
+    const r = this.db
+      .prepare("SELECT * FROM draft_versions WHERE study_id = ? ORDER BY version DESC LIMIT 1")
+      .get(studyId) as DraftVersionRow | undefined;
+    return r ? toDraftVersion(r) : null;
+  }
+
+  latestAiVersion(studyId: string): DraftVersion | null {
+    const r = this.db
+      .prepare("SELECT * FROM draft_versions WHERE study_id = ? AND origin = 'ai' ORDER BY version DESC LIMIT 1")
+      .get(studyId) as DraftVersionRow | undefined;
+    return r ? toDraftVersion(r) : null;
+  }
+
+  versionByNumber(studyId: string, version: number): DraftVersion | null {
+    const r = this.db
+      .prepare("SELECT * FROM draft_versions WHERE study_id = ? AND version = ?")
+      .get(studyId, version) as DraftVersionRow | undefined;
+    return r ? toDraftVersion(r) : null;
+  }
+
+  versionById(id: number): DraftVersion | null {
+    const r = this.db.prepare("SELECT * FROM draft_versions WHERE id = ?").get(id) as DraftVersionRow | undefined;
+    return r ? toDraftVersion(r) : null;
+  }
+
+  versions(studyId: string): DraftVersion[] {
+    return (
+      this.db
+        .prepare("SELECT * FROM draft_versions WHERE study_id = ? ORDER BY version DESC")
+        .all(studyId) as DraftVersionRow[]
+    ).map(toDraftVersion);
+  }
+
+  insertVersion(
+    studyId: string,
+    sections: ReportSections,
+    aiSpans: AiSpan[],
+    origin: DraftOrigin,
+    author: string,
+  ): DraftVersion {
+    const next =
+      ((
+        this.db.prepare("SELECT max(version) AS v FROM draft_versions WHERE study_id = ?").get(studyId) as {
+          v: number | null;
+        }
+      ).v ?? 0) + 1;
+    const info = this.db
+      .prepare(
+        "INSERT INTO draft_versions (study_id, version, sections, ai_spans, origin, author) VALUES (?, ?, ?, ?, ?, ?)",
+      )
+      .run(studyId, next, JSON.stringify(sections), JSON.stringify(aiSpans), origin, author);
+    return this.versionById(Number(info.lastInsertRowid))!;
+  }
+
+  job(studyId: string): DraftJobRecord | null {
+    const r = this.db.prepare("SELECT * FROM draft_jobs WHERE study_id = ?").get(studyId) as
+      | {
+          study_id: string;
+          state: DraftJobRecord["state"];
+          model: string | null;
+          ai_version_id: number | null;
+          similar_cases: string;
+          embedding: Buffer | null;
+          embedding_model: string | null;
+          message: string | null;
+          started_at: string;
+          finished_at: string | null;
+        }
+      | undefined;
+    if (!r) return null;
+    return {
+      studyId: r.study_id,
+      state: r.state,
+      model: r.model
+        ? parseJson(r.model, `model of the draft job of ${studyId}`, (v) => EngineModelSchema.parse(v))
+        : null,
+      aiVersionId: r.ai_version_id,
+      similarCases: parseJson(r.similar_cases, `similar-case list of ${studyId}`, (v) =>
+        SimilarCaseSchema.array().parse(v),
+      ),
+      embedding:
+        r.embedding && r.embedding_model ? { modelId: r.embedding_model, vector: blobToVector(r.embedding) } : null,
+      message: r.message,
+      startedAt: r.started_at,
+      finishedAt: r.finished_at,
+    };
+  }
+
+  /** Marks a job as running; keeps the previous run's similar cases and embedding until the new run finishes. */
+  startJob(studyId: string, model: EngineModel): void {
+    this.db
+      .prepare(
+        `INSERT INTO draft_jobs (study_id, state, model) VALUES (?, 'running', ?)
+         ON CONFLICT(study_id) DO UPDATE SET state = 'running', model = excluded.model, message = NULL,
+           started_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), finished_at = NULL`,
+      )
+      .run(studyId, JSON.stringify(model));
+  }
+
+  finishJob(
+    studyId: string,
+    result: { model: EngineModel; aiVersionId: number; similarCases: SimilarCase[]; embedding: StudyEmbedding | null },
+  ): void {
+    this.db
+      .prepare(
+        `UPDATE draft_jobs SET state = 'done', model = ?, ai_version_id = ?, similar_cases = ?, embedding = ?,
+           embedding_model = ?, message = NULL, finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+         WHERE study_id = ?`,
+      )
+      .run(
+        JSON.stringify(result.model),
+        result.aiVersionId,
+        JSON.stringify(result.similarCases),
+        result.embedding ? vectorToBlob(result.embedding.vector) : null,
+        result.embedding?.modelId ?? null,
+        studyId,
+      );
+  }
+
+  endJob(studyId: string, state: "failed" | "cancelled", message: string): void {
+    this.db
+      .prepare(
+        `UPDATE draft_jobs SET state = ?, message = ?, finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+         WHERE study_id = ?`,
+      )
+      .run(state, message, studyId);
+  }
+
+  /** After a crash: jobs left "running" were interrupted, and their studies are no longer drafting. */
+  recoverInterruptedJobs(): string[] {
+    return this.transaction(() => {
+      const ids = (
+        this.db.prepare("SELECT study_id FROM draft_jobs WHERE state = 'running'").all() as Array<{
+          study_id: string;
+        }>
+      ).map((r) => r.study_id);
+      this.db
+        .prepare(
+          `UPDATE draft_jobs SET state = 'failed', message = 'interrupted: the application stopped while drafting',
+             finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE state = 'running'`,
+        )
+        .run();
+      const drafting = (
+        this.db.prepare("SELECT id FROM studies WHERE status = 'drafting'").all() as Array<{
+          id: string;
+        }>
+      ).map((r) => r.id);
+      for (const id of drafting) this.setStudyStatus(id, this.latestVersion(id) ? "drafted" : "new");
+      return [...new Set([...ids, ...drafting])];
+    });
+  }
+
+  signed(studyId: string): SignedReport | null {
+    const r = this.db.prepare("SELECT * FROM signed_reports WHERE study_id = ?").get(studyId) as
+      | {
+          id: number;
+          study_id: string;
+          draft_version_id: number | null;
+          sections: string;
+          text: string;
+          text_sha256: string;
+          signed_by: string;
+          signed_at: string;
+        }
+      | undefined;
+    if (!r) return null;
+    return {
+      id: r.id,
+      studyId: r.study_id,
+      draftVersionId: r.draft_version_id,
+      sections: parseJson(r.sections, `signed report ${r.id}`, (v) => ReportSectionsSchema.parse(v)),
+      text: r.text,
+      textSha256: r.text_sha256,
+      signedBy: r.signed_by,
+      signedAt: r.signed_at,
+    };
+  }
+
+  insertSigned(entry: {
+    studyId: string;
+    draftVersionId: number;
+    sections: ReportSections;
+    text: string;
+    textSha256: string;
+    signedBy: string;
+  }): SignedReport {
+    this.db
+      .prepare(
+        `INSERT INTO signed_reports (study_id, draft_version_id, sections, text, text_sha256, signed_by)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        entry.studyId,
+        entry.draftVersionId,
+        JSON.stringify(entry.sections),
+        entry.text,
+        entry.textSha256,
+        entry.signedBy,
+      );
+    return this.signed(entry.studyId)!;
+  }
+
+  addenda(signedReportId: number): Addendum[] {
+    return (
+      this.db
+        .prepare("SELECT id, text, author, created_at FROM report_addenda WHERE signed_report_id = ? ORDER BY id")
+        .all(signedReportId) as Array<{ id: number; text: string; author: string; created_at: string }>
+    ).map((r) => ({ id: r.id, text: r.text, author: r.author, createdAt: r.created_at }));
+  }
+
+  insertAddendum(signedReportId: number, text: string, author: string): void {
+    this.db
+      .prepare("INSERT INTO report_addenda (signed_report_id, text, author) VALUES (?, ?, ?)")
+      .run(signedReportId, text, author);
+  }
+
+  audit(actor: string, action: string, studyId: string | null, details: Record<string, unknown>): void {
+    this.db
+      .prepare("INSERT INTO audit_log (actor, action, study_id, details) VALUES (?, ?, ?, ?)")
+      .run(actor, action, studyId, JSON.stringify(details));
+  }
+
+  auditEntries(studyId: string): AuditEntry[] {
+    return (
+      this.db.prepare("SELECT * FROM audit_log WHERE study_id = ? ORDER BY id").all(studyId) as Array<{
+        id: number;
+        at: string;
+        actor: string;
+        action: string;
+        study_id: string | null;
+        details: string;
+      }>
+    ).map((r) => ({
+      id: r.id,
+      at: r.at,
+      actor: r.actor,
+      action: r.action,
+      studyId: r.study_id,
+      details: JSON.parse(r.details) as Record<string, unknown>,
+    }));
+  }
+
+  setting(key: string): unknown {
+    const r = this.db.prepare("SELECT value FROM settings WHERE key = ?").get(key) as { value: string } | undefined;
+    return r ? (JSON.parse(r.value) as unknown) : undefined;
+  }
+
+  putSetting(key: string, value: unknown): void {
+    this.db
+      .prepare(
+        `INSERT INTO settings (key, value) VALUES (?, ?)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`,
+      )
+      .run(key, JSON.stringify(value));
+  }
+}

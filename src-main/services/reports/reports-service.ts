@@ -1,0 +1,639 @@
+/**
+ * Reports: the AI draft of a study (drafted in the background when the study is opened), every edit autosaved as a
+ * new draft version, regenerate and cancel, signing (locks the report, audit log, retrieval index), addenda, and
+ * exports. Knows nothing of Electron; the IPC router calls it.
+ */
+import os from "node:os";
+import {
+  computeAiSpans,
+  hasUserEditsToAiSections,
+  mergeSections,
+  sectionsEqual,
+} from "../../../src-shared/report-text";
+import {
+  type AuditEntry,
+  type DraftJob,
+  type DraftOrigin,
+  type DraftVersion,
+  EMPTY_SECTIONS,
+  type ExportFormat,
+  type ExportResult,
+  type LabelVector,
+  OBSERVATIONS,
+  type PaperSize,
+  type ReportSections,
+  type ReportState,
+  type Signer,
+  SignerNameSchema,
+  type SignResult,
+} from "../../../src-shared/report-types";
+import type { CaseDatabase } from "../../db/database";
+import type { EventBus } from "../events/event-bus";
+import { formatReportBody, type ReportDocument, sha256Hex } from "../export/report-document";
+import { exportReport, toExportResult } from "../export/report-export";
+import { NotFoundError } from "../studies/studies-service";
+import type { DraftEngine, DraftEngineResult, DraftProgress, SignedCaseSink } from "./draft-engine";
+import { ReportConflictError } from "./errors";
+import { ReportRecords } from "./report-records";
+
+export const SIGNER_SETTING = "reports.signer";
+
+/** Message prefix of runs stopped by a crash or by closing the application (redrafted on the next open). */
+const INTERRUPTED = "interrupted";
+
+export const NO_ENGINE_MESSAGE =
+  "No model pack loaded: the AI draft is unavailable. Write the report by hand; every change is autosaved.";
+
+export interface ReportsServiceOptions {
+  db: CaseDatabase;
+  events: EventBus;
+  /** The drafting engine; null until a model pack is loaded. */
+  engine: DraftEngine | null;
+  /** The retrieval index that signed cases join, looked up when a report is signed. */
+  retrieval?: () => SignedCaseSink | null | undefined;
+  /** Labels a report's text with the 14 CheXpert observations (for the retrieval index entry of a signed case). */
+  labelReport?: (text: string) => LabelVector;
+  /** Name and version written into exports. */
+  application: { name: string; version: string };
+  /** The operating system's user name (default signer until the user confirms one). */
+  osUserName?: () => string;
+}
+
+interface RunningJob {
+  jobId: string;
+  controller: AbortController;
+  progress: DraftProgress | null;
+  startedAt: string;
+  mode: "initial" | "replace";
+}
+
+const blankLabels = (): LabelVector => OBSERVATIONS.map(() => null);
+
+function defaultOsUserName(): string {
+  try {
+    const name = os.userInfo().username.trim();
+    if (name) return name;
+  } catch {
+    // userInfo throws where the user has no passwd entry (some containers).
+  }
+  return process.env.USER?.trim() || process.env.USERNAME?.trim() || "radiologist";
+}
+
+export class ReportsService {
+  private readonly records: ReportRecords;
+  private readonly running = new Map<string, RunningJob>();
+  private engine: DraftEngine | null;
+  private jobCounter = 0;
+
+  constructor(private readonly options: ReportsServiceOptions) {
+    this.records = new ReportRecords(options.db);
+    this.engine = options.engine;
+    const recovered = this.records.recoverInterruptedJobs();
+    if (recovered.length) options.events.publish({ type: "studies-changed", studyIds: recovered });
+  }
+
+  /** Plugs in (or removes) the drafting engine once a model pack is loaded. */
+  setEngine(engine: DraftEngine | null): void {
+    this.engine = engine;
+  }
+
+  private requireStudy(studyId: string) {
+    const study = this.records.study(studyId);
+    if (!study) throw new NotFoundError(`no study with id ${studyId}`);
+    return study;
+  }
+
+  private requireUnsigned(studyId: string): void {
+    const signed = this.records.signed(studyId);
+    if (signed) {
+      throw new ReportConflictError(
+        `the report of study ${studyId} was signed by ${signed.signedBy} at ${signed.signedAt} and is locked; add an addendum instead`,
+      );
+    }
+  }
+
+  /** The AI's text (Findings and Impression) of the newest AI version, the reference for untouched AI sentences. */
+  private aiSections(studyId: string): ReportSections | null {
+    const ai = this.records.latestAiVersion(studyId);
+    return ai ? { ...EMPTY_SECTIONS, findings: ai.sections.findings, impression: ai.sections.impression } : null;
+  }
+
+  private jobState(studyId: string): DraftJob {
+    const live = this.running.get(studyId);
+    const row = this.records.job(studyId);
+    const base = {
+      model: row?.model ?? null,
+      startedAt: row?.startedAt ?? null,
+      finishedAt: row?.finishedAt ?? null,
+      hasEmbedding: row?.embedding != null,
+    };
+    if (live) {
+      return {
+        ...base,
+        state: "running",
+        jobId: live.jobId,
+        message: null,
+        progress: live.progress,
+        model: this.engine?.model ?? base.model,
+        startedAt: live.startedAt,
+        finishedAt: null,
+      };
+    }
+    if (!this.engine) return { ...base, state: "unavailable", jobId: null, message: NO_ENGINE_MESSAGE, progress: null };
+    if (!row) return { ...base, state: "idle", jobId: null, message: null, progress: null };
+    // A row left "running" without a live job belongs to another process or was interrupted.
+    return {
+      ...base,
+      state: row.state === "running" ? "failed" : row.state,
+      jobId: null,
+      message: row.state === "running" ? "interrupted" : row.message,
+      progress: null,
+    };
+  }
+
+  state(studyId: string): ReportState {
+    const study = this.requireStudy(studyId);
+    const draft = this.records.latestVersion(studyId);
+    const aiSections = this.aiSections(studyId);
+    const signed = this.records.signed(studyId);
+    const row = this.records.job(studyId);
+    return {
+      studyId,
+      status: study.status,
+      draft,
+      aiSections,
+      hasUserEdits: draft ? hasUserEditsToAiSections(draft.sections, aiSections) : false,
+      job: this.jobState(studyId),
+      engine: { available: this.engine !== null, model: this.engine?.model ?? null },
+      similarCases: row?.similarCases ?? [],
+      signed,
+      addenda: signed ? this.records.addenda(signed.id) : [],
+    };
+  }
+
+  /**
+   * The user opened the study: starts the AI draft in the background the first time (status new -> drafting ->
+   * drafted) and returns the report state at once. Without an engine, the state says no model pack is loaded.
+   */
+  open(studyId: string): ReportState {
+    const study = this.requireStudy(studyId);
+    if (
+      this.engine &&
+      study.status !== "signed" &&
+      !this.running.has(studyId) &&
+      !this.records.latestAiVersion(studyId) &&
+      this.shouldDraftOnOpen(studyId)
+    ) {
+      this.startJob(studyId, "initial");
+    }
+    return this.state(studyId);
+  }
+
+  /** Never drafted, or the last run was interrupted (crash, application closed): draft on open. */
+  private shouldDraftOnOpen(studyId: string): boolean {
+    const row = this.records.job(studyId);
+    return !row || (row.state !== "done" && (row.message ?? "").startsWith(INTERRUPTED));
+  }
+
+  /**
+   * Drafts again. Findings and Impression are replaced by the new AI text; when they hold the user's edits the
+   * caller must confirm with replaceUserEdits (the UI asks first).
+   */
+  regenerate(studyId: string, options: { replaceUserEdits: boolean }): ReportState {
+    this.requireStudy(studyId);
+    this.requireUnsigned(studyId);
+    if (!this.engine) return this.state(studyId);
+    const draft = this.records.latestVersion(studyId);
+    if (draft && !options.replaceUserEdits && hasUserEditsToAiSections(draft.sections, this.aiSections(studyId))) {
+      throw new ReportConflictError(
+        "Findings or Impression hold your edits; regenerating replaces them. Confirm to replace them.",
+      );
+    }
+    this.cancelRunning(studyId, "replaced by a new drafting run");
+    this.startJob(studyId, "replace");
+    return this.state(studyId);
+  }
+
+  /** Stops a running AI draft; the draft text stays as it is. */
+  cancel(studyId: string): ReportState {
+    this.requireStudy(studyId);
+    this.cancelRunning(studyId, "cancelled by the user");
+    return this.state(studyId);
+  }
+
+  private cancelRunning(studyId: string, reason: string): void {
+    const job = this.running.get(studyId);
+    if (!job) return;
+    this.running.delete(studyId);
+    job.controller.abort(new Error(reason));
+    this.records.endJob(studyId, "cancelled", reason);
+    this.settleStatus(studyId);
+    this.options.events.publish({
+      type: "job-progress",
+      jobId: job.jobId,
+      label: `AI draft ${studyId}`,
+      done: 1,
+      total: 1,
+      message: reason,
+    });
+    this.options.events.publish({ type: "studies-changed", studyIds: [studyId] });
+  }
+
+  /** After a job ends: drafted when any draft text exists, new otherwise (signed studies keep their status). */
+  private settleStatus(studyId: string): void {
+    const study = this.records.study(studyId);
+    if (!study || study.status === "signed") return;
+    this.records.setStudyStatus(studyId, this.records.latestVersion(studyId) ? "drafted" : "new");
+  }
+
+  private startJob(studyId: string, mode: RunningJob["mode"]): void {
+    const engine = this.engine;
+    if (!engine) return;
+    const job: RunningJob = {
+      jobId: `draft:${studyId}:${++this.jobCounter}`,
+      controller: new AbortController(),
+      progress: null,
+      startedAt: new Date().toISOString(),
+      mode,
+    };
+    this.running.set(studyId, job);
+    this.records.transaction(() => {
+      this.records.startJob(studyId, engine.model);
+      this.records.setStudyStatus(studyId, "drafting");
+    });
+    const label = `AI draft ${studyId}`;
+    this.options.events.publish({ type: "job-progress", jobId: job.jobId, label, done: 0, total: 1 });
+    this.options.events.publish({ type: "studies-changed", studyIds: [studyId] });
+    const current = () => this.running.get(studyId) === job && !job.controller.signal.aborted;
+    let generation: Promise<DraftEngineResult>;
+    try {
+      generation = engine.generate(studyId, {
+        signal: job.controller.signal,
+        onProgress: (p) => {
+          if (!current()) return;
+          job.progress = p;
+          this.options.events.publish({
+            type: "job-progress",
+            jobId: job.jobId,
+            label,
+            done: Math.min(p.done, p.total),
+            total: p.total,
+            message: p.stage,
+          });
+        },
+      });
+    } catch (err) {
+      generation = Promise.reject(err);
+    }
+    generation.then(
+      (result) => {
+        if (!current()) return;
+        try {
+          this.finishJob(studyId, job, result);
+        } catch (err) {
+          this.failJob(studyId, job, err);
+        }
+      },
+      (err: unknown) => {
+        if (!current()) return;
+        this.failJob(studyId, job, err);
+      },
+    );
+  }
+
+  private finishJob(studyId: string, job: RunningJob, result: DraftEngineResult): void {
+    const aiSections: ReportSections = {
+      ...EMPTY_SECTIONS,
+      findings: result.findings.trim(),
+      impression: result.impression.trim(),
+    };
+    let aiVersion: DraftVersion | undefined;
+    this.records.transaction(() => {
+      const before = this.records.latestVersion(studyId);
+      const base = before?.sections ?? EMPTY_SECTIONS;
+      // The AI version holds exactly what the AI wrote in Findings and Impression (the user's Indication and
+      // Comparison are kept).
+      const aiDraft: ReportSections = { ...base, findings: aiSections.findings, impression: aiSections.impression };
+      aiVersion = this.records.insertVersion(
+        studyId,
+        aiDraft,
+        computeAiSpans(aiDraft, aiSections),
+        "ai",
+        `${result.model.name} ${result.model.version}`,
+      );
+      // First draft only: text the user typed into Findings or Impression while the AI was drafting is kept, as a
+      // user version on top of the AI version.
+      if (job.mode === "initial" && before) {
+        const kept: ReportSections = {
+          ...aiDraft,
+          findings: before.sections.findings.trim() ? before.sections.findings : aiDraft.findings,
+          impression: before.sections.impression.trim() ? before.sections.impression : aiDraft.impression,
+        };
+        if (!sectionsEqual(kept, aiDraft)) {
+          this.records.insertVersion(studyId, kept, computeAiSpans(kept, aiSections), "user", before.author);
+        }
+      }
+      this.records.finishJob(studyId, {
+        model: result.model,
+        aiVersionId: aiVersion.id,
+        similarCases: result.similarCases,
+        embedding: result.embedding ?? null,
+      });
+      this.records.setStudyStatus(studyId, "drafted");
+      this.records.audit(
+        `ai:${result.model.name} ${result.model.version}`,
+        job.mode === "initial" ? "draft.generated" : "draft.regenerated",
+        studyId,
+        {
+          version: aiVersion.version,
+          model: result.model,
+          similarCases: result.similarCases.map((c) => ({ studyId: c.studyId, similarity: c.similarity })),
+          embedding: result.embedding
+            ? { modelId: result.embedding.modelId, dims: result.embedding.vector.length }
+            : null,
+        },
+      );
+    });
+    this.running.delete(studyId);
+    this.options.events.publish({
+      type: "job-progress",
+      jobId: job.jobId,
+      label: `AI draft ${studyId}`,
+      done: 1,
+      total: 1,
+      message: "done",
+    });
+    this.options.events.publish({ type: "studies-changed", studyIds: [studyId] });
+  }
+
+  private failJob(studyId: string, job: RunningJob, err: unknown): void {
+    this.running.delete(studyId);
+    const message = err instanceof Error ? err.message : String(err);
+    this.records.endJob(studyId, "failed", message);
+    this.settleStatus(studyId);
+    this.options.events.publish({
+      type: "job-progress",
+      jobId: job.jobId,
+      label: `AI draft ${studyId}`,
+      done: 1,
+      total: 1,
+      message: `failed: ${message}`,
+    });
+    this.options.events.publish({
+      type: "notice",
+      level: "error",
+      message: `The AI draft of study ${studyId} failed: ${message}`,
+    });
+    this.options.events.publish({ type: "studies-changed", studyIds: [studyId] });
+  }
+
+  /**
+   * Autosave: stores the sections as a new draft version unless they equal the newest version (identical saves
+   * are de-duplicated). `baseVersion` is the version the editor started from; when newer versions exist (the AI
+   * draft arrived meanwhile), sections the editor did not change take the newer text (three-way merge).
+   */
+  save(
+    studyId: string,
+    input: { sections: ReportSections; baseVersion: number | null; origin: Extract<DraftOrigin, "user" | "insert"> },
+  ): ReportState & { saved: boolean } {
+    this.requireStudy(studyId);
+    this.requireUnsigned(studyId);
+    let saved = false;
+    this.records.transaction(() => {
+      const latest = this.records.latestVersion(studyId);
+      let sections = input.sections;
+      if (latest && (input.baseVersion === null || input.baseVersion < latest.version)) {
+        // The editor started from an older version (or from nothing): sections it left alone take the newer text.
+        const base =
+          input.baseVersion === null
+            ? EMPTY_SECTIONS
+            : (this.records.versionByNumber(studyId, input.baseVersion)?.sections ?? null);
+        if (base) sections = mergeSections(base, input.sections, latest.sections);
+      }
+      if (latest ? sectionsEqual(sections, latest.sections) : sectionsEqual(sections, EMPTY_SECTIONS)) return;
+      const aiSpans = computeAiSpans(sections, this.aiSections(studyId));
+      this.records.insertVersion(studyId, sections, aiSpans, input.origin, this.signer().name);
+      saved = true;
+      const study = this.records.study(studyId);
+      if (study?.status === "new" && this.records.setStudyStatus(studyId, "drafted")) {
+        this.options.events.publish({ type: "studies-changed", studyIds: [studyId] });
+      }
+    });
+    return { ...this.state(studyId), saved };
+  }
+
+  /** Every draft version of a study, newest first. */
+  versions(studyId: string): DraftVersion[] {
+    this.requireStudy(studyId);
+    return this.records.versions(studyId);
+  }
+
+  /** Makes an older version the newest again (as a new version with origin 'restore'). */
+  restore(studyId: string, version: number): ReportState {
+    this.requireStudy(studyId);
+    this.requireUnsigned(studyId);
+    const old = this.records.versionByNumber(studyId, version);
+    if (!old) throw new NotFoundError(`study ${studyId} has no draft version ${version}`);
+    this.records.transaction(() => {
+      const latest = this.records.latestVersion(studyId);
+      if (latest && sectionsEqual(latest.sections, old.sections)) return;
+      this.records.insertVersion(
+        studyId,
+        old.sections,
+        computeAiSpans(old.sections, this.aiSections(studyId)),
+        "restore",
+        this.signer().name,
+      );
+    });
+    return this.state(studyId);
+  }
+
+  /** The signing radiologist: the confirmed name from the settings, else the OS user name (not yet confirmed). */
+  signer(): Signer {
+    const stored = this.records.setting(SIGNER_SETTING);
+    const parsed = SignerNameSchema.safeParse(stored);
+    if (parsed.success) return { name: parsed.data, source: "settings" };
+    return { name: (this.options.osUserName ?? defaultOsUserName)(), source: "os" };
+  }
+
+  setSigner(name: string): Signer {
+    const parsed = SignerNameSchema.safeParse(name);
+    if (!parsed.success) throw new ReportConflictError(parsed.error.issues[0]?.message ?? "invalid signer name");
+    const before = this.signer();
+    this.records.transaction(() => {
+      this.records.putSetting(SIGNER_SETTING, parsed.data);
+      this.records.audit(parsed.data, "settings.signer", null, { previous: before.name, source: before.source });
+    });
+    return this.signer();
+  }
+
+  private confirmedSigner(): string {
+    const signer = this.signer();
+    if (signer.source !== "settings") {
+      throw new ReportConflictError(
+        "the signing radiologist's name is not set: confirm it once (reports.setSigner) before signing",
+      );
+    }
+    return signer.name;
+  }
+
+  /**
+   * Signs the newest draft version, which must be the one the user reviewed (`version`). Locks the report, writes
+   * the audit log, and adds the case to the retrieval index when an index and the study embedding exist.
+   */
+  sign(studyId: string, input: { version: number }): SignResult {
+    this.requireStudy(studyId);
+    this.requireUnsigned(studyId);
+    if (this.running.has(studyId)) {
+      throw new ReportConflictError("the AI draft is still being written: wait for it or cancel it before signing");
+    }
+    const signer = this.confirmedSigner();
+    const latest = this.records.latestVersion(studyId);
+    if (!latest) throw new ReportConflictError(`study ${studyId} has no draft to sign`);
+    if (latest.version !== input.version) {
+      throw new ReportConflictError(
+        `the draft changed after you reviewed it (you reviewed version ${input.version}, the newest is ${latest.version}); review it again before signing`,
+      );
+    }
+    if (!latest.sections.findings.trim() && !latest.sections.impression.trim()) {
+      throw new ReportConflictError("the report has neither findings nor an impression: nothing to sign");
+    }
+    const text = formatReportBody(latest.sections);
+    const textSha256 = sha256Hex(text);
+    const job = this.records.job(studyId);
+    const aiVersion = this.records.latestAiVersion(studyId);
+    this.records.transaction(() => {
+      this.records.insertSigned({
+        studyId,
+        draftVersionId: latest.id,
+        sections: latest.sections,
+        text,
+        textSha256,
+        signedBy: signer,
+      });
+      this.records.setStudyStatus(studyId, "signed");
+      this.records.audit(signer, "report.signed", studyId, {
+        version: latest.version,
+        textSha256,
+        aiAssisted: aiVersion !== null,
+        model: aiVersion ? (job?.model ?? null) : null,
+        untouchedAiSentences: latest.aiSpans.length,
+      });
+    });
+    const retrieval = this.addToRetrievalIndex(studyId, latest.sections, signer);
+    this.options.events.publish({ type: "studies-changed", studyIds: [studyId] });
+    return { state: this.state(studyId), retrieval };
+  }
+
+  private addToRetrievalIndex(
+    studyId: string,
+    sections: ReportSections,
+    actor: string,
+  ): { indexed: boolean; message: string } {
+    const sink = this.options.retrieval?.() ?? null;
+    const embedding = this.records.job(studyId)?.embedding ?? null;
+    let outcome: { indexed: boolean; message: string };
+    if (!embedding) {
+      outcome = {
+        indexed: false,
+        message: this.engine
+          ? "not added to the retrieval index: the drafting run kept no study embedding (regenerate the draft to compute one)"
+          : "not added to the retrieval index: no model pack loaded, so there is no study embedding",
+      };
+    } else if (!sink) {
+      outcome = { indexed: false, message: "not added to the retrieval index: no retrieval index is open" };
+    } else {
+      // The index holds report text in the style of its gallery: the findings (the impression when there are none).
+      const report = sections.findings.trim() || sections.impression.trim();
+      const fullText = [sections.findings, sections.impression].filter((t) => t.trim()).join(" ");
+      try {
+        sink.addCase({
+          studyId,
+          report,
+          labels: this.options.labelReport ? this.options.labelReport(fullText) : blankLabels(),
+          source: "signed",
+          modelId: embedding.modelId,
+          vector: embedding.vector,
+        });
+        outcome = { indexed: true, message: `added to the retrieval index (model ${embedding.modelId})` };
+      } catch (err) {
+        outcome = {
+          indexed: false,
+          message: `not added to the retrieval index: ${err instanceof Error ? err.message : String(err)}`,
+        };
+      }
+    }
+    this.records.audit(actor, outcome.indexed ? "retrieval.case-added" : "retrieval.case-not-added", studyId, {
+      message: outcome.message,
+    });
+    return outcome;
+  }
+
+  addAddendum(studyId: string, text: string): ReportState {
+    this.requireStudy(studyId);
+    const signed = this.records.signed(studyId);
+    if (!signed)
+      throw new ReportConflictError(`the report of study ${studyId} is not signed yet: edit the draft instead`);
+    const trimmed = text.trim();
+    if (!trimmed) throw new ReportConflictError("an addendum needs text");
+    const author = this.confirmedSigner();
+    this.records.transaction(() => {
+      this.records.insertAddendum(signed.id, trimmed, author);
+      this.records.audit(author, "report.addendum", studyId, { textSha256: sha256Hex(trimmed) });
+    });
+    this.options.events.publish({ type: "studies-changed", studyIds: [studyId] });
+    return this.state(studyId);
+  }
+
+  audit(studyId: string): AuditEntry[] {
+    this.requireStudy(studyId);
+    return this.records.auditEntries(studyId);
+  }
+
+  /** The signed report (with its addenda) as everything an export needs. */
+  document(studyId: string): ReportDocument {
+    const study = this.requireStudy(studyId);
+    const signed = this.records.signed(studyId);
+    if (!signed)
+      throw new ReportConflictError(`the report of study ${studyId} is not signed: sign it before exporting`);
+    const aiVersion = this.records.latestAiVersion(studyId);
+    return {
+      study: {
+        id: study.id,
+        studyInstanceUid: study.studyInstanceUid,
+        patientId: study.patientId,
+        patientName: study.patientName,
+        studyDate: study.studyDate,
+        description: study.description,
+      },
+      images: this.records.images(studyId),
+      sections: signed.sections,
+      signedReportId: signed.id,
+      signedBy: signed.signedBy,
+      signedAt: signed.signedAt,
+      textSha256: signed.textSha256,
+      addenda: this.records.addenda(signed.id),
+      aiModel: aiVersion ? (this.records.job(studyId)?.model ?? null) : null,
+      aiAssisted: aiVersion !== null,
+      application: this.options.application,
+    };
+  }
+
+  async export(studyId: string, format: ExportFormat, options: { paper?: PaperSize } = {}): Promise<ExportResult> {
+    const doc = this.document(studyId);
+    const file = await exportReport(doc, format, options);
+    this.records.audit(this.signer().name, "report.exported", studyId, {
+      format,
+      fileName: file.fileName,
+      sha256: sha256Hex(file.bytes),
+    });
+    return toExportResult(file);
+  }
+
+  /** Stops running jobs (the application is closing). */
+  close(): void {
+    for (const studyId of [...this.running.keys()]) {
+      this.cancelRunning(studyId, `${INTERRUPTED}: the application closed while drafting`);
+    }
+  }
+}

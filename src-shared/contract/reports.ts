@@ -1,0 +1,82 @@
+import { z } from "zod";
+import { StudyIdSchema } from "../domain";
+import {
+  AuditEntrySchema,
+  DraftVersionSchema,
+  ExportFormatSchema,
+  ExportResultSchema,
+  MAX_SECTION_CHARS,
+  PaperSizeSchema,
+  ReportSectionsSchema,
+  ReportStateSchema,
+  SignerNameSchema,
+  SignerSchema,
+  SignResultSchema,
+} from "../report-types";
+import { def, NoInput } from "./define";
+
+const StudyInput = z.object({ studyId: StudyIdSchema }).strict();
+
+export const reportsContract = {
+  state: def("query", StudyInput, ReportStateSchema, "The report of a study: newest draft, AI job, similar cases."),
+  open: def(
+    "mutation",
+    StudyInput,
+    ReportStateSchema,
+    "The user opened the study: starts the AI draft in the background the first time; returns the report state.",
+  ),
+  save: def(
+    "mutation",
+    z
+      .object({
+        studyId: StudyIdSchema,
+        sections: ReportSectionsSchema,
+        /** The draft version the editor started from (null: none yet). */
+        baseVersion: z.number().int().positive().nullable(),
+        origin: z.enum(["user", "insert"]),
+      })
+      .strict(),
+    ReportStateSchema.extend({ saved: z.boolean() }),
+    "Autosave: a new draft version unless identical to the newest; merges with versions written meanwhile.",
+  ),
+  regenerate: def(
+    "mutation",
+    z.object({ studyId: StudyIdSchema, replaceUserEdits: z.boolean() }).strict(),
+    ReportStateSchema,
+    "Drafts Findings and Impression again; replacing the user's edits needs replaceUserEdits.",
+  ),
+  cancel: def("mutation", StudyInput, ReportStateSchema, "Stops the running AI draft of a study."),
+  versions: def("query", StudyInput, z.array(DraftVersionSchema), "Every draft version of a study, newest first."),
+  restore: def(
+    "mutation",
+    z.object({ studyId: StudyIdSchema, version: z.number().int().positive() }).strict(),
+    ReportStateSchema,
+    "Makes an older draft version the newest again.",
+  ),
+  signer: def("query", NoInput, SignerSchema, "The signing radiologist's name (settings, else the OS user name)."),
+  setSigner: def(
+    "mutation",
+    z.object({ name: SignerNameSchema }).strict(),
+    SignerSchema,
+    "Sets the signing radiologist's name (asked once).",
+  ),
+  sign: def(
+    "mutation",
+    z.object({ studyId: StudyIdSchema, version: z.number().int().positive() }).strict(),
+    SignResultSchema,
+    "Signs the reviewed draft version: locks it, audits it, adds the case to the retrieval index.",
+  ),
+  addAddendum: def(
+    "mutation",
+    z.object({ studyId: StudyIdSchema, text: z.string().trim().min(1).max(MAX_SECTION_CHARS) }).strict(),
+    ReportStateSchema,
+    "Adds an addendum to a signed report.",
+  ),
+  audit: def("query", StudyInput, z.array(AuditEntrySchema), "The audit log of a study, oldest first."),
+  export: def(
+    "mutation",
+    z.object({ studyId: StudyIdSchema, format: ExportFormatSchema, paper: PaperSizeSchema.optional() }).strict(),
+    ExportResultSchema,
+    "The signed report as PDF, DICOM SR, FHIR R4 DiagnosticReport or plain text (base64 bytes, file name, MIME).",
+  ),
+} as const;

@@ -1,0 +1,207 @@
+/**
+ * Report domain: draft sections and versions, AI spans, similar cases, drafting jobs, signing, addenda, audit and
+ * exports. Zod schemas shared by main and renderer; no Node or Electron imports.
+ */
+import { z } from "zod";
+import { StudyIdSchema, StudyStatusSchema } from "./domain";
+
+export const SECTION_KEYS = ["indication", "comparison", "findings", "impression"] as const;
+export const SectionKeySchema = z.enum(SECTION_KEYS);
+export type SectionKey = z.infer<typeof SectionKeySchema>;
+
+export const SECTION_TITLES: Record<SectionKey, string> = {
+  indication: "Indication",
+  comparison: "Comparison",
+  findings: "Findings",
+  impression: "Impression",
+};
+
+/** Upper bound of one section's text (a chest X-ray report section is a few hundred characters). */
+export const MAX_SECTION_CHARS = 20_000;
+
+const SectionTextSchema = z.string().max(MAX_SECTION_CHARS);
+
+export const ReportSectionsSchema = z
+  .object({
+    indication: SectionTextSchema,
+    comparison: SectionTextSchema,
+    findings: SectionTextSchema,
+    impression: SectionTextSchema,
+  })
+  .strict();
+export type ReportSections = z.infer<typeof ReportSectionsSchema>;
+
+export const EMPTY_SECTIONS: ReportSections = { indication: "", comparison: "", findings: "", impression: "" };
+
+/** A sentence of AI text the user has not touched: [start, end) character offsets into one section's text. */
+export const AiSpanSchema = z.object({
+  section: SectionKeySchema,
+  start: z.number().int().nonnegative(),
+  end: z.number().int().nonnegative(),
+});
+export type AiSpan = z.infer<typeof AiSpanSchema>;
+
+export const DraftOriginSchema = z.enum(["ai", "user", "insert", "restore"]);
+export type DraftOrigin = z.infer<typeof DraftOriginSchema>;
+
+export const DraftVersionSchema = z.object({
+  id: z.number().int(),
+  studyId: StudyIdSchema,
+  version: z.number().int().positive(),
+  sections: ReportSectionsSchema,
+  aiSpans: z.array(AiSpanSchema),
+  origin: DraftOriginSchema,
+  author: z.string(),
+  createdAt: z.string(),
+});
+export type DraftVersion = z.infer<typeof DraftVersionSchema>;
+
+/** The 14 CheXpert observations, in CheXpert order (the order of every label vector in this project). */
+export const OBSERVATIONS = [
+  "No Finding",
+  "Enlarged Cardiomediastinum",
+  "Cardiomegaly",
+  "Lung Lesion",
+  "Lung Opacity",
+  "Edema",
+  "Consolidation",
+  "Pneumonia",
+  "Atelectasis",
+  "Pneumothorax",
+  "Pleural Effusion",
+  "Pleural Other",
+  "Fracture",
+  "Support Devices",
+] as const;
+
+/** 1 positive, 0 negative, -1 uncertain, null not mentioned. */
+export const LabelValueSchema = z.union([z.literal(1), z.literal(0), z.literal(-1), z.null()]);
+export const LabelVectorSchema = z.array(LabelValueSchema).length(OBSERVATIONS.length);
+export type LabelVector = z.infer<typeof LabelVectorSchema>;
+
+/** A retrieved prior case shown beside the draft. */
+export const SimilarCaseSchema = z.object({
+  studyId: z.string().min(1),
+  /** Cosine similarity of the study embeddings, -1..1. */
+  similarity: z.number().min(-1.0001).max(1.0001),
+  report: z.string(),
+  labels: LabelVectorSchema,
+  /** A small image (data: URL) of the case's frontal view, when the index has one. */
+  thumbnailUrl: z.string().optional(),
+});
+export type SimilarCase = z.infer<typeof SimilarCaseSchema>;
+
+export const EngineModelSchema = z.object({
+  name: z.string(),
+  version: z.string(),
+  executionProvider: z.string(),
+});
+export type EngineModel = z.infer<typeof EngineModelSchema>;
+
+/**
+ * The AI drafting job of a study.
+ * - unavailable: no drafting engine (no model pack loaded); nothing was generated.
+ * - idle: no job has run yet for this study (or the draft was written by hand).
+ * - running / done / failed / cancelled: the last job.
+ */
+export const DraftJobStateSchema = z.enum(["unavailable", "idle", "running", "done", "failed", "cancelled"]);
+export type DraftJobState = z.infer<typeof DraftJobStateSchema>;
+
+export const DraftJobSchema = z.object({
+  state: DraftJobStateSchema,
+  /** Id of the job-progress events of the running job. */
+  jobId: z.string().nullable(),
+  message: z.string().nullable(),
+  progress: z.object({ done: z.number(), total: z.number(), stage: z.string() }).nullable(),
+  model: EngineModelSchema.nullable(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  /** Whether the job kept a study embedding (needed to add the signed case to the retrieval index). */
+  hasEmbedding: z.boolean(),
+});
+export type DraftJob = z.infer<typeof DraftJobSchema>;
+
+export const SignedReportSchema = z.object({
+  id: z.number().int(),
+  studyId: StudyIdSchema,
+  draftVersionId: z.number().int().nullable(),
+  sections: ReportSectionsSchema,
+  text: z.string(),
+  textSha256: z.string(),
+  signedBy: z.string(),
+  signedAt: z.string(),
+});
+export type SignedReport = z.infer<typeof SignedReportSchema>;
+
+export const AddendumSchema = z.object({
+  id: z.number().int(),
+  text: z.string(),
+  author: z.string(),
+  createdAt: z.string(),
+});
+export type Addendum = z.infer<typeof AddendumSchema>;
+
+/** Everything the report pane shows for one study. */
+export const ReportStateSchema = z.object({
+  studyId: StudyIdSchema,
+  status: StudyStatusSchema,
+  /** The newest draft version (null before any text exists). */
+  draft: DraftVersionSchema.nullable(),
+  /** Findings and Impression as the AI last wrote them (reference for marking untouched AI sentences). */
+  aiSections: ReportSectionsSchema.nullable(),
+  /** Whether Findings or Impression differ from the AI's text (Regenerate asks before replacing them). */
+  hasUserEdits: z.boolean(),
+  job: DraftJobSchema,
+  /** Whether a drafting engine (model pack) is loaded in this session. */
+  engine: z.object({ available: z.boolean(), model: EngineModelSchema.nullable() }),
+  similarCases: z.array(SimilarCaseSchema),
+  signed: SignedReportSchema.nullable(),
+  addenda: z.array(AddendumSchema),
+});
+export type ReportState = z.infer<typeof ReportStateSchema>;
+
+export const SignerSchema = z.object({
+  name: z.string(),
+  /** settings: confirmed by the user; os: a default from the operating system's user name, not yet confirmed. */
+  source: z.enum(["settings", "os"]),
+});
+export type Signer = z.infer<typeof SignerSchema>;
+
+export const SignerNameSchema = z
+  .string()
+  .trim()
+  .min(2, "the signer's name needs at least 2 characters")
+  .max(120, "the signer's name is at most 120 characters");
+
+export const SignResultSchema = z.object({
+  state: ReportStateSchema,
+  /** Whether the signed case joined the retrieval index, and if not, why. */
+  retrieval: z.object({ indexed: z.boolean(), message: z.string() }),
+});
+export type SignResult = z.infer<typeof SignResultSchema>;
+
+export const AuditEntrySchema = z.object({
+  id: z.number().int(),
+  at: z.string(),
+  actor: z.string(),
+  action: z.string(),
+  studyId: z.string().nullable(),
+  details: z.record(z.string(), z.unknown()),
+});
+export type AuditEntry = z.infer<typeof AuditEntrySchema>;
+
+export const ExportFormatSchema = z.enum(["pdf", "dicom-sr", "fhir", "text"]);
+export type ExportFormat = z.infer<typeof ExportFormatSchema>;
+
+export const PaperSizeSchema = z.enum(["A4", "LETTER"]);
+export type PaperSize = z.infer<typeof PaperSizeSchema>;
+
+export const ExportResultSchema = z.object({
+  format: ExportFormatSchema,
+  fileName: z.string(),
+  mimeType: z.string(),
+  /** The file's bytes, base64. */
+  base64: z.string(),
+  byteLength: z.number().int().nonnegative(),
+});
+export type ExportResult = z.infer<typeof ExportResultSchema>;

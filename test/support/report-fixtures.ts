@@ -1,0 +1,185 @@
+/**
+ * Fixtures for the report tests: a case database in a temporary folder with studies whose images are the real
+ * DICOM files in ../shared/data/dicom (their UIDs read from the files), and the reports service over it.
+ */
+import fs from "node:fs";
+import { createRequire } from "node:module";
+import os from "node:os";
+import path from "node:path";
+import { type CaseDatabase, openCaseDatabase } from "../../src-main/db/database";
+import { EventBus } from "../../src-main/services/events/event-bus";
+import type { DraftEngine, SignedCaseSink } from "../../src-main/services/reports/draft-engine";
+import { ReportsService } from "../../src-main/services/reports/reports-service";
+import type { AppEvent } from "../../src-shared/domain";
+
+const root = path.resolve(import.meta.dirname, "..", "..");
+export const SHARED_DICOM_DIR = path.resolve(root, "../shared/data/dicom");
+
+const require = createRequire(import.meta.url);
+const dcmjs = require("dcmjs") as {
+  data: {
+    DicomMessage: { readFile(b: ArrayBuffer, o?: Record<string, unknown>): { dict: Record<string, unknown> } };
+    DicomMetaDictionary: { naturalizeDataset(d: Record<string, unknown>): Record<string, unknown> };
+  };
+};
+
+export interface DicomIds {
+  filePath: string;
+  studyInstanceUid: string;
+  seriesInstanceUid: string;
+  sopInstanceUid: string;
+  sopClassUid: string;
+  patientName: string | null;
+  patientId: string | null;
+  studyDate: string | null;
+}
+
+/** The identifying attributes of a real DICOM file. */
+export function readDicomIds(file: string): DicomIds {
+  const bytes = fs.readFileSync(file);
+  const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  const ds = dcmjs.data.DicomMetaDictionary.naturalizeDataset(
+    dcmjs.data.DicomMessage.readFile(ab, { untilTag: "7FE00010", includeUntilTagValue: false }).dict,
+  ) as Record<string, unknown>;
+  const pn = ds.PatientName as Array<{ Alphabetic?: string }> | string | undefined;
+  return {
+    filePath: file,
+    studyInstanceUid: String(ds.StudyInstanceUID),
+    seriesInstanceUid: String(ds.SeriesInstanceUID),
+    sopInstanceUid: String(ds.SOPInstanceUID),
+    sopClassUid: String(ds.SOPClassUID),
+    patientName: typeof pn === "string" ? pn : (pn?.[0]?.Alphabetic ?? null),
+    patientId: (ds.PatientID as string | undefined) ?? null,
+    studyDate: (ds.StudyDate as string | undefined) ?? null,
+  };
+}
+
+export interface TestStudy {
+  id: string;
+  studyInstanceUid?: string | null;
+  patientId?: string | null;
+  patientName?: string | null;
+  studyDate?: string | null;
+  description?: string | null;
+  images?: Array<{ filePath: string; seriesInstanceUid: string | null; sopInstanceUid: string | null; view: string }>;
+}
+
+export function insertStudy(db: CaseDatabase, s: TestStudy): void {
+  db.prepare(
+    `INSERT INTO studies (id, study_instance_uid, patient_id, patient_name, study_date, description, source)
+     VALUES (?, ?, ?, ?, ?, ?, 'import')`,
+  ).run(
+    s.id,
+    s.studyInstanceUid ?? null,
+    s.patientId ?? null,
+    s.patientName ?? null,
+    s.studyDate ?? null,
+    s.description ?? null,
+  );
+  (s.images ?? []).forEach((image, i) => {
+    const seriesId = `${s.id}-series-${image.seriesInstanceUid ?? i}`;
+    db.prepare("INSERT OR IGNORE INTO series (id, study_id, series_instance_uid, modality) VALUES (?, ?, ?, 'CR')").run(
+      seriesId,
+      s.id,
+      image.seriesInstanceUid,
+    );
+    db.prepare("INSERT INTO images (id, series_id, sop_instance_uid, file_path, view) VALUES (?, ?, ?, ?, ?)").run(
+      `${s.id}-image-${i}`,
+      seriesId,
+      image.sopInstanceUid,
+      image.filePath,
+      image.view,
+    );
+  });
+}
+
+/** A study made of a real chest DICOM from ../shared/data/dicom (frontal). */
+export function dicomStudy(id: string, fileName = "CR-MONO1-10-chest_explicitLE.dcm"): TestStudy {
+  const ids = readDicomIds(path.join(SHARED_DICOM_DIR, fileName));
+  return {
+    id,
+    studyInstanceUid: ids.studyInstanceUid,
+    patientId: ids.patientId || "P-0001",
+    patientName: ids.patientName || "Doe^Jane",
+    studyDate: ids.studyDate,
+    description: "CHEST PA",
+    images: [
+      {
+        filePath: ids.filePath,
+        seriesInstanceUid: ids.seriesInstanceUid,
+        sopInstanceUid: ids.sopInstanceUid,
+        view: "frontal",
+      },
+    ],
+  };
+}
+
+export interface ReportsHarness {
+  dataDir: string;
+  db: CaseDatabase;
+  events: EventBus;
+  seen: AppEvent[];
+  reports: ReportsService;
+  /** Opens the same database again with a fresh service, as after a restart (or a crash when not closed). */
+  restart(options?: { engine?: DraftEngine | null; closeFirst?: boolean }): ReportsHarness;
+  close(): void;
+}
+
+export function makeReportsHarness(
+  options: { engine?: DraftEngine | null; retrieval?: SignedCaseSink | null; dataDir?: string } = {},
+): ReportsHarness {
+  const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "rd-reports-"));
+  const db = openCaseDatabase(path.join(dataDir, "cases.sqlite"));
+  const events = new EventBus();
+  const seen: AppEvent[] = [];
+  events.subscribe((e) => seen.push(e));
+  const reports = new ReportsService({
+    db,
+    events,
+    engine: options.engine ?? null,
+    retrieval: () => options.retrieval ?? null,
+    application: { name: "Radiology Draft", version: "0.1.0" },
+    osUserName: () => "osuser",
+  });
+  const harness: ReportsHarness = {
+    dataDir,
+    db,
+    events,
+    seen,
+    reports,
+    restart: (o = {}) => {
+      if (o.closeFirst ?? true) harness.close();
+      return makeReportsHarness({ engine: o.engine ?? null, retrieval: options.retrieval ?? null, dataDir });
+    },
+    close: () => {
+      if (!db.open) return;
+      reports.close();
+      db.close();
+    },
+  };
+  return harness;
+}
+
+/** Resolves once the study's drafting job is no longer running. */
+export function jobSettled(h: ReportsHarness, studyId: string): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => {
+      if (h.reports.state(studyId).job.state !== "running") {
+        unsubscribe();
+        resolve();
+      }
+    };
+    const unsubscribe = h.events.subscribe((e) => {
+      if (e.type === "studies-changed" && e.studyIds.includes(studyId)) check();
+    });
+    check();
+  });
+}
+
+export function gate(): { promise: Promise<void>; open: () => void } {
+  let open = () => {};
+  const promise = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { promise, open };
+}
