@@ -198,8 +198,8 @@ export function lungAndMediastinum(
   height: number,
 ): { rightLung: number; leftLung: number; mediastinum: number } {
   return {
-    rightLung: regionMean(pixels, width, height, 0.2, 0.35, 0.3, 0.55),
-    mediastinum: regionMean(pixels, width, height, 0.45, 0.55, 0.3, 0.55),
-    leftLung: regionMean(pixels, width, height, 0.65, 0.8, 0.3, 0.55),
+    rightLung: regionMean(pixels, width, height, 0.25, 0.38, 0.25, 0.5),
+    mediastinum: regionMean(pixels, width, height, 0.46, 0.54, 0.25, 0.5),
+    leftLung: regionMean(pixels, width, height, 0.62, 0.75, 0.25, 0.5),
   };
 }
