@@ -6,11 +6,11 @@
  * read, parse, decode and render). A worker that dies fails its request with WORKER_FAILED and is replaced.
  */
 import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
+import { resolvePackagePath } from "./commonjs-packages";
 import { resolveDecodeOptions } from "./decode-image";
 import type { PoolToWorkerMessage, WorkerDecodeOptions, WorkerToPoolMessage } from "./decode-worker-protocol";
 import { abortedError, ImagingError, isSerializedImagingError } from "./errors";
@@ -64,8 +64,7 @@ function isTypeScript(url: URL): boolean {
 
 /** file: URL of tsx's ESM registration API, found through tsx's package.json exports. */
 function tsxEsmApiUrl(): string {
-  const require = createRequire(import.meta.url);
-  const packageJsonPath = require.resolve("tsx/package.json");
+  const packageJsonPath = resolvePackagePath("tsx/package.json");
   const pkg = JSON.parse(readFileSync(packageJsonPath, "utf8")) as {
     exports?: Record<string, { import?: { default?: string } } | string>;
   };

@@ -2,16 +2,13 @@
  * DICOM pixel data: locates one frame (native or encapsulated), decodes compressed frames with the WebAssembly codecs
  * and turns the samples into stored values (masked to Bits Stored, sign-extended, colour reduced to luminance).
  */
-import { createRequire } from "node:module";
 import type * as DicomParser from "dicom-parser";
+import { dicomParser } from "./commonjs-packages";
 import type { DicomImageDescription, ParsedDicom } from "./dicom-reader";
 import { describeThrown, ImagingError } from "./errors";
 import type { StoredPixels } from "./grayscale-pipeline";
 import { decodeFrame } from "./native-codecs";
 import { EXPLICIT_VR_BIG_ENDIAN } from "./transfer-syntax";
-
-const require = createRequire(import.meta.url);
-const dicomParser = require("dicom-parser") as typeof DicomParser;
 
 type Element = DicomParser.Element;
 

@@ -2,9 +2,9 @@
  * DICOM input: recognises DICOM content, parses the data set (Part 10 with meta header, or a raw data set without
  * one) with dicom-parser, and reads the attributes the image pipeline and the UI need. Pixel data: dicom-pixel-data.ts.
  */
-import { createRequire } from "node:module";
 import zlib from "node:zlib";
 import type * as DicomParser from "dicom-parser";
+import { dicomParser } from "./commonjs-packages";
 import { describeThrown, ImagingError } from "./errors";
 import type { LookupTable, ModalityTransform, VoiCandidates } from "./grayscale-pipeline";
 import {
@@ -14,9 +14,6 @@ import {
   transferSyntaxInfo,
 } from "./transfer-syntax";
 import type { ImageMetadata, PixelSpacing, ViewCode, WindowFunction, WindowSetting } from "./types";
-
-const require = createRequire(import.meta.url);
-const dicomParser = require("dicom-parser") as typeof DicomParser;
 
 type DataSet = DicomParser.DataSet;
 type Element = DicomParser.Element;

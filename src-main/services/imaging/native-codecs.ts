@@ -3,25 +3,23 @@
  * OpenJPEG JPEG 2000, OpenJPH HTJ2K, libjxl JPEG XL, RLE), loaded once per thread on first use.
  *
  * dcmjs-codecs is CommonJS (a webpack UMD bundle) and finds its .wasm next to its own file; it is loaded through
- * createRequire and the .wasm path is resolved explicitly, so this works from source (tsx), in worker threads, and from
+ * commonjs-packages.ts and the .wasm path is resolved explicitly, so this works from source (tsx), in worker threads, and from
  * a bundle that keeps dcmjs-codecs external (electron-vite's default for dependencies).
  */
-import { createRequire } from "node:module";
 import path from "node:path";
 import type * as DcmjsCodecs from "dcmjs-codecs";
+import { type DcmjsCodecsModule, loadDcmjsCodecs, resolvePackagePath } from "./commonjs-packages";
 import { ImagingError } from "./errors";
 import type { PixelCodec } from "./transfer-syntax";
 
-const require = createRequire(import.meta.url);
-
-type CodecsModule = typeof DcmjsCodecs;
+type CodecsModule = DcmjsCodecsModule;
 
 let loaded: CodecsModule | null = null;
 let initializing: Promise<CodecsModule> | null = null;
 
 function loadModule(): CodecsModule {
   if (!loaded) {
-    loaded = require("dcmjs-codecs") as CodecsModule;
+    loaded = loadDcmjsCodecs();
     // The codecs log through loglevel; failures reach us as exceptions, so keep the console quiet.
     loaded.log.setLevel("silent");
   }
@@ -30,7 +28,7 @@ function loadModule(): CodecsModule {
 
 /** Absolute path of the codecs WebAssembly module. */
 export function codecsWasmPath(): string {
-  return path.join(path.dirname(require.resolve("dcmjs-codecs")), "dcmjs-native-codecs.wasm");
+  return path.join(path.dirname(resolvePackagePath("dcmjs-codecs")), "dcmjs-native-codecs.wasm");
 }
 
 /** Loads and instantiates the codecs in this thread (idempotent). Rejects with CODEC_UNAVAILABLE. */
