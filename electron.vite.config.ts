@@ -29,6 +29,8 @@ export default defineConfig({
   renderer: {
     root: resolve(__dirname, "src-renderer"),
     plugins: [react()],
+    // The viewer's DICOM codecs (dcmjs-codecs) import their .wasm with ?inline: a file:// page cannot fetch it.
+    assetsInclude: ["**/*.wasm"],
     build: {
       outDir: "out/renderer",
       rollupOptions: { input: { index: resolve(__dirname, "src-renderer/index.html") } },

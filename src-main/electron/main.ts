@@ -4,14 +4,24 @@
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { app, BrowserWindow, Menu, type MenuItemConstructorOptions, session, shell } from "electron";
+import { app, BrowserWindow, dialog, Menu, type MenuItemConstructorOptions, protocol, session, shell } from "electron";
 import { createIPCHandler } from "electron-trpc/main";
+import { IMAGE_SCHEME } from "../../src-shared/import-types";
 import { appRouter } from "../ipc/router";
 import { DATA_DIR_ENV } from "../paths";
 import { contentSecurityPolicy } from "../security/csp";
 import { createServices, type Services } from "../services";
+import { ImageFileError } from "../services/files/files-service";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+
+// The viewer fetches imported image files on rd-image://image/<imageId> (never by path); registered before ready.
+protocol.registerSchemesAsPrivileged([
+  {
+    scheme: IMAGE_SCHEME,
+    privileges: { standard: true, secure: true, supportFetchAPI: true, corsEnabled: true, stream: true },
+  },
+]);
 let services: Services | null = null;
 let mainWindow: BrowserWindow | null = null;
 
@@ -60,8 +70,51 @@ function hardenSessions(): void {
       url.startsWith("devtools://") ||
       url.startsWith("data:") ||
       url.startsWith("blob:") ||
+      url.startsWith(`${IMAGE_SCHEME}://`) ||
       (devServer !== undefined && (url.startsWith(devServer) || url.startsWith(devServer.replace(/^http/, "ws"))));
     callback({ cancel: !allowed });
+  });
+}
+
+/** rd-image://image/<imageId>: the bytes of an image recorded in the case database, checked against its SHA-256. */
+function serveImageFiles(activeServices: Services): void {
+  protocol.handle(IMAGE_SCHEME, async (request) => {
+    const url = new URL(request.url);
+    const cors = { "access-control-allow-origin": "*" };
+    if (url.host !== "image" || request.method !== "GET") {
+      return new Response(JSON.stringify({ error: { message: "not found" } }), { status: 404, headers: cors });
+    }
+    try {
+      const file = await activeServices.files.readImage(decodeURIComponent(url.pathname.replace(/^\/+/, "")));
+      return new Response(new Uint8Array(file.bytes), {
+        headers: {
+          ...cors,
+          "content-type": file.contentType,
+          "cache-control": "no-store",
+          "x-content-type-options": "nosniff",
+        },
+      });
+    } catch (err) {
+      return new Response(JSON.stringify({ error: { message: (err as Error).message } }), {
+        status: err instanceof ImageFileError ? err.status : 500,
+        headers: { ...cors, "content-type": "application/json" },
+      });
+    }
+  });
+}
+
+/** The import's file and folder picker: the system dialog. */
+function installPathPicker(activeServices: Services): void {
+  activeServices.importer.setPathPicker(async (kind) => {
+    const options: Electron.OpenDialogOptions = {
+      title: kind === "folder" ? "Import a folder of studies" : "Import image files",
+      properties: kind === "folder" ? ["openDirectory", "multiSelections"] : ["openFile", "multiSelections"],
+      ...(kind === "files"
+        ? { filters: [{ name: "DICOM, PNG, JPEG", extensions: ["dcm", "dicom", "png", "jpg", "jpeg", "*"] }] }
+        : {}),
+    };
+    const result = mainWindow ? await dialog.showOpenDialog(mainWindow, options) : await dialog.showOpenDialog(options);
+    return result.canceled ? [] : result.filePaths;
   });
 }
 
@@ -117,6 +170,12 @@ if (!app.requestSingleInstanceLock()) {
       appRoot: app.isPackaged ? process.resourcesPath : undefined,
     });
     hardenSessions();
+    serveImageFiles(services);
+    installPathPicker(services);
+    // Demo studies on first start, in the background: the worklist updates on the studies-changed event.
+    void services.importer.seedDemoStudies().catch((err: unknown) => {
+      console.error(`demo studies: ${err instanceof Error ? err.message : String(err)}`);
+    });
     buildMenu();
     mainWindow = createWindow();
     const activeServices = services;

@@ -1,6 +1,7 @@
 /**
- * npm run serve -- [--port N] [--host 127.0.0.1] [--data-dir DIR] [--renderer-dir DIR]
- * Starts the services and router under plain Node and serves the built renderer on loopback.
+ * npm run serve -- [--port N] [--host 127.0.0.1] [--data-dir DIR] [--renderer-dir DIR] [--no-demo-studies]
+ * Starts the services and router under plain Node and serves the built renderer on loopback. On first start the
+ * demo studies (resources/demo-studies) are imported before it listens, unless --no-demo-studies.
  * Prints one JSON line {"event":"listening",...} (machine-readable, used by the tests) and a human line.
  */
 import path from "node:path";
@@ -16,6 +17,7 @@ async function main(): Promise<void> {
       host: { type: "string", default: "127.0.0.1" },
       "data-dir": { type: "string" },
       "renderer-dir": { type: "string" },
+      "no-demo-studies": { type: "boolean", default: false },
     },
     strict: true,
   });
@@ -24,6 +26,12 @@ async function main(): Promise<void> {
     throw new Error(`--port must be 0..65535, got ${values.port}`);
   const dataDir = resolveDataDir(values["data-dir"]);
   const services = createServices({ dataDir, transport: "loopback" });
+  if (!values["no-demo-studies"]) {
+    const seed = await services.importer.seedDemoStudies();
+    if (seed.result && seed.result.failures.length > 0) {
+      console.error(`demo studies: ${seed.result.failures.length} file(s) could not be imported from ${seed.folder}`);
+    }
+  }
   const harness = await startHarness({
     services,
     rendererDir: values["renderer-dir"] ?? path.join(appRoot(), "out", "renderer"),

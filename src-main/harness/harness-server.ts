@@ -3,6 +3,7 @@
  * - GET /...                 the built renderer (static files, strict CSP)
  * - /trpc/<procedure>        queries and mutations (HTTP), Authorization: Bearer <token>
  * - /trpc-ws?token=<token>   subscriptions (WebSocket)
+ * - GET /files/<imageId>     an imported image file's bytes (Authorization: Bearer <token>), for the viewer
  * Every API call must carry the per-run secret token, and requests from another origin (or host) are refused.
  */
 import crypto from "node:crypto";
@@ -13,9 +14,11 @@ import path from "node:path";
 import { nodeHTTPRequestHandler } from "@trpc/server/adapters/node-http";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import { WebSocketServer } from "ws";
+import { HARNESS_FILES_PATH } from "../../src-shared/import-types";
 import { appRouter } from "../ipc/router";
 import { contentSecurityPolicy } from "../security/csp";
 import type { Services } from "../services";
+import { ImageFileError } from "../services/files/files-service";
 
 export interface HarnessOptions {
   services: Services;
@@ -110,14 +113,49 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     });
   };
 
+  const hasToken = (req: http.IncomingMessage): boolean => {
+    const auth = req.headers.authorization ?? "";
+    const given = auth.startsWith("Bearer ") ? auth.slice(7) : "";
+    return given !== "" && safeEqual(given, token);
+  };
+
+  /** GET /files/<imageId>: only images recorded in the case database, by id, unchanged since import. */
+  const serveImageFile = (req: http.IncomingMessage, res: http.ServerResponse, pathname: string) => {
+    if (req.method !== "GET" && req.method !== "HEAD") return deny(res, 405, "method not allowed");
+    let imageId: string;
+    try {
+      imageId = decodeURIComponent(pathname.slice(HARNESS_FILES_PATH.length));
+    } catch {
+      return deny(res, 400, "malformed image id");
+    }
+    options.services.files.readImage(imageId).then(
+      (file) => {
+        res.writeHead(200, {
+          "content-type": file.contentType,
+          "content-length": file.bytes.length,
+          "x-content-type-options": "nosniff",
+          "cache-control": "no-store",
+          "cross-origin-resource-policy": "same-origin",
+        });
+        res.end(req.method === "HEAD" ? undefined : file.bytes);
+      },
+      (err: unknown) =>
+        err instanceof ImageFileError
+          ? deny(res, err.status, err.message)
+          : deny(res, 500, `cannot serve image ${imageId}: ${(err as Error).message}`),
+    );
+  };
+
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://harness.invalid");
     const originProblem = checkOrigin(req);
     if (originProblem) return deny(res, 403, originProblem);
+    if (url.pathname.startsWith(HARNESS_FILES_PATH)) {
+      if (!hasToken(req)) return deny(res, 401, "missing or wrong harness token");
+      return serveImageFile(req, res, url.pathname);
+    }
     if (url.pathname.startsWith("/trpc/")) {
-      const auth = req.headers.authorization ?? "";
-      const given = auth.startsWith("Bearer ") ? auth.slice(7) : "";
-      if (!given || !safeEqual(given, token)) return deny(res, 401, "missing or wrong harness token");
+      if (!hasToken(req)) return deny(res, 401, "missing or wrong harness token");
       void nodeHTTPRequestHandler({
         req,
         res,

@@ -87,10 +87,10 @@ export function assignStudyOrder(images: readonly OrderedImage[]): Array<{ id: s
   let hasLateral = images.some((i) => i.view === "lateral");
   for (const image of unknown) {
     if (!hasFrontal) {
-      out.push({ id: image.id, view: "frontal", reason: "order in study (first image, no view metadata)" });
+      out.push({ id: image.id, view: "frontal", reason: "order in study (first)" });
       hasFrontal = true;
     } else if (!hasLateral) {
-      out.push({ id: image.id, view: "lateral", reason: "order in study (second image, no view metadata)" });
+      out.push({ id: image.id, view: "lateral", reason: "order in study (second)" });
       hasLateral = true;
     } else break;
   }

@@ -1,5 +1,7 @@
 import { createContext, type ReactNode, useContext, useEffect, useMemo, useRef } from "react";
-import { chordOf, commands, findCommand } from "./commands";
+import { useClient } from "../ipc/ClientContext";
+import { chordOf, findCommand } from "./commands";
+import { effectiveCommands, setOverrides } from "./key-bindings";
 
 type Handler = () => void;
 
@@ -43,9 +45,14 @@ export function CommandRegistryProvider({ children }: { children: ReactNode }) {
     }),
     [],
   );
+  const client = useClient();
+  useEffect(() => {
+    // The user's key bindings (stored by main); the defaults hold until they arrive or if they cannot be read.
+    client.keyBindings.get().then(setOverrides, (err: unknown) => console.warn("key bindings not loaded:", err));
+  }, [client]);
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      const command = findCommand(chordOf(e), commands);
+      const command = findCommand(chordOf(e), effectiveCommands());
       if (!command) return;
       if (isTyping(e.target) && !command.whileTyping) return;
       if (registry.run(command.id)) e.preventDefault();

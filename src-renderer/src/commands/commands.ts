@@ -20,6 +20,38 @@ export const commands: readonly CommandDef[] = [
   { id: "worklist.focusSearch", label: "Search the worklist", group: "Worklist", keys: ["/"] },
   { id: "worklist.next", label: "Next study", group: "Worklist", keys: ["ArrowDown", "j"] },
   { id: "worklist.previous", label: "Previous study", group: "Worklist", keys: ["ArrowUp", "k"] },
+  { id: "worklist.import", label: "Import files or a folder", group: "Worklist", keys: ["Ctrl+o"] },
+  { id: "viewer.preset.default", label: "Window: default (from the file)", group: "Viewer", keys: ["1"] },
+  { id: "viewer.preset.lung", label: "Window: lung", group: "Viewer", keys: ["2"] },
+  { id: "viewer.preset.mediastinum", label: "Window: mediastinum", group: "Viewer", keys: ["3"] },
+  { id: "viewer.preset.bone", label: "Window: bone", group: "Viewer", keys: ["4"] },
+  { id: "viewer.invert", label: "Invert grey scale", group: "Viewer", keys: ["i"] },
+  { id: "viewer.zoomIn", label: "Zoom in", group: "Viewer", keys: ["=", "+"] },
+  { id: "viewer.zoomOut", label: "Zoom out", group: "Viewer", keys: ["-"] },
+  { id: "viewer.fit", label: "Fit to viewport", group: "Viewer", keys: ["f"] },
+  { id: "viewer.rotateRight", label: "Rotate 90° clockwise", group: "Viewer", keys: ["]"] },
+  { id: "viewer.rotateLeft", label: "Rotate 90° counter-clockwise", group: "Viewer", keys: ["["] },
+  { id: "viewer.flipHorizontal", label: "Flip horizontally", group: "Viewer", keys: ["h"] },
+  { id: "viewer.flipVertical", label: "Flip vertically", group: "Viewer", keys: ["v"] },
+  { id: "viewer.reset", label: "Reset the viewport", group: "Viewer", keys: ["0", "Home"] },
+  {
+    id: "viewer.switchViewport",
+    label: "Switch the active viewport (frontal / lateral)",
+    group: "Viewer",
+    keys: ["x"],
+  },
+  {
+    id: "viewer.nextImage",
+    label: "Next image of the study in the active viewport",
+    group: "Viewer",
+    keys: ["PageDown"],
+  },
+  {
+    id: "viewer.previousImage",
+    label: "Previous image of the study in the active viewport",
+    group: "Viewer",
+    keys: ["PageUp"],
+  },
 ];
 
 /** Normalises a KeyboardEvent to the chord notation used above. */

@@ -4,6 +4,8 @@
  * - loopback harness: HTTP for queries/mutations and a WebSocket for subscriptions, each carrying the per-run token
  *   that the harness put in the URL fragment (#token=...).
  * Nothing else in the renderer knows which one it got.
+ * Image files come over the same transport's file channel: imageUrl(imageId) + imageRequestHeaders() (the harness's
+ * GET /files/<id> with the token, or the Electron shell's rd-image://image/<id>).
  */
 import { createTRPCUntypedClient, createWSClient, httpBatchLink, splitLink, wsLink } from "@trpc/client";
 import { ipcLink } from "electron-trpc/renderer";
@@ -12,6 +14,7 @@ import {
   createContractClient,
   type ProcedureTransport,
 } from "../../../src-shared/contract-client";
+import { HARNESS_FILES_PATH, IMAGE_SCHEME } from "../../../src-shared/import-types";
 
 export type TransportKind = "electron" | "loopback";
 
@@ -57,6 +60,19 @@ function untypedTransport(kind: TransportKind): ProcedureTransport {
     mutation: (path, input) => client.mutation(path, input),
     subscription: (path, input, handlers) => client.subscription(path, input, handlers),
   };
+}
+
+/** URL of an imported image's file bytes (only image ids from the case database are served). */
+export function imageUrl(imageId: string): string {
+  const id = encodeURIComponent(imageId);
+  return detectTransport() === "electron"
+    ? `${IMAGE_SCHEME}://image/${id}`
+    : `${window.location.origin}${HARNESS_FILES_PATH}${id}`;
+}
+
+/** Headers an image-file request needs (the harness token; nothing in Electron). */
+export function imageRequestHeaders(): Record<string, string> {
+  return detectTransport() === "electron" ? {} : { authorization: `Bearer ${harnessToken()}` };
 }
 
 export function detectTransport(): TransportKind {

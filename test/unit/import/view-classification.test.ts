@@ -70,15 +70,15 @@ describe("frontal / lateral classification", () => {
         { id: "c", filePath: "/s/c.png", view: "unknown" },
       ]),
     ).toEqual([
-      { id: "a", view: "frontal", reason: "order in study (first image, no view metadata)" },
-      { id: "b", view: "lateral", reason: "order in study (second image, no view metadata)" },
+      { id: "a", view: "frontal", reason: "order in study (first)" },
+      { id: "b", view: "lateral", reason: "order in study (second)" },
     ]);
     expect(
       assignStudyOrder([
         { id: "f", filePath: "/s/f.dcm", view: "frontal" },
         { id: "u", filePath: "/s/u.dcm", view: "unknown" },
       ]),
-    ).toEqual([{ id: "u", view: "lateral", reason: "order in study (second image, no view metadata)" }]);
+    ).toEqual([{ id: "u", view: "lateral", reason: "order in study (second)" }]);
     expect(
       assignStudyOrder([
         { id: "f", filePath: "/s/f.dcm", view: "frontal" },

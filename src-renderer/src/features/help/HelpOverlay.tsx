@@ -1,11 +1,14 @@
 import { useState } from "react";
 import { useCommand } from "../../commands/CommandRegistry";
-import { type CommandGroup, commands } from "../../commands/commands";
+import type { CommandGroup } from "../../commands/commands";
+import { KeyBindingEditor } from "../../commands/KeyBindingEditor";
+import { useEffectiveCommands } from "../../commands/key-bindings";
 
 const GROUPS: CommandGroup[] = ["General", "Worklist", "Viewer", "Report"];
 
 export function HelpOverlay() {
   const [open, setOpen] = useState(false);
+  const commands = useEffectiveCommands();
   useCommand("help.toggle", () => setOpen((o) => !o));
   useCommand("overlay.close", () => setOpen(false));
   if (!open) return null;
@@ -30,9 +33,7 @@ export function HelpOverlay() {
                     <tr key={c.id} data-command={c.id}>
                       <td>{c.label}</td>
                       <td className="keys">
-                        {c.keys.map((k) => (
-                          <kbd key={k}>{k}</kbd>
-                        ))}
+                        <KeyBindingEditor command={c} />
                       </td>
                     </tr>
                   ))}

@@ -1,22 +1,215 @@
+/**
+ * The viewer: frontal and lateral side by side, a toolbar (data: ./viewer-toolbar.ts) whose buttons run the same
+ * commands as the hotkeys, and a strip of the study's images (click one to show it in the active viewport; the
+ * view can be corrected there). The viewer loads images only through the image-file transport.
+ */
+import { useEffect, useMemo, useRef, useState } from "react";
 import type { StudyDetail, View } from "../../../../src-shared/domain";
+import type { ImageSource } from "../../../../src-shared/import-types";
+import { useAsync } from "../../app/useAsync";
+import { useCommand } from "../../commands/CommandRegistry";
+import { useEffectiveCommands } from "../../commands/key-bindings";
+import { useClient } from "../../ipc/ClientContext";
+import type { PresetId } from "./presets";
+import { Viewport, type ViewportHandle } from "./Viewport";
+import { VIEWER_TOOLBAR } from "./viewer-toolbar";
+import "./viewer.css";
 
-function Viewport({ view, study }: { view: Exclude<View, "unknown">; study: StudyDetail | null }) {
-  const image = study?.images.find((i) => i.view === view) ?? null;
-  return (
-    <section className="viewport" aria-label={`${view} view`} data-view={view}>
-      <div className="viewport-label">{view === "frontal" ? "Frontal (PA/AP)" : "Lateral"}</div>
-      <div className="viewport-empty">
-        {study === null ? "No study open" : image === null ? `No ${view} image in this study` : image.filePath}
-      </div>
-    </section>
-  );
-}
+type Slot = "frontal" | "lateral";
+const SLOTS: readonly Slot[] = ["frontal", "lateral"];
+const VIEW_SHORT: Record<View, string> = { frontal: "F", lateral: "L", unknown: "?" };
 
 export function ViewerArea({ study }: { study: StudyDetail | null }) {
+  const client = useClient();
+  const commands = useEffectiveCommands();
+  const [refresh, setRefresh] = useState(0);
+  const studyId = study?.id ?? null;
+  const sourcesState = useAsync(
+    async () => (studyId ? client.files.imageSources({ studyId }) : []),
+    [client, studyId, refresh],
+  );
+  const sources: ImageSource[] = sourcesState.status === "ok" ? sourcesState.value : [];
+  const [assigned, setAssigned] = useState<Record<Slot, string | null>>({ frontal: null, lateral: null });
+  const [activeSlot, setActiveSlot] = useState<Slot>("frontal");
+  const viewports = { frontal: useRef<ViewportHandle>(null), lateral: useRef<ViewportHandle>(null) };
+
+  useEffect(
+    () =>
+      client.events.onEvent({
+        onData: (e) => {
+          if (e.type === "studies-changed" && studyId && e.studyIds.includes(studyId)) setRefresh((n) => n + 1);
+        },
+      }),
+    [client, studyId],
+  );
+
+  // A new study (or a changed one) shows its first frontal and first lateral image.
+  const sourceKey = sources.map((s) => `${s.imageId}:${s.view}`).join(",");
+  // biome-ignore lint/correctness/useExhaustiveDependencies: sourceKey stands for the sources' ids and views.
+  useEffect(() => {
+    setAssigned((current) => {
+      const ids = new Set(sources.map((s) => s.imageId));
+      const keep = (slot: Slot) => (current[slot] && ids.has(current[slot]) ? current[slot] : null);
+      return {
+        frontal: keep("frontal") ?? sources.find((s) => s.view === "frontal")?.imageId ?? null,
+        lateral: keep("lateral") ?? sources.find((s) => s.view === "lateral")?.imageId ?? null,
+      };
+    });
+  }, [sourceKey]);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new study starts with the frontal viewport active.
+  useEffect(() => {
+    setAssigned({ frontal: null, lateral: null });
+    setActiveSlot("frontal");
+  }, [studyId]);
+
+  const sourceOf = (slot: Slot) => sources.find((s) => s.imageId === assigned[slot]) ?? null;
+  const active = () => viewports[activeSlot].current;
+  const step = (delta: number) => {
+    if (sources.length === 0) return;
+    const index = sources.findIndex((s) => s.imageId === assigned[activeSlot]);
+    const next = sources[(index + delta + sources.length) % sources.length];
+    if (next) setAssigned((a) => ({ ...a, [activeSlot]: next.imageId }));
+  };
+
+  const handlers: Record<string, () => void> = useMemo(() => ({}), []);
+  const bind = (id: string, handler: () => void) => {
+    handlers[id] = handler;
+  };
+  const preset = (id: PresetId) => () => active()?.applyPreset(id);
+  bind("viewer.preset.default", preset("default"));
+  bind("viewer.preset.lung", preset("lung"));
+  bind("viewer.preset.mediastinum", preset("mediastinum"));
+  bind("viewer.preset.bone", preset("bone"));
+  bind("viewer.invert", () => active()?.invert());
+  bind("viewer.zoomIn", () => active()?.zoom(1.25));
+  bind("viewer.zoomOut", () => active()?.zoom(0.8));
+  bind("viewer.fit", () => active()?.fit());
+  bind("viewer.rotateRight", () => active()?.rotate(90));
+  bind("viewer.rotateLeft", () => active()?.rotate(-90));
+  bind("viewer.flipHorizontal", () => active()?.flipHorizontal());
+  bind("viewer.flipVertical", () => active()?.flipVertical());
+  bind("viewer.reset", () => active()?.reset());
+  bind("viewer.switchViewport", () => setActiveSlot((s) => (s === "frontal" ? "lateral" : "frontal")));
+  bind("viewer.nextImage", () => step(1));
+  bind("viewer.previousImage", () => step(-1));
+  const run = (id: string) => () => handlers[id]?.();
+  useCommand("viewer.preset.default", run("viewer.preset.default"));
+  useCommand("viewer.preset.lung", run("viewer.preset.lung"));
+  useCommand("viewer.preset.mediastinum", run("viewer.preset.mediastinum"));
+  useCommand("viewer.preset.bone", run("viewer.preset.bone"));
+  useCommand("viewer.invert", run("viewer.invert"));
+  useCommand("viewer.zoomIn", run("viewer.zoomIn"));
+  useCommand("viewer.zoomOut", run("viewer.zoomOut"));
+  useCommand("viewer.fit", run("viewer.fit"));
+  useCommand("viewer.rotateRight", run("viewer.rotateRight"));
+  useCommand("viewer.rotateLeft", run("viewer.rotateLeft"));
+  useCommand("viewer.flipHorizontal", run("viewer.flipHorizontal"));
+  useCommand("viewer.flipVertical", run("viewer.flipVertical"));
+  useCommand("viewer.reset", run("viewer.reset"));
+  useCommand("viewer.switchViewport", run("viewer.switchViewport"));
+  useCommand("viewer.nextImage", run("viewer.nextImage"));
+  useCommand("viewer.previousImage", run("viewer.previousImage"));
+
+  const setView = (imageId: string, view: View) => {
+    client.import.setView({ imageId, view }).then(
+      () => setRefresh((n) => n + 1),
+      (err: unknown) => console.warn("view not changed:", err),
+    );
+  };
+
+  const positionOf = (source: ImageSource | null) =>
+    source ? `${sources.findIndex((s) => s.imageId === source.imageId) + 1} / ${sources.length}` : null;
+
   return (
     <main className="viewer-area" aria-label="Viewer">
-      <Viewport view="frontal" study={study} />
-      <Viewport view="lateral" study={study} />
+      <div className="viewer-toolbar" role="toolbar" aria-label="Viewer tools">
+        {VIEWER_TOOLBAR.map((group) => (
+          <div className="tool-group" key={group.map((b) => b.command).join()}>
+            {group.map((button) => {
+              const command = commands.find((c) => c.id === button.command);
+              const keys = command?.keys ?? [];
+              return (
+                <button
+                  type="button"
+                  key={button.command}
+                  className="tool"
+                  data-command={button.command}
+                  title={`${command?.label ?? button.text}${keys.length ? ` (${keys.join(", ")})` : ""}`}
+                  onClick={run(button.command)}
+                  disabled={!study}
+                >
+                  {button.text}
+                </button>
+              );
+            })}
+          </div>
+        ))}
+        <span className="tool-hint">
+          Drag: W/L · Shift/middle drag: pan · Right drag/wheel: zoom · Double click: fit
+        </span>
+      </div>
+      <div className="viewports">
+        {SLOTS.map((slot) => {
+          const source = sourceOf(slot);
+          return (
+            <Viewport
+              key={slot}
+              ref={viewports[slot]}
+              slot={slot}
+              study={study}
+              source={source}
+              position={positionOf(source)}
+              active={activeSlot === slot && study !== null}
+              onActivate={() => setActiveSlot(slot)}
+              emptyText={
+                study === null
+                  ? "No study open"
+                  : sourcesState.status === "loading"
+                    ? "Loading…"
+                    : sourcesState.status === "error"
+                      ? `Images not available: ${sourcesState.error}`
+                      : `No ${slot} image in this study${sources.length ? ": pick one below" : ""}`
+              }
+            />
+          );
+        })}
+      </div>
+      {study && sources.length > 0 && (
+        <ol className="image-strip" aria-label="Images of the study">
+          {sources.map((s, i) => {
+            const shownIn = SLOTS.filter((slot) => assigned[slot] === s.imageId);
+            return (
+              <li key={s.imageId} className={shownIn.length ? "shown" : undefined}>
+                <button
+                  type="button"
+                  className="strip-image"
+                  data-image-id={s.imageId}
+                  data-file-name={s.fileName}
+                  title={`${s.fileName} · ${s.encoding}${s.viewReason ? ` · view: ${s.viewReason}` : ""}${
+                    s.problem ? ` · ${s.problem}` : ""
+                  }\nClick: show in the active viewport`}
+                  onClick={() => setAssigned((a) => ({ ...a, [activeSlot]: s.imageId }))}
+                >
+                  <span className={`view-badge view-${s.view}`}>{VIEW_SHORT[s.view]}</span>
+                  <span className="strip-index">{i + 1}</span>
+                  <span className="strip-name">{s.fileName}</span>
+                  <span className="strip-encoding">{s.available ? s.encoding : "missing"}</span>
+                </button>
+                <select
+                  className="strip-view"
+                  value={s.view}
+                  aria-label={`View of ${s.fileName}`}
+                  onChange={(e) => setView(s.imageId, e.target.value as View)}
+                >
+                  <option value="frontal">Frontal</option>
+                  <option value="lateral">Lateral</option>
+                  <option value="unknown">Unknown</option>
+                </select>
+              </li>
+            );
+          })}
+        </ol>
+      )}
     </main>
   );
 }

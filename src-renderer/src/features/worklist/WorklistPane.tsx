@@ -1,21 +1,43 @@
-import { useRef, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import type { StudyStatus, StudySummary } from "../../../../src-shared/domain";
 import { useAsync } from "../../app/useAsync";
 import { useCommand } from "../../commands/CommandRegistry";
 import { useClient } from "../../ipc/ClientContext";
+import { ImportPanel } from "./ImportPanel";
+import "./worklist.css";
 
 const STATUSES: Array<StudyStatus | "all"> = ["all", "new", "drafting", "drafted", "signed"];
+
+/** What the worklist calls a study: the patient, else the description (e.g. an image folder's name), else its id. */
+function titleOf(s: StudySummary): string {
+  return s.patientName ?? s.patientId ?? s.description ?? s.id;
+}
 
 export function WorklistPane(props: { selectedId: string | null; onSelect: (id: string) => void; refreshKey: number }) {
   const client = useClient();
   const [search, setSearch] = useState("");
   const [status, setStatus] = useState<StudyStatus | "all">("all");
+  const [changes, setChanges] = useState(0);
+  const [importOpen, setImportOpen] = useState(false);
   const searchRef = useRef<HTMLInputElement>(null);
   const studies = useAsync(
     () => client.studies.list({ search: search || undefined, status: status === "all" ? undefined : status }),
-    [client, search, status, props.refreshKey],
+    [client, search, status, props.refreshKey, changes],
   );
-  const rows: StudySummary[] = studies.status === "ok" ? studies.value : [];
+  // Imports, demo seeding and status changes elsewhere refresh the list.
+  useEffect(
+    () =>
+      client.events.onEvent({
+        onData: (e) => {
+          if (e.type === "studies-changed") setChanges((n) => n + 1);
+        },
+      }),
+    [client],
+  );
+  // Keep showing the last list while a refresh loads (no flicker, no jump).
+  const lastRows = useRef<StudySummary[]>([]);
+  if (studies.status === "ok") lastRows.current = studies.value;
+  const rows: StudySummary[] = studies.status === "ok" ? studies.value : lastRows.current;
   const index = rows.findIndex((s) => s.id === props.selectedId);
   useCommand("worklist.focusSearch", () => searchRef.current?.focus());
   useCommand("worklist.next", () => {
@@ -26,13 +48,39 @@ export function WorklistPane(props: { selectedId: string | null; onSelect: (id: 
     const prev = rows[Math.max(0, index - 1)];
     if (prev) props.onSelect(prev.id);
   });
+  useCommand("worklist.import", () => setImportOpen(true));
+  // Keep the selected row in view when moving with the keyboard.
+  const listRef = useRef<HTMLUListElement>(null);
+  useEffect(() => {
+    if (!props.selectedId) return;
+    listRef.current?.querySelector<HTMLElement>('[aria-current="true"]')?.scrollIntoView({ block: "nearest" });
+  }, [props.selectedId]);
 
   return (
     <aside className="pane worklist-pane" aria-label="Worklist">
       <header className="pane-header">
         <h2>Worklist</h2>
-        <span className="count">{studies.status === "ok" ? rows.length : ""}</span>
+        <span className="count">{studies.status === "error" ? "" : rows.length}</span>
+        <button
+          type="button"
+          className="btn import-button"
+          onClick={() => setImportOpen((o) => !o)}
+          aria-expanded={importOpen}
+          title="Import files or a folder (Ctrl+O)"
+        >
+          Import
+        </button>
       </header>
+      {importOpen && (
+        <ImportPanel
+          onClose={() => setImportOpen(false)}
+          onImported={(result) => {
+            setChanges((n) => n + 1);
+            const first = result.studyIds[0];
+            if (first) props.onSelect(first);
+          }}
+        />
+      )}
       <div className="worklist-filters">
         <input
           ref={searchRef}
@@ -57,7 +105,7 @@ export function WorklistPane(props: { selectedId: string | null; onSelect: (id: 
           <p className="hint">Imported and demo studies appear here.</p>
         </div>
       )}
-      <ul className="worklist" aria-label="Studies">
+      <ul className="worklist" aria-label="Studies" ref={listRef}>
         {rows.map((s) => (
           <li key={s.id} className={s.id === props.selectedId ? "selected" : undefined}>
             <button
@@ -65,11 +113,15 @@ export function WorklistPane(props: { selectedId: string | null; onSelect: (id: 
               onClick={() => props.onSelect(s.id)}
               className="worklist-row"
               aria-current={s.id === props.selectedId ? "true" : undefined}
+              data-study-id={s.id}
             >
-              <span className="patient">{s.patientName ?? s.patientId ?? s.id}</span>
+              <span className="patient">{titleOf(s)}</span>
               <span className={`status status-${s.status}`}>{s.status}</span>
               <span className="meta">
                 {s.studyDate ?? "no date"} · {s.imageCount} image{s.imageCount === 1 ? "" : "s"}
+                {s.patientName && s.description ? ` · ${s.description}` : ""}
+                {s.patientName && s.patientId ? ` · ID ${s.patientId}` : ""}
+                {s.source === "demo" ? " · demo" : ""}
               </span>
             </button>
           </li>

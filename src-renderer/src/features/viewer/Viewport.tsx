@@ -1,0 +1,355 @@
+/**
+ * One cornerstone viewport: loads an imported image, renders it with its aspect ratio preserved (cornerstone scales
+ * both axes by one factor, corrected only by the pixel spacing), and handles the mouse:
+ * left drag = window/level (horizontal: width, vertical: level), middle drag or Shift/Ctrl + left drag = pan,
+ * right drag or wheel = zoom, double click = fit. The overlay shows patient, study date, view and the current W/L.
+ */
+import type { Viewport as CsViewport, Image } from "cornerstone-core";
+import { type Ref, useCallback, useEffect, useImperativeHandle, useRef, useState } from "react";
+import type { StudyDetail } from "../../../../src-shared/domain";
+import type { ImageSource } from "../../../../src-shared/import-types";
+import { cornerstoneImageId, describeLoadError, initCornerstone } from "./cornerstone-setup";
+import { PRESETS, type PresetId, presetWindow } from "./presets";
+
+export interface ViewportHandle {
+  applyPreset(id: PresetId): void;
+  invert(): void;
+  zoom(factor: number): void;
+  fit(): void;
+  rotate(degrees: number): void;
+  flipHorizontal(): void;
+  flipVertical(): void;
+  reset(): void;
+}
+
+interface ViewState {
+  windowWidth: number;
+  windowCenter: number;
+  scale: number;
+  rotation: number;
+  hflip: boolean;
+  vflip: boolean;
+  invert: boolean;
+  /** The image's own polarity (MONOCHROME1 displays inverted by default). */
+  defaultInvert: boolean;
+}
+
+type LoadState =
+  | { status: "empty" }
+  | { status: "loading" }
+  | { status: "ready"; image: Image }
+  | { status: "error"; message: string };
+
+export interface ViewportProps {
+  slot: "frontal" | "lateral";
+  study: StudyDetail | null;
+  source: ImageSource | null;
+  /** Position of the image in the study ("2 / 13"). */
+  position: string | null;
+  active: boolean;
+  onActivate: () => void;
+  emptyText: string;
+  ref?: Ref<ViewportHandle>;
+}
+
+const VIEW_LABEL: Record<string, string> = { frontal: "Frontal", lateral: "Lateral", unknown: "View unknown" };
+
+function round(value: number): string {
+  return Math.abs(value) >= 100 ? String(Math.round(value)) : value.toFixed(1).replace(/\.0$/, "");
+}
+
+export function Viewport({ slot, study, source, position, active, onActivate, emptyText, ref }: ViewportProps) {
+  const element = useRef<HTMLDivElement>(null);
+  const [load, setLoad] = useState<LoadState>({ status: "empty" });
+  const [view, setView] = useState<ViewState | null>(null);
+  const [preset, setPreset] = useState<PresetId | "custom">("default");
+  /** Whether the image is fitted (a resize refits it) or was zoomed / panned by the user (a resize keeps that). */
+  const fitted = useRef(true);
+  const cs = initCornerstone();
+
+  const withViewport = useCallback(
+    (change: (vp: CsViewport, image: Image, el: HTMLDivElement) => Partial<CsViewport> | null) => {
+      const el = element.current;
+      if (!el || load.status !== "ready") return;
+      const vp = cs.getViewport(el);
+      if (!vp) return;
+      const next = change(vp, load.image, el);
+      if (next) cs.setViewport(el, { ...vp, ...next });
+    },
+    [cs, load],
+  );
+
+  // Enable the element once; cornerstone draws into a canvas it adds.
+  useEffect(() => {
+    const el = element.current;
+    if (!el) return;
+    cs.enable(el);
+    const onRendered = () => {
+      const vp = cs.getViewport(el);
+      const image = cs.getImage(el);
+      if (!vp || !image) return;
+      setView({
+        windowWidth: vp.voi.windowWidth,
+        windowCenter: vp.voi.windowCenter,
+        scale: vp.scale,
+        rotation: ((vp.rotation % 360) + 360) % 360,
+        hflip: vp.hflip,
+        vflip: vp.vflip,
+        invert: vp.invert,
+        defaultInvert: image.invert,
+      });
+    };
+    el.addEventListener(cs.EVENTS.IMAGE_RENDERED, onRendered);
+    const resize = new ResizeObserver(() => {
+      if (el.clientWidth > 0 && el.clientHeight > 0 && cs.getImage(el)) cs.resize(el, fitted.current);
+    });
+    resize.observe(el);
+    return () => {
+      resize.disconnect();
+      el.removeEventListener(cs.EVENTS.IMAGE_RENDERED, onRendered);
+      cs.disable(el);
+    };
+  }, [cs]);
+
+  // Load the image when another image is assigned (not when the same one is listed again).
+  const sourceRef = useRef(source);
+  sourceRef.current = source;
+  const sourceKey = source ? `${source.imageId}|${source.format}|${source.available}` : "";
+  // biome-ignore lint/correctness/useExhaustiveDependencies: sourceKey stands for the source's identity.
+  useEffect(() => {
+    const el = element.current;
+    const source = sourceRef.current;
+    if (!el) return;
+    if (!source) {
+      setLoad({ status: "empty" });
+      setView(null);
+      return;
+    }
+    if (!source.available) {
+      setLoad({ status: "error", message: source.problem ?? "the file is not available" });
+      setView(null);
+      return;
+    }
+    let live = true;
+    setLoad({ status: "loading" });
+    cs.loadAndCacheImage(cornerstoneImageId(source.imageId, source.format)).then(
+      (image) => {
+        if (!live) return;
+        const viewport = cs.getDefaultViewportForImage(el, image);
+        cs.displayImage(el, image, viewport);
+        cs.resize(el, true);
+        fitted.current = true;
+        setPreset("default");
+        setLoad({ status: "ready", image });
+      },
+      (err: unknown) => {
+        if (live) setLoad({ status: "error", message: describeLoadError(err) });
+      },
+    );
+    return () => {
+      live = false;
+    };
+  }, [cs, sourceKey]);
+
+  const applyPreset = useCallback(
+    (id: PresetId) => {
+      const def = PRESETS.find((p) => p.id === id);
+      if (!def) return;
+      withViewport((vp, image) => {
+        const voi = presetWindow(image, def, vp.invert);
+        // The default restores the file's VOI LUT where it has one; the other presets are plain windows.
+        const voiLUT = id === "default" ? cs.getDefaultViewportForImage(element.current!, image).voiLUT : undefined;
+        return { voi, voiLUT };
+      });
+      setPreset(id);
+    },
+    [cs, withViewport],
+  );
+
+  const fit = useCallback(() => {
+    const el = element.current;
+    if (!el || load.status !== "ready") return;
+    cs.fitToWindow(el);
+    fitted.current = true;
+  }, [cs, load]);
+
+  useImperativeHandle(
+    ref,
+    (): ViewportHandle => ({
+      applyPreset,
+      invert: () => withViewport((vp) => ({ invert: !vp.invert })),
+      zoom: (factor) => {
+        fitted.current = false;
+        withViewport((vp) => ({ scale: Math.min(40, Math.max(0.05, vp.scale * factor)) }));
+      },
+      fit,
+      rotate: (degrees) => withViewport((vp) => ({ rotation: (((vp.rotation + degrees) % 360) + 360) % 360 })),
+      flipHorizontal: () => withViewport((vp) => ({ hflip: !vp.hflip })),
+      flipVertical: () => withViewport((vp) => ({ vflip: !vp.vflip })),
+      reset: () => {
+        const el = element.current;
+        if (!el || load.status !== "ready") return;
+        cs.setViewport(el, cs.getDefaultViewportForImage(el, load.image));
+        cs.fitToWindow(el);
+        fitted.current = true;
+        setPreset("default");
+      },
+    }),
+    [applyPreset, cs, fit, load, withViewport],
+  );
+
+  // Mouse: window/level, pan, zoom.
+  const drag = useRef<{ mode: "wl" | "pan" | "zoom"; x: number; y: number } | null>(null);
+  const onPointerDown = (e: React.PointerEvent<HTMLDivElement>) => {
+    onActivate();
+    if (load.status !== "ready") return;
+    const mode =
+      e.button === 1 || (e.button === 0 && (e.shiftKey || e.ctrlKey)) ? "pan" : e.button === 2 ? "zoom" : "wl";
+    drag.current = { mode, x: e.clientX, y: e.clientY };
+    e.currentTarget.setPointerCapture(e.pointerId);
+    e.preventDefault();
+  };
+  const onPointerMove = (e: React.PointerEvent<HTMLDivElement>) => {
+    const d = drag.current;
+    if (!d) return;
+    const dx = e.clientX - d.x;
+    const dy = e.clientY - d.y;
+    d.x = e.clientX;
+    d.y = e.clientY;
+    if (dx === 0 && dy === 0) return;
+    withViewport((vp, image) => {
+      if (d.mode === "wl") {
+        const range = Math.max(1, (image.maxPixelValue - image.minPixelValue) * Math.abs(image.slope || 1));
+        const perPixel = range / 600;
+        setPreset("custom");
+        return {
+          voi: {
+            windowWidth: Math.max(1, vp.voi.windowWidth + dx * perPixel),
+            windowCenter: vp.voi.windowCenter + dy * perPixel,
+          },
+          voiLUT: undefined,
+        };
+      }
+      fitted.current = false;
+      if (d.mode === "pan") {
+        // cornerstone applies the translation in screen axes (un-rotated, before flips), scaled by the zoom.
+        return { translation: { x: vp.translation.x + dx / vp.scale, y: vp.translation.y + dy / vp.scale } };
+      }
+      return { scale: Math.min(40, Math.max(0.05, vp.scale * Math.exp(-dy / 200))) };
+    });
+  };
+  const onPointerUp = (e: React.PointerEvent<HTMLDivElement>) => {
+    drag.current = null;
+    if (e.currentTarget.hasPointerCapture(e.pointerId)) e.currentTarget.releasePointerCapture(e.pointerId);
+  };
+
+  // Wheel zoom needs a non-passive listener to stop the page from scrolling.
+  useEffect(() => {
+    const el = element.current;
+    if (!el) return;
+    const onWheel = (e: WheelEvent) => {
+      if (!cs.getImage(el)) return;
+      e.preventDefault();
+      const vp = cs.getViewport(el);
+      if (!vp) return;
+      fitted.current = false;
+      cs.setViewport(el, { ...vp, scale: Math.min(40, Math.max(0.05, vp.scale * Math.exp(-e.deltaY / 500))) });
+    };
+    el.addEventListener("wheel", onWheel, { passive: false });
+    return () => el.removeEventListener("wheel", onWheel);
+  }, [cs]);
+
+  const ready = load.status === "ready";
+  const image = ready ? load.image : null;
+  const flags = view
+    ? [
+        view.invert !== view.defaultInvert ? "Inverted" : null,
+        view.rotation ? `Rot ${view.rotation}°` : null,
+        view.hflip ? "Flip H" : null,
+        view.vflip ? "Flip V" : null,
+      ].filter(Boolean)
+    : [];
+  const presetLabel = preset === "custom" ? "Custom" : (PRESETS.find((p) => p.id === preset)?.label ?? "");
+
+  return (
+    <section
+      className={`viewport${active ? " active" : ""}`}
+      aria-label={`${slot} view`}
+      data-view={slot}
+      data-state={load.status}
+      data-image-id={source?.imageId ?? ""}
+      data-file-name={source?.fileName ?? ""}
+      data-image-width={image?.width ?? ""}
+      data-image-height={image?.height ?? ""}
+      data-ww={view ? view.windowWidth.toFixed(2) : ""}
+      data-wc={view ? view.windowCenter.toFixed(2) : ""}
+      data-scale={view ? view.scale.toFixed(4) : ""}
+      data-rotation={view?.rotation ?? ""}
+      data-hflip={view?.hflip ? "true" : "false"}
+      data-vflip={view?.vflip ? "true" : "false"}
+      data-invert={view ? String(view.invert) : ""}
+      data-preset={preset}
+    >
+      <div
+        ref={element}
+        role="application"
+        aria-label={`${slot} image: drag for window/level, wheel to zoom`}
+        className={`viewport-canvas${load.status === "ready" ? "" : " hidden"}`}
+        onPointerDown={onPointerDown}
+        onPointerMove={onPointerMove}
+        onPointerUp={onPointerUp}
+        onPointerCancel={onPointerUp}
+        onDoubleClick={fit}
+        onContextMenu={(e) => e.preventDefault()}
+      />
+      {load.status === "empty" && <div className="viewport-message">{emptyText}</div>}
+      {load.status === "loading" && <div className="viewport-message">Loading {source?.fileName}…</div>}
+      {load.status === "error" && (
+        <div className="viewport-message viewport-error" role="alert">
+          <strong>{source?.fileName}</strong>
+          <span>{load.message}</span>
+        </div>
+      )}
+      {study && source && (
+        <div className="viewport-overlay" aria-hidden={!ready}>
+          <div className="corner top-left">
+            <div className="strong">{study.patientName ?? "Unnamed patient"}</div>
+            <div>{study.patientId ? `ID ${study.patientId}` : "No patient ID"}</div>
+            <div>{study.description ?? ""}</div>
+          </div>
+          <div className="corner top-right">
+            <div className="strong" data-testid={`${slot}-view-label`}>
+              {VIEW_LABEL[source.view]}
+              {position ? ` · ${position}` : ""}
+            </div>
+            <div>{study.studyDate ?? "No study date"}</div>
+            <div title={source.viewReason ?? undefined}>
+              {source.viewReason ? `from ${source.viewReason}` : "view not stated"}
+            </div>
+          </div>
+          <div className="corner bottom-left">
+            {view && (
+              <>
+                <div className="strong" data-testid={`${slot}-wl`}>
+                  W {round(view.windowWidth)} · L {round(view.windowCenter)}
+                </div>
+                <div>
+                  {presetLabel} · Zoom {Math.round(view.scale * 100)}%{flags.length ? ` · ${flags.join(" · ")}` : ""}
+                </div>
+              </>
+            )}
+          </div>
+          <div className="corner bottom-right">
+            {image && (
+              <div>
+                {image.width} × {image.height}
+              </div>
+            )}
+            <div>{source.encoding}</div>
+            <div className="file-name">{source.fileName}</div>
+          </div>
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,103 @@
+/**
+ * Type declarations for the parts of cornerstone-core 2.6 and cornerstone-wado-image-loader 4.13 the viewer uses
+ * (neither package ships types).
+ */
+declare module "cornerstone-core" {
+  export interface VOI {
+    windowWidth: number;
+    windowCenter: number;
+  }
+  export interface Viewport {
+    scale: number;
+    translation: { x: number; y: number };
+    voi: VOI;
+    invert: boolean;
+    pixelReplication: boolean;
+    rotation: number;
+    hflip: boolean;
+    vflip: boolean;
+    modalityLUT?: unknown;
+    voiLUT?: unknown;
+  }
+  export interface Image {
+    imageId: string;
+    minPixelValue: number;
+    maxPixelValue: number;
+    slope: number;
+    intercept: number;
+    windowCenter: number | number[];
+    windowWidth: number | number[];
+    getPixelData(): ArrayLike<number>;
+    rows: number;
+    columns: number;
+    height: number;
+    width: number;
+    color: boolean;
+    rgba?: boolean;
+    columnPixelSpacing?: number;
+    rowPixelSpacing?: number;
+    invert: boolean;
+    sizeInBytes: number;
+    voiLUT?: unknown;
+    photometricInterpretation?: string;
+    data?: { string(tag: string): string | undefined };
+  }
+  export interface ImageLoadObject {
+    promise: Promise<Image>;
+    cancelFn?: () => void;
+  }
+  export type ImageLoader = (imageId: string, options?: unknown) => ImageLoadObject;
+  export function enable(element: HTMLElement, options?: unknown): void;
+  export function disable(element: HTMLElement): void;
+  export function displayImage(element: HTMLElement, image: Image, viewport?: Partial<Viewport>): void;
+  export function loadAndCacheImage(imageId: string, options?: unknown): Promise<Image>;
+  export function loadImage(imageId: string, options?: unknown): Promise<Image>;
+  export function registerImageLoader(scheme: string, loader: ImageLoader): void;
+  export function getViewport(element: HTMLElement): Viewport | undefined;
+  export function setViewport(element: HTMLElement, viewport: Partial<Viewport>): void;
+  export function getDefaultViewportForImage(element: HTMLElement, image: Image): Viewport;
+  export function fitToWindow(element: HTMLElement): void;
+  export function reset(element: HTMLElement): void;
+  export function resize(element: HTMLElement, forceFitToWindow?: boolean): void;
+  export function getImage(element: HTMLElement): Image | undefined;
+  export function pixelToCanvas(element: HTMLElement, pt: { x: number; y: number }): { x: number; y: number };
+  export const imageCache: { purgeCache(): void; setMaximumSizeBytes(bytes: number): void };
+  export const EVENTS: { IMAGE_RENDERED: string };
+}
+
+declare module "cornerstone-wado-image-loader" {
+  const loader: {
+    external: { cornerstone: unknown; dicomParser: unknown };
+    configure(options: {
+      beforeSend?: (
+        xhr: XMLHttpRequest,
+        imageId: string,
+        defaultHeaders: Record<string, string>,
+      ) => Record<string, string> | undefined;
+      beforeProcessing?: (xhr: XMLHttpRequest) => Promise<ArrayBuffer>;
+      strict?: boolean;
+      decodeConfig?: { convertFloatPixelDataToInt?: boolean; use16BitDataType?: boolean };
+    }): void;
+    webWorkerManager: {
+      initialize(config: {
+        maxWebWorkers?: number;
+        startWebWorkersOnDemand?: boolean;
+        taskConfiguration?: { decodeTask?: { initializeCodecsOnStartup?: boolean; strict?: boolean } };
+      }): void;
+    };
+    wadouri: { dataSetCacheManager: { purge(): void } };
+  };
+  export default loader;
+}
+
+/** Vite: an asset inlined as a data: URL. */
+declare module "*?inline" {
+  const dataUrl: string;
+  export default dataUrl;
+}
+
+/** Vite: a web worker bundled inline (started from a blob: URL). */
+declare module "*?worker&inline" {
+  const WorkerConstructor: { new (options?: { name?: string }): Worker };
+  export default WorkerConstructor;
+}

@@ -1,0 +1,69 @@
+/**
+ * One-time set-up of cornerstone-core and its image loaders:
+ * - DICOM: cornerstone-wado-image-loader ("wadouri:<url>") with dicom-parser; every request carries the image-file
+ *   transport's headers (beforeSend), and raw / deflated data sets are normalised before parsing (beforeProcessing).
+ *   Its codecs (JPEG baseline/extended/lossless, JPEG-LS, JPEG 2000, HTJ2K; WebAssembly inlined in the bundle) run in
+ *   its web workers, created from blob: URLs; the CSP allows exactly that ('wasm-unsafe-eval', worker-src blob:).
+ * - PNG and JPEG: the raster loader ("rdraster:<url>").
+ */
+import * as cornerstone from "cornerstone-core";
+import cornerstoneWADOImageLoader from "cornerstone-wado-image-loader";
+import dicomParser from "dicom-parser";
+import type { ImageFormat } from "../../../../src-shared/import-types";
+import { imageRequestHeaders, imageUrl } from "../../ipc/transport";
+import { normalizeDicomBytes } from "./dicom-normalize";
+import { loadRasterImage, RASTER_SCHEME } from "./raster-image-loader";
+
+let initialised = false;
+
+/** Text of a failed image request (the server answers JSON {error: {message}}). */
+function xhrErrorText(xhr: XMLHttpRequest): string {
+  try {
+    const text = new TextDecoder().decode(xhr.response as ArrayBuffer);
+    const body = JSON.parse(text) as { error?: { message?: string } };
+    if (body.error?.message) return body.error.message;
+  } catch {
+    /* not JSON */
+  }
+  return `HTTP ${xhr.status}`;
+}
+
+export function initCornerstone(): typeof cornerstone {
+  if (initialised) return cornerstone;
+  initialised = true;
+  cornerstoneWADOImageLoader.external.cornerstone = cornerstone;
+  cornerstoneWADOImageLoader.external.dicomParser = dicomParser;
+  cornerstoneWADOImageLoader.configure({
+    beforeSend: () => imageRequestHeaders(),
+    beforeProcessing: (xhr) => normalizeDicomBytes(xhr.response as ArrayBuffer),
+    strict: false,
+  });
+  cornerstoneWADOImageLoader.webWorkerManager.initialize({
+    maxWebWorkers: Math.max(1, Math.min(4, (navigator.hardwareConcurrency || 2) - 1)),
+    startWebWorkersOnDemand: true,
+    taskConfiguration: { decodeTask: { initializeCodecsOnStartup: false, strict: false } },
+  });
+  cornerstone.registerImageLoader(RASTER_SCHEME, loadRasterImage);
+  cornerstone.imageCache.setMaximumSizeBytes(512 * 1024 * 1024);
+  return cornerstone;
+}
+
+/** The cornerstone image id of an imported image. */
+export function cornerstoneImageId(imageId: string, format: ImageFormat): string {
+  const url = imageUrl(imageId);
+  return format === "dicom" ? `wadouri:${url}` : `${RASTER_SCHEME}:${url}`;
+}
+
+/** A readable message for whatever a failed image load rejected with. */
+export function describeLoadError(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  if (typeof err === "string") return err;
+  if (err && typeof err === "object") {
+    const o = err as { request?: XMLHttpRequest; error?: unknown; message?: string; exception?: string };
+    if (o.request instanceof XMLHttpRequest && o.request.status >= 400) return xhrErrorText(o.request);
+    if (o.exception) return o.exception;
+    if (o.message) return o.message;
+    if (o.error) return describeLoadError(o.error);
+  }
+  return "the image could not be loaded";
+}

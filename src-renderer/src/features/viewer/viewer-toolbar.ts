@@ -1,0 +1,32 @@
+/**
+ * The viewer toolbar as data: each button runs a command of the command table (src/commands/commands.ts), so a
+ * button, its hotkey (rebindable) and the help overlay always agree. `text` is the button's face.
+ */
+export interface ToolbarButton {
+  command: string;
+  text: string;
+}
+
+export type ToolbarGroup = readonly ToolbarButton[];
+
+export const VIEWER_TOOLBAR: readonly ToolbarGroup[] = [
+  [
+    { command: "viewer.preset.default", text: "Default" },
+    { command: "viewer.preset.lung", text: "Lung" },
+    { command: "viewer.preset.mediastinum", text: "Mediast." },
+    { command: "viewer.preset.bone", text: "Bone" },
+  ],
+  [
+    { command: "viewer.zoomIn", text: "Zoom +" },
+    { command: "viewer.zoomOut", text: "Zoom −" },
+    { command: "viewer.fit", text: "Fit" },
+  ],
+  [
+    { command: "viewer.invert", text: "Invert" },
+    { command: "viewer.rotateLeft", text: "⟲ 90°" },
+    { command: "viewer.rotateRight", text: "⟳ 90°" },
+    { command: "viewer.flipHorizontal", text: "Flip H" },
+    { command: "viewer.flipVertical", text: "Flip V" },
+  ],
+  [{ command: "viewer.reset", text: "Reset" }],
+];
