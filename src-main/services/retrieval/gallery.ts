@@ -1,7 +1,13 @@
 import fs from "node:fs";
 import path from "node:path";
 import { z } from "zod";
-import { parseAnnotation, parseReportLabelsCsv, SPLITS, uidOfStudyId } from "../language/iu-xray-data";
+import { SPLITS, uidOfStudyId } from "../language/iu-xray-data";
+import {
+  DEFAULT_ANNOTATION_PATH,
+  DEFAULT_LABELS_PATH,
+  loadAnnotationFile,
+  loadReportLabelsFile,
+} from "../language/iu-xray-dataset";
 import { type LabelVector, OBSERVATION_COUNT } from "../language/observations";
 import { RetrievalError } from "./errors";
 
@@ -52,47 +58,62 @@ export function validateGallery(gallery: RetrievalGallery, source: string): void
   }
 }
 
-/** gallery.json: `{format, modelId, dim, count, ids, vectors: "<file of count × dim float32 little endian>"}`. */
-export const GALLERY_FORMAT = "radiology-draft/retrieval-gallery@1";
-
-const galleryJsonSchema = z
-  .object({
-    format: z.literal(GALLERY_FORMAT),
-    modelId: z.string().min(1),
-    dim: z.number().int().positive(),
-    count: z.number().int().nonnegative(),
-    ids: z.array(z.string().min(1)),
-    vectors: z.string().min(1),
-  })
-  .strict();
-
 /**
- * Reads a gallery written as `gallery.json` plus a raw float32 little-endian file beside it (docs/retrieval.md).
- * Every problem is reported with the file it is in.
+ * The `gallery` section of a model pack's manifest.json (radiology-draft/model-pack@1, written by training/pack.py):
+ * `ids` is a JSON array of study ids in row order, `embeddings` a raw float32 little-endian [count, dim] file, both
+ * relative to the pack folder. Only this section is read here; the pack loader checks the rest (hashes, ONNX files).
  */
-export function readGalleryFile(galleryJsonPath: string): RetrievalGallery {
+const packGallerySchema = z.object({
+  gallery: z.object({
+    ids: z.string().min(1),
+    embeddings: z.string().min(1),
+    count: z.number().int().positive(),
+    dim: z.number().int().positive(),
+    dtype: z.literal("float32"),
+    byte_order: z.literal("little"),
+    model_id: z.string().min(1),
+  }),
+});
+
+function insidePack(packDir: string, relative: string, manifestPath: string): string {
+  const resolved = path.resolve(packDir, relative);
+  if (path.isAbsolute(relative) || !resolved.startsWith(path.resolve(packDir) + path.sep))
+    throw new RetrievalError(`${manifestPath}: gallery path "${relative}" is not inside the pack folder`);
+  return resolved;
+}
+
+/** Reads and validates the retrieval gallery of the model pack in `packDir`; errors name the file at fault. */
+export function readPackGallery(packDir: string): RetrievalGallery {
+  const manifestPath = path.join(packDir, "manifest.json");
   let json: unknown;
   try {
-    json = JSON.parse(fs.readFileSync(galleryJsonPath, "utf8"));
+    json = JSON.parse(fs.readFileSync(manifestPath, "utf8"));
   } catch (error) {
-    throw new RetrievalError(`${galleryJsonPath}: cannot read the gallery (${(error as Error).message})`);
+    throw new RetrievalError(`${manifestPath}: cannot read the model pack manifest (${(error as Error).message})`);
   }
-  const parsed = galleryJsonSchema.safeParse(json);
+  const parsed = packGallerySchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new RetrievalError(
-      `${galleryJsonPath}: not a ${GALLERY_FORMAT} file (${issue.path.join(".") || "root"}: ${issue.message})`,
-    );
+    throw new RetrievalError(`${manifestPath}: no valid gallery section (${issue.path.join(".")}: ${issue.message})`);
   }
-  const meta = parsed.data;
-  if (meta.ids.length !== meta.count)
-    throw new RetrievalError(`${galleryJsonPath}: count is ${meta.count} but ${meta.ids.length} ids are listed`);
-  const vectorsPath = path.resolve(path.dirname(galleryJsonPath), meta.vectors);
+  const meta = parsed.data.gallery;
+  const idsPath = insidePack(packDir, meta.ids, manifestPath);
+  let ids: unknown;
+  try {
+    ids = JSON.parse(fs.readFileSync(idsPath, "utf8"));
+  } catch (error) {
+    throw new RetrievalError(`${idsPath}: cannot read the gallery ids (${(error as Error).message})`);
+  }
+  if (!Array.isArray(ids) || ids.some((id) => typeof id !== "string"))
+    throw new RetrievalError(`${idsPath}: the gallery ids must be a JSON array of strings`);
+  if (ids.length !== meta.count)
+    throw new RetrievalError(`${idsPath}: ${ids.length} ids, the manifest says count ${meta.count}`);
+  const vectorsPath = insidePack(packDir, meta.embeddings, manifestPath);
   let bytes: Buffer;
   try {
     bytes = fs.readFileSync(vectorsPath);
   } catch (error) {
-    throw new RetrievalError(`${vectorsPath}: cannot read the gallery vectors (${(error as Error).message})`);
+    throw new RetrievalError(`${vectorsPath}: cannot read the gallery embeddings (${(error as Error).message})`);
   }
   if (bytes.byteLength !== meta.count * meta.dim * 4)
     throw new RetrievalError(
@@ -100,52 +121,22 @@ export function readGalleryFile(galleryJsonPath: string): RetrievalGallery {
     );
   const vectors = new Float32Array(meta.count * meta.dim);
   new Uint8Array(vectors.buffer).set(bytes);
-  const gallery = { modelId: meta.modelId, dim: meta.dim, ids: meta.ids, vectors };
-  validateGallery(gallery, galleryJsonPath);
+  const gallery = { modelId: meta.model_id, dim: meta.dim, ids: ids as string[], vectors };
+  validateGallery(gallery, vectorsPath);
   return gallery;
-}
-
-/** Writes a gallery as gallery.json + `<name>.f32` (float32 little endian) into `dir`. Returns the json path. */
-export function writeGalleryFile(dir: string, gallery: RetrievalGallery, name = "gallery"): string {
-  validateGallery(gallery, "gallery to write");
-  fs.mkdirSync(dir, { recursive: true });
-  const vectorsFile = `${name}.f32`;
-  fs.writeFileSync(
-    path.join(dir, vectorsFile),
-    new Uint8Array(gallery.vectors.buffer, gallery.vectors.byteOffset, gallery.vectors.byteLength),
-  );
-  const jsonPath = path.join(dir, `${name}.json`);
-  const json = {
-    format: GALLERY_FORMAT,
-    modelId: gallery.modelId,
-    dim: gallery.dim,
-    count: gallery.ids.length,
-    ids: gallery.ids,
-    vectors: vectorsFile,
-  };
-  fs.writeFileSync(jsonPath, `${JSON.stringify(json)}\n`);
-  return jsonPath;
 }
 
 /**
  * Report text (from annotation.json) and CheXpert labels (from report-labels.csv, joined on the uid in the study
- * id) for every IU-Xray study. A study without a label row gets 14 nulls (nothing mentioned).
+ * id) for every IU-Xray study, read with the language toolkit's loaders. A study without a label row gets 14 nulls
+ * (nothing mentioned).
  */
-export function loadIuXrayCaseReports(annotationPath: string, labelsCsvPath: string): CaseReports {
-  let annotationJson: unknown;
-  try {
-    annotationJson = JSON.parse(fs.readFileSync(annotationPath, "utf8"));
-  } catch (error) {
-    throw new RetrievalError(`${annotationPath}: cannot read the annotation (${(error as Error).message})`);
-  }
-  let labelsText: string;
-  try {
-    labelsText = fs.readFileSync(labelsCsvPath, "utf8");
-  } catch (error) {
-    throw new RetrievalError(`${labelsCsvPath}: cannot read the report labels (${(error as Error).message})`);
-  }
-  const annotation = parseAnnotation(annotationJson, annotationPath);
-  const labelsByUid = parseReportLabelsCsv(labelsText, labelsCsvPath);
+export function loadIuXrayCaseReports(
+  annotationPath: string = DEFAULT_ANNOTATION_PATH,
+  labelsCsvPath: string = DEFAULT_LABELS_PATH,
+): CaseReports {
+  const annotation = loadAnnotationFile(annotationPath);
+  const labelsByUid = loadReportLabelsFile(labelsCsvPath);
   const reports = new Map<string, { report: string; labels: LabelVector }>();
   for (const split of SPLITS) {
     for (const study of annotation[split]) {
@@ -154,10 +145,4 @@ export function loadIuXrayCaseReports(annotationPath: string, labelsCsvPath: str
     }
   }
   return reports;
-}
-
-/** The bundled IU-Xray copies: resources/iu_xray/annotation.json and report-labels.csv under `appRoot`. */
-export function loadBundledIuXrayReports(appRoot: string): CaseReports {
-  const dir = path.join(appRoot, "resources", "iu_xray");
-  return loadIuXrayCaseReports(path.join(dir, "annotation.json"), path.join(dir, "report-labels.csv"));
 }

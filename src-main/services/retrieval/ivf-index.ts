@@ -122,6 +122,21 @@ export class IvfFlatIndex {
     return new IvfFlatIndex(dim, count, nlist, centroids, listStart, data, rowOfPosition, listOfRow, kernel);
   }
 
+  /** The same index searched through another kernel (e.g. one onnxruntime thread for queries after a 2-thread build). */
+  withKernel(kernel: DenseKernel): IvfFlatIndex {
+    return new IvfFlatIndex(
+      this.dim,
+      this.count,
+      this.nlist,
+      this.centroids,
+      this.listStart,
+      this.data,
+      this.rowOfPosition,
+      this.listOfRow,
+      kernel,
+    );
+  }
+
   /** Bytes held by the index (vectors, centroids, list tables). */
   get bytes(): number {
     return (

@@ -81,11 +81,20 @@ export class GaussianMixture {
     return new GaussianMixture(dim, centres, scales, sigmas, cumulativeWeights);
   }
 
-  /** `count` L2-normalised vectors (row-major), drawn with their own seed; `onRows` reports progress. */
-  sample(count: number, seed: number, onRows?: (done: number) => void): Float32Array {
+  /**
+   * `count` L2-normalised vectors (row-major), drawn with their own seed, into `out` when given (e.g. a view of a
+   * SharedArrayBuffer); `onRows` reports progress.
+   */
+  sample<T extends Float32Array<ArrayBufferLike> = Float32Array<ArrayBuffer>>(
+    count: number,
+    seed: number,
+    onRows?: (done: number) => void,
+    out: T = new Float32Array(count * this.dim) as T,
+  ): T {
     const { dim } = this;
     const random = new SeededRandom(seed);
-    const out = new Float32Array(count * dim);
+    if (out.length < count * dim)
+      throw new Error(`sample: the output holds ${out.length} floats, needs ${count * dim}`);
     const invSqrtDim = 1 / Math.sqrt(dim);
     for (let i = 0; i < count; i++) {
       const cluster = this.pickCluster(random.next());

@@ -1,0 +1,232 @@
+/**
+ * npm run index -- --pack <model pack dir> [--data-dir DIR] [--annotation FILE] [--labels FILE] [--reset]
+ *   Seeds the similar-case index of the case database with the pack's retrieval gallery (train-split ids and
+ *   embeddings), report text and labels from the IU-Xray annotation and labels CSV (default: resources/iu_xray).
+ *   Seeding happens once; a later run reports that the gallery is already in. An index of another model is refused
+ *   unless --reset is given (the index is then emptied and re-seeded for the pack's model).
+ *
+ * npm run index -- --pack <dir> --dataset <data/<dataset>/manifest.json> [--split train,val,test] [--no-thumbnails]
+ *   Builds or extends the index from a dataset manifest: report text and labels from the manifest, a thumbnail of
+ *   each study's frontal image, and the study's embedding from the pack (its gallery). Studies the pack has no
+ *   embedding for are listed as skipped (embedding new images is the inference engine's job).
+ *
+ * npm run index -- --info [--data-dir DIR]
+ *   Prints what the index holds.
+ *
+ * The case database is <data dir>/cases.sqlite (--data-dir, else RADIOLOGY_DRAFT_DATA_DIR, else the platform's
+ * user-data folder), the same file the workstation opens.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import cliProgress from "cli-progress";
+import sharp from "sharp";
+import { z } from "zod";
+import { openCaseDatabase } from "../db/database";
+import { resolveDataDir } from "../paths";
+import { DatasetInputError } from "../services/language/iu-xray-dataset";
+import { OBSERVATION_COUNT } from "../services/language/observations";
+import { ModelMismatchError, RetrievalError } from "../services/retrieval/errors";
+import { loadIuXrayCaseReports, type RetrievalGallery, readPackGallery } from "../services/retrieval/gallery";
+import { RetrievalService } from "../services/retrieval/retrieval-service";
+import type { CaseInput } from "../services/retrieval/types";
+
+class UserError extends Error {}
+
+const THUMBNAIL_SIZE = 128;
+const SPLITS = ["train", "val", "test"] as const;
+
+const manifestSchema = z.object({
+  format: z.literal("radiology-draft/dataset-manifest@1"),
+  dataset: z.string(),
+  root: z.string().min(1),
+  studies: z.array(
+    z.object({
+      id: z.string().min(1),
+      split: z.enum(SPLITS),
+      report: z.string(),
+      labels: z.array(z.union([z.literal(1), z.literal(0), z.literal(-1), z.null()])).length(OBSERVATION_COUNT),
+      images: z.array(z.string().min(1)),
+    }),
+  ),
+});
+type DatasetManifest = z.infer<typeof manifestSchema>;
+
+function readManifest(file: string): DatasetManifest {
+  let json: unknown;
+  try {
+    json = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new UserError(`${file}: cannot read the dataset manifest (${(error as Error).message})`);
+  }
+  const parsed = manifestSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new UserError(`${file}: not a dataset manifest (${issue.path.join(".") || "root"}: ${issue.message})`);
+  }
+  return parsed.data;
+}
+
+function progressBar(label: string, total: number): cliProgress.SingleBar {
+  const bar = new cliProgress.SingleBar(
+    { format: `${label.padEnd(22)} [{bar}] {percentage}% {value}/{total} {eta_formatted} left`, hideCursor: true },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(total, 0);
+  return bar;
+}
+
+async function thumbnailOf(imagePath: string): Promise<Uint8Array> {
+  try {
+    return await sharp(imagePath)
+      .resize(THUMBNAIL_SIZE, THUMBNAIL_SIZE, { fit: "inside" })
+      .grayscale()
+      .jpeg({ quality: 80 })
+      .toBuffer();
+  } catch (error) {
+    throw new UserError(`${imagePath}: cannot make a thumbnail (${(error as Error).message})`);
+  }
+}
+
+function printInfo(service: RetrievalService, databasePath: string): void {
+  const info = service.info();
+  console.log(`index in ${databasePath}`);
+  console.log(`  model:   ${info.modelId ?? "(none yet)"}${info.dim ? ` (${info.dim}-d)` : ""}`);
+  console.log(
+    `  cases:   ${info.count} (gallery ${info.bySource.gallery}, signed ${info.bySource.signed}, indexed ${info.bySource.indexed})`,
+  );
+  console.log(`  gallery: ${info.gallerySeededAt ? `seeded ${info.gallerySeededAt}` : "not seeded"}`);
+  console.log(`  search:  ${info.method}`);
+}
+
+async function indexDataset(
+  service: RetrievalService,
+  gallery: RetrievalGallery,
+  manifestPath: string,
+  splits: readonly string[],
+  thumbnails: boolean,
+): Promise<void> {
+  const manifest = readManifest(manifestPath);
+  const rowOf = new Map(gallery.ids.map((id, i) => [id, i]));
+  const wanted = manifest.studies.filter((s) => splits.includes(s.split));
+  const withVector = wanted.filter((s) => rowOf.has(s.id));
+  const skipped = wanted.length - withVector.length;
+  if (withVector.length === 0)
+    throw new UserError(
+      `${manifestPath}: none of its ${wanted.length} ${splits.join("/")} studies has an embedding in the pack's gallery`,
+    );
+  const bar = progressBar("index studies", withVector.length);
+  const batch: CaseInput[] = [];
+  let written = 0;
+  const flush = () => {
+    written += service.addCases(batch);
+    batch.length = 0;
+  };
+  for (const [n, study] of withVector.entries()) {
+    const row = rowOf.get(study.id)!;
+    let thumbnail: Uint8Array | null = null;
+    if (thumbnails && study.images[0]) thumbnail = await thumbnailOf(path.resolve(manifest.root, study.images[0]));
+    batch.push({
+      studyId: study.id,
+      report: study.report,
+      labels: study.labels,
+      source: "indexed",
+      modelId: gallery.modelId,
+      vector: gallery.vectors.subarray(row * gallery.dim, (row + 1) * gallery.dim),
+      thumbnail,
+    });
+    if (batch.length === 256) flush();
+    bar.update(n + 1);
+  }
+  flush();
+  bar.stop();
+  console.log(`indexed ${written} studies of ${manifestPath}${thumbnails ? " with thumbnails" : ""}`);
+  if (skipped > 0)
+    console.log(
+      `skipped ${skipped} studies without an embedding in the pack's gallery (embedding new images needs the inference engine)`,
+    );
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      pack: { type: "string" },
+      dataset: { type: "string" },
+      split: { type: "string", default: SPLITS.join(",") },
+      "no-thumbnails": { type: "boolean", default: false },
+      annotation: { type: "string" },
+      labels: { type: "string" },
+      reset: { type: "boolean", default: false },
+      info: { type: "boolean", default: false },
+      "data-dir": { type: "string" },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const dataDir = resolveDataDir(values["data-dir"]);
+  const databasePath = path.join(dataDir, "cases.sqlite");
+  if (!values.info && !values.pack)
+    throw new UserError("give --pack <model pack dir> (optionally with --dataset <manifest.json>), or --info");
+  const splits = values.split.split(",").map((s) => s.trim());
+  for (const split of splits)
+    if (!(SPLITS as readonly string[]).includes(split))
+      throw new UserError(`--split: unknown split "${split}" (known: ${SPLITS.join(", ")})`);
+
+  const gallery = values.pack ? readPackGallery(path.resolve(values.pack)) : null;
+  const db = openCaseDatabase(databasePath);
+  const bar = gallery ? progressBar("load index", 1) : null;
+  const service = new RetrievalService(db, {
+    onLoadProgress: (done, total) => {
+      bar?.setTotal(Math.max(1, total));
+      bar?.update(done);
+    },
+  });
+  bar?.stop();
+  try {
+    if (values.info) {
+      printInfo(service, databasePath);
+      return;
+    }
+    if (!gallery) return;
+    if (values.reset && service.modelId !== null) {
+      console.log(`reset: removing ${service.count} cases of model ${service.modelId}`);
+      service.resetForModel(gallery.modelId, gallery.dim);
+    }
+    if (values.dataset) {
+      if (service.modelId === null) service.resetForModel(gallery.modelId, gallery.dim);
+      await indexDataset(service, gallery, path.resolve(values.dataset), splits, !values["no-thumbnails"]);
+    } else {
+      const reports = loadIuXrayCaseReports(
+        values.annotation ? path.resolve(values.annotation) : undefined,
+        values.labels ? path.resolve(values.labels) : undefined,
+      );
+      const seedBar = progressBar("seed gallery", gallery.ids.length);
+      const result = service.seedFromGallery(gallery, reports, (done) => seedBar.update(done));
+      seedBar.stop();
+      console.log(
+        result.seeded
+          ? `seeded ${result.added} gallery cases of model ${gallery.modelId}`
+          : `the gallery of model ${gallery.modelId} is already in the index (nothing to do)`,
+      );
+    }
+    printInfo(service, databasePath);
+  } finally {
+    await service.close();
+    db.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  const userFacing =
+    error instanceof UserError ||
+    error instanceof RetrievalError ||
+    error instanceof DatasetInputError ||
+    (error instanceof Error && error.name === "DatabaseError") ||
+    (error instanceof TypeError && "code" in error && String(error.code).startsWith("ERR_PARSE_ARGS"));
+  console.error(
+    `index: ${userFacing ? (error as Error).message : error instanceof Error ? error.stack : String(error)}`,
+  );
+  if (error instanceof ModelMismatchError)
+    console.error("index: run again with --reset to empty the index and seed the new model's gallery");
+  process.exitCode = 1;
+});
