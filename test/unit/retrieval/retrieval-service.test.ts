@@ -258,7 +258,7 @@ describe("RetrievalService", () => {
     for (let q = 0; q < 100; q++) {
       const query = queries.subarray(q * dim, (q + 1) * dim);
       const hits = await service.search({ modelId: MODEL, vector: query, k: 10 });
-      const truth = exactTopK(vectors, dim, 6000, query, 10, (row) => row === 0).rows.map((r) => ids[r]);
+      const truth = exactTopK(vectors, dim, 6000, query, 10, (row) => row === 0).rows.map((r) => ids[r]!);
       const got = new Set(hits.map((h) => h.studyId));
       found += truth.filter((id) => got.has(id)).length;
       expect(got.has("case-0")).toBe(false);
