@@ -7,10 +7,10 @@
 import { appContract } from "./contract/app";
 import type { AnyProcedureDef } from "./contract/define";
 import { eventsContract } from "./contract/events";
-import { reportsContract } from "./contract/reports";
 import { filesContract } from "./contract/files";
 import { importContract } from "./contract/import";
 import { keyBindingsContract } from "./contract/key-bindings";
+import { reportsContract } from "./contract/reports";
 import { studiesContract } from "./contract/studies";
 
 export type { AnyProcedureDef, ProcedureDef, ProcedureKind } from "./contract/define";
@@ -19,10 +19,10 @@ export const contract = {
   app: appContract,
   studies: studiesContract,
   events: eventsContract,
-  reports: reportsContract,
   import: importContract,
   files: filesContract,
   keyBindings: keyBindingsContract,
+  reports: reportsContract,
 } as const;
 
 export type Contract = typeof contract;

@@ -4,10 +4,10 @@
  */
 import { appRouter as app } from "./routers/app";
 import { eventsRouter } from "./routers/events";
-import { reportsRouter } from "./routers/reports";
 import { filesRouter } from "./routers/files";
 import { importRouter } from "./routers/import";
 import { keyBindingsRouter } from "./routers/key-bindings";
+import { reportsRouter } from "./routers/reports";
 import { studiesRouter } from "./routers/studies";
 import { router } from "./trpc";
 
@@ -15,10 +15,10 @@ export const appRouter = router({
   app,
   studies: studiesRouter,
   events: eventsRouter,
-  reports: reportsRouter,
   import: importRouter,
   files: filesRouter,
   keyBindings: keyBindingsRouter,
+  reports: reportsRouter,
 });
 
 export type AppRouter = typeof appRouter;

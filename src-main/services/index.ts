@@ -5,12 +5,12 @@ import { type CaseDatabase, openCaseDatabase } from "../db/database";
 import { APP_NAME, appRoot } from "../paths";
 import { AppService } from "./app/app-service";
 import { EventBus } from "./events/event-bus";
-import { labelReport } from "./language/clinical-labeler";
-import type { SignedCaseSink } from "./reports/draft-engine";
-import { ReportsService } from "./reports/reports-service";
 import { FilesService } from "./files/files-service";
 import { ImportService } from "./import/import-service";
+import { labelReport } from "./language/clinical-labeler";
 import { KeyBindingsService } from "./preferences/key-bindings-service";
+import type { SignedCaseSink } from "./reports/draft-engine";
+import { ReportsService } from "./reports/reports-service";
 import { StudiesService } from "./studies/studies-service";
 
 export interface ServicesOptions {

@@ -17,6 +17,7 @@ export const SHARED_DICOM_DIR = path.resolve(root, "../shared/data/dicom");
 
 const require = createRequire(import.meta.url);
 const dcmjs = require("dcmjs") as {
+  log: { setLevel(level: string): void };
   data: {
     DicomMessage: { readFile(b: ArrayBuffer, o?: Record<string, unknown>): { dict: Record<string, unknown> } };
     DicomMetaDictionary: { naturalizeDataset(d: Record<string, unknown>): Record<string, unknown> };
@@ -33,6 +34,9 @@ export interface DicomIds {
   patientId: string | null;
   studyDate: string | null;
 }
+
+// The shared files carry a few non-conformant values (e.g. an AS of 4 bytes) that dcmjs warns about while reading.
+dcmjs.log.setLevel("error");
 
 /** The identifying attributes of a real DICOM file. */
 export function readDicomIds(file: string): DicomIds {

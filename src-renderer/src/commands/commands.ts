@@ -52,6 +52,32 @@ export const commands: readonly CommandDef[] = [
     group: "Viewer",
     keys: ["PageUp"],
   },
+  { id: "report.undo", label: "Undo in the report section (last focused)", group: "Report", keys: ["Ctrl+z"] },
+  {
+    id: "report.redo",
+    label: "Redo in the report section (last focused)",
+    group: "Report",
+    keys: ["Ctrl+Shift+z", "Ctrl+y"],
+  },
+  {
+    id: "report.save",
+    label: "Save the draft now (it autosaves)",
+    group: "Report",
+    keys: ["Ctrl+s"],
+    whileTyping: true,
+  },
+  { id: "report.focusIndication", label: "Go to Indication", group: "Report", keys: ["Alt+1"], whileTyping: true },
+  { id: "report.focusComparison", label: "Go to Comparison", group: "Report", keys: ["Alt+2"], whileTyping: true },
+  { id: "report.focusFindings", label: "Go to Findings", group: "Report", keys: ["Alt+3"], whileTyping: true },
+  { id: "report.focusImpression", label: "Go to Impression", group: "Report", keys: ["Alt+4"], whileTyping: true },
+  {
+    id: "report.regenerate",
+    label: "Regenerate the AI draft (asks before replacing your edits)",
+    group: "Report",
+    keys: ["Alt+r"],
+    whileTyping: true,
+  },
+  { id: "report.sign", label: "Sign the report", group: "Report", keys: ["Ctrl+Shift+s"], whileTyping: true },
 ];
 
 /** Normalises a KeyboardEvent to the chord notation used above. */

@@ -1,27 +1,526 @@
+/**
+ * The report pane: the AI draft's live state, four editable sections with AI and similar-case marks, autosave
+ * status, undo/redo, regenerate, history, sign (asks the signer's name once), addenda and exports once signed.
+ */
+import { useMemo, useRef, useState } from "react";
 import type { StudyDetail } from "../../../../src-shared/domain";
+import { computeAiSpans, sentencesFoundInCases } from "../../../../src-shared/report-text";
+import {
+  type DraftVersion,
+  type ExportFormat,
+  type PaperSize,
+  type ReportState,
+  SECTION_KEYS,
+  SECTION_TITLES,
+  type SectionKey,
+  type Signer,
+} from "../../../../src-shared/report-types";
+import { useCommand } from "../../commands/CommandRegistry";
+import { useClient } from "../../ipc/ClientContext";
+import { Dialog } from "./Dialog";
+import { saveExport } from "./download";
+import { type ReportSession, type ReportSnapshot, useReportSession } from "./report-session";
+import { SectionEditor, type SectionEditorHandle } from "./SectionEditor";
+import "./report.css";
 
-const SECTIONS = ["Indication", "Comparison", "Findings", "Impression"] as const;
+const PLACEHOLDERS: Record<SectionKey, string> = {
+  indication: "Clinical question, e.g. cough and fever for one week.",
+  comparison: "Prior studies compared, or none.",
+  findings: "Findings…",
+  impression: "Impression…",
+};
+const MIN_LINES: Record<SectionKey, number> = { indication: 1, comparison: 1, findings: 6, impression: 2 };
+
+const time = (iso: string | null) => (iso ? new Date(iso).toLocaleTimeString([], { hour12: false }) : "");
+const dateTime = (iso: string) =>
+  new Date(iso).toLocaleString([], { hour12: false, dateStyle: "medium", timeStyle: "short" });
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** The one-line state of the AI draft (fixed height: it never pushes the editor around). */
+function AiStrip({ snapshot, session }: { snapshot: ReportSnapshot; session: ReportSession }) {
+  const server = snapshot.server;
+  if (!server) return <div className="ai-strip muted">{snapshot.loading ? "Loading the report…" : ""}</div>;
+  const job = server.job;
+  const model = job.model ? `${job.model.name} ${job.model.version} · ${job.model.executionProvider}` : "";
+  switch (job.state) {
+    case "running": {
+      const p = snapshot.progress ?? job.progress;
+      const fraction = p && p.total > 0 ? p.done / p.total : 0;
+      return (
+        <div className="ai-strip running" data-testid="ai-strip" data-state="running">
+          <span className="ai-dot" />
+          <span>
+            AI drafting{p && "stage" in p && p.stage ? ` · ${p.stage}` : ""}
+            {p ? ` ${p.done}/${p.total}` : "…"}
+          </span>
+          <span className="ai-progress" role="progressbar" aria-valuenow={Math.round(fraction * 100)}>
+            <span style={{ width: `${Math.max(4, fraction * 100)}%` }} />
+          </span>
+          <button type="button" className="link-button" onClick={() => void session.cancel()}>
+            Cancel
+          </button>
+        </div>
+      );
+    }
+    case "unavailable":
+      return (
+        <div className="ai-strip unavailable" data-testid="ai-strip" data-state="unavailable" title={job.message ?? ""}>
+          No model pack loaded: no AI draft. Write by hand; it is autosaved.
+        </div>
+      );
+    case "failed":
+      return (
+        <div className="ai-strip failed" data-testid="ai-strip" data-state="failed" title={job.message ?? ""}>
+          AI draft failed: {job.message}
+        </div>
+      );
+    case "cancelled":
+      return (
+        <div className="ai-strip muted" data-testid="ai-strip" data-state="cancelled">
+          AI draft stopped ({job.message}). Regenerate to draft again.
+        </div>
+      );
+    case "done":
+      return (
+        <div className="ai-strip done" data-testid="ai-strip" data-state="done" title={model}>
+          <span className="swatch-ai" /> AI draft · {model} · {time(job.finishedAt)}
+        </div>
+      );
+    default:
+      return (
+        <div className="ai-strip muted" data-testid="ai-strip" data-state="idle">
+          No AI draft for this study yet.
+        </div>
+      );
+  }
+}
+
+function SaveIndicator({ snapshot, session }: { snapshot: ReportSnapshot; session: ReportSession }) {
+  const s = snapshot.save;
+  const v = snapshot.baseVersion;
+  if (snapshot.server?.signed) return null;
+  if (s.status === "error")
+    return (
+      <button
+        type="button"
+        className="save-state error"
+        title={s.error ?? ""}
+        onClick={() => void session.flush()}
+        data-testid="save-state"
+      >
+        Not saved — retry
+      </button>
+    );
+  const label =
+    s.status === "pending"
+      ? "Editing…"
+      : s.status === "saving"
+        ? "Saving…"
+        : v === null
+          ? "Nothing saved yet"
+          : `Saved · v${v}${s.savedAt ? ` · ${time(s.savedAt)}` : ""}`;
+  return (
+    <span className={`save-state ${s.status}`} data-testid="save-state" data-status={s.status}>
+      {label}
+    </span>
+  );
+}
+
+function History({ session, current }: { session: ReportSession; current: number | null }) {
+  const client = useClient();
+  const [versions, setVersions] = useState<DraftVersion[] | null>(null);
+  const [pick, setPick] = useState<DraftVersion | null>(null);
+  return (
+    <>
+      <select
+        className="history-select"
+        aria-label="Draft history"
+        value=""
+        onFocus={() => {
+          client.reports.versions({ studyId: session.studyId }).then(setVersions, () => setVersions([]));
+        }}
+        onChange={(e) => {
+          const v = versions?.find((x) => String(x.version) === e.target.value);
+          if (v) setPick(v);
+        }}
+      >
+        <option value="">History{current ? ` (v${current})` : ""}</option>
+        {(versions ?? []).map((v) => (
+          <option key={v.id} value={v.version} disabled={v.version === current}>
+            v{v.version} · {v.origin} · {time(v.createdAt)} · {v.author}
+          </option>
+        ))}
+      </select>
+      {pick && (
+        <Dialog
+          title={`Restore version ${pick.version}?`}
+          confirmLabel="Restore"
+          onCancel={() => setPick(null)}
+          onConfirm={() => {
+            void session.restore(pick.version);
+            setPick(null);
+          }}
+        >
+          <p>
+            Version {pick.version} ({pick.origin}, {dateTime(pick.createdAt)}, {pick.author}) becomes the newest draft.
+            Nothing is lost: the current text stays in the history.
+          </p>
+          <pre className="version-preview">
+            {SECTION_KEYS.map((k) => pick.sections[k] && `${SECTION_TITLES[k]}: ${pick.sections[k]}`)
+              .filter(Boolean)
+              .join("\n\n")}
+          </pre>
+        </Dialog>
+      )}
+    </>
+  );
+}
+
+function SignedView({ server, session }: { server: ReportState; session: ReportSession }) {
+  const client = useClient();
+  const signed = server.signed!;
+  const [addendum, setAddendum] = useState("");
+  const [busy, setBusy] = useState<string | null>(null);
+  const [message, setMessage] = useState<{ kind: "ok" | "error"; text: string } | null>(null);
+  const [paper, setPaper] = useState<PaperSize>(() =>
+    navigator.language === "en-US" || navigator.language === "en-CA" ? "LETTER" : "A4",
+  );
+  const exportAs = async (format: ExportFormat) => {
+    setBusy(format);
+    setMessage(null);
+    try {
+      const file = await client.reports.export({ studyId: server.studyId, format, paper });
+      saveExport(file);
+      setMessage({ kind: "ok", text: `Exported ${file.fileName} (${Math.ceil(file.byteLength / 1024)} KB)` });
+    } catch (err) {
+      setMessage({ kind: "error", text: `Export failed: ${errorText(err)}` });
+    } finally {
+      setBusy(null);
+    }
+  };
+  return (
+    <div className="signed-view" data-testid="signed-report">
+      <div className="signed-banner">
+        <strong>Signed</strong> by {signed.signedBy} · {dateTime(signed.signedAt)}
+        <span className="muted"> · locked; changes as addenda</span>
+      </div>
+      {SECTION_KEYS.filter((k) => signed.sections[k].trim()).map((k) => (
+        <section key={k} className="signed-section" data-section={k}>
+          <h3>{SECTION_TITLES[k]}</h3>
+          <p>{signed.sections[k]}</p>
+        </section>
+      ))}
+      {server.addenda.map((a) => (
+        <section key={a.id} className="signed-section addendum" data-testid="addendum">
+          <h3>
+            Addendum · {dateTime(a.createdAt)} · {a.author}
+          </h3>
+          <p>{a.text}</p>
+        </section>
+      ))}
+      <div className="addendum-editor">
+        <textarea
+          aria-label="New addendum"
+          placeholder="Add an addendum…"
+          rows={2}
+          value={addendum}
+          onChange={(e) => setAddendum(e.target.value)}
+        />
+        <button
+          type="button"
+          className="btn"
+          disabled={!addendum.trim() || busy !== null}
+          onClick={async () => {
+            setBusy("addendum");
+            try {
+              await session.addAddendum(addendum);
+              setAddendum("");
+            } catch (err) {
+              setMessage({ kind: "error", text: `Addendum not saved: ${errorText(err)}` });
+            } finally {
+              setBusy(null);
+            }
+          }}
+        >
+          Add addendum
+        </button>
+      </div>
+      <fieldset className="export-bar" aria-label="Export">
+        <span className="muted">Export</span>
+        <button type="button" className="btn" disabled={busy !== null} onClick={() => void exportAs("pdf")}>
+          PDF
+        </button>
+        <select aria-label="Paper size" value={paper} onChange={(e) => setPaper(e.target.value as PaperSize)}>
+          <option value="LETTER">Letter</option>
+          <option value="A4">A4</option>
+        </select>
+        <button type="button" className="btn" disabled={busy !== null} onClick={() => void exportAs("dicom-sr")}>
+          DICOM SR
+        </button>
+        <button type="button" className="btn" disabled={busy !== null} onClick={() => void exportAs("fhir")}>
+          FHIR
+        </button>
+        <button type="button" className="btn" disabled={busy !== null} onClick={() => void exportAs("text")}>
+          Text
+        </button>
+      </fieldset>
+      {message && (
+        <p className={message.kind === "ok" ? "report-message ok" : "report-message error"} role="status">
+          {message.text}
+        </p>
+      )}
+    </div>
+  );
+}
+
+type SignStep = { step: "name"; signer: Signer } | { step: "confirm"; signer: Signer } | null;
 
 export function ReportPane({ study }: { study: StudyDetail | null }) {
+  const client = useClient();
+  const { session, snapshot } = useReportSession(client, study?.id ?? null);
+  const editors = useRef<Partial<Record<SectionKey, SectionEditorHandle | null>>>({});
+  const [confirmRegenerate, setConfirmRegenerate] = useState(false);
+  const [signStep, setSignStep] = useState<SignStep>(null);
+  const [signerName, setSignerName] = useState("");
+  const [notice, setNotice] = useState<{ kind: "ok" | "error"; text: string } | null>(null);
+
+  const server = snapshot?.server ?? null;
+  const sections = snapshot?.sections;
+  const marks = useMemo(() => {
+    if (!sections || !server) return null;
+    const ai = computeAiSpans(sections, server.aiSections);
+    return Object.fromEntries(
+      SECTION_KEYS.map((k) => [
+        k,
+        {
+          ai: ai.filter((s) => s.section === k),
+          match: sentencesFoundInCases(sections[k], server.similarCases),
+        },
+      ]),
+    ) as Record<SectionKey, { ai: typeof ai; match: ReturnType<typeof sentencesFoundInCases> }>;
+  }, [sections, server]);
+
+  const running = server?.job.state === "running";
+  const signed = server?.signed != null;
+  const canSign =
+    !!server &&
+    !signed &&
+    !running &&
+    !!sections &&
+    (sections.findings.trim() !== "" || sections.impression.trim() !== "");
+
+  const regenerate = () => {
+    if (!session || !server || signed || !server.engine.available) return;
+    if (server.hasUserEdits || (snapshot && snapshot.save.status === "pending")) setConfirmRegenerate(true);
+    else void session.regenerate(false);
+  };
+
+  const startSign = async () => {
+    if (!session || !canSign) return;
+    setNotice(null);
+    try {
+      const signer = await client.reports.signer();
+      setSignerName(signer.name);
+      setSignStep({ step: signer.source === "settings" ? "confirm" : "name", signer });
+    } catch (err) {
+      setNotice({ kind: "error", text: errorText(err) });
+    }
+  };
+
+  const doSign = async () => {
+    if (!session) return;
+    setSignStep(null);
+    try {
+      const result = await session.sign();
+      setNotice({
+        kind: "ok",
+        text: `Signed by ${result.state.signed?.signedBy}. ${result.retrieval.message[0]?.toUpperCase()}${result.retrieval.message.slice(1)}.`,
+      });
+    } catch (err) {
+      setNotice({ kind: "error", text: `Not signed: ${errorText(err)}` });
+    }
+  };
+
+  useCommand("report.undo", () => session?.undo());
+  useCommand("report.redo", () => session?.redo());
+  useCommand("report.save", () => void session?.flush());
+  useCommand("report.regenerate", regenerate);
+  useCommand("report.sign", () => void startSign());
+  useCommand("report.focusIndication", () => editors.current.indication?.focus());
+  useCommand("report.focusComparison", () => editors.current.comparison?.focus());
+  useCommand("report.focusFindings", () => editors.current.findings?.focus());
+  useCommand("report.focusImpression", () => editors.current.impression?.focus());
+
   return (
     <section className="pane report-pane" aria-label="Report">
       <header className="pane-header">
         <h2>Report</h2>
-        <span className="badge">{study ? study.status : "—"}</span>
+        {study && (
+          <span className={`status status-${server?.status ?? study.status}`}>{server?.status ?? study.status}</span>
+        )}
+        <span className="header-spacer" />
+        {session && server && !signed && (
+          <>
+            <History session={session} current={snapshot?.baseVersion ?? null} />
+            <button
+              type="button"
+              className="btn"
+              onClick={regenerate}
+              disabled={!server.engine.available || running}
+              title={
+                server.engine.available ? "Draft Findings and Impression again (Alt+R)" : (server.job.message ?? "")
+              }
+            >
+              Regenerate
+            </button>
+            <button
+              type="button"
+              className="btn btn-sign"
+              onClick={() => void startSign()}
+              disabled={!canSign}
+              title="Sign and lock the report (Ctrl+Shift+S)"
+            >
+              Sign
+            </button>
+          </>
+        )}
       </header>
-      {study === null ? (
+      {study === null || !snapshot || !session ? (
         <div className="empty-state" data-testid="report-empty">
           <p>Open a study to see its AI-drafted report.</p>
         </div>
       ) : (
-        <div className="report-sections">
-          {SECTIONS.map((s) => (
-            <div className="report-section" key={s}>
-              <h3>{s}</h3>
-              <p className="placeholder">No text yet.</p>
-            </div>
-          ))}
-        </div>
+        <>
+          <AiStrip snapshot={snapshot} session={session} />
+          {snapshot.error && (
+            <p className="report-message error" role="alert">
+              {snapshot.error}{" "}
+              <button type="button" className="link-button" onClick={() => session.dismissError()}>
+                Dismiss
+              </button>
+            </p>
+          )}
+          {notice && (
+            <p className={`report-message ${notice.kind}`} role="status" data-testid="report-notice">
+              {notice.text}
+            </p>
+          )}
+          <div className="report-body">
+            {signed && server ? (
+              <SignedView server={server} session={session} />
+            ) : (
+              SECTION_KEYS.map((k) => (
+                <SectionEditor
+                  key={k}
+                  ref={(h) => {
+                    editors.current[k] = h;
+                  }}
+                  section={k}
+                  title={SECTION_TITLES[k]}
+                  value={snapshot.sections[k]}
+                  aiRanges={marks?.[k].ai ?? []}
+                  matchRanges={marks?.[k].match ?? []}
+                  readOnly={snapshot.loading}
+                  placeholder={PLACEHOLDERS[k]}
+                  minLines={MIN_LINES[k]}
+                  drafting={
+                    running && (k === "findings" || k === "impression") ? (
+                      <span className="skeleton" title="The AI is drafting this section">
+                        {Array.from({ length: Math.min(3, MIN_LINES[k]) }, (_, i) => (
+                          // biome-ignore lint/suspicious/noArrayIndexKey: fixed placeholder lines.
+                          <span key={i} />
+                        ))}
+                      </span>
+                    ) : null
+                  }
+                  onChange={(v) => session.edit(k, v)}
+                  onFocus={() => session.focused(k)}
+                  onBlur={() => void session.flush()}
+                  onUndo={() => session.undo(k)}
+                  onRedo={() => session.redo(k)}
+                />
+              ))
+            )}
+          </div>
+          {!signed && (
+            <footer className="report-legend">
+              <SaveIndicator snapshot={snapshot} session={session} />
+              <span className="header-spacer" />
+              <span title="Sentences the AI wrote that you have not changed">
+                <span className="swatch-ai" /> AI, untouched
+              </span>
+              <span title="Sentences that also occur in a similar prior case">
+                <span className="swatch-match" /> in a prior case
+              </span>
+            </footer>
+          )}
+        </>
+      )}
+      {confirmRegenerate && session && (
+        <Dialog
+          title="Replace your edits?"
+          confirmLabel="Regenerate and replace"
+          confirmKind="danger"
+          onCancel={() => setConfirmRegenerate(false)}
+          onConfirm={() => {
+            setConfirmRegenerate(false);
+            void session.regenerate(true);
+          }}
+        >
+          <p>
+            Findings or Impression hold text you wrote or changed. Regenerating replaces both sections with a new AI
+            draft. Your current text stays in the draft history.
+          </p>
+        </Dialog>
+      )}
+      {signStep?.step === "name" && (
+        <Dialog
+          title="Who signs reports on this workstation?"
+          confirmLabel="Save name"
+          confirmDisabled={signerName.trim().length < 2}
+          onCancel={() => setSignStep(null)}
+          onConfirm={async () => {
+            try {
+              const signer = await client.reports.setSigner({ name: signerName.trim() });
+              setSignStep({ step: "confirm", signer });
+            } catch (err) {
+              setNotice({ kind: "error", text: errorText(err) });
+              setSignStep(null);
+            }
+          }}
+        >
+          <p>Your name as it appears on signed reports and in the audit log. You are asked once.</p>
+          <input
+            aria-label="Signing radiologist"
+            className="wide-input"
+            value={signerName}
+            onChange={(e) => setSignerName(e.target.value)}
+            maxLength={120}
+          />
+        </Dialog>
+      )}
+      {signStep?.step === "confirm" && (
+        <Dialog
+          title="Sign this report?"
+          confirmLabel={`Sign as ${signStep.signer.name}`}
+          confirmKind="sign"
+          onCancel={() => setSignStep(null)}
+          onConfirm={() => void doSign()}
+        >
+          <p>
+            The report of <strong>{study?.patientName?.replace(/\^/g, " ") ?? study?.id}</strong> is locked once signed;
+            later changes are addenda. Signed version: v{snapshot?.baseVersion ?? "—"}.
+          </p>
+          {server?.draft && server.draft.aiSpans.length > 0 && (
+            <p className="warn-text">
+              {marks ? Object.values(marks).reduce((n, m) => n + m.ai.length, 0) : 0} AI sentences are unchanged. Make
+              sure you have reviewed them.
+            </p>
+          )}
+        </Dialog>
       )}
     </section>
   );

@@ -1,18 +1,209 @@
+/**
+ * Similar prior cases: the top-k retrieved cases of the open study with similarity, thumbnail, positive findings
+ * and report. Sentences that also occur in the draft are highlighted; any sentence can be inserted into the draft
+ * (Findings by default); "Open beside" asks the viewer to show the case's images next to the current study.
+ */
+import { type ReactNode, useMemo, useState } from "react";
 import type { StudyDetail } from "../../../../src-shared/domain";
+import { normalisedSentenceSet, normaliseSentence, splitSentences } from "../../../../src-shared/report-text";
+import { OBSERVATIONS, type SectionKey, type SimilarCase } from "../../../../src-shared/report-types";
+import { useClient } from "../../ipc/ClientContext";
+import { useReportSession } from "../report/report-session";
+import "./similar-cases.css";
 
-export function SimilarCasesPane({ study }: { study: StudyDetail | null }) {
+/** Window event the viewer can listen to: `detail` is { studyId } of the similar case to open beside the current one. */
+export const OPEN_BESIDE_EVENT = "radiology-draft:open-beside";
+export interface OpenBesideDetail {
+  studyId: string;
+  /** The study currently open (the one the case is similar to). */
+  currentStudyId: string | null;
+}
+
+const SKELETON_ROWS = 5;
+
+function Findings({ labels }: { labels: SimilarCase["labels"] }) {
+  const chips = labels.map((v, i) => ({ v, name: OBSERVATIONS[i] ?? "" })).filter((x) => x.v === 1 || x.v === -1);
+  if (chips.length === 0) return <span className="case-findings muted">no positive findings labelled</span>;
+  return (
+    <span className="case-findings">
+      {chips.map((c) => (
+        <span
+          key={c.name}
+          className={`finding-chip ${c.name === "No Finding" ? "normal" : c.v === 1 ? "positive" : "uncertain"}`}
+          title={c.v === 1 ? `${c.name}: positive` : `${c.name}: uncertain`}
+        >
+          {c.name}
+          {c.v === -1 ? "?" : ""}
+        </span>
+      ))}
+    </span>
+  );
+}
+
+function CaseCard(props: {
+  rank: number;
+  item: SimilarCase;
+  draftSentences: Set<string>;
+  canInsert: boolean;
+  target: SectionKey;
+  onInsert: (sentence: string) => void;
+  onOpenBeside: () => void;
+}) {
+  const { item } = props;
+  const sentences = splitSentences(item.report);
+  const pct = Math.max(0, Math.min(1, item.similarity));
+  return (
+    <li className="case-card" data-testid="similar-case" data-study-id={item.studyId}>
+      <div className="case-thumb">
+        {item.thumbnailUrl ? (
+          <img src={item.thumbnailUrl} alt={`Frontal view of ${item.studyId}`} draggable={false} />
+        ) : (
+          <span className="no-thumb">no image</span>
+        )}
+      </div>
+      <div className="case-main">
+        <div className="case-head">
+          <span className="case-rank">#{props.rank}</span>
+          <span className="case-id" title={item.studyId}>
+            {item.studyId}
+          </span>
+          <span className="case-sim" title={`Cosine similarity ${item.similarity.toFixed(4)}`}>
+            <span className="sim-bar">
+              <span style={{ width: `${pct * 100}%` }} />
+            </span>
+            {item.similarity.toFixed(2)}
+          </span>
+          <button
+            type="button"
+            className="btn btn-small"
+            onClick={props.onOpenBeside}
+            title="Show this case's images beside the current study"
+          >
+            Open beside
+          </button>
+        </div>
+        <Findings labels={item.labels} />
+        <p className="case-report">
+          {sentences.map((s) => {
+            const inDraft = props.draftSentences.has(normaliseSentence(s.text));
+            return (
+              <span key={s.start} className={inDraft ? "case-sentence in-draft" : "case-sentence"}>
+                {props.canInsert && (
+                  <button
+                    type="button"
+                    className="insert-btn"
+                    aria-label={`Insert into ${props.target}: ${s.text}`}
+                    title={`Insert this sentence into ${props.target}`}
+                    onClick={() => props.onInsert(s.text)}
+                  >
+                    +
+                  </button>
+                )}
+                <span className="sentence-text">{s.text}</span>{" "}
+              </span>
+            );
+          })}
+        </p>
+      </div>
+    </li>
+  );
+}
+
+export function SimilarCasesPane({
+  study,
+  onOpenBeside,
+}: {
+  study: StudyDetail | null;
+  /** Called with the similar case's study id; the window event OPEN_BESIDE_EVENT is dispatched as well. */
+  onOpenBeside?: (studyId: string) => void;
+}) {
+  const client = useClient();
+  const { session, snapshot } = useReportSession(client, study?.id ?? null);
+  const [target, setTarget] = useState<SectionKey>("findings");
+  const server = snapshot?.server ?? null;
+  const cases = server?.similarCases ?? [];
+  const sections = snapshot?.sections;
+  const draftSentences = useMemo(() => (sections ? normalisedSentenceSet(sections) : new Set<string>()), [sections]);
+  const canInsert = !!session && !!server && !server.signed && !snapshot?.loading;
+  const running = server?.job.state === "running";
+
+  const openBeside = (studyId: string) => {
+    onOpenBeside?.(studyId);
+    window.dispatchEvent(
+      new CustomEvent<OpenBesideDetail>(OPEN_BESIDE_EVENT, { detail: { studyId, currentStudyId: study?.id ?? null } }),
+    );
+  };
+
+  let body: ReactNode;
+  if (study === null) {
+    body = <p className="empty-state">Open a study to retrieve the most similar prior cases.</p>;
+  } else if (!server) {
+    body = <p className="empty-state">{snapshot?.error ?? "Loading…"}</p>;
+  } else if (cases.length === 0 && running) {
+    body = (
+      <ul className="case-list" aria-busy="true">
+        {Array.from({ length: SKELETON_ROWS }, (_, i) => (
+          // biome-ignore lint/suspicious/noArrayIndexKey: fixed placeholder rows.
+          <li key={i} className="case-card skeleton-card">
+            <div className="case-thumb" />
+            <div className="case-main">
+              <span className="skeleton-line" />
+              <span className="skeleton-line short" />
+            </div>
+          </li>
+        ))}
+      </ul>
+    );
+  } else if (cases.length === 0) {
+    body = (
+      <p className="empty-state" data-testid="similar-empty">
+        {server.job.state === "unavailable"
+          ? "No model pack loaded: similar cases come from the model's retrieval index."
+          : server.job.state === "failed"
+            ? "No similar cases: the AI draft failed."
+            : "No similar cases retrieved for this study."}
+      </p>
+    );
+  } else {
+    body = (
+      <ul className="case-list">
+        {cases.map((c, i) => (
+          <CaseCard
+            key={c.studyId}
+            rank={i + 1}
+            item={c}
+            draftSentences={draftSentences}
+            canInsert={canInsert}
+            target={target}
+            onInsert={(sentence) => void session?.insertSentence(sentence, target)}
+            onOpenBeside={() => openBeside(c.studyId)}
+          />
+        ))}
+      </ul>
+    );
+  }
+
   return (
     <section className="pane similar-pane" aria-label="Similar cases">
       <header className="pane-header">
         <h2>Similar prior cases</h2>
+        {cases.length > 0 && <span className="count">top {cases.length}</span>}
+        <span className="header-spacer" />
+        <label className="insert-target">
+          <span className="muted">Insert into</span>
+          <select
+            value={target}
+            onChange={(e) => setTarget(e.target.value as SectionKey)}
+            aria-label="Insert sentences into"
+          >
+            <option value="findings">Findings</option>
+            <option value="impression">Impression</option>
+            <option value="comparison">Comparison</option>
+            <option value="indication">Indication</option>
+          </select>
+        </label>
       </header>
-      <div className="empty-state" data-testid="similar-empty">
-        <p>
-          {study === null
-            ? "Open a study to retrieve the most similar prior cases."
-            : "No similar cases retrieved yet."}
-        </p>
-      </div>
+      <div className="similar-body">{body}</div>
     </section>
   );
 }

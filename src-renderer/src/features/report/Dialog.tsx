@@ -1,0 +1,51 @@
+/** A small modal dialog in the workstation's style (confirmations, the signer's name). Escape or Cancel closes it. */
+import { type ReactNode, useEffect, useRef } from "react";
+import { useCommand } from "../../commands/CommandRegistry";
+
+export function Dialog(props: {
+  title: string;
+  children: ReactNode;
+  confirmLabel: string;
+  confirmKind?: "primary" | "danger" | "sign";
+  confirmDisabled?: boolean;
+  onConfirm: () => void;
+  onCancel: () => void;
+}) {
+  const confirmRef = useRef<HTMLButtonElement>(null);
+  useCommand("overlay.close", props.onCancel);
+  useEffect(() => {
+    // Focus the first field, else the confirm button.
+    const panel = confirmRef.current?.closest(".overlay-panel");
+    const field = panel?.querySelector<HTMLElement>("input, textarea, select");
+    (field ?? confirmRef.current)?.focus();
+  }, []);
+  return (
+    <div className="overlay" role="dialog" aria-modal="true" aria-label={props.title}>
+      <form
+        className="overlay-panel report-dialog"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (!props.confirmDisabled) props.onConfirm();
+        }}
+      >
+        <header className="overlay-header">
+          <h2>{props.title}</h2>
+        </header>
+        <div className="report-dialog-body">{props.children}</div>
+        <footer className="report-dialog-actions">
+          <button type="button" className="btn" onClick={props.onCancel}>
+            Cancel
+          </button>
+          <button
+            ref={confirmRef}
+            type="submit"
+            className={`btn btn-${props.confirmKind ?? "primary"}`}
+            disabled={props.confirmDisabled}
+          >
+            {props.confirmLabel}
+          </button>
+        </footer>
+      </form>
+    </div>
+  );
+}
