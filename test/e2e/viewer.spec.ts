@@ -219,7 +219,7 @@ test("viewer tools, hotkeys and the overlay act on the active viewport", async (
   await expect(wl).toHaveText("W 1024 · L 550");
   await expect(viewport.locator(".viewport-overlay")).toContainText("Anonymized");
   await expect(viewport.locator(".viewport-overlay")).toContainText("Frontal · 1 / 12");
-  await expect(viewport.locator(".viewport-overlay")).toContainText("from ViewPosition PA");
+  await expect(viewport.locator(".viewport-overlay")).toContainText('View Position is "PA"');
   const before = await renderStats(viewport);
 
   // Window/level by dragging: right widens the window, down raises the level.

@@ -3,7 +3,9 @@
  * images tables (the files stay where they are; each image keeps its path and SHA-256).
  * - DICOM images are grouped into studies by StudyInstanceUID and into series by SeriesInstanceUID; plain images by
  *   their folder (one study and one series per folder).
- * - Frontal / lateral: see view-classification.ts.
+ * - Frontal / lateral: the imaging service's classifyViews (View Position, View Code, descriptions, Patient
+ *   Orientation, file name, then order), run per study over its images once the files are stored; images whose view
+ *   is already known (earlier imports, the user's choice) keep it and count for the order rule.
  * - Bad files are reported (path and reason) and the rest imported; re-importing the same files changes nothing.
  * - Progress is published as job-progress events, the changed studies as one studies-changed event; each import is
  *   written to the audit log.
@@ -17,10 +19,10 @@ import type { View } from "../../../src-shared/domain";
 import type { ImportFailure, ImportResult } from "../../../src-shared/import-types";
 import type { CaseDatabase } from "../../db/database";
 import type { EventBus } from "../events/event-bus";
+import { classifyViews, type ViewClassificationInput } from "../imaging/view-classification";
 import { NotFoundError } from "../studies/studies-service";
 import { ImportFileError, type ProbedFile, probeFile } from "./probe-file";
 import { scanPaths } from "./scan-paths";
-import { assignStudyOrder, classifyView } from "./view-classification";
 
 export type StudySource = "demo" | "import";
 export type PathPicker = (kind: "files" | "folder") => Promise<string[]>;
@@ -50,6 +52,21 @@ const PROGRESS_INTERVAL_MS = 100;
 
 const hash = (value: string, length: number) =>
   crypto.createHash("sha256").update(value).digest("hex").slice(0, length);
+
+/** What classifyViews reads of a file: its path and, for DICOM, the view-related attributes. */
+function viewInput(file: ProbedFile): ViewClassificationInput {
+  const d = file.dicom;
+  if (!d) return { sourcePath: file.path };
+  return {
+    sourcePath: file.path,
+    viewPosition: d.viewPosition,
+    viewCodes: d.viewCodes,
+    seriesDescription: d.seriesDescription,
+    imageComments: d.imageComments,
+    protocolName: d.protocolName,
+    patientOrientation: d.patientOrientation,
+  };
+}
 
 /** "Family^Given^Middle^Prefix^Suffix" (first component group) → "Family, Given Middle". */
 export function formatPersonName(pn: string | null): string | null {
@@ -168,6 +185,8 @@ export class ImportService {
     const failures: ImportFailure[] = [...scan.failures];
     const total = scan.files.length;
     const touched = new Set<string>();
+    /** View hints of the images stored by this import, per study, for classifyViews. */
+    const fresh = new Map<string, Map<string, ViewClassificationInput>>();
     let added = 0;
     let updated = 0;
     let unchanged = 0;
@@ -197,12 +216,15 @@ export class ImportService {
           if (outcome.kind === "added") added++;
           else updated++;
           touched.add(outcome.studyId);
+          const forStudy = fresh.get(outcome.studyId) ?? new Map<string, ViewClassificationInput>();
+          forStudy.set(outcome.imageId, viewInput(probed));
+          fresh.set(outcome.studyId, forStudy);
         }
       } catch (err) {
         failures.push({ path: file, reason: `could not be stored: ${(err as Error).message}` });
       }
     }
-    for (const studyId of touched) this.applyOrderRule(studyId);
+    for (const studyId of touched) this.classifyStudyViews(studyId, fresh.get(studyId) ?? new Map());
     const studyIds = [...touched];
     const result: ImportResult = {
       jobId,
@@ -243,7 +265,7 @@ export class ImportService {
   private store(
     file: ProbedFile,
     source: StudySource,
-  ): { kind: "added" | "updated"; studyId: string } | { kind: "unchanged" } {
+  ): { kind: "added" | "updated"; studyId: string; imageId: string } | { kind: "unchanged" } {
     return this.db.transaction(() => {
       const existing = this.db
         .prepare(
@@ -264,27 +286,26 @@ export class ImportService {
       if (existing.length === 0 && duplicate) return { kind: "unchanged" as const };
       for (const e of existing) this.db.prepare("DELETE FROM images WHERE id = ?").run(e.id);
       const seriesId = this.resolveSeries(studyId, file);
-      const decision = classifyView(file.path, file.dicom);
+      const imageId = `im-${crypto.randomUUID().replace(/-/g, "").slice(0, 24)}`;
+      // The view is decided per study once all files are stored (classifyStudyViews).
       this.db
         .prepare(
           `INSERT INTO images (id, series_id, sop_instance_uid, file_path, file_sha256, view, view_reason, width, height,
                                transfer_syntax)
-           VALUES (@id, @seriesId, @sop, @path, @sha, @view, @reason, @width, @height, @ts)`,
+           VALUES (@id, @seriesId, @sop, @path, @sha, 'unknown', NULL, @width, @height, @ts)`,
         )
         .run({
-          id: `im-${crypto.randomUUID().replace(/-/g, "").slice(0, 24)}`,
+          id: imageId,
           seriesId,
           sop: file.dicom?.sopInstanceUid ?? null,
           path: file.path,
           sha: file.sha256,
-          view: decision.view,
-          reason: decision.reason,
           width: file.width,
           height: file.height,
           ts: file.dicom?.transferSyntaxUid ?? null,
         });
       this.touchStudy(studyId);
-      return { kind: existing.length > 0 ? ("updated" as const) : ("added" as const), studyId };
+      return { kind: existing.length > 0 ? ("updated" as const) : ("added" as const), studyId, imageId };
     })();
   }
 
@@ -352,16 +373,30 @@ export class ImportService {
     return id;
   }
 
-  private applyOrderRule(studyId: string): void {
-    const images = this.db
-      .prepare(
-        `SELECT i.id, i.file_path AS filePath, i.view FROM images i JOIN series se ON se.id = i.series_id
-         WHERE se.study_id = ?`,
-      )
-      .all(studyId) as Array<{ id: string; filePath: string; view: View }>;
-    const update = this.db.prepare("UPDATE images SET view = ?, view_reason = ? WHERE id = ? AND view = 'unknown'");
+  /**
+   * Frontal / lateral for the images this import stored in one study (and for images still "unknown"), with
+   * classifyViews over all the study's images in file-path order; images with a known view keep it (as overrides).
+   */
+  private classifyStudyViews(studyId: string, fresh: ReadonlyMap<string, ViewClassificationInput>): void {
+    const images = (
+      this.db
+        .prepare(
+          `SELECT i.id, i.file_path AS filePath, i.view, i.view_reason AS reason FROM images i
+           JOIN series se ON se.id = i.series_id WHERE se.study_id = ?`,
+        )
+        .all(studyId) as Array<{ id: string; filePath: string; view: View; reason: string | null }>
+    ).sort((a, b) => (a.filePath < b.filePath ? -1 : a.filePath > b.filePath ? 1 : a.id < b.id ? -1 : 1));
+    const decided = (i: (typeof images)[number]) => !fresh.has(i.id) && (i.view !== "unknown" || i.reason === "user");
+    const { assignments } = classifyViews(
+      images.map((i) => fresh.get(i.id) ?? { sourcePath: i.filePath }),
+      { overrides: images.map((i) => (decided(i) && i.view !== "unknown" ? i.view : null)) },
+    );
+    const update = this.db.prepare("UPDATE images SET view = ?, view_reason = ? WHERE id = ?");
     this.db.transaction(() => {
-      for (const change of assignStudyOrder(images)) update.run(change.view, change.reason, change.id);
+      for (const a of assignments) {
+        const image = images[a.index];
+        if (image && !decided(image)) update.run(a.view, a.reason, image.id);
+      }
     })();
   }
 

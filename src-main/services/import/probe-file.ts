@@ -9,6 +9,7 @@ import zlib from "node:zlib";
 import dicomParser from "dicom-parser";
 import sharp from "sharp";
 import type { ImageFormat } from "../../../src-shared/import-types";
+import type { ViewCode } from "../imaging/types";
 import { IMPLICIT_VR_LITTLE_ENDIAN, transferSyntax } from "./transfer-syntaxes";
 
 /** A file the import refuses, with the reason shown to the user. */
@@ -39,8 +40,11 @@ export interface DicomHeader {
   bodyPartExamined: string | null;
   viewPosition: string | null;
   imageLaterality: string | null;
-  /** Code meanings of the View Code Sequence (0054,0220). */
-  viewCodeMeanings: string[];
+  /** Items of the View Code Sequence (0054,0220). */
+  viewCodes: ViewCode[];
+  imageComments: string | null;
+  /** Patient Orientation (0020,0020): row and column directions. */
+  patientOrientation: string[] | null;
   rows: number;
   columns: number;
   photometricInterpretation: string | null;
@@ -119,12 +123,13 @@ function text(ds: dicomParser.DataSet, tag: string): string | null {
   return value ? value : null;
 }
 
-function viewCodeMeanings(ds: dicomParser.DataSet): string[] {
+function viewCodes(ds: dicomParser.DataSet): ViewCode[] {
   const sequence = ds.elements.x00540220;
-  const out: string[] = [];
+  const out: ViewCode[] = [];
   for (const item of sequence?.items ?? []) {
-    const meaning = item.dataSet ? text(item.dataSet, "x00080104") : null;
-    if (meaning) out.push(meaning);
+    const d = item.dataSet;
+    if (!d) continue;
+    out.push({ value: text(d, "x00080100"), scheme: text(d, "x00080102"), meaning: text(d, "x00080104") });
   }
   return out;
 }
@@ -205,7 +210,12 @@ export function readDicomHeader(filePath: string, bytes: Uint8Array, raw: boolea
     bodyPartExamined: text(ds, "x00180015"),
     viewPosition: text(ds, "x00185101"),
     imageLaterality: text(ds, "x00200062"),
-    viewCodeMeanings: viewCodeMeanings(ds),
+    viewCodes: viewCodes(ds),
+    imageComments: text(ds, "x00204000"),
+    patientOrientation:
+      text(ds, "x00200020")
+        ?.split("\\")
+        .map((v) => v.trim()) ?? null,
     rows,
     columns,
     photometricInterpretation: text(ds, "x00280004"),

@@ -54,6 +54,13 @@ export interface ViewportProps {
 
 const VIEW_LABEL: Record<string, string> = { frontal: "Frontal", lateral: "Lateral", unknown: "View unknown" };
 
+/** The view's reason, short enough for the overlay (the tooltip and the image strip keep the full text). */
+function shortReason(reason: string | null): string {
+  if (!reason) return "view not stated";
+  if (reason === "user") return "view set by the user";
+  return reason.replace(/ \([0-9A-F]{4},[0-9A-F]{4}\)/gi, "").replace(/:.*$/, "");
+}
+
 function round(value: number): string {
   return Math.abs(value) >= 100 ? String(Math.round(value)) : value.toFixed(1).replace(/\.0$/, "");
 }
@@ -323,9 +330,7 @@ export function Viewport({ slot, study, source, position, active, onActivate, em
               {position ? ` · ${position}` : ""}
             </div>
             <div>{study.studyDate ?? "No study date"}</div>
-            <div title={source.viewReason ?? undefined}>
-              {source.viewReason ? `from ${source.viewReason}` : "view not stated"}
-            </div>
+            <div title={source.viewReason ?? undefined}>{shortReason(source.viewReason)}</div>
           </div>
           <div className="corner bottom-left">
             {view && (

@@ -6,7 +6,8 @@
  * MONOCHROME1 and MONOCHROME2 images behave the same.
  * - Lung: the dark part widened (parenchyma and vessels; the mediastinum saturates).
  * - Mediastinum: the bright part widened (heart borders, lines and tubes; the lungs go black).
- * - Bone: a narrow, high-contrast window on the upper-middle range (rib and clavicle cortex).
+ * - Bone: a narrow, high-contrast window on the middle of the range, where ribs and clavicles overlie the lungs
+ *   (cortical edges stand out; lungs go dark, the mediastinum white).
  */
 import type { Image, VOI } from "cornerstone-core";
 
@@ -22,9 +23,9 @@ export interface PresetDef {
 
 export const PRESETS: readonly PresetDef[] = [
   { id: "default", label: "Default", center: 0.5, width: 1 },
-  { id: "lung", label: "Lung", center: 0.33, width: 0.62 },
+  { id: "lung", label: "Lung", center: 0.4, width: 0.7 },
   { id: "mediastinum", label: "Mediastinum", center: 0.72, width: 0.56 },
-  { id: "bone", label: "Bone", center: 0.62, width: 0.32 },
+  { id: "bone", label: "Bone", center: 0.5, width: 0.4 },
 ];
 
 export interface ImageRange {

@@ -145,9 +145,10 @@ export function ImportPanel(props: { onClose: () => void; onImported: (result: I
           {phase.result.failures.length > 0 && (
             <ul className="import-failures" aria-label="Files not imported">
               {phase.result.failures.map((f) => (
-                <li key={f.path} title={f.path}>
-                  <span className="failure-path">{f.path}</span>
+                <li key={f.path} title={`${f.path}\n${f.reason}`}>
+                  <span className="failure-name">{f.path.split(/[\\/]/).filter(Boolean).pop() ?? f.path}</span>
                   <span className="failure-reason">{f.reason}</span>
+                  <span className="failure-path">{f.path}</span>
                 </li>
               ))}
             </ul>
