@@ -14,8 +14,8 @@ export class ModelMismatchError extends RetrievalError {
     action: string,
   ) {
     super(
-      `cannot ${action}: the retrieval index holds vectors of model "${indexModelId}", this vector is from model "${givenModelId}"; ` +
-        `re-seed the index for the new model (resetForModel) before mixing them`,
+      `cannot ${action}: the retrieval index holds vectors of model "${indexModelId}", the given vectors are from model "${givenModelId}"; ` +
+        "vectors of two models cannot be compared: re-seed the index for the new model (resetForModel)",
     );
     this.name = "ModelMismatchError";
   }

@@ -153,7 +153,7 @@ describe("RetrievalService", () => {
     const vector = new Float32Array(DIM).fill(1);
     expect(() => service.addCase(caseInput("x", vector, { modelId: OTHER_MODEL }))).toThrow(ModelMismatchError);
     expect(() => service.addCase(caseInput("x", vector, { modelId: OTHER_MODEL }))).toThrow(
-      /index holds vectors of model "sha256:model-a", this vector is from model "sha256:model-b"/,
+      /index holds vectors of model "sha256:model-a", the given vectors are from model "sha256:model-b"/,
     );
     await expect(service.search({ modelId: OTHER_MODEL, vector })).rejects.toThrow(ModelMismatchError);
     expect(() => service.seedFromGallery(syntheticGallery(OTHER_MODEL, 50), reports)).toThrow(ModelMismatchError);
