@@ -11,6 +11,7 @@ import { labelReport } from "./language/clinical-labeler";
 import { KeyBindingsService } from "./preferences/key-bindings-service";
 import type { SignedCaseSink } from "./reports/draft-engine";
 import { ReportsService } from "./reports/reports-service";
+import { RetrievalService } from "./retrieval/retrieval-service";
 import { StudiesService } from "./studies/studies-service";
 
 export interface ServicesOptions {
@@ -31,6 +32,7 @@ export interface Services {
   readonly importer: ImportService;
   readonly files: FilesService;
   readonly keyBindings: KeyBindingsService;
+  readonly retrieval: RetrievalService;
   close(): void;
 }
 
@@ -76,7 +78,9 @@ export function createServices(options: ServicesOptions): Services {
     files: new FilesService(db),
     keyBindings: new KeyBindingsService(db),
     reports,
+    retrieval: new RetrievalService(db),
     close: () => {
+      void services.retrieval.close();
       reports.close();
       db.close();
     },
