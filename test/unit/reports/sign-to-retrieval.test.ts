@@ -1,0 +1,72 @@
+/**
+ * Signing adds the case to the real retrieval index (src-main/services/retrieval) with the drafting run's embedding,
+ * so a similar study retrieves it; an index of another model refuses it and the sign result says why.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { RetrievalService } from "../../../src-main/services/retrieval/retrieval-service";
+import { FixedReportTestEngine, TEST_DOUBLE_EMBEDDING_MODEL } from "../../support/fixed-report-test-engine";
+import {
+  dicomStudy,
+  insertStudy,
+  jobSettled,
+  makeReportsHarness,
+  type ReportsHarness,
+} from "../../support/report-fixtures";
+
+const REPORT_ID = "CXR2384_IM-0942";
+let harness: ReportsHarness | null = null;
+let retrieval: RetrievalService | null = null;
+afterEach(async () => {
+  await retrieval?.close();
+  harness?.close();
+  harness = null;
+  retrieval = null;
+});
+
+async function signedWith(index: (h: ReportsHarness) => RetrievalService) {
+  let service: RetrievalService | null = null;
+  const engine = new FixedReportTestEngine({ reportId: REPORT_ID });
+  harness = makeReportsHarness({ engine, retrieval: { addCase: (c) => service?.addCase(c) } });
+  service = index(harness);
+  retrieval = service;
+  insertStudy(harness.db, dicomStudy("study-1"));
+  harness.reports.open("study-1");
+  await jobSettled(harness, "study-1");
+  harness.reports.setSigner("Dr Anna Smith");
+  const result = harness.reports.sign("study-1", { version: harness.reports.state("study-1").draft!.version });
+  return { result, service, engine };
+}
+
+describe("signed cases join the retrieval index", () => {
+  it("is found by a query with the same study embedding", async () => {
+    const { result, service, engine } = await signedWith((h) => {
+      const r = new RetrievalService(h.db);
+      r.resetForModel(TEST_DOUBLE_EMBEDDING_MODEL, 64);
+      return r;
+    });
+    expect(result.retrieval).toEqual({
+      indexed: true,
+      message: `added to the retrieval index (model ${TEST_DOUBLE_EMBEDDING_MODEL})`,
+    });
+    const stored = service.getCase("study-1");
+    expect(stored).toMatchObject({ source: "signed", modelId: TEST_DOUBLE_EMBEDDING_MODEL });
+    expect(stored?.labels).toHaveLength(14);
+    // A "similar study": the same engine run gives the same embedding; the signed case comes back first.
+    const again = await engine.generate("study-2", { signal: new AbortController().signal, onProgress: () => {} });
+    const hits = await service.search({ modelId: TEST_DOUBLE_EMBEDDING_MODEL, vector: again.embedding!.vector, k: 5 });
+    expect(hits[0]?.studyId).toBe("study-1");
+    expect(hits[0]?.similarity).toBeCloseTo(1, 5);
+  });
+
+  it("an index of another model refuses the vector, and the sign result says so", async () => {
+    const { result, service } = await signedWith((h) => {
+      const r = new RetrievalService(h.db);
+      r.resetForModel("medclip-demo-pack", 64);
+      return r;
+    });
+    expect(result.state.status).toBe("signed");
+    expect(result.retrieval.indexed).toBe(false);
+    expect(result.retrieval.message).toMatch(/^not added to the retrieval index: .*medclip-demo-pack/);
+    expect(service.hasCase("study-1")).toBe(false);
+  });
+});
