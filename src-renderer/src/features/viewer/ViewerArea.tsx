@@ -136,6 +136,8 @@ export function ViewerArea({ study }: { study: StudyDetail | null }) {
                   data-command={button.command}
                   title={`${command?.label ?? button.text}${keys.length ? ` (${keys.join(", ")})` : ""}`}
                   onClick={run(button.command)}
+                  // Keep the keyboard focus where it was: a focused button would take Space / Enter.
+                  onMouseDown={(e) => e.preventDefault()}
                   disabled={!study}
                 >
                   {button.text}
