@@ -1,0 +1,373 @@
+/**
+ * Load and verify a model pack folder: manifest schema, every file's size and sha256, the gallery, and the
+ * declared ONNX input/output names, types and shapes against the sessions onnxruntime actually opens.
+ * A pack that fails any check is refused with a ModelPackError listing exactly what is wrong.
+ */
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import * as ort from "onnxruntime-node";
+import {
+  type Dimension,
+  MODEL_KEYS,
+  type ModelKey,
+  type ModelPackManifest,
+  modelPackManifestSchema,
+  type TensorSpec,
+} from "./manifest-schema";
+
+export class ModelPackError extends Error {
+  readonly packDir: string;
+  readonly problems: readonly string[];
+  constructor(packDir: string, problems: readonly string[]) {
+    super(`model pack ${packDir} refused: ${problems.join("; ")}`);
+    this.name = "ModelPackError";
+    this.packDir = packDir;
+    this.problems = problems;
+  }
+}
+
+export interface PackGallery {
+  /** Train-split study ids, in the row order of `embeddings`. */
+  ids: string[];
+  /** Row-major [count, dim] study embeddings (L2-normalised). */
+  embeddings: Float32Array;
+  /** Each gallery study's token_ids (dataset manifest format), what the generator reads when it is retrieved. */
+  tokenIds: number[][];
+  count: number;
+  dim: number;
+  /** The embedding model these vectors come from ("sha256:" + sha256 of vision_encoder.onnx). */
+  modelId: string;
+}
+
+export interface ModelPackSessions {
+  visionEncoder: ort.InferenceSession;
+  generatorEncoder: ort.InferenceSession;
+  decoderStep: ort.InferenceSession;
+}
+
+export interface ModelPack {
+  dir: string;
+  manifest: ModelPackManifest;
+  sessions: ModelPackSessions;
+  gallery: PackGallery;
+  close(): Promise<void>;
+}
+
+export interface LoadModelPackOptions {
+  /** Passed to every InferenceSession.create (execution providers, threads, graph optimisation). */
+  sessionOptions?: ort.InferenceSession.SessionOptions;
+}
+
+const MANIFEST_FILE = "manifest.json";
+
+function sha256OfFile(filePath: string): string {
+  const hash = createHash("sha256");
+  const fd = fs.openSync(filePath, "r");
+  try {
+    const buffer = Buffer.allocUnsafe(1 << 20);
+    let read = fs.readSync(fd, buffer, 0, buffer.length, null);
+    while (read > 0) {
+      hash.update(buffer.subarray(0, read));
+      read = fs.readSync(fd, buffer, 0, buffer.length, null);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return hash.digest("hex");
+}
+
+function listFiles(dir: string, prefix = ""): string[] {
+  const out: string[] = [];
+  for (const entry of fs.readdirSync(path.join(dir, prefix), { withFileTypes: true })) {
+    const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) out.push(...listFiles(dir, rel));
+    else out.push(rel);
+  }
+  return out;
+}
+
+/** Parse and schema-check manifest.json; throws ModelPackError naming the field. */
+export function readModelPackManifest(packDir: string): ModelPackManifest {
+  const dir = path.resolve(packDir);
+  const file = path.join(dir, MANIFEST_FILE);
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
+    throw new ModelPackError(dir, ["not a folder"]);
+  }
+  if (!fs.existsSync(file)) throw new ModelPackError(dir, [`${MANIFEST_FILE} is missing`]);
+  let json: unknown;
+  try {
+    json = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new ModelPackError(dir, [`${MANIFEST_FILE} is not valid JSON (${(error as Error).message})`]);
+  }
+  const parsed = modelPackManifestSchema.safeParse(json);
+  if (!parsed.success) {
+    const problems = parsed.error.issues
+      .slice(0, 10)
+      .map((issue) => `${MANIFEST_FILE}: ${issue.path.join(".") || "(root)"}: ${issue.message}`);
+    throw new ModelPackError(dir, problems);
+  }
+  return parsed.data;
+}
+
+/** Check every file against the manifest (present, listed, size, sha256) and the cross-field invariants. */
+export function verifyModelPackFiles(packDir: string, manifest: ModelPackManifest): void {
+  const dir = path.resolve(packDir);
+  const problems: string[] = [];
+  const listed = new Map(manifest.files.map((f) => [f.path, f]));
+  if (listed.size !== manifest.files.length) problems.push("files: a path is listed twice");
+  const present = new Set(listFiles(dir).filter((p) => p !== MANIFEST_FILE));
+  for (const p of present) if (!listed.has(p)) problems.push(`${p} is in the pack folder but not in manifest files`);
+  for (const entry of manifest.files) {
+    const full = path.join(dir, entry.path);
+    if (!present.has(entry.path)) {
+      problems.push(`${entry.path} is listed in manifest files but missing`);
+      continue;
+    }
+    const size = fs.statSync(full).size;
+    if (size !== entry.bytes) {
+      problems.push(`${entry.path} has ${size} bytes, manifest says ${entry.bytes}`);
+      continue;
+    }
+    const digest = sha256OfFile(full);
+    if (digest !== entry.sha256) {
+      problems.push(`${entry.path} sha256 is ${digest}, manifest says ${entry.sha256}`);
+    }
+  }
+  const referenced: [string, string][] = [
+    ...MODEL_KEYS.map((key): [string, string] => [`models.${key}.file`, manifest.models[key].file]),
+    ["gallery.ids", manifest.gallery.ids],
+    ["gallery.embeddings", manifest.gallery.embeddings],
+    ["gallery.token_ids", manifest.gallery.token_ids],
+  ];
+  if (manifest.pytorch_checkpoint) referenced.push(["pytorch_checkpoint", manifest.pytorch_checkpoint]);
+  for (const [field, p] of referenced) if (!listed.has(p)) problems.push(`${field} "${p}" is not in manifest files`);
+  const vision = listed.get(manifest.models.vision_encoder.file);
+  if (vision && manifest.embedding.model_id !== `sha256:${vision.sha256}`) {
+    problems.push(
+      `embedding.model_id ${manifest.embedding.model_id} is not sha256:<sha256 of ${manifest.models.vision_encoder.file}>`,
+    );
+  }
+  if (manifest.gallery.model_id !== manifest.embedding.model_id) {
+    problems.push(`gallery.model_id ${manifest.gallery.model_id} differs from embedding.model_id`);
+  }
+  if (manifest.gallery.dim !== manifest.embedding.dim) {
+    problems.push(`gallery.dim ${manifest.gallery.dim} differs from embedding.dim ${manifest.embedding.dim}`);
+  }
+  const tok = manifest.tokenizer;
+  const vocab = tok.idx2token.length;
+  for (const key of ["bos_id", "eos_id", "pad_id"] as const) {
+    if (tok[key] >= vocab) problems.push(`tokenizer.${key} ${tok[key]} is outside the vocabulary (${vocab} tokens)`);
+  }
+  if (problems.length > 0) throw new ModelPackError(dir, problems);
+}
+
+/** Read and check the gallery files (sizes, ids, token ids); the files' hashes are checked beforehand. */
+export function readPackGallery(packDir: string, manifest: ModelPackManifest): PackGallery {
+  const dir = path.resolve(packDir);
+  const g = manifest.gallery;
+  const problems: string[] = [];
+  const raw = fs.readFileSync(path.join(dir, g.embeddings));
+  if (raw.byteLength !== g.count * g.dim * 4) {
+    problems.push(`${g.embeddings} has ${raw.byteLength} bytes, expected count ${g.count} x dim ${g.dim} x 4`);
+  }
+  const embeddings = new Float32Array(g.count * g.dim);
+  if (problems.length === 0) {
+    const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    for (let i = 0; i < embeddings.length; i++) embeddings[i] = view.getFloat32(i * 4, true);
+    for (let i = 0; i < embeddings.length; i++) {
+      if (!Number.isFinite(embeddings[i])) {
+        problems.push(`${g.embeddings}: value ${i} (row ${Math.floor(i / g.dim)}) is not finite`);
+        break;
+      }
+    }
+  }
+  const parseJson = (rel: string): unknown => {
+    try {
+      return JSON.parse(fs.readFileSync(path.join(dir, rel), "utf8"));
+    } catch (error) {
+      problems.push(`${rel} is not valid JSON (${(error as Error).message})`);
+      return undefined;
+    }
+  };
+  const ids = parseJson(g.ids);
+  const tokenIds = parseJson(g.token_ids);
+  const vocab = manifest.tokenizer.idx2token.length;
+  if (ids !== undefined) {
+    if (!Array.isArray(ids) || ids.length !== g.count || !ids.every((x) => typeof x === "string" && x.length > 0)) {
+      problems.push(`${g.ids} must be an array of ${g.count} non-empty strings`);
+    } else if (new Set(ids).size !== ids.length) {
+      problems.push(`${g.ids} holds a study id twice`);
+    }
+  }
+  if (tokenIds !== undefined) {
+    const ok =
+      Array.isArray(tokenIds) &&
+      tokenIds.length === g.count &&
+      tokenIds.every(
+        (seq) =>
+          Array.isArray(seq) &&
+          seq.length >= 1 &&
+          seq.every((t) => Number.isInteger(t) && (t as number) >= 0 && (t as number) < vocab),
+      );
+    if (!ok) problems.push(`${g.token_ids} must be ${g.count} arrays of token ids in [0, ${vocab})`);
+  }
+  if (problems.length > 0) throw new ModelPackError(dir, problems);
+  return {
+    ids: ids as string[],
+    embeddings,
+    tokenIds: tokenIds as number[][],
+    count: g.count,
+    dim: g.dim,
+    modelId: g.model_id,
+  };
+}
+
+function sameDimension(actual: number | string, declared: Dimension): boolean {
+  return actual === declared;
+}
+
+function describeShape(shape: readonly (number | string)[]): string {
+  return `[${shape.map((d) => (typeof d === "number" ? String(d) : `"${d}"`)).join(", ")}]`;
+}
+
+/** Compare one session's real inputs/outputs (names, order, dtype, shape) with the manifest's declaration. */
+export function checkSessionInterface(
+  key: ModelKey,
+  session: ort.InferenceSession,
+  declared: { inputs: TensorSpec[]; outputs: TensorSpec[] },
+): string[] {
+  const problems: string[] = [];
+  const sides = [
+    ["input", declared.inputs, session.inputNames, session.inputMetadata],
+    ["output", declared.outputs, session.outputNames, session.outputMetadata],
+  ] as const;
+  for (const [side, specs, names, metadata] of sides) {
+    const declaredNames = specs.map((s) => s.name);
+    if (declaredNames.join(",") !== names.join(",")) {
+      problems.push(
+        `${key}: ${side}s are [${names.join(", ")}] but the manifest declares [${declaredNames.join(", ")}]`,
+      );
+      continue;
+    }
+    specs.forEach((spec, i) => {
+      const meta = metadata[i];
+      if (!meta?.isTensor) {
+        problems.push(`${key}: ${side} ${spec.name} is not a tensor`);
+        return;
+      }
+      if (meta.type !== spec.dtype) {
+        problems.push(`${key}: ${side} ${spec.name} has type ${meta.type}, manifest declares ${spec.dtype}`);
+      }
+      const actual = meta.shape;
+      if (actual.length !== spec.shape.length || !actual.every((d, j) => sameDimension(d, spec.shape[j]!))) {
+        problems.push(
+          `${key}: ${side} ${spec.name} has shape ${describeShape(actual)}, manifest declares ${describeShape(spec.shape)}`,
+        );
+      }
+    });
+  }
+  return problems;
+}
+
+/** The shapes that must agree across the three models, the tokenizer, preprocessing and the gallery. */
+export function checkCrossModelShapes(manifest: ModelPackManifest): string[] {
+  const problems: string[] = [];
+  const find = (key: ModelKey, side: "inputs" | "outputs", name: string): Dimension[] | undefined =>
+    manifest.models[key][side].find((t) => t.name === name)?.shape;
+  const image = find("vision_encoder", "inputs", "image");
+  const patches = find("vision_encoder", "outputs", "patch_tokens");
+  const embedding = find("vision_encoder", "outputs", "embedding");
+  const genPatches = find("generator_encoder", "inputs", "patch_tokens");
+  const crossOut = find("generator_encoder", "outputs", "cross_keys");
+  const crossIn = find("decoder_step", "inputs", "cross_keys");
+  const pastKeys = find("decoder_step", "inputs", "past_keys");
+  const logProbs = find("decoder_step", "outputs", "log_probs");
+  const { resize } = manifest.preprocessing;
+  if (image && (image[1] !== 1 || image[2] !== resize.height || image[3] !== resize.width)) {
+    problems.push(
+      `vision_encoder image shape ${describeShape(image)} does not take 1x${resize.height}x${resize.width} (preprocessing.resize)`,
+    );
+  }
+  if (patches && (patches[1] !== manifest.patch_tokens.per_view || patches[2] !== manifest.patch_tokens.dim)) {
+    problems.push(`vision_encoder patch_tokens ${describeShape(patches)} disagrees with patch_tokens per_view/dim`);
+  }
+  if (embedding && embedding[1] !== manifest.embedding.dim) {
+    problems.push(`vision_encoder embedding ${describeShape(embedding)} disagrees with embedding.dim`);
+  }
+  if (
+    genPatches &&
+    (genPatches[1] !== 2 * manifest.patch_tokens.per_view || genPatches[2] !== manifest.patch_tokens.dim)
+  ) {
+    problems.push(
+      `generator_encoder patch_tokens ${describeShape(genPatches)} is not two views of vision patch_tokens`,
+    );
+  }
+  if (crossOut && crossIn) {
+    const same = [0, 2, 3, 4].every((i) => crossOut[i] === crossIn[i]);
+    if (!same || crossOut.length !== 5 || crossIn.length !== 5) {
+      problems.push(
+        `generator_encoder cross_keys ${describeShape(crossOut)} does not fit decoder_step cross_keys ${describeShape(crossIn)}`,
+      );
+    }
+  }
+  if (pastKeys && crossIn && (pastKeys[0] !== crossIn[0] || pastKeys[2] !== crossIn[2] || pastKeys[4] !== crossIn[4])) {
+    problems.push(`decoder_step past_keys ${describeShape(pastKeys)} disagrees with cross_keys layers/heads/head size`);
+  }
+  if (logProbs && logProbs[1] !== manifest.tokenizer.idx2token.length) {
+    problems.push(
+      `decoder_step log_probs ${describeShape(logProbs)} disagrees with the vocabulary (${manifest.tokenizer.idx2token.length} tokens)`,
+    );
+  }
+  return problems;
+}
+
+/** Verify a pack completely and open its three ONNX sessions; throws ModelPackError when anything is wrong. */
+export async function loadModelPack(packDir: string, options: LoadModelPackOptions = {}): Promise<ModelPack> {
+  const dir = path.resolve(packDir);
+  const manifest = readModelPackManifest(dir);
+  verifyModelPackFiles(dir, manifest);
+  const shapeProblems = checkCrossModelShapes(manifest);
+  if (shapeProblems.length > 0) throw new ModelPackError(dir, shapeProblems);
+  const gallery = readPackGallery(dir, manifest);
+  const opened: Partial<Record<ModelKey, ort.InferenceSession>> = {};
+  const problems: string[] = [];
+  try {
+    for (const key of MODEL_KEYS) {
+      const spec = manifest.models[key];
+      try {
+        opened[key] = await ort.InferenceSession.create(path.join(dir, spec.file), options.sessionOptions ?? {});
+      } catch (error) {
+        problems.push(`${spec.file}: onnxruntime cannot load it (${(error as Error).message})`);
+        continue;
+      }
+      problems.push(...checkSessionInterface(key, opened[key]!, spec));
+    }
+  } catch (error) {
+    await Promise.all(Object.values(opened).map((s) => s.release()));
+    throw error;
+  }
+  if (problems.length > 0) {
+    await Promise.all(Object.values(opened).map((s) => s.release()));
+    throw new ModelPackError(dir, problems);
+  }
+  const sessions: ModelPackSessions = {
+    visionEncoder: opened.vision_encoder!,
+    generatorEncoder: opened.generator_encoder!,
+    decoderStep: opened.decoder_step!,
+  };
+  return {
+    dir,
+    manifest,
+    sessions,
+    gallery,
+    async close() {
+      await Promise.all([
+        sessions.visionEncoder.release(),
+        sessions.generatorEncoder.release(),
+        sessions.decoderStep.release(),
+      ]);
+    },
+  };
+}

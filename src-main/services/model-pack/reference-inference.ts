@@ -1,0 +1,122 @@
+/**
+ * The reference inference path over a loaded pack (used by the ONNX parity test; the engine may reuse it):
+ * vision encoder -> study embedding -> nearest gallery study -> generator encoder -> cached beam search.
+ * Inputs are already preprocessed ([views, 1, S, S] float32, see the manifest's preprocessing).
+ */
+import * as ort from "onnxruntime-node";
+import { type BeamSearchResult, beamSearch } from "./beam-search";
+import type { ModelPack, PackGallery } from "./load-model-pack";
+
+export interface VisionOutput {
+  /** [views, P, C] row-major. */
+  patchTokens: Float32Array;
+  /** [views, dim] row-major, L2-normalised per view. */
+  embeddings: Float32Array;
+  views: number;
+}
+
+export async function runVisionEncoder(pack: ModelPack, images: Float32Array, views: number): Promise<VisionOutput> {
+  const { height, width } = pack.manifest.preprocessing.resize;
+  if (images.length !== views * height * width) {
+    throw new Error(`images hold ${images.length} values, expected ${views} x 1 x ${height} x ${width}`);
+  }
+  const out = await pack.sessions.visionEncoder.run({
+    image: new ort.Tensor("float32", images, [views, 1, height, width]),
+  });
+  return {
+    patchTokens: out.patch_tokens!.data as Float32Array,
+    embeddings: out.embedding!.data as Float32Array,
+    views,
+  };
+}
+
+/** l2_normalize(frontal + lateral) (a single view is passed as both). */
+export function studyEmbedding(frontal: Float32Array, lateral: Float32Array): Float32Array {
+  const out = new Float32Array(frontal.length);
+  let norm = 0;
+  for (let i = 0; i < out.length; i++) {
+    out[i] = frontal[i]! + lateral[i]!;
+    norm += out[i]! * out[i]!;
+  }
+  const scale = 1 / Math.max(Math.sqrt(norm), 1e-12);
+  for (let i = 0; i < out.length; i++) out[i] = out[i]! * scale;
+  return out;
+}
+
+/** Exact cosine top-1 over the gallery (vectors are L2-normalised, so the dot product). */
+export function nearestGalleryStudy(
+  gallery: PackGallery,
+  embedding: Float32Array,
+): { index: number; id: string; similarity: number } {
+  let best = -1;
+  let bestSim = Number.NEGATIVE_INFINITY;
+  for (let row = 0; row < gallery.count; row++) {
+    let dot = 0;
+    const base = row * gallery.dim;
+    for (let i = 0; i < gallery.dim; i++) dot += gallery.embeddings[base + i]! * embedding[i]!;
+    if (dot > bestSim) {
+      bestSim = dot;
+      best = row;
+    }
+  }
+  return { index: best, id: gallery.ids[best]!, similarity: bestSim };
+}
+
+export interface CrossMemory {
+  keys: ort.Tensor;
+  values: ort.Tensor;
+}
+
+/** Generator encoder for one study: patch tokens [2P, C] (frontal then lateral) and the retrieved token ids. */
+export async function encodeStudy(
+  pack: ModelPack,
+  patchTokens: Float32Array,
+  retrievedIds: readonly number[],
+): Promise<CrossMemory> {
+  const { per_view: perView, dim } = pack.manifest.patch_tokens;
+  if (patchTokens.length !== 2 * perView * dim) {
+    throw new Error(`patch tokens hold ${patchTokens.length} values, expected 2 x ${perView} x ${dim}`);
+  }
+  const out = await pack.sessions.generatorEncoder.run({
+    patch_tokens: new ort.Tensor("float32", patchTokens, [1, 2 * perView, dim]),
+    retrieved_ids: new ort.Tensor("int64", BigInt64Array.from(retrievedIds.map(BigInt)), [1, retrievedIds.length]),
+  });
+  return { keys: out.cross_keys!, values: out.cross_values! };
+}
+
+/** Beam search over the decoder step with its key/value cache; batch = beams, cross memory broadcast (batch 1). */
+export async function generateTokens(pack: ModelPack, memory: CrossMemory): Promise<BeamSearchResult> {
+  const { decoding, tokenizer } = pack.manifest;
+  const [layers, , heads, , headDim] = memory.keys.dims as number[];
+  const rows = decoding.beam_size;
+  let pastKeys: ort.Tensor = new ort.Tensor("float32", new Float32Array(0), [layers!, rows, heads!, 0, headDim!]);
+  let pastValues: ort.Tensor = new ort.Tensor("float32", new Float32Array(0), [layers!, rows, heads!, 0, headDim!]);
+  const session = pack.sessions.decoderStep;
+  return beamSearch(
+    async (inputIds, beamOrigin) => {
+      const out = await session.run({
+        input_ids: new ort.Tensor("int64", BigInt64Array.from(inputIds.map(BigInt)), [rows, 1]),
+        beam_origin: new ort.Tensor("int64", BigInt64Array.from(beamOrigin.map(BigInt)), [rows]),
+        past_keys: pastKeys,
+        past_values: pastValues,
+        cross_keys: memory.keys,
+        cross_values: memory.values,
+      });
+      pastKeys = out.present_keys as ort.Tensor;
+      pastValues = out.present_values as ort.Tensor;
+      return out.log_probs!.data as Float32Array;
+    },
+    {
+      beamSize: rows,
+      maxLength: decoding.max_length,
+      startId: decoding.start_id,
+      endId: decoding.end_id,
+      vocabSize: tokenizer.idx2token.length,
+    },
+  );
+}
+
+/** Token ids to the raw text eval scores: idx2token looked up and joined with single spaces. */
+export function tokensToText(pack: ModelPack, tokens: readonly number[]): string {
+  return tokens.map((t) => pack.manifest.tokenizer.idx2token[t]).join(" ");
+}

@@ -1,0 +1,274 @@
+/**
+ * ONNX parity: the pack's ONNX files in onnxruntime-node (TypeScript) against the same weights in PyTorch on the
+ * same inputs. PyTorch's outputs come from `python3 -m training.parity`, run here when /usr/bin/python3 has torch
+ * (inputs: the committed fixture's images, or PARITY_DATASET_MANIFEST's test studies); without torch the committed
+ * fixture's PyTorch outputs are used. Checks: max |diff| <= 1e-4 on every tensor, same retrieval, same beam output.
+ *
+ * Env: MODEL_PACK_DIR (default: the demo pack under models/), PARITY_FIXTURE_DIR (default:
+ * test/fixtures/onnx-parity/<pack name>), PARITY_DATASET_MANIFEST, PARITY_MIN_STUDIES (default 20).
+ */
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import * as ort from "onnxruntime-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  encodeStudy,
+  generateTokens,
+  loadModelPack,
+  type ModelPack,
+  nearestGalleryStudy,
+  runVisionEncoder,
+  studyEmbedding,
+} from "../../../src-main/services/model-pack";
+import { demoPackDir } from "../../unit/model-pack/demo-pack";
+
+const REPO_ROOT = path.resolve(import.meta.dirname, "../../..");
+const PYTHON = "/usr/bin/python3";
+const TOLERANCE = 1e-4;
+const MIN_STUDIES = Number(process.env.PARITY_MIN_STUDIES ?? "20");
+
+interface TensorEntry {
+  dtype: "float32" | "float16" | "int64";
+  shape: number[];
+  offset: number;
+  bytes: number;
+}
+interface FixtureIndex {
+  format: string;
+  pack_name: string;
+  pack_manifest_sha256: string;
+  torch?: string;
+  studies: { id: string; retrieved_id: string; retrieved_similarity: number; beam_tokens: number[] }[];
+  tensors: Record<string, TensorEntry>;
+}
+
+function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * 2 ** -14 * (frac / 1024);
+  if (exp === 31) return frac ? Number.NaN : sign * Number.POSITIVE_INFINITY;
+  return sign * 2 ** (exp - 15) * (1 + frac / 1024);
+}
+
+class Fixture {
+  readonly index: FixtureIndex;
+  private readonly blob: Buffer;
+  constructor(readonly dir: string) {
+    this.index = JSON.parse(fs.readFileSync(path.join(dir, "index.json"), "utf8")) as FixtureIndex;
+    if (this.index.format !== "radiology-draft/onnx-parity-fixture@1") throw new Error(`${dir}: not a parity fixture`);
+    this.blob = fs.readFileSync(path.join(dir, "tensors.bin"));
+  }
+  entry(name: string): TensorEntry {
+    const e = this.index.tensors[name];
+    if (!e) throw new Error(`${this.dir}: fixture has no tensor ${name}`);
+    return e;
+  }
+  float(name: string): Float32Array {
+    const e = this.entry(name);
+    const view = new DataView(this.blob.buffer, this.blob.byteOffset + e.offset, e.bytes);
+    if (e.dtype === "float32")
+      return Float32Array.from({ length: e.bytes / 4 }, (_, i) => view.getFloat32(i * 4, true));
+    if (e.dtype === "float16")
+      return Float32Array.from({ length: e.bytes / 2 }, (_, i) => halfToFloat(view.getUint16(i * 2, true)));
+    throw new Error(`${name} is ${e.dtype}, not a float tensor`);
+  }
+  int(name: string): number[] {
+    const e = this.entry(name);
+    const view = new DataView(this.blob.buffer, this.blob.byteOffset + e.offset, e.bytes);
+    return Array.from({ length: e.bytes / 8 }, (_, i) => Number(view.getBigInt64(i * 8, true)));
+  }
+  shape(name: string): number[] {
+    return this.entry(name).shape;
+  }
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let max = 0;
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
+  return max;
+}
+
+function torchAvailable(): boolean {
+  if (!fs.existsSync(PYTHON)) return false;
+  return spawnSync(PYTHON, ["-c", "import torch, onnx"], { stdio: "ignore" }).status === 0;
+}
+
+const packDir = process.env.MODEL_PACK_DIR ? path.resolve(process.env.MODEL_PACK_DIR) : demoPackDir();
+let pack: ModelPack;
+let fixture: Fixture;
+let scratch: string | undefined;
+const diffs: Record<string, number> = {};
+
+beforeAll(async () => {
+  pack = await loadModelPack(packDir);
+  const committed = process.env.PARITY_FIXTURE_DIR
+    ? path.resolve(process.env.PARITY_FIXTURE_DIR)
+    : path.join(REPO_ROOT, "test", "fixtures", "onnx-parity", pack.manifest.name);
+  let source: string;
+  if (torchAvailable()) {
+    scratch = fs.mkdtempSync(path.join(os.tmpdir(), "onnx-parity-"));
+    const inputs = process.env.PARITY_DATASET_MANIFEST
+      ? ["--manifest", path.resolve(process.env.PARITY_DATASET_MANIFEST)]
+      : ["--inputs", committed];
+    const run = spawnSync(PYTHON, ["-m", "training.parity", "--pack", packDir, ...inputs, "--out", scratch], {
+      cwd: REPO_ROOT,
+      encoding: "utf8",
+    });
+    if (run.status !== 0) throw new Error(`training.parity failed (exit ${run.status}): ${run.stderr}`);
+    fixture = new Fixture(scratch);
+    source = `PyTorch ${fixture.index.torch ?? ""} run now (${inputs.join(" ")})`;
+  } else {
+    fixture = new Fixture(committed);
+    source = `committed fixture ${committed} (no ${PYTHON} with torch here)`;
+  }
+  console.log(`ONNX parity for pack ${pack.manifest.name}: PyTorch outputs from ${source}`);
+}, 600_000);
+
+afterAll(async () => {
+  if (Object.keys(diffs).length > 0) {
+    console.log(
+      `max |onnxruntime - PyTorch| per tensor: ${Object.entries(diffs)
+        .map(([k, v]) => `${k} ${v.toExponential(2)}`)
+        .join(", ")}`,
+    );
+  }
+  await pack?.close();
+  if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
+});
+
+describe("ONNX (onnxruntime-node) vs PyTorch", () => {
+  it("the fixture belongs to this pack", () => {
+    const sha = createHash("sha256")
+      .update(fs.readFileSync(path.join(packDir, "manifest.json")))
+      .digest("hex");
+    expect(fixture.index.pack_manifest_sha256).toBe(sha);
+    expect(fixture.index.studies.length).toBeGreaterThanOrEqual(MIN_STUDIES);
+  });
+
+  it("vision encoder: patch tokens, view embeddings and study embeddings", async () => {
+    const [n, views] = fixture.shape("images") as [number, number];
+    const out = await runVisionEncoder(pack, fixture.float("images"), n * views);
+    diffs.patch_tokens = maxAbsDiff(out.patchTokens, fixture.float("patch_tokens"));
+    diffs.embedding = maxAbsDiff(out.embeddings, fixture.float("embedding"));
+    const dim = pack.manifest.embedding.dim;
+    const study = new Float32Array(n * dim);
+    for (let i = 0; i < n; i++) {
+      const frontal = out.embeddings.subarray(2 * i * dim, (2 * i + 1) * dim);
+      const lateral = out.embeddings.subarray((2 * i + 1) * dim, (2 * i + 2) * dim);
+      study.set(studyEmbedding(frontal, lateral), i * dim);
+    }
+    diffs.study_embedding = maxAbsDiff(study, fixture.float("study_embedding"));
+    expect(diffs.patch_tokens).toBeLessThanOrEqual(TOLERANCE);
+    expect(diffs.embedding).toBeLessThanOrEqual(TOLERANCE);
+    expect(diffs.study_embedding).toBeLessThanOrEqual(TOLERANCE);
+  });
+
+  it("generator encoder: cross-attention keys and values", async () => {
+    const shape = fixture.shape("encoder_patch_tokens") as [number, number, number];
+    const ids = fixture.shape("encoder_retrieved_ids") as [number, number];
+    const out = await pack.sessions.generatorEncoder.run({
+      patch_tokens: new ort.Tensor("float32", fixture.float("encoder_patch_tokens"), shape),
+      retrieved_ids: new ort.Tensor("int64", BigInt64Array.from(fixture.int("encoder_retrieved_ids").map(BigInt)), ids),
+    });
+    diffs.cross_keys = maxAbsDiff(out.cross_keys!.data as Float32Array, fixture.float("cross_keys"));
+    diffs.cross_values = maxAbsDiff(out.cross_values!.data as Float32Array, fixture.float("cross_values"));
+    expect(diffs.cross_keys).toBeLessThanOrEqual(TOLERANCE);
+    expect(diffs.cross_values).toBeLessThanOrEqual(TOLERANCE);
+  });
+
+  it("decoder step: two steps with a reordered key/value cache and broadcast cross memory", async () => {
+    const cross = fixture.shape("cross_keys") as number[];
+    const [layers, studies, heads, memory, headDim] = cross as [number, number, number, number, number];
+    // study 0's cross keys/values: [layers, 1, heads, memory, headDim]
+    const slice = (all: Float32Array): Float32Array => {
+      const out = new Float32Array(layers * heads * memory * headDim);
+      const block = heads * memory * headDim;
+      for (let l = 0; l < layers; l++)
+        out.set(all.subarray(l * studies * block, l * studies * block + block), l * block);
+      return out;
+    };
+    const crossKeys = new ort.Tensor("float32", slice(fixture.float("cross_keys")), [
+      layers,
+      1,
+      heads,
+      memory,
+      headDim,
+    ]);
+    const crossValues = new ort.Tensor("float32", slice(fixture.float("cross_values")), [
+      layers,
+      1,
+      heads,
+      memory,
+      headDim,
+    ]);
+    const empty = new ort.Tensor("float32", new Float32Array(0), [layers, 3, heads, 0, headDim]);
+    const feeds = (step: "a" | "b", pastKeys: ort.Tensor, pastValues: ort.Tensor) => ({
+      input_ids: new ort.Tensor("int64", BigInt64Array.from(fixture.int(`step_${step}_input_ids`).map(BigInt)), [3, 1]),
+      beam_origin: new ort.Tensor(
+        "int64",
+        BigInt64Array.from(fixture.int(`step_${step}_beam_origin`).map(BigInt)),
+        [3],
+      ),
+      past_keys: pastKeys,
+      past_values: pastValues,
+      cross_keys: crossKeys,
+      cross_values: crossValues,
+    });
+    const a = await pack.sessions.decoderStep.run(feeds("a", empty, empty));
+    const b = await pack.sessions.decoderStep.run(
+      feeds("b", a.present_keys as ort.Tensor, a.present_values as ort.Tensor),
+    );
+    for (const [name, out] of [
+      ["step_a", a],
+      ["step_b", b],
+    ] as const) {
+      diffs[`${name}_log_probs`] = maxAbsDiff(out.log_probs!.data as Float32Array, fixture.float(`${name}_log_probs`));
+      diffs[`${name}_present_keys`] = maxAbsDiff(
+        out.present_keys!.data as Float32Array,
+        fixture.float(`${name}_present_keys`),
+      );
+      diffs[`${name}_present_values`] = maxAbsDiff(
+        out.present_values!.data as Float32Array,
+        fixture.float(`${name}_present_values`),
+      );
+      expect(out.present_keys!.dims[3]).toBe(name === "step_a" ? 1 : 2);
+    }
+    for (const key of Object.keys(diffs).filter((k) => k.startsWith("step_"))) {
+      expect(diffs[key], key).toBeLessThanOrEqual(TOLERANCE);
+    }
+  });
+
+  it("end to end per study: same retrieved train study and the same beam-search report", async () => {
+    const [n, views] = fixture.shape("images") as [number, number];
+    const vision = await runVisionEncoder(pack, fixture.float("images"), n * views);
+    const { per_view: perView, dim: tokenDim } = pack.manifest.patch_tokens;
+    const dim = pack.manifest.embedding.dim;
+    const mismatches: string[] = [];
+    let sameBeams = 0;
+    for (let i = 0; i < n; i++) {
+      const expected = fixture.index.studies[i]!;
+      const embedding = studyEmbedding(
+        vision.embeddings.subarray(2 * i * dim, (2 * i + 1) * dim),
+        vision.embeddings.subarray((2 * i + 1) * dim, (2 * i + 2) * dim),
+      );
+      const nearest = nearestGalleryStudy(pack.gallery, embedding);
+      if (nearest.id !== expected.retrieved_id) {
+        mismatches.push(`${expected.id}: retrieved ${nearest.id}, PyTorch ${expected.retrieved_id}`);
+        continue;
+      }
+      const tokens = vision.patchTokens.subarray(2 * i * perView * tokenDim, (2 * i + 2) * perView * tokenDim);
+      const memory = await encodeStudy(pack, tokens, pack.gallery.tokenIds[nearest.index]!);
+      const result = await generateTokens(pack, memory);
+      if (result.tokens.join(" ") === expected.beam_tokens.join(" ")) sameBeams++;
+      else mismatches.push(`${expected.id}: beam [${result.tokens}] vs PyTorch [${expected.beam_tokens}]`);
+    }
+    console.log(`same beam output on ${sameBeams}/${n} studies`);
+    expect(mismatches).toEqual([]);
+    expect(sameBeams).toBeGreaterThanOrEqual(Math.min(MIN_STUDIES, n));
+  });
+});

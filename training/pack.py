@@ -1,0 +1,357 @@
+"""ONNX export and model pack writing (format radiology-draft/model-pack@1, see docs/model.md).
+
+Pack layout:
+  manifest.json             everything below, with sha256 of every other file
+  vision_encoder.onnx       image [batch,1,S,S] -> patch_tokens [batch,P,C], embedding [batch,512] (L2-normalised)
+  generator_encoder.onnx    patch_tokens [batch,2P,C], retrieved_ids [batch,L] -> cross_keys/values [layers,batch,H,2P,Dh]
+  decoder_step.onnx         input_ids, beam_origin, past_keys/values, cross_keys/values -> log_probs, present_keys/values
+  gallery/ids.json          train-split study ids, row order of embeddings.f32
+  gallery/embeddings.f32    float32 little-endian [count, 512] study embeddings (from vision_encoder.onnx's model)
+  gallery/token_ids.json    the token_ids (manifest format) of each gallery study: what the generator reads
+  pytorch/checkpoint.pt     the same weights (fp16 storage) for PyTorch: parity tests and fine-tuning
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import os
+import shutil
+
+import numpy as np
+import onnx
+import torch
+from onnx import numpy_helper
+from torch import nn
+
+from .models import GeneratorConfig, ReportGenerator, ReportModel, VisionEncoder
+from .preprocess import preprocessing_spec
+
+PACK_FORMAT = "radiology-draft/model-pack@1"
+OPSET = 14
+
+
+def round_to_fp16(module: nn.Module) -> None:
+    """Round every saved tensor (parameters, persistent buffers) to the nearest float16 value, kept as float32.
+
+    Non-persistent buffers (the sinusoid position table) are recomputed on load and stay exact.
+    """
+    with torch.no_grad():
+        for t in module.state_dict().values():
+            if t.is_floating_point():
+                t.copy_(t.half().float())
+
+
+class _VisionExport(nn.Module):
+    def __init__(self, vision: VisionEncoder):
+        super().__init__()
+        self.vision = vision
+
+    def forward(self, image):
+        return self.vision(image)
+
+
+class _EncoderExport(nn.Module):
+    def __init__(self, generator: ReportGenerator):
+        super().__init__()
+        self.generator = generator
+
+    def forward(self, patch_tokens, retrieved_ids):
+        return self.generator.cross_keys_values(self.generator.encode(patch_tokens, retrieved_ids))
+
+
+class _StepExport(nn.Module):
+    def __init__(self, generator: ReportGenerator):
+        super().__init__()
+        self.generator = generator
+
+    def forward(self, input_ids, beam_origin, past_keys, past_values, cross_keys, cross_values):
+        return self.generator.step(input_ids, beam_origin, past_keys, past_values, cross_keys, cross_values)
+
+
+def export_onnx(model: ReportModel, image_size: int, out_dir: str, fp16_storage: bool) -> dict[str, str]:
+    model = model.cpu().eval()
+    gen = model.generator
+    cfg = gen.cfg
+    dh = cfg.d_model // cfg.heads
+    files = {}
+    path = os.path.join(out_dir, "vision_encoder.onnx")
+    torch.onnx.export(
+        _VisionExport(model.vision), (torch.randn(2, 1, image_size, image_size),), path, opset_version=OPSET,
+        input_names=["image"], output_names=["patch_tokens", "embedding"],
+        dynamic_axes={"image": {0: "batch"}, "patch_tokens": {0: "batch"}, "embedding": {0: "batch"}},
+        do_constant_folding=True,
+    )
+    files["vision_encoder"] = path
+    path = os.path.join(out_dir, "generator_encoder.onnx")
+    retrieved = torch.randint(1, cfg.vocab_size, (2, 7))
+    retrieved[:, 0] = 0
+    retrieved[1, 5:] = 0
+    torch.onnx.export(
+        _EncoderExport(gen), (torch.randn(2, cfg.n_patches, cfg.patch_dim), retrieved), path, opset_version=OPSET,
+        input_names=["patch_tokens", "retrieved_ids"], output_names=["cross_keys", "cross_values"],
+        dynamic_axes={"patch_tokens": {0: "batch"}, "retrieved_ids": {0: "batch", 1: "retrieved_len"},
+                      "cross_keys": {1: "batch"}, "cross_values": {1: "batch"}},
+        do_constant_folding=True,
+    )
+    files["generator_encoder"] = path
+    path = os.path.join(out_dir, "decoder_step.onnx")
+    rows, past = 3, 2
+    args = (
+        torch.randint(1, cfg.vocab_size, (rows, 1)), torch.tensor([2, 0, 0]),
+        torch.randn(cfg.decoder_layers, rows, cfg.heads, past, dh), torch.randn(cfg.decoder_layers, rows, cfg.heads, past, dh),
+        torch.randn(cfg.decoder_layers, rows, cfg.heads, cfg.n_patches, dh),
+        torch.randn(cfg.decoder_layers, rows, cfg.heads, cfg.n_patches, dh),
+    )
+    torch.onnx.export(
+        _StepExport(gen), args, path, opset_version=OPSET,
+        input_names=["input_ids", "beam_origin", "past_keys", "past_values", "cross_keys", "cross_values"],
+        output_names=["log_probs", "present_keys", "present_values"],
+        dynamic_axes={
+            "input_ids": {0: "batch"}, "beam_origin": {0: "batch"},
+            "past_keys": {1: "past_batch", 3: "past_len"}, "past_values": {1: "past_batch", 3: "past_len"},
+            "cross_keys": {1: "cross_batch"}, "cross_values": {1: "cross_batch"},
+            "log_probs": {0: "batch"}, "present_keys": {1: "batch", 3: "present_len"},
+            "present_values": {1: "batch", 3: "present_len"},
+        },
+        do_constant_folding=True,
+    )
+    files["decoder_step"] = path
+    p_, c_, layers, heads = model.vision.n_patches, model.vision.out_dim, cfg.decoder_layers, cfg.heads
+    kv = [layers, "batch", heads, cfg.n_patches, dh]
+    declared = {
+        "vision_encoder": {"patch_tokens": ["batch", p_, c_], "embedding": ["batch", model.vision.projection.out_features]},
+        "generator_encoder": {"cross_keys": kv, "cross_values": kv},
+        "decoder_step": {"log_probs": ["batch", cfg.vocab_size],
+                         "present_keys": [layers, "batch", heads, "present_len", dh],
+                         "present_values": [layers, "batch", heads, "present_len", dh]},
+    }
+    for key, p in files.items():
+        m = onnx.load(p)
+        _declare_output_shapes(m, declared[key])
+        if fp16_storage:
+            m = _fp16_storage(m)
+        onnx.checker.check_model(m)
+        onnx.save(m, p)
+    return files
+
+
+def _declare_output_shapes(m: onnx.ModelProto, shapes: dict[str, list]) -> None:
+    """Replace the exporter's generated output dimension names with the interface's names and sizes."""
+    for out in m.graph.output:
+        dims = out.type.tensor_type.shape.dim
+        want = shapes[out.name]
+        assert len(dims) == len(want), (out.name, len(dims), want)
+        for d, w in zip(dims, want):
+            if isinstance(w, str):
+                d.dim_param = w
+            else:
+                d.dim_value = w
+
+
+def _fp16_storage(m: onnx.ModelProto) -> onnx.ModelProto:
+    """Store large float32 initializers whose values are exactly float16 as float16 + a Cast to float32.
+
+    onnxruntime folds the Casts at session start, so inference runs in float32 on the very same values.
+    """
+    graph = m.graph
+    casts = []
+    keep = []
+    for init in graph.initializer:
+        arr = numpy_helper.to_array(init)
+        if arr.dtype == np.float32 and arr.size >= 1024 and np.array_equal(arr.astype(np.float16).astype(np.float32), arr):
+            half = numpy_helper.from_array(arr.astype(np.float16), init.name + "__fp16")
+            keep.append(half)
+            casts.append(onnx.helper.make_node("Cast", [half.name], [init.name], to=onnx.TensorProto.FLOAT,
+                                               name=init.name + "__cast"))
+        else:
+            keep.append(init)
+    del graph.initializer[:]
+    graph.initializer.extend(keep)
+    nodes = list(graph.node)
+    del graph.node[:]
+    graph.node.extend(casts + nodes)
+    return m
+
+
+def _value_info(v: onnx.ValueInfoProto) -> dict:
+    t = v.type.tensor_type
+    dtype = {onnx.TensorProto.FLOAT: "float32", onnx.TensorProto.INT64: "int64",
+             onnx.TensorProto.FLOAT16: "float16", onnx.TensorProto.INT32: "int32"}[t.elem_type]
+    shape = [d.dim_param if d.dim_param else int(d.dim_value) for d in t.shape.dim]
+    return {"name": v.name, "dtype": dtype, "shape": shape}
+
+
+def model_interface(path: str) -> dict:
+    m = onnx.load(path, load_external_data=False)
+    inits = {i.name for i in m.graph.initializer}
+    return {
+        "opset": max(o.version for o in m.opset_import if o.domain in ("", "ai.onnx")),
+        "inputs": [_value_info(v) for v in m.graph.input if v.name not in inits],
+        "outputs": [_value_info(v) for v in m.graph.output],
+    }
+
+
+def sha256_file(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def save_checkpoint(path: str, model: ReportModel, preset, vocab_size: int) -> None:
+    cfg = model.generator.cfg
+    torch.save(
+        {
+            "format": "radiology-draft/pytorch-checkpoint@1",
+            "vision": {"kind": model.vision.kind, "image_size": preset.image_size,
+                       "embed_dim": preset.embed_dim, "channels": list(preset.cnn_channels)},
+            "generator": cfg.__dict__,
+            "state_dict": {k: (v.half() if v.is_floating_point() else v) for k, v in model.state_dict().items()},
+        },
+        path,
+    )
+
+
+def load_checkpoint(path: str) -> ReportModel:
+    ck = torch.load(path, map_location="cpu")
+    if ck.get("format") != "radiology-draft/pytorch-checkpoint@1":
+        raise ValueError(f"{path}: not a radiology-draft PyTorch checkpoint")
+    v = ck["vision"]
+    vision = VisionEncoder(v["kind"], v["image_size"], v["embed_dim"], tuple(v["channels"]))
+    model = ReportModel(vision, ReportGenerator(GeneratorConfig(**ck["generator"])))
+    model.load_state_dict({k: (t.float() if t.is_floating_point() else t) for k, t in ck["state_dict"].items()})
+    return model.eval()
+
+
+@torch.no_grad()
+def gallery_embeddings(vision: VisionEncoder, data, idx: list[int], batch: int) -> np.ndarray:
+    from .models import study_embedding
+
+    vision = vision.cpu().eval()
+    out = []
+    for i in range(0, len(idx), batch):
+        part = idx[i : i + batch]
+        _, emb = vision(data.images[part].unsqueeze(2).flatten(0, 1))
+        emb = emb.view(len(part), 2, -1)
+        out.append(study_embedding(emb[:, 0], emb[:, 1]).numpy())
+    return np.concatenate(out).astype("<f4")
+
+
+def write_pack(out_dir, name, version, preset, data, model: ReportModel, train_embeddings, results, training_info,
+               work, log) -> dict:
+    if os.path.exists(out_dir):
+        shutil.rmtree(out_dir)
+    os.makedirs(os.path.join(out_dir, "gallery"))
+    os.makedirs(os.path.join(out_dir, "pytorch"))
+    model = model.cpu().eval()
+    fp16 = preset.weights_storage == "float16"
+    files = export_onnx(model, preset.image_size, out_dir, fp16)
+    log(f"exported ONNX: {', '.join(f'{k} {os.path.getsize(v) / 1e6:.1f} MB' for k, v in files.items())}")
+    save_checkpoint(os.path.join(out_dir, "pytorch", "checkpoint.pt"), model, preset, data.m.vocab_size)
+
+    train_idx = data.splits["train"]
+    emb = gallery_embeddings(model.vision, data, train_idx, preset.eval_batch)
+    if not preset.finetune_vision:
+        # frozen vision: the exported encoder is the one retrieval used during training
+        drift = float(np.abs(emb - train_embeddings.numpy()).max())
+        log(f"gallery embeddings vs training-time retrieval embeddings: max |diff| {drift:.2e}")
+    emb.tofile(os.path.join(out_dir, "gallery", "embeddings.f32"))
+    with open(os.path.join(out_dir, "gallery", "ids.json"), "w") as f:
+        json.dump([data.studies[i].id for i in train_idx], f)
+    with open(os.path.join(out_dir, "gallery", "token_ids.json"), "w") as f:
+        json.dump([data.studies[i].token_ids for i in train_idx], f, separators=(",", ":"))
+
+    vision_sha = sha256_file(files["vision_encoder"])
+    model_id = f"sha256:{vision_sha}"
+    cfg = model.generator.cfg
+    models = {}
+    for key, path in files.items():
+        models[key] = {"file": os.path.basename(path), **model_interface(path)}
+    entries = []
+    for root, _, names in os.walk(out_dir):
+        for n in sorted(names):
+            full = os.path.join(root, n)
+            rel = os.path.relpath(full, out_dir).replace(os.sep, "/")
+            if rel == "manifest.json":
+                continue
+            entries.append({"path": rel, "bytes": os.path.getsize(full), "sha256": sha256_file(full)})
+    entries.sort(key=lambda e: e["path"])
+    m = data.m
+    manifest = {
+        "format": PACK_FORMAT,
+        "name": name,
+        "version": version,
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "method": {
+            "name": "medclip-retrieval-fusion",
+            "description": "MedCLIP-style dual encoder (semantic-matching loss) for study embeddings and retrieval of "
+            "the most similar train report; generator: patch tokens of both views + retrieved report tokens, "
+            "3 fusion encoder layers F = SelfAtt(I) + W*CrossAtt(I,R), 3-layer Transformer decoder, beam search.",
+            "vision_encoder": model.vision.kind,
+            "generator": {k: v for k, v in cfg.__dict__.items()},
+        },
+        "training": {
+            "dataset": m.dataset,
+            "images": "synthetic IU-Xray radiographs (tools/synth), R2Gen split",
+            "dataset_manifest_sha256": m.sha256,
+            "splits": {s: len(v) for s, v in data.splits.items()},
+            **training_info,
+        },
+        "preprocessing": preprocessing_spec(preset.image_size),
+        "tokenizer": {**m.tokenizer, "idx2token": m.idx2token},
+        "decoding": {
+            "algorithm": "beam search, R2Gen semantics (docs/model.md)",
+            "beam_size": preset.beam_size,
+            "max_length": preset.max_length,
+            "start_id": m.bos_id,
+            "end_id": m.eos_id,
+            "length_penalty": None,
+        },
+        "embedding": {
+            "dim": preset.embed_dim,
+            "model_id": model_id,
+            "view_embedding": "vision_encoder output 'embedding', L2-normalised per view",
+            "study_embedding": "l2_normalize(frontal + lateral); a study with one view uses it for both",
+            "similarity": "cosine (dot product of L2-normalised vectors)",
+        },
+        "retrieval": {
+            "top_k": 1,
+            "gallery_split": "train",
+            "generator_input": "token_ids of the most similar gallery study (gallery/token_ids.json), 0-padded; "
+            "position 0 (start id) always attended, later zeros masked",
+        },
+        "models": models,
+        "patch_tokens": {
+            "per_view": model.vision.n_patches,
+            "dim": model.vision.out_dim,
+            "generator_input": "frontal view tokens then lateral view tokens along axis 1",
+        },
+        "gallery": {
+            "ids": "gallery/ids.json",
+            "embeddings": "gallery/embeddings.f32",
+            "token_ids": "gallery/token_ids.json",
+            "count": len(train_idx),
+            "dim": preset.embed_dim,
+            "dtype": "float32",
+            "byte_order": "little",
+            "model_id": model_id,
+        },
+        "pytorch_checkpoint": "pytorch/checkpoint.pt",
+        "files": entries,
+        "metrics": {
+            "scored_by": "npm run eval (language toolkit)",
+            "split_for_selection": "val",
+            "val": results["full"]["val"],
+            "test": results["full"]["test"],
+            "table": {k: {"val": v["val"], "test": v["test"]} for k, v in results.items()},
+        },
+    }
+    with open(os.path.join(out_dir, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=1)
+        f.write("\n")
+    total = sum(e["bytes"] for e in entries) + os.path.getsize(os.path.join(out_dir, "manifest.json"))
+    log(f"model pack {out_dir}: {len(entries) + 1} files, {total / 1e6:.1f} MB, embedding model {model_id[:19]}...")
+    return manifest
