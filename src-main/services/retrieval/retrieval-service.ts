@@ -24,9 +24,9 @@ import { VectorStore } from "./vector-store";
 
 export interface RetrievalServiceOptions {
   /**
-   * From this many cases on, searches go through an IVF-Flat index whose nprobe is calibrated to recall@10 >= 0.995
-   * against the exact scan on a sample of the index (docs/retrieval.md: the exact scan is the faster method below
-   * this size on this machine). Default 50,000.
+   * From this many cases on, searches go through an IVF-Flat index (built in the background; the exact scan answers
+   * until it is ready) whose nprobe is calibrated to recall@10 >= 0.998 against the exact scan on a sample of the
+   * index. Below it the exact scan takes a few milliseconds and needs no build (docs/retrieval.md). Default 20,000.
    */
   annMinCases?: number;
   /** Called with (done, total) while a large index is loaded from SQLite at start. */
@@ -85,14 +85,15 @@ export class RetrievalService {
   private store: VectorStore | null = null;
   private readonly annMinCases: number;
   private ann: AnnState | null = null;
-  private annBuilding: Promise<AnnState | null> | null = null;
+  private annBuilding: Promise<void> | null = null;
+  private annError: string | null = null;
   private kernel: Promise<DenseKernel> | null = null;
 
   constructor(
     private readonly db: CaseDatabase,
     options: RetrievalServiceOptions = {},
   ) {
-    this.annMinCases = options.annMinCases ?? 50_000;
+    this.annMinCases = options.annMinCases ?? 20_000;
     if (!Number.isInteger(this.annMinCases) || this.annMinCases < 1)
       throw new RetrievalError(`annMinCases must be a positive integer, got ${options.annMinCases}`);
     this.meta = this.readMeta();
@@ -122,7 +123,8 @@ export class RetrievalService {
       count: this.count,
       bySource,
       gallerySeededAt: this.meta?.gallery_seeded_at ?? null,
-      method: this.count >= this.annMinCases ? "ivf" : "exact",
+      method: ann && this.count >= this.annMinCases ? "ivf" : "exact",
+      ivfError: this.annError,
       ivf: ann
         ? {
             nlist: ann.index.nlist,
@@ -284,7 +286,7 @@ export class RetrievalService {
       const id = store.idAt(slot);
       return id === null || excluded.has(id);
     };
-    const hits = store.size >= this.annMinCases ? await this.searchAnn(query, k, skip) : null;
+    const hits = await this.searchAnn(query, k, skip);
     const found = hits ?? this.searchExact(query, k, skip);
     const ids = found.rows.map((slot) => store.idAt(slot)!);
     const rows = this.readCaseRows(ids);
@@ -303,11 +305,12 @@ export class RetrievalService {
 
   /** Builds the IVF index now (rather than at the first search) when the index is large enough. */
   async prepare(): Promise<void> {
-    if (this.store && this.store.size >= this.annMinCases) await this.ensureAnn();
+    if (this.store && this.store.size >= this.annMinCases && !this.currentAnn()) await this.startAnnBuild();
   }
 
   /** Releases the onnxruntime session of the IVF kernel, if one was made. */
   async close(): Promise<void> {
+    if (this.annBuilding) await this.annBuilding;
     const kernel = this.kernel;
     this.kernel = null;
     if (kernel) await (await kernel).close();
@@ -321,36 +324,54 @@ export class RetrievalService {
     return { rows: items, scores };
   }
 
+  /** IVF search when a current IVF exists; null (use the exact scan) while none is ready. */
   private async searchAnn(query: Float32Array, k: number, skip: (slot: number) => boolean): Promise<ScoredRows | null> {
-    const ann = await this.ensureAnn();
+    const ann = this.currentAnn();
     const store = this.store!;
-    if (!ann || ann.generation !== store.generation) return null;
+    if (!ann) return null;
     const fromIvf = await ann.index.search(query, k, ann.nprobe, skip);
-    // Slots added since the build are scanned exactly; the IVF may have been rebuilt meanwhile, so re-check.
-    if (ann.generation !== store.generation) return null;
+    // The matrix may have been compacted while the search awaited onnxruntime: slot numbers are then stale.
+    if (ann.generation !== store.generation || this.store !== store) return null;
     const top = new TopK(k);
     for (let i = 0; i < fromIvf.rows.length; i++)
       if (!skip(fromIvf.rows[i]!)) top.push(fromIvf.scores[i]!, fromIvf.rows[i]!);
+    // Slots added since the build are scanned exactly.
     scanInto(top, store.matrix, store.dim, ann.coveredSlots, store.usedSlots, query, skip);
     const { items, scores } = top.results();
     return { rows: items, scores };
   }
 
-  private async ensureAnn(): Promise<AnnState | null> {
+  /**
+   * The IVF state if it matches the matrix, else null. Starts a background (re)build when there is none or the
+   * exactly-scanned tail has grown past ANN_REBUILD_TAIL; searches use the exact scan (or the old IVF) meanwhile,
+   * so no search waits for a build.
+   */
+  private currentAnn(): AnnState | null {
     const store = this.store;
-    if (!store) return null;
-    const current = this.ann;
-    const tail = current ? store.usedSlots - current.coveredSlots : 0;
-    if (current && current.generation === store.generation && tail <= current.coveredSlots * ANN_REBUILD_TAIL)
-      return current;
+    if (!store || store.size < this.annMinCases) return null;
+    const current = this.ann && this.ann.generation === store.generation ? this.ann : null;
+    const stale = !current || store.usedSlots - current.coveredSlots > current.coveredSlots * ANN_REBUILD_TAIL;
+    if (stale) void this.startAnnBuild();
+    return current;
+  }
+
+  private startAnnBuild(): Promise<void> {
     if (!this.annBuilding) {
-      this.annBuilding = this.buildAnn(store).finally(() => {
-        this.annBuilding = null;
-      });
+      const store = this.store!;
+      this.annBuilding = this.buildAnn(store)
+        .then((built) => {
+          if (built && built.generation === store.generation && this.store === store) this.ann = built;
+          this.annError = null;
+        })
+        .catch((error: unknown) => {
+          // The exact scan keeps answering; the failure is reported by info().
+          this.annError = error instanceof Error ? error.message : String(error);
+        })
+        .finally(() => {
+          this.annBuilding = null;
+        });
     }
-    const built = await this.annBuilding;
-    if (built && built.generation === store.generation) this.ann = built;
-    return this.ann;
+    return this.annBuilding;
   }
 
   private async buildAnn(store: VectorStore): Promise<AnnState | null> {

@@ -60,7 +60,9 @@ export interface RetrievalIndexInfo {
   count: number;
   bySource: Record<CaseSource, number>;
   gallerySeededAt: string | null;
-  /** `exact` scan below `annMinCases`, `ivf` (IVF-Flat with a calibrated nprobe) from there on. */
+  /** How searches run now: `exact` scan below `annMinCases` (and while the IVF builds), `ivf` once it is ready. */
   method: "exact" | "ivf";
+  /** Why the last IVF build failed (searches then stay exact), or null. */
+  ivfError: string | null;
   ivf: { nlist: number; nprobe: number; calibratedRecallAt10: number; coveredCases: number } | null;
 }

@@ -243,6 +243,10 @@ describe("RetrievalService", () => {
         vector: vectors.subarray(i * dim, (i + 1) * dim),
       })),
     );
+    // The first search is answered exactly while the IVF builds in the background.
+    const first = await service.search({ modelId: MODEL, vector: vectors.subarray(0, dim), k: 1 });
+    expect(first[0]!.studyId).toBe("case-0");
+    expect(service.info().method).toBe("exact");
     await service.prepare();
     const info = service.info();
     expect(info.method).toBe("ivf");
