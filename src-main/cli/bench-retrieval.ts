@@ -147,14 +147,18 @@ async function main(): Promise<void> {
   const tuneQueries = mixture.sample(queryCount, SEEDS.tune);
   const evalQueries = mixture.sample(queryCount, SEEDS.evaluate);
   const results: MethodResult[] = [];
+  const phases: { size: number; generateSeconds: number; truthSeconds: number }[] = [];
   const startedAt = new Date().toISOString();
   const began = performance.now();
 
   for (const size of sizes) {
     console.log(`\n== ${size.toLocaleString("en")} vectors × ${dim} (load average ${os.loadavg()[0]!.toFixed(2)})`);
+    let t0 = performance.now();
     const genBar = bar("generate vectors", size);
     const data = mixture.sample(size, SEEDS.data, (done) => genBar.update(done));
     genBar.stop();
+    const generateSeconds = (performance.now() - t0) / 1000;
+    t0 = performance.now();
 
     const truthBar = bar("exact truth (GEMM)", size * 2);
     const tuneTruth = await exactTopKBatch(buildKernel, tuneQueries, queryCount, data, size, dim, K, {
@@ -164,6 +168,9 @@ async function main(): Promise<void> {
       onChunk: (done) => truthBar.update(size + done),
     });
     truthBar.stop();
+    const truthSeconds = (performance.now() - t0) / 1000;
+    phases.push({ size, generateSeconds, truthSeconds });
+    console.log(`  generated in ${generateSeconds.toFixed(1)} s, exact truth (GEMM) in ${truthSeconds.toFixed(1)} s`);
     const record = (result: Omit<MethodResult, "size" | "loadAverage">) => {
       const full = { size, loadAverage: loadAverage(), ...result };
       results.push(full);
@@ -173,7 +180,7 @@ async function main(): Promise<void> {
     };
 
     if (methods.includes("exact")) {
-      const { latencies, results: found } = await timeQueries(evalQueries, queryCount, dim, querySeconds, 10, (q) =>
+      const { latencies, results: found } = await timeQueries(evalQueries, queryCount, dim, querySeconds, 5, (q) =>
         exactTopK(data, dim, size, q, K),
       );
       const sorted = [...latencies].sort((a, b) => a - b);
@@ -201,7 +208,7 @@ async function main(): Promise<void> {
       const pool = await ParallelExactScan.start(shared, dim, size, threads);
       const startSeconds = (performance.now() - t0) / 1000;
       try {
-        const { latencies, results: found } = await timeQueries(evalQueries, queryCount, dim, querySeconds, 10, (q) =>
+        const { latencies, results: found } = await timeQueries(evalQueries, queryCount, dim, querySeconds, 5, (q) =>
           pool.search(q, K),
         );
         const sorted = [...latencies].sort((a, b) => a - b);
@@ -369,7 +376,7 @@ async function main(): Promise<void> {
   const stamp = startedAt.replace(/[:.]/g, "-");
   fs.writeFileSync(
     path.join(outDir, `retrieval-${stamp}.json`),
-    `${JSON.stringify({ startedAt, totalSeconds, dim, k: K, queries: queryCount, mixture: MIXTURE, seeds: SEEDS, tuneTargetRecall: TUNE_TARGET_RECALL, environment, results }, null, 2)}\n`,
+    `${JSON.stringify({ startedAt, totalSeconds, dim, k: K, queries: queryCount, mixture: MIXTURE, seeds: SEEDS, tuneTargetRecall: TUNE_TARGET_RECALL, environment, phases, results }, null, 2)}\n`,
   );
   fs.writeFileSync(path.join(outDir, `retrieval-${stamp}.md`), markdown);
   console.log(
