@@ -190,7 +190,7 @@ const CHARSET_LABELS: Record<string, string> = {
 
 /** Reads text attributes, honouring Specific Character Set (0008,0005) for the single-byte and UTF-8 sets. */
 export class AttributeReader {
-  private readonly decoder: TextDecoder;
+  private readonly decoder: InstanceType<typeof TextDecoder>;
 
   constructor(private readonly ds: DataSet) {
     const terms = (ds.string("x00080005") ?? "")
@@ -200,7 +200,7 @@ export class AttributeReader {
     // With several terms (ISO 2022 code extensions) the last non-default one is the best single guess.
     const term = terms.length ? terms[terms.length - 1] : undefined;
     const label = (term && CHARSET_LABELS[term]) || "latin1";
-    let decoder: TextDecoder;
+    let decoder: InstanceType<typeof TextDecoder>;
     try {
       decoder = new TextDecoder(label);
     } catch {
