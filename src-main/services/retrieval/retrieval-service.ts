@@ -4,8 +4,13 @@ import { type DenseKernel, OnnxKernel } from "./dense-kernel";
 import { ModelMismatchError, RetrievalError } from "./errors";
 import { exactTopKBatch } from "./exact-batch";
 import { type ScoredRows, scanInto } from "./exact-scan";
-import type { CaseReports, RetrievalGallery } from "./gallery";
-import { validateGallery } from "./gallery";
+import {
+  type CaseReports,
+  loadIuXrayCaseReports,
+  type RetrievalGallery,
+  readPackGallery,
+  validateGallery,
+} from "./gallery";
 import { IvfFlatIndex, smallestNprobeFor } from "./ivf-index";
 import { SeededRandom } from "./seeded-random";
 import {
@@ -198,6 +203,19 @@ export class RetrievalService {
     })();
     this.meta = this.readMeta();
     return { seeded: true, added };
+  }
+
+  /**
+   * First-start seeding from a model pack folder: reads its gallery and, unless that gallery is already in, the
+   * report text and labels (`loadReports`, default the bundled IU-Xray copies) and seeds. Cheap on later starts.
+   */
+  seedFromPack(
+    packDir: string,
+    loadReports: () => CaseReports = () => loadIuXrayCaseReports(),
+  ): { seeded: boolean; added: number } {
+    const gallery = readPackGallery(packDir);
+    if (this.meta?.model_id === gallery.modelId && this.meta.gallery_seeded_at) return { seeded: false, added: 0 };
+    return this.seedFromGallery(gallery, loadReports());
   }
 
   /** Adds a case, or replaces the case with the same study id (a re-signed report). */

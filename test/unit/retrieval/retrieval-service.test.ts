@@ -304,6 +304,18 @@ describe("model pack gallery files", () => {
     expect(read.modelId).toBe(MODEL);
     expect(read.ids).toEqual(gallery.ids);
     expect(read.vectors).toEqual(gallery.vectors);
+
+    // First-start seeding from the pack folder; later starts do not even load the reports.
+    const service = new RetrievalService(open(tempDatabasePath()));
+    expect(service.seedFromPack(dir)).toEqual({ seeded: true, added: 20 });
+    let loaded = 0;
+    const again = service.seedFromPack(dir, () => {
+      loaded++;
+      return reports;
+    });
+    expect(again).toEqual({ seeded: false, added: 0 });
+    expect(loaded).toBe(0);
+    expect(service.getCase(gallery.ids[3]!)!.report).toBe(reports.get(gallery.ids[3]!)!.report);
   });
 
   it("names the file and the problem when the gallery is wrong", () => {
