@@ -1,0 +1,118 @@
+/** Messages between InferenceEngine (calling thread) and inference-worker.ts. */
+import type { SerializedImagingError } from "../imaging";
+import type { ModelPackManifest } from "../model-pack";
+
+export type ExecutionProviderName = "cuda" | "cpu";
+
+export interface WorkerSessionSettings {
+  /** Execution providers to try, in order; the first that opens the pack is used. */
+  readonly executionProviders: readonly ExecutionProviderName[];
+  readonly intraOpNumThreads: number;
+  readonly warmup: boolean;
+}
+
+/** An image of a study; `view` is what the caller already knows (the user's override or the import's decision). */
+export interface StudyImageInput {
+  readonly path: string;
+  readonly view?: "frontal" | "lateral" | "unknown" | null | undefined;
+}
+
+export type RunMode = "generate" | "embed";
+
+export interface RunRequest {
+  readonly images: readonly StudyImageInput[];
+  readonly mode: RunMode;
+  /** Gallery studies the generator must not read (the study itself, when it is a gallery study). */
+  readonly excludeIds: readonly string[];
+  /** Make a small PNG of the frontal view (for the retrieval index). */
+  readonly thumbnail: boolean;
+}
+
+export type MainToWorkerMessage =
+  | { readonly type: "load"; readonly packDir: string; readonly settings: WorkerSessionSettings }
+  | ({ readonly type: "run"; readonly id: number } & RunRequest)
+  | { readonly type: "cancel"; readonly id: number };
+
+export interface LoadedInfo {
+  readonly manifest: ModelPackManifest;
+  readonly packDir: string;
+  readonly executionProvider: ExecutionProviderName;
+  /** Why an earlier provider in the list was not used (e.g. the CUDA provider library is not installed). */
+  readonly providerNotes: readonly string[];
+  readonly intraOpNumThreads: number;
+  readonly loadMs: number;
+  readonly warmupMs: number;
+}
+
+export interface ViewChoice {
+  readonly index: number;
+  readonly path: string;
+  readonly source: string;
+  readonly reason: string;
+  readonly confident: boolean;
+}
+
+export interface WorkerTimings {
+  /** Reading and decoding every image. */
+  readonly decodeMs: number;
+  /** Grey conversion, padding, resize, normalisation of both views. */
+  readonly preprocessMs: number;
+  /** The vision encoder on both views, and the study embedding. */
+  readonly visionMs: number;
+  /** Nearest gallery study for the generator (exact top-1 over the pack gallery). */
+  readonly galleryMs: number;
+  readonly encoderMs: number;
+  readonly beamMs: number;
+}
+
+export interface EmbeddingMessage {
+  readonly type: "embedding";
+  readonly id: number;
+  readonly modelId: string;
+  readonly vector: Float32Array;
+}
+
+export interface WorkerRunResult {
+  readonly frontal: ViewChoice;
+  /** The lateral view; the frontal one again (`duplicated`) when the study has a single image. */
+  readonly lateral: ViewChoice & { readonly duplicated: boolean };
+  readonly viewWarnings: readonly string[];
+  readonly modelId: string;
+  readonly embedding: Float32Array;
+  /** PNG bytes of the frontal view, at most 160 px on its long side, when asked for. */
+  readonly thumbnail: Uint8Array | null;
+  /** The generator's input: the most similar gallery study and its cosine similarity (generate mode). */
+  readonly retrieved: { readonly studyId: string; readonly similarity: number } | null;
+  /** Generated token ids, without start and end ids (generate mode). */
+  readonly tokens: readonly number[] | null;
+  readonly score: number | null;
+  readonly steps: number | null;
+  readonly timings: WorkerTimings;
+}
+
+export type SerializedFailure =
+  | SerializedImagingError
+  | {
+      readonly kind: "Error";
+      readonly name: string;
+      readonly message: string;
+      /** InferenceError code. */
+      readonly code?: string;
+      /** ModelPackError problems, and the pack folder. */
+      readonly problems?: readonly string[];
+      readonly packDir?: string;
+    };
+
+export type WorkerToMainMessage =
+  | { readonly type: "loaded"; readonly info: LoadedInfo }
+  | { readonly type: "load-failed"; readonly error: SerializedFailure }
+  | {
+      readonly type: "progress";
+      readonly id: number;
+      readonly stage: string;
+      readonly done: number;
+      readonly total: number;
+    }
+  | EmbeddingMessage
+  | { readonly type: "result"; readonly id: number; readonly result: WorkerRunResult }
+  | { readonly type: "error"; readonly id: number; readonly error: SerializedFailure };

@@ -1,0 +1,280 @@
+/**
+ * The inference engine end to end on a real ONNX model pack and the SQLite retrieval index: a DICOM study and a PNG
+ * study go from import through the reports service's draft job (the DraftEngine seam) to a draft and similar cases;
+ * a corrupt file and a wrong-model index fail with their clear errors; a request can be cancelled; a missing or
+ * damaged pack leaves the application running without drafting, with the reason.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openCaseDatabase } from "../../../src-main/db/database";
+import { isImagingError } from "../../../src-main/services/imaging";
+import { createServices, type Services } from "../../../src-main/services/index";
+import { InferenceEngine } from "../../../src-main/services/inference";
+import { readModelPackManifest } from "../../../src-main/services/model-pack";
+import { ModelMismatchError } from "../../../src-main/services/retrieval/errors";
+import { RetrievalService } from "../../../src-main/services/retrieval/retrieval-service";
+import type { ReportState } from "../../../src-shared/report-types";
+import { packForTests } from "./pack-for-tests";
+
+const pack = packForTests();
+if (!pack.dir) console.warn(`inference integration tests skipped: ${pack.reason}`);
+const shared = path.resolve(import.meta.dirname, "../../../../shared/data");
+const DICOM_FILE = path.join(shared, "dicom", "CR-MONO1-10-chest_implicitLE.dcm");
+const NIH_PNGS = ["00000001_000.png", "00027426_000.png"].map((n) => path.join(shared, "images", "nih", n));
+
+function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+async function waitForJob(services: Services, studyId: string, timeoutMs = 120_000): Promise<ReportState> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const state = services.reports.state(studyId);
+    if (state.job.state !== "running") return state;
+    if (Date.now() > deadline) throw new Error(`draft job of ${studyId} still running after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe.skipIf(!pack.dir)("inference engine on the real model pack", () => {
+  const packDir = pack.dir!;
+  const manifest = pack.dir ? readModelPackManifest(packDir) : null;
+  let dataDir: string;
+  let studiesDir: string;
+  let services: Services;
+
+  beforeAll(async () => {
+    dataDir = tempDir("rd-inference-");
+    studiesDir = tempDir("rd-inference-studies-");
+    services = createServices({ dataDir, transport: "in-process", modelPackDir: packDir });
+    await services.inference.start();
+  }, 180_000);
+
+  afterAll(async () => {
+    await services?.inference.close();
+    services?.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    fs.rmSync(studiesDir, { recursive: true, force: true });
+  });
+
+  it("loads the pack at start, reports the model and seeds the index from the gallery once", () => {
+    const status = services.inference.status();
+    expect(status.state).toBe("ready");
+    if (status.state !== "ready") return;
+    expect(status.name).toBe(manifest!.name);
+    expect(status.executionProvider).toMatch(/^(CPU|CUDA)$/);
+    expect(services.app.info().model).toEqual({
+      name: manifest!.name,
+      version: manifest!.version,
+      executionProvider: status.executionProvider,
+    });
+    expect(status.gallery).toEqual({ seeded: true, added: manifest!.gallery.count });
+    expect(services.retrieval.count).toBe(manifest!.gallery.count);
+    expect(services.retrieval.modelId).toBe(manifest!.embedding.model_id);
+  });
+
+  async function draftStudy(paths: string[]): Promise<{ studyId: string; state: ReportState }> {
+    const imported = await services.importer.importPaths(paths);
+    expect(imported.failures).toEqual([]);
+    expect(imported.studyIds).toHaveLength(1);
+    const studyId = imported.studyIds[0]!;
+    const opened = services.reports.open(studyId);
+    expect(opened.job.state).toBe("running");
+    return { studyId, state: await waitForJob(services, studyId) };
+  }
+
+  function expectDraft(studyId: string, state: ReportState): void {
+    expect(state.job.state, state.job.message ?? "").toBe("done");
+    expect(state.job.model?.name).toBe(manifest!.name);
+    expect(state.job.hasEmbedding).toBe(true);
+    const findings = state.draft!.sections.findings;
+    expect(findings.length).toBeGreaterThan(0);
+    // Display text: sentences in sentence case with full stops, no tokenizer artefacts.
+    for (const sentence of findings.split(/(?<=\.)\s+/)) expect(sentence).toMatch(/^[A-Z0-9].*\.$/);
+    expect(findings).not.toMatch(/<unk>| \./);
+    expect(state.draft!.sections.impression).toBe("");
+    expect(state.similarCases).toHaveLength(5);
+    const similarities = state.similarCases.map((c) => c.similarity);
+    expect([...similarities].sort((a, b) => b - a)).toEqual(similarities);
+    for (const c of state.similarCases) {
+      expect(c.studyId).not.toBe(studyId);
+      expect(c.report.length).toBeGreaterThan(0);
+      expect(c.labels).toHaveLength(14);
+    }
+    console.log(
+      `${studyId}: "${findings}"\n  similar: ${state.similarCases.map((c) => `${c.studyId} ${c.similarity.toFixed(4)}`).join(", ")}`,
+    );
+  }
+
+  it("drafts a DICOM study (one frontal view) with similar cases from the index", async () => {
+    const { studyId, state } = await draftStudy([DICOM_FILE]);
+    expectDraft(studyId, state);
+  }, 180_000);
+
+  it("drafts a two-view PNG study with similar cases from the index", async () => {
+    const folder = path.join(studiesDir, "nih-study");
+    fs.mkdirSync(folder);
+    for (const file of NIH_PNGS) fs.copyFileSync(file, path.join(folder, path.basename(file)));
+    const { studyId, state } = await draftStudy([folder]);
+    expectDraft(studyId, state);
+    const images = services.studies.get(studyId).images;
+    expect(images).toHaveLength(2);
+  }, 180_000);
+
+  it("gives the study embedding of the pack's model, unit length, and the same draft for the same images", async () => {
+    const engine = services.inference.engine!;
+    const a = await engine.generateFromImages(NIH_PNGS.map((p) => ({ path: p })));
+    const b = await engine.generateFromImages(NIH_PNGS.map((p) => ({ path: p })));
+    expect(a.embedding.modelId).toBe(manifest!.embedding.model_id);
+    expect(a.embedding.vector).toHaveLength(manifest!.embedding.dim);
+    const norm = Math.sqrt(a.embedding.vector.reduce((s, v) => s + v * v, 0));
+    expect(norm).toBeCloseTo(1, 5);
+    expect(b.tokens).toEqual(a.tokens);
+    expect(b.findings).toBe(a.findings);
+    expect(a.tokens.length).toBeLessThanOrEqual(manifest!.decoding.max_length);
+    for (const t of a.tokens) expect(t).toBeLessThan(manifest!.tokenizer.idx2token.length);
+    expect(a.rawText.split(" ").length).toBe(a.tokens.length);
+    expect(a.views.frontal.path).not.toBe(a.views.lateral.path);
+  }, 120_000);
+
+  it("refuses a corrupt file with an ImagingError naming the file", async () => {
+    const dir = tempDir("rd-corrupt-");
+    try {
+      const truncated = path.join(dir, "truncated.png");
+      const bytes = fs.readFileSync(NIH_PNGS[0]!);
+      fs.writeFileSync(truncated, bytes.subarray(0, Math.floor(bytes.length / 3)));
+      const garbage = path.join(dir, "garbage.dcm");
+      fs.writeFileSync(garbage, Buffer.alloc(4096, 7));
+      for (const [file, code] of [
+        [truncated, "CORRUPT_IMAGE"],
+        [garbage, "NOT_DICOM"],
+      ] as const) {
+        const error = await services.inference.engine!.generateFromImages([{ path: file }]).catch((e: unknown) => e);
+        expect(isImagingError(error), String(error)).toBe(true);
+        if (!isImagingError(error)) return;
+        expect(error.code).toBe(code);
+        expect(error.message).toContain(file);
+      }
+      // The engine keeps serving after a failed request.
+      const ok = await services.inference.engine!.generateFromImages([{ path: NIH_PNGS[0]! }]);
+      expect(ok.tokens.length).toBeGreaterThan(0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it("cancels a running request with an AbortError and serves the next one", async () => {
+    const engine = services.inference.engine!;
+    const controller = new AbortController();
+    const running = engine.generateFromImages(
+      NIH_PNGS.map((p) => ({ path: p })),
+      {
+        signal: controller.signal,
+        onProgress: (p) => {
+          if (p.stage === "vision") controller.abort(new Error("the user cancelled"));
+        },
+      },
+    );
+    await expect(running).rejects.toMatchObject({ name: "AbortError" });
+    const next = await engine.generateFromImages(NIH_PNGS.map((p) => ({ path: p })));
+    expect(next.tokens.length).toBeGreaterThan(0);
+  }, 120_000);
+
+  it("refuses to search an index that holds another model's vectors, naming both models", async () => {
+    const dir = tempDir("rd-wrong-model-");
+    const db = openCaseDatabase(path.join(dir, "cases.sqlite"));
+    const retrieval = new RetrievalService(db);
+    const otherModel = `sha256:${"0".repeat(64)}`;
+    retrieval.resetForModel(otherModel, manifest!.embedding.dim);
+    const vector = new Float32Array(manifest!.embedding.dim).fill(1);
+    retrieval.addCase({
+      studyId: "OTHER-MODEL-CASE",
+      report: "The lungs are clear.",
+      labels: Array(14).fill(null),
+      source: "indexed",
+      modelId: otherModel,
+      vector,
+    });
+    const engine = await InferenceEngine.start({ packDir, retrieval, warmup: false });
+    try {
+      const error = await engine.generateFromImages([{ path: NIH_PNGS[0]! }]).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ModelMismatchError);
+      expect((error as Error).message).toContain(otherModel);
+      expect((error as Error).message).toContain(manifest!.embedding.model_id);
+      // Seeding the pack's gallery into that index is refused the same way.
+      const services2 = createServices({ dataDir: dir, transport: "in-process", modelPackDir: packDir });
+      try {
+        await services2.inference.start();
+        expect(services2.inference.status().state).toBe("ready");
+        services2.reports.open((await services2.importer.importPaths([NIH_PNGS[0]!])).studyIds[0]!);
+        const studyId = services2.studies.list()[0]!.id;
+        const state = await waitForJob(services2, studyId);
+        expect(state.job.state).toBe("failed");
+        expect(state.job.message).toContain(otherModel);
+      } finally {
+        await services2.inference.close();
+        services2.close();
+      }
+    } finally {
+      await engine.close();
+      await retrieval.close();
+      db.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
+});
+
+describe("start-up without a usable model pack", () => {
+  it("starts without drafting and says why when there is no pack", async () => {
+    const dataDir = tempDir("rd-nopack-");
+    const empty = tempDir("rd-nopack-models-");
+    const services = createServices({ dataDir, transport: "in-process", modelPackDir: empty });
+    try {
+      await services.inference.start();
+      const status = services.inference.status();
+      expect(status.state).toBe("unavailable");
+      if (status.state === "unavailable") expect(status.reason).toContain("manifest.json is missing");
+      expect(services.app.info().model).toBeNull();
+      expect(services.inference.engine).toBeNull();
+    } finally {
+      services.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+      fs.rmSync(empty, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it.skipIf(!pack.dir)(
+    "refuses a damaged pack with the file at fault, and the app keeps running",
+    async () => {
+      const dataDir = tempDir("rd-badpack-");
+      const copy = tempDir("rd-badpack-pack-");
+      fs.cpSync(pack.dir!, copy, { recursive: true });
+      const manifest = readModelPackManifest(copy);
+      const decoder = path.join(copy, manifest.models.decoder_step.file);
+      const bytes = fs.readFileSync(decoder);
+      bytes[bytes.length - 10] = bytes[bytes.length - 10]! ^ 0xff;
+      fs.writeFileSync(decoder, bytes);
+      const services = createServices({ dataDir, transport: "in-process", modelPackDir: copy });
+      try {
+        await services.inference.start();
+        const status = services.inference.status();
+        expect(status.state).toBe("unavailable");
+        if (status.state === "unavailable") {
+          expect(status.reason).toContain(manifest.models.decoder_step.file);
+          expect(status.reason).toContain("sha256");
+        }
+        expect(services.app.info().model).toBeNull();
+        const studyId = (await services.importer.importPaths([NIH_PNGS[0]!])).studyIds[0]!;
+        expect(services.reports.open(studyId).job.state).toBe("unavailable");
+      } finally {
+        await services.inference.close();
+        services.close();
+        fs.rmSync(dataDir, { recursive: true, force: true });
+        fs.rmSync(copy, { recursive: true, force: true });
+      }
+    },
+    120_000,
+  );
+});
