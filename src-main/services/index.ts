@@ -7,6 +7,7 @@ import { AppService } from "./app/app-service";
 import { EventBus } from "./events/event-bus";
 import { FilesService } from "./files/files-service";
 import { ImportService } from "./import/import-service";
+import { InferenceHost, studyImagesFrom } from "./inference/engine-host";
 import { labelReport } from "./language/clinical-labeler";
 import { KeyBindingsService } from "./preferences/key-bindings-service";
 import type { SignedCaseSink } from "./reports/draft-engine";
@@ -21,6 +22,8 @@ export interface ServicesOptions {
   electronVersion?: string | null;
   /** Folder with package.json, models/ and resources/ (defaults to the repository root). */
   appRoot?: string;
+  /** Model pack to load in the background: a folder, null for none, default the pack in models/ (docs/inference.md). */
+  modelPackDir?: string | null;
 }
 
 export interface Services {
@@ -33,6 +36,7 @@ export interface Services {
   readonly files: FilesService;
   readonly keyBindings: KeyBindingsService;
   readonly retrieval: RetrievalService;
+  readonly inference: InferenceHost;
   close(): void;
 }
 
@@ -69,6 +73,16 @@ export function createServices(options: ServicesOptions): Services {
     labelReport: (text) => labelReport(text).labels,
     application: { name: APP_NAME, version: readVersion(root) },
   });
+  const retrieval = new RetrievalService(db);
+  const inference = new InferenceHost({
+    appRoot: root,
+    app,
+    reports,
+    retrieval,
+    events,
+    studyImages: (studyId) => studyImagesFrom(studies.get(studyId).images),
+    modelPackDir: options.modelPackDir,
+  });
   const services: Services = {
     db,
     events,
@@ -78,12 +92,16 @@ export function createServices(options: ServicesOptions): Services {
     files: new FilesService(db),
     keyBindings: new KeyBindingsService(db),
     reports,
-    retrieval: new RetrievalService(db),
+    retrieval,
+    inference,
     close: () => {
+      void services.inference.close();
       void services.retrieval.close();
       reports.close();
       db.close();
     },
   };
+  // The default model pack loads in a worker thread; drafting and the status bar's model follow when it is ready.
+  void inference.start();
   return services;
 }
