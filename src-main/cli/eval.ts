@@ -3,6 +3,8 @@
  *
  *   npm run eval -- --predictions FILE.jsonl --out OUT.json [--split test] [--annotation path]
  *     [--reference-convention r2gen|raw]
+ *   npm run eval -- --pack DIR --split test [--data data/iu_xray_synth] [--out OUT.json] [--threads N]
+ *     (the inference engine generates the split first: src-main/cli/eval-pack.ts)
  *
  * FILE.jsonl holds one `{"id": ..., "report": ...}` per line (raw report text), exactly one per study of the
  * split. OUT.json gets n, bleu1..bleu4, meteor, rouge_l and ce {precision, recall, f1, macro_f1}.
@@ -92,8 +94,12 @@ async function main(): Promise<void> {
       split: { type: "string", default: "test" },
       annotation: { type: "string", default: DEFAULT_ANNOTATION_PATH },
       "reference-convention": { type: "string", default: "r2gen" },
+      pack: { type: "string" },
+      data: { type: "string" },
+      threads: { type: "string" },
     },
   });
+  if (values.pack !== undefined) return packMode(values);
   if (!values.predictions) throw new UserError("--predictions FILE.jsonl is required");
   if (!values.out) throw new UserError("--out OUT.json is required");
   const split = values.split as Split;
@@ -138,6 +144,65 @@ async function main(): Promise<void> {
   console.log(metricsTable([{ name: path.basename(values.predictions), result }]));
   console.log(
     `\n${result.n} ${split} studies, reference convention ${convention}; wrote ${values.out} in ${seconds.toFixed(1)} s`,
+  );
+}
+
+/** --pack: generate the split with the inference engine, then score it (src-main/cli/eval-pack.ts). */
+async function packMode(values: {
+  pack?: string;
+  predictions?: string;
+  split?: string;
+  data?: string;
+  annotation?: string;
+  out?: string;
+  threads?: string;
+  "reference-convention"?: string;
+}): Promise<void> {
+  if (values.predictions) throw new UserError("--pack generates the predictions: leave out --predictions");
+  const split = values.split as Split;
+  if (!SPLITS.includes(split))
+    throw new UserError(`--split must be one of ${SPLITS.join(", ")}, got "${values.split}"`);
+  const convention = values["reference-convention"] as ReferenceConvention;
+  if (!REFERENCE_CONVENTIONS.includes(convention))
+    throw new UserError(
+      `--reference-convention must be one of ${REFERENCE_CONVENTIONS.join(", ")}, got "${convention}"`,
+    );
+  const threads = values.threads === undefined ? undefined : Number(values.threads);
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1 || threads > 64))
+    throw new UserError(`--threads must be an integer from 1 to 64, got "${values.threads}"`);
+  // Loaded only here: the engine brings onnxruntime, which plain scoring does not need.
+  const { evaluatePack } = await import("./eval-pack");
+  const outcome = await evaluatePack({
+    pack: values.pack!,
+    split,
+    data: values.data,
+    // The default annotation applies unless the dataset folder has its own or --annotation names one.
+    annotation: process.argv.some((a) => a === "--annotation" || a.startsWith("--annotation="))
+      ? values.annotation
+      : undefined,
+    out: values.out,
+    convention,
+    threads,
+  });
+  const { result, engine } = outcome;
+  fs.writeFileSync(
+    outcome.outPath,
+    `${JSON.stringify(
+      resultJson(result, {
+        predictions: outcome.predictionsPath,
+        pack: { dir: engine.packDir, name: engine.name, version: engine.version, modelId: engine.modelId },
+        execution_provider: engine.executionProvider,
+        per_study_ms: outcome.perStudyMs,
+      }),
+      null,
+      2,
+    )}\n`,
+  );
+  console.log(metricsTable([{ name: `${engine.name} ${engine.version} (inference engine)`, result }]));
+  console.log(
+    `\n${result.n} ${split} studies generated on ${engine.executionProvider} in ${outcome.seconds.toFixed(0)} s ` +
+      `(per study p50 ${outcome.perStudyMs.p50.toFixed(0)} ms, p95 ${outcome.perStudyMs.p95.toFixed(0)} ms); ` +
+      `reference convention ${convention}; wrote ${outcome.outPath} and ${outcome.predictionsPath}`,
   );
 }
 

@@ -1,0 +1,181 @@
+/**
+ * Draft a report for one study and list its most similar prior cases.
+ *
+ *   npm run generate -- <files or a study folder> [--json] [--pack DIR] [--k 5] [--views frontal,lateral]
+ *     [--study-id ID] [--data-dir DIR] [--threads N] [--cpu]
+ *
+ * Inputs: DICOM, PNG or JPEG files, or folders (walked; files that are not DICOM/PNG/JPEG are skipped). Views come
+ * from the metadata, the file names or the order (docs/imaging.md); --views sets them in the order of the files.
+ * The study id (default: the name of the folder holding the images) is never retrieved: neither as a similar case
+ * nor as the generator's input. The retrieval index is the case database of --data-dir (default: the
+ * application's), seeded from the pack's gallery on first use.
+ */
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import cliProgress from "cli-progress";
+import { resolveDataDir } from "../paths";
+import { readFileHead, sniffFormat } from "../services/import/probe-file";
+import { scanPaths } from "../services/import/scan-paths";
+import { type GeneratedReport, InferenceEngine, type StudyImageInput } from "../services/inference";
+import { CHEXPERT_OBSERVATIONS } from "../services/language/observations";
+import { asUserError, loadReportsAndCasing, openSeededIndex, resolvePackDir } from "./inference-cli-support";
+import { runCli, UserError } from "./language-cli-support";
+
+const MAX_IMAGES = 16;
+
+/** The image files of the study: explicit files as given, folder contents when they sniff as DICOM/PNG/JPEG. */
+export async function collectStudyImages(
+  inputs: readonly string[],
+): Promise<{ files: string[]; skipped: string[]; studyId: string }> {
+  if (inputs.length === 0) throw new UserError("give the study's image files or its folder");
+  const absolute = inputs.map((p) => path.resolve(p));
+  const scan = await scanPaths(absolute);
+  if (scan.failures.length > 0) {
+    const f = scan.failures[0]!;
+    throw new UserError(`${f.path}: ${f.reason}`);
+  }
+  const explicit = new Set(absolute);
+  const files: string[] = [];
+  const skipped: string[] = [];
+  for (const file of scan.files) {
+    if (explicit.has(file)) {
+      files.push(file);
+      continue;
+    }
+    const kind = sniffFormat(await readFileHead(file));
+    if (kind) files.push(file);
+    else skipped.push(file);
+  }
+  if (files.length === 0) throw new UserError(`no DICOM, PNG or JPEG file in ${inputs.join(", ")}`);
+  if (files.length > MAX_IMAGES)
+    throw new UserError(`${files.length} image files: a study has at most ${MAX_IMAGES} (give one study at a time)`);
+  const parents = new Set(files.map((f) => path.dirname(f)));
+  const studyId = parents.size === 1 ? path.basename([...parents][0]!) : path.basename(absolute[0]!);
+  return { files, skipped, studyId };
+}
+
+export function parseViews(text: string | undefined, count: number): StudyImageInput["view"][] {
+  if (text === undefined) return Array(count).fill(null);
+  const views = text.split(",").map((v) => v.trim().toLowerCase());
+  if (views.length !== count)
+    throw new UserError(`--views names ${views.length} views for ${count} image files (one per file, in order)`);
+  for (const view of views)
+    if (view !== "frontal" && view !== "lateral" && view !== "auto")
+      throw new UserError(`--views: "${view}" is not frontal, lateral or auto`);
+  return views.map((v) => (v === "auto" ? null : (v as "frontal" | "lateral")));
+}
+
+function positiveLabels(labels: readonly (number | null)[]): string {
+  const names = labels.flatMap((v, i) => (v === 1 ? [CHEXPERT_OBSERVATIONS[i]] : []));
+  return names.length > 0 ? names.join(", ") : "none";
+}
+
+function printHuman(studyId: string, report: GeneratedReport, info: InferenceEngine["info"], indexSize: number): void {
+  const v = report.views;
+  const lateral = v.lateral.duplicated ? "(none: the frontal view is used for both)" : path.basename(v.lateral.path);
+  console.log(`Study ${studyId}`);
+  console.log(`  frontal: ${path.basename(v.frontal.path)} (${v.frontal.reason})`);
+  console.log(`  lateral: ${lateral}${v.lateral.duplicated ? "" : ` (${v.lateral.reason})`}`);
+  for (const warning of v.warnings) console.log(`  note: ${warning}`);
+  console.log(
+    `Model ${info.name} ${info.version} · ${info.executionProvider.toUpperCase()} (${info.intraOpNumThreads} threads)\n`,
+  );
+  console.log("FINDINGS");
+  console.log(report.findings || "(nothing generated)");
+  console.log("\nIMPRESSION");
+  console.log(report.impression || "(none: the model writes the findings section only)");
+  console.log(
+    `\nGenerator input: report of gallery study ${report.retrieved.studyId} (similarity ${report.retrieved.similarity.toFixed(4)})`,
+  );
+  console.log(`\nSimilar cases (top ${report.similarCases.length} of ${indexSize} in the index)`);
+  report.similarCases.forEach((c, i) => {
+    console.log(`${String(i + 1).padStart(2)}. ${c.studyId}  similarity ${c.similarity.toFixed(4)}  [${c.source}]`);
+    console.log(`    ${c.report}`);
+    console.log(`    positive findings: ${positiveLabels(c.labels)}`);
+  });
+  const t = report.timings;
+  console.log(
+    `\nTimings: decode ${t.decodeMs.toFixed(0)} ms, preprocess ${t.preprocessMs.toFixed(0)} ms, vision ${t.visionMs.toFixed(0)} ms, ` +
+      `retrieval ${t.retrievalMs.toFixed(1)} ms, encoder ${t.encoderMs.toFixed(0)} ms, beam decode ${t.beamMs.toFixed(0)} ms ` +
+      `(${report.steps} steps), total ${t.totalMs.toFixed(0)} ms`,
+  );
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      json: { type: "boolean", default: false },
+      pack: { type: "string" },
+      k: { type: "string", default: "5" },
+      views: { type: "string" },
+      "study-id": { type: "string" },
+      "data-dir": { type: "string" },
+      threads: { type: "string" },
+      cpu: { type: "boolean", default: false },
+    },
+  });
+  const k = Number(values.k);
+  if (!Number.isInteger(k) || k < 1 || k > 100)
+    throw new UserError(`--k must be an integer from 1 to 100, got "${values.k}"`);
+  const threads = values.threads === undefined ? undefined : Number(values.threads);
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1 || threads > 64))
+    throw new UserError(`--threads must be an integer from 1 to 64, got "${values.threads}"`);
+  const packDir = resolvePackDir(values.pack);
+  const { files, skipped, studyId: folderId } = await collectStudyImages(positionals);
+  const studyId = values["study-id"] ?? folderId;
+  const views = parseViews(values.views, files.length);
+  const { reports, casing } = loadReportsAndCasing();
+  const dataDir = resolveDataDir(values["data-dir"]);
+
+  let engine: InferenceEngine | null = null;
+  let index: ReturnType<typeof openSeededIndex> | null = null;
+  const bar = new cliProgress.SingleBar(
+    { format: "{stage} [{bar}] {percentage}%", hideCursor: true, clearOnComplete: true },
+    cliProgress.Presets.shades_classic,
+  );
+  try {
+    index = openSeededIndex(dataDir, packDir, reports);
+    bar.start(100, 0, { stage: "loading the model pack" });
+    engine = await InferenceEngine.start({
+      packDir,
+      retrieval: index.retrieval,
+      displayCasing: casing,
+      executionProviders: values.cpu ? ["cpu"] : ["cuda", "cpu"],
+      ...(threads ? { intraOpNumThreads: threads } : {}),
+    });
+    const report = await engine.generateFromImages(
+      files.map((file, i) => ({ path: file, view: views[i] })),
+      { k, excludeIds: [studyId], onProgress: (p) => bar.update(p.done, { stage: p.stage.padEnd(22) }) },
+    );
+    bar.stop();
+    if (skipped.length > 0) console.error(`skipped ${skipped.length} file(s) that are not DICOM, PNG or JPEG`);
+    if (values.json) {
+      const { embedding, ...rest } = report;
+      console.log(
+        JSON.stringify(
+          {
+            studyId,
+            ...rest,
+            embedding: { modelId: embedding.modelId, dim: embedding.vector.length },
+            pack: engine.info,
+            index: { databasePath: index.databasePath, cases: index.retrieval.count, seeded: index.seeded },
+          },
+          null,
+          2,
+        ),
+      );
+    } else {
+      printHuman(studyId, report, engine.info, index.retrieval.count);
+    }
+  } catch (error) {
+    bar.stop();
+    throw asUserError(error);
+  } finally {
+    await engine?.close();
+    await index?.close();
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) runCli(main);
