@@ -12,7 +12,11 @@ export default defineConfig({
       outDir: "out/main",
       externalizeDeps: true,
       rollupOptions: {
-        input: { index: resolve(__dirname, "src-main/electron/main.ts") },
+        input: {
+          index: resolve(__dirname, "src-main/electron/main.ts"),
+          // Worker-thread entry of the inference engine, emitted as out/main/inference-worker.js (docs/inference.md).
+          "inference-worker": resolve(__dirname, "src-main/services/inference/inference-worker.ts"),
+        },
       },
     },
   },

@@ -4,11 +4,11 @@
  * loop stays free; the similar-case search runs here on the retrieval index (SQLite-backed RetrievalService) while
  * the worker generates. Implements the reports service's DraftEngine seam.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { type ResourceLimits, Worker } from "node:worker_threads";
 import type { ModelPackManifest } from "../model-pack";
 import type { DraftEngine, DraftEngineResult, DraftProgress, EngineModel } from "../reports/draft-engine";
@@ -149,11 +149,17 @@ export function defaultThreads(): number {
   return Math.max(1, Math.min(4, cpus));
 }
 
-/** inference-worker with this module's own extension, beside this module (or beside the bundle containing it). */
+/**
+ * inference-worker with this module's own extension: beside this module (from source), beside the bundle holding it
+ * (out/main/index.js), or one folder up when the bundler put this module in a chunk folder (out/main/chunks/).
+ */
 export function defaultWorkerUrl(): URL {
   const here = new URL(import.meta.url);
   const extension = isTypeScript(here) ? ".ts" : ".js";
-  return new URL(`./inference-worker${extension}`, here);
+  const beside = new URL(`./inference-worker${extension}`, here);
+  if (here.protocol !== "file:" || existsSync(fileURLToPath(beside))) return beside;
+  const above = new URL(`../inference-worker${extension}`, here);
+  return existsSync(fileURLToPath(above)) ? above : beside;
 }
 
 function isTypeScript(url: URL): boolean {
