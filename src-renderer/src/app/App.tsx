@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { HelpOverlay } from "../features/help/HelpOverlay";
 import { ReportPane } from "../features/report/ReportPane";
 import { SimilarCasesPane } from "../features/similar-cases/SimilarCasesPane";
@@ -17,13 +17,20 @@ export function App() {
     [client, selectedId],
   );
   const detail = study.status === "ok" ? study.value : null;
+  const [compareId, setCompareId] = useState<string | null>(null);
+  // A different study closes the comparison.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: reset when the open study changes.
+  useEffect(() => setCompareId(null), [selectedId]);
   return (
     <div className="workstation">
       <WorklistPane selectedId={selectedId} onSelect={setSelectedId} refreshKey={0} />
-      <ViewerArea study={detail} />
+      <ViewerArea
+        study={detail}
+        comparison={compareId ? { studyId: compareId, onClose: () => setCompareId(null) } : null}
+      />
       <div className="right-column">
         <ReportPane study={detail} />
-        <SimilarCasesPane study={detail} />
+        <SimilarCasesPane study={detail} onOpenBeside={setCompareId} />
       </div>
       <StatusBar />
       <HelpOverlay />

@@ -19,7 +19,19 @@ type Slot = "frontal" | "lateral";
 const SLOTS: readonly Slot[] = ["frontal", "lateral"];
 const VIEW_SHORT: Record<View, string> = { frontal: "F", lateral: "L", unknown: "?" };
 
-export function ViewerArea({ study }: { study: StudyDetail | null }) {
+/** A similar prior case opened beside the current study: its frontal image replaces the lateral viewport. */
+export interface ComparisonCase {
+  studyId: string;
+  onClose: () => void;
+}
+
+export function ViewerArea({
+  study,
+  comparison = null,
+}: {
+  study: StudyDetail | null;
+  comparison?: ComparisonCase | null;
+}) {
   const client = useClient();
   const commands = useEffectiveCommands();
   const [refresh, setRefresh] = useState(0);
@@ -29,6 +41,15 @@ export function ViewerArea({ study }: { study: StudyDetail | null }) {
     [client, studyId, refresh],
   );
   const sources: ImageSource[] = sourcesState.status === "ok" ? sourcesState.value : [];
+  const compareId = comparison?.studyId ?? null;
+  const compareState = useAsync(async () => {
+    if (!compareId) return null;
+    const [detail, compareSources] = await Promise.all([
+      client.studies.get({ studyId: compareId }),
+      client.files.imageSources({ studyId: compareId }),
+    ]);
+    return { detail, source: compareSources.find((c) => c.view === "frontal") ?? compareSources[0] ?? null };
+  }, [client, compareId]);
   const [assigned, setAssigned] = useState<Record<Slot, string | null>>({ frontal: null, lateral: null });
   const [activeSlot, setActiveSlot] = useState<Slot>("frontal");
   const viewports = { frontal: useRef<ViewportHandle>(null), lateral: useRef<ViewportHandle>(null) };
@@ -152,6 +173,35 @@ export function ViewerArea({ study }: { study: StudyDetail | null }) {
       </div>
       <div className="viewports">
         {SLOTS.map((slot) => {
+          if (slot === "lateral" && comparison) {
+            const loaded = compareState.status === "ok" ? compareState.value : null;
+            return (
+              <div className="comparison-slot" key="comparison" data-testid="comparison-viewport">
+                <div className="comparison-banner">
+                  <span>Similar prior case {comparison.studyId}</span>
+                  <button type="button" className="tool" onClick={comparison.onClose}>
+                    Close comparison
+                  </button>
+                </div>
+                <Viewport
+                  ref={viewports.lateral}
+                  slot="lateral"
+                  study={loaded?.detail ?? null}
+                  source={loaded?.source ?? null}
+                  position={null}
+                  active={activeSlot === "lateral"}
+                  onActivate={() => setActiveSlot("lateral")}
+                  emptyText={
+                    compareState.status === "loading"
+                      ? "Loading the prior case…"
+                      : compareState.status === "error"
+                        ? `No images of ${comparison.studyId} on this workstation: gallery cases from the model pack carry a report and an embedding only; signed and imported cases have images.`
+                        : "The prior case has no images."
+                  }
+                />
+              </div>
+            );
+          }
           const source = sourceOf(slot);
           return (
             <Viewport
