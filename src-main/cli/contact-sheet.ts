@@ -1,0 +1,75 @@
+/**
+ * Write a contact sheet of synthetic radiographs (a simulation): frontal + lateral per study with its findings.
+ *
+ *   npm run contact-sheet -- [--root data/iu_xray_synth] [--out data/contact-sheets/<name>.png]
+ *     [--ids a,b,...] [--finding <kind>[,<kind>]] [--split train|val|test] [--count 16] [--columns 4] [--tile 256]
+ *
+ * Images come from --root when rendered there (npm run synth), otherwise they are rendered on the fly.
+ */
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { writeContactSheet } from "../../tools/synth/contact-sheet";
+import { loadIuStudies } from "../../tools/synth/dataset";
+import { intOption, runSynthCli, SynthInputError } from "../../tools/synth/errors";
+import { DEVICE_KINDS, findingsOf, LABEL_FINDING_KINDS, TEXT_FINDING_KINDS } from "../../tools/synth/findings";
+import { DEFAULT_SYNTH_OUT, defaultIuSourcePaths, REPO_ROOT } from "../../tools/synth/paths";
+
+const KINDS: readonly string[] = [...LABEL_FINDING_KINDS, ...DEVICE_KINDS, ...TEXT_FINDING_KINDS];
+
+async function main(): Promise<void> {
+  const defaults = defaultIuSourcePaths();
+  const { values } = parseArgs({
+    options: {
+      root: { type: "string", default: DEFAULT_SYNTH_OUT },
+      out: { type: "string" },
+      annotation: { type: "string", default: defaults.annotationPath },
+      labels: { type: "string", default: defaults.labelsPath },
+      ids: { type: "string" },
+      finding: { type: "string" },
+      split: { type: "string" },
+      count: { type: "string" },
+      columns: { type: "string" },
+      tile: { type: "string" },
+    },
+  });
+  const count = intOption("count", values.count, 1, 200) ?? 16;
+  const columns = intOption("columns", values.columns, 1, 20) ?? 4;
+  const tile = intOption("tile", values.tile, 64, 1024) ?? 256;
+  if (values.split && !["train", "val", "test"].includes(values.split)) {
+    throw new SynthInputError(`--split must be train, val or test, got "${values.split}"`);
+  }
+  const wanted =
+    values.finding
+      ?.split(",")
+      .map((s) => s.trim())
+      .filter(Boolean) ?? [];
+  const unknown = wanted.filter((k) => !KINDS.includes(k));
+  if (unknown.length > 0)
+    throw new SynthInputError(`unknown --finding ${unknown.join(", ")}; known: ${KINDS.join(", ")}`);
+  const { studies } = await loadIuStudies({
+    annotationPath: path.resolve(values.annotation),
+    labelsPath: path.resolve(values.labels),
+  });
+  let selected = studies;
+  if (values.ids) {
+    const ids = values.ids
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
+    const byId = new Map(studies.map((s) => [s.id, s]));
+    const missing = ids.filter((id) => !byId.has(id));
+    if (missing.length > 0) throw new SynthInputError(`unknown study id(s): ${missing.join(", ")}`);
+    selected = ids.map((id) => byId.get(id)!);
+  }
+  if (values.split) selected = selected.filter((s) => s.split === values.split);
+  let findings = selected.map(findingsOf);
+  if (wanted.length > 0) findings = findings.filter((f) => f.spec.findings.some((x) => wanted.includes(x.kind)));
+  findings = findings.slice(0, count);
+  if (findings.length === 0) throw new SynthInputError("no studies match the selection");
+  const name = wanted.length ? wanted.join("+") : values.ids ? "selected" : (values.split ?? "all");
+  const out = path.resolve(values.out ?? path.join(REPO_ROOT, "data/contact-sheets", `${name}.png`));
+  await writeContactSheet(findings, out, { tile, columns, datasetRoot: path.resolve(values.root) });
+  console.log(`wrote ${out} (${findings.length} studies; simulation, not real radiographs)`);
+}
+
+runSynthCli(main);
