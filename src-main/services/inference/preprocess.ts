@@ -57,11 +57,31 @@ export function preprocessingSpecFrom(p: PackPreprocessing): PreprocessingSpec {
   };
 }
 
-/** A grey image as float64 values (nominally 0..1), row-major. */
+/**
+ * A grey image as integer levels and the float64 value of each level (training's value / 255 or / 65535), row-major:
+ * value(x, y) = lut[levels[y * width + x]]. The levels stay 8- or 16-bit, so a large radiograph never becomes a
+ * float64 copy, and the values are exactly the ones Python computes.
+ */
 export interface GreyImage {
   readonly width: number;
   readonly height: number;
-  readonly pixels: Float64Array;
+  readonly levels: Uint8Array | Uint16Array;
+  readonly lut: Float64Array;
+}
+
+const lutCache = new Map<string, Float64Array>();
+
+function levelTable(levelCount: number, scale: number): Float64Array {
+  const key = `${levelCount}:${scale}`;
+  let lut = lutCache.get(key);
+  if (!lut) {
+    lut = new Float64Array(levelCount);
+    // Division by 1 / scale (255, 65535), as training/preprocess.py divides, then clipped to [0, 1].
+    const divisor = 1 / scale;
+    for (let v = 0; v < levelCount; v++) lut[v] = Math.min(Math.max(v / divisor, 0), 1);
+    lutCache.set(key, lut);
+  }
+  return lut;
 }
 
 /**
@@ -72,22 +92,14 @@ export interface GreyImage {
  */
 export function greyFromDecoded(image: DecodedImage, spec: PreprocessingSpec): GreyImage {
   const { width, height } = image;
-  const count = width * height;
-  const pixels = new Float64Array(count);
   const sixteenBitRaster = image.metadata.format !== "dicom" && image.metadata.bitsAllocated === 16;
   if (sixteenBitRaster) {
     const source = image.modalityPixels;
-    const divisor = 1 / spec.scaleUint16;
-    for (let i = 0; i < count; i++) {
-      const v = source[i]! / divisor;
-      pixels[i] = Math.min(Math.max(v, 0), 1);
-    }
-  } else {
-    const source = image.displayPixels;
-    const divisor = 1 / spec.scaleUint8;
-    for (let i = 0; i < count; i++) pixels[i] = source[i]! / divisor;
+    const levels = new Uint16Array(width * height);
+    for (let i = 0; i < levels.length; i++) levels[i] = source[i]!;
+    return { width, height, levels, lut: levelTable(65536, spec.scaleUint16) };
   }
-  return { width, height, pixels };
+  return { width, height, levels: image.displayPixels, lut: levelTable(256, spec.scaleUint8) };
 }
 
 /**
@@ -187,9 +199,9 @@ export function preprocessGrey(
   out: Float32Array = new Float32Array(spec.size * spec.size),
   outOffset = 0,
 ): Float32Array {
-  const { width: w, height: h, pixels } = grey;
-  if (!Number.isInteger(w) || !Number.isInteger(h) || w < 1 || h < 1 || pixels.length !== w * h)
-    throw new PreprocessingError(`grey image ${w}x${h} with ${pixels.length} values is not a valid image`);
+  const { width: w, height: h, levels, lut } = grey;
+  if (!Number.isInteger(w) || !Number.isInteger(h) || w < 1 || h < 1 || levels.length !== w * h)
+    throw new PreprocessingError(`grey image ${w}x${h} with ${levels.length} values is not a valid image`);
   const size = spec.size;
   if (out.length < outOffset + size * size)
     throw new PreprocessingError(`output holds ${out.length} values, needs ${outOffset + size * size}`);
@@ -217,7 +229,7 @@ export function preprocessGrey(
         continue;
       }
       const rowIn = y * w;
-      for (let x = 0; x < w; x++) vertical[rowOut + x] = vertical[rowOut + x]! + wt * pixels[rowIn + x]!;
+      for (let x = 0; x < w; x++) vertical[rowOut + x] = vertical[rowOut + x]! + wt * lut[levels[rowIn + x]!]!;
     }
     // A padding column holds the fill value on every row.
     let padValue = 0;
