@@ -329,6 +329,9 @@ async function main(): Promise<void> {
   await buildKernel.close();
   await queryKernel.close();
   const totalSeconds = (performance.now() - began) / 1000;
+  // Peak resident set of the whole run (all sizes and methods; kilobytes on Linux).
+  const peakRssBytes = process.resourceUsage().maxRSS * 1024;
+  const peakRss = `${(peakRssBytes / 1024 ** 3).toFixed(1)} GiB`;
   const header = [
     "vectors",
     "method",
@@ -367,7 +370,7 @@ async function main(): Promise<void> {
   const markdown = [
     `# Retrieval benchmark (${startedAt})`,
     "",
-    `${dim}-d synthetic vectors: Gaussian mixture (${MIXTURE.clusters} clusters in ${MIXTURE.groups} groups, spread ${MIXTURE.spread}, seed ${MIXTURE.seed}); ${queryCount} tuning + ${queryCount} evaluation queries from the same mixture; top-${K}. ${environment.cpu}, ${environment.cores} cores, Node ${environment.node}. Total ${totalSeconds.toFixed(0)} s.`,
+    `${dim}-d synthetic vectors: Gaussian mixture (${MIXTURE.clusters} clusters in ${MIXTURE.groups} groups, spread ${MIXTURE.spread}, seed ${MIXTURE.seed}); ${queryCount} tuning + ${queryCount} evaluation queries from the same mixture; top-${K}. ${environment.cpu}, ${environment.cores} cores, Node ${environment.node}. Total ${totalSeconds.toFixed(0)} s, peak RSS ${peakRss}.`,
     "",
     table,
     "",
@@ -376,11 +379,11 @@ async function main(): Promise<void> {
   const stamp = startedAt.replace(/[:.]/g, "-");
   fs.writeFileSync(
     path.join(outDir, `retrieval-${stamp}.json`),
-    `${JSON.stringify({ startedAt, totalSeconds, dim, k: K, queries: queryCount, mixture: MIXTURE, seeds: SEEDS, tuneTargetRecall: TUNE_TARGET_RECALL, environment, phases, results }, null, 2)}\n`,
+    `${JSON.stringify({ startedAt, totalSeconds, dim, k: K, queries: queryCount, mixture: MIXTURE, seeds: SEEDS, tuneTargetRecall: TUNE_TARGET_RECALL, environment, peakRssBytes, phases, results }, null, 2)}\n`,
   );
   fs.writeFileSync(path.join(outDir, `retrieval-${stamp}.md`), markdown);
   console.log(
-    `\n${table}\n\nwrote ${path.join(outDir, `retrieval-${stamp}.{json,md}`)} (${totalSeconds.toFixed(0)} s)`,
+    `\n${table}\n\nwrote ${path.join(outDir, `retrieval-${stamp}.{json,md}`)} (${totalSeconds.toFixed(0)} s, peak RSS ${peakRss})`,
   );
 }
 
