@@ -9,6 +9,7 @@ import type { AnyProcedureDef } from "./contract/define";
 import { eventsContract } from "./contract/events";
 import { filesContract } from "./contract/files";
 import { importContract } from "./contract/import";
+import { inferenceContract } from "./contract/inference";
 import { keyBindingsContract } from "./contract/key-bindings";
 import { reportsContract } from "./contract/reports";
 import { studiesContract } from "./contract/studies";
@@ -23,6 +24,7 @@ export const contract = {
   files: filesContract,
   keyBindings: keyBindingsContract,
   reports: reportsContract,
+  inference: inferenceContract,
 } as const;
 
 export type Contract = typeof contract;

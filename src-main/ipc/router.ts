@@ -6,6 +6,7 @@ import { appRouter as app } from "./routers/app";
 import { eventsRouter } from "./routers/events";
 import { filesRouter } from "./routers/files";
 import { importRouter } from "./routers/import";
+import { inferenceRouter } from "./routers/inference";
 import { keyBindingsRouter } from "./routers/key-bindings";
 import { reportsRouter } from "./routers/reports";
 import { studiesRouter } from "./routers/studies";
@@ -19,6 +20,7 @@ export const appRouter = router({
   files: filesRouter,
   keyBindings: keyBindingsRouter,
   reports: reportsRouter,
+  inference: inferenceRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -6,6 +6,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import type { InferenceStatus } from "../../../src-shared/inference-types";
 import type { AppService } from "../app/app-service";
 import type { EventBus } from "../events/event-bus";
 import { ModelPackError } from "../model-pack";
@@ -14,6 +15,8 @@ import { loadIuXrayCaseReports } from "../retrieval/gallery";
 import type { RetrievalService } from "../retrieval/retrieval-service";
 import { InferenceEngine, type InferenceEngineOptions, type StudyImageInput } from "./inference-engine";
 import { buildDisplayCasing, type DisplayCasing } from "./report-text";
+
+export type { InferenceStatus };
 
 /** Environment variable naming the model pack folder to load (or "none" to start without one). */
 export const MODEL_PACK_ENV = "RADIOLOGY_DRAFT_MODEL_PACK";
@@ -56,20 +59,6 @@ export function findDefaultModelPack(modelsDir: string, explicit?: string | null
     note: `${packs.length} model packs in ${modelsDir}; loaded the newest, ${path.basename(newest.dir)}`,
   };
 }
-
-export type InferenceStatus =
-  | { state: "loading"; packDir: string }
-  | {
-      state: "ready";
-      packDir: string;
-      name: string;
-      version: string;
-      executionProvider: string;
-      providerNotes: readonly string[];
-      note: string | null;
-      gallery: { seeded: boolean; added: number } | null;
-    }
-  | { state: "unavailable"; packDir: string | null; reason: string };
 
 export interface InferenceHostOptions {
   appRoot: string;
@@ -188,7 +177,7 @@ export class InferenceHost {
       name: engine.info.name,
       version: engine.info.version,
       executionProvider: engine.model.executionProvider,
-      providerNotes: engine.info.providerNotes,
+      providerNotes: [...engine.info.providerNotes],
       note: "note" in choice ? choice.note : null,
       gallery,
     };

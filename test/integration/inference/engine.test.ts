@@ -15,6 +15,7 @@ import { InferenceEngine } from "../../../src-main/services/inference";
 import { readModelPackManifest } from "../../../src-main/services/model-pack";
 import { ModelMismatchError } from "../../../src-main/services/retrieval/errors";
 import { RetrievalService } from "../../../src-main/services/retrieval/retrieval-service";
+import { InferenceStatusSchema } from "../../../src-shared/inference-types";
 import type { ReportState } from "../../../src-shared/report-types";
 import { packForTests } from "./pack-for-tests";
 
@@ -62,6 +63,8 @@ describe.skipIf(!pack.dir)("inference engine on the real model pack", () => {
   it("loads the pack at start, reports the model and seeds the index from the gallery once", () => {
     const status = services.inference.status();
     expect(status.state).toBe("ready");
+    // What the IPC procedure inference.status returns.
+    expect(InferenceStatusSchema.parse(status)).toEqual(status);
     if (status.state !== "ready") return;
     expect(status.name).toBe(manifest!.name);
     expect(status.executionProvider).toMatch(/^(CPU|CUDA)$/);
@@ -234,6 +237,7 @@ describe("start-up without a usable model pack", () => {
     try {
       await services.inference.start();
       const status = services.inference.status();
+      expect(InferenceStatusSchema.parse(status)).toEqual(status);
       expect(status.state).toBe("unavailable");
       if (status.state === "unavailable") expect(status.reason).toContain("manifest.json is missing");
       expect(services.app.info().model).toBeNull();
