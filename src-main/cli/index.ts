@@ -6,9 +6,11 @@
  *   unless --reset is given (the index is then emptied and re-seeded for the pack's model).
  *
  * npm run index -- --pack <dir> --dataset <data/<dataset>/manifest.json> [--split train,val,test] [--no-thumbnails]
+ *                    [--embed-all | --gallery-only]
  *   Builds or extends the index from a dataset manifest: report text and labels from the manifest, a thumbnail of
- *   each study's frontal image, and the study's embedding from the pack (its gallery). Studies the pack has no
- *   embedding for are listed as skipped (embedding new images is the inference engine's job).
+ *   each study's frontal image, and the study's embedding: from the pack's gallery where it has one, otherwise
+ *   computed from the study's images by the inference engine on the pack (vision encoder). --embed-all computes
+ *   every embedding from the images; --gallery-only skips studies the gallery lacks instead.
  *
  * npm run index -- --info [--data-dir DIR]
  *   Prints what the index holds.
@@ -24,6 +26,7 @@ import sharp from "sharp";
 import { z } from "zod";
 import { openCaseDatabase } from "../db/database";
 import { resolveDataDir } from "../paths";
+import { InferenceEngine, InferenceError } from "../services/inference";
 import { DatasetInputError } from "../services/language/iu-xray-dataset";
 import { OBSERVATION_COUNT } from "../services/language/observations";
 import { ModelMismatchError, RetrievalError } from "../services/retrieval/errors";
@@ -99,52 +102,101 @@ function printInfo(service: RetrievalService, databasePath: string): void {
   console.log(`  search:  ${info.method}`);
 }
 
+interface DatasetOptions {
+  splits: readonly string[];
+  thumbnails: boolean;
+  /** "gallery-first" (default), "embed-all" or "gallery-only". */
+  embeddings: "gallery-first" | "embed-all" | "gallery-only";
+  packDir: string;
+}
+
 async function indexDataset(
   service: RetrievalService,
   gallery: RetrievalGallery,
   manifestPath: string,
-  splits: readonly string[],
-  thumbnails: boolean,
+  options: DatasetOptions,
 ): Promise<void> {
   const manifest = readManifest(manifestPath);
-  const rowOf = new Map(gallery.ids.map((id, i) => [id, i]));
-  const wanted = manifest.studies.filter((s) => splits.includes(s.split));
-  const withVector = wanted.filter((s) => rowOf.has(s.id));
-  const skipped = wanted.length - withVector.length;
-  if (withVector.length === 0)
+  const rowOf =
+    options.embeddings === "embed-all" ? new Map<string, number>() : new Map(gallery.ids.map((id, i) => [id, i]));
+  const wanted = manifest.studies.filter((s) => options.splits.includes(s.split));
+  const studies = options.embeddings === "gallery-only" ? wanted.filter((s) => rowOf.has(s.id)) : wanted;
+  const skipped = wanted.length - studies.length;
+  if (studies.length === 0)
     throw new UserError(
-      `${manifestPath}: none of its ${wanted.length} ${splits.join("/")} studies has an embedding in the pack's gallery`,
+      `${manifestPath}: none of its ${wanted.length} ${options.splits.join("/")} studies has an embedding in the pack's gallery`,
     );
-  const bar = progressBar("index studies", withVector.length);
+  const toEmbed = studies.filter((s) => !rowOf.has(s.id)).length;
+  let engine: InferenceEngine | null = null;
+  if (toEmbed > 0) {
+    console.log(`starting the inference engine on ${options.packDir} to embed ${toEmbed} studies from their images`);
+    engine = await InferenceEngine.start({ packDir: options.packDir, warmup: false });
+    if (engine.info.modelId !== gallery.modelId)
+      throw new UserError(
+        `${options.packDir}: the engine's model ${engine.info.modelId} is not the gallery's ${gallery.modelId}`,
+      );
+  }
+  const bar = progressBar("index studies", studies.length);
   const batch: CaseInput[] = [];
+  const failures: string[] = [];
   let written = 0;
+  let embedded = 0;
   const flush = () => {
     written += service.addCases(batch);
     batch.length = 0;
   };
-  for (const [n, study] of withVector.entries()) {
-    const row = rowOf.get(study.id)!;
-    let thumbnail: Uint8Array | null = null;
-    if (thumbnails && study.images[0]) thumbnail = await thumbnailOf(path.resolve(manifest.root, study.images[0]));
-    batch.push({
-      studyId: study.id,
-      report: study.report,
-      labels: study.labels,
-      source: "indexed",
-      modelId: gallery.modelId,
-      vector: gallery.vectors.subarray(row * gallery.dim, (row + 1) * gallery.dim),
-      thumbnail,
-    });
-    if (batch.length === 256) flush();
-    bar.update(n + 1);
+  try {
+    for (const [n, study] of studies.entries()) {
+      const row = rowOf.get(study.id);
+      const imagePaths = study.images.map((image) => path.resolve(manifest.root, image));
+      let vector: Float32Array;
+      let thumbnail: Uint8Array | null = null;
+      if (row !== undefined) {
+        vector = gallery.vectors.subarray(row * gallery.dim, (row + 1) * gallery.dim);
+        if (options.thumbnails && imagePaths[0]) thumbnail = await thumbnailOf(imagePaths[0]);
+      } else {
+        try {
+          // The manifest lists the frontal image first, the lateral second (R2Gen layout).
+          const result = await engine!.embedStudy(
+            imagePaths.map((p, i) => ({ path: p, view: i === 0 ? ("frontal" as const) : ("lateral" as const) })),
+            { thumbnail: options.thumbnails },
+          );
+          vector = result.vector;
+          thumbnail = result.thumbnail;
+          embedded++;
+        } catch (error) {
+          if (!(error instanceof InferenceError)) throw error;
+          failures.push(`${study.id}: ${error.message}`);
+          bar.update(n + 1);
+          continue;
+        }
+      }
+      batch.push({
+        studyId: study.id,
+        report: study.report,
+        labels: study.labels,
+        source: "indexed",
+        modelId: gallery.modelId,
+        vector,
+        thumbnail,
+      });
+      if (batch.length === 256) flush();
+      bar.update(n + 1);
+    }
+    flush();
+  } finally {
+    bar.stop();
+    await engine?.close();
   }
-  flush();
-  bar.stop();
-  console.log(`indexed ${written} studies of ${manifestPath}${thumbnails ? " with thumbnails" : ""}`);
+  console.log(
+    `indexed ${written} studies of ${manifestPath} (${embedded} embedded from their images, ${written - embedded} from the pack's gallery)${options.thumbnails ? " with thumbnails" : ""}`,
+  );
   if (skipped > 0)
-    console.log(
-      `skipped ${skipped} studies without an embedding in the pack's gallery (embedding new images needs the inference engine)`,
-    );
+    console.log(`skipped ${skipped} studies without an embedding in the pack's gallery (--gallery-only)`);
+  if (failures.length > 0) {
+    for (const failure of failures.slice(0, 10)) console.error(`index: ${failure}`);
+    throw new UserError(`${failures.length} studies could not be embedded (first ones above); the others were indexed`);
+  }
 }
 
 async function main(): Promise<void> {
@@ -154,6 +206,8 @@ async function main(): Promise<void> {
       dataset: { type: "string" },
       split: { type: "string", default: SPLITS.join(",") },
       "no-thumbnails": { type: "boolean", default: false },
+      "embed-all": { type: "boolean", default: false },
+      "gallery-only": { type: "boolean", default: false },
       annotation: { type: "string" },
       labels: { type: "string" },
       reset: { type: "boolean", default: false },
@@ -172,6 +226,8 @@ async function main(): Promise<void> {
     if (!(SPLITS as readonly string[]).includes(split))
       throw new UserError(`--split: unknown split "${split}" (known: ${SPLITS.join(", ")})`);
 
+  if (values["embed-all"] && values["gallery-only"])
+    throw new UserError("--embed-all and --gallery-only exclude each other");
   const gallery = values.pack ? readPackGallery(path.resolve(values.pack)) : null;
   const db = openCaseDatabase(databasePath);
   const bar = gallery ? progressBar("load index", 1) : null;
@@ -194,7 +250,12 @@ async function main(): Promise<void> {
     }
     if (values.dataset) {
       if (service.modelId === null) service.resetForModel(gallery.modelId, gallery.dim);
-      await indexDataset(service, gallery, path.resolve(values.dataset), splits, !values["no-thumbnails"]);
+      await indexDataset(service, gallery, path.resolve(values.dataset), {
+        splits,
+        thumbnails: !values["no-thumbnails"],
+        embeddings: values["embed-all"] ? "embed-all" : values["gallery-only"] ? "gallery-only" : "gallery-first",
+        packDir: path.resolve(values.pack!),
+      });
     } else {
       const reports = loadIuXrayCaseReports(
         values.annotation ? path.resolve(values.annotation) : undefined,
@@ -221,7 +282,8 @@ main().catch((error: unknown) => {
     error instanceof UserError ||
     error instanceof RetrievalError ||
     error instanceof DatasetInputError ||
-    (error instanceof Error && error.name === "DatabaseError") ||
+    error instanceof InferenceError ||
+    (error instanceof Error && (error.name === "DatabaseError" || error.name === "ModelPackError")) ||
     (error instanceof TypeError && "code" in error && String(error.code).startsWith("ERR_PARSE_ARGS"));
   console.error(
     `index: ${userFacing ? (error as Error).message : error instanceof Error ? error.stack : String(error)}`,

@@ -95,10 +95,16 @@ describe("npm run index", { timeout: 180_000 }, () => {
       manifestPath,
       JSON.stringify({ format: "radiology-draft/dataset-manifest@1", dataset: "test", root: sharedImages, studies }),
     );
-    const run = runIndex(["--pack", pack, "--dataset", manifestPath, "--data-dir", dataDir]);
+    // By default a study the gallery lacks is embedded from its images by the inference engine, which refuses this
+    // pack (it has a gallery but no model files): one clear line, no stack trace, exit code 1.
+    const refused = runIndex(["--pack", pack, "--dataset", manifestPath, "--data-dir", dataDir]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain(`model pack ${pack} refused`);
+    expect(refused.stderr).not.toMatch(/\n\s+at /);
+    const run = runIndex(["--pack", pack, "--dataset", manifestPath, "--data-dir", dataDir, "--gallery-only"]);
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toContain("indexed 3 studies");
-    expect(run.stdout).toContain("skipped 1 studies without an embedding");
+    expect(run.stdout).toContain("skipped 1 studies without an embedding in the pack's gallery (--gallery-only)");
     const db = openCaseDatabase(path.join(dataDir, "cases.sqlite"));
     const service = new RetrievalService(db);
     const stored = service.getCase(trainIds[1]!)!;
