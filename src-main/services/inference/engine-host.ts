@@ -107,10 +107,12 @@ export class InferenceHost {
     await (engine ?? this.engineInstance)?.close();
   }
 
+  /**
+   * No engine: the status says why. The reports service and the status bar are left as they are (no engine and no
+   * model unless someone else — e.g. a test's drafting double — set one).
+   */
   private unavailable(packDir: string | null, reason: string): void {
     this.current = { state: "unavailable", packDir, reason };
-    this.options.app.setModel(null);
-    this.options.reports.setEngine(null);
   }
 
   private async load(): Promise<void> {
