@@ -79,7 +79,7 @@ function printHuman(studyId: string, report: GeneratedReport, info: InferenceEng
   console.log(`  lateral: ${lateral}${v.lateral.duplicated ? "" : ` (${v.lateral.reason})`}`);
   for (const warning of v.warnings) console.log(`  note: ${warning}`);
   console.log(
-    `Model ${info.name} ${info.version} · ${info.executionProvider.toUpperCase()} (${info.intraOpNumThreads} threads)\n`,
+    `Model ${info.name} ${info.version} · ${info.executionProvider.toUpperCase()} (${info.intraOpNumThreads} thread${info.intraOpNumThreads === 1 ? "" : "s"})\n`,
   );
   console.log("FINDINGS");
   console.log(report.findings || "(nothing generated)");
