@@ -1,0 +1,132 @@
+/**
+ * CI smoke test of the training recipe (<= 5 min): a few training steps on a tiny dataset, ONNX export, model pack,
+ * and the ONNX parity test (onnxruntime-node vs PyTorch) on that pack.
+ *
+ *   npm run test:training-smoke [-- --work DIR] [-- --keep]
+ *
+ * The tiny dataset is test/fixtures/synth/ when it holds an R2Gen layout (images/<id>/0.png, 1.png); otherwise
+ * the first studies of each split are rendered now with the synthetic radiograph generator (tools/synth). Its
+ * manifest is written by the language toolkit and reduced to the studies that have images.
+ */
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import cliProgress from "cli-progress";
+import sharp from "sharp";
+import { loadIuStudies } from "../../tools/synth/dataset";
+import { findingsOf } from "../../tools/synth/findings";
+import { Plane } from "../../tools/synth/raster";
+import { renderStudy } from "../../tools/synth/render";
+import { createManifest, loadIuXrayDataset, writeManifest } from "../services/language/iu-xray-dataset";
+import { runCli, UserError } from "./language-cli-support";
+
+const REPO_ROOT = path.resolve(import.meta.dirname, "../..");
+const PYTHON = "/usr/bin/python3";
+const FIXTURE_SYNTH = path.join(REPO_ROOT, "test", "fixtures", "synth");
+const PER_SPLIT = { train: 8, val: 4, test: 4 } as const;
+
+function hasImages(root: string): boolean {
+  const images = path.join(root, "images");
+  return fs.existsSync(images) && fs.readdirSync(images).some((id) => fs.existsSync(path.join(images, id, "1.png")));
+}
+
+async function renderTinyDataset(root: string): Promise<void> {
+  const { studies } = await loadIuStudies();
+  const chosen = (["train", "val", "test"] as const).flatMap((split) =>
+    studies.filter((s) => s.split === split).slice(0, PER_SPLIT[split]),
+  );
+  const bar = new cliProgress.SingleBar({ format: "rendering [{bar}] {value}/{total} studies" });
+  bar.start(chosen.length, 0);
+  for (const study of chosen) {
+    const dir = path.join(root, "images", study.id);
+    fs.mkdirSync(dir, { recursive: true });
+    const rendered = renderStudy(findingsOf(study).spec, 512);
+    for (const [file, plane] of [
+      ["0.png", rendered.frontal],
+      ["1.png", rendered.lateral],
+    ] as const) {
+      const pixels = Buffer.alloc(plane.width * plane.height);
+      for (let i = 0; i < pixels.length; i++) pixels[i] = Math.round(Math.min(1, Math.max(0, plane.data[i]!)) * 255);
+      await sharp(pixels, { raw: { width: plane.width, height: plane.height, channels: 1 } })
+        .png()
+        .toFile(path.join(dir, file));
+      Plane.release(plane);
+    }
+    bar.increment();
+  }
+  bar.stop();
+}
+
+/** The toolkit's manifest for `root`, keeping only the studies whose two images exist. */
+function writeTinyManifest(root: string, out: string): Record<"train" | "val" | "test", number> {
+  const manifest = createManifest(loadIuXrayDataset({ root }));
+  manifest.studies = manifest.studies.filter((s) => s.images.every((p) => fs.existsSync(path.join(root, p))));
+  delete manifest.missing_images;
+  writeManifest(manifest, out);
+  const counts = { train: 0, val: 0, test: 0 };
+  for (const s of manifest.studies) counts[s.split]++;
+  return counts;
+}
+
+function run(label: string, command: string, args: string[], env: NodeJS.ProcessEnv = {}): number {
+  const started = performance.now();
+  console.log(`\n== ${label}: ${command} ${args.join(" ")}`);
+  const result = spawnSync(command, args, { cwd: REPO_ROOT, stdio: "inherit", env: { ...process.env, ...env } });
+  const seconds = (performance.now() - started) / 1000;
+  if (result.status !== 0) throw new UserError(`${label} failed (exit ${result.status}) after ${seconds.toFixed(0)} s`);
+  console.log(`== ${label} done in ${seconds.toFixed(1)} s`);
+  return seconds;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { work: { type: "string" }, keep: { type: "boolean", default: false } } });
+  if (!fs.existsSync(PYTHON))
+    throw new UserError(`${PYTHON} not found: the training smoke test needs Python with torch`);
+  const started = performance.now();
+  const work = values.work ? path.resolve(values.work) : fs.mkdtempSync(path.join(os.tmpdir(), "training-smoke-"));
+  fs.mkdirSync(work, { recursive: true });
+  try {
+    const manifestPath = path.join(work, "manifest.json");
+    let root = FIXTURE_SYNTH;
+    let counts = hasImages(root) ? writeTinyManifest(root, manifestPath) : { train: 0, val: 0, test: 0 };
+    if (counts.train < 2 || counts.val < 1 || counts.test < 1) {
+      console.log(
+        `${FIXTURE_SYNTH} has ${counts.train}/${counts.val}/${counts.test} train/val/test studies with images: ` +
+          `rendering ${Object.values(PER_SPLIT).join("/")} studies`,
+      );
+      root = path.join(work, "dataset");
+      await renderTinyDataset(root);
+      counts = writeTinyManifest(root, manifestPath);
+    }
+    console.log(
+      `dataset ${root}: ${counts.train}/${counts.val}/${counts.test} train/val/test studies, ${manifestPath}`,
+    );
+    const pack = path.join(work, "pack");
+    run("train (smoke preset)", PYTHON, [
+      "-m",
+      "training.train",
+      "--manifest",
+      manifestPath,
+      "--preset",
+      "smoke",
+      "--variants",
+      "full",
+      "--out",
+      pack,
+      "--work",
+      path.join(work, "train"),
+    ]);
+    run("ONNX parity", "npx", ["vitest", "run", "test/integration/onnx-parity"], {
+      MODEL_PACK_DIR: pack,
+      PARITY_DATASET_MANIFEST: manifestPath,
+      PARITY_MIN_STUDIES: String(counts.test),
+    });
+    console.log(`\ntraining smoke test passed in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  } finally {
+    if (!values.keep && !values.work) fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+runCli(main);
