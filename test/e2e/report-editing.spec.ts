@@ -28,7 +28,7 @@ interface Running {
 }
 
 async function start(dataDir: string, engine: FixedReportTestEngine): Promise<Running> {
-  const services = createServices({ dataDir, transport: "loopback" });
+  const services = createServices({ dataDir, transport: "loopback", modelPackDir: null });
   services.reports.setEngine(engine);
   const harness = await startHarness({ services, rendererDir });
   return { services, harness };
@@ -176,7 +176,7 @@ test("draft, edit, restart, insert from a similar case, sign and export", async 
 
 test("without a model pack the pane says so and the report is written by hand", async ({ page }) => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "rd-e2e-report-"));
-  const services = createServices({ dataDir, transport: "loopback" });
+  const services = createServices({ dataDir, transport: "loopback", modelPackDir: null });
   running = { services, harness: await startHarness({ services, rendererDir }) };
   insertStudy(services.db, { ...dicomStudy("study-b"), patientName: "Roe^Richard", patientId: "P-0002" });
   await page.goto(running.harness.url);

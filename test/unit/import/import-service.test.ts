@@ -18,7 +18,7 @@ const tmp = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 const sha256 = (file: string) => crypto.createHash("sha256").update(fs.readFileSync(file)).digest("hex");
 
 function newServices(): Services {
-  return createServices({ dataDir: tmp("rd-import-"), transport: "in-process" });
+  return createServices({ dataDir: tmp("rd-import-"), transport: "in-process", modelPackDir: null });
 }
 
 describe("import of the shared DICOM files", () => {

@@ -11,6 +11,7 @@ import { contract, listProcedures } from "../../../src-shared/contract";
 const services = createServices({
   dataDir: fs.mkdtempSync(path.join(os.tmpdir(), "rd-ipc-")),
   transport: "in-process",
+  modelPackDir: null,
 });
 const caller = createCallerFactory(appRouter)({ services });
 afterAll(() => services.close());

@@ -1,5 +1,6 @@
 import { useEffect, useState } from "react";
 import type { AppEvent } from "../../../../src-shared/domain";
+import type { InferenceStatus } from "../../../../src-shared/inference-types";
 import { useAsync } from "../../app/useAsync";
 import { useClient } from "../../ipc/ClientContext";
 
@@ -7,6 +8,7 @@ import { useClient } from "../../ipc/ClientContext";
 export function StatusBar() {
   const client = useClient();
   const info = useAsync(() => client.app.info(), [client]);
+  const model = useModelStatus();
   const [progress, setProgress] = useState<Extract<AppEvent, { type: "job-progress" }> | null>(null);
   useEffect(
     () =>
@@ -34,8 +36,19 @@ export function StatusBar() {
       <span title={i.databasePath} className="path">
         DB {i.databasePath}
       </span>
-      <span data-testid="status-model">
-        {i.model ? `Model ${i.model.name} ${i.model.version} · ${i.model.executionProvider}` : "No model pack loaded"}
+      <span
+        data-testid="status-model"
+        data-state={model?.state ?? "loading"}
+        title={model?.state === "unavailable" ? model.reason : model?.state === "ready" ? model.packDir : ""}
+        className={model?.state === "unavailable" ? "status-warning" : undefined}
+      >
+        {model?.state === "ready"
+          ? `Model ${model.name} ${model.version} · ${model.executionProvider}`
+          : model?.state === "unavailable"
+            ? `No model pack: ${model.reason}`
+            : i.model
+              ? `Model ${i.model.name} ${i.model.version} · ${i.model.executionProvider}`
+              : "Loading the model pack…"}
       </span>
       {progress && (
         <span className="progress">
@@ -46,4 +59,32 @@ export function StatusBar() {
       <span className="hint">? shortcuts</span>
     </footer>
   );
+}
+
+/** The drafting engine's model pack, polled while it loads (it loads in the background after start). */
+function useModelStatus(): InferenceStatus | null {
+  const client = useClient();
+  const [status, setStatus] = useState<InferenceStatus | null>(null);
+  useEffect(() => {
+    let live = true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const poll = () => {
+      client.inference.status().then(
+        (s) => {
+          if (!live) return;
+          setStatus(s);
+          if (s.state === "loading") timer = setTimeout(poll, 1000);
+        },
+        () => {
+          if (live) timer = setTimeout(poll, 3000);
+        },
+      );
+    };
+    poll();
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [client]);
+  return status;
 }

@@ -1,0 +1,201 @@
+/// <reference lib="dom" />
+/**
+ * The radiologist's whole day in one test, on the real product: the loopback harness started as `npm run serve`
+ * starts it (demo studies seeded, the model pack in models/ loaded, the real ONNX engine), driven in Chromium.
+ * open a demo study -> the AI draft appears -> edit it -> restart the app -> the edit is still there -> insert a
+ * sentence from a similar case -> sign -> the four exports are written and valid (dsrdump reads the SR, the FHIR
+ * JSON has the required elements, the PDF contains the text) -> a follow-up study of the same patient retrieves the
+ * signed case among its similar cases, and opens it beside. Screenshots of each main screen: test-results/workflow-*.png.
+ */
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import { createRequire } from "node:module";
+import os from "node:os";
+import path from "node:path";
+import { expect, type Page, test } from "@playwright/test";
+import { type HarnessProcess, startHarnessProcess } from "../support/harness-process";
+
+interface DicomFile {
+  dict: Record<string, { Value: unknown[] }>;
+  meta: Record<string, { Value: unknown[] }>;
+  write(): ArrayBuffer;
+}
+const dcmjs = createRequire(import.meta.url)("dcmjs") as {
+  data: { DicomMessage: { readFile(buffer: ArrayBuffer): DicomFile } };
+};
+
+const root = path.resolve(import.meta.dirname, "..", "..");
+const shots = path.join(root, "test-results");
+const DEMO = path.join(root, "resources", "demo-studies");
+/** An uncompressed demo study (Explicit VR LE): its copy becomes the follow-up study. */
+const FIRST_STUDY = "CXR12_IM-0133";
+const FIRST_PATIENT_ID = "SYNTH-IU-CXR0012";
+const FIRST_BUTTON = /CXR0012 (new|drafting|drafted) 2015-10-27/;
+
+test.setTimeout(600_000);
+
+let harness: HarnessProcess | null = null;
+test.afterEach(async () => {
+  await harness?.stop();
+  harness = null;
+});
+
+const shot = (page: Page, name: string) => page.screenshot({ path: path.join(shots, `workflow-${name}.png`) });
+
+/** A follow-up of the demo study: same patient and pixels, new study/series/instance UIDs and a later date. */
+function writeFollowUpStudy(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true });
+  const uid = (n: number) => `2.25.${BigInt(`0x${(Date.now() * 1000 + n).toString(16)}`).toString()}${n}`;
+  const study = uid(1);
+  const series = uid(2);
+  for (const [i, name] of ["PA.dcm", "LL.dcm"].entries()) {
+    const bytes = fs.readFileSync(path.join(DEMO, FIRST_STUDY, name));
+    const file = dcmjs.data.DicomMessage.readFile(
+      bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+    );
+    const sop = uid(10 + i);
+    const set = (group: Record<string, { Value: unknown[] }>, tag: string, value: string) => {
+      const element = group[tag];
+      if (!element) throw new Error(`${name} has no tag ${tag}`);
+      element.Value = [value];
+    };
+    set(file.dict, "0020000D", study);
+    set(file.dict, "0020000E", `${series}${i}`);
+    set(file.dict, "00080018", sop);
+    set(file.meta, "00020003", sop);
+    set(file.dict, "00080020", "20250601");
+    fs.writeFileSync(path.join(dir, name), Buffer.from(file.write()));
+  }
+}
+
+async function api<T>(page: Page, procedure: string, input?: unknown): Promise<T> {
+  return page.evaluate(
+    async ([p, i]) => {
+      const token = sessionStorage.getItem("radiology-draft.harness-token");
+      const query = i === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify(i))}`;
+      const res = await fetch(`/trpc/${p}${query}`, { headers: { authorization: `Bearer ${token}` } });
+      const body = (await res.json()) as { result: { data: unknown } };
+      return body.result.data;
+    },
+    [procedure, input] as const,
+  ) as Promise<T>;
+}
+
+async function openStudyByDate(page: Page, date: RegExp): Promise<void> {
+  await page.getByRole("complementary", { name: "Worklist" }).getByRole("button", { name: date }).first().click();
+}
+
+test("demo study: AI draft, edit survives restart, insert, sign, export, signed case retrieved for a follow-up", async ({
+  page,
+}) => {
+  fs.mkdirSync(shots, { recursive: true });
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "rd-e2e-workflow-"));
+  harness = await startHarnessProcess(dataDir);
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+
+  await page.goto(harness.url);
+  const worklist = page.getByRole("complementary", { name: "Worklist" });
+  await expect(worklist.getByRole("button")).not.toHaveCount(0);
+  // The status bar reports the model and where it runs once the pack is loaded.
+  await expect(page.getByTestId("status-model")).toContainText(/Model .* · (cpu|cuda)/i, { timeout: 120_000 });
+  const studies = await api<Array<{ id: string; patientId: string | null }>>(page, "studies.list", {});
+  const first = studies.find((s) => s.patientId === FIRST_PATIENT_ID);
+  expect(first, `demo study ${FIRST_STUDY} seeded`).toBeTruthy();
+  await shot(page, "1-worklist");
+
+  // Open it: the AI draft arrives from the real engine.
+  await worklist.getByRole("button", { name: FIRST_BUTTON }).click();
+  await expect(page.locator("[data-testid=ai-strip][data-state=done]")).toBeVisible({ timeout: 180_000 });
+  const findings = page.getByTestId("report-findings");
+  const aiText = await findings.inputValue();
+  expect(aiText.length).toBeGreaterThan(20);
+  expect(aiText[0]).toBe(aiText[0]?.toUpperCase());
+  await expect(page.getByTestId("similar-case")).toHaveCount(5);
+  await shot(page, "2-draft");
+
+  // Edit, wait for the autosave, restart the app on the same data folder.
+  const edited = `${aiText} Follow-up chest radiograph recommended.`;
+  await findings.fill(edited);
+  await findings.blur();
+  await expect(page.locator("[data-testid=save-state][data-status=saved]")).toBeVisible();
+  await harness.stop();
+  harness = await startHarnessProcess(dataDir);
+  await page.goto(harness.url);
+  await worklist.getByRole("button", { name: FIRST_BUTTON }).click();
+  await expect(page.getByTestId("report-findings")).toHaveValue(edited, { timeout: 60_000 });
+
+  // Insert a sentence from the first similar case.
+  await expect(page.getByTestId("similar-case").first()).toBeVisible({ timeout: 120_000 });
+  const insert = page
+    .getByTestId("similar-case")
+    .first()
+    .getByRole("button", { name: /^Insert into findings: / })
+    .first();
+  const sentence = ((await insert.getAttribute("aria-label")) ?? "").replace(/^Insert into findings: /, "");
+  await insert.click();
+  await expect(page.getByTestId("report-findings")).toHaveValue(
+    new RegExp(sentence.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")),
+  );
+  await expect(page.locator("[data-testid=save-state][data-status=saved]")).toBeVisible();
+  await shot(page, "3-inserted");
+
+  // Sign.
+  await page.getByRole("button", { name: "Sign", exact: true }).click();
+  await page.getByLabel("Signing radiologist").fill("Dr Anna Smith");
+  await page.getByRole("button", { name: "Save name" }).click();
+  await page.getByRole("button", { name: "Sign as Dr Anna Smith" }).click();
+  await expect(page.getByTestId("signed-report")).toBeVisible();
+  await expect(page.getByTestId("report-notice")).toContainText("Signed by Dr Anna Smith.");
+
+  // Exports are written and valid.
+  const saved: Record<string, string> = {};
+  for (const [button, format] of [
+    ["PDF", "pdf"],
+    ["DICOM SR", "sr"],
+    ["FHIR", "fhir"],
+    ["Text", "text"],
+  ] as const) {
+    const download = page.waitForEvent("download");
+    await page.getByRole("button", { name: button, exact: true }).click();
+    const file = await download;
+    saved[format] = path.join(dataDir, "exports", file.suggestedFilename());
+    await file.saveAs(saved[format]);
+  }
+  await shot(page, "4-signed");
+  const pdfText = spawnSync("pdftotext", [saved.pdf!, "-"], { encoding: "utf8" });
+  expect(pdfText.status, pdfText.stderr).toBe(0);
+  expect(pdfText.stdout.replace(/\s+/g, " ")).toContain("Follow-up chest radiograph recommended.");
+  const sr = spawnSync("dsrdump", ["+Pl", saved.sr!], { encoding: "utf8" });
+  expect(sr.status, sr.stderr).toBe(0);
+  expect(sr.stderr).toBe("");
+  expect(sr.stdout).toContain("Follow-up chest radiograph recommended.");
+  const fhir = JSON.parse(fs.readFileSync(saved.fhir!, "utf8")) as Record<string, unknown>;
+  // R4 DiagnosticReport requires status and code; a signed report also carries subject, issued and the text.
+  for (const key of ["resourceType", "status", "code", "subject", "issued", "performer", "presentedForm"]) {
+    expect(fhir, `FHIR DiagnosticReport has ${key}`).toHaveProperty(key);
+  }
+  expect(fhir.resourceType).toBe("DiagnosticReport");
+  expect(fhir.status).toBe("final");
+  const form = (fhir.presentedForm as Array<{ data: string }>)[0];
+  expect(Buffer.from(form?.data ?? "", "base64").toString("utf8")).toContain("Follow-up chest radiograph recommended.");
+  expect(fs.readFileSync(saved.text!, "utf8")).toContain("Follow-up chest radiograph recommended.");
+
+  // A follow-up study of the same patient: the signed case is among its similar cases and opens beside it.
+  const followUpDir = path.join(dataDir, "follow-up");
+  writeFollowUpStudy(followUpDir);
+  const panel = page.getByRole("region", { name: "Import studies" });
+  if (!(await panel.isVisible())) await page.getByRole("button", { name: "Import", exact: true }).first().click();
+  await panel.locator("#import-paths").fill(followUpDir);
+  await panel.getByRole("button", { name: "Import", exact: true }).click();
+  await expect(panel.getByTestId("import-result")).toBeVisible({ timeout: 120_000 });
+  await openStudyByDate(page, /2025-06-01|20250601/);
+  await expect(page.locator("[data-testid=ai-strip][data-state=done]")).toBeVisible({ timeout: 180_000 });
+  const signedCase = page.locator(`[data-testid=similar-case][data-study-id="${first!.id}"]`);
+  await expect(signedCase).toBeVisible();
+  await signedCase.getByRole("button", { name: "Open beside" }).click();
+  await expect(page.getByTestId("comparison-viewport")).toContainText(`Similar prior case ${first!.id}`);
+  await page.waitForTimeout(1500);
+  await shot(page, "5-follow-up-similar");
+  expect(errors).toEqual([]);
+});
