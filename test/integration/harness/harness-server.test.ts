@@ -17,7 +17,11 @@ beforeAll(async () => {
   // A minimal built renderer stands in for out/renderer so this test does not depend on the build.
   rendererDir = fs.mkdtempSync(path.join(os.tmpdir(), "rd-renderer-"));
   fs.writeFileSync(path.join(rendererDir, "index.html"), "<!doctype html><title>t</title>");
-  services = createServices({ dataDir: fs.mkdtempSync(path.join(os.tmpdir(), "rd-harness-")), transport: "loopback", modelPackDir: null });
+  services = createServices({
+    dataDir: fs.mkdtempSync(path.join(os.tmpdir(), "rd-harness-")),
+    transport: "loopback",
+    modelPackDir: null,
+  });
   harness = await startHarness({ services, rendererDir, port: 0 });
 });
 

@@ -16,7 +16,6 @@ const services = createServices({
 const caller = createCallerFactory(appRouter)({ services });
 afterAll(() => services.close());
 
-// biome-ignore lint/suspicious/noExplicitAny: walking the router by path.
 function procedureAt(p: string): (input: unknown) => Promise<unknown> {
   const [ns, name] = p.split(".") as [string, string];
   // biome-ignore lint/suspicious/noExplicitAny: walking the router by path.
