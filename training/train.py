@@ -63,20 +63,20 @@ class Preset:
     embed_dim: int = 512
     text_d: int = 256
     text_layers: int = 2
-    medclip_epochs: int = 6
+    medclip_epochs: int = 3
     medclip_batch: int = 64
     medclip_lr: float = 5e-4
-    d_model: int = 256
+    d_model: int = 128
     heads: int = 8
     d_ff: int = 512
     encoder_layers: int = 3
     decoder_layers: int = 3
     dropout: float = 0.1
-    gen_epochs: int = 6
-    gen_batch: int = 32
+    gen_epochs: int = 4
+    gen_batch: int = 16
     lr_visual: float = 5e-5
     lr_rest: float = 5e-4
-    warmup_steps: int = 100
+    warmup_steps: int = 50
     lr_decay_per_epoch: float = 0.8
     grad_clip_value: float = 0.1
     finetune_vision: bool = False
@@ -91,7 +91,7 @@ class Preset:
 
 
 PRESETS: dict[str, Preset] = {
-    # 2-core CPU (shared): small CNN (4x4 patch grid per view at 128 px), d=256 generator with d_ff=512, vision
+    # 2-core CPU (shared): small CNN (4x4 patch grid per view at 128 px), d=128 generator (8 heads, d_ff=512), vision
     # encoder frozen in the generator stage (its patch tokens computed once); see docs/model.md for why
     "cpu": Preset(),
     # GPU scale: Swin-Tiny as in MedCLIP (7x7x768 patch tokens, pooled 768 -> 512 without bias), 224 px
@@ -396,15 +396,14 @@ def generate(model: ReportModel, p: Preset, data: Data, split: str, device, use_
 def make_scorer(data: Data, work: str):
     """Scores (id, token ids) predictions of one split with the toolkit's eval CLI (R2Gen reference convention).
 
-    With --limit-studies the references come from an annotation subset written from the manifest's raw reports.
+    The references are the raw reports of the studies in use, copied unchanged from the dataset manifest into an
+    R2Gen annotation file (for the full IU split this is the toolkit's own annotation).
     """
-    extra: list[str] = []
-    if data.limited:
-        path = os.path.join(work, "annotation-subset.json")
-        evaluate.write_annotation_subset(
-            path, data.m, {s: [data.studies[i].id for i in idx] for s, idx in data.splits.items()}
-        )
-        extra = ["--annotation", path]
+    path = os.path.join(work, "annotation-used.json")
+    evaluate.write_annotation_subset(
+        path, data.m, {s: [data.studies[i].id for i in idx] for s, idx in data.splits.items()}
+    )
+    extra = ["--annotation", path]
     split_of = {data.studies[i].id: s for s, idx in data.splits.items() for i in idx}
 
     def score(preds: list[tuple[str, list[int]]], stem: str) -> dict:
@@ -436,6 +435,7 @@ def parse_args(argv=None):
     ap.add_argument("--limit-studies", type=int, default=None, help="studies per split (0 = all)")
     ap.add_argument("--medclip-epochs", type=int, default=None)
     ap.add_argument("--gen-epochs", type=int, default=None)
+    ap.add_argument("--medclip-lr", type=float, default=None)
     args = ap.parse_args(argv)
     if args.seed < 0:
         ap.error("--seed must be >= 0")
@@ -463,6 +463,8 @@ def main(argv=None) -> int:
         p.medclip_epochs = args.medclip_epochs
     if args.gen_epochs is not None:
         p.gen_epochs = args.gen_epochs
+    if args.medclip_lr is not None:
+        p.medclip_lr = args.medclip_lr
     device = torch.device(args.device)
     torch.set_num_threads(args.threads)
     random.seed(args.seed)
@@ -553,7 +555,22 @@ def main(argv=None) -> int:
     log(f"total {total:.0f}s ({total / 60:.1f} min)")
     with open(os.path.join(work, "results.json"), "w") as f:
         json.dump({"results": results, "training": training_info, "total_seconds": total}, f, indent=1)
+    with open(os.path.join(work, "results.md"), "w") as f:
+        for split in ("test", "val"):
+            f.write(f"{split} split ({len(data.splits[split])} studies)\n\n{results_markdown(results, split)}\n\n")
+    log("\n" + results_markdown(results, "test"))
     return 0
+
+
+def results_markdown(results: dict, split: str) -> str:
+    """Table II shape: one row per system, BLEU-1..4, METEOR, ROUGE-L, clinical P/R/F1 (toolkit eval)."""
+    head = "| system | BLEU-1 | BLEU-2 | BLEU-3 | BLEU-4 | METEOR | ROUGE-L | CE P | CE R | CE F1 |"
+    lines = [head, "|" + " --- |" * 10]
+    for key in ("retrieval", *VARIANTS):
+        if key in results:
+            m = results[key][split]
+            lines.append(f"| {VARIANT_TITLES[key]} | " + " | ".join(f"{m[k]:.4f}" for k in evaluate.METRIC_KEYS) + " |")
+    return "\n".join(lines)
 
 
 def fmt(m: dict) -> str:
