@@ -2,7 +2,7 @@
  * The report pane: the AI draft's live state, four editable sections with AI and similar-case marks, autosave
  * status, undo/redo, regenerate, history, sign (asks the signer's name once), addenda and exports once signed.
  */
-import { useMemo, useRef, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
 import type { StudyDetail } from "../../../../src-shared/domain";
 import { computeAiSpans, sentencesFoundInCases } from "../../../../src-shared/report-text";
 import {
@@ -286,6 +286,14 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
   const [signStep, setSignStep] = useState<SignStep>(null);
   const [signerName, setSignerName] = useState("");
   const [notice, setNotice] = useState<{ kind: "ok" | "error"; text: string } | null>(null);
+  // A notice (signed, exported, failed) belongs to the study it was about: another study starts without it.
+  const studyId = study?.id ?? null;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: reset when the open study changes.
+  useEffect(() => {
+    setNotice(null);
+    setConfirmRegenerate(false);
+    setSignStep(null);
+  }, [studyId]);
 
   const server = snapshot?.server ?? null;
   const sections = snapshot?.sections;
