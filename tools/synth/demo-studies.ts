@@ -25,14 +25,16 @@ interface DemoRule {
   test: (f: StudyFindings) => boolean;
 }
 
-const has = (f: StudyFindings, kinds: FindingKind[], positive = true): boolean =>
-  f.spec.findings.some((x) => kinds.includes(x.kind) && (!positive || x.certainty === "positive"));
+const has = (f: StudyFindings, kinds: FindingKind[], clear = false): boolean =>
+  f.spec.findings.some(
+    (x) => kinds.includes(x.kind) && x.certainty === "positive" && (!clear || x.severity !== "mild"),
+  );
 
 /** Which studies make the demo set: the first test-split study (by id) matching each rule, few other findings. */
 export const DEMO_RULES: DemoRule[] = [
   { label: "no rendered findings", test: (f) => f.spec.findings.length === 0 },
-  { label: "cardiomegaly", test: (f) => has(f, ["cardiomegaly"]) && f.spec.findings.length <= 2 },
-  { label: "pleural effusion", test: (f) => has(f, ["pleural-effusion"]) },
+  { label: "cardiomegaly", test: (f) => has(f, ["cardiomegaly"], true) && f.spec.findings.length <= 2 },
+  { label: "pleural effusion", test: (f) => has(f, ["pleural-effusion"], true) },
   { label: "lung nodule or mass", test: (f) => has(f, ["lung-nodule", "lung-mass"]) },
   { label: "support device", test: (f) => has(f, ["pacemaker", "sternotomy-wires", "central-line"]) },
   { label: "airspace disease", test: (f) => has(f, ["consolidation", "pneumonia", "airspace-opacity"]) },

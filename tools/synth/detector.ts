@@ -46,27 +46,25 @@ export function develop(attenuation: Plane, exposure: Exposure, rng: Rng): Plane
   const signal = Plane.acquire(S, attenuation.height, false);
   const p = signal.data;
   const d = attenuation.data;
-  for (let y = 0; y < attenuation.height; y++) {
-    const heel = exposure.heel * ((y + 0.5) / attenuation.height - 0.5);
-    for (let x = 0; x < S; x++) {
-      const i = y * S + x;
-      p[i] = d[i]! * exposure.contrast + heel * Math.min(1, d[i]! * 3);
-    }
-  }
   // Quantum noise: fewer photons behind more attenuation. Added before the detector blur, which correlates it.
   // Normal deviates come from a table indexed by a xorshift stream seeded from the detector stream.
   const table = new Float32Array(8192);
   for (let i = 0; i < table.length; i++) table[i] = rng.normal();
   let state = rng.nextUint32() | 1;
   const noiseGain = 2.6 * exposure.noise;
-  for (let i = 0; i < p.length; i++) {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    const v = p[i]!;
-    // exp(0.6 v) by its Taylor series to 3rd order is ample for v in 0..3 (relative noise amplitude only).
-    const e = 0.6 * v;
-    p[i] = v + noiseGain * (1 + e + 0.5 * e * e + 0.1667 * e * e * e) * table[(state >>> 0) & 8191]!;
+  for (let y = 0; y < attenuation.height; y++) {
+    const heel = exposure.heel * ((y + 0.5) / attenuation.height - 0.5);
+    const row = y * S;
+    for (let x = 0; x < S; x++) {
+      const i = row + x;
+      const v = d[i]! * exposure.contrast + heel * Math.min(1, d[i]! * 3);
+      state ^= state << 13;
+      state ^= state >>> 17;
+      state ^= state << 5;
+      // exp(0.6 v) by its Taylor series to 3rd order is ample for v in 0..3 (relative noise amplitude only).
+      const e = 0.6 * v;
+      p[i] = v + noiseGain * (1 + e + 0.5 * e * e + 0.1667 * e * e * e) * table[(state >>> 0) & 8191]!;
+    }
   }
   smallBlur(signal, Math.max(0.55, exposure.blur) * scale);
   // Multi-frequency processing.

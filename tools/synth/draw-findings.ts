@@ -303,7 +303,7 @@ function effusionFrontal(view: FrontalView, p: Placement): void {
   for (const side of p.sides) {
     const s = sideSign(side);
     // Meniscus: fluid climbs higher along the lateral chest wall than medially.
-    const height = [0.022, 0.04, 0.1, 0.22][p.grade]! * (side === "left" ? 1 : 1) * p.rng.range(0.85, 1.15);
+    const height = [0.024, 0.045, 0.1, 0.2][p.grade]! * p.rng.range(0.85, 1.15);
     const cp = cpY(a, side);
     const w = a.halfWidth[side];
     const fill = view.fill.data;
@@ -318,7 +318,8 @@ function effusionFrontal(view: FrontalView, p: Placement): void {
         const q = Math.min(1, dx / w);
         // Top of the fluid at this x: highest laterally (meniscus), lower medially, never below the diaphragm.
         const dia = diaphragmY(a, side, Math.min(dx, w));
-        const level = cp - height * (0.35 + 0.65 * q ** 1.6) - (p.grade >= 2 ? 0.02 * (1 - q) : 0);
+        // Concave-up meniscus: flat medially, curving up along the lateral chest wall.
+        const level = cp - height * (0.4 + 0.6 * q ** 2.4);
         const top = Math.min(level, dia - 0.002);
         const d = view.L(v - top);
         if (d <= -soft) continue;
@@ -510,7 +511,7 @@ function scarringFrontal(view: FrontalView, p: Placement): void {
 function interstitialFrontal(view: FrontalView, p: Placement, kerley: boolean): void {
   const rng = p.frontalRng;
   const a = view.a;
-  const amp = [0.022, 0.03, 0.04, 0.05][p.grade]!;
+  const amp = [0.03, 0.042, 0.055, 0.07][p.grade]!;
   for (const loc of p.locations) {
     // Reticular net over the region: many short crossing lines.
     const [cx, cy] = fp(view, loc);

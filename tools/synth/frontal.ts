@@ -641,7 +641,7 @@ function drawVessels(view: FrontalView, rng: Rng): void {
         radius *= 0.93;
         pts.push([x, y]);
         radii.push(radius);
-        if (rng.chance(0.42) && radius > 0.8 * scale && b.depth < 9) {
+        if (rng.chance(0.38) && radius > 0.85 * scale && b.depth < 8) {
           const split = (rng.range(20, 38) * Math.PI) / 180;
           const dir = rng.chance(0.5) ? 1 : -1;
           stack.push({ x, y, angle: angle + dir * split, radius: radius * 0.72, depth: b.depth + 1 });

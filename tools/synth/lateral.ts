@@ -339,6 +339,15 @@ function drawLateralHeart(view: LateralView): void {
       profile: "dome",
     },
   );
+  // The heart's anterior surface lies against the lower sternum: no lung in between.
+  const front: Point[] = [];
+  const back: Point[] = [];
+  for (let k = 0; k <= 8; k++) {
+    const v = h.cy - h.ry * 0.35 + (k / 8) * h.ry * 1.2;
+    front.push(view.P(lateralLungAnterior(a, v) - 0.01, v));
+    back.push(view.P(h.cx - h.rx * 0.2, v));
+  }
+  addMask(heartMask, polygonMask(heartMask, [...front, ...back.reverse()], view.soft * 4), 1);
   const m = heartMask.data;
   const air = view.air.data;
   const base = view.base.data;

@@ -630,7 +630,7 @@ export function downsample(plane: Plane, factor: number): Plane {
   return out;
 }
 
-/** Small separable blur (3 or 5 taps) for sigma below ~1.2 pixels, in place. */
+/** Small separable blur (5 taps) for sigma below ~1.2 pixels, in place; edges clamp. */
 export function smallBlur(plane: Plane, sigma: number): void {
   if (sigma < 0.25) return;
   const k1 = Math.exp(-1 / (2 * sigma * sigma));
@@ -642,14 +642,18 @@ export function smallBlur(plane: Plane, sigma: number): void {
   const { width: w, height: h } = plane;
   const a = plane.data;
   const b = scratch(0, w * h);
+  const clampX = (x: number): number => (x < 0 ? 0 : Math.min(x, w - 1));
   for (let y = 0; y < h; y++) {
     const o = y * w;
-    for (let x = 0; x < w; x++) {
-      const xm1 = x > 0 ? x - 1 : 0;
-      const xm2 = x > 1 ? x - 2 : 0;
-      const xp1 = x < w - 1 ? x + 1 : w - 1;
-      const xp2 = x < w - 2 ? x + 2 : w - 1;
-      b[o + x] = c0 * a[o + x]! + c1 * (a[o + xm1]! + a[o + xp1]!) + c2 * (a[o + xm2]! + a[o + xp2]!);
+    for (const x of [0, 1, w - 2, w - 1]) {
+      b[o + x] =
+        c0 * a[o + x]! +
+        c1 * (a[o + clampX(x - 1)]! + a[o + clampX(x + 1)]!) +
+        c2 * (a[o + clampX(x - 2)]! + a[o + clampX(x + 2)]!);
+    }
+    for (let x = 2; x < w - 2; x++) {
+      const i = o + x;
+      b[i] = c0 * a[i]! + c1 * (a[i - 1]! + a[i + 1]!) + c2 * (a[i - 2]! + a[i + 2]!);
     }
   }
   for (let y = 0; y < h; y++) {
