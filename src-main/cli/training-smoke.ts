@@ -5,7 +5,7 @@
  *   npm run test:training-smoke [-- --work DIR] [-- --keep]
  *
  * The tiny dataset is test/fixtures/synth/ when it holds an R2Gen layout (images/<id>/0.png, 1.png); otherwise
- * the first studies of each split are rendered now with the synthetic radiograph generator (tools/synth). Its
+ * the first studies of each split are rendered now with the synthetic radiograph generator (`npm run synth`). Its
  * manifest is written by the language toolkit and reduced to the studies that have images.
  */
 import { spawnSync } from "node:child_process";
@@ -13,13 +13,12 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import cliProgress from "cli-progress";
-import sharp from "sharp";
-import { loadIuStudies } from "../../tools/synth/dataset";
-import { findingsOf } from "../../tools/synth/findings";
-import { Plane } from "../../tools/synth/raster";
-import { renderStudy } from "../../tools/synth/render";
-import { createManifest, loadIuXrayDataset, writeManifest } from "../services/language/iu-xray-dataset";
+import {
+  createManifest,
+  loadAnnotationFile,
+  loadIuXrayDataset,
+  writeManifest,
+} from "../services/language/iu-xray-dataset";
 import { runCli, UserError } from "./language-cli-support";
 
 const REPO_ROOT = path.resolve(import.meta.dirname, "../..");
@@ -32,31 +31,13 @@ function hasImages(root: string): boolean {
   return fs.existsSync(images) && fs.readdirSync(images).some((id) => fs.existsSync(path.join(images, id, "1.png")));
 }
 
-async function renderTinyDataset(root: string): Promise<void> {
-  const { studies } = await loadIuStudies();
-  const chosen = (["train", "val", "test"] as const).flatMap((split) =>
-    studies.filter((s) => s.split === split).slice(0, PER_SPLIT[split]),
+/** Render the first studies of each split with the synthetic radiograph generator (`npm run synth`). */
+function renderTinyDataset(root: string): void {
+  const annotation = loadAnnotationFile();
+  const ids = (["train", "val", "test"] as const).flatMap((split) =>
+    annotation[split].slice(0, PER_SPLIT[split]).map((s) => s.id),
   );
-  const bar = new cliProgress.SingleBar({ format: "rendering [{bar}] {value}/{total} studies" });
-  bar.start(chosen.length, 0);
-  for (const study of chosen) {
-    const dir = path.join(root, "images", study.id);
-    fs.mkdirSync(dir, { recursive: true });
-    const rendered = renderStudy(findingsOf(study).spec, 512);
-    for (const [file, plane] of [
-      ["0.png", rendered.frontal],
-      ["1.png", rendered.lateral],
-    ] as const) {
-      const pixels = Buffer.alloc(plane.width * plane.height);
-      for (let i = 0; i < pixels.length; i++) pixels[i] = Math.round(Math.min(1, Math.max(0, plane.data[i]!)) * 255);
-      await sharp(pixels, { raw: { width: plane.width, height: plane.height, channels: 1 } })
-        .png()
-        .toFile(path.join(dir, file));
-      Plane.release(plane);
-    }
-    bar.increment();
-  }
-  bar.stop();
+  run("render", "npm", ["run", "--silent", "synth", "--", "--out", root, "--ids", ids.join(",")]);
 }
 
 /** The toolkit's manifest for `root`, keeping only the studies whose two images exist. */
@@ -97,7 +78,7 @@ async function main(): Promise<void> {
           `rendering ${Object.values(PER_SPLIT).join("/")} studies`,
       );
       root = path.join(work, "dataset");
-      await renderTinyDataset(root);
+      renderTinyDataset(root);
       counts = writeTinyManifest(root, manifestPath);
     }
     console.log(
