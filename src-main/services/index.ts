@@ -8,6 +8,7 @@ import { EventBus } from "./events/event-bus";
 import { FilesService } from "./files/files-service";
 import { ImportService } from "./import/import-service";
 import { InferenceHost, studyImagesFrom } from "./inference/engine-host";
+import type { InferenceEngine } from "./inference/inference-engine";
 import { labelReport } from "./language/clinical-labeler";
 import { KeyBindingsService } from "./preferences/key-bindings-service";
 import type { SignedCaseSink } from "./reports/draft-engine";
@@ -31,10 +32,10 @@ export interface Services {
   readonly events: EventBus;
   readonly app: AppService;
   readonly studies: StudiesService;
-  readonly reports: ReportsService;
   readonly importer: ImportService;
   readonly files: FilesService;
   readonly keyBindings: KeyBindingsService;
+  readonly reports: ReportsService;
   readonly retrieval: RetrievalService;
   readonly inference: InferenceHost;
   close(): void;
@@ -64,7 +65,7 @@ export function createServices(options: ServicesOptions): Services {
   );
   const studies = new StudiesService(db);
   const importer = new ImportService(db, events, { demoStudiesDir: path.join(root, "resources", "demo-studies") });
-  const reports = new ReportsService({
+  const reports: ReportsService = new ReportsService({
     db,
     events,
     engine: null,
@@ -72,9 +73,16 @@ export function createServices(options: ServicesOptions): Services {
     retrieval: () => (services as { retrieval?: SignedCaseSink | null }).retrieval ?? null,
     labelReport: (text) => labelReport(text).labels,
     application: { name: APP_NAME, version: readVersion(root) },
+    studyThumbnail: async (studyId: string): Promise<Uint8Array | null> => {
+      await inference.start(); // the pack may still be loading (e.g. a report signed right after start)
+      const engine: InferenceEngine | null = inference.engine;
+      if (!engine) return null;
+      const embedded = await engine.embedStudy(studyImagesFrom(studies.get(studyId).images), { thumbnail: true });
+      return embedded.thumbnail;
+    },
   });
   const retrieval = new RetrievalService(db);
-  const inference = new InferenceHost({
+  const inference: InferenceHost = new InferenceHost({
     appRoot: root,
     app,
     reports,

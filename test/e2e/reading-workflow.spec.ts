@@ -193,6 +193,8 @@ test("demo study: AI draft, edit survives restart, insert, sign, export, signed 
   await expect(page.locator("[data-testid=ai-strip][data-state=done]")).toBeVisible({ timeout: 180_000 });
   const signedCase = page.locator(`[data-testid=similar-case][data-study-id="${first!.id}"]`);
   await expect(signedCase).toBeVisible();
+  // The signed case joined the index with a thumbnail of its frontal view.
+  await expect(signedCase.locator("img")).toBeVisible();
   await signedCase.getByRole("button", { name: "Open beside" }).click();
   await expect(page.getByTestId("comparison-viewport")).toContainText(`Similar prior case ${first!.id}`);
   await page.waitForTimeout(1500);

@@ -57,6 +57,11 @@ export interface ReportsServiceOptions {
   application: { name: string; version: string };
   /** The operating system's user name (default signer until the user confirms one). */
   osUserName?: () => string;
+  /**
+   * A small image of the study's frontal view for its retrieval index entry, made off the main thread (the inference
+   * worker); null when it cannot be made. A signed case joins the index at once and gets its thumbnail when ready.
+   */
+  studyThumbnail?: (studyId: string) => Promise<Uint8Array | null>;
 }
 
 interface RunningJob {
@@ -547,15 +552,22 @@ export class ReportsService {
       const report = sections.findings.trim() || sections.impression.trim();
       const fullText = [sections.findings, sections.impression].filter((t) => t.trim()).join(" ");
       try {
-        sink.addCase({
+        const entry = {
           studyId,
           report,
           labels: this.options.labelReport ? this.options.labelReport(fullText) : blankLabels(),
-          source: "signed",
+          source: "signed" as const,
           modelId: embedding.modelId,
           vector: embedding.vector,
-        });
+        };
+        sink.addCase(entry);
         outcome = { indexed: true, message: `added to the retrieval index (model ${embedding.modelId})` };
+        this.options.studyThumbnail?.(studyId).then(
+          (thumbnail) => {
+            if (thumbnail) sink.addCase({ ...entry, thumbnail });
+          },
+          (err: unknown) => console.warn(`reports: no thumbnail for signed study ${studyId}:`, err),
+        );
       } catch (err) {
         outcome = {
           indexed: false,
