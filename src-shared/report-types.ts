@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { StudyIdSchema, StudyStatusSchema } from "./domain";
+import { CHEXPERT_OBSERVATIONS } from "./observations";
 
 export const SECTION_KEYS = ["indication", "comparison", "findings", "impression"] as const;
 export const SectionKeySchema = z.enum(SECTION_KEYS);
@@ -57,22 +58,7 @@ export const DraftVersionSchema = z.object({
 export type DraftVersion = z.infer<typeof DraftVersionSchema>;
 
 /** The 14 CheXpert observations, in CheXpert order (the order of every label vector in this project). */
-export const OBSERVATIONS = [
-  "No Finding",
-  "Enlarged Cardiomediastinum",
-  "Cardiomegaly",
-  "Lung Lesion",
-  "Lung Opacity",
-  "Edema",
-  "Consolidation",
-  "Pneumonia",
-  "Atelectasis",
-  "Pneumothorax",
-  "Pleural Effusion",
-  "Pleural Other",
-  "Fracture",
-  "Support Devices",
-] as const;
+export const OBSERVATIONS = CHEXPERT_OBSERVATIONS;
 
 /** 1 positive, 0 negative, -1 uncertain, null not mentioned. */
 export const LabelValueSchema = z.union([z.literal(1), z.literal(0), z.literal(-1), z.null()]);

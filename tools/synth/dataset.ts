@@ -1,30 +1,14 @@
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
+import { CHEXPERT_OBSERVATIONS, type LabelValue, type ObservationName } from "../../src-shared/observations";
 import { parseCsv } from "./csv";
 import { SynthInputError } from "./errors";
 import { defaultIuSourcePaths, type IuSourcePaths } from "./paths";
 
 /** The 14 CheXpert observations, in CheXpert order (the column order of report-labels.csv). */
-export const OBSERVATIONS = [
-  "No Finding",
-  "Enlarged Cardiomediastinum",
-  "Cardiomegaly",
-  "Lung Lesion",
-  "Lung Opacity",
-  "Edema",
-  "Consolidation",
-  "Pneumonia",
-  "Atelectasis",
-  "Pneumothorax",
-  "Pleural Effusion",
-  "Pleural Other",
-  "Fracture",
-  "Support Devices",
-] as const;
-export type Observation = (typeof OBSERVATIONS)[number];
-
-/** 1 positive, 0 negative, -1 uncertain, null not mentioned. */
-export type LabelValue = 1 | 0 | -1 | null;
+export const OBSERVATIONS = CHEXPERT_OBSERVATIONS;
+export type Observation = ObservationName;
+export type { LabelValue };
 export type Split = "train" | "val" | "test";
 
 export interface IuStudy {

@@ -1,25 +1,10 @@
-/** The 14 CheXpert observations, in CheXpert order (the order of every label vector in this project). */
-export const CHEXPERT_OBSERVATIONS = [
-  "No Finding",
-  "Enlarged Cardiomediastinum",
-  "Cardiomegaly",
-  "Lung Lesion",
-  "Lung Opacity",
-  "Edema",
-  "Consolidation",
-  "Pneumonia",
-  "Atelectasis",
-  "Pneumothorax",
-  "Pleural Effusion",
-  "Pleural Other",
-  "Fracture",
-  "Support Devices",
-] as const;
+export {
+  CHEXPERT_OBSERVATIONS,
+  type LabelValue,
+  type ObservationName,
+} from "../../../src-shared/observations";
 
-export type ObservationName = (typeof CHEXPERT_OBSERVATIONS)[number];
-
-/** 1 positive, 0 negative, -1 uncertain, null not mentioned (CheXpert convention). */
-export type LabelValue = 1 | 0 | -1 | null;
+import { CHEXPERT_OBSERVATIONS, type LabelValue } from "../../../src-shared/observations";
 
 /** One value per observation, in CHEXPERT_OBSERVATIONS order. */
 export type LabelVector = LabelValue[];
