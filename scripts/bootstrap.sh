@@ -14,6 +14,7 @@ apt_packages=(
   python3-onnx
   python3-numpy
   python3-pil
+  libopenblas0-openmp # a fast BLAS for Debian's torch (it otherwise falls back to the reference BLAS)
 )
 missing=()
 for pkg in "${apt_packages[@]}"; do
