@@ -40,7 +40,11 @@ export function ViewerArea({
     async () => (studyId ? client.files.imageSources({ studyId }) : []),
     [client, studyId, refresh],
   );
-  const sources: ImageSource[] = sourcesState.status === "ok" ? sourcesState.value : [];
+  // While a changed study's sources reload, the strip and the viewports keep what they show (no flicker, and
+  // an image the user picked is not replaced by the study's first image).
+  const shownSources = useRef<{ studyId: string | null; sources: ImageSource[] }>({ studyId: null, sources: [] });
+  if (sourcesState.status === "ok") shownSources.current = { studyId, sources: sourcesState.value };
+  const sources: ImageSource[] = shownSources.current.studyId === studyId ? shownSources.current.sources : [];
   const compareId = comparison?.studyId ?? null;
   const compareState = useAsync(async () => {
     if (!compareId) return null;
