@@ -8,13 +8,15 @@ Pack layout:
   gallery/ids.json          train-split study ids, row order of embeddings.f32
   gallery/embeddings.f32    float32 little-endian [count, 512] study embeddings (from vision_encoder.onnx's model)
   gallery/token_ids.json    the token_ids (manifest format) of each gallery study: what the generator reads
+  gallery/thumbnails.bin    96-px grey JPEG of each gallery study's frontal view, concatenated in row order
+  gallery/thumbnails.json   format, max_side, ids (= ids.json), offsets and lengths into thumbnails.bin
+                            (pack_thumbnails.py; the similar-cases pane shows them)
   pytorch/checkpoint.pt     the same weights (fp16 storage) for PyTorch: parity tests and fine-tuning
 """
 
 from __future__ import annotations
 
 import datetime
-import hashlib
 import json
 import os
 import shutil
@@ -26,6 +28,7 @@ from onnx import numpy_helper
 from torch import nn
 
 from .models import GeneratorConfig, ReportGenerator, ReportModel, VisionEncoder
+from .pack_thumbnails import pack_file_entries, sha256_file, write_gallery_thumbnails
 from .preprocess import preprocessing_spec
 
 PACK_FORMAT = "radiology-draft/model-pack@1"
@@ -193,14 +196,6 @@ def model_interface(path: str) -> dict:
     }
 
 
-def sha256_file(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def save_checkpoint(path: str, model: ReportModel, preset, vocab_size: int) -> None:
     cfg = model.generator.cfg
     torch.save(
@@ -263,6 +258,10 @@ def write_pack(out_dir, name, version, preset, data, model: ReportModel, train_e
         json.dump([data.studies[i].id for i in train_idx], f)
     with open(os.path.join(out_dir, "gallery", "token_ids.json"), "w") as f:
         json.dump([data.studies[i].token_ids for i in train_idx], f, separators=(",", ":"))
+    thumbnails = write_gallery_thumbnails(
+        out_dir, [data.studies[i].id for i in train_idx], [data.studies[i].image_paths[0] for i in train_idx]
+    )
+    log(f"gallery thumbnails: {thumbnails['count']} JPEGs, {thumbnails['bytes'] / 1e6:.1f} MB")
 
     vision_sha = sha256_file(files["vision_encoder"])
     model_id = f"sha256:{vision_sha}"
@@ -270,15 +269,7 @@ def write_pack(out_dir, name, version, preset, data, model: ReportModel, train_e
     models = {}
     for key, path in files.items():
         models[key] = {"file": os.path.basename(path), **model_interface(path)}
-    entries = []
-    for root, _, names in os.walk(out_dir):
-        for n in sorted(names):
-            full = os.path.join(root, n)
-            rel = os.path.relpath(full, out_dir).replace(os.sep, "/")
-            if rel == "manifest.json":
-                continue
-            entries.append({"path": rel, "bytes": os.path.getsize(full), "sha256": sha256_file(full)})
-    entries.sort(key=lambda e: e["path"])
+    entries = pack_file_entries(out_dir)
     m = data.m
     manifest = {
         "format": PACK_FORMAT,
@@ -338,6 +329,7 @@ def write_pack(out_dir, name, version, preset, data, model: ReportModel, train_e
             "dtype": "float32",
             "byte_order": "little",
             "model_id": model_id,
+            "thumbnails": thumbnails,
         },
         "pytorch_checkpoint": "pytorch/checkpoint.pt",
         "files": entries,
