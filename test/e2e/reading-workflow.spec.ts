@@ -112,6 +112,17 @@ test("demo study: AI draft, edit survives restart, insert, sign, export, signed 
   expect(aiText.length).toBeGreaterThan(20);
   expect(aiText[0]).toBe(aiText[0]?.toUpperCase());
   await expect(page.getByTestId("similar-case")).toHaveCount(5);
+  // The similar cases are the pack's gallery cases: each shows the pack's thumbnail of its frontal view.
+  const thumbnails = page.getByTestId("similar-case").locator(".case-thumb img");
+  await expect(thumbnails).toHaveCount(5);
+  await expect(page.getByTestId("similar-case").getByText("no image")).toHaveCount(0);
+  await expect
+    .poll(() =>
+      thumbnails.evaluateAll((imgs) =>
+        imgs.map((img) => Math.max((img as HTMLImageElement).naturalWidth, (img as HTMLImageElement).naturalHeight)),
+      ),
+    )
+    .toEqual([96, 96, 96, 96, 96]);
   await shot(page, "2-draft");
 
   // Edit, wait for the autosave, restart the app on the same data folder.

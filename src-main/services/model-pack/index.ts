@@ -1,4 +1,5 @@
 export { type BeamSearchOptions, type BeamSearchResult, beamSearch, type DecoderStep } from "./beam-search";
+export { type GalleryThumbnails, readGalleryThumbnails } from "./gallery-thumbnails";
 export {
   checkCrossModelShapes,
   checkSessionInterface,

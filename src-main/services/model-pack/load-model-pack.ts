@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import * as ort from "onnxruntime-node";
+import { type GalleryThumbnails, readGalleryThumbnails } from "./gallery-thumbnails";
 import {
   type Dimension,
   MODEL_KEYS,
@@ -38,6 +39,10 @@ export interface PackGallery {
   dim: number;
   /** The embedding model these vectors come from ("sha256:" + sha256 of vision_encoder.onnx). */
   modelId: string;
+  /** The gallery thumbnails (`gallery.thumbnails`), or null for a pack without them. */
+  thumbnails: GalleryThumbnails | null;
+  /** JPEG bytes of the frontal-view thumbnail of gallery row `row`; null without thumbnails or out of range. */
+  thumbnail(row: number): Uint8Array | null;
 }
 
 export interface ModelPackSessions {
@@ -141,6 +146,10 @@ export function verifyModelPackFiles(packDir: string, manifest: ModelPackManifes
     ["gallery.embeddings", manifest.gallery.embeddings],
     ["gallery.token_ids", manifest.gallery.token_ids],
   ];
+  if (manifest.gallery.thumbnails) {
+    referenced.push(["gallery.thumbnails.index", manifest.gallery.thumbnails.index]);
+    referenced.push(["gallery.thumbnails.data", manifest.gallery.thumbnails.data]);
+  }
   if (manifest.pytorch_checkpoint) referenced.push(["pytorch_checkpoint", manifest.pytorch_checkpoint]);
   for (const [field, p] of referenced) if (!listed.has(p)) problems.push(`${field} "${p}" is not in manifest files`);
   const vision = listed.get(manifest.models.vision_encoder.file);
@@ -163,7 +172,10 @@ export function verifyModelPackFiles(packDir: string, manifest: ModelPackManifes
   if (problems.length > 0) throw new ModelPackError(dir, problems);
 }
 
-/** Read and check the gallery files (sizes, ids, token ids); the files' hashes are checked beforehand. */
+/**
+ * Read and check the gallery files (sizes, ids, token ids, and the thumbnails when the pack has them: ids equal to
+ * the gallery's, every entry inside the data file and a JPEG); the files' hashes are checked beforehand.
+ */
 export function readPackGallery(packDir: string, manifest: ModelPackManifest): PackGallery {
   const dir = path.resolve(packDir);
   const g = manifest.gallery;
@@ -214,6 +226,12 @@ export function readPackGallery(packDir: string, manifest: ModelPackManifest): P
     if (!ok) problems.push(`${g.token_ids} must be ${g.count} arrays of token ids in [0, ${vocab})`);
   }
   if (problems.length > 0) throw new ModelPackError(dir, problems);
+  let thumbnails: GalleryThumbnails | null = null;
+  if (g.thumbnails) {
+    const read = readGalleryThumbnails(dir, g.thumbnails, ids as string[]);
+    if (read.problems.length > 0) throw new ModelPackError(dir, read.problems);
+    thumbnails = read.thumbnails;
+  }
   return {
     ids: ids as string[],
     embeddings,
@@ -221,6 +239,8 @@ export function readPackGallery(packDir: string, manifest: ModelPackManifest): P
     count: g.count,
     dim: g.dim,
     modelId: g.model_id,
+    thumbnails,
+    thumbnail: (row: number) => thumbnails?.get(row) ?? null,
   };
 }
 

@@ -71,6 +71,32 @@ export const preprocessingSchema = z.object({
 });
 export type PackPreprocessing = z.infer<typeof preprocessingSchema>;
 
+/**
+ * `gallery.thumbnails` (optional; packs without it stay valid): a small grey JPEG of each gallery study's frontal
+ * view, concatenated in `data` in the gallery's row order; `index` is the JSON file below locating each one.
+ */
+export const galleryThumbnailsSectionSchema = z.object({
+  index: relativePath,
+  data: relativePath,
+  format: z.literal("jpeg"),
+  max_side: z.number().int().positive(),
+  count: z.number().int().positive(),
+  bytes: z.number().int().positive(),
+});
+export type GalleryThumbnailsSection = z.infer<typeof galleryThumbnailsSectionSchema>;
+
+/** The thumbnails index file (`gallery.thumbnails.index`, gallery/thumbnails.json). */
+export const galleryThumbnailsIndexSchema = z
+  .object({
+    format: z.literal("jpeg"),
+    max_side: z.number().int().positive(),
+    ids: z.array(z.string()),
+    offsets: z.array(z.number().int().nonnegative()),
+    lengths: z.array(z.number().int().positive()),
+  })
+  .passthrough();
+export type GalleryThumbnailsIndex = z.infer<typeof galleryThumbnailsIndexSchema>;
+
 export const modelPackManifestSchema = z.object({
   format: z.literal(MODEL_PACK_FORMAT),
   name: z.string().min(1),
@@ -145,6 +171,7 @@ export const modelPackManifestSchema = z.object({
     dtype: z.literal("float32"),
     byte_order: z.literal("little"),
     model_id: z.string(),
+    thumbnails: galleryThumbnailsSectionSchema.optional(),
   }),
   pytorch_checkpoint: relativePath.optional(),
   files: z.array(z.object({ path: relativePath, bytes: z.number().int().nonnegative(), sha256: sha256Hex })).min(1),

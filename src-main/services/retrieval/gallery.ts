@@ -9,17 +9,21 @@ import {
   loadReportLabelsFile,
 } from "../language/iu-xray-dataset";
 import { type LabelVector, OBSERVATION_COUNT } from "../language/observations";
+import { readGalleryThumbnails } from "../model-pack/gallery-thumbnails";
+import { galleryThumbnailsSectionSchema } from "../model-pack/manifest-schema";
 import { RetrievalError } from "./errors";
 
 /**
  * A model pack's retrieval gallery: the train-split study ids with their L2-normalised float32 embeddings
- * (row i of `vectors` is study `ids[i]`) and the id of the model that made them.
+ * (row i of `vectors` is study `ids[i]`) and the id of the model that made them; optionally a JPEG/PNG thumbnail of
+ * each study's frontal view (row i is study `ids[i]`, null where there is none), stored with the seeded cases.
  */
 export interface RetrievalGallery {
   modelId: string;
   dim: number;
   ids: string[];
   vectors: Float32Array;
+  thumbnails?: readonly (Uint8Array | null)[] | undefined;
 }
 
 /** Report text and labels by study id: what a case shows beside its vector. */
@@ -40,6 +44,8 @@ export function validateGallery(gallery: RetrievalGallery, source: string): void
     throw new RetrievalError(
       `${source}: ${ids.length} ids × ${dim} dimensions needs ${ids.length * dim} floats, the vectors have ${vectors.length}`,
     );
+  if (gallery.thumbnails !== undefined && gallery.thumbnails.length !== ids.length)
+    throw new RetrievalError(`${source}: ${ids.length} ids but ${gallery.thumbnails.length} thumbnails`);
   const seen = new Set<string>();
   for (const [i, id] of ids.entries()) {
     if (typeof id !== "string" || id.trim() === "") throw new RetrievalError(`${source}: id #${i} is empty`);
@@ -61,7 +67,8 @@ export function validateGallery(gallery: RetrievalGallery, source: string): void
 /**
  * The `gallery` section of a model pack's manifest.json (radiology-draft/model-pack@1, written by training/pack.py):
  * `ids` is a JSON array of study ids in row order, `embeddings` a raw float32 little-endian [count, dim] file, both
- * relative to the pack folder. Only this section is read here; the pack loader checks the rest (hashes, ONNX files).
+ * relative to the pack folder; `thumbnails` (optional) the gallery thumbnails (model-pack/gallery-thumbnails.ts).
+ * Only this section is read here; the pack loader checks the rest (hashes, ONNX files).
  */
 const packGallerySchema = z.object({
   gallery: z.object({
@@ -72,6 +79,7 @@ const packGallerySchema = z.object({
     dtype: z.literal("float32"),
     byte_order: z.literal("little"),
     model_id: z.string().min(1),
+    thumbnails: galleryThumbnailsSectionSchema.optional(),
   }),
 });
 
@@ -121,7 +129,23 @@ export function readPackGallery(packDir: string): RetrievalGallery {
     );
   const vectors = new Float32Array(meta.count * meta.dim);
   new Uint8Array(vectors.buffer).set(bytes);
-  const gallery = { modelId: meta.model_id, dim: meta.dim, ids: ids as string[], vectors };
+  let thumbnails: (Uint8Array | null)[] | undefined;
+  if (meta.thumbnails) {
+    insidePack(packDir, meta.thumbnails.index, manifestPath);
+    insidePack(packDir, meta.thumbnails.data, manifestPath);
+    const read = readGalleryThumbnails(packDir, meta.thumbnails, ids as string[]);
+    if (!read.thumbnails)
+      throw new RetrievalError(`${manifestPath}: the gallery thumbnails are wrong (${read.problems.join("; ")})`);
+    const { get } = read.thumbnails;
+    thumbnails = (ids as string[]).map((_, i) => get(i));
+  }
+  const gallery: RetrievalGallery = {
+    modelId: meta.model_id,
+    dim: meta.dim,
+    ids: ids as string[],
+    vectors,
+    thumbnails,
+  };
   validateGallery(gallery, vectorsPath);
   return gallery;
 }

@@ -161,8 +161,9 @@ export class RetrievalService {
   }
 
   /**
-   * Seeds the index from a model pack's gallery, with report text and labels from `reports`, once: a second call
-   * (a later start) changes nothing. An empty index takes the gallery's model; an index of another model refuses
+   * Seeds the index from a model pack's gallery, with report text and labels from `reports` and the gallery's
+   * thumbnails when it has them, once: a second call (a later start) only adds thumbnails the seeded cases lack
+   * (`fillGalleryThumbnails`). An empty index takes the gallery's model; an index of another model refuses
    * (`ModelMismatchError`) until `resetForModel`. Every gallery id must have a report.
    */
   seedFromGallery(
@@ -173,7 +174,10 @@ export class RetrievalService {
     validateGallery(gallery, "gallery");
     if (this.meta && this.meta.model_id !== gallery.modelId)
       throw new ModelMismatchError(this.meta.model_id, gallery.modelId, "seed the gallery");
-    if (this.meta?.gallery_seeded_at) return { seeded: false, added: 0 };
+    if (this.meta?.gallery_seeded_at) {
+      this.fillGalleryThumbnails(gallery);
+      return { seeded: false, added: 0 };
+    }
     const missing = gallery.ids.filter((id) => !reports.has(id));
     if (missing.length > 0)
       throw new RetrievalError(
@@ -190,6 +194,7 @@ export class RetrievalService {
         source: "gallery",
         modelId: gallery.modelId,
         vector: gallery.vectors.subarray(i * dim, (i + 1) * dim),
+        thumbnail: gallery.thumbnails?.[i] ?? null,
       };
     });
     let added = 0;
@@ -214,8 +219,43 @@ export class RetrievalService {
     loadReports: () => CaseReports = () => loadIuXrayCaseReports(),
   ): { seeded: boolean; added: number } {
     const gallery = readPackGallery(packDir);
-    if (this.meta?.model_id === gallery.modelId && this.meta.gallery_seeded_at) return { seeded: false, added: 0 };
+    if (this.meta?.model_id === gallery.modelId && this.meta.gallery_seeded_at) {
+      this.fillGalleryThumbnails(gallery);
+      return { seeded: false, added: 0 };
+    }
     return this.seedFromGallery(gallery, loadReports());
+  }
+
+  /**
+   * Gives the gallery cases of an index seeded before its pack had thumbnails (or from a pack without them) the
+   * gallery's thumbnails: only cases of source `gallery` without a thumbnail, of the same model. Returns how many
+   * cases got one; 0 (one query) when there is nothing to do.
+   */
+  fillGalleryThumbnails(gallery: RetrievalGallery): number {
+    const thumbnails = gallery.thumbnails;
+    if (!thumbnails || !this.meta || this.meta.model_id !== gallery.modelId) return 0;
+    const lacking = this.db
+      .prepare("SELECT study_id FROM retrieval_cases WHERE source = 'gallery' AND thumbnail IS NULL")
+      .pluck()
+      .all() as string[];
+    if (lacking.length === 0) return 0;
+    const rowOf = new Map(gallery.ids.map((id, i) => [id, i]));
+    const update = this.db.prepare(
+      "UPDATE retrieval_cases SET thumbnail = ? WHERE study_id = ? AND source = 'gallery' AND thumbnail IS NULL",
+    );
+    let filled = 0;
+    this.db.transaction(() => {
+      for (const studyId of lacking) {
+        const row = rowOf.get(studyId);
+        const thumbnail = row === undefined ? null : thumbnails[row];
+        if (!thumbnail || !isPngOrJpeg(thumbnail)) continue;
+        filled += update.run(
+          Buffer.from(thumbnail.buffer, thumbnail.byteOffset, thumbnail.byteLength),
+          studyId,
+        ).changes;
+      }
+    })();
+    return filled;
   }
 
   /** Adds a case, or replaces the case with the same study id (a re-signed report). */

@@ -105,6 +105,8 @@ describe.skipIf(!pack.dir)("inference engine on the real model pack", () => {
       expect(c.studyId).not.toBe(studyId);
       expect(c.report.length).toBeGreaterThan(0);
       expect(c.labels).toHaveLength(14);
+      // Gallery cases carry the pack's thumbnail of their frontal view (packs with gallery thumbnails).
+      if (manifest!.gallery.thumbnails) expect(c.thumbnailUrl).toMatch(/^data:image\/jpeg;base64,\/9j\//);
     }
     console.log(
       `${studyId}: "${findings}"\n  similar: ${state.similarCases.map((c) => `${c.studyId} ${c.similarity.toFixed(4)}`).join(", ")}`,

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   loadModelPack,
@@ -90,6 +91,50 @@ describe("loadModelPack on the demo pack", () => {
       await pack.close();
     }
   });
+
+  it("exposes the gallery thumbnails: one small grey JPEG of the frontal view per gallery study", async () => {
+    const pack = await loadModelPack(packDir);
+    try {
+      const section = pack.manifest.gallery.thumbnails!;
+      expect(section).toMatchObject({ format: "jpeg", max_side: 96, count: pack.gallery.count });
+      expect(pack.manifest.files.map((f) => f.path)).toEqual(expect.arrayContaining([section.index, section.data]));
+      expect(pack.gallery.thumbnails?.count).toBe(pack.gallery.count);
+      let total = 0;
+      for (let row = 0; row < pack.gallery.count; row++) {
+        const jpeg = pack.gallery.thumbnail(row)!;
+        expect([...jpeg.subarray(0, 3)]).toEqual([0xff, 0xd8, 0xff]);
+        total += jpeg.byteLength;
+      }
+      expect(total).toBe(section.bytes);
+      for (const row of [0, pack.gallery.count - 1]) {
+        const meta = await sharp(pack.gallery.thumbnail(row)!).metadata();
+        expect(meta.format).toBe("jpeg");
+        expect(meta.channels).toBe(1);
+        expect(Math.max(meta.width!, meta.height!)).toBe(96);
+      }
+      expect(pack.gallery.thumbnail(pack.gallery.count)).toBeNull();
+      expect(pack.gallery.thumbnail(-1)).toBeNull();
+    } finally {
+      await pack.close();
+    }
+  });
+
+  it("still loads a pack without thumbnails (the section is optional)", async () => {
+    const dir = copyPack();
+    fs.rmSync(path.join(dir, "gallery", "thumbnails.bin"));
+    fs.rmSync(path.join(dir, "gallery", "thumbnails.json"));
+    editManifest(dir, (m) => {
+      delete m.gallery.thumbnails;
+      m.files = m.files.filter((f) => !f.path.startsWith("gallery/thumbnails."));
+    });
+    const pack = await loadModelPack(dir);
+    try {
+      expect(pack.gallery.thumbnails).toBeNull();
+      expect(pack.gallery.thumbnail(0)).toBeNull();
+    } finally {
+      await pack.close();
+    }
+  });
 });
 
 describe("loadModelPack refuses a damaged pack and says what is wrong", () => {
@@ -167,6 +212,96 @@ describe("loadModelPack refuses a damaged pack and says what is wrong", () => {
     relist(dir, "gallery/embeddings.f32");
     const error = await refusal(dir);
     expect(error.message).toMatch(/gallery\/embeddings\.f32 has 4096 bytes, expected count \d+ x dim 512 x 4/);
+  });
+
+  interface ThumbnailsIndex {
+    ids: string[];
+    offsets: number[];
+    lengths: number[];
+  }
+  function editThumbnailsIndex(dir: string, edit: (index: ThumbnailsIndex) => void): void {
+    const file = path.join(dir, "gallery", "thumbnails.json");
+    const index = JSON.parse(fs.readFileSync(file, "utf8")) as ThumbnailsIndex;
+    edit(index);
+    fs.writeFileSync(file, JSON.stringify(index));
+    relist(dir, "gallery/thumbnails.json");
+  }
+
+  it("a changed thumbnail byte: sha256 mismatch naming gallery/thumbnails.bin", async () => {
+    const dir = copyPack();
+    const file = path.join(dir, "gallery", "thumbnails.bin");
+    const data = fs.readFileSync(file);
+    data[100] = data[100]! ^ 0xff;
+    fs.writeFileSync(file, data);
+    const error = await refusal(dir);
+    expect(error.message).toMatch(/gallery\/thumbnails\.bin sha256 is [0-9a-f]{64}, manifest says [0-9a-f]{64}/);
+  });
+
+  it("a thumbnail that is not a JPEG (hashes updated): names the row and the study", async () => {
+    const dir = copyPack();
+    const file = path.join(dir, "gallery", "thumbnails.bin");
+    const index = JSON.parse(fs.readFileSync(path.join(dir, "gallery", "thumbnails.json"), "utf8")) as ThumbnailsIndex;
+    const data = fs.readFileSync(file);
+    data[index.offsets[7]!] = 0x89; // a PNG signature byte where the JPEG SOI marker starts
+    fs.writeFileSync(file, data);
+    relist(dir, "gallery/thumbnails.bin");
+    const error = await refusal(dir);
+    expect(error.problems).toEqual([
+      `gallery/thumbnails.json: thumbnail 7 (${index.ids[7]}) at offset ${index.offsets[7]}, length ${index.lengths[7]} does not start with the JPEG SOI marker (FF D8 FF)`,
+    ]);
+  });
+
+  it("thumbnail offsets and lengths outside the data file or off the JPEG boundaries", async () => {
+    const dir = copyPack();
+    const size = fs.statSync(path.join(dir, "gallery", "thumbnails.bin")).size;
+    let id = "";
+    editThumbnailsIndex(dir, (index) => {
+      id = index.ids.at(-1)!;
+      index.offsets[index.offsets.length - 1] = size - 10;
+    });
+    const error = await refusal(dir);
+    expect(error.message).toMatch(
+      new RegExp(
+        `thumbnail \\d+ \\(${id}\\) at offset ${size - 10}, length \\d+ ends past the end of gallery/thumbnails\\.bin \\(${size} bytes\\)`,
+      ),
+    );
+
+    const shifted = copyPack();
+    editThumbnailsIndex(shifted, (index) => {
+      index.lengths[2] = index.lengths[2]! - 1;
+    });
+    expect((await refusal(shifted)).message).toMatch(
+      /thumbnail 2 \(.+\) at offset \d+, length \d+ does not end with the JPEG EOI marker/,
+    );
+
+    const short = copyPack();
+    editThumbnailsIndex(short, (index) => {
+      index.offsets.pop();
+    });
+    expect((await refusal(short)).message).toMatch(
+      /gallery\/thumbnails\.json has \d+ offsets, the gallery has \d+ studies/,
+    );
+  });
+
+  it("thumbnail ids that are not the gallery ids, or a thumbnails file missing from the manifest", async () => {
+    const dir = copyPack();
+    let ids: string[] = [];
+    editThumbnailsIndex(dir, (index) => {
+      [index.ids[3], index.ids[4]] = [index.ids[4]!, index.ids[3]!];
+      ids = index.ids;
+    });
+    const error = await refusal(dir);
+    expect(error.problems).toEqual([
+      `gallery/thumbnails.json ids differ from the gallery ids at row 3 ("${ids[3]}", gallery "${ids[4]}")`,
+    ]);
+
+    const unlisted = copyPack();
+    editManifest(unlisted, (m) => {
+      m.files = m.files.filter((f) => f.path !== "gallery/thumbnails.bin");
+    });
+    const refused = await refusal(unlisted);
+    expect(refused.problems).toContain("gallery/thumbnails.bin is in the pack folder but not in manifest files");
+    expect(refused.problems).toContain('gallery.thumbnails.data "gallery/thumbnails.bin" is not in manifest files');
   });
 
   it("a manifest that breaks the schema, or is not JSON", async () => {

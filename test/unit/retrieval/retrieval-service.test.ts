@@ -318,6 +318,59 @@ describe("model pack gallery files", () => {
     expect(service.getCase(gallery.ids[3]!)!.report).toBe(reports.get(gallery.ids[3]!)!.report);
   });
 
+  /** A tiny stand-in JPEG per study (SOI ... EOI, the row in between): enough for the pack format's checks. */
+  const fakeJpeg = (row: number) => new Uint8Array([0xff, 0xd8, 0xff, 0xe0, row & 0xff, row >> 8, 0xff, 0xd9]);
+
+  /** Adds gallery/thumbnails.{bin,json} and the manifest's gallery.thumbnails section to a pack written above. */
+  function addThumbnails(dir: string, ids: string[], edit: (bin: Buffer) => void = () => {}): void {
+    const jpegs = ids.map((_, i) => fakeJpeg(i));
+    const bin = Buffer.concat(jpegs);
+    edit(bin);
+    const offsets = jpegs.map((_, i) => jpegs.slice(0, i).reduce((n, j) => n + j.byteLength, 0));
+    const index = { format: "jpeg", max_side: 96, ids, offsets, lengths: jpegs.map((j) => j.byteLength) };
+    fs.writeFileSync(path.join(dir, "gallery", "thumbnails.bin"), bin);
+    fs.writeFileSync(path.join(dir, "gallery", "thumbnails.json"), JSON.stringify(index));
+    const manifestPath = path.join(dir, "manifest.json");
+    const manifest = JSON.parse(fs.readFileSync(manifestPath, "utf8"));
+    manifest.gallery.thumbnails = {
+      index: "gallery/thumbnails.json",
+      data: "gallery/thumbnails.bin",
+      format: "jpeg",
+      max_side: 96,
+      count: ids.length,
+      bytes: bin.byteLength,
+    };
+    fs.writeFileSync(manifestPath, JSON.stringify(manifest));
+  }
+
+  it("seeds every gallery case with the pack's thumbnail, and adds them to an index seeded without", async () => {
+    const gallery = syntheticGallery(MODEL, 20);
+    const withThumbnails = fs.mkdtempSync(path.join(os.tmpdir(), "rd-pack-"));
+    writePack(withThumbnails, gallery);
+    addThumbnails(withThumbnails, gallery.ids);
+    const read = readPackGallery(withThumbnails);
+    expect(read.thumbnails).toEqual(gallery.ids.map((_, i) => fakeJpeg(i)));
+
+    const service = new RetrievalService(open(tempDatabasePath()));
+    expect(service.seedFromPack(withThumbnails)).toEqual({ seeded: true, added: 20 });
+    for (const [i, id] of gallery.ids.entries()) expect(service.thumbnail(id)).toEqual(fakeJpeg(i));
+    const hits = await service.search({ modelId: MODEL, vector: gallery.vectors.subarray(0, DIM), k: 5 });
+    expect(hits.map((h) => h.hasThumbnail)).toEqual([true, true, true, true, true]);
+
+    // An index seeded from the same model's pack before it had thumbnails gets them at the next start.
+    const pack = fs.mkdtempSync(path.join(os.tmpdir(), "rd-pack-"));
+    writePack(pack, gallery);
+    const earlier = new RetrievalService(open(tempDatabasePath()));
+    expect(earlier.seedFromPack(pack)).toEqual({ seeded: true, added: 20 });
+    expect(earlier.thumbnail(gallery.ids[0]!)).toBeNull();
+    earlier.addCase(caseInput("signed-1", gallery.vectors.subarray(0, DIM)));
+    addThumbnails(pack, gallery.ids);
+    expect(earlier.seedFromPack(pack)).toEqual({ seeded: false, added: 0 });
+    for (const [i, id] of gallery.ids.entries()) expect(earlier.thumbnail(id)).toEqual(fakeJpeg(i));
+    expect(earlier.thumbnail("signed-1")).toBeNull();
+    expect(earlier.fillGalleryThumbnails(readPackGallery(pack))).toBe(0);
+  });
+
   it("names the file and the problem when the gallery is wrong", () => {
     const gallery = syntheticGallery(MODEL, 20);
     const cases: [Record<string, unknown>, RegExp][] = [
@@ -336,6 +389,17 @@ describe("model pack gallery files", () => {
     writePack(dir, unnormalised);
     expect(() => readPackGallery(dir)).toThrow(/has norm 2.0000, not 1/);
     expect(() => readPackGallery(path.join(dir, "missing"))).toThrow(/cannot read the model pack manifest/);
+
+    const badThumbnail = fs.mkdtempSync(path.join(os.tmpdir(), "rd-pack-"));
+    writePack(badThumbnail, gallery);
+    addThumbnails(badThumbnail, gallery.ids, (bin) => {
+      bin[8 * 4] = 0x89; // row 4 no longer starts with the JPEG SOI marker
+    });
+    expect(() => readPackGallery(badThumbnail)).toThrow(
+      new RegExp(
+        `the gallery thumbnails are wrong \\(gallery/thumbnails\\.json: thumbnail 4 \\(${gallery.ids[4]}\\) at offset 32, length 8 does not start with the JPEG SOI marker`,
+      ),
+    );
   });
 
   it("covers every IU study with a report and 14 labels", () => {
