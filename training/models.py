@@ -142,11 +142,14 @@ class TextEncoder(nn.Module):
 
 
 class MedClip(nn.Module):
-    def __init__(self, vision: VisionEncoder, text: TextEncoder):
+    def __init__(self, vision: VisionEncoder, text: TextEncoder, n_labels: int = 14):
         super().__init__()
         self.vision = vision
         self.text = text
         self.logit_scale = nn.Parameter(torch.tensor(LOGIT_SCALE_INIT))
+        # Auxiliary multi-label head on the image study embedding (training only, not exported): stands in for the
+        # pretrained backbone MedCLIP starts from; see docs/model.md.
+        self.label_head = nn.Linear(vision.projection.out_features, n_labels)
 
     def image_study_embedding(self, images: torch.Tensor) -> torch.Tensor:
         """images [B, 2, 1, S, S] (frontal, lateral) -> [B, 512]."""
@@ -156,10 +159,15 @@ class MedClip(nn.Module):
         return study_embedding(emb[:, 0], emb[:, 1])
 
     def logits(self, images: torch.Tensor, token_ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        return self.logits_and_label_logits(images, token_ids, lengths)[0]
+
+    def logits_and_label_logits(self, images: torch.Tensor, token_ids: torch.Tensor,
+                                lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Image-text logits [B, B] and the auxiliary head's label logits [B, n_labels] of the image embeddings."""
         img = self.image_study_embedding(images)
         txt = self.text(token_ids, lengths)
         scale = self.logit_scale.clamp(max=LOGIT_SCALE_MAX).exp()
-        return scale * img @ txt.t()
+        return scale * img @ txt.t(), self.label_head(img)
 
 
 def semantic_matching_loss(logits_per_image: torch.Tensor, image_labels: torch.Tensor,

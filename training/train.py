@@ -66,6 +66,8 @@ class Preset:
     medclip_epochs: int = 3
     medclip_batch: int = 64
     medclip_lr: float = 5e-4
+    # weight of the auxiliary multi-label BCE on the image study embedding (0 = MedCLIP's loss alone)
+    medclip_label_weight: float = 1.0
     d_model: int = 128
     heads: int = 8
     d_ff: int = 512
@@ -191,13 +193,18 @@ def build_vision(p: Preset) -> VisionEncoder:
     return VisionEncoder(p.vision, p.image_size, p.embed_dim, p.cnn_channels)
 
 
-def train_medclip(p: Preset, data: Data, device, seed: int, log: Log) -> tuple[MedClip, dict]:
-    torch.manual_seed(seed)
-    model = MedClip(
+def build_medclip(p: Preset, data: Data) -> MedClip:
+    return MedClip(
         build_vision(p),
         TextEncoder(data.m.vocab_size, d=p.text_d, layers=p.text_layers, embed_dim=p.embed_dim,
                     max_len=data.m.max_seq_length + 4),
-    ).to(device)
+        n_labels=data.labels.shape[1],
+    )
+
+
+def train_medclip(p: Preset, data: Data, device, seed: int, log: Log) -> tuple[MedClip, dict]:
+    torch.manual_seed(seed)
+    model = build_medclip(p, data).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=p.medclip_lr, weight_decay=1e-4)
     train = data.splits["train"]
     steps_per_epoch = math.ceil(len(train) / p.medclip_batch)
@@ -220,9 +227,10 @@ def train_medclip(p: Preset, data: Data, device, seed: int, log: Log) -> tuple[M
             if len(idx) < 2:
                 continue
             tok, lengths = data.tokens(idx)
-            logits = model.logits(data.batch_images(idx, device), tok.to(device), lengths.to(device))
+            logits, label_logits = model.logits_and_label_logits(data.batch_images(idx, device), tok.to(device),
+                                                                 lengths.to(device))
             lab = data.labels[idx].to(device)
-            loss = semantic_matching_loss(logits, lab, lab)
+            loss = medclip_loss(p, logits, label_logits, lab)
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -239,6 +247,14 @@ def train_medclip(p: Preset, data: Data, device, seed: int, log: Log) -> tuple[M
     return model, {"selected_epoch": best[1], "val_loss": best[0], "history": history}
 
 
+def medclip_loss(p: Preset, logits: torch.Tensor, label_logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """MedCLIP's semantic-matching loss plus the weighted auxiliary label loss of the image embedding."""
+    loss = semantic_matching_loss(logits, labels, labels)
+    if p.medclip_label_weight:
+        loss = loss + p.medclip_label_weight * torch.nn.functional.binary_cross_entropy_with_logits(label_logits, labels)
+    return loss
+
+
 @torch.no_grad()
 def medclip_val_loss(model: MedClip, p: Preset, data: Data, device) -> float:
     model.eval()
@@ -247,9 +263,10 @@ def medclip_val_loss(model: MedClip, p: Preset, data: Data, device) -> float:
         if len(idx) < 2:
             continue
         tok, lengths = data.tokens(idx)
-        logits = model.logits(data.batch_images(idx, device), tok.to(device), lengths.to(device))
+        logits, label_logits = model.logits_and_label_logits(data.batch_images(idx, device), tok.to(device),
+                                                             lengths.to(device))
         lab = data.labels[idx].to(device)
-        losses.append(semantic_matching_loss(logits, lab, lab).item())
+        losses.append(medclip_loss(p, logits, label_logits, lab).item())
         weights.append(len(idx))
     return float(np.average(losses, weights=weights))
 
@@ -436,6 +453,12 @@ def parse_args(argv=None):
     ap.add_argument("--medclip-epochs", type=int, default=None)
     ap.add_argument("--gen-epochs", type=int, default=None)
     ap.add_argument("--medclip-lr", type=float, default=None)
+    ap.add_argument("--medclip-label-weight", type=float, default=None)
+    ap.add_argument("--medclip-checkpoint", default=None,
+                    help="load the MedCLIP stage from this state dict (a work folder's medclip.pt) instead of training it")
+    ap.add_argument("--lr-decay", type=float, default=None, help="generator learning-rate factor per epoch")
+    ap.add_argument("--stop-after", choices=("retrieval",), default=None,
+                    help="stop after retrieval and the retrieval-only scores (recipe experiments)")
     args = ap.parse_args(argv)
     if args.seed < 0:
         ap.error("--seed must be >= 0")
@@ -463,8 +486,12 @@ def main(argv=None) -> int:
         p.medclip_epochs = args.medclip_epochs
     if args.gen_epochs is not None:
         p.gen_epochs = args.gen_epochs
+    if args.lr_decay is not None:
+        p.lr_decay_per_epoch = args.lr_decay
     if args.medclip_lr is not None:
         p.medclip_lr = args.medclip_lr
+    if args.medclip_label_weight is not None:
+        p.medclip_label_weight = args.medclip_label_weight
     device = torch.device(args.device)
     torch.set_num_threads(args.threads)
     random.seed(args.seed)
@@ -496,8 +523,15 @@ def main(argv=None) -> int:
     stage("preprocess", t0, studies=len(index))
 
     t0 = time.time()
-    medclip, medclip_info = train_medclip(p, data, device, args.seed, log)
-    stage("medclip", t0, selected_epoch=medclip_info["selected_epoch"])
+    if args.medclip_checkpoint:
+        medclip = build_medclip(p, data).to(device)
+        medclip.load_state_dict(torch.load(args.medclip_checkpoint, map_location=device))
+        medclip_info = {"loaded_from": os.path.abspath(args.medclip_checkpoint)}
+        log(f"medclip stage loaded from {args.medclip_checkpoint}")
+    else:
+        medclip, medclip_info = train_medclip(p, data, device, args.seed, log)
+        torch.save(medclip.state_dict(), os.path.join(work, "medclip.pt"))
+    stage("medclip", t0, selected_epoch=medclip_info.get("selected_epoch"))
 
     round_to_fp16(medclip.vision)
     t0 = time.time()
@@ -516,6 +550,10 @@ def main(argv=None) -> int:
             results.setdefault("retrieval", {})[split] = scorer(preds, os.path.join(work, f"retrieval-{split}"))
         log(f"retrieval-only test: {fmt(results['retrieval']['test'])}")
         stage("retrieval_only_eval", t0)
+
+    if args.stop_after == "retrieval":
+        log(f"stopping after retrieval (--stop-after); total {time.time() - t_start:.0f}s")
+        return 0
 
     models: dict[str, ReportModel] = {}
     token_caches: dict[str, torch.Tensor] = {}
