@@ -1,15 +1,20 @@
 import { readFile } from "node:fs/promises";
-import { z } from "zod";
+import {
+  type Annotation,
+  parseAnnotation,
+  parseReportLabelsCsv,
+  SPLITS,
+  type Split,
+  uidOfStudyId,
+} from "../../src-main/services/language/iu-xray-data";
 import { CHEXPERT_OBSERVATIONS, type LabelValue, type ObservationName } from "../../src-shared/observations";
-import { parseCsv } from "./csv";
 import { SynthInputError } from "./errors";
 import { defaultIuSourcePaths, type IuSourcePaths } from "./paths";
 
 /** The 14 CheXpert observations, in CheXpert order (the column order of report-labels.csv). */
 export const OBSERVATIONS = CHEXPERT_OBSERVATIONS;
 export type Observation = ObservationName;
-export type { LabelValue };
-export type Split = "train" | "val" | "test";
+export type { Annotation, LabelValue, Split };
 
 export interface IuStudy {
   id: string;
@@ -21,98 +26,59 @@ export interface IuStudy {
   labels: Record<Observation, LabelValue>;
 }
 
-const annotationEntrySchema = z.object({
-  id: z.string().regex(/^CXR\d+_/, "id must look like CXR<number>_..."),
-  report: z.string(),
-  image_path: z.tuple([z.string(), z.string()]),
-  split: z.enum(["train", "val", "test"]),
-});
-export type AnnotationEntry = z.infer<typeof annotationEntrySchema>;
-
-const annotationSchema = z.object({
-  train: z.array(annotationEntrySchema),
-  val: z.array(annotationEntrySchema),
-  test: z.array(annotationEntrySchema),
-});
-export type Annotation = z.infer<typeof annotationSchema>;
-
-export function uidOfStudyId(id: string): number {
-  const match = /^CXR(\d+)_/.exec(id);
-  if (!match) throw new SynthInputError(`study id "${id}" does not start with CXR<number>_`);
-  return Number(match[1]);
+/** Runs one of the language toolkit's parsers, reporting its error (which names the input) as a SynthInputError. */
+function asInputError<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw new SynthInputError((error as Error).message);
+  }
 }
 
-export async function readAnnotation(annotationPath: string): Promise<Annotation> {
-  let raw: string;
+async function readText(filePath: string, what: string): Promise<string> {
   try {
-    raw = await readFile(annotationPath, "utf8");
+    return await readFile(filePath, "utf8");
   } catch (error) {
-    throw new SynthInputError(`cannot read the IU-Xray annotation ${annotationPath}: ${(error as Error).message}`);
+    throw new SynthInputError(`cannot read the IU-Xray ${what} ${filePath}: ${(error as Error).message}`);
   }
+}
+
+/**
+ * The R2Gen annotation, validated by the language toolkit (schema, split consistency, unique ids), plus what the
+ * generator needs: ids of the form CXR<number>_... and exactly two views (frontal, lateral) per study.
+ */
+export async function readAnnotation(annotationPath: string): Promise<Annotation> {
+  const raw = await readText(annotationPath, "annotation");
   let json: unknown;
   try {
     json = JSON.parse(raw);
   } catch (error) {
     throw new SynthInputError(`${annotationPath} is not valid JSON: ${(error as Error).message}`);
   }
-  const parsed = annotationSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new SynthInputError(
-      `${annotationPath} is not an R2Gen annotation: ${issue.path.join(".")}: ${issue.message}`,
-    );
-  }
-  for (const split of ["train", "val", "test"] as const) {
-    for (const entry of parsed.data[split]) {
-      if (entry.split !== split) {
+  const annotation = asInputError(() => parseAnnotation(json, annotationPath));
+  for (const split of SPLITS) {
+    for (const entry of annotation[split]) {
+      if (!/^CXR\d+_/.test(entry.id))
+        throw new SynthInputError(`${annotationPath}: study id "${entry.id}" does not look like CXR<number>_...`);
+      if (entry.image_path.length !== 2) {
         throw new SynthInputError(
-          `${annotationPath}: study ${entry.id} is listed under "${split}" but says split "${entry.split}"`,
+          `${annotationPath}: study ${entry.id} has ${entry.image_path.length} images, expected 2 (frontal, lateral)`,
         );
       }
     }
   }
-  return parsed.data;
+  return annotation;
 }
 
-const LABEL_CELL: Record<string, LabelValue> = { "": null, "1": 1, "0": 0, "-1": -1, "1.0": 1, "0.0": 0, "-1.0": -1 };
-
+/** report-labels.csv, parsed by the language toolkit, as a record of labels per uid. */
 export async function readReportLabels(labelsPath: string): Promise<Map<number, Record<Observation, LabelValue>>> {
-  let raw: string;
-  try {
-    raw = await readFile(labelsPath, "utf8");
-  } catch (error) {
-    throw new SynthInputError(`cannot read the IU-Xray labels ${labelsPath}: ${(error as Error).message}`);
-  }
-  const rows = parseCsv(raw, labelsPath);
-  const header = rows[0];
-  const expected = ["uid", "Reports", ...OBSERVATIONS];
-  if (!header || header.fields.length !== expected.length || header.fields.some((f, i) => f.trim() !== expected[i])) {
-    throw new SynthInputError(
-      `${labelsPath}: header must be "${expected.join(",")}", got "${header?.fields.join(",") ?? ""}"`,
-    );
-  }
+  const raw = await readText(labelsPath, "labels");
+  const rows = asInputError(() => parseReportLabelsCsv(raw, labelsPath));
   const labels = new Map<number, Record<Observation, LabelValue>>();
-  for (const row of rows.slice(1)) {
-    if (row.fields.length !== expected.length) {
-      throw new SynthInputError(
-        `${labelsPath}: line ${row.line}: expected ${expected.length} fields, got ${row.fields.length}`,
-      );
-    }
-    const uidText = row.fields[0]!.trim();
-    if (!/^\d+$/.test(uidText))
-      throw new SynthInputError(`${labelsPath}: line ${row.line}: uid "${uidText}" is not a number`);
-    const uid = Number(uidText);
-    if (labels.has(uid)) throw new SynthInputError(`${labelsPath}: line ${row.line}: uid ${uid} appears twice`);
+  for (const [uid, row] of rows) {
     const record = {} as Record<Observation, LabelValue>;
     OBSERVATIONS.forEach((name, i) => {
-      const cell = row.fields[i + 2]!.trim();
-      const value = LABEL_CELL[cell];
-      if (value === undefined) {
-        throw new SynthInputError(
-          `${labelsPath}: line ${row.line}: "${name}" is "${cell}", expected 1, 0, -1 or empty`,
-        );
-      }
-      record[name] = value;
+      record[name] = row.labels[i]!;
     });
     labels.set(uid, record);
   }
@@ -132,11 +98,8 @@ export async function loadIuStudies(paths: IuSourcePaths = defaultIuSourcePaths(
     readReportLabels(paths.labelsPath),
   ]);
   const studies: IuStudy[] = [];
-  const seen = new Set<string>();
-  for (const split of ["train", "val", "test"] as const) {
+  for (const split of SPLITS) {
     for (const entry of annotation[split]) {
-      if (seen.has(entry.id)) throw new SynthInputError(`${paths.annotationPath}: study ${entry.id} appears twice`);
-      seen.add(entry.id);
       const uid = uidOfStudyId(entry.id);
       const row = labels.get(uid);
       if (!row)
@@ -148,7 +111,7 @@ export async function loadIuStudies(paths: IuSourcePaths = defaultIuSourcePaths(
         uid,
         split,
         report: entry.report,
-        imagePaths: entry.image_path,
+        imagePaths: [entry.image_path[0]!, entry.image_path[1]!],
         labels: row,
       });
     }

@@ -1,6 +1,7 @@
 /**
  * A strict RFC 4180 CSV parser (quoted fields, "" escapes, CRLF or LF line ends, embedded newlines in quotes).
- * Pure: no Node imports. Throws on malformed quoting with the line number.
+ * Pure: no Node imports. Throws on malformed quoting with the line number (for a quote never closed, the line where
+ * it opens).
  */
 export function parseCsv(text: string): string[][] {
   const rows: string[][] = [];
@@ -8,6 +9,7 @@ export function parseCsv(text: string): string[][] {
   let field = "";
   let inQuotes = false;
   let line = 1;
+  let quoteLine = 1;
   let fieldWasQuoted = false;
   const body = text.startsWith("\uFEFF") ? text.slice(1) : text;
   for (let i = 0; i < body.length; i++) {
@@ -29,6 +31,7 @@ export function parseCsv(text: string): string[][] {
     if (ch === '"') {
       if (field.length > 0 || fieldWasQuoted) throw new Error(`CSV line ${line}: a quote inside an unquoted field`);
       inQuotes = true;
+      quoteLine = line;
       fieldWasQuoted = true;
     } else if (ch === ",") {
       row.push(field);
@@ -47,7 +50,7 @@ export function parseCsv(text: string): string[][] {
       field += ch;
     }
   }
-  if (inQuotes) throw new Error(`CSV line ${line}: a quoted field is never closed`);
+  if (inQuotes) throw new Error(`CSV line ${quoteLine}: a quoted field is never closed`);
   if (field.length > 0 || fieldWasQuoted || row.length > 0) {
     row.push(field);
     rows.push(row);

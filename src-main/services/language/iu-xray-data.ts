@@ -64,12 +64,25 @@ export interface LabelledReport {
   labels: LabelVector;
 }
 
+/**
+ * The spellings a label cell may take (after trimming): CheXpert's 1 / 0 / -1, as integers or as the labeler's
+ * floats, or blank for "not mentioned". Anything else ("1.00", "+1", "1e0", "-0", ...) is an input error rather
+ * than a number to coerce.
+ */
+const LABEL_CELL: ReadonlyMap<string, LabelValue> = new Map<string, LabelValue>([
+  ["", null],
+  ["1", 1],
+  ["0", 0],
+  ["-1", -1],
+  ["1.0", 1],
+  ["0.0", 0],
+  ["-1.0", -1],
+]);
+
 function parseLabelCell(cell: string, where: string): LabelValue {
-  const value = cell.trim();
-  if (value === "") return null;
-  const number = Number(value);
-  if (number === 1 || number === 0 || number === -1) return number;
-  throw new Error(`${where}: label "${cell}" is not 1, 0, -1 or empty`);
+  const value = LABEL_CELL.get(cell.trim());
+  if (value === undefined) throw new Error(`${where}: label "${cell}" is not 1, 0, -1 or empty`);
+  return value;
 }
 
 /**
@@ -94,8 +107,9 @@ export function parseReportLabelsCsv(text: string, source: string): Map<number, 
     if (row.length === 1 && row[0] === "") continue;
     const where = `${source} row ${r + 1}`;
     if (row.length !== expected.length) throw new Error(`${where}: ${row.length} columns, expected ${expected.length}`);
-    const uid = Number(row[0]);
-    if (!Number.isInteger(uid) || uid <= 0) throw new Error(`${where}: uid "${row[0]}" is not a positive integer`);
+    const uidText = row[0]!.trim();
+    const uid = /^\d+$/.test(uidText) ? Number(uidText) : 0;
+    if (uid <= 0) throw new Error(`${where}: uid "${row[0]}" is not a positive integer`);
     if (byUid.has(uid)) throw new Error(`${where}: uid ${uid} appears twice`);
     const labels = row.slice(2).map((cell, i) => parseLabelCell(cell, `${where} (${CHEXPERT_OBSERVATIONS[i]})`));
     byUid.set(uid, { uid, report: row[1]!, labels });

@@ -24,7 +24,8 @@ describe("CSV parsing", () => {
   });
 
   it("rejects malformed quoting with the line number", () => {
-    expect(() => parseCsv('a,"b\n')).toThrow(/line 2: a quoted field is never closed/);
+    expect(() => parseCsv('a,"b\n')).toThrow(/line 1: a quoted field is never closed/);
+    expect(() => parseCsv('a,b\n1,"open\nmore\n')).toThrow(/line 2: a quoted field is never closed/);
     expect(() => parseCsv('a,b"c\n')).toThrow(/line 1: a quote inside an unquoted field/);
   });
 });
@@ -66,6 +67,23 @@ describe("IU-Xray inputs", () => {
       /l.csv row 2 \(No Finding\): label "2" is not 1, 0, -1 or empty/,
     );
     expect(() => loadAnnotationFile("/nonexistent/annotation.json")).toThrow(DatasetInputError);
+  });
+
+  it("reads label cells as 1 / 0 / -1 (integer or float spelling) or blank, and nothing else", () => {
+    const header = `uid,Reports,${CHEXPERT_OBSERVATIONS.join(",")}`;
+    const cells = ["1", "0", "-1", "1.0", "0.0", "-1.0", "", " ", " 1 ", "-1", "0", "1", "", ""];
+    const labels = parseReportLabelsCsv(`${header}\n7,text,${cells.join(",")}\n`, "l.csv");
+    expect(labels.get(7)?.labels).toEqual([1, 0, -1, 1, 0, -1, null, null, 1, -1, 0, 1, null, null]);
+    for (const cell of ["1.00", "+1", "01", "1e0", "0x1", "-0", "-0.0", ".0", "0.", "2", "NaN", "true"]) {
+      expect(() => parseReportLabelsCsv(`${header}\n7,text,,${cell}${",".repeat(12)}\n`, "l.csv"), cell).toThrow(
+        `l.csv row 2 (Enlarged Cardiomediastinum): label "${cell}" is not 1, 0, -1 or empty`,
+      );
+    }
+    for (const uid of ["0", "+5", "1e1", "5.0", "x"]) {
+      expect(() => parseReportLabelsCsv(`${header}\n${uid},text${",".repeat(14)}\n`, "l.csv"), uid).toThrow(
+        `l.csv row 2: uid "${uid}" is not a positive integer`,
+      );
+    }
   });
 });
 

@@ -1,5 +1,10 @@
-import { describe, expect, it } from "vitest";
-import { parseCsv } from "../../../tools/synth/csv";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseCsv } from "../../../src-main/services/language/csv";
+import { OBSERVATIONS, readReportLabels } from "../../../tools/synth/dataset";
+import { SynthInputError } from "../../../tools/synth/errors";
 import {
   lobesOf,
   ReportText,
@@ -79,19 +84,62 @@ describe("report text reading", () => {
   });
 });
 
-describe("csv", () => {
-  it("parses quoted fields with commas, quotes and newlines", () => {
-    const rows = parseCsv('uid,Reports\n1,"a, ""b""\nc"\n2,plain\n', "inline");
-    expect(rows.map((r) => r.fields)).toEqual([
+describe("report-labels.csv input", () => {
+  const header = `uid,Reports,${OBSERVATIONS.join(",")}`;
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), "synth-labels-"));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function labelsOf(text: string) {
+    const file = path.join(dir, "labels.csv");
+    writeFileSync(file, text);
+    return readReportLabels(file);
+  }
+
+  it("reads quoted reports (commas, quotes, newlines) with the language toolkit's CSV parser", () => {
+    const rows = parseCsv('uid,Reports\n1,"a, ""b""\nc"\n2,plain\n');
+    expect(rows).toEqual([
       ["uid", "Reports"],
       ["1", 'a, "b"\nc'],
       ["2", "plain"],
     ]);
-    expect(rows[2]!.line).toBe(4);
   });
 
-  it("names the input and line on malformed quotes", () => {
-    expect(() => parseCsv('a,b\n1,"open\n', "labels.csv")).toThrow(/labels\.csv: line 2: unterminated/);
+  it("keys the labels by uid and names each observation", async () => {
+    const labels = await labelsOf(`${header}\n12,"No effusion, no pneumothorax.",1,,0,-1.0,1.0${",".repeat(9)}\n`);
+    expect([...labels.keys()]).toEqual([12]);
+    expect(labels.get(12)).toMatchObject({
+      "No Finding": 1,
+      "Enlarged Cardiomediastinum": null,
+      Cardiomegaly: 0,
+      "Lung Lesion": -1,
+      "Lung Opacity": 1,
+      "Support Devices": null,
+    });
+  });
+
+  it("reports bad input as a SynthInputError naming the file, the row and the problem", async () => {
+    const file = path.join(dir, "labels.csv");
+    const errorOf = (text: string) =>
+      labelsOf(text).then(
+        () => undefined,
+        (error: unknown) => error as Error,
+      );
+    const cases: Array<[string, string]> = [
+      [`${header}\n1,text,2${",".repeat(13)}\n`, `${file} row 2 (No Finding): label "2" is not 1, 0, -1 or empty`],
+      [`${header}\n1,"open\n`, `${file}: CSV line 2: a quoted field is never closed`],
+      [`${header}\n1,text\n`, `${file} row 2: 2 columns, expected 16`],
+      [`${header}\n3,a${",".repeat(14)}\n3,b${",".repeat(14)}\n`, `${file} row 3: uid 3 appears twice`],
+    ];
+    for (const [text, message] of cases) {
+      const error = await errorOf(text);
+      expect(error, message).toBeInstanceOf(SynthInputError);
+      expect(error?.message).toBe(message);
+    }
+    expect(await errorOf("uid,Report\n")).toBeInstanceOf(SynthInputError);
+    await expect(readReportLabels(path.join(dir, "missing.csv"))).rejects.toThrow(/cannot read the IU-Xray labels/);
   });
 });
 
