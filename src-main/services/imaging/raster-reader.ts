@@ -145,10 +145,11 @@ export async function readRaster(
       `the decoder returned ${samples.length} samples in ${channels} channel(s) for a ${width}x${height} image`,
     );
   }
-  const stored = new Int32Array(count);
+  let stored: Int32Array;
   if (channels === 1) {
-    for (let i = 0; i < count; i++) stored[i] = samples[i] as number;
+    stored = new Int32Array(samples); // widening copy in native code
   } else {
+    stored = new Int32Array(count);
     for (let i = 0, j = 0; i < count; i++, j += 3) {
       const r = samples[j] as number;
       const g = samples[j + 1] as number;
