@@ -144,6 +144,9 @@ export class ReportsService {
         finishedAt: null,
       };
     }
+    // A finished draft keeps its record (model, time) while no engine is plugged in, e.g. while the pack loads.
+    if (!this.engine && row?.state === "done")
+      return { ...base, state: "done", jobId: null, message: row.message, progress: null };
     if (!this.engine) return { ...base, state: "unavailable", jobId: null, message: NO_ENGINE_MESSAGE, progress: null };
     if (!row) return { ...base, state: "idle", jobId: null, message: null, progress: null };
     // A row left "running" without a live job belongs to another process or was interrupted.
@@ -561,7 +564,7 @@ export class ReportsService {
           vector: embedding.vector,
         };
         sink.addCase(entry);
-        outcome = { indexed: true, message: `added to the retrieval index (model ${embedding.modelId})` };
+        outcome = { indexed: true, message: `added to the retrieval index (model ${shortModelId(embedding.modelId)})` };
         this.options.studyThumbnail?.(studyId).then(
           (thumbnail) => {
             if (thumbnail) sink.addCase({ ...entry, thumbnail });
@@ -648,4 +651,9 @@ export class ReportsService {
       this.cancelRunning(studyId, `${INTERRUPTED}: the application closed while drafting`);
     }
   }
+}
+
+/** A model id for messages: a sha256 id by its first 12 hex digits (the full id is in the index and audit log). */
+function shortModelId(modelId: string): string {
+  return /^sha256:[0-9a-f]{64}$/.test(modelId) ? `${modelId.slice(0, 19)}…` : modelId;
 }

@@ -126,6 +126,9 @@ describe("AI drafting through the DraftEngine seam (fixed-report test double)", 
     // Opening again does not draft again.
     h.reports.open(STUDY);
     expect(engine.calls).toEqual([STUDY]);
+    // Without an engine (e.g. the next start, while the pack loads) the finished draft keeps its record.
+    h.reports.setEngine(null);
+    expect(h.reports.state(STUDY).job).toMatchObject({ state: "done", model: engine.model });
   });
 
   it("a sentence stays AI while its text equals the AI's; edited and inserted sentences are not AI", async () => {

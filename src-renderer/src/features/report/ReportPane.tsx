@@ -45,6 +45,9 @@ function AiStrip({ snapshot, session }: { snapshot: ReportSnapshot; session: Rep
   if (!server) return <div className="ai-strip muted">{snapshot.loading ? "Loading the report…" : ""}</div>;
   const job = server.job;
   const model = job.model ? `${job.model.name} ${job.model.version} · ${job.model.executionProvider}` : "";
+  // A signed report is closed to drafting: only a finished draft's provenance is worth a line.
+  if (server.signed && job.state !== "done")
+    return <div className="ai-strip muted" data-testid="ai-strip" data-state="signed" />;
   switch (job.state) {
     case "running": {
       const p = snapshot.progress ?? job.progress;
