@@ -1,0 +1,63 @@
+"""How much of the 14 labels a trained MedCLIP stage sees: per-label ROC AUC of its auxiliary label head on the image
+study embeddings, train and val splits (a check for memorisation), and the retrieval label agreement.
+
+    /usr/bin/python3 -m training.probe_medclip --manifest data/iu_xray_synth256/manifest.json \\
+        --checkpoint data/training/iu-xray-synth-demo/medclip_stage.pt [--preset cpu]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import numpy as np
+import torch
+
+from .manifest import CHEXPERT_OBSERVATIONS, load_manifest
+from .preprocess import build_image_cache
+from .train import PRESETS, REPO_ROOT, Data, build_medclip, retrieve, study_embeddings
+
+
+def roc_auc(scores: torch.Tensor, positive: torch.Tensor) -> float:
+    """Mann-Whitney ROC AUC (ties broken by order); NaN when a class is absent."""
+    pos, neg = scores[positive == 1], scores[positive == 0]
+    if len(pos) == 0 or len(neg) == 0:
+        return float("nan")
+    ranks = torch.cat([pos, neg]).argsort().argsort().double() + 1
+    return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python3 -m training.probe_medclip", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--manifest", required=True)
+    ap.add_argument("--checkpoint", required=True, help="a training work folder's medclip_stage.pt")
+    ap.add_argument("--preset", choices=sorted(PRESETS), default="cpu")
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    p = PRESETS[args.preset]
+    manifest = load_manifest(args.manifest)
+    images, index = build_image_cache(manifest, p.image_size, f"{REPO_ROOT}/data/cache", lambda _m: None)
+    data = Data(manifest, images, index, 0)
+    model = build_medclip(p, data)
+    model.load_state_dict(torch.load(args.checkpoint, map_location="cpu"))
+    model.eval()
+    out: dict = {"checkpoint": args.checkpoint, "auc": {}}
+    with torch.no_grad():
+        for split in ("train", "val"):
+            idx = data.splits[split]
+            scores = torch.cat([model.label_head(model.image_study_embedding(data.batch_images(idx[i:i + 64], "cpu")))
+                                for i in range(0, len(idx), 64)])
+            aucs = [roc_auc(scores[:, j], data.labels[idx][:, j]) for j in range(scores.shape[1])]
+            out["auc"][split] = {"mean": float(np.nanmean(aucs)), **dict(zip(CHEXPERT_OBSERVATIONS, aucs))}
+        embeddings = {s: study_embeddings(model.vision, data, data.splits[s], "cpu", p.eval_batch)
+                      for s in ("train", "val", "test")}
+    out["retrieval"] = retrieve(data, embeddings)
+    print(json.dumps(out, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
