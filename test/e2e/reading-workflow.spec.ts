@@ -14,6 +14,7 @@ import os from "node:os";
 import path from "node:path";
 import { expect, type Page, test } from "@playwright/test";
 import { type HarnessProcess, startHarnessProcess } from "../support/harness-process";
+import { downloadExports } from "../support/report-exports";
 
 interface DicomFile {
   dict: Record<string, { Value: unknown[] }>;
@@ -160,19 +161,7 @@ test("demo study: AI draft, edit survives restart, insert, sign, export, signed 
   await expect(page.getByTestId("report-notice")).toContainText("Signed by Dr Anna Smith.");
 
   // Exports are written and valid.
-  const saved: Record<string, string> = {};
-  for (const [button, format] of [
-    ["PDF", "pdf"],
-    ["DICOM SR", "sr"],
-    ["FHIR", "fhir"],
-    ["Text", "text"],
-  ] as const) {
-    const download = page.waitForEvent("download");
-    await page.getByRole("button", { name: button, exact: true }).click();
-    const file = await download;
-    saved[format] = path.join(dataDir, "exports", file.suggestedFilename());
-    await file.saveAs(saved[format]);
-  }
+  const saved = await downloadExports(page, path.join(dataDir, "exports"));
   await shot(page, "4-signed");
   const pdfText = spawnSync("pdftotext", [saved.pdf!, "-"], { encoding: "utf8" });
   expect(pdfText.status, pdfText.stderr).toBe(0);

@@ -15,6 +15,7 @@ import { expect, type Page, test } from "@playwright/test";
 import { type Harness, startHarness } from "../../src-main/harness/harness-server";
 import { createServices, type Services } from "../../src-main/services";
 import { FixedReportTestEngine } from "../support/fixed-report-test-engine";
+import { downloadExports } from "../support/report-exports";
 import { dicomStudy, gate, insertStudy } from "../support/report-fixtures";
 
 const root = path.resolve(import.meta.dirname, "..", "..");
@@ -141,20 +142,7 @@ test("draft, edit, restart, insert from a similar case, sign and export", async 
   expect(audit.find((e) => e.action === "report.signed")?.actor).toBe("Dr Anna Smith");
 
   // Exports arrive as downloads.
-  const saved: Record<string, string> = {};
-  for (const [button, format] of [
-    ["PDF", "pdf"],
-    ["DICOM SR", "sr"],
-    ["FHIR", "fhir"],
-    ["Text", "text"],
-  ] as const) {
-    const download = page.waitForEvent("download");
-    await page.getByRole("button", { name: button, exact: true }).click();
-    const file = await download;
-    const target = path.join(dataDir, file.suggestedFilename());
-    await file.saveAs(target);
-    saved[format] = target;
-  }
+  const saved = await downloadExports(page, dataDir);
   await page.screenshot({ path: path.join(shots, "report-signed.png") });
   expect(path.basename(saved.pdf ?? "")).toBe("P-0001_2024-01-05_report.pdf");
   expect(
