@@ -10,9 +10,10 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { writeContactSheet } from "../../tools/synth/contact-sheet";
 import { loadIuStudies } from "../../tools/synth/dataset";
-import { intOption, runSynthCli, SynthInputError } from "../../tools/synth/errors";
+import { intOption, SynthInputError } from "../../tools/synth/errors";
 import { DEVICE_KINDS, findingsOf, LABEL_FINDING_KINDS, TEXT_FINDING_KINDS } from "../../tools/synth/findings";
 import { DEFAULT_SYNTH_OUT, defaultIuSourcePaths, REPO_ROOT } from "../../tools/synth/paths";
+import { runCli } from "./language-cli-support";
 
 const KINDS: readonly string[] = [...LABEL_FINDING_KINDS, ...DEVICE_KINDS, ...TEXT_FINDING_KINDS];
 
@@ -72,4 +73,4 @@ async function main(): Promise<void> {
   console.log(`wrote ${out} (${findings.length} studies; simulation, not real radiographs)`);
 }
 
-runSynthCli(main);
+runCli(main);

@@ -10,8 +10,8 @@
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { commandExists, writeDemoStudies } from "../../tools/synth/demo-studies";
-import { runSynthCli } from "../../tools/synth/errors";
 import { DEMO_STUDIES_DIR, defaultIuSourcePaths } from "../../tools/synth/paths";
+import { runCli } from "./language-cli-support";
 
 async function main(): Promise<void> {
   const defaults = defaultIuSourcePaths();
@@ -37,4 +37,4 @@ async function main(): Promise<void> {
   );
 }
 
-runSynthCli(main);
+runCli(main);

@@ -11,9 +11,10 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
 import type { Split } from "../../tools/synth/dataset";
-import { intOption, runSynthCli, SynthInputError } from "../../tools/synth/errors";
+import { intOption, SynthInputError } from "../../tools/synth/errors";
 import { generateDataset } from "../../tools/synth/generate";
 import { DEFAULT_SYNTH_OUT, defaultIuSourcePaths } from "../../tools/synth/paths";
+import { runCli } from "./language-cli-support";
 
 async function main(): Promise<void> {
   const defaults = defaultIuSourcePaths();
@@ -68,4 +69,4 @@ async function main(): Promise<void> {
   console.log("These images are a simulation rendered from report findings, not real radiographs.");
 }
 
-runSynthCli(main);
+runCli(main);

@@ -1,20 +1,11 @@
-/** A problem with the generator's input (files, arguments): reported as one line naming the input, no stack. */
-export class SynthInputError extends Error {
-  override name = "SynthInputError";
-}
+import { UserError } from "../../src-main/cli/language-cli-support";
 
-/** Runs a command-line main function: input errors print `error: <message>` and exit 1; others print a stack. */
-export function runSynthCli(main: () => Promise<void>): void {
-  main().catch((error: unknown) => {
-    if (error instanceof SynthInputError) {
-      console.error(`error: ${error.message}`);
-    } else if (error instanceof TypeError && "code" in error && String(error.code).startsWith("ERR_PARSE_ARGS")) {
-      console.error(`error: ${error.message}`);
-    } else {
-      console.error(error);
-    }
-    process.exitCode = 1;
-  });
+/**
+ * A problem with the generator's input (files, arguments): a UserError, so the command-line tools' runCli reports it
+ * as one line naming the input, with no stack.
+ */
+export class SynthInputError extends UserError {
+  override name = "SynthInputError";
 }
 
 /** Parses a positive integer option, naming the option in the error. */
