@@ -235,6 +235,21 @@ def gallery_embeddings(vision: VisionEncoder, data, idx: list[int], batch: int) 
     return np.concatenate(out).astype("<f4")
 
 
+def generator_objective(preset) -> str:
+    """How the generators were trained, in words (the pack manifest's method.objective)."""
+    text = "token cross-entropy (teacher forcing)"
+    if preset.scst_epochs > 0:
+        reward = "sentence BLEU-4"
+        if preset.scst_clinical_weight > 0:
+            reward += f" + {preset.scst_clinical_weight:g} x clinical F1 (toolkit labeler)"
+        text += (f", then {preset.scst_epochs} self-critical (SCST) epoch(s) from the best cross-entropy epoch: "
+                 f"{preset.scst_samples} samples per study, reward {reward}, baseline = mean reward of the other "
+                 f"samples")
+        if preset.scst_ce_weight > 0:
+            text += f", plus {preset.scst_ce_weight:g} x the cross-entropy loss"
+    return text + "; the checkpoint with the best val BLEU-4 + clinical F1 is kept"
+
+
 def write_pack(out_dir, name, version, preset, data, model: ReportModel, train_embeddings, results, training_info,
                work, log) -> dict:
     if os.path.exists(out_dir):
@@ -281,6 +296,7 @@ def write_pack(out_dir, name, version, preset, data, model: ReportModel, train_e
             "description": "MedCLIP-style dual encoder (semantic-matching loss) for study embeddings and retrieval of "
             "the most similar train report; generator: patch tokens of both views + retrieved report tokens, "
             "3 fusion encoder layers F = SelfAtt(I) + W*CrossAtt(I,R), 3-layer Transformer decoder, beam search.",
+            "objective": generator_objective(preset),
             "vision_encoder": model.vision.kind,
             "generator": {k: v for k, v in cfg.__dict__.items()},
         },

@@ -7,7 +7,8 @@ Stages (each timed; checkpoints are selected on the val split only):
   1. preprocess every image once into a float32 cache (data/cache/...)
   2. MedCLIP dual encoder (semantic-matching loss), best epoch by val loss
   3. study embeddings, nearest train study for every study (train never retrieves itself)
-  4. retrieval-only, baseline, +MedCLIP, +MedCLIP+Retrieval (full); each generator's best epoch by val
+  4. retrieval-only, baseline, +MedCLIP, +MedCLIP+Retrieval (full); each generator: cross-entropy epochs, then
+     (presets with scst_epochs) self-critical epochs from the best of them; the best epoch of either kind by val
      BLEU-4 + clinical F1 (toolkit eval), then beam-3 decoding of test, scored by the toolkit's eval
   5. export the full model to ONNX and write the model pack (manifest, files with sha256, gallery, metrics)
 """
@@ -43,6 +44,7 @@ from .models import (
     study_embedding,
 )
 from .pack import round_to_fp16
+from .scst import LabelerService, scst_loss
 from .preprocess import MEDCLIP_PIXEL_MEAN, MEDCLIP_PIXEL_STD, build_image_cache
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -84,6 +86,14 @@ class Preset:
     lr_decay_per_epoch: float = 0.8
     grad_clip_value: float = 0.1
     finetune_vision: bool = False
+    # self-critical sequence training after the cross-entropy epochs (training/scst.py; 0 = cross-entropy only, as
+    # the paper); its epochs are candidates of the same val selection as the cross-entropy epochs
+    scst_epochs: int = 0
+    scst_samples: int = 5
+    scst_batch: int = 16
+    scst_lr: float = 5e-5
+    scst_clinical_weight: float = 0.0  # reward = sentence BLEU-4 + weight * clinical F1 of the sample
+    scst_ce_weight: float = 0.0  # + weight * the cross-entropy loss on the reference reports (mixed objective)
     beam_size: int = 3
     max_length: int = 60
     eval_batch: int = 64
@@ -97,15 +107,15 @@ class Preset:
 PRESETS: dict[str, Preset] = {
     # 2-core CPU (shared): small CNN (4x4 patch grid per view at 128 px), d=128 generator (8 heads, d_ff=512), vision
     # encoder frozen in the generator stage (its patch tokens computed once); see docs/model.md for why
-    "cpu": Preset(medclip_epochs=20, medclip_lr=1e-3, gen_epochs=12, lr_decay_per_epoch=0.95),
+    "cpu": Preset(medclip_epochs=20, medclip_lr=1e-3, gen_epochs=9, lr_decay_per_epoch=0.95, scst_epochs=1),
     # GPU scale: Swin-Tiny as in MedCLIP (7x7x768 patch tokens, pooled 768 -> 512 without bias), 224 px
     "cuda": Preset(vision="swin_t", image_size=224, text_d=512, text_layers=4, medclip_epochs=30, medclip_batch=64,
                    medclip_lr=1e-4, d_model=512, gen_epochs=60, gen_batch=16, lr_decay_per_epoch=0.95,
-                   finetune_vision=True, eval_batch=128),
+                   finetune_vision=True, eval_batch=128, scst_epochs=5),
     # CI smoke test: a few steps on a tiny subset
     "smoke": Preset(image_size=64, cnn_channels=(8, 16, 32), d_model=64, d_ff=128, medclip_epochs=1, medclip_batch=8, gen_epochs=1,
                     gen_batch=4, warmup_steps=2, limit_studies=12, max_steps_per_epoch=3, max_length=12,
-                    eval_batch=16),
+                    eval_batch=16, scst_epochs=1, scst_batch=4, scst_samples=3),
 }
 
 
@@ -343,7 +353,7 @@ def build_report_model(p: Preset, vocab_size: int, use_retrieval: bool, vision: 
 
 
 def train_generator(variant: str, p: Preset, data: Data, pretrained_vision: VisionEncoder | None, device, seed: int,
-                    work: str, log: Log, scorer, token_caches: dict) -> tuple[ReportModel, dict]:
+                    work: str, log: Log, scorer, token_caches: dict, clinical_reward=None) -> tuple[ReportModel, dict]:
     torch.manual_seed(seed)
     vision = build_vision(p)
     if variant in ("medclip", "full"):
@@ -413,8 +423,74 @@ def train_generator(variant: str, p: Preset, data: Data, pretrained_vision: Visi
             f"total {time.time() - t0:.0f}s)")
         if score > best[0]:
             best = (score, epoch + 1, copy.deepcopy(model.state_dict()), metrics)
+    if p.scst_epochs > 0:
+        best = self_critical_epochs(variant, p, data, model, best, history, frozen_tokens, device, seed, work, log,
+                                    scorer, clinical_reward)
     model.load_state_dict(best[2])
     return model, {"selected_epoch": best[1], "val": best[3], "history": history, "frozen_tokens": frozen_tokens}
+
+
+def self_critical_epochs(variant: str, p: Preset, data: Data, model: ReportModel, best: tuple, history: list,
+                         frozen_tokens: torch.Tensor | None, device, seed: int, work: str, log: Log, scorer,
+                         clinical_reward) -> tuple:
+    """SCST from the val-selected cross-entropy checkpoint (training/scst.py); each epoch is scored on val and
+    competes with the cross-entropy epochs. Dropout is off (eval mode) so that the sampled and the trained
+    policy are the same. Returns the updated best (score, epoch, state, val metrics)."""
+    model.load_state_dict(best[2])
+    use_retrieval = variant == "full"
+    groups = [{"params": list(model.generator.parameters()), "lr": p.scst_lr}]
+    if p.finetune_vision:
+        groups.append({"params": list(model.vision.parameters()), "lr": p.scst_lr * p.lr_visual / p.lr_rest})
+    opt = torch.optim.Adam(groups)
+    rng = random.Random(seed + 1)
+    sampler = torch.Generator().manual_seed(seed + 1)
+    train = data.splits["train"]
+    for k in range(p.scst_epochs):
+        epoch = p.gen_epochs + k + 1
+        model.eval()
+        t0 = time.time()
+        parts = {"reward": [], "bleu": [], "clinical": [], "scored_rows": []}
+        for step, idx in enumerate(batches(train, p.scst_batch, rng)):
+            if p.max_steps_per_epoch and step >= p.max_steps_per_epoch:
+                break
+            references = [data.studies[i].token_ids[1:-1] for i in idx]
+            retrieved = data.retrieved_tokens(idx).to(device) if use_retrieval else None
+            if frozen_tokens is None:
+                patches = model.patch_tokens(data.batch_images(idx, device))
+            else:
+                patches = frozen_tokens[idx].to(device)
+            clinical = None
+            if clinical_reward is not None:
+                labeler, reference_positives = clinical_reward
+                clinical = (p.scst_clinical_weight, labeler, data.m.decode, [reference_positives[i] for i in idx])
+            loss, info = scst_loss(model.generator, patches, retrieved, references, p.scst_samples, p.max_length,
+                                   data.m.bos_id, data.m.eos_id, sampler, clinical)
+            if p.scst_ce_weight > 0:
+                tok, lengths = data.tokens(idx)
+                tok = tok.to(device)
+                keep = (torch.arange(tok.shape[1] - 1)[None, :] < (lengths - 1)[:, None]).to(device)
+                logits = model.generator(patches, retrieved, tok[:, :-1])
+                loss = loss + p.scst_ce_weight * torch.nn.functional.cross_entropy(logits[keep], tok[:, 1:][keep])
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_value_(model.parameters(), p.grad_clip_value)
+            opt.step()
+            for key in parts:
+                parts[key].append(info[key])
+        train_seconds = time.time() - t0
+        preds = generate(model, p, data, "val", device, use_retrieval, frozen_tokens=frozen_tokens)
+        metrics = scorer(preds, os.path.join(work, f"{variant}-val-epoch{epoch}"))
+        score = metrics["BLEU-4"] + metrics["clinical_f1"]
+        means = {key: float(np.mean(v)) for key, v in parts.items()}
+        history.append({"epoch": epoch, "phase": "scst", "train_reward": means, "val": metrics,
+                        "train_seconds": train_seconds, "seconds": time.time() - t0})
+        log(f"{variant} SCST epoch {epoch} ({k + 1}/{p.scst_epochs}): reward {means['reward']:.3f} (BLEU "
+            f"{means['bleu']:.3f}, clinical {means['clinical']:.3f}; {means['scored_rows']:.0f} of "
+            f"{p.scst_batch * p.scst_samples} samples scored per step), val BLEU-4 {metrics['BLEU-4']:.4f} F1 "
+            f"{metrics['clinical_f1']:.4f} (train {train_seconds:.0f}s, total {time.time() - t0:.0f}s)")
+        if score > best[0]:
+            best = (score, epoch, copy.deepcopy(model.state_dict()), metrics)
+    return best
 
 
 @torch.no_grad()
@@ -482,6 +558,10 @@ def parse_args(argv=None):
                     help="take the MedCLIP stage's vision encoder from this state dict (a work folder's medclip_stage.pt, "
                          "or a generator checkpoint with the frozen encoder) instead of training the stage")
     ap.add_argument("--lr-decay", type=float, default=None, help="generator learning-rate factor per epoch")
+    ap.add_argument("--scst-epochs", type=int, default=None,
+                    help="self-critical epochs after the cross-entropy epochs (0 = cross-entropy only, as the paper)")
+    ap.add_argument("--scst-clinical-weight", type=float, default=None,
+                    help="weight of the clinical F1 in the self-critical reward (0 = BLEU-4 only)")
     ap.add_argument("--no-augment", action="store_true", help="no image augmentation in the MedCLIP stage")
     ap.add_argument("--stop-after", choices=("retrieval",), default=None,
                     help="stop after retrieval and the retrieval-only scores (recipe experiments)")
@@ -514,6 +594,13 @@ def main(argv=None) -> int:
         p.gen_epochs = args.gen_epochs
     if args.lr_decay is not None:
         p.lr_decay_per_epoch = args.lr_decay
+    if args.scst_epochs is not None:
+        if args.scst_epochs < 0:
+            print("error: --scst-epochs must be >= 0", file=sys.stderr)
+            return 2
+        p.scst_epochs = args.scst_epochs
+    if args.scst_clinical_weight is not None:
+        p.scst_clinical_weight = args.scst_clinical_weight
     if args.no_augment:
         p.medclip_augment = False
     if args.medclip_lr is not None:
@@ -589,10 +676,16 @@ def main(argv=None) -> int:
 
     models: dict[str, ReportModel] = {}
     token_caches: dict[str, torch.Tensor] = {}
+    clinical_reward = None
+    if p.scst_epochs > 0 and p.scst_clinical_weight > 0:
+        labeler = LabelerService(REPO_ROOT)
+        train_idx = data.splits["train"]
+        positives = labeler.positives([data.studies[i].report for i in train_idx])
+        clinical_reward = (labeler, dict(zip(train_idx, positives)))
     for variant in [v for v in VARIANTS if v in args.variants]:
         t0 = time.time()
         model, info = train_generator(variant, p, data, medclip.vision, device, args.seed, work, log, scorer,
-                                      token_caches)
+                                      token_caches, clinical_reward)
         round_to_fp16(model)
         frozen = info.pop("frozen_tokens")
         scored = {}
@@ -607,6 +700,8 @@ def main(argv=None) -> int:
         models[variant] = model
         stage(f"generator_{variant}", t0, selected_epoch=info["selected_epoch"])
 
+    if clinical_reward is not None:
+        clinical_reward[0].close()
     t0 = time.time()
     from .pack import write_pack
 

@@ -105,6 +105,8 @@ export const modelPackManifestSchema = z.object({
   method: z.object({
     name: z.string().min(1),
     description: z.string(),
+    /** How the generator was trained (cross-entropy, then self-critical epochs where the preset has them). */
+    objective: z.string().optional(),
     vision_encoder: z.string().min(1),
     generator: z.record(z.string(), z.unknown()),
   }),
