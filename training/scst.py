@@ -12,7 +12,8 @@ summed log-probabilities then returns the shortest frequent one (17 tokens again
 loses on BLEU's brevity penalty. SCST trains the same model, decoded the same way, towards reports that score
 well against the references.
 
-A sample's reward is `BLEU-4 + clinical_weight * clinical F1`: the clinical part compares the positive findings
+Optionally (`Preset.scst_clinical_weight`, 0 in the presets: measured to hurt, docs/model.md) a sample's reward is
+`BLEU-4 + clinical_weight * clinical F1`: the clinical part compares the positive findings
 of the sample with those of the reference, both labelled by the toolkit's clinical labeler (the one the eval's
 clinical P/R/F1 use), run as a line service (`src-main/cli/label-stream.ts`); this is Liu et al.'s "clinically
 coherent reward" (MLHC 2019) with the project's labeler. BLEU works on token ids from the dataset manifest (the
