@@ -44,8 +44,8 @@ from .models import (
     study_embedding,
 )
 from .pack import round_to_fp16
-from .scst import LabelerService, scst_loss
 from .preprocess import MEDCLIP_PIXEL_MEAN, MEDCLIP_PIXEL_STD, build_image_cache
+from .scst import LabelerService, scst_loss
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VARIANTS = ("baseline", "medclip", "full")
@@ -352,6 +352,25 @@ def build_report_model(p: Preset, vocab_size: int, use_retrieval: bool, vision: 
     return ReportModel(vision, ReportGenerator(cfg))
 
 
+def batch_patch_tokens(model: ReportModel, data: Data, idx: list[int], frozen_tokens: torch.Tensor | None,
+                       device) -> torch.Tensor:
+    """Patch tokens [B, 2P, C] of the studies idx: from the frozen encoder's cache, or computed by the encoder."""
+    if frozen_tokens is None:
+        return model.patch_tokens(data.batch_images(idx, device))
+    return frozen_tokens[idx].to(device)
+
+
+def reference_cross_entropy(generator, data: Data, idx: list[int], patches: torch.Tensor,
+                            retrieved: torch.Tensor | None, device) -> torch.Tensor:
+    """Token cross-entropy of the studies' reference reports under teacher forcing (ids and the end id)."""
+    tok, lengths = data.tokens(idx)
+    tok = tok.to(device)
+    inputs, targets = tok[:, :-1], tok[:, 1:]
+    keep = (torch.arange(targets.shape[1])[None, :] < (lengths - 1)[:, None]).to(device)
+    logits = generator(patches, retrieved, inputs)
+    return torch.nn.functional.cross_entropy(logits[keep], targets[keep])
+
+
 def train_generator(variant: str, p: Preset, data: Data, pretrained_vision: VisionEncoder | None, device, seed: int,
                     work: str, log: Log, scorer, token_caches: dict, clinical_reward=None) -> tuple[ReportModel, dict]:
     torch.manual_seed(seed)
@@ -395,17 +414,9 @@ def train_generator(variant: str, p: Preset, data: Data, pretrained_vision: Visi
         for step, idx in enumerate(length_batches(train, p.gen_batch, rng, token_lengths)):
             if step >= steps_per_epoch:
                 break
-            tok, lengths = data.tokens(idx)
-            tok = tok.to(device)
-            inputs, targets = tok[:, :-1], tok[:, 1:]
-            keep = torch.arange(targets.shape[1])[None, :] < (lengths - 1)[:, None]
             retrieved = data.retrieved_tokens(idx).to(device) if use_retrieval else None
-            if frozen_tokens is None:
-                patches = model.patch_tokens(data.batch_images(idx, device))
-            else:
-                patches = frozen_tokens[idx].to(device)
-            logits = model.generator(patches, retrieved, inputs)
-            loss = torch.nn.functional.cross_entropy(logits[keep.to(device)], targets[keep.to(device)])
+            patches = batch_patch_tokens(model, data, idx, frozen_tokens, device)
+            loss = reference_cross_entropy(model.generator, data, idx, patches, retrieved, device)
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_value_(model.parameters(), p.grad_clip_value)
@@ -455,10 +466,7 @@ def self_critical_epochs(variant: str, p: Preset, data: Data, model: ReportModel
                 break
             references = [data.studies[i].token_ids[1:-1] for i in idx]
             retrieved = data.retrieved_tokens(idx).to(device) if use_retrieval else None
-            if frozen_tokens is None:
-                patches = model.patch_tokens(data.batch_images(idx, device))
-            else:
-                patches = frozen_tokens[idx].to(device)
+            patches = batch_patch_tokens(model, data, idx, frozen_tokens, device)
             clinical = None
             if clinical_reward is not None:
                 labeler, reference_positives = clinical_reward
@@ -466,11 +474,8 @@ def self_critical_epochs(variant: str, p: Preset, data: Data, model: ReportModel
             loss, info = scst_loss(model.generator, patches, retrieved, references, p.scst_samples, p.max_length,
                                    data.m.bos_id, data.m.eos_id, sampler, clinical)
             if p.scst_ce_weight > 0:
-                tok, lengths = data.tokens(idx)
-                tok = tok.to(device)
-                keep = (torch.arange(tok.shape[1] - 1)[None, :] < (lengths - 1)[:, None]).to(device)
-                logits = model.generator(patches, retrieved, tok[:, :-1])
-                loss = loss + p.scst_ce_weight * torch.nn.functional.cross_entropy(logits[keep], tok[:, 1:][keep])
+                loss = loss + p.scst_ce_weight * reference_cross_entropy(model.generator, data, idx, patches, retrieved,
+                                                                         device)
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_value_(model.parameters(), p.grad_clip_value)
@@ -499,10 +504,7 @@ def generate(model: ReportModel, p: Preset, data: Data, split: str, device, use_
     model.eval()
     out = []
     for part in batches(idx if idx is not None else data.splits[split], p.eval_batch, None):
-        if frozen_tokens is None:
-            patches = model.patch_tokens(data.batch_images(part, device))
-        else:
-            patches = frozen_tokens[part].to(device)
+        patches = batch_patch_tokens(model, data, part, frozen_tokens, device)
         retrieved = data.retrieved_tokens(part).to(device) if use_retrieval else None
         seqs = beam_search(model.generator, patches, retrieved, p.beam_size, p.max_length, data.m.bos_id,
                            data.m.eos_id)
@@ -570,6 +572,8 @@ def parse_args(argv=None):
         ap.error("--seed must be >= 0")
     if args.threads < 1:
         ap.error("--threads must be >= 1")
+    if args.scst_epochs is not None and args.scst_epochs < 0:
+        ap.error("--scst-epochs must be >= 0")
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     for v in variants:
         if v not in ("retrieval", *VARIANTS):
@@ -595,9 +599,6 @@ def main(argv=None) -> int:
     if args.lr_decay is not None:
         p.lr_decay_per_epoch = args.lr_decay
     if args.scst_epochs is not None:
-        if args.scst_epochs < 0:
-            print("error: --scst-epochs must be >= 0", file=sys.stderr)
-            return 2
         p.scst_epochs = args.scst_epochs
     if args.scst_clinical_weight is not None:
         p.scst_clinical_weight = args.scst_clinical_weight
