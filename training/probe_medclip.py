@@ -1,5 +1,7 @@
 """How much of the 14 labels a trained MedCLIP stage sees: per-label ROC AUC of its auxiliary label head on the image
-study embeddings, train and val splits (a check for memorisation), and the retrieval label agreement.
+study embeddings, train and val splits (a check for memorisation), the retrieval label agreement, and how much of
+its semantic-matching loss the stage learned (val loss between a uniform prediction and the floor that the soft
+targets set).
 
     /usr/bin/python3 -m training.probe_medclip --manifest data/iu_xray_synth256/manifest.json \\
         --checkpoint data/training/iu-xray-synth-demo/medclip_stage.pt [--preset cpu]
@@ -15,6 +17,7 @@ import numpy as np
 import torch
 
 from .manifest import CHEXPERT_OBSERVATIONS, load_manifest
+from .models import semantic_matching_loss
 from .preprocess import build_image_cache
 from .train import PRESETS, REPO_ROOT, Data, build_medclip, retrieve, study_embeddings
 
@@ -26,6 +29,28 @@ def roc_auc(scores: torch.Tensor, positive: torch.Tensor) -> float:
         return float("nan")
     ranks = torch.cat([pos, neg]).argsort().argsort().double() + 1
     return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
+
+
+def semantic_matching_headroom(model, data: Data, idx: list[int], batch: int) -> dict:
+    """The val semantic-matching loss of the model beside the two values that bound it for the same batches: a
+    uniform prediction (logits all equal) and the floor, the entropy of the soft targets (the loss of a model that
+    predicts the targets exactly). Also the mean pairwise cosine of the text embeddings (1 = collapsed)."""
+    model_loss, uniform, floor, text_cos = [], [], [], []
+    for start in range(0, len(idx) - batch + 1, batch):  # whole batches, as in training
+        part = idx[start:start + batch]
+        tok, lengths = data.tokens(part)
+        text = model.text(tok, lengths)
+        image = model.image_study_embedding(data.batch_images(part, "cpu"))
+        labels = data.labels[part]
+        model_loss.append(float(semantic_matching_loss(model.logit_scale.exp() * image @ text.t(), labels, labels)))
+        uniform.append(float(semantic_matching_loss(torch.zeros(len(part), len(part)), labels, labels)))
+        targets = torch.softmax(labels @ labels.t(), dim=1)  # symmetric label similarity: both directions alike
+        floor.append(float(-(targets * targets.log()).sum(1).mean()))
+        sim = text @ text.t()
+        text_cos.append(float(sim[~torch.eye(len(part), dtype=torch.bool)].mean()))
+    return {"val_loss": float(np.mean(model_loss)), "uniform_prediction": float(np.mean(uniform)),
+            "floor_target_entropy": float(np.mean(floor)), "text_embedding_mean_cosine": float(np.mean(text_cos)),
+            "batches": len(model_loss), "batch": batch}
 
 
 def main(argv=None) -> int:
@@ -54,6 +79,7 @@ def main(argv=None) -> int:
             out["auc"][split] = {"mean": float(np.nanmean(aucs)), **dict(zip(CHEXPERT_OBSERVATIONS, aucs))}
         embeddings = {s: study_embeddings(model.vision, data, data.splits[s], "cpu", p.eval_batch)
                       for s in ("train", "val", "test")}
+        out["semantic_matching"] = semantic_matching_headroom(model, data, data.splits["val"], p.medclip_batch)
     out["retrieval"] = retrieve(data, embeddings)
     print(json.dumps(out, indent=1))
     return 0

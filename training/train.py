@@ -68,6 +68,10 @@ class Preset:
     medclip_epochs: int = 3
     medclip_batch: int = 64
     medclip_lr: float = 5e-4
+    # learning rate of the text encoder in the MedCLIP stage (None = medclip_lr); see docs/model.md: at 1e-3 the
+    # post-norm text Transformer collapsed to one embedding (mean pairwise cosine 0.999), leaving the
+    # semantic-matching loss at its uniform value
+    medclip_text_lr: float | None = None
     # weight of the auxiliary multi-label BCE on the image study embedding (0 = MedCLIP's loss alone)
     medclip_label_weight: float = 1.0
     # random affine + contrast/brightness jitter of the training images in the MedCLIP stage (see augment_images)
@@ -236,7 +240,11 @@ def build_medclip(p: Preset, data: Data) -> MedClip:
 def train_medclip(p: Preset, data: Data, device, seed: int, log: Log) -> tuple[MedClip, dict]:
     torch.manual_seed(seed)
     model = build_medclip(p, data).to(device)
-    opt = torch.optim.AdamW(model.parameters(), lr=p.medclip_lr, weight_decay=1e-4)
+    text_params = {id(q) for q in model.text.parameters()}
+    opt = torch.optim.AdamW([
+        {"params": [q for q in model.parameters() if id(q) not in text_params], "lr": p.medclip_lr},
+        {"params": list(model.text.parameters()), "lr": p.medclip_text_lr or p.medclip_lr},
+    ], weight_decay=1e-4)
     train = data.splits["train"]
     steps_per_epoch = math.ceil(len(train) / p.medclip_batch)
     if p.max_steps_per_epoch:
@@ -556,6 +564,8 @@ def parse_args(argv=None):
     ap.add_argument("--gen-epochs", type=int, default=None)
     ap.add_argument("--medclip-lr", type=float, default=None)
     ap.add_argument("--medclip-label-weight", type=float, default=None)
+    ap.add_argument("--medclip-text-lr", type=float, default=None,
+                    help="learning rate of the MedCLIP stage's text encoder (default: the stage's learning rate)")
     ap.add_argument("--medclip-checkpoint", default=None,
                     help="take the MedCLIP stage's vision encoder from this state dict (a work folder's medclip_stage.pt, "
                          "or a generator checkpoint with the frozen encoder) instead of training the stage")
@@ -574,6 +584,10 @@ def parse_args(argv=None):
         ap.error("--threads must be >= 1")
     if args.scst_epochs is not None and args.scst_epochs < 0:
         ap.error("--scst-epochs must be >= 0")
+    for flag in ("medclip_lr", "medclip_text_lr"):
+        value = getattr(args, flag)
+        if value is not None and not value > 0:
+            ap.error(f"--{flag.replace('_', '-')} must be > 0")
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     for v in variants:
         if v not in ("retrieval", *VARIANTS):
@@ -608,6 +622,8 @@ def main(argv=None) -> int:
         p.medclip_lr = args.medclip_lr
     if args.medclip_label_weight is not None:
         p.medclip_label_weight = args.medclip_label_weight
+    if args.medclip_text_lr is not None:
+        p.medclip_text_lr = args.medclip_text_lr
     device = torch.device(args.device)
     torch.set_num_threads(args.threads)
     random.seed(args.seed)
