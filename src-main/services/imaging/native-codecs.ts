@@ -7,10 +7,14 @@
  * a bundle that keeps dcmjs-codecs external (electron-vite's default for dependencies).
  */
 import path from "node:path";
-import type * as DcmjsCodecs from "dcmjs-codecs";
+import {
+  type DecodedFrame,
+  decodeFrameWith,
+  type EncodedFrame,
+  FrameCodecFailure,
+} from "../../../src-shared/pixel-frame-codecs";
 import { type DcmjsCodecsModule, loadDcmjsCodecs, resolvePackagePath } from "./commonjs-packages";
 import { ImagingError } from "./errors";
-import type { PixelCodec } from "./transfer-syntax";
 
 type CodecsModule = DcmjsCodecsModule;
 
@@ -63,83 +67,17 @@ function resetAfterFailure(codecs: CodecsModule): void {
   initializing = null;
 }
 
-export interface EncodedFrame {
-  readonly codec: Exclude<PixelCodec, "native">;
-  readonly data: Uint8Array;
-  readonly width: number;
-  readonly height: number;
-  readonly bitsAllocated: number;
-  readonly bitsStored: number;
-  readonly samplesPerPixel: number;
-  readonly pixelRepresentation: number;
-  readonly planarConfiguration: number;
-  readonly photometric: string;
-}
-
-export interface DecodedFrame {
-  /** Little-endian samples. */
-  readonly data: Uint8Array;
-  /** Photometric interpretation of the decoded samples (JPEG 2000 colour comes back as RGB). */
-  readonly photometric: string;
-  readonly planarConfiguration: number;
-}
+export type { DecodedFrame, EncodedFrame } from "../../../src-shared/pixel-frame-codecs";
 
 /** Decodes one compressed frame. Throws CORRUPT_PIXEL_DATA when the codec rejects the data. */
 export async function decodeFrame(frame: EncodedFrame, forPath: string): Promise<DecodedFrame> {
   const codecs = await ensureCodecs(forPath);
-  const { NativeCodecs, Context } = codecs;
-  const context = new Context({
-    width: frame.width,
-    height: frame.height,
-    bitsAllocated: frame.bitsAllocated,
-    bitsStored: frame.bitsStored,
-    samplesPerPixel: frame.samplesPerPixel,
-    pixelRepresentation: frame.pixelRepresentation,
-    planarConfiguration: frame.planarConfiguration,
-    photometricInterpretation: frame.photometric,
-    encodedBuffer: frame.data,
-  });
-  let result: DcmjsCodecs.Context;
   try {
-    switch (frame.codec) {
-      case "rle":
-        result = NativeCodecs.decodeRle(context);
-        break;
-      case "jpeg":
-        result = NativeCodecs.decodeJpeg(context, { convertColorspaceToRgb: false });
-        break;
-      case "jpeg-ls":
-        result = NativeCodecs.decodeJpegLs(context);
-        break;
-      case "jpeg2000":
-        result = NativeCodecs.decodeJpeg2000(context);
-        break;
-      case "ht-jpeg2000":
-        result = NativeCodecs.decodeHtJpeg2000(context);
-        break;
-      case "jpeg-xl":
-        result = NativeCodecs.decodeJpegXl(context);
-        break;
-    }
+    // JPEG colour stays YCbCr: the grayscale pipeline converts by the photometric interpretation itself.
+    return decodeFrameWith(codecs, frame, { jpegColorToRgb: false });
   } catch (cause) {
-    resetAfterFailure(codecs);
-    const why = cause instanceof Error ? cause.message : String(cause);
-    throw new ImagingError(
-      "CORRUPT_PIXEL_DATA",
-      forPath,
-      `the ${frame.codec} codec could not decode the pixel data: ${why}`,
-      {
-        cause,
-      },
-    );
+    if (!(cause instanceof FrameCodecFailure)) throw cause;
+    if (cause.codecThrew) resetAfterFailure(codecs);
+    throw new ImagingError("CORRUPT_PIXEL_DATA", forPath, cause.message, { cause: cause.cause ?? cause });
   }
-  const data = result.getDecodedBuffer();
-  if (!data || data.length === 0) {
-    throw new ImagingError("CORRUPT_PIXEL_DATA", forPath, `the ${frame.codec} codec returned no pixels`);
-  }
-  return {
-    data,
-    photometric: result.getPhotometricInterpretation() ?? frame.photometric,
-    planarConfiguration: result.getPlanarConfiguration() ?? frame.planarConfiguration,
-  };
 }

@@ -1,7 +1,8 @@
 /** DICOM transfer syntaxes this service knows by name, and how each one's pixel data is decoded. */
+import type { CompressedFrameCodec } from "../../../src-shared/pixel-frame-codecs";
 
-/** How the pixel data of a transfer syntax is turned into stored values. */
-export type PixelCodec = "native" | "rle" | "jpeg" | "jpeg-ls" | "jpeg2000" | "ht-jpeg2000" | "jpeg-xl";
+/** How the pixel data of a transfer syntax is turned into stored values: as is, or by one of the frame codecs. */
+export type PixelCodec = "native" | CompressedFrameCodec;
 
 export interface TransferSyntaxInfo {
   readonly uid: string;

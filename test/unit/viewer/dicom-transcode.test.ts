@@ -81,6 +81,24 @@ describe("transcoding compressed DICOM for the viewer", () => {
     expect(max).toBeLessThan(1 << 15);
   });
 
+  it("a JPEG-LS stream overwritten with noise fails with an error naming the codec, and the codecs keep working", async () => {
+    const name = "derived_CRchest_JPEGLS_lossless.dcm";
+    const damaged = read(name);
+    // Seeded noise over the middle of the compressed stream (the headers at the start stay intact): CharLS traps.
+    let seed = 12345;
+    const start = Math.floor(damaged.length * 0.3);
+    for (let i = start; i < start + Math.floor(damaged.length * 0.4); i++) {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      damaged[i] = seed >>> 24;
+    }
+    await expect(transcodeToExplicitLittleEndian(damaged, decodeFrame)).rejects.toThrow(
+      /^the jpeg-ls codec could not decode the pixel data: /,
+    );
+    // The module was released and is instantiated afresh: the intact file still gives the original's pixels.
+    const { values } = pixels(await transcodeToExplicitLittleEndian(read(name), decodeFrame));
+    expect(Buffer.from(values.buffer).equals(Buffer.from(original.values.buffer))).toBe(true);
+  });
+
   it("leaves uncompressed files as they are, and refuses what is not Part 10", async () => {
     const native = read("CR-MONO1-10-chest_explicitLE.dcm");
     expect(await transcodeToExplicitLittleEndian(native, decodeFrame)).toBe(native);

@@ -5,6 +5,7 @@
  * bundled codecs are Emscripten builds that create functions from strings, which the renderer's CSP forbids.)
  */
 import dicomParser from "dicom-parser";
+import type { DecodedFrame, EncodedFrame } from "../../../../src-shared/pixel-frame-codecs";
 
 export const IMPLICIT_LE = "1.2.840.10008.1.2";
 export const EXPLICIT_LE = "1.2.840.10008.1.2.1";
@@ -13,6 +14,7 @@ export const EXPLICIT_BE = "1.2.840.10008.1.2.2";
 
 const LONG_VRS = new Set(["OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"]);
 
+/** The codecs the viewer transcodes with (src-shared/pixel-frame-codecs.ts decodes them). */
 export type FrameCodec = "rle" | "jpeg" | "jpeg-ls" | "jpeg2000" | "ht-jpeg2000";
 
 /** Transfer syntaxes whose pixel data is encapsulated, and the codec each needs. */
@@ -119,25 +121,7 @@ export function writePart10(meta: MetaElement[], dataSetParts: Uint8Array[]): Ui
   return out;
 }
 
-export interface EncodedFrame {
-  codec: FrameCodec;
-  data: Uint8Array;
-  width: number;
-  height: number;
-  bitsAllocated: number;
-  bitsStored: number;
-  samplesPerPixel: number;
-  pixelRepresentation: number;
-  planarConfiguration: number;
-  photometric: string;
-}
-
-export interface DecodedFrame {
-  /** Little-endian samples, bitsAllocated each. */
-  data: Uint8Array;
-  photometric: string;
-  planarConfiguration: number;
-}
+export type { DecodedFrame, EncodedFrame } from "../../../../src-shared/pixel-frame-codecs";
 
 export type FrameDecoder = (frame: EncodedFrame) => DecodedFrame | Promise<DecodedFrame>;
 
