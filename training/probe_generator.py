@@ -22,10 +22,9 @@ import torch
 
 from .manifest import CHEXPERT_OBSERVATIONS, load_manifest
 from .pack import round_to_fp16
-from .preprocess import build_image_cache
 from .scst import LabelerService, sample_reports
-from .train import (PRESETS, REPO_ROOT, VARIANTS, Data, batch_patch_tokens, batches, build_medclip,
-                    build_report_model, build_vision, patch_token_cache, retrieve, study_embeddings)
+from .train import (PRESETS, REPO_ROOT, VARIANTS, batch_patch_tokens, batches, build_medclip, build_report_model,
+                    build_vision, load_data, patch_token_cache, retrieve, study_embeddings, vision_weights)
 
 
 def main(argv=None) -> int:
@@ -50,13 +49,11 @@ def main(argv=None) -> int:
     torch.set_num_threads(args.threads)
     p = PRESETS[args.preset]
     m = load_manifest(args.manifest)
-    images, index = build_image_cache(m, p.image_size, f"{REPO_ROOT}/data/cache", lambda _m: None)
-    data = Data(m, images, index, 0)
+    data = load_data(m, p)
 
     # the MedCLIP vision encoder as the generators froze it, and the retrieval it gives
     medclip = build_medclip(p, data)
-    full_state = torch.load(os.path.join(args.work, "full.pt"), map_location="cpu")
-    medclip.vision.load_state_dict({k[len("vision."):]: v for k, v in full_state.items() if k.startswith("vision.")})
+    medclip.vision.load_state_dict(vision_weights(torch.load(os.path.join(args.work, "full.pt"), map_location="cpu")))
     round_to_fp16(medclip.vision)
     retrieve(data, {s: study_embeddings(medclip.vision, data, data.splits[s], "cpu", p.eval_batch)
                     for s in ("train", "val", "test")})

@@ -18,8 +18,7 @@ import torch
 
 from .manifest import CHEXPERT_OBSERVATIONS, load_manifest
 from .models import semantic_matching_loss
-from .preprocess import build_image_cache
-from .train import PRESETS, REPO_ROOT, Data, build_medclip, retrieve, study_embeddings
+from .train import PRESETS, Data, build_medclip, load_data, retrieve, study_embeddings
 
 
 def roc_auc(scores: torch.Tensor, positive: torch.Tensor) -> float:
@@ -63,9 +62,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     p = PRESETS[args.preset]
-    manifest = load_manifest(args.manifest)
-    images, index = build_image_cache(manifest, p.image_size, f"{REPO_ROOT}/data/cache", lambda _m: None)
-    data = Data(manifest, images, index, 0)
+    data = load_data(load_manifest(args.manifest), p)
     model = build_medclip(p, data)
     model.load_state_dict(torch.load(args.checkpoint, map_location="cpu"))
     model.eval()

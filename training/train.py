@@ -169,6 +169,18 @@ class Data:
         return self.images[idx].unsqueeze(2).to(device)  # [B, 2, 1, S, S]
 
 
+def load_data(manifest: DatasetManifest, p: Preset, log=lambda _message: None) -> Data:
+    """The preset's image cache (data/cache, built on first use) and the dataset over it."""
+    images, index = build_image_cache(manifest, p.image_size, os.path.join(REPO_ROOT, "data", "cache"), log)
+    return Data(manifest, images, index, p.limit_studies)
+
+
+def vision_weights(state: dict) -> dict:
+    """The vision encoder's weights in a MedCLIP stage checkpoint (medclip_stage.pt) or in a generator checkpoint
+    that froze them (<variant>.pt): the `vision.*` entries without the prefix."""
+    return {k[len("vision."):]: v for k, v in state.items() if k.startswith("vision.")}
+
+
 def batches(idx: list[int], size: int, rng: random.Random | None):
     order = list(idx)
     if rng is not None:
@@ -650,18 +662,15 @@ def main(argv=None) -> int:
         f"{args.preset} on {args.device}, {args.threads} threads, seed {args.seed}")
 
     t0 = time.time()
-    images, index = build_image_cache(manifest, p.image_size, os.path.join(REPO_ROOT, "data", "cache"), log)
-    data = Data(manifest, images, index, p.limit_studies)
-    stage("preprocess", t0, studies=len(index))
+    data = load_data(manifest, p, log)
+    stage("preprocess", t0, studies=len(data.index))
 
     t0 = time.time()
     if args.medclip_checkpoint:
         # Everything after the stage reads only its vision encoder: the `vision.*` weights of a MedCLIP stage
         # checkpoint (medclip_stage.pt) or of a generator checkpoint that froze them (<variant>.pt).
         medclip = build_medclip(p, data).to(device)
-        state = torch.load(args.medclip_checkpoint, map_location=device)
-        vision_state = {k[len("vision."):]: v for k, v in state.items() if k.startswith("vision.")}
-        medclip.vision.load_state_dict(vision_state)
+        medclip.vision.load_state_dict(vision_weights(torch.load(args.medclip_checkpoint, map_location=device)))
         medclip_info = {"loaded_from": os.path.abspath(args.medclip_checkpoint), "loaded": "vision encoder"}
         log(f"medclip stage: vision encoder loaded from {args.medclip_checkpoint}")
     else:
