@@ -106,6 +106,9 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
 
   /** Refuses other origins and DNS-rebinding hosts. */
   const checkOrigin = (req: http.IncomingMessage): void => {
+    // Node keeps the first of several Host headers; a request with two is refused outright.
+    if (req.rawHeaders.filter((_, i) => i % 2 === 0 && req.rawHeaders[i]!.toLowerCase() === "host").length > 1)
+      throw new HttpError(400, "BAD_REQUEST", "more than one Host header");
     const hostHeader = req.headers.host ?? "";
     if (!allowedHosts.includes(hostHeader))
       throw new HttpError(403, "FORBIDDEN", `host ${hostHeader.slice(0, 100) || "(none)"} is not this harness`);
@@ -226,8 +229,13 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     res.on("error", () => res.destroy());
     const fail = (err: unknown) => {
       if (err instanceof HttpError) {
-        // After a refused body the rest of it is not read: close the connection once the answer is out.
-        if (err.status === 413 || err.status === 400) res.setHeader("connection", "close");
+        if (err.drainBody) {
+          // Node discards the unread rest of the body once the answer is out (bounded by requestTimeout).
+          req.resume();
+        } else if (err.status === 413 || err.status === 400) {
+          // The body was never read: close the connection once the answer is out.
+          res.setHeader("connection", "close");
+        }
         return sendError(res, err.status, err.code, err.message);
       }
       log(`[server error] ${req.method} ${String(req.url).slice(0, 200)}: ${(err as Error)?.stack ?? String(err)}`);
@@ -240,7 +248,8 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     }
   };
 
-  const server = http.createServer({ maxHeaderSize: 16 * 1024 }, handle);
+  // requireHostHeader off: a missing Host is refused by checkOrigin, with the same envelope as every other refusal.
+  const server = http.createServer({ maxHeaderSize: 16 * 1024, requireHostHeader: false }, handle);
   server.headersTimeout = 15_000;
   server.requestTimeout = 60_000;
   server.on("clientError", answerClientError);
@@ -254,6 +263,11 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     }
     res.writeContinue();
     handle(req, res);
+  });
+
+  server.on("checkExpectation", (req, res) => {
+    res.setHeader("connection", "close");
+    sendError(res, 417, "EXPECTATION_FAILED", `unsupported Expect: ${String(req.headers.expect).slice(0, 40)}`);
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1 << 20 });

@@ -16,13 +16,18 @@ export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
 /** Most procedures in one tRPC batch call (the renderer batches a handful). */
 export const MAX_BATCH_CALLS = 64;
 
-export type HttpErrorCode = TRPC_ERROR_CODE_KEY | "URI_TOO_LONG" | "HEADERS_TOO_LARGE" | "GONE";
+export type HttpErrorCode = TRPC_ERROR_CODE_KEY | "URI_TOO_LONG" | "HEADERS_TOO_LARGE" | "GONE" | "EXPECTATION_FAILED";
 
 export class HttpError extends Error {
   constructor(
     readonly status: number,
     readonly code: HttpErrorCode,
     message: string,
+    /**
+     * The rest of the request body is read and discarded (not held) after the answer, so the client, still
+     * sending, receives the answer instead of a connection reset. Otherwise the connection closes after it.
+     */
+    readonly drainBody = false,
   ) {
     super(message);
     this.name = "HttpError";
@@ -40,6 +45,7 @@ const STATUS_TEXT: Record<number, string> = {
   410: "Gone",
   413: "Payload Too Large",
   414: "URI Too Long",
+  417: "Expectation Failed",
   431: "Request Header Fields Too Large",
   500: "Internal Server Error",
 };
@@ -133,10 +139,7 @@ export function readBody(req: http.IncomingMessage, maxBytes: number): Promise<s
       if (done) return;
       done = true;
       req.off("data", onData);
-      if (err) {
-        req.pause();
-        return reject(err);
-      }
+      if (err) return reject(err);
       try {
         resolve(new TextDecoder("utf-8", { fatal: true }).decode(Buffer.concat(chunks, size)));
       } catch {
@@ -146,7 +149,9 @@ export function readBody(req: http.IncomingMessage, maxBytes: number): Promise<s
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > maxBytes)
-        return finish(new HttpError(413, "PAYLOAD_TOO_LARGE", `the request body is larger than ${maxBytes} bytes`));
+        return finish(
+          new HttpError(413, "PAYLOAD_TOO_LARGE", `the request body is larger than ${maxBytes} bytes`, true),
+        );
       chunks.push(chunk);
     };
     req.on("data", onData);

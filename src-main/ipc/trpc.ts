@@ -44,6 +44,8 @@ const t = initTRPC.context<IpcContext>().create({
       ),
       data: {
         ...data,
+        // The procedure path comes from the request URL: echo it like any other message text.
+        path: typeof data.path === "string" ? redactPaths(data.path.slice(0, 200)) : data.path,
         issues: zod ? zod.issues.map((i) => ({ path: i.path.map(String), message: redactPaths(i.message) })) : null,
       },
     };

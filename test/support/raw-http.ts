@@ -23,8 +23,13 @@ export interface RawRequestOptions {
   head: Buffer | string;
   /** After the head: more chunks, written while the server has not answered yet (stops at the first answer). */
   stream?: () => Buffer | null;
-  /** Half-close after writing everything (the server then sees the end of the request). */
+  /**
+   * Half-close once everything is written and the server has been silent for `idleEndMs` (default 300 ms): a
+   * request the server still waits on (a short body, an unfinished head) then ends. Not at once: Node's server
+   * drops a request whose client half-closes before the answer.
+   */
   endAfterWrite?: boolean;
+  idleEndMs?: number;
   timeoutMs?: number;
 }
 
@@ -96,6 +101,7 @@ export function rawRequest(port: number, options: RawRequestOptions): Promise<Ra
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      clearTimeout(idleTimer);
       socket.destroy();
       const responses = parse(Buffer.concat(chunks));
       const final = responses.find((r) => r.status >= 200);
@@ -109,8 +115,14 @@ export function rawRequest(port: number, options: RawRequestOptions): Promise<Ra
       });
     };
     const timer = setTimeout(() => finish("timeout"), options.timeoutMs ?? 10_000);
+    let idleTimer: NodeJS.Timeout | undefined;
+    const endWhenIdle = () => {
+      clearTimeout(idleTimer);
+      idleTimer = setTimeout(() => socket.end(), options.idleEndMs ?? 300);
+    };
     socket.on("data", (d: Buffer) => {
       chunks.push(d);
+      if (idleTimer) endWhenIdle();
       const final = parse(Buffer.concat(chunks)).find((r) => r.status >= 200);
       if (final) answered = true;
       if (final?.complete) finish("response");
@@ -127,13 +139,13 @@ export function rawRequest(port: number, options: RawRequestOptions): Promise<Ra
       write(options.head);
       const pump = () => {
         if (!options.stream) {
-          if (options.endAfterWrite) socket.end();
+          if (options.endAfterWrite) endWhenIdle();
           return;
         }
         while (!answered && !settled) {
           const next = options.stream();
           if (next === null) {
-            if (options.endAfterWrite) socket.end();
+            if (options.endAfterWrite) endWhenIdle();
             return;
           }
           if (!write(next)) {
@@ -147,7 +159,10 @@ export function rawRequest(port: number, options: RawRequestOptions): Promise<Ra
   });
 }
 
-/** The JSON error envelope of a response, or a description of why it is not one. */
+/**
+ * The JSON error envelope of a response, or a description of why it is not one. A tRPC batch answers with an array:
+ * each of its error items must be an envelope (the first is returned).
+ */
 export function errorEnvelope(res: RawResponse): { message: string; code: number; dataCode: string } | string {
   let parsed: unknown;
   try {
@@ -155,10 +170,18 @@ export function errorEnvelope(res: RawResponse): { message: string; code: number
   } catch {
     return `body is not JSON: ${JSON.stringify(res.body.slice(0, 200))}`;
   }
-  const error = (parsed as { error?: { message?: unknown; code?: unknown; data?: { code?: unknown } } }).error;
-  if (!error || typeof error.message !== "string" || error.message.length === 0)
-    return `no error.message: ${res.body.slice(0, 200)}`;
-  if (typeof error.code !== "number") return `no numeric error.code: ${res.body.slice(0, 200)}`;
-  if (typeof error.data?.code !== "string") return `no error.data.code: ${res.body.slice(0, 200)}`;
-  return { message: error.message, code: error.code, dataCode: error.data.code };
+  const items = Array.isArray(parsed)
+    ? parsed.filter((i) => (i as { error?: unknown })?.error !== undefined)
+    : [parsed];
+  if (items.length === 0) return `no error item in the batch answer: ${res.body.slice(0, 200)}`;
+  let first: { message: string; code: number; dataCode: string } | null = null;
+  for (const item of items) {
+    const error = (item as { error?: { message?: unknown; code?: unknown; data?: { code?: unknown } } }).error;
+    if (!error || typeof error.message !== "string" || error.message.length === 0)
+      return `no error.message: ${res.body.slice(0, 200)}`;
+    if (typeof error.code !== "number") return `no numeric error.code: ${res.body.slice(0, 200)}`;
+    if (typeof error.data?.code !== "string") return `no error.data.code: ${res.body.slice(0, 200)}`;
+    first ??= { message: error.message, code: error.code, dataCode: error.data.code };
+  }
+  return first!;
 }
