@@ -26,14 +26,13 @@ import {
   answerClientError,
   checkDeclaredLength,
   DEFAULT_MAX_BODY_BYTES,
-  errorBody,
   HttpError,
   type HttpErrorCode,
   MAX_BATCH_CALLS,
   parseRequestTarget,
   readBody,
   sendError,
-  statusText,
+  writeRawError,
 } from "./http-guard";
 
 export interface HarnessOptions {
@@ -272,13 +271,6 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1 << 20 });
   const wsHandler = applyWSSHandler({ wss, router: appRouter, createContext });
-  const refuseUpgrade = (socket: Duplex, err: HttpError) => {
-    const body = errorBody(err.status, err.code, err.message);
-    socket.end(
-      `HTTP/1.1 ${err.status} ${statusText(err.status)}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
-  };
   server.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on("error", () => socket.destroy());
     try {
@@ -288,7 +280,8 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       if (!safeEqual(new URLSearchParams(query).get("token") ?? "", token))
         throw new HttpError(403, "FORBIDDEN", "missing or wrong harness token");
     } catch (err) {
-      return refuseUpgrade(socket, err instanceof HttpError ? err : new HttpError(400, "BAD_REQUEST", "bad upgrade"));
+      const refusal = err instanceof HttpError ? err : new HttpError(400, "BAD_REQUEST", "bad upgrade request");
+      return writeRawError(socket, refusal.status, refusal.code, refusal.message);
     }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
   });

@@ -176,6 +176,11 @@ export function answerClientError(err: NodeJS.ErrnoException & { code?: string }
       : err.code === "ERR_HTTP_REQUEST_TIMEOUT" || err.code === "ERR_HTTP_HEADERS_TIMEOUT"
         ? [408, "TIMEOUT", "the request did not arrive in time"]
         : [400, "BAD_REQUEST", `malformed HTTP request (${err.code ?? "parse error"})`];
+  writeRawError(socket, status, code, message);
+}
+
+/** An error response written straight onto a socket (no ServerResponse: parser errors, refused upgrades). */
+export function writeRawError(socket: Duplex, status: number, code: HttpErrorCode, message: string): void {
   const body = errorBody(status, code, message);
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? "Error"}\r\n` +
@@ -185,8 +190,4 @@ export function answerClientError(err: NodeJS.ErrnoException & { code?: string }
       "Connection: close\r\n\r\n" +
       body,
   );
-}
-
-export function statusText(status: number): string {
-  return STATUS_TEXT[status] ?? "Error";
 }

@@ -12,6 +12,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { containsAbsolutePath } from "../../../src-main/security/redact";
+import { SeededRandom } from "../../../src-main/services/retrieval/seeded-random";
 import { listProcedures } from "../../../src-shared/contract";
 import { type HarnessProcess, startHarnessProcess } from "../../support/harness-process";
 import { errorEnvelope, type RawRequestOptions, rawRequest } from "../../support/raw-http";
@@ -47,18 +48,6 @@ afterAll(async () => {
   await harness?.stop();
 });
 
-/** mulberry32: a small, fast, seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const procedures = listProcedures();
 const schemaOf = new Map(procedures.map(([p, d]) => [p, d]));
 
@@ -70,8 +59,9 @@ interface FuzzCase {
 }
 
 function makeFuzzer(seed: number, token: string) {
-  const rnd = prng(seed);
-  const int = (n: number) => Math.floor(rnd() * n);
+  const random = new SeededRandom(seed);
+  const rnd = () => random.next();
+  const int = (n: number) => random.int(n);
   const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
   const chance = (p: number) => rnd() < p;
   const randomBytes = (n: number) => Buffer.from(Array.from({ length: n }, () => int(256)));

@@ -35,6 +35,15 @@ function writeLock(dbFile: string, fields: Record<string, unknown>): string {
   return lockPath;
 }
 
+function thrownBy(f: () => unknown): unknown {
+  try {
+    f();
+  } catch (e) {
+    return e;
+  }
+  return null;
+}
+
 describe("data folder lock", () => {
   it("writes the holder's details, shares one lock between opens of one process, removes it at the last release", () => {
     const db = tempDb();
@@ -56,12 +65,7 @@ describe("data folder lock", () => {
   it("refuses a lock held on another host, naming it and the file to delete if nothing runs there", () => {
     const db = tempDb();
     const lockPath = writeLock(db, { host: "reading-room-2", pid: 4242, kind: "electron" });
-    let err: unknown;
-    try {
-      acquireDataDirLock(db);
-    } catch (e) {
-      err = e;
-    }
+    const err = thrownBy(() => acquireDataDirLock(db));
     expect(err).toBeInstanceOf(DataFolderInUseError);
     const message = (err as Error).message;
     expect(message).toContain(`the data folder ${path.dirname(db)} is in use by electron process 4242`);
@@ -157,12 +161,7 @@ describe("openCaseDatabase and the lock", () => {
   it("refuses a held folder with a DatabaseError (code DATA_FOLDER_IN_USE) naming the holder", () => {
     const file = tempDb();
     writeLock(file, { host: "other-host", pid: 77 });
-    let err: unknown;
-    try {
-      openCaseDatabase(file);
-    } catch (e) {
-      err = e;
-    }
+    const err = thrownBy(() => openCaseDatabase(file));
     expect(err).toBeInstanceOf(DatabaseError);
     expect((err as DatabaseError).code).toBe("DATA_FOLDER_IN_USE");
     expect((err as Error).message).toContain("in use by harness process 77 on host other-host");
