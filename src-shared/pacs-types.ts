@@ -150,7 +150,8 @@ export const PacsStudyQuerySchema = z
     patientId: QueryTextSchema.optional(),
     accessionNumber: QueryTextSchema.optional(),
     limit: z.number().int().min(1).max(200).default(50),
-    offset: z.number().int().min(0).max(1_000_000).default(0),
+    /** At most 10,000: deeper pages need a narrower search. */
+    offset: z.number().int().min(0).max(10_000).default(0),
   })
   .strict();
 export type PacsStudyQuery = z.input<typeof PacsStudyQuerySchema>;
@@ -177,7 +178,7 @@ export const PacsStudyPageSchema = z.object({
   studies: z.array(PacsStudySchema),
   limit: z.number().int(),
   offset: z.number().int(),
-  /** True when the PACS returned a full page (there may be more). */
+  /** True when there is a next page. */
   more: z.boolean(),
 });
 export type PacsStudyPage = z.infer<typeof PacsStudyPageSchema>;

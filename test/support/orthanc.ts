@@ -19,8 +19,6 @@ export const DICOMWEB_PLUGIN =
 export interface OrthancOptions {
   /** Registered users (HTTP Basic); default one user "radiology" / a random password. */
   users?: Record<string, string>;
-  /** PEM file holding the server's certificate and private key: Orthanc then speaks HTTPS only. */
-  tlsCertificateAndKey?: string;
   /** Keep this storage folder (restart on the same data); default a new temporary folder. */
   storageDir?: string;
   port?: number;
@@ -79,7 +77,6 @@ export async function startOrthanc(options: OrthancOptions = {}): Promise<Orthan
   const users = options.users ?? { radiology: `pw-${Math.random().toString(36).slice(2)}` };
   const [user, password] = Object.entries(users)[0] as [string, string];
   const configPath = path.join(storageDir, "orthanc.json");
-  const tls = options.tlsCertificateAndKey;
   fs.writeFileSync(
     configPath,
     JSON.stringify(
@@ -92,11 +89,10 @@ export async function startOrthanc(options: OrthancOptions = {}): Promise<Orthan
         RemoteAccessAllowed: false,
         AuthenticationEnabled: true,
         RegisteredUsers: users,
-        SslEnabled: tls !== undefined,
-        ...(tls ? { SslCertificate: tls } : {}),
+        SslEnabled: false,
         DicomServerEnabled: false,
         Plugins: [DICOMWEB_PLUGIN],
-        DicomWeb: { Enable: true, Root: "/dicom-web/", EnableWado: false, Ssl: tls !== undefined },
+        DicomWeb: { Enable: true, Root: "/dicom-web/", EnableWado: false },
         StorageCompression: false,
         // Synchronous writes: an instance Orthanc answered for is on disk when it is killed.
         SyncStorageArea: true,
@@ -108,8 +104,7 @@ export async function startOrthanc(options: OrthancOptions = {}): Promise<Orthan
       2,
     ),
   );
-  const scheme = tls ? "https" : "http";
-  const origin = `${scheme}://127.0.0.1:${port}`;
+  const origin = `http://127.0.0.1:${port}`;
   let child: ChildProcess | null = null;
   let log = "";
 
@@ -135,15 +130,13 @@ export async function startOrthanc(options: OrthancOptions = {}): Promise<Orthan
         });
         socket.once("error", () => resolve(false));
       });
-      if (ok && !tls) {
+      if (ok) {
         try {
           const res = await fetch(`${origin}/system`, { headers: { authorization: auth } });
           if (res.ok) return;
         } catch {
           /* not ready */
         }
-      } else if (ok) {
-        return;
       }
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -172,6 +165,37 @@ export async function startOrthanc(options: OrthancOptions = {}): Promise<Orthan
       await launch();
     },
     log: () => log,
+  };
+}
+
+/**
+ * A TLS-terminating proxy in front of Orthanc, as a department puts nginx in front of its PACS: Debian's Orthanc
+ * 1.10 dies on the first HTTPS connection with its own SslEnabled (civetweb + OpenSSL 3), so the tests of the
+ * custom-CA path terminate TLS here (node:tls, the given certificate) and pass the bytes to Orthanc's HTTP port.
+ */
+export async function startTlsProxy(
+  target: OrthancProcess,
+  tlsOptions: { cert: string; key: string },
+): Promise<{ origin: string; dicomWebUrl: string; close(): Promise<void> }> {
+  assertLoopbackOnly();
+  const tlsModule = await import("node:tls");
+  const server = tlsModule.createServer(tlsOptions, (client) => {
+    const upstream = net.connect(target.port, "127.0.0.1");
+    client.pipe(upstream).pipe(client);
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on("error", end);
+    upstream.on("error", end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  const { port } = server.address() as net.AddressInfo;
+  const origin = `https://127.0.0.1:${port}`;
+  return {
+    origin,
+    dicomWebUrl: `${origin}/dicom-web`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
 

@@ -38,7 +38,10 @@ export interface PacsServiceOptions {
 }
 
 /** The QIDO-RS parameters of a study search (values are sent raw: see DicomWebClient). */
-export function studyQueryParams(query: ReturnType<typeof PacsStudyQuerySchema.parse>): QidoParam[] {
+export function studyQueryParams(
+  query: ReturnType<typeof PacsStudyQuerySchema.parse>,
+  page: { limit: number; offset: number } = query,
+): QidoParam[] {
   const params: QidoParam[] = [];
   if (query.dateFrom || query.dateTo) params.push(["StudyDate", `${query.dateFrom ?? ""}-${query.dateTo ?? ""}`]);
   const modalities = query.modalities ?? [...DEFAULT_MODALITIES];
@@ -49,7 +52,7 @@ export function studyQueryParams(query: ReturnType<typeof PacsStudyQuerySchema.p
   }
   if (query.patientId) params.push(["PatientID", query.patientId]);
   if (query.accessionNumber) params.push(["AccessionNumber", query.accessionNumber]);
-  params.push(["limit", String(query.limit)], ["offset", String(query.offset)]);
+  params.push(["limit", String(page.limit)], ["offset", String(page.offset)]);
   for (const tag of [
     TAGS.StudyDescription,
     TAGS.IssuerOfPatientID,
@@ -188,8 +191,22 @@ export class PacsService {
   /** QIDO-RS study search, one page; each study says whether it is in the local cache. */
   async searchStudies(input: PacsStudyQuery): Promise<PacsStudyPage> {
     const query = PacsStudyQuerySchema.parse(input);
-    const found = await this.withClient(query.connectionId, (client) => client.searchStudies(studyQueryParams(query)));
-    const studies = found.map(studyOf);
+    // Orthanc 1.10 applies offset before matching ModalitiesInStudy (not one of its indexed tags), so a filtered
+    // page 2 comes back empty: with a modality filter the page is cut here from the first offset + limit + 1 matches.
+    // One more than the page tells whether there is a next page.
+    const windowed = (query.modalities ?? DEFAULT_MODALITIES).length > 0;
+    const found = await this.withClient(query.connectionId, (client) =>
+      client.searchStudies(
+        studyQueryParams(
+          query,
+          windowed
+            ? { limit: query.offset + query.limit + 1, offset: 0 }
+            : { limit: query.limit + 1, offset: query.offset },
+        ),
+      ),
+    );
+    const page = windowed ? found.slice(query.offset, query.offset + query.limit + 1) : found;
+    const studies = page.slice(0, query.limit).map(studyOf);
     const cached = this.cache.states(
       query.connectionId,
       studies.map((s) => s.studyInstanceUid),
@@ -205,7 +222,7 @@ export class PacsService {
       }),
       limit: query.limit,
       offset: query.offset,
-      more: studies.length >= query.limit,
+      more: page.length > query.limit,
     };
   }
 
