@@ -1,0 +1,53 @@
+/**
+ * A process that holds the STOW-RS outbox (child of outbox.test.ts, which kill -9s it in the middle of a store):
+ * opens the case database of RD_DATA_DIR, adds the PACS connection once, enqueues the SR files of RD_SR_DIR
+ * (idempotent: the same bytes give the same entry), prints one JSON line per outbox state change, and exits 0
+ * when every entry is stored.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { openCaseDatabase } from "../../src-main/db/database";
+import { EventBus } from "../../src-main/services/events/event-bus";
+import { ImportService } from "../../src-main/services/import/import-service";
+import { instanceUids } from "../../src-main/services/pacs/outbox";
+import { PacsService } from "../../src-main/services/pacs/pacs-service";
+import { FileSecretStore } from "../../src-main/services/pacs/secret-store";
+
+const dataDir = process.env.RD_DATA_DIR as string;
+const srDir = process.env.RD_SR_DIR as string;
+const db = openCaseDatabase(path.join(dataDir, "cases.sqlite"));
+const events = new EventBus();
+const pacs = new PacsService({
+  db,
+  events,
+  importer: new ImportService(db, events, { demoStudiesDir: "/nonexistent" }),
+  secrets: new FileSecretStore(dataDir),
+  dataDir,
+  outbox: {
+    baseDelayMs: 100,
+    maxDelayMs: 500,
+    onChange: (e) => {
+      console.log(JSON.stringify({ id: e.id, state: e.state, attempts: e.attempts, lastError: e.lastError }));
+      if (e.state === "stored" && pacs.listOutbox().every((x) => x.state === "stored")) {
+        console.log(JSON.stringify({ done: true }));
+        process.exit(0);
+      }
+    },
+  },
+});
+const connectionId =
+  pacs.listConnections()[0]?.id ??
+  pacs.addConnection({
+    name: "Test PACS",
+    baseUrl: process.env.RD_PACS_URL as string,
+    auth: {
+      kind: "basic",
+      username: process.env.RD_PACS_USER as string,
+      password: process.env.RD_PACS_PASSWORD as string,
+    },
+  }).id;
+for (const file of fs.readdirSync(srDir).sort()) {
+  const bytes = fs.readFileSync(path.join(srDir, file));
+  pacs.storeReport({ bytes, sopInstanceUid: instanceUids(bytes).sopInstanceUid, connectionId });
+}
+pacs.start();
