@@ -73,6 +73,7 @@ export function signedSr(
   header: DicomHeader,
   sections: { findings: string; impression: string },
   signedReportId = 1,
+  signedAt = "2026-11-30T10:00:00.000Z",
 ): { bytes: Buffer; sopInstanceUid: string } {
   const all = { indication: "", comparison: "", ...sections };
   const doc: ReportDocument = {
@@ -88,7 +89,7 @@ export function signedSr(
     sections: all,
     signedReportId,
     signedBy: "Test Radiologist",
-    signedAt: "2026-11-30T10:00:00.000Z",
+    signedAt,
     textSha256: sha256Hex(JSON.stringify(all)),
     addenda: [],
     aiModel: null,
