@@ -27,6 +27,9 @@ function generate(args: string[], env: Record<string, string> = {}) {
   return { ...run, ms: performance.now() - started };
 }
 
+/** --dicomweb, --study and --user (the password by flag or environment). */
+const fromStudy = (uid: string) => ["--dicomweb", pacs.dicomWebUrl, "--study", uid, "--user", pacs.user];
+
 beforeAll(async () => {
   pacs = await startOrthanc();
   const files = ["PA.dcm", "LL.dcm"].map((f) => path.join(DEMO_DIR, STUDY, f));
@@ -41,22 +44,9 @@ afterAll(async () => {
 describe("npm run generate -- --dicomweb", () => {
   it("drafts a PACS study exactly as for its files", () => {
     const uid = readHeader(path.join(DEMO_DIR, STUDY, "PA.dcm")).studyInstanceUid;
-    const fromPacs = generate(
-      [
-        "--dicomweb",
-        pacs.dicomWebUrl,
-        "--study",
-        uid,
-        "--user",
-        pacs.user,
-        "--json",
-        "--k",
-        "3",
-        "--data-dir",
-        dataDir,
-      ],
-      { RADIOLOGY_DRAFT_PACS_PASSWORD: pacs.password },
-    );
+    const fromPacs = generate([...fromStudy(uid), "--json", "--k", "3", "--data-dir", dataDir], {
+      RADIOLOGY_DRAFT_PACS_PASSWORD: pacs.password,
+    });
     expect(fromPacs.status, fromPacs.stderr).toBe(0);
     const fromFiles = generate([path.join(DEMO_DIR, STUDY), "--json", "--k", "3", "--data-dir", dataDir]);
     expect(fromFiles.status, fromFiles.stderr).toBe(0);
@@ -73,20 +63,7 @@ describe("npm run generate -- --dicomweb", () => {
       b.similarCases.map((c: { studyId: string }) => c.studyId),
     );
     // The human form prints the same sections.
-    const human = generate([
-      "--dicomweb",
-      pacs.dicomWebUrl,
-      "--study",
-      uid,
-      "--user",
-      pacs.user,
-      "--password",
-      pacs.password,
-      "--k",
-      "2",
-      "--data-dir",
-      dataDir,
-    ]);
+    const human = generate([...fromStudy(uid), "--password", pacs.password, "--k", "2", "--data-dir", dataDir]);
     expect(human.status, human.stderr).toBe(0);
     expect(human.stdout).toContain(`Study ${uid}`);
     expect(human.stdout).toContain("FINDINGS");

@@ -6,35 +6,19 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { openCaseDatabase } from "../../src-main/db/database";
-import { EventBus } from "../../src-main/services/events/event-bus";
-import { ImportService } from "../../src-main/services/import/import-service";
 import { instanceUids } from "../../src-main/services/pacs/outbox";
-import { PacsService } from "../../src-main/services/pacs/pacs-service";
-import { FileSecretStore } from "../../src-main/services/pacs/secret-store";
+import type { PacsService } from "../../src-main/services/pacs/pacs-service";
+import { openPacsService } from "../support/pacs-service";
 
 const dataDir = process.env.RD_DATA_DIR as string;
 const srDir = process.env.RD_SR_DIR as string;
-const db = openCaseDatabase(path.join(dataDir, "cases.sqlite"));
-const events = new EventBus();
-const pacs = new PacsService({
-  db,
-  events,
-  importer: new ImportService(db, events, { demoStudiesDir: "/nonexistent" }),
-  secrets: new FileSecretStore(dataDir),
-  dataDir,
-  outbox: {
-    baseDelayMs: 100,
-    maxDelayMs: 500,
-    onChange: (e) => {
-      console.log(JSON.stringify({ id: e.id, state: e.state, attempts: e.attempts, lastError: e.lastError }));
-      if (e.state === "stored" && pacs.listOutbox().every((x) => x.state === "stored")) {
-        console.log(JSON.stringify({ done: true }));
-        process.exit(0);
-      }
-    },
-  },
-});
+const pacs: PacsService = openPacsService(dataDir, (e) => {
+  console.log(JSON.stringify({ id: e.id, state: e.state, attempts: e.attempts, lastError: e.lastError }));
+  if (e.state === "stored" && pacs.listOutbox().every((x) => x.state === "stored")) {
+    console.log(JSON.stringify({ done: true }));
+    process.exit(0);
+  }
+}).service;
 const connectionId =
   pacs.listConnections()[0]?.id ??
   pacs.addConnection({

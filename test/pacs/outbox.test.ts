@@ -11,15 +11,12 @@ import path from "node:path";
 import readline from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openCaseDatabase } from "../../src-main/db/database";
-import { EventBus } from "../../src-main/services/events/event-bus";
 import { BASIC_TEXT_SR_SOP_CLASS } from "../../src-main/services/export/dicom-sr";
-import { ImportService } from "../../src-main/services/import/import-service";
 import { DicomWebClient } from "../../src-main/services/pacs/dicomweb-client";
-import { PacsService } from "../../src-main/services/pacs/pacs-service";
-import { FileSecretStore } from "../../src-main/services/pacs/secret-store";
 import type { OutboxEntry } from "../../src-shared/pacs-types";
 import { type OrthancProcess, startOrthanc, stowFiles } from "../support/orthanc";
 import { demoFiles, readHeader, signedSr } from "../support/pacs-fixtures";
+import { openPacsService } from "../support/pacs-service";
 
 const root = path.resolve(import.meta.dirname, "..", "..");
 let pacs: OrthancProcess;
@@ -74,20 +71,6 @@ async function expectStoredOnceAndIdentical(srs: ReturnType<typeof makeSrs>): Pr
   }
 }
 
-function newService(dataDir: string, onChange?: (e: OutboxEntry) => void) {
-  const db = openCaseDatabase(path.join(dataDir, "cases.sqlite"));
-  const events = new EventBus();
-  const service = new PacsService({
-    db,
-    events,
-    importer: new ImportService(db, events, { demoStudiesDir: "/nonexistent" }),
-    secrets: new FileSecretStore(dataDir),
-    dataDir,
-    outbox: { baseDelayMs: 100, maxDelayMs: 400, ...(onChange ? { onChange } : {}) },
-  });
-  return { db, service };
-}
-
 async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
@@ -102,7 +85,7 @@ describe("STOW-RS outbox", () => {
     const srs = makeSrs(20, 100);
     let killed: Promise<void> | null = null;
     const seen: OutboxEntry[] = [];
-    const { db, service } = newService(dataDir, (e) => {
+    const { db, service } = openPacsService(dataDir, (e) => {
       seen.push(e);
       if (e.state === "stored" && !killed) killed = pacs.kill();
     });
@@ -148,7 +131,8 @@ describe("STOW-RS outbox", () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "rd-outbox-b-"));
     const srDir = fs.mkdtempSync(path.join(os.tmpdir(), "rd-outbox-srs-"));
     const srs = makeSrs(20, 200);
-    srs.forEach((sr, i) => fs.writeFileSync(path.join(srDir, `${String(i).padStart(2, "0")}.dcm`), sr.bytes));
+    for (const [i, sr] of srs.entries())
+      fs.writeFileSync(path.join(srDir, `${String(i).padStart(2, "0")}.dcm`), sr.bytes);
     const before = await srCountOnPacs();
     const env = {
       ...process.env,
@@ -215,7 +199,7 @@ describe("STOW-RS outbox", () => {
     const [sr] = makeSrs(1, 300);
     const file = path.join(dataDir, "sr.dcm");
     fs.writeFileSync(file, sr!.bytes);
-    const { db, service } = newService(dataDir);
+    const { db, service } = openPacsService(dataDir);
     try {
       const { id: connectionId } = service.addConnection({
         name: "Test PACS",
@@ -244,7 +228,7 @@ describe("STOW-RS outbox", () => {
   it("wrong credentials fail visibly; fixing the connection sends the report", async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "rd-outbox-d-"));
     const [sr] = makeSrs(1, 400);
-    const { db, service } = newService(dataDir);
+    const { db, service } = openPacsService(dataDir);
     try {
       const { id: connectionId } = service.addConnection({
         name: "Test PACS",
