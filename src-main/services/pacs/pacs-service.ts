@@ -234,11 +234,10 @@ export class PacsService {
   }): Promise<PacsRetrieveResult> {
     const jobId = input.jobId ?? `pacs-${crypto.randomUUID()}`;
     if (this.jobs.has(jobId)) throw new PacsError("CONFLICT", `job ${jobId} is already running`);
+    const connection = this.connections.get(input.connectionId);
+    const client = new DicomWebClient(this.connections.clientOptions(input.connectionId));
     const controller = new AbortController();
     this.jobs.set(jobId, controller);
-    const connection = this.connections.get(input.connectionId);
-    const options = this.connections.clientOptions(input.connectionId);
-    const client = new DicomWebClient(options);
     try {
       return await this.cache.retrieve(client, connection, input.studyInstanceUid, {
         jobId,
