@@ -12,6 +12,7 @@ import { DATA_DIR_ENV } from "../paths";
 import { contentSecurityPolicy } from "../security/csp";
 import { createServices, type Services } from "../services";
 import { ImageFileError } from "../services/files/files-service";
+import { safeStorageSecretStore } from "./safe-storage";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -163,8 +164,12 @@ if (!app.requestSingleInstanceLock()) {
   });
   app.enableSandbox();
   app.whenReady().then(() => {
+    const dataDir = dataDirFromArgs();
+    // PACS passwords and tokens: encrypted by the OS keychain where safeStorage has one (docs/pacs.md).
+    const secretStore = safeStorageSecretStore(dataDir);
     services = createServices({
-      dataDir: dataDirFromArgs(),
+      dataDir,
+      ...(secretStore ? { secretStore } : {}),
       transport: "electron",
       electronVersion: process.versions.electron ?? null,
       appRoot: app.isPackaged ? process.resourcesPath : undefined,
