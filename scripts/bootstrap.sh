@@ -15,6 +15,10 @@ apt_packages=(
   python3-numpy
   python3-pil
   libopenblas0-openmp # a fast BLAS for Debian's torch (it otherwise falls back to the reference BLAS)
+  orthanc             # the PACS of the DICOMweb tests (npm run test:pacs; never the orthanc-gdcm plugin)
+  orthanc-dicomweb    # its QIDO-RS / WADO-RS / STOW-RS plugin
+  iproute2            # `ip link set lo up` inside the tests' loopback-only network namespace
+  openssl             # the tests' throw-away CA for the custom-CA (TLS) path
 )
 missing=()
 for pkg in "${apt_packages[@]}"; do
@@ -25,7 +29,16 @@ if ((${#missing[@]})); then
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
   echo "bootstrap: installing ${missing[*]}"
   $sudo apt-get update -q
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+  # Orthanc's package would start a system Orthanc listening on every interface: the tests start their own, inside
+  # a loopback-only namespace. A temporary policy-rc.d keeps apt from starting services (where none is set already).
+  policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    policy=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null && $sudo chmod 755 "$policy"
+  fi
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" ||
+    { [ -n "$policy" ] && $sudo rm -f "$policy"; exit 1; }
+  [ -n "$policy" ] && $sudo rm -f "$policy"
 fi
 
 # Clean install from the lock file; allowScripts in package.json + strict-allow-scripts in .npmrc keep it prompt-free

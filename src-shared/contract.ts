@@ -11,6 +11,7 @@ import { filesContract } from "./contract/files";
 import { importContract } from "./contract/import";
 import { inferenceContract } from "./contract/inference";
 import { keyBindingsContract } from "./contract/key-bindings";
+import { pacsContract } from "./contract/pacs";
 import { reportsContract } from "./contract/reports";
 import { studiesContract } from "./contract/studies";
 
@@ -25,6 +26,7 @@ export const contract = {
   keyBindings: keyBindingsContract,
   reports: reportsContract,
   inference: inferenceContract,
+  pacs: pacsContract,
 } as const;
 
 export type Contract = typeof contract;

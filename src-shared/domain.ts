@@ -75,5 +75,7 @@ export const AppEventSchema = z.discriminatedUnion("type", [
   }),
   z.object({ type: z.literal("studies-changed"), studyIds: z.array(StudyIdSchema) }),
   z.object({ type: z.literal("notice"), level: z.enum(["info", "warning", "error"]), message: z.string() }),
+  /** PACS connections, the local cache of PACS studies or the STOW-RS outbox changed (docs/pacs.md). */
+  z.object({ type: z.literal("pacs-changed"), area: z.enum(["connections", "cache", "outbox"]) }),
 ]);
 export type AppEvent = z.infer<typeof AppEventSchema>;

@@ -3,12 +3,15 @@
  *
  *   npm run generate -- <files or a study folder> [--json] [--pack DIR] [--k 5] [--views frontal,lateral]
  *     [--study-id ID] [--data-dir DIR] [--threads N] [--cpu]
+ *   npm run generate -- --dicomweb <base-url> --study <StudyInstanceUID> [--user U --password P | --token T]
+ *     [--ca FILE.pem] [same options]
  *
  * Inputs: DICOM, PNG or JPEG files, or folders (walked; files that are not DICOM/PNG/JPEG are skipped). Views come
  * from the metadata, the file names or the order (docs/imaging.md); --views sets them in the order of the files.
  * The study id (default: the name of the folder holding the images) is never retrieved: neither as a similar case
  * nor as the generator's input. The retrieval index is the case database of --data-dir (default: the
- * application's), seeded from the pack's gallery on first use.
+ * application's), seeded from the pack's gallery on first use. With --dicomweb the study is retrieved (WADO-RS) into
+ * <data dir>/pacs-cache/cli/ first and then read as that folder (src-main/cli/dicomweb-cli-support.ts, docs/pacs.md).
  */
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -19,6 +22,7 @@ import { readFileHead, sniffFormat } from "../services/import/probe-file";
 import { scanPaths } from "../services/import/scan-paths";
 import { type GeneratedReport, InferenceEngine, type StudyImageInput } from "../services/inference";
 import { CHEXPERT_OBSERVATIONS } from "../services/language/observations";
+import { DICOMWEB_OPTIONS, retrieveStudyForCli } from "./dicomweb-cli-support";
 import { asUserError, loadReportsAndCasing, openSeededIndex, resolvePackDir } from "./inference-cli-support";
 import { runCli, UserError } from "./language-cli-support";
 
@@ -114,6 +118,8 @@ async function main(): Promise<void> {
       "data-dir": { type: "string" },
       threads: { type: "string" },
       cpu: { type: "boolean", default: false },
+      study: { type: "string" },
+      ...DICOMWEB_OPTIONS,
     },
   });
   const k = Number(values.k);
@@ -123,11 +129,16 @@ async function main(): Promise<void> {
   if (threads !== undefined && (!Number.isInteger(threads) || threads < 1 || threads > 64))
     throw new UserError(`--threads must be an integer from 1 to 64, got "${values.threads}"`);
   const packDir = resolvePackDir(values.pack);
-  const { files, skipped, studyId: folderId } = await collectStudyImages(positionals);
+  const dataDir = resolveDataDir(values["data-dir"]);
+  if (values.dicomweb !== undefined && positionals.length > 0)
+    throw new UserError("give files or --dicomweb, not both");
+  if (values.dicomweb === undefined && values.study !== undefined) throw new UserError("--study needs --dicomweb");
+  // --dicomweb: the study is retrieved into the cache, then read exactly as a folder of files.
+  const inputs = values.dicomweb === undefined ? positionals : [(await retrieveStudyForCli(values, dataDir)).folder];
+  const { files, skipped, studyId: folderId } = await collectStudyImages(inputs);
   const studyId = values["study-id"] ?? folderId;
   const views = parseViews(values.views, files.length);
   const { reports, casing } = loadReportsAndCasing();
-  const dataDir = resolveDataDir(values["data-dir"]);
 
   let engine: InferenceEngine | null = null;
   let index: ReturnType<typeof openSeededIndex> | null = null;

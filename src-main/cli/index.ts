@@ -12,6 +12,9 @@
  *   computed from the study's images by the inference engine on the pack (vision encoder). --embed-all computes
  *   every embedding from the images; --gallery-only skips studies the gallery lacks instead.
  *
+ * npm run index -- --pack <dir> --dicomweb <base-url> [--user U --password P | --token T] [--ca FILE.pem]
+ *   Pulls the signed SRs of a PACS and their studies' radiographs into the index (./index-dicomweb.ts, docs/pacs.md).
+ *
  * npm run index -- --info [--data-dir DIR]
  *   Prints what the index holds.
  *
@@ -33,6 +36,8 @@ import { ModelMismatchError, RetrievalError } from "../services/retrieval/errors
 import { loadIuXrayCaseReports, type RetrievalGallery, readPackGallery } from "../services/retrieval/gallery";
 import { RetrievalService } from "../services/retrieval/retrieval-service";
 import type { CaseInput } from "../services/retrieval/types";
+import { DICOMWEB_OPTIONS } from "./dicomweb-cli-support";
+import { indexFromDicomWeb } from "./index-dicomweb";
 
 class UserError extends Error {}
 
@@ -213,6 +218,7 @@ async function main(): Promise<void> {
       reset: { type: "boolean", default: false },
       info: { type: "boolean", default: false },
       "data-dir": { type: "string" },
+      ...DICOMWEB_OPTIONS,
     },
     strict: true,
     allowPositionals: false,
@@ -248,7 +254,21 @@ async function main(): Promise<void> {
       console.log(`reset: removing ${service.count} cases of model ${service.modelId}`);
       service.resetForModel(gallery.modelId, gallery.dim);
     }
-    if (values.dataset) {
+    if (values.dicomweb !== undefined) {
+      if (values.dataset) throw new UserError("--dicomweb and --dataset exclude each other");
+      const { failed } = await indexFromDicomWeb(values, {
+        db,
+        retrieval: service,
+        gallery,
+        packDir: path.resolve(values.pack!),
+        dataDir,
+        thumbnails: !values["no-thumbnails"],
+      }).catch((error: unknown) => {
+        throw error instanceof Error && error.constructor.name === "UserError" ? new UserError(error.message) : error;
+      });
+      if (failed > 0)
+        throw new UserError(`${failed} PACS studies could not be indexed (listed above); the others were`);
+    } else if (values.dataset) {
       if (service.modelId === null) service.resetForModel(gallery.modelId, gallery.dim);
       await indexDataset(service, gallery, path.resolve(values.dataset), {
         splits,

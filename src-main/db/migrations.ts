@@ -161,6 +161,62 @@ export const migrations: readonly Migration[] = [
         BEGIN SELECT RAISE(ABORT, 'the retrieval index holds vectors of its model: remove them before changing the model'); END;
     `,
   },
+  {
+    version: 5,
+    name: "PACS connections, retrieved studies, STOW-RS outbox, DICOMweb index state",
+    sql: `
+      CREATE TABLE pacs_connections (
+        id              TEXT PRIMARY KEY CHECK (id GLOB 'pacs-[0-9a-f]*' AND length(id) = 17),
+        name            TEXT NOT NULL CHECK (length(trim(name)) > 0),
+        base_url        TEXT NOT NULL CHECK (base_url GLOB 'http://*' OR base_url GLOB 'https://*'),
+        auth_kind       TEXT NOT NULL CHECK (auth_kind IN ('none', 'basic', 'bearer')),
+        username        TEXT CHECK ((auth_kind = 'basic') = (username IS NOT NULL)),
+        ca_certificate  TEXT,
+        created_at      TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+        updated_at      TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+      );
+      CREATE TABLE pacs_studies (
+        connection_id       TEXT NOT NULL REFERENCES pacs_connections(id) ON DELETE CASCADE,
+        study_instance_uid  TEXT NOT NULL,
+        study_id            TEXT REFERENCES studies(id) ON DELETE SET NULL,
+        state               TEXT NOT NULL CHECK (state IN ('partial', 'complete')),
+        instances           INTEGER NOT NULL DEFAULT 0,
+        cache_dir           TEXT NOT NULL,
+        retrieved_at        TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+        PRIMARY KEY (connection_id, study_instance_uid)
+      );
+      CREATE TABLE pacs_outbox (
+        id                  INTEGER PRIMARY KEY AUTOINCREMENT,
+        connection_id       TEXT NOT NULL REFERENCES pacs_connections(id) ON DELETE RESTRICT,
+        sop_instance_uid    TEXT NOT NULL,
+        study_instance_uid  TEXT NOT NULL,
+        study_id            TEXT REFERENCES studies(id) ON DELETE SET NULL,
+        bytes               BLOB NOT NULL,
+        sha256              TEXT NOT NULL,
+        state               TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sending', 'stored', 'failed')),
+        attempts            INTEGER NOT NULL DEFAULT 0,
+        last_error          TEXT,
+        next_attempt_at     TEXT,
+        created_at          TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+        updated_at          TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+        stored_at           TEXT,
+        UNIQUE (connection_id, sop_instance_uid)
+      );
+      CREATE INDEX pacs_outbox_due ON pacs_outbox(state, next_attempt_at);
+      CREATE TRIGGER pacs_outbox_bytes_locked BEFORE UPDATE OF bytes, sha256, sop_instance_uid, connection_id ON pacs_outbox
+        BEGIN SELECT RAISE(ABORT, 'an outbox entry keeps its bytes and SOP Instance UID'); END;
+      CREATE TRIGGER pacs_outbox_no_delete_unstored BEFORE DELETE ON pacs_outbox WHEN OLD.state <> 'stored'
+        BEGIN SELECT RAISE(ABORT, 'an outbox entry that is not stored cannot be deleted'); END;
+      CREATE TABLE pacs_index_state (
+        base_url            TEXT NOT NULL,
+        study_instance_uid  TEXT NOT NULL,
+        sr_sop_instance_uid TEXT NOT NULL,
+        case_id             TEXT NOT NULL,
+        indexed_at          TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+        PRIMARY KEY (base_url, study_instance_uid)
+      );
+    `,
+  },
 ];
 
 export const latestSchemaVersion = migrations[migrations.length - 1]?.version ?? 0;

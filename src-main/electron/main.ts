@@ -28,6 +28,7 @@ import { createServices, type Services } from "../services";
 import { ImageFileError } from "../services/files/files-service";
 import { checkExternalUrl, type ExternalLinkPolicy, loadExternalLinkPolicy, NO_EXTERNAL_LINKS } from "./external-links";
 import { type AppPage, guardIpcChannel, senderOf, senderProblem } from "./ipc-sender";
+import { safeStorageSecretStore } from "./safe-storage";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -215,9 +216,12 @@ if (!app.requestSingleInstanceLock()) {
   app.whenReady().then(() => {
     const dataDir = dataDirFromArgs();
     try {
+      // PACS passwords and tokens: encrypted by the OS keychain where safeStorage has one (docs/pacs.md).
+      const secretStore = safeStorageSecretStore(dataDir);
       // Refused when another process (a harness, a CLI, another Electron) holds the data folder.
       services = createServices({
         dataDir,
+        ...(secretStore ? { secretStore } : {}),
         transport: "electron",
         electronVersion: process.versions.electron ?? null,
         appRoot: app.isPackaged ? process.resourcesPath : undefined,

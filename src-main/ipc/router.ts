@@ -8,6 +8,7 @@ import { filesRouter } from "./routers/files";
 import { importRouter } from "./routers/import";
 import { inferenceRouter } from "./routers/inference";
 import { keyBindingsRouter } from "./routers/key-bindings";
+import { pacsRouter } from "./routers/pacs";
 import { reportsRouter } from "./routers/reports";
 import { studiesRouter } from "./routers/studies";
 import { router } from "./trpc";
@@ -21,6 +22,7 @@ export const appRouter = router({
   keyBindings: keyBindingsRouter,
   reports: reportsRouter,
   inference: inferenceRouter,
+  pacs: pacsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -10,6 +10,8 @@ import { ImportService } from "./import/import-service";
 import { InferenceHost, studyImagesFrom } from "./inference/engine-host";
 import type { InferenceEngine } from "./inference/inference-engine";
 import { labelReport } from "./language/clinical-labeler";
+import { PacsService } from "./pacs/pacs-service";
+import { FileSecretStore, type SecretStore } from "./pacs/secret-store";
 import { KeyBindingsService } from "./preferences/key-bindings-service";
 import type { SignedCaseSink } from "./reports/draft-engine";
 import { ReportsService } from "./reports/reports-service";
@@ -25,6 +27,8 @@ export interface ServicesOptions {
   appRoot?: string;
   /** Model pack to load in the background: a folder, null for none, default the pack in models/ (docs/inference.md). */
   modelPackDir?: string | null;
+  /** Where PACS passwords and tokens are kept: the Electron shell injects safeStorage; default a 0600 file. */
+  secretStore?: SecretStore;
 }
 
 export interface Services {
@@ -38,6 +42,7 @@ export interface Services {
   readonly reports: ReportsService;
   readonly retrieval: RetrievalService;
   readonly inference: InferenceHost;
+  readonly pacs: PacsService;
   close(): void;
 }
 
@@ -102,7 +107,15 @@ export function createServices(options: ServicesOptions): Services {
     reports,
     retrieval,
     inference,
+    pacs: new PacsService({
+      db,
+      events,
+      importer,
+      secrets: options.secretStore ?? new FileSecretStore(options.dataDir),
+      dataDir: options.dataDir,
+    }),
     close: () => {
+      void services.pacs.close();
       void services.inference.close();
       void services.retrieval.close();
       reports.close();
@@ -111,5 +124,7 @@ export function createServices(options: ServicesOptions): Services {
   };
   // The default model pack loads in a worker thread; drafting and the status bar's model follow when it is ready.
   void inference.start();
+  // Reports left in the STOW-RS outbox by an earlier run are sent (docs/pacs.md).
+  services.pacs.start();
   return services;
 }

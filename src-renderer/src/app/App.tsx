@@ -1,6 +1,8 @@
 import { useEffect, useState } from "react";
 import { HelpOverlay } from "../features/help/HelpOverlay";
+import { PacsStudiesPanel } from "../features/pacs/PacsStudiesPanel";
 import { ReportPane } from "../features/report/ReportPane";
+import { SettingsPanel } from "../features/settings/SettingsPanel";
 import { SimilarCasesPane } from "../features/similar-cases/SimilarCasesPane";
 import { StatusBar } from "../features/status-bar/StatusBar";
 import { ViewerArea } from "../features/viewer/ViewerArea";
@@ -34,6 +36,8 @@ export function App() {
       </div>
       <StatusBar />
       <HelpOverlay />
+      <SettingsPanel />
+      <PacsStudiesPanel onOpenStudy={setSelectedId} />
     </div>
   );
 }

@@ -17,10 +17,12 @@ export interface CommandDef {
 export const commands: readonly CommandDef[] = [
   { id: "help.toggle", label: "Show or hide keyboard shortcuts", group: "General", keys: ["?", "F1"] },
   { id: "overlay.close", label: "Close the open overlay", group: "General", keys: ["Escape"], whileTyping: true },
+  { id: "settings.open", label: "Settings (PACS connections)", group: "General", keys: ["Ctrl+,"] },
   { id: "worklist.focusSearch", label: "Search the worklist", group: "Worklist", keys: ["/"] },
   { id: "worklist.next", label: "Next study", group: "Worklist", keys: ["ArrowDown", "j"] },
   { id: "worklist.previous", label: "Previous study", group: "Worklist", keys: ["ArrowUp", "k"] },
   { id: "worklist.import", label: "Import files or a folder", group: "Worklist", keys: ["Ctrl+o"] },
+  { id: "pacs.studies", label: "Search and open PACS studies (DICOMweb)", group: "Worklist", keys: ["Ctrl+Shift+o"] },
   { id: "viewer.preset.default", label: "Window: default (from the file)", group: "Viewer", keys: ["1"] },
   { id: "viewer.preset.lung", label: "Window: lung", group: "Viewer", keys: ["2"] },
   { id: "viewer.preset.mediastinum", label: "Window: mediastinum", group: "Viewer", keys: ["3"] },

@@ -3,6 +3,7 @@ import type { AppEvent } from "../../../../src-shared/domain";
 import type { InferenceStatus } from "../../../../src-shared/inference-types";
 import { useAsync } from "../../app/useAsync";
 import { useClient } from "../../ipc/ClientContext";
+import { PacsStatusItem } from "../pacs/PacsStatusItem";
 
 /** What main reports: version, transport, database, model and execution provider, live job progress. */
 export function StatusBar() {
@@ -56,6 +57,7 @@ export function StatusBar() {
         </span>
       )}
       <span className="spacer" />
+      <PacsStatusItem />
       <span className="hint">? shortcuts</span>
     </footer>
   );

@@ -1,0 +1,82 @@
+import { z } from "zod";
+import { StudyIdSchema } from "../domain";
+import { JobIdSchema } from "../import-types";
+import {
+  DicomUidSchema,
+  OutboxEntrySchema,
+  PacsConnectionIdSchema,
+  PacsConnectionInputSchema,
+  PacsConnectionSchema,
+  PacsRetrieveResultSchema,
+  PacsStudyPageSchema,
+  PacsStudyQuerySchema,
+  PacsTestResultSchema,
+} from "../pacs-types";
+import { def, NoInput } from "./define";
+
+const ConnectionRef = z.object({ connectionId: PacsConnectionIdSchema }).strict();
+
+export const pacsContract = {
+  connections: def(
+    "query",
+    NoInput,
+    z.object({ connections: z.array(PacsConnectionSchema), secretProtection: z.string() }),
+    "The DICOMweb connections (never their secrets) and how secrets are kept on this machine.",
+  ),
+  addConnection: def(
+    "mutation",
+    PacsConnectionInputSchema,
+    PacsConnectionSchema,
+    "Adds a DICOMweb connection: base URL, authentication (none, HTTP Basic, bearer token), optional CA (PEM).",
+  ),
+  updateConnection: def(
+    "mutation",
+    z.object({ connectionId: PacsConnectionIdSchema, connection: PacsConnectionInputSchema }).strict(),
+    PacsConnectionSchema,
+    "Changes a connection; an omitted password or token keeps the stored one. Failed outbox entries retry.",
+  ),
+  removeConnection: def(
+    "mutation",
+    ConnectionRef,
+    z.object({ removed: z.boolean() }),
+    "Removes a connection and its secret; refused while signed reports for it wait in the outbox.",
+  ),
+  testConnection: def(
+    "mutation",
+    z.union([ConnectionRef, z.object({ connection: PacsConnectionInputSchema }).strict()]),
+    PacsTestResultSchema,
+    "Test connection: one QIDO-RS search (limit 1) against a saved connection or unsaved settings.",
+  ),
+  searchStudies: def(
+    "query",
+    PacsStudyQuerySchema,
+    PacsStudyPageSchema,
+    "QIDO-RS study search: date range, modalities (CR and DX by default), patient name or ID, accession; paged.",
+  ),
+  retrieveStudy: def(
+    "mutation",
+    z
+      .object({ connectionId: PacsConnectionIdSchema, studyInstanceUid: DicomUidSchema, jobId: JobIdSchema.optional() })
+      .strict(),
+    PacsRetrieveResultSchema,
+    "WADO-RS retrieval of a study into the local cache, then import (job-progress events under jobId); resumable; a cached study opens offline.",
+  ),
+  cancelRetrieve: def(
+    "mutation",
+    z.object({ jobId: JobIdSchema }).strict(),
+    z.object({ cancelled: z.boolean() }),
+    "Cancels a running retrieval (what was fetched stays cached).",
+  ),
+  outbox: def(
+    "query",
+    z.object({ connectionId: PacsConnectionIdSchema.optional(), studyId: StudyIdSchema.optional() }).strict(),
+    z.array(OutboxEntrySchema),
+    "The STOW-RS outbox: pending, sending, stored and failed reports with the last error, newest first.",
+  ),
+  retryOutbox: def(
+    "mutation",
+    z.object({ id: z.number().int().positive().optional(), connectionId: PacsConnectionIdSchema.optional() }).strict(),
+    z.object({ retried: z.number().int().nonnegative() }),
+    "Sends failed or waiting outbox entries now.",
+  ),
+} as const;

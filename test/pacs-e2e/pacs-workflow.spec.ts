@@ -1,0 +1,111 @@
+/// <reference lib="dom" />
+/**
+ * The department workflow in the browser against a real Orthanc: Settings → add a DICOMweb connection, Test
+ * connection (wrong password, then right), PACS studies → search (CR/DX by default), open a study (WADO-RS into the
+ * cache, then the viewer shows it like a local study), it is then listed as cached; a second connection is removed.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { expect, test } from "@playwright/test";
+import { type HarnessProcess, startHarnessProcess } from "../support/harness-process";
+import { freePort, type OrthancProcess, startOrthanc, stowFiles } from "../support/orthanc";
+import { demoFiles, readHeader, sharedChestFiles } from "../support/pacs-fixtures";
+
+let pacs: OrthancProcess;
+let harness: HarnessProcess;
+
+test.beforeAll(async () => {
+  pacs = await startOrthanc();
+  expect(await stowFiles(pacs, [...demoFiles(), ...sharedChestFiles()])).toBe(200);
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "rd-e2e-pacs-"));
+  harness = await startHarnessProcess(dataDir, ["--no-demo-studies"]);
+});
+
+test.afterAll(async () => {
+  await harness?.stop();
+  await pacs?.stop();
+});
+
+test("adds and tests a PACS connection, searches it, opens a study from it", async ({ page }) => {
+  const consoleErrors: string[] = [];
+  page.on("console", (m) => {
+    if (m.type() === "error") consoleErrors.push(m.text());
+  });
+  await page.goto(harness.url);
+  await expect(page.getByTestId("worklist-empty")).toBeVisible();
+
+  // Settings, opened by its command (Ctrl+,).
+  await page.keyboard.press("Control+,");
+  const settings = page.getByRole("dialog", { name: "Settings" });
+  await expect(settings).toBeVisible();
+  await expect(settings.getByTestId("secret-protection")).toContainText("readable by this user only");
+  const form = settings.getByRole("form", { name: "Add a PACS connection" });
+  await form.getByLabel("Name", { exact: true }).fill("Department PACS");
+  await form.getByLabel("DICOMweb base URL").fill(pacs.dicomWebUrl);
+  await form.getByLabel("Authentication").selectOption("basic");
+  await form.getByLabel("User name").fill(pacs.user);
+  await form.getByLabel("Password").fill("wrong-password");
+  await form.getByRole("button", { name: "Test connection" }).click();
+  await expect(settings.getByTestId("pacs-form-result")).toContainText("401");
+  await form.getByLabel("Password").fill(pacs.password);
+  await form.getByRole("button", { name: "Test connection" }).click();
+  await expect(settings.getByTestId("pacs-form-result")).toContainText("✓ QIDO-RS answered");
+  await form.getByRole("button", { name: "Add connection" }).click();
+  const rows = settings.getByRole("list", { name: "PACS connections" }).locator("li[data-connection-id]");
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toContainText("Department PACS");
+  await expect(rows.first()).toContainText(`Basic (${pacs.user})`);
+  await rows.first().getByRole("button", { name: "Test connection" }).click();
+  await expect(rows.first().getByRole("status")).toContainText("✓ QIDO-RS answered");
+  // A second connection, removed again.
+  await form.getByLabel("Name", { exact: true }).fill("Old PACS");
+  await form.getByLabel("DICOMweb base URL").fill(`http://127.0.0.1:${await freePort()}/dicom-web`);
+  await form.getByLabel("Authentication").selectOption("none");
+  await form.getByRole("button", { name: "Add connection" }).click();
+  await expect(rows).toHaveCount(2);
+  const old = rows.filter({ hasText: "Old PACS" });
+  await old.getByRole("button", { name: "Test connection" }).click();
+  await expect(old.getByRole("status")).toContainText("unreachable (connection refused)");
+  await old.getByRole("button", { name: "Remove" }).click();
+  await expect(rows).toHaveCount(1);
+  fs.mkdirSync("test-results", { recursive: true });
+  await page.screenshot({ path: "test-results/pacs-settings.png" });
+  await page.keyboard.press("Escape");
+  await expect(settings).toBeHidden();
+
+  // PACS studies, from the status bar button.
+  await page.getByTestId("status-bar").getByRole("button", { name: "PACS" }).click();
+  const panel = page.getByRole("dialog", { name: "PACS studies" });
+  await expect(panel).toBeVisible();
+  await panel.getByRole("button", { name: "Search" }).click();
+  const results = panel.getByRole("table", { name: "PACS search results" }).locator("tbody tr[data-study-uid]");
+  await expect(results).toHaveCount(10); // 6 demo + 4 shared chest radiographs, all CR or DX
+  await panel.getByLabel("Patient name").fill("SYNTHETIC^IU CXR0039");
+  await panel.getByRole("button", { name: "Search" }).click();
+  await expect(results).toHaveCount(1);
+  const target = readHeader(demoFiles().find((f) => f.includes("CXR39_IM-1978") && f.endsWith("PA.dcm"))!);
+  const row = results.first();
+  await expect(row).toHaveAttribute("data-study-uid", target.studyInstanceUid);
+  await expect(row).toContainText("PACS");
+  await row.getByRole("button", { name: "Open" }).click();
+  await expect(panel).toBeHidden({ timeout: 60_000 });
+
+  // The retrieved study is open like a local one: in the worklist, selected, its two views in the viewer.
+  const selected = page.locator('.worklist-row[aria-current="true"]');
+  await expect(selected).toContainText("CXR0039");
+  await expect(page.getByRole("list", { name: "Images of the study" }).locator("[data-image-id]")).toHaveCount(2, {
+    timeout: 30_000,
+  });
+  // ... and drafted like one.
+  await expect(selected.locator(".status")).toHaveText("drafted", { timeout: 120_000 });
+  await page.screenshot({ path: "test-results/pacs-opened.png" });
+
+  // Listed as cached now.
+  await page.keyboard.press("Control+Shift+O");
+  await expect(panel).toBeVisible();
+  await panel.getByLabel("Patient name").fill("SYNTHETIC^IU CXR0039");
+  await panel.getByRole("button", { name: "Search" }).click();
+  await expect(results.first()).toContainText("PACS · cached");
+  expect(consoleErrors).toEqual([]);
+});
