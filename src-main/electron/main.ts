@@ -1,17 +1,33 @@
 /**
  * The Electron shell: one window, the menu, the preload wiring and the IPC transport. Everything else lives in
- * services that run unchanged under the loopback harness and the CLIs.
+ * services that run unchanged under the loopback harness and the CLIs. Its security rules (docs/security.md):
+ * links open in the system browser only when on the allow-list (external-links.ts); IPC messages are answered
+ * only when they come from the app's own page (ipc-sender.ts).
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { app, BrowserWindow, dialog, Menu, type MenuItemConstructorOptions, protocol, session, shell } from "electron";
-import { createIPCHandler } from "electron-trpc/main";
+import {
+  app,
+  BrowserWindow,
+  dialog,
+  ipcMain,
+  Menu,
+  type MenuItemConstructorOptions,
+  protocol,
+  session,
+  shell,
+} from "electron";
+import { createIPCHandler, ELECTRON_TRPC_CHANNEL } from "electron-trpc/main";
 import { IMAGE_SCHEME } from "../../src-shared/import-types";
+import { setDataDirLockKind } from "../db/data-dir-lock";
 import { appRouter } from "../ipc/router";
 import { DATA_DIR_ENV } from "../paths";
 import { contentSecurityPolicy } from "../security/csp";
+import { redactPaths } from "../security/redact";
 import { createServices, type Services } from "../services";
 import { ImageFileError } from "../services/files/files-service";
+import { checkExternalUrl, type ExternalLinkPolicy, loadExternalLinkPolicy, NO_EXTERNAL_LINKS } from "./external-links";
+import { type AppPage, guardIpcChannel, senderOf, senderProblem } from "./ipc-sender";
 import { safeStorageSecretStore } from "./safe-storage";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -25,6 +41,13 @@ protocol.registerSchemesAsPrivileged([
 ]);
 let services: Services | null = null;
 let mainWindow: BrowserWindow | null = null;
+let externalLinks: ExternalLinkPolicy = NO_EXTERNAL_LINKS;
+
+const rendererIndex = path.join(here, "../renderer/index.html");
+/** The app's own page: the built renderer over file://, or the dev server in development. */
+const appPage: AppPage = process.env.ELECTRON_RENDERER_URL
+  ? { kind: "dev-server", origin: process.env.ELECTRON_RENDERER_URL }
+  : { kind: "file", indexFile: rendererIndex };
 
 function dataDirFromArgs(): string {
   const flag = process.argv.find((a) => a.startsWith("--data-dir="));
@@ -96,7 +119,8 @@ function serveImageFiles(activeServices: Services): void {
         },
       });
     } catch (err) {
-      return new Response(JSON.stringify({ error: { message: (err as Error).message } }), {
+      if (!(err instanceof ImageFileError)) console.error(`[server error] ${request.url}: ${(err as Error).stack}`);
+      return new Response(JSON.stringify({ error: { message: redactPaths((err as Error).message) } }), {
         status: err instanceof ImageFileError ? err.status : 500,
         headers: { ...cors, "content-type": "application/json" },
       });
@@ -137,21 +161,46 @@ function createWindow(): BrowserWindow {
       webSecurity: true,
       allowRunningInsecureContent: false,
       spellcheck: true,
+      // Middle-click would open links in new windows (Electronegativity AUXCLICK_JS_CHECK).
+      disableBlinkFeatures: "Auxclick",
     },
   });
   win.once("ready-to-show", () => win.show());
   win.webContents.setWindowOpenHandler(({ url }) => {
-    // New windows are never opened inside the app; https links go to the system browser.
-    if (url.startsWith("https://")) void shell.openExternal(url);
+    // New windows are never opened inside the app; links on the allow-list go to the system browser.
+    const verdict = checkExternalUrl(url, externalLinks);
+    if (verdict.allowed) void shell.openExternal(url);
+    else console.error(`refused to open a link: ${verdict.reason}`);
     return { action: "deny" };
   });
-  win.webContents.on("will-navigate", (event, url) => {
+  const stayOnPage = (event: Electron.Event, url: string) => {
     if (url !== win.webContents.getURL()) event.preventDefault();
-  });
+  };
+  win.webContents.on("will-navigate", stayOnPage);
+  win.webContents.on("will-redirect", stayOnPage);
   win.webContents.on("will-attach-webview", (event) => event.preventDefault());
-  if (process.env.ELECTRON_RENDERER_URL) void win.loadURL(process.env.ELECTRON_RENDERER_URL);
-  else void win.loadFile(path.join(here, "../renderer/index.html"));
+  if (appPage.kind === "dev-server") void win.loadURL(appPage.origin);
+  else void win.loadFile(appPage.indexFile);
   return win;
+}
+
+/** Answers IPC only from the app's own page in one of its windows (electron-trpc answers any sender). */
+function guardIpc(): void {
+  const wrapped = guardIpcChannel(
+    ipcMain,
+    ELECTRON_TRPC_CHANNEL,
+    (event) =>
+      senderProblem(senderOf(event), appPage, new Set(BrowserWindow.getAllWindows().map((w) => w.webContents.id))),
+    (problem) => console.error(`refused an IPC message: ${problem}`),
+  );
+  if (wrapped === 0) throw new Error(`electron-trpc registered no listener on "${ELECTRON_TRPC_CHANNEL}"`);
+}
+
+function failToStart(err: unknown): void {
+  const message = err instanceof Error ? err.message : String(err);
+  console.error(`Radiology Draft cannot start: ${message}`);
+  dialog.showErrorBox("Radiology Draft cannot start", message);
+  app.exit(1);
 }
 
 if (!app.requestSingleInstanceLock()) {
@@ -163,17 +212,26 @@ if (!app.requestSingleInstanceLock()) {
     mainWindow.focus();
   });
   app.enableSandbox();
+  setDataDirLockKind("electron");
   app.whenReady().then(() => {
     const dataDir = dataDirFromArgs();
-    // PACS passwords and tokens: encrypted by the OS keychain where safeStorage has one (docs/pacs.md).
-    const secretStore = safeStorageSecretStore(dataDir);
-    services = createServices({
-      dataDir,
-      ...(secretStore ? { secretStore } : {}),
-      transport: "electron",
-      electronVersion: process.versions.electron ?? null,
-      appRoot: app.isPackaged ? process.resourcesPath : undefined,
-    });
+    try {
+      // PACS passwords and tokens: encrypted by the OS keychain where safeStorage has one (docs/pacs.md).
+      const secretStore = safeStorageSecretStore(dataDir);
+      // Refused when another process (a harness, a CLI, another Electron) holds the data folder.
+      services = createServices({
+        dataDir,
+        ...(secretStore ? { secretStore } : {}),
+        transport: "electron",
+        electronVersion: process.versions.electron ?? null,
+        appRoot: app.isPackaged ? process.resourcesPath : undefined,
+      });
+    } catch (err) {
+      return failToStart(err);
+    }
+    const links = loadExternalLinkPolicy(dataDir);
+    externalLinks = links.policy;
+    if (links.problem) console.error(links.problem);
     hardenSessions();
     serveImageFiles(services);
     installPathPicker(services);
@@ -189,6 +247,7 @@ if (!app.requestSingleInstanceLock()) {
       windows: [mainWindow],
       createContext: async () => ({ services: activeServices }),
     });
+    guardIpc();
     app.on("activate", () => {
       if (BrowserWindow.getAllWindows().length === 0) {
         mainWindow = createWindow();

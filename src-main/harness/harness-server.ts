@@ -5,12 +5,15 @@
  * - /trpc-ws?token=<token>   subscriptions (WebSocket)
  * - GET /files/<imageId>     an imported image file's bytes (Authorization: Bearer <token>), for the viewer
  * Every API call must carry the per-run secret token, and requests from another origin (or host) are refused.
+ * Malformed requests (bad URL, bad encoding, oversized headers or bodies, wrong methods) are answered with a 4xx
+ * and the JSON error envelope of http-guard.ts; nothing a client sends can stop the process (docs/security.md).
  */
 import crypto from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
+import type { Duplex } from "node:stream";
 import { nodeHTTPRequestHandler } from "@trpc/server/adapters/node-http";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import { WebSocketServer } from "ws";
@@ -19,6 +22,18 @@ import { appRouter } from "../ipc/router";
 import { contentSecurityPolicy } from "../security/csp";
 import type { Services } from "../services";
 import { ImageFileError } from "../services/files/files-service";
+import {
+  answerClientError,
+  checkDeclaredLength,
+  DEFAULT_MAX_BODY_BYTES,
+  HttpError,
+  type HttpErrorCode,
+  MAX_BATCH_CALLS,
+  parseRequestTarget,
+  readBody,
+  sendError,
+  writeRawError,
+} from "./http-guard";
 
 export interface HarnessOptions {
   services: Services;
@@ -29,6 +44,10 @@ export interface HarnessOptions {
   port?: number;
   /** Per-run secret; generated when absent. */
   token?: string;
+  /** Largest request body in bytes (default 8 MiB); larger ones are refused with 413 before they are buffered. */
+  maxBodyBytes?: number;
+  /** The server log: full messages and stacks of errors the responses only summarise (default: stderr). */
+  log?: (line: string) => void;
 }
 
 export interface Harness {
@@ -60,6 +79,14 @@ function safeEqual(a: string, b: string): boolean {
   return ab.length === bb.length && crypto.timingSafeEqual(ab, bb);
 }
 
+const IMAGE_FILE_CODES: Record<ImageFileError["status"], HttpErrorCode> = {
+  400: "BAD_REQUEST",
+  404: "NOT_FOUND",
+  409: "CONFLICT",
+  410: "GONE",
+  413: "PAYLOAD_TOO_LARGE",
+};
+
 export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const host = options.host ?? "127.0.0.1";
   if (host !== "127.0.0.1" && host !== "::1" && host !== "localhost") {
@@ -70,35 +97,48 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   if (!fs.existsSync(path.join(rendererDir, "index.html"))) {
     throw new Error(`no built renderer in ${rendererDir} (run "npm run build" first)`);
   }
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const log = options.log ?? ((line: string) => console.error(line));
   const createContext = () => ({ services: options.services });
   let origin = "";
   let allowedHosts: string[] = [];
 
-  /** Refuses other origins and DNS-rebinding hosts; returns an error text or null. */
-  const checkOrigin = (req: http.IncomingMessage): string | null => {
+  /** Refuses other origins and DNS-rebinding hosts. */
+  const checkOrigin = (req: http.IncomingMessage): void => {
+    // Node keeps the first of several Host headers; a request with two is refused outright.
+    if (req.rawHeaders.filter((_, i) => i % 2 === 0 && req.rawHeaders[i]!.toLowerCase() === "host").length > 1)
+      throw new HttpError(400, "BAD_REQUEST", "more than one Host header");
     const hostHeader = req.headers.host ?? "";
-    if (!allowedHosts.includes(hostHeader)) return `host ${hostHeader || "(none)"} is not this harness`;
+    if (!allowedHosts.includes(hostHeader))
+      throw new HttpError(403, "FORBIDDEN", `host ${hostHeader.slice(0, 100) || "(none)"} is not this harness`);
     const reqOrigin = req.headers.origin;
     if (reqOrigin !== undefined && reqOrigin !== origin && reqOrigin !== origin.replace("127.0.0.1", "localhost")) {
-      return `origin ${reqOrigin} is not allowed`;
+      throw new HttpError(403, "FORBIDDEN", `origin ${reqOrigin.slice(0, 100)} is not allowed`);
     }
-    return null;
   };
 
-  const deny = (res: http.ServerResponse, status: number, message: string) => {
-    res.writeHead(status, { "content-type": "application/json" });
-    res.end(JSON.stringify({ error: { message } }));
+  const hasToken = (req: http.IncomingMessage): boolean => {
+    const auth = req.headers.authorization ?? "";
+    const given = auth.startsWith("Bearer ") ? auth.slice(7) : "";
+    return given !== "" && safeEqual(given, token);
+  };
+  const requireToken = (req: http.IncomingMessage): void => {
+    if (!hasToken(req)) throw new HttpError(401, "UNAUTHORIZED", "missing or wrong harness token");
+  };
+  const requireMethod = (req: http.IncomingMessage, allowed: readonly string[]): void => {
+    if (!allowed.includes(req.method ?? ""))
+      throw new HttpError(405, "METHOD_NOT_SUPPORTED", `method ${String(req.method).slice(0, 20)} is not allowed here`);
   };
 
   const csp = () => contentSecurityPolicy({ connectSrc: [origin.replace(/^http/, "ws")] });
 
   const serveStatic = (req: http.IncomingMessage, res: http.ServerResponse, pathname: string) => {
-    if (req.method !== "GET" && req.method !== "HEAD") return deny(res, 405, "method not allowed");
-    const rel = pathname === "/" ? "index.html" : decodeURIComponent(pathname).replace(/^\/+/, "");
+    requireMethod(req, ["GET", "HEAD"]);
+    const rel = pathname === "/" ? "index.html" : pathname.replace(/^\/+/, "");
     const file = path.resolve(rendererDir, rel);
-    if (!file.startsWith(rendererDir + path.sep)) return deny(res, 403, "path outside the renderer");
+    if (!file.startsWith(rendererDir + path.sep)) throw new HttpError(403, "FORBIDDEN", "path outside the renderer");
     fs.stat(file, (err, st) => {
-      if (err || !st.isFile()) return deny(res, 404, `not found: ${pathname}`);
+      if (err || !st.isFile()) return sendError(res, 404, "NOT_FOUND", "no such file in the renderer");
       res.writeHead(200, {
         "content-type": MIME[path.extname(file)] ?? "application/octet-stream",
         "content-length": st.size,
@@ -109,25 +149,16 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
         "cache-control": "no-store",
       });
       if (req.method === "HEAD") return res.end();
-      fs.createReadStream(file).pipe(res);
+      const stream = fs.createReadStream(file);
+      stream.on("error", () => res.destroy());
+      stream.pipe(res);
     });
-  };
-
-  const hasToken = (req: http.IncomingMessage): boolean => {
-    const auth = req.headers.authorization ?? "";
-    const given = auth.startsWith("Bearer ") ? auth.slice(7) : "";
-    return given !== "" && safeEqual(given, token);
   };
 
   /** GET /files/<imageId>: only images recorded in the case database, by id, unchanged since import. */
   const serveImageFile = (req: http.IncomingMessage, res: http.ServerResponse, pathname: string) => {
-    if (req.method !== "GET" && req.method !== "HEAD") return deny(res, 405, "method not allowed");
-    let imageId: string;
-    try {
-      imageId = decodeURIComponent(pathname.slice(HARNESS_FILES_PATH.length));
-    } catch {
-      return deny(res, 400, "malformed image id");
-    }
+    requireMethod(req, ["GET", "HEAD"]);
+    const imageId = pathname.slice(HARNESS_FILES_PATH.length);
     options.services.files.readImage(imageId).then(
       (file) => {
         res.writeHead(200, {
@@ -139,52 +170,121 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
         });
         res.end(req.method === "HEAD" ? undefined : file.bytes);
       },
-      (err: unknown) =>
-        err instanceof ImageFileError
-          ? deny(res, err.status, err.message)
-          : deny(res, 500, `cannot serve image ${imageId}: ${(err as Error).message}`),
+      (err: unknown) => {
+        if (err instanceof ImageFileError) return sendError(res, err.status, IMAGE_FILE_CODES[err.status], err.message);
+        log(`[server error] GET ${HARNESS_FILES_PATH}${imageId}: ${(err as Error)?.stack ?? String(err)}`);
+        sendError(res, 500, "INTERNAL_SERVER_ERROR", "the image could not be served (details in the server log)");
+      },
     );
   };
 
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? "/", "http://harness.invalid");
-    const originProblem = checkOrigin(req);
-    if (originProblem) return deny(res, 403, originProblem);
-    if (url.pathname.startsWith(HARNESS_FILES_PATH)) {
-      if (!hasToken(req)) return deny(res, 401, "missing or wrong harness token");
-      return serveImageFile(req, res, url.pathname);
+  /** /trpc/<procedure>[,<procedure>...]: the body is read here, under the limit, and handed to tRPC parsed. */
+  const serveTrpc = async (req: http.IncomingMessage, res: http.ServerResponse, procedurePath: string) => {
+    requireMethod(req, ["GET", "POST"]);
+    if (procedurePath.split(",").length > MAX_BATCH_CALLS)
+      throw new HttpError(400, "BAD_REQUEST", `at most ${MAX_BATCH_CALLS} procedures in one batch call`);
+    const text = await readBody(req, maxBodyBytes);
+    const request = req as http.IncomingMessage & { body?: unknown };
+    if (req.method === "POST") {
+      let body: unknown;
+      try {
+        body = text.length === 0 ? undefined : JSON.parse(text);
+      } catch {
+        throw new HttpError(400, "PARSE_ERROR", "the request body is not valid JSON");
+      }
+      request.body = body;
+      // tRPC takes a body it finds on the request as already parsed when the content type says JSON.
+      req.headers["content-type"] = "application/json";
+    } else {
+      request.body = undefined;
     }
-    if (url.pathname.startsWith("/trpc/")) {
-      if (!hasToken(req)) return deny(res, 401, "missing or wrong harness token");
-      void nodeHTTPRequestHandler({
-        req,
-        res,
-        router: appRouter,
-        createContext,
-        path: url.pathname.slice("/trpc/".length),
-      });
-      return;
+    await nodeHTTPRequestHandler({
+      req,
+      res,
+      router: appRouter,
+      createContext,
+      path: procedurePath,
+      maxBodySize: maxBodyBytes,
+    });
+  };
+
+  const route = async (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const { pathname } = parseRequestTarget(req.url);
+    checkOrigin(req);
+    checkDeclaredLength(req, maxBodyBytes);
+    if (pathname.startsWith(HARNESS_FILES_PATH)) {
+      requireToken(req);
+      return serveImageFile(req, res, pathname);
     }
-    serveStatic(req, res, url.pathname);
+    if (pathname.startsWith("/trpc/")) {
+      requireToken(req);
+      return serveTrpc(req, res, pathname.slice("/trpc/".length));
+    }
+    serveStatic(req, res, pathname);
+  };
+
+  const handle = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    req.on("error", () => res.destroy());
+    res.on("error", () => res.destroy());
+    const fail = (err: unknown) => {
+      if (err instanceof HttpError) {
+        if (err.drainBody) {
+          // Node discards the unread rest of the body once the answer is out (bounded by requestTimeout).
+          req.resume();
+        } else if (err.status === 413 || err.status === 400) {
+          // The body was never read: close the connection once the answer is out.
+          res.setHeader("connection", "close");
+        }
+        return sendError(res, err.status, err.code, err.message);
+      }
+      log(`[server error] ${req.method} ${String(req.url).slice(0, 200)}: ${(err as Error)?.stack ?? String(err)}`);
+      sendError(res, 500, "INTERNAL_SERVER_ERROR", "internal error (details in the server log)");
+    };
+    try {
+      route(req, res).catch(fail);
+    } catch (err) {
+      fail(err);
+    }
+  };
+
+  // requireHostHeader off: a missing Host is refused by checkOrigin, with the same envelope as every other refusal.
+  const server = http.createServer({ maxHeaderSize: 16 * 1024, requireHostHeader: false }, handle);
+  server.headersTimeout = 15_000;
+  server.requestTimeout = 60_000;
+  server.on("clientError", answerClientError);
+  // "Expect: 100-continue": an oversized body is refused before the client sends it.
+  server.on("checkContinue", (req, res) => {
+    try {
+      checkDeclaredLength(req, maxBodyBytes);
+    } catch (err) {
+      res.setHeader("connection", "close");
+      return sendError(res, (err as HttpError).status, (err as HttpError).code, (err as Error).message);
+    }
+    res.writeContinue();
+    handle(req, res);
+  });
+
+  server.on("checkExpectation", (req, res) => {
+    res.setHeader("connection", "close");
+    sendError(res, 417, "EXPECTATION_FAILED", `unsupported Expect: ${String(req.headers.expect).slice(0, 40)}`);
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1 << 20 });
   const wsHandler = applyWSSHandler({ wss, router: appRouter, createContext });
-  server.on("upgrade", (req, socket, head) => {
-    const url = new URL(req.url ?? "/", "http://harness.invalid");
-    const problem =
-      url.pathname !== "/trpc-ws"
-        ? "unknown socket path"
-        : (checkOrigin(req) ??
-          (safeEqual(url.searchParams.get("token") ?? "", token) ? null : "missing or wrong harness token"));
-    if (problem) {
-      socket.write(`HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\n\r\n${problem}`);
-      socket.destroy();
-      return;
+  server.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on("error", () => socket.destroy());
+    try {
+      const { pathname, query } = parseRequestTarget(req.url);
+      if (pathname !== "/trpc-ws") throw new HttpError(404, "NOT_FOUND", "unknown socket path");
+      checkOrigin(req);
+      if (!safeEqual(new URLSearchParams(query).get("token") ?? "", token))
+        throw new HttpError(403, "FORBIDDEN", "missing or wrong harness token");
+    } catch (err) {
+      const refusal = err instanceof HttpError ? err : new HttpError(400, "BAD_REQUEST", "bad upgrade request");
+      return writeRawError(socket, refusal.status, refusal.code, refusal.message);
     }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
   });
-
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 0, host, () => resolve());

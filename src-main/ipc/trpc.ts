@@ -1,5 +1,7 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError } from "zod";
+import { BUSY_TIMEOUT_MS, isDatabaseBusy } from "../db/database";
+import { redactPaths } from "../security/redact";
 import type { Services } from "../services";
 import { ReportConflictError } from "../services/reports/errors";
 import { NotFoundError } from "../services/studies/studies-service";
@@ -8,21 +10,43 @@ export interface IpcContext {
   services: Services;
 }
 
+/** Where unexpected errors are written in full (message and stack); the transport only sees a redacted message. */
+let serverLog: (line: string) => void = (line) => console.error(line);
+
+/** Points the server log elsewhere (tests); returns the previous writer. */
+export function setServerErrorLog(log: (line: string) => void): (line: string) => void {
+  const previous = serverLog;
+  serverLog = log;
+  return previous;
+}
+
+/**
+ * Error shapes for every transport (HTTP, WebSocket, Electron IPC): a message and a code, never a stack or an
+ * absolute path. tRPC adds `data.stack` outside production; it is dropped here, and server errors are logged.
+ */
 const t = initTRPC.context<IpcContext>().create({
   isServer: true,
   allowOutsideOfServer: true,
   errorFormatter({ shape, error, path }) {
     const zod = error.cause instanceof ZodError ? error.cause : null;
+    if (error.code === "INTERNAL_SERVER_ERROR") {
+      serverLog(`[server error] ${path ?? "(no procedure)"}: ${error.cause?.stack ?? error.stack ?? error.message}`);
+    }
+    const { stack: _stack, ...data } = shape.data;
     return {
       ...shape,
-      message: zod
-        ? `invalid input for ${path ?? "procedure"}: ${zod.issues
-            .map((i) => `${i.path.length ? i.path.join(".") : "(input)"}: ${i.message}`)
-            .join("; ")}`
-        : shape.message,
+      message: redactPaths(
+        zod
+          ? `invalid input for ${path ?? "procedure"}: ${zod.issues
+              .map((i) => `${i.path.length ? i.path.join(".") : "(input)"}: ${i.message}`)
+              .join("; ")}`
+          : shape.message,
+      ),
       data: {
-        ...shape.data,
-        issues: zod ? zod.issues.map((i) => ({ path: i.path.map(String), message: i.message })) : null,
+        ...data,
+        // The procedure path comes from the request URL: echo it like any other message text.
+        path: typeof data.path === "string" ? redactPaths(data.path.slice(0, 200)) : data.path,
+        issues: zod ? zod.issues.map((i) => ({ path: i.path.map(String), message: redactPaths(i.message) })) : null,
       },
     };
   },
@@ -38,6 +62,14 @@ const domainErrors = t.middleware(async ({ next }) => {
     }
     if (cause instanceof ReportConflictError) {
       throw new TRPCError({ code: "CONFLICT", message: cause.message, cause });
+    }
+    if (isDatabaseBusy(cause)) {
+      // busy_timeout already waited (BUSY_TIMEOUT_MS): say so plainly instead of SQLite's "database is locked".
+      throw new TRPCError({
+        code: "CONFLICT",
+        message: `the case database was busy (another writer held it for over ${BUSY_TIMEOUT_MS / 1000} s); try again`,
+        cause,
+      });
     }
   }
   return result;

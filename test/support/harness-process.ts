@@ -11,6 +11,13 @@ export interface HarnessProcess {
   origin: string;
   token: string;
   dataDir: string;
+  pid: number;
+  /** What the process wrote to stderr so far (its server log). */
+  stderr(): string;
+  /** The exit code once it has exited, else null. */
+  exitCode(): number | null;
+  /** Sends a signal (e.g. SIGKILL, to leave the data folder as a crash does) and waits for the exit. */
+  kill(signal: NodeJS.Signals): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -45,14 +52,19 @@ export async function startHarnessProcess(dataDir: string, extraArgs: string[] =
       reject(new Error(`harness exited with ${code}:\n${stderr}`));
     });
   });
+  const kill = (signal: NodeJS.Signals) =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once("exit", () => resolve());
+      child.kill(signal);
+    });
   return {
     ...started,
     dataDir,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once("exit", () => resolve());
-        child.kill("SIGTERM");
-      }),
+    pid: child.pid!,
+    stderr: () => stderr,
+    exitCode: () => child.exitCode,
+    kill,
+    stop: () => kill("SIGTERM"),
   };
 }
