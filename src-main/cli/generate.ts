@@ -15,7 +15,7 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
 import { resolveDataDir } from "../paths";
-import { readFileHead, sniffFormat } from "../services/import/probe-file";
+import { sniffImageFile } from "../services/imaging/decode-image";
 import { scanPaths } from "../services/import/scan-paths";
 import { type GeneratedReport, InferenceEngine, type StudyImageInput } from "../services/inference";
 import { CHEXPERT_OBSERVATIONS } from "../services/language/observations";
@@ -43,8 +43,7 @@ export async function collectStudyImages(
       files.push(file);
       continue;
     }
-    const kind = sniffFormat(await readFileHead(file));
-    if (kind) files.push(file);
+    if (await sniffImageFile(file)) files.push(file);
     else skipped.push(file);
   }
   if (files.length === 0) throw new UserError(`no DICOM, PNG or JPEG file in ${inputs.join(", ")}`);

@@ -103,6 +103,7 @@ export function createServices(options: ServicesOptions): Services {
     retrieval,
     inference,
     close: () => {
+      void services.importer.close();
       void services.inference.close();
       void services.retrieval.close();
       reports.close();

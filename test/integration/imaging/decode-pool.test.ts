@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, test } from "vitest";
 import { decodeImageFile } from "../../../src-main/services/imaging/decode-image";
 import { defaultWorkerUrl, ImageDecodePool } from "../../../src-main/services/imaging/decode-pool";
-import { ImagingError, isImagingError } from "../../../src-main/services/imaging/errors";
+import { ImagingError, isImagingError } from "../../../src-shared/imaging/errors";
 import { DICOM_DIR, dicomFiles, diffStats, rasterFiles } from "../../unit/imaging/imaging-fixtures";
 
 const pool = new ImageDecodePool({ size: 2 });

@@ -5,7 +5,7 @@
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { decodeImageFile } from "../../../src-main/services/imaging/decode-image";
-import type { DecodedImage } from "../../../src-main/services/imaging/types";
+import type { DecodedImage } from "../../../src-shared/imaging/image-types";
 import {
   DICOM_DIR,
   dicomFiles,

@@ -7,7 +7,7 @@ import path from "node:path";
 import zlib from "node:zlib";
 import { afterAll, describe, expect, test } from "vitest";
 import { decodeImageBuffer, decodeImageFile } from "../../../src-main/services/imaging/decode-image";
-import { type ImagingErrorCode, isImagingError } from "../../../src-main/services/imaging/errors";
+import { type ImagingErrorCode, isImagingError } from "../../../src-shared/imaging/errors";
 import {
   buildDicom,
   crChestDataset,
