@@ -80,7 +80,7 @@ export function jpegLsRgbWithoutPreamble(dir: string): string {
 export function modifiedCopy(dir: string, source: string, name: string, values: Record<string, string>): string {
   const out = path.join(dir, name);
   fs.copyFileSync(source, out);
-  run("dcmodify", ["-nb", ...Object.entries(values).flatMap(([tag, value]) => ["-m", `${tag}=${value}`]), out]);
+  run("dcmodify", ["-nb", ...Object.entries(values).flatMap(([tag, value]) => ["-i", `${tag}=${value}`]), out]);
   return out;
 }
 
@@ -105,6 +105,11 @@ export function unsupportedInputs(dir: string): Array<{ file: string; reason: Re
             RedPaletteColorLookupTableDescriptor: [256, 0, 16],
             GreenPaletteColorLookupTableDescriptor: [256, 0, 16],
             BluePaletteColorLookupTableDescriptor: [256, 0, 16],
+            _vrMap: {
+              RedPaletteColorLookupTableDescriptor: "US",
+              GreenPaletteColorLookupTableDescriptor: "US",
+              BluePaletteColorLookupTableDescriptor: "US",
+            },
           }),
         ),
       ),
