@@ -181,7 +181,16 @@ export function parseDicom(bytes: Uint8Array, path: string, options: ParseOption
     );
   }
 
-  // dicom-parser stops quietly at the end of the bytes: an element that runs past it means the file is truncated.
+  // dicom-parser reads to the end of the bytes and only warns: an undefined-length element (encapsulated pixel data,
+  // a sequence) without its delimiter, or an element that runs past the end, means the file is truncated.
+  const cut = (dataSet.warnings ?? []).find((w) => /missing sequence delimiter|eof encountered/i.test(w));
+  if (cut) {
+    throw new ImagingError(
+      /x7fe00010/.test(cut) ? "CORRUPT_PIXEL_DATA" : "CORRUPT_DICOM",
+      path,
+      `the file is truncated: it ends inside ${/x7fe00010/.test(cut) ? "the encapsulated pixel data, before its sequence delimiter" : "a sequence, before its delimiter"}`,
+    );
+  }
   for (const element of Object.values(dataSet.elements)) {
     if (element.tag === "x7fe00010") continue; // checked per frame, with a more precise message
     if (element.dataOffset + element.length > dataSet.byteArray.length) {
