@@ -118,6 +118,11 @@ export class ImageDecodePool {
     this.idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
   }
 
+  /** Worker threads alive now (idle ones end after idleTimeoutMs). */
+  get workers(): number {
+    return this.slots.length;
+  }
+
   /** Requests waiting for a worker. */
   get queued(): number {
     return this.queue.length;
