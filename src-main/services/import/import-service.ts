@@ -444,7 +444,9 @@ export class ImportService {
       const row = this.db
         .prepare("SELECT id, patient_id, patient_name FROM studies WHERE study_instance_uid = ?")
         .get(uid) as { id: string; patient_id: string | null; patient_name: string | null } | undefined;
-      const description = m.studyDescription ?? ([m.modality, m.bodyPartExamined].filter(Boolean).join(" ") || null);
+      // Without a description, the worklist names the study by its first file rather than by an opaque id.
+      const description =
+        m.studyDescription ?? ([m.modality, m.bodyPartExamined].filter(Boolean).join(" ") || path.basename(file.path));
       if (row) {
         const theirs = patientKey(row.patient_id, row.patient_name);
         const ours = patientKey(m.patientId, patientName);

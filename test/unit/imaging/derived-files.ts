@@ -46,11 +46,19 @@ export async function syntaxSamples(dir: string): Promise<Map<string, string>> {
   const codecs = (await ensureCodecs("transcode")) as unknown as typeof DcmjsCodecs;
   // The CR chest's real stored values in a clean data set (dcmjs refuses the original's ACR-NEMA style dates).
   const source = buildDicom(
-    crChestDataset({ BitsStored: 10, HighBit: 9, PhotometricInterpretation: "MONOCHROME1", PatientID: "DERIVED-1" }),
+    crChestDataset({
+      BitsStored: 10,
+      HighBit: 9,
+      PhotometricInterpretation: "MONOCHROME1",
+      PatientID: "DERIVED-1",
+      PatientName: "Derived^Syntaxes",
+      StudyInstanceUID: "2.25.31415926535897932384",
+    }),
   );
   for (const uid of TRANSCODED_SYNTAXES) {
     const transcoder = new codecs.Transcoder(Uint8Array.from(source).buffer);
     transcoder.transcode(uid);
+    transcoder.getElements().SOPInstanceUID = `2.25.2718281828${TRANSCODED_SYNTAXES.indexOf(uid)}`;
     const file = path.join(dir, `derived_CRchest_${uid}.dcm`);
     fs.writeFileSync(file, new Uint8Array(transcoder.getDicomPart10()));
     out.set(uid, file);

@@ -11,13 +11,20 @@
  * - compressed (encapsulated) pixel data: decoded in a worker with dcmjs-codecs and written as Explicit VR Little
  *   Endian (./transcoder.ts), because the loader's own codecs cannot run under the renderer's CSP; damaged streams
  *   (no EOI / EOC, RLE segments past the end) are refused there;
- * - native pixel data: every frame must be present (the loader would show a short frame as garbage).
+ * - native pixel data: every frame must be present (the loader would show a short frame as garbage);
+ * - no Modality (0008,0060) — common in secondary captures, e.g. dcmtk's img2dcm — gets "OT" appended after the
+ *   pixel data: the loader's metadata provider calls modality.includes() and would throw; dicom-parser reads
+ *   elements in any order, and nothing here displays or uses the value.
  * Failures are ImagingErrors; the viewer shows their reason with the file's name.
  */
 import { parseDicom, readDicomImage, sniffDicom } from "../../../../src-shared/imaging/dicom-reader";
 import { ImagingError } from "../../../../src-shared/imaging/errors";
 import { checkAllFrames } from "../../../../src-shared/imaging/pixel-frames";
-import { EXPLICIT_VR_LITTLE_ENDIAN, transferSyntax } from "../../../../src-shared/imaging/transfer-syntaxes";
+import {
+  EXPLICIT_VR_LITTLE_ENDIAN,
+  IMPLICIT_VR_LITTLE_ENDIAN,
+  transferSyntax,
+} from "../../../../src-shared/imaging/transfer-syntaxes";
 import { asciiValue, readMeta, textValue, writePart10 } from "./dicom-part10";
 
 /** The largest inflated data set the viewer accepts (the main process's limit is the file limit, 1 GiB). */
@@ -122,7 +129,34 @@ export async function normalizeDicomBytes(
     );
   }
   const { parsed, image } = readDicomImage(bytes, name, { consumer: "viewer" });
-  if (parsed.transferSyntax.codec !== "native") return toArrayBuffer(await transcode(bytes));
+  const hasModality = Boolean(parsed.dataSet.string("x00080060")?.trim());
+  if (parsed.transferSyntax.codec !== "native") {
+    const native = await transcode(bytes);
+    return toArrayBuffer(hasModality ? native : withModality(native, EXPLICIT_VR_LITTLE_ENDIAN));
+  }
   checkAllFrames(parsed, image, name);
-  return toArrayBuffer(bytes);
+  return toArrayBuffer(hasModality ? bytes : withModality(bytes, parsed.transferSyntax.uid));
+}
+
+/** The data set with Modality "OT" appended (encoded in its transfer syntax), for the loader's metadata provider. */
+function withModality(bytes: Uint8Array, transferSyntaxUid: string): Uint8Array {
+  const ts = transferSyntax(transferSyntaxUid);
+  const implicit = transferSyntaxUid === IMPLICIT_VR_LITTLE_ENDIAN;
+  const little = !ts?.bigEndian;
+  const element = new Uint8Array(10);
+  const view = new DataView(element.buffer);
+  view.setUint16(0, 0x0008, little);
+  view.setUint16(2, 0x0060, little);
+  if (implicit) {
+    view.setUint32(4, 2, true);
+    element.set([0x4f, 0x54], 8);
+  } else {
+    element.set([0x43, 0x53], 4); // "CS"
+    view.setUint16(6, 2, little);
+    element.set([0x4f, 0x54], 8); // "OT"
+  }
+  const out = new Uint8Array(bytes.length + element.length);
+  out.set(bytes, 0);
+  out.set(element, bytes.length);
+  return out;
 }
