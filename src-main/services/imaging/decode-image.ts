@@ -79,6 +79,18 @@ export function resolveDecodeOptions(path: string, options: unknown): ResolvedOp
   };
 }
 
+/** Refuses an image with more pixels than `maxPixels` (TOO_LARGE). */
+export function checkPixelLimit(image: { rows: number; columns: number }, maxPixels: number, path: string): void {
+  const pixels = image.rows * image.columns;
+  if (pixels > maxPixels) {
+    throw new ImagingError(
+      "TOO_LARGE",
+      path,
+      `the image is ${image.columns}x${image.rows} = ${pixels} pixels, more than the limit of ${maxPixels}`,
+    );
+  }
+}
+
 /** Raw deflate through node:zlib, capped at `maxBytes` (a deflate bomb fails as TOO_LARGE). */
 export function nodeInflateRaw(deflated: Uint8Array, maxBytes: number, path: string): Uint8Array {
   try {
@@ -269,14 +281,7 @@ async function decodeBytes(
   const tParse = performance.now();
   const parsed = parseDicomBytes(bytes, path, opts.maxFileBytes);
   const setup = readDicomSetup(parsed, path, opts.frame);
-  const pixels = setup.image.rows * setup.image.columns;
-  if (pixels > opts.maxPixels) {
-    throw new ImagingError(
-      "TOO_LARGE",
-      path,
-      `the image is ${setup.image.columns}x${setup.image.rows} = ${pixels} pixels, more than the limit of ${opts.maxPixels}`,
-    );
-  }
+  checkPixelLimit(setup.image, opts.maxPixels, path);
   throwIfAborted(path, opts.signal);
   const tDecode = performance.now();
   const stored = await decodeStoredPixels(parsed, setup.image, opts.frame, path);

@@ -11,7 +11,13 @@ import { describeThrown, ImagingError, isImagingError, throwIfAborted } from "..
 import type { ImageMetadata } from "../../../src-shared/imaging/image-types";
 import { checkSupportedImage } from "../../../src-shared/imaging/supported-input";
 import type { ImagingConsumer } from "../../../src-shared/imaging/transfer-syntaxes";
-import { notAnImageError, parseDicomBytes, readImageFileBytes, resolveDecodeOptions } from "./decode-image";
+import {
+  checkPixelLimit,
+  notAnImageError,
+  parseDicomBytes,
+  readImageFileBytes,
+  resolveDecodeOptions,
+} from "./decode-image";
 import { decodeStoredPixels } from "./dicom-pixel-data";
 import { readRaster } from "./raster-reader";
 
@@ -68,14 +74,7 @@ export async function inspectImageFile(path: string, options: InspectImageOption
       const parsed = parseDicomBytes(bytes, path, opts.maxFileBytes, options.consumer);
       const setup = readDicomSetup(parsed, path, 0);
       checkSupportedImage(setup.image, parsed.transferSyntax, options.consumer, path);
-      const pixels = setup.image.rows * setup.image.columns;
-      if (pixels > opts.maxPixels) {
-        throw new ImagingError(
-          "TOO_LARGE",
-          path,
-          `the image is ${setup.image.columns}x${setup.image.rows} = ${pixels} pixels, more than the limit of ${opts.maxPixels}`,
-        );
-      }
+      checkPixelLimit(setup.image, opts.maxPixels, path);
       for (let frame = 0; frame < setup.image.numberOfFrames; frame++) {
         throwIfAborted(path, opts.signal);
         await decodeStoredPixels(parsed, setup.image, frame, path);
