@@ -6,10 +6,10 @@
  * read, parse, decode and render). A worker that dies fails its request with WORKER_FAILED and is replaced. Idle
  * workers are unref'ed (a CLI exits when its work is done) and end after `idleTimeoutMs` (their codecs hold memory).
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { abortedError, ImagingError, isSerializedImagingError } from "../../../src-shared/imaging/errors";
 import type { DecodedImage, DecodeImageOptions } from "../../../src-shared/imaging/image-types";
@@ -56,11 +56,18 @@ export function defaultPoolSize(): number {
   return Math.max(1, Math.min(2, cpus));
 }
 
-/** decode-worker with this module's own extension, beside this module (or beside the bundle containing it). */
+/**
+ * decode-worker with this module's own extension: beside this module (from source), beside the bundle holding it
+ * (out/main/index.js), or one folder up when the bundler put this module in a chunk folder (out/main/chunks/, where
+ * electron-vite places the code the main entry and the workers share).
+ */
 export function defaultWorkerUrl(): URL {
   const here = new URL(import.meta.url);
   const extension = isTypeScript(here) ? ".ts" : ".js";
-  return new URL(`./decode-worker${extension}`, here);
+  const beside = new URL(`./decode-worker${extension}`, here);
+  if (here.protocol !== "file:" || existsSync(fileURLToPath(beside))) return beside;
+  const above = new URL(`../decode-worker${extension}`, here);
+  return existsSync(fileURLToPath(above)) ? above : beside;
 }
 
 function isTypeScript(url: URL): boolean {
