@@ -122,7 +122,7 @@ describe.skipIf(!pack.dir)("inference engine on the real model pack", () => {
     // The R2Gen layout (<study>/0.png, 1.png) makes one study of loose PNGs; other loose images are a study each.
     const folder = path.join(studiesDir, "nih-study");
     fs.mkdirSync(folder);
-    NIH_PNGS.forEach((file, i) => fs.copyFileSync(file, path.join(folder, `${i}.png`)));
+    for (const [i, file] of NIH_PNGS.entries()) fs.copyFileSync(file, path.join(folder, `${i}.png`));
     const { studyId, state } = await draftStudy([folder]);
     expectDraft(studyId, state);
     const images = services.studies.get(studyId).images;

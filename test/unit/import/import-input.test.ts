@@ -115,6 +115,50 @@ describe("one study is one patient", () => {
   });
 });
 
+describe("text at import honours Specific Character Set", () => {
+  it("UTF-8 (ISO_IR 192) and Latin-1 (ISO_IR 100) names reach the worklist as written", async () => {
+    const services = newServices();
+    try {
+      const dir = tmp("rd-charset-");
+      const utf8 = path.join(dir, "utf8.dcm");
+      fs.writeFileSync(
+        utf8,
+        buildDicom(
+          crChestDataset({
+            SpecificCharacterSet: "ISO_IR 192",
+            PatientName: "Müller^Jörg",
+            StudyDescription: "Thorax p.a. – stehend",
+            StudyInstanceUID: "2.25.1001",
+          }),
+        ),
+      );
+      // Latin-1: written with placeholders, then the bytes of ü (0xFC) and é (0xE9) put in their place.
+      const latin1Bytes = buildDicom(
+        crChestDataset({
+          SpecificCharacterSet: "ISO_IR 100",
+          PatientName: "Gr#n^Ren%",
+          StudyInstanceUID: "2.25.1002",
+        }),
+      );
+      const at = latin1Bytes.indexOf(Buffer.from("Gr#n^Ren%", "latin1"));
+      latin1Bytes[at + 2] = 0xfc;
+      latin1Bytes[at + 8] = 0xe9;
+      const latin1 = path.join(dir, "latin1.dcm");
+      fs.writeFileSync(latin1, latin1Bytes);
+      const result = await services.importer.importPaths([utf8, latin1]);
+      expect(result.failures).toEqual([]);
+      const byUid = new Map(services.studies.list().map((s) => [s.studyInstanceUid, s]));
+      expect(byUid.get("2.25.1001")).toMatchObject({
+        patientName: "Müller, Jörg",
+        description: "Thorax p.a. – stehend",
+      });
+      expect(byUid.get("2.25.1002")?.patientName).toBe("Grün, René");
+    } finally {
+      services.close();
+    }
+  });
+});
+
 describe("what imports is what decodes", () => {
   let services: Services;
   const dir = tmp("rd-input-");
