@@ -16,6 +16,8 @@ export default defineConfig({
           index: resolve(__dirname, "src-main/electron/main.ts"),
           // Worker-thread entry of the inference engine, emitted as out/main/inference-worker.js (docs/inference.md).
           "inference-worker": resolve(__dirname, "src-main/services/inference/inference-worker.ts"),
+          // Worker-thread entry of the imaging decode pool (the import inspects files in it): out/main/decode-worker.js.
+          "decode-worker": resolve(__dirname, "src-main/services/imaging/decode-worker.ts"),
         },
       },
     },

@@ -24,6 +24,16 @@ export const JobIdSchema = z
   .max(100)
   .regex(/^[A-Za-z0-9._-]+$/, "a job id has only letters, digits, '.', '_' and '-'");
 
+/**
+ * How loose images — PNG/JPEG files, and DICOM files without a StudyInstanceUID — form studies:
+ * - "per-file" (default): one study per file, except the R2Gen layout (`<study>/0.png` frontal, `1.png` lateral),
+ *   whose folder is one study;
+ * - "one-study": the user says this import's loose images are one patient's study (the Import panel's grouping).
+ * DICOM files with a StudyInstanceUID are always grouped by it.
+ */
+export const LooseImagesSchema = z.enum(["per-file", "one-study"]);
+export type LooseImages = z.infer<typeof LooseImagesSchema>;
+
 export const ImportFailureSchema = z.object({
   /** The file (or the path as given, when it could not be read at all). */
   path: z.string(),

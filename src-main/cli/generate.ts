@@ -8,6 +8,9 @@
  *
  * Inputs: DICOM, PNG or JPEG files, or folders (walked; files that are not DICOM/PNG/JPEG are skipped). Views come
  * from the metadata, the file names or the order (docs/imaging.md); --views sets them in the order of the files.
+ * Before the model loads, every file is read and decoded as the engine decodes it (inspectImageFile): a damaged or
+ * unsupported file, or files of two patients, end the command with one line naming the file and the problem (exit
+ * code 1), and no draft.
  * The study id (default: the name of the folder holding the images) is never retrieved: neither as a similar case
  * nor as the generator's input. The retrieval index is the case database of --data-dir (default: the
  * application's), seeded from the pack's gallery on first use. With --dicomweb the study is retrieved (WADO-RS) into
@@ -17,8 +20,10 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
+import { isImagingError } from "../../src-shared/imaging/errors";
 import { resolveDataDir } from "../paths";
-import { readFileHead, sniffFormat } from "../services/import/probe-file";
+import { sniffImageFile } from "../services/imaging/decode-image";
+import { inspectImageFile } from "../services/imaging/inspect-image";
 import { scanPaths } from "../services/import/scan-paths";
 import { type GeneratedReport, InferenceEngine, type StudyImageInput } from "../services/inference";
 import { CHEXPERT_OBSERVATIONS } from "../services/language/observations";
@@ -47,8 +52,7 @@ export async function collectStudyImages(
       files.push(file);
       continue;
     }
-    const kind = sniffFormat(await readFileHead(file));
-    if (kind) files.push(file);
+    if (await sniffImageFile(file)) files.push(file);
     else skipped.push(file);
   }
   if (files.length === 0) throw new UserError(`no DICOM, PNG or JPEG file in ${inputs.join(", ")}`);
@@ -57,6 +61,33 @@ export async function collectStudyImages(
   const parents = new Set(files.map((f) => path.dirname(f)));
   const studyId = parents.size === 1 ? path.basename([...parents][0]!) : path.basename(absolute[0]!);
   return { files, skipped, studyId };
+}
+
+/**
+ * Reads and decodes every input as the engine will, and checks that they are one patient's: throws UserError naming
+ * the file and the problem.
+ */
+export async function checkStudyImages(files: readonly string[]): Promise<void> {
+  const patients = new Map<string, string>();
+  for (const file of files) {
+    let inspected: Awaited<ReturnType<typeof inspectImageFile>>;
+    try {
+      inspected = await inspectImageFile(file, { consumer: "engine" });
+    } catch (error) {
+      if (isImagingError(error)) throw new UserError(`${error.path}: ${error.reason}; no draft was made`);
+      throw error;
+    }
+    if (inspected.kind !== "image") continue;
+    const m = inspected.metadata;
+    const patient = m.patientId?.trim() || m.patientName?.trim();
+    if (patient) patients.set(patient, patients.get(patient) ?? file);
+  }
+  if (patients.size > 1) {
+    const [[a, fileA], [b, fileB]] = [...patients.entries()] as [[string, string], [string, string]];
+    throw new UserError(
+      `the files are of ${patients.size} patients: "${a}" (${path.basename(fileA)}) and "${b}" (${path.basename(fileB)}); a study is one patient's: give one study at a time`,
+    );
+  }
 }
 
 export function parseViews(text: string | undefined, count: number): StudyImageInput["view"][] {
@@ -138,6 +169,7 @@ async function main(): Promise<void> {
   const { files, skipped, studyId: folderId } = await collectStudyImages(inputs);
   const studyId = values["study-id"] ?? folderId;
   const views = parseViews(values.views, files.length);
+  await checkStudyImages(files);
   const { reports, casing } = loadReportsAndCasing();
 
   let engine: InferenceEngine | null = null;

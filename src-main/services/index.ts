@@ -116,6 +116,7 @@ export function createServices(options: ServicesOptions): Services {
     }),
     close: () => {
       void services.pacs.close();
+      void services.importer.close();
       void services.inference.close();
       void services.retrieval.close();
       reports.close();

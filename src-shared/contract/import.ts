@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ViewSchema } from "../domain";
-import { ImageIdSchema, ImportResultSchema, JobIdSchema } from "../import-types";
+import { ImageIdSchema, ImportResultSchema, JobIdSchema, LooseImagesSchema } from "../import-types";
 import { def } from "./define";
 
 const PathSchema = z.string().min(1).max(4096);
@@ -14,6 +14,8 @@ export const importContract = {
         paths: z.array(PathSchema).min(1).max(1000),
         /** Optional id for the job-progress events of this import (so the caller can follow them). */
         jobId: JobIdSchema.optional(),
+        /** How loose images (PNG/JPEG, DICOM without a StudyInstanceUID) form studies; default "per-file". */
+        looseImages: LooseImagesSchema.optional(),
       })
       .strict(),
     ImportResultSchema,

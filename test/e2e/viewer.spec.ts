@@ -3,8 +3,8 @@
  * The worklist import and the cornerstone viewer through the loopback harness, on the real files of
  * ../shared/data: every DICOM file is imported through the Import panel and must render correctly (non-blank,
  * sensible grey levels, lungs darker than the mediastinum — MONOCHROME1 inverted; the lossless transcodings identical
- * to the uncompressed original), the viewer tools and hotkeys work, a hotkey can be rebound, plain images import by
- * folder, bad files are listed, and image bytes are only served by id with the token. Screenshots: test-results/.
+ * to the uncompressed original), the viewer tools and hotkeys work, a hotkey can be rebound, plain images import one
+ * study per file, bad files are listed, and image bytes are only served by id with the token. Screenshots: test-results/.
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -332,7 +332,9 @@ test("a hotkey can be rebound in the help overlay, and the binding survives a re
   await page.keyboard.press("Escape");
 });
 
-test("PNG and JPEG import by folder and display; bad files are listed and the rest imported", async ({ page }) => {
+test("PNG and JPEG import one study per file and display; bad files are listed and the rest imported", async ({
+  page,
+}) => {
   await page.goto(harness.url);
   const nih = path.join(shared, "images", "nih");
   const covid = path.join(shared, "images", "covid");
@@ -345,14 +347,15 @@ test("PNG and JPEG import by folder and display; bad files are listed and the re
 
   const row = (title: string) =>
     page.locator(".worklist-row").filter({ has: page.locator(".patient", { hasText: new RegExp(`^${title}$`) }) });
-  await row("nih").click();
+  // Loose images are one study per file (they may be different patients), titled by the file.
+  await row("00000001_000.png").click();
   const png = await showImage(page, "00000001_000.png");
   const s = await renderStats(png);
   expect(s.std).toBeGreaterThan(25);
   expect(s.lungs + 25).toBeLessThan(s.mediastinum);
   await expect(page.getByTestId("frontal-wl")).toHaveText("W 256 · L 128");
   await png.screenshot({ path: path.join(shots, "nih-00000001_000.png") });
-  await row("covid").click();
+  await row("41182_2020_203_Fig3_HTML.jpg").click();
   const jpeg = await showImage(page, "41182_2020_203_Fig3_HTML.jpg");
   expect((await renderStats(jpeg)).std).toBeGreaterThan(20);
   await jpeg.screenshot({ path: path.join(shots, "covid-Fig3.png") });

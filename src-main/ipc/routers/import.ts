@@ -5,7 +5,9 @@ export const importRouter = router({
   paths: procedure
     .input(c.paths.input)
     .output(c.paths.output)
-    .mutation(({ ctx, input }) => ctx.services.importer.importPaths(input.paths, { jobId: input.jobId })),
+    .mutation(({ ctx, input }) =>
+      ctx.services.importer.importPaths(input.paths, { jobId: input.jobId, looseImages: input.looseImages }),
+    ),
   pickPaths: procedure
     .input(c.pickPaths.input)
     .output(c.pickPaths.output)

@@ -7,10 +7,12 @@ import crypto from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import type { View } from "../../../src-shared/domain";
+import { sniffImageFormat } from "../../../src-shared/imaging/dicom-reader";
+import { DEFAULT_MAX_FILE_BYTES } from "../../../src-shared/imaging/image-types";
+import { transferSyntax } from "../../../src-shared/imaging/transfer-syntaxes";
 import { type ImageFormat, ImageIdSchema, type ImageSource } from "../../../src-shared/import-types";
 import type { CaseDatabase } from "../../db/database";
-import { MAX_IMPORT_FILE_BYTES, readFileHead, sniffFormat } from "../import/probe-file";
-import { transferSyntax } from "../import/transfer-syntaxes";
+import { sniffImageFile } from "../imaging/decode-image";
 import { NotFoundError } from "../studies/studies-service";
 
 /** Why an image cannot be served; `status` is the HTTP status the harness answers with. */
@@ -68,8 +70,7 @@ export class FilesService {
         let format: ImageFormat | null = null;
         let problem: string | null = null;
         try {
-          const kind = sniffFormat(await readFileHead(row.file_path));
-          format = kind === "dicom-raw" ? "dicom" : kind;
+          format = await sniffImageFile(row.file_path);
           if (!format) problem = "the file is no longer a DICOM, PNG or JPEG file";
         } catch (err) {
           problem = `the file cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
@@ -108,7 +109,7 @@ export class FilesService {
     let bytes: Buffer;
     try {
       const st = await fs.stat(row.file_path);
-      if (st.size > MAX_IMPORT_FILE_BYTES) throw new ImageFileError(`image file ${row.file_path} is too large`, 413);
+      if (st.size > DEFAULT_MAX_FILE_BYTES) throw new ImageFileError(`image file ${row.file_path} is too large`, 413);
       bytes = await fs.readFile(row.file_path);
     } catch (err) {
       if (err instanceof ImageFileError) throw err;
@@ -121,8 +122,7 @@ export class FilesService {
     if (row.file_sha256 && sha !== row.file_sha256) {
       throw new ImageFileError(`image file ${row.file_path} changed since it was imported: import it again`, 409);
     }
-    const kind = sniffFormat(bytes);
-    const format: ImageFormat | null = kind === "dicom-raw" ? "dicom" : kind;
+    const format: ImageFormat | null = sniffImageFormat(bytes);
     if (!format) throw new ImageFileError(`image file ${row.file_path} is not a DICOM, PNG or JPEG file`, 409);
     return { imageId, bytes, contentType: CONTENT_TYPES[format], format, fileName: path.basename(row.file_path) };
   }

@@ -1,15 +1,12 @@
 /**
- * The CommonJS packages this service loads (dicom-parser and dcmjs-codecs are webpack UMD bundles whose named
- * exports ESM cannot see). One createRequire for the whole service: bundlers keep `require` unrenamed, so a second
+ * The CommonJS package this service loads by path (dcmjs-codecs is a webpack UMD bundle whose named exports ESM
+ * cannot see, and its .wasm is found next to its file). One createRequire for the whole service: bundlers keep `require` unrenamed, so a second
  * top-level `const require` in the same chunk would be a duplicate declaration.
  */
 import { createRequire } from "node:module";
 import type * as DcmjsCodecs from "dcmjs-codecs";
-import type * as DicomParser from "dicom-parser";
 
 const requireCommonJs = createRequire(import.meta.url);
-
-export const dicomParser = requireCommonJs("dicom-parser") as typeof DicomParser;
 
 export type DcmjsCodecsModule = typeof DcmjsCodecs;
 

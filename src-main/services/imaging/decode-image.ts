@@ -1,22 +1,39 @@
 /**
  * decodeImageFile: one file in (DICOM of any supported transfer syntax, PNG or JPEG), modality values and an 8-bit
- * display rendering out. Runs in the calling thread; ImageDecodePool runs it in worker threads.
+ * display rendering out. Runs in the calling thread; ImageDecodePool runs it (and the import's inspectImageFile) in
+ * worker threads.
  */
-import { readFile, stat } from "node:fs/promises";
+import { open, readFile, stat } from "node:fs/promises";
 import nodePath from "node:path";
+import zlib from "node:zlib";
 import { z } from "zod";
-import { decodeStoredPixels } from "./dicom-pixel-data";
-import { parseDicom, readDicomSetup, sniffDicom } from "./dicom-reader";
-import { abortedError, describeThrown, ImagingError, isImagingError, throwIfAborted } from "./errors";
-import { renderGrayscale, windowProblem } from "./grayscale-pipeline";
-import { readRaster } from "./raster-reader";
+import {
+  type ImageFileFormat,
+  type ParsedDicom,
+  type ParseOptions,
+  parseDicom,
+  readDicomSetup,
+  SNIFF_BYTES,
+  sniffImageFormat,
+} from "../../../src-shared/imaging/dicom-reader";
+import {
+  abortedError,
+  describeThrown,
+  ImagingError,
+  isImagingError,
+  throwIfAborted,
+} from "../../../src-shared/imaging/errors";
 import {
   DEFAULT_MAX_FILE_BYTES,
   DEFAULT_MAX_PIXELS,
   type DecodedImage,
   type DecodeImageOptions,
   type UserWindow,
-} from "./types";
+} from "../../../src-shared/imaging/image-types";
+import type { ImagingConsumer } from "../../../src-shared/imaging/transfer-syntaxes";
+import { decodeStoredPixels } from "./dicom-pixel-data";
+import { renderGrayscale, windowProblem } from "./grayscale-pipeline";
+import { readRaster } from "./raster-reader";
 
 const OptionsSchema = z.object({
   frame: z.number().int().nonnegative().optional(),
@@ -32,7 +49,7 @@ const OptionsSchema = z.object({
   signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, "must be an AbortSignal").optional(),
 });
 
-interface ResolvedOptions {
+export interface ResolvedOptions {
   readonly frame: number;
   readonly window: UserWindow | undefined;
   readonly maxFileBytes: number;
@@ -62,25 +79,71 @@ export function resolveDecodeOptions(path: string, options: unknown): ResolvedOp
   };
 }
 
-const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-
-function isPng(bytes: Uint8Array): boolean {
-  return bytes.length >= 8 && PNG_SIGNATURE.every((b, i) => bytes[i] === b);
-}
-
-function isJpeg(bytes: Uint8Array): boolean {
-  return bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
-}
-
-/** Reads and decodes an image file. Every failure is an ImagingError naming the file. */
-export async function decodeImageFile(path: string, options: DecodeImageOptions = {}): Promise<DecodedImage> {
-  if (typeof path !== "string" || path.length === 0) {
-    throw new ImagingError("INVALID_OPTIONS", String(path), "no file path was given");
+/** Refuses an image with more pixels than `maxPixels` (TOO_LARGE). */
+export function checkPixelLimit(image: { rows: number; columns: number }, maxPixels: number, path: string): void {
+  const pixels = image.rows * image.columns;
+  if (pixels > maxPixels) {
+    throw new ImagingError(
+      "TOO_LARGE",
+      path,
+      `the image is ${image.columns}x${image.rows} = ${pixels} pixels, more than the limit of ${maxPixels}`,
+    );
   }
-  const opts = resolveDecodeOptions(path, options);
-  throwIfAborted(path, opts.signal);
-  const t0 = performance.now();
+}
 
+/** Raw deflate through node:zlib, capped at `maxBytes` (a deflate bomb fails as TOO_LARGE). */
+export function nodeInflateRaw(deflated: Uint8Array, maxBytes: number, path: string): Uint8Array {
+  try {
+    return zlib.inflateRawSync(deflated, { maxOutputLength: maxBytes });
+  } catch (cause) {
+    if ((cause as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") {
+      throw new ImagingError(
+        "TOO_LARGE",
+        path,
+        `the deflated data set inflates to more than ${maxBytes} bytes (limit maxFileBytes)`,
+      );
+    }
+    throw new ImagingError(
+      "CORRUPT_DICOM",
+      path,
+      `the deflated data set cannot be inflated (${describeThrown(cause)}); the file is truncated or corrupt`,
+    );
+  }
+}
+
+/** Parses a DICOM file in the main process (deflate through node:zlib). */
+export function parseDicomBytes(
+  bytes: Uint8Array,
+  path: string,
+  maxInflatedBytes: number,
+  consumer: ImagingConsumer = "engine",
+): ParsedDicom {
+  const options: ParseOptions = { consumer, maxInflatedBytes, inflateRaw: nodeInflateRaw };
+  return parseDicom(bytes, path, options);
+}
+
+/** The error for bytes that are neither DICOM nor PNG / JPEG (a file named .png/.jpg says what it should be). */
+export function notAnImageError(path: string): ImagingError {
+  const ext = nodePath.extname(path).toLowerCase();
+  if (ext === ".png" || ext === ".jpg" || ext === ".jpeg") {
+    return new ImagingError(
+      "CORRUPT_IMAGE",
+      path,
+      `the file is named ${ext} but does not start with a ${ext === ".png" ? "PNG" : "JPEG"} signature`,
+    );
+  }
+  return new ImagingError(
+    "NOT_DICOM",
+    path,
+    'the file is not DICOM (no "DICM" prefix at byte 128 and no recognisable data set) and not a PNG or JPEG image',
+  );
+}
+
+/** Reads a whole image file within the size limit. Every failure is an ImagingError naming the file. */
+export async function readImageFileBytes(
+  path: string,
+  opts: Pick<ResolvedOptions, "maxFileBytes" | "signal">,
+): Promise<Buffer> {
   let size: number;
   try {
     const info = await stat(path);
@@ -94,13 +157,39 @@ export async function decodeImageFile(path: string, options: DecodeImageOptions 
   if (size > opts.maxFileBytes) {
     throw new ImagingError("TOO_LARGE", path, `the file is ${size} bytes, more than the limit of ${opts.maxFileBytes}`);
   }
-  let bytes: Buffer;
   try {
-    bytes = await readFile(path, opts.signal ? { signal: opts.signal } : {});
+    return await readFile(path, opts.signal ? { signal: opts.signal } : {});
   } catch (cause) {
     if ((cause as { name?: string }).name === "AbortError") throw abortedError(path, opts.signal);
     throw fileSystemError(path, cause);
   }
+}
+
+/**
+ * The image format of a file from its first bytes (sniffImageFormat): "dicom", "png", "jpeg" or null. Throws the
+ * file system's error when the file cannot be read.
+ */
+export async function sniffImageFile(path: string): Promise<ImageFileFormat | null> {
+  const handle = await open(path, "r");
+  try {
+    const { size } = await handle.stat();
+    const head = new Uint8Array(Math.min(size, Math.max(SNIFF_BYTES, 4096)));
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    return sniffImageFormat(head.subarray(0, bytesRead), size);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Reads and decodes an image file. Every failure is an ImagingError naming the file. */
+export async function decodeImageFile(path: string, options: DecodeImageOptions = {}): Promise<DecodedImage> {
+  if (typeof path !== "string" || path.length === 0) {
+    throw new ImagingError("INVALID_OPTIONS", String(path), "no file path was given");
+  }
+  const opts = resolveDecodeOptions(path, options);
+  throwIfAborted(path, opts.signal);
+  const t0 = performance.now();
+  const bytes = await readImageFileBytes(path, opts);
   return decodeWithOptions(bytes, path, opts, performance.now() - t0, t0);
 }
 
@@ -123,7 +212,7 @@ export async function decodeImageBuffer(
   return decodeWithOptions(bytes, name, opts, 0, performance.now());
 }
 
-function fileSystemError(path: string, cause: unknown): ImagingError {
+export function fileSystemError(path: string, cause: unknown): ImagingError {
   const code = (cause as { code?: string }).code;
   if (code === "ENOENT" || code === "ENOTDIR") {
     return new ImagingError("NOT_FOUND", path, "the file does not exist", { cause });
@@ -156,11 +245,12 @@ async function decodeBytes(
   t0: number,
 ): Promise<DecodedImage> {
   throwIfAborted(path, opts.signal);
-  if (isPng(bytes) || isJpeg(bytes)) {
+  const format = sniffImageFormat(bytes);
+  if (format === "png" || format === "jpeg") {
     if (opts.frame !== 0) {
       throw new ImagingError("FRAME_OUT_OF_RANGE", path, `frame ${opts.frame} was requested but the image has 1 frame`);
     }
-    const raster = await readRaster(bytes, isPng(bytes) ? "png" : "jpeg", path, opts.maxPixels);
+    const raster = await readRaster(bytes, format, path, opts.maxPixels);
     throwIfAborted(path, opts.signal);
     const t1 = performance.now();
     const out = renderGrayscale({
@@ -186,34 +276,12 @@ async function decodeBytes(
     };
   }
 
-  const sniff = sniffDicom(bytes);
-  if (!sniff) {
-    const ext = nodePath.extname(path).toLowerCase();
-    if (ext === ".png" || ext === ".jpg" || ext === ".jpeg") {
-      throw new ImagingError(
-        "CORRUPT_IMAGE",
-        path,
-        `the file is named ${ext} but does not start with a ${ext === ".png" ? "PNG" : "JPEG"} signature`,
-      );
-    }
-    throw new ImagingError(
-      "NOT_DICOM",
-      path,
-      'the file is not DICOM (no "DICM" prefix at byte 128 and no recognisable data set) and not a PNG or JPEG image',
-    );
-  }
+  if (format === null) throw notAnImageError(path);
 
   const tParse = performance.now();
-  const parsed = parseDicom(bytes, sniff, path, { maxInflatedBytes: opts.maxFileBytes });
+  const parsed = parseDicomBytes(bytes, path, opts.maxFileBytes);
   const setup = readDicomSetup(parsed, path, opts.frame);
-  const pixels = setup.image.rows * setup.image.columns;
-  if (pixels > opts.maxPixels) {
-    throw new ImagingError(
-      "TOO_LARGE",
-      path,
-      `the image is ${setup.image.columns}x${setup.image.rows} = ${pixels} pixels, more than the limit of ${opts.maxPixels}`,
-    );
-  }
+  checkPixelLimit(setup.image, opts.maxPixels, path);
   throwIfAborted(path, opts.signal);
   const tDecode = performance.now();
   const stored = await decodeStoredPixels(parsed, setup.image, opts.frame, path);

@@ -1,20 +1,22 @@
 /**
- * ImageDecodePool: decodes images in worker threads so the main event loop stays free. Each worker decodes one
- * image at a time; requests queue in order. A request can be cancelled with an AbortSignal: a queued one never
+ * ImageDecodePool: decodes images (decode) and inspects them for the import (inspect) in worker threads, so the main
+ * event loop stays free. Each worker handles one request at a time; requests queue in order. A request can be cancelled with an AbortSignal: a queued one never
  * starts, a running one rejects at once and its result is dropped when the worker finishes (the codecs run
  * synchronously in WebAssembly and cannot be interrupted mid-frame; the worker also checks the signal between
- * read, parse, decode and render). A worker that dies fails its request with WORKER_FAILED and is replaced.
+ * read, parse, decode and render). A worker that dies fails its request with WORKER_FAILED and is replaced. Idle
+ * workers are unref'ed (a CLI exits when its work is done) and end after `idleTimeoutMs` (their codecs hold memory).
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
+import { abortedError, ImagingError, isSerializedImagingError } from "../../../src-shared/imaging/errors";
+import type { DecodedImage, DecodeImageOptions } from "../../../src-shared/imaging/image-types";
 import { resolvePackagePath } from "./commonjs-packages";
 import { resolveDecodeOptions } from "./decode-image";
-import type { PoolToWorkerMessage, WorkerDecodeOptions, WorkerToPoolMessage } from "./decode-worker-protocol";
-import { abortedError, ImagingError, isSerializedImagingError } from "./errors";
-import type { DecodedImage, DecodeImageOptions } from "./types";
+import type { PoolToWorkerMessage, WorkerRequest, WorkerToPoolMessage } from "./decode-worker-protocol";
+import type { InspectImageOptions, InspectResult } from "./inspect-image";
 
 export interface ImageDecodePoolOptions {
   /** Number of worker threads; default min(2, number of CPUs). */
@@ -28,14 +30,16 @@ export interface ImageDecodePoolOptions {
   readonly execArgv?: readonly string[] | undefined;
   /** V8 heap limits per worker (worker_threads resourceLimits). */
   readonly resourceLimits?: import("node:worker_threads").ResourceLimits | undefined;
+  /** An idle worker ends after this many milliseconds (default 30 s); the next request starts a new one. */
+  readonly idleTimeoutMs?: number | undefined;
 }
 
 interface Task {
   readonly id: number;
   readonly path: string;
-  readonly options: WorkerDecodeOptions;
+  readonly request: WorkerRequest;
   readonly signal: AbortSignal | undefined;
-  resolve(image: DecodedImage): void;
+  resolve(value: DecodedImage | InspectResult): void;
   reject(error: Error): void;
   settled: boolean;
   detachAbort(): void;
@@ -44,6 +48,7 @@ interface Task {
 interface Slot {
   readonly worker: Worker;
   task: Task | null;
+  idleTimer: ReturnType<typeof setTimeout> | null;
 }
 
 export function defaultPoolSize(): number {
@@ -51,11 +56,18 @@ export function defaultPoolSize(): number {
   return Math.max(1, Math.min(2, cpus));
 }
 
-/** decode-worker with this module's own extension, beside this module (or beside the bundle containing it). */
+/**
+ * decode-worker with this module's own extension: beside this module (from source), beside the bundle holding it
+ * (out/main/index.js), or one folder up when the bundler put this module in a chunk folder (out/main/chunks/, where
+ * electron-vite places the code the main entry and the workers share).
+ */
 export function defaultWorkerUrl(): URL {
   const here = new URL(import.meta.url);
   const extension = isTypeScript(here) ? ".ts" : ".js";
-  return new URL(`./decode-worker${extension}`, here);
+  const beside = new URL(`./decode-worker${extension}`, here);
+  if (here.protocol !== "file:" || existsSync(fileURLToPath(beside))) return beside;
+  const above = new URL(`../decode-worker${extension}`, here);
+  return existsSync(fileURLToPath(above)) ? above : beside;
 }
 
 function isTypeScript(url: URL): boolean {
@@ -90,6 +102,7 @@ export class ImageDecodePool {
   private readonly workerUrl: URL;
   private readonly execArgv: string[];
   private readonly resourceLimits: ImageDecodePoolOptions["resourceLimits"];
+  private readonly idleTimeoutMs: number;
   private readonly slots: Slot[] = [];
   private readonly queue: Task[] = [];
   private nextId = 1;
@@ -109,6 +122,12 @@ export class ImageDecodePool {
           : pathToFileURL(options.workerUrl);
     this.execArgv = options.execArgv ? [...options.execArgv] : [];
     this.resourceLimits = options.resourceLimits;
+    this.idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
+  }
+
+  /** Worker threads alive now (idle ones end after idleTimeoutMs). */
+  get workers(): number {
+    return this.slots.length;
   }
 
   /** Requests waiting for a worker. */
@@ -123,9 +142,6 @@ export class ImageDecodePool {
 
   /** Decodes a file in a worker. Rejects with ImagingError (ABORTED when cancelled, name "AbortError"). */
   decode(path: string, options: DecodeImageOptions = {}): Promise<DecodedImage> {
-    if (this.closed) {
-      return Promise.reject(new ImagingError("WORKER_FAILED", path, "the image decode pool is closed"));
-    }
     let resolved: ReturnType<typeof resolveDecodeOptions>;
     try {
       resolved = resolveDecodeOptions(path, options);
@@ -133,14 +149,29 @@ export class ImageDecodePool {
       return Promise.reject(error);
     }
     const { signal, ...rest } = resolved;
+    return this.submit(path, { type: "decode", path, options: rest }, signal) as Promise<DecodedImage>;
+  }
+
+  /**
+   * Reads, checksums and decodes every frame of a file in a worker, as the import needs (inspectImageFile).
+   * Rejects with the ImagingError that names the file and the problem.
+   */
+  inspect(path: string, options: InspectImageOptions): Promise<InspectResult> {
+    const { signal, ...rest } = options;
+    return this.submit(path, { type: "inspect", path, options: rest }, signal) as Promise<InspectResult>;
+  }
+
+  private submit(path: string, request: WorkerRequest, signal: AbortSignal | undefined): Promise<unknown> {
+    if (this.closed) {
+      return Promise.reject(new ImagingError("WORKER_FAILED", path, "the image decode pool is closed"));
+    }
     if (signal?.aborted) return Promise.reject(abortedError(path, signal));
-    const workerOptions: WorkerDecodeOptions = rest;
-    return new Promise<DecodedImage>((resolve, reject) => {
+    return new Promise<DecodedImage | InspectResult>((resolve, reject) => {
       const onAbort = () => this.cancel(task);
       const task: Task = {
         id: this.nextId++,
         path,
-        options: workerOptions,
+        request,
         signal,
         resolve,
         reject,
@@ -162,6 +193,7 @@ export class ImageDecodePool {
     }
     const slots = this.slots.splice(0);
     for (const slot of slots) {
+      if (slot.idleTimer) clearTimeout(slot.idleTimer);
       if (slot.task) {
         this.settle(slot.task, new ImagingError("WORKER_FAILED", slot.task.path, "the image decode pool was closed"));
       }
@@ -169,7 +201,7 @@ export class ImageDecodePool {
     await Promise.all(slots.map((slot) => slot.worker.terminate()));
   }
 
-  private settle(task: Task, outcome: Error | DecodedImage): void {
+  private settle(task: Task, outcome: Error | DecodedImage | InspectResult): void {
     if (task.settled) return;
     task.settled = true;
     task.detachAbort();
@@ -193,14 +225,11 @@ export class ImageDecodePool {
       if (!slot && this.slots.length < this.size) slot = this.spawn();
       if (!slot) return;
       const task = this.queue.shift() as Task;
+      if (slot.idleTimer) clearTimeout(slot.idleTimer);
+      slot.idleTimer = null;
       slot.task = task;
       slot.worker.ref();
-      slot.worker.postMessage({
-        type: "decode",
-        id: task.id,
-        path: task.path,
-        options: task.options,
-      } satisfies PoolToWorkerMessage);
+      slot.worker.postMessage({ id: task.id, ...task.request } satisfies PoolToWorkerMessage);
     }
   }
 
@@ -212,7 +241,7 @@ export class ImageDecodePool {
     const worker = isTypeScript(this.workerUrl)
       ? new Worker(typeScriptBootstrap(this.workerUrl), { ...options, eval: true })
       : new Worker(this.workerUrl, options);
-    const slot: Slot = { worker, task: null };
+    const slot: Slot = { worker, task: null, idleTimer: null };
     this.slots.push(slot);
     worker.on("message", (message: WorkerToPoolMessage) => this.onMessage(slot, message));
     worker.on("error", (error) => this.onWorkerGone(slot, `the decode worker failed: ${error.message}`));
@@ -226,17 +255,32 @@ export class ImageDecodePool {
     slot.task = null;
     if (message.type === "result") {
       this.settle(task, message.image);
+    } else if (message.type === "inspected") {
+      this.settle(task, message.result);
     } else if (isSerializedImagingError(message.error)) {
       this.settle(task, ImagingError.fromJSON(message.error));
     } else {
       const text = "message" in message.error ? message.error.message : "unknown failure";
       this.settle(task, new ImagingError("CORRUPT_IMAGE", task.path, `the image cannot be decoded: ${text}`));
     }
-    if (this.queue.length === 0) slot.worker.unref();
     this.pump();
+    if (slot.task === null) this.idle(slot);
+  }
+
+  /** An idle worker does not keep the process alive, and ends after idleTimeoutMs. */
+  private idle(slot: Slot): void {
+    slot.worker.unref();
+    slot.idleTimer = setTimeout(() => {
+      const index = this.slots.indexOf(slot);
+      if (index < 0 || slot.task) return;
+      this.slots.splice(index, 1);
+      void slot.worker.terminate();
+    }, this.idleTimeoutMs);
+    slot.idleTimer.unref();
   }
 
   private onWorkerGone(slot: Slot, reason: string): void {
+    if (slot.idleTimer) clearTimeout(slot.idleTimer);
     const index = this.slots.indexOf(slot);
     if (index < 0) return;
     this.slots.splice(index, 1);

@@ -1,16 +1,23 @@
 /** Messages between ImageDecodePool (main thread) and decode-worker.ts. */
-import type { SerializedImagingError } from "./errors";
-import type { DecodedImage, DecodeImageOptions } from "./types";
+import type { SerializedImagingError } from "../../../src-shared/imaging/errors";
+import type { DecodedImage, DecodeImageOptions } from "../../../src-shared/imaging/image-types";
+import type { InspectImageOptions, InspectResult } from "./inspect-image";
 
 /** Decode options that cross the thread boundary (the AbortSignal stays in the calling thread). */
 export type WorkerDecodeOptions = Omit<DecodeImageOptions, "signal">;
+export type WorkerInspectOptions = Omit<InspectImageOptions, "signal">;
+
+export type WorkerRequest =
+  | { readonly type: "decode"; readonly path: string; readonly options: WorkerDecodeOptions }
+  | { readonly type: "inspect"; readonly path: string; readonly options: WorkerInspectOptions };
 
 export type PoolToWorkerMessage =
-  | { readonly type: "decode"; readonly id: number; readonly path: string; readonly options: WorkerDecodeOptions }
+  | ({ readonly id: number } & WorkerRequest)
   | { readonly type: "cancel"; readonly id: number };
 
 export type WorkerToPoolMessage =
   | { readonly type: "result"; readonly id: number; readonly image: DecodedImage }
+  | { readonly type: "inspected"; readonly id: number; readonly result: InspectResult }
   | {
       readonly type: "error";
       readonly id: number;

@@ -1,17 +1,13 @@
 /**
- * Worker-thread entry of ImageDecodePool: decodes files with decodeImageFile and posts the result back with its
- * pixel buffers transferred (not copied). Keep this a separate entry file: the bundler must emit it as its own
- * chunk next to the main bundle (see docs/imaging.md, "Worker threads and bundling").
+ * Worker-thread entry of ImageDecodePool: decodes files with decodeImageFile (posting the result back with its pixel
+ * buffers transferred, not copied) and inspects them for the import with inspectImageFile. Keep this a separate entry
+ * file: the bundler emits it as its own chunk next to the main bundle (electron.vite.config.ts, docs/imaging.md).
  */
 import { parentPort } from "node:worker_threads";
+import { ImagingError } from "../../../src-shared/imaging/errors";
 import { decodeImageFile } from "./decode-image";
-import {
-  type PoolToWorkerMessage,
-  transferablesOf,
-  type WorkerDecodeOptions,
-  type WorkerToPoolMessage,
-} from "./decode-worker-protocol";
-import { ImagingError } from "./errors";
+import { type PoolToWorkerMessage, transferablesOf, type WorkerToPoolMessage } from "./decode-worker-protocol";
+import { inspectImageFile } from "./inspect-image";
 
 const port = parentPort;
 if (!port) throw new Error("decode-worker.ts must be started as a worker thread (by ImageDecodePool)");
@@ -22,12 +18,18 @@ function post(message: WorkerToPoolMessage, transfer: ArrayBuffer[] = []): void 
   port?.postMessage(message, transfer);
 }
 
-async function handleDecode(id: number, path: string, options: WorkerDecodeOptions): Promise<void> {
+async function handle(message: Exclude<PoolToWorkerMessage, { type: "cancel" }>): Promise<void> {
+  const { id } = message;
   const controller = new AbortController();
   running.set(id, controller);
   try {
-    const image = await decodeImageFile(path, { ...options, signal: controller.signal });
-    post({ type: "result", id, image }, transferablesOf(image));
+    if (message.type === "decode") {
+      const image = await decodeImageFile(message.path, { ...message.options, signal: controller.signal });
+      post({ type: "result", id, image }, transferablesOf(image));
+    } else {
+      const result = await inspectImageFile(message.path, { ...message.options, signal: controller.signal });
+      post({ type: "inspected", id, result });
+    }
   } catch (error) {
     post({
       type: "error",
@@ -43,9 +45,6 @@ async function handleDecode(id: number, path: string, options: WorkerDecodeOptio
 }
 
 port.on("message", (message: PoolToWorkerMessage) => {
-  if (message.type === "decode") {
-    void handleDecode(message.id, message.path, message.options);
-  } else if (message.type === "cancel") {
-    running.get(message.id)?.abort(new Error("cancelled by the caller"));
-  }
+  if (message.type === "cancel") running.get(message.id)?.abort(new Error("cancelled by the caller"));
+  else void handle(message);
 });

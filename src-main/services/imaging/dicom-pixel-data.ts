@@ -1,61 +1,13 @@
 /**
- * DICOM pixel data: locates one frame (native or encapsulated), decodes compressed frames with the WebAssembly codecs
- * and turns the samples into stored values (masked to Bits Stored, sign-extended, colour reduced to luminance).
+ * DICOM pixel data: the bytes of one frame (src-shared/imaging/pixel-frames.ts), compressed frames decoded with the
+ * WebAssembly codecs, and the samples turned into stored values (masked to Bits Stored, sign-extended, colour reduced
+ * to luminance).
  */
-import type * as DicomParser from "dicom-parser";
-import { dicomParser } from "./commonjs-packages";
-import type { DicomImageDescription, ParsedDicom } from "./dicom-reader";
-import { describeThrown, ImagingError } from "./errors";
-import type { StoredPixels } from "./grayscale-pipeline";
+import type { DicomImageDescription, ParsedDicom } from "../../../src-shared/imaging/dicom-reader";
+import { ImagingError } from "../../../src-shared/imaging/errors";
+import type { StoredPixels } from "../../../src-shared/imaging/image-types";
+import { frameBytes, nativeFrameLength } from "../../../src-shared/imaging/pixel-frames";
 import { decodeFrame } from "./native-codecs";
-import { EXPLICIT_VR_BIG_ENDIAN } from "./transfer-syntax";
-
-type Element = DicomParser.Element;
-
-/** Bytes of one compressed frame, located from the Basic Offset Table or the fragments. */
-function encapsulatedFrame(parsed: ParsedDicom, image: DicomImageDescription, frame: number, path: string): Uint8Array {
-  const ds = parsed.dataSet;
-  const pixelData = ds.elements.x7fe00010 as Element;
-  const fragments = pixelData.fragments ?? [];
-  if (fragments.length === 0) {
-    throw new ImagingError("CORRUPT_PIXEL_DATA", path, "the encapsulated pixel data has no fragments");
-  }
-  for (const f of fragments) {
-    if (f.position + f.length > ds.byteArray.length) {
-      throw new ImagingError(
-        "CORRUPT_PIXEL_DATA",
-        path,
-        `the pixel data is truncated: a fragment ends at byte ${f.position + f.length} of a ${ds.byteArray.length}-byte data set`,
-      );
-    }
-  }
-  try {
-    if (image.numberOfFrames === 1) {
-      return dicomParser.readEncapsulatedPixelDataFromFragments(ds, pixelData, 0, fragments.length);
-    }
-    if ((pixelData.basicOffsetTable ?? []).length > 0) {
-      return dicomParser.readEncapsulatedImageFrame(ds, pixelData, frame);
-    }
-    if (fragments.length === image.numberOfFrames) {
-      return dicomParser.readEncapsulatedPixelDataFromFragments(ds, pixelData, frame, 1);
-    }
-    if (parsed.transferSyntax.codec === "jpeg") {
-      const table = dicomParser.createJPEGBasicOffsetTable(ds, pixelData);
-      return dicomParser.readEncapsulatedImageFrame(ds, pixelData, frame, table);
-    }
-  } catch (thrown) {
-    throw new ImagingError(
-      "CORRUPT_PIXEL_DATA",
-      path,
-      `frame ${frame} cannot be read from the encapsulated pixel data (${describeThrown(thrown)})`,
-    );
-  }
-  throw new ImagingError(
-    "CORRUPT_PIXEL_DATA",
-    path,
-    `frame ${frame} cannot be located: no Basic Offset Table and ${fragments.length} fragments for ${image.numberOfFrames} frames`,
-  );
-}
 
 async function frameSamples(
   parsed: ParsedDicom,
@@ -63,66 +15,33 @@ async function frameSamples(
   frame: number,
   path: string,
 ): Promise<FrameSamples> {
-  const ds = parsed.dataSet;
-  const pixelData = ds.elements.x7fe00010 as Element;
-  const samplesPerFrame = image.rows * image.columns * image.samplesPerPixel;
-  const codec = parsed.transferSyntax.codec;
-  if (codec === "native" || codec === null) {
-    if (pixelData.encapsulatedPixelData) {
-      throw new ImagingError(
-        "CORRUPT_PIXEL_DATA",
-        path,
-        `pixel data is encapsulated but the transfer syntax ${parsed.transferSyntax.name} is not compressed`,
-      );
+  const located = frameBytes(parsed, image, frame, path);
+  if (located.kind === "native") {
+    const { bytesPerSample } = located;
+    const bigEndian = parsed.transferSyntax.bigEndian;
+    const swapBytePairs = bigEndian && bytesPerSample === 1 && image.pixelDataVr === "OW";
+    let bytes = located.bytes;
+    let skip = 0;
+    if (swapBytePairs) {
+      // Byte pairs are swapped across the whole element, so take the frame from the swapped element.
+      const ds = parsed.dataSet;
+      const offset = (ds.elements.x7fe00010 as { dataOffset: number }).dataOffset;
+      const length = nativeFrameLength(image);
+      bytes = ds.byteArray.subarray(offset, offset + Math.ceil(((frame + 1) * length) / 2) * 2);
+      skip = frame * length;
     }
-    if (image.samplesPerPixel === 3 && image.photometric !== "RGB" && image.photometric !== "YBR_FULL") {
-      throw new ImagingError(
-        "UNSUPPORTED_PHOTOMETRIC",
-        path,
-        `uncompressed colour pixel data in ${image.photometric} is not supported (RGB and YBR_FULL are)`,
-      );
-    }
-    const bytesPerSample = (image.bitsAllocated / 8) as 1 | 2 | 4;
-    const frameBytes = samplesPerFrame * bytesPerSample;
-    const start = pixelData.dataOffset + frame * frameBytes;
-    const available = Math.min(pixelData.dataOffset + pixelData.length, ds.byteArray.length);
-    if (start + frameBytes > available) {
-      const have = Math.max(0, available - pixelData.dataOffset);
-      const need = (frame + 1) * frameBytes;
-      throw new ImagingError(
-        "CORRUPT_PIXEL_DATA",
-        path,
-        `the pixel data is truncated: ${have} bytes present, ${need} needed for frame ${frame} of ${image.columns}x${image.rows}x${image.samplesPerPixel} samples at ${image.bitsAllocated} bits`,
-      );
-    }
-    const bigEndian = parsed.transferSyntax.uid === EXPLICIT_VR_BIG_ENDIAN;
-    const swapBytePairs = bigEndian && bytesPerSample === 1 && pixelData.vr === "OW";
-    // Byte pairs are swapped across the whole element, so take the frame from the swapped element.
-    const bytes = swapBytePairs
-      ? ds.byteArray.subarray(
-          pixelData.dataOffset,
-          pixelData.dataOffset + Math.ceil(((frame + 1) * frameBytes) / 2) * 2,
-        )
-      : ds.byteArray.subarray(start, start + frameBytes);
     const all = samplesOf(bytes, bytesPerSample, bigEndian, swapBytePairs);
     return {
-      samples: swapBytePairs ? all.subarray(frame * frameBytes, (frame + 1) * frameBytes) : all,
+      samples: swapBytePairs ? all.subarray(skip, skip + nativeFrameLength(image)) : all,
       photometric: image.photometric,
       planarConfiguration: image.planarConfiguration,
     };
   }
-  if (!pixelData.encapsulatedPixelData) {
-    throw new ImagingError(
-      "CORRUPT_PIXEL_DATA",
-      path,
-      `the transfer syntax is ${parsed.transferSyntax.name} but the pixel data is not encapsulated`,
-    );
-  }
-  const encoded = encapsulatedFrame(parsed, image, frame, path);
+  const samplesPerFrame = image.rows * image.columns * image.samplesPerPixel;
   const decoded = await decodeFrame(
     {
-      codec,
-      data: encoded,
+      codec: located.codec,
+      data: located.bytes,
       width: image.columns,
       height: image.rows,
       bitsAllocated: image.bitsAllocated,
@@ -181,7 +100,9 @@ function samplesOf(
     for (let i = 0; i < count; i++) out[i] = view.getUint32(i * 4, false);
     return out;
   }
-  const aligned = bytes.byteOffset % bytesPerSample === 0 ? bytes : bytes.slice();
+  // A view of 16/32-bit samples needs an aligned offset: copy otherwise (Uint8Array.prototype.slice copies; a Buffer's
+  // own slice() would return a view at the same misaligned offset).
+  const aligned = bytes.byteOffset % bytesPerSample === 0 ? bytes : new Uint8Array(bytes);
   return bytesPerSample === 2
     ? new Uint16Array(aligned.buffer, aligned.byteOffset, count)
     : new Uint32Array(aligned.buffer, aligned.byteOffset, count);

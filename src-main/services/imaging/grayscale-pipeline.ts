@@ -3,35 +3,15 @@
  * stored -> pixel padding mask -> modality LUT (rescale or LUT) -> VOI (window or LUT) -> MONOCHROME1 inversion ->
  * 8-bit display values. Pure functions over typed arrays; no I/O.
  */
-import type { AppliedVoi, DecodedImage, UserWindow, WindowSetting } from "./types";
-
-/** Stored pixel values of one frame: Int32Array up to 31 bits, Float64Array for 32-bit unsigned. */
-export type StoredPixels = Int32Array | Float64Array;
-
-/** A DICOM lookup table (Modality LUT or VOI LUT item). */
-export interface LookupTable {
-  /** Input value mapped to the first entry. */
-  readonly firstMapped: number;
-  /** Bits per entry from the LUT Descriptor (used to scale VOI LUT output to 8 bits). */
-  readonly bitsPerEntry: number;
-  readonly entries: Uint16Array;
-  readonly explanation: string | null;
-}
-
-export type ModalityTransform =
-  | { readonly kind: "rescale"; readonly slope: number; readonly intercept: number }
-  | { readonly kind: "lut"; readonly lut: LookupTable };
-
-export interface VoiCandidates {
-  /** The caller's window: wins over everything in the file. */
-  readonly user?: UserWindow | undefined;
-  /** First item of the VOI LUT Sequence. */
-  readonly lut?: LookupTable | undefined;
-  /** Window settings of the file; the first valid one is used. */
-  readonly fileWindows: readonly WindowSetting[];
-  /** The data are 8-bit unsigned with identity modality transform: without a file VOI, show the values as they are. */
-  readonly identityWhenNoVoi: boolean;
-}
+import type {
+  AppliedVoi,
+  DecodedImage,
+  LookupTable,
+  ModalityTransform,
+  StoredPixels,
+  VoiCandidates,
+  WindowSetting,
+} from "../../../src-shared/imaging/image-types";
 
 export interface GrayscaleInput {
   readonly stored: StoredPixels;

@@ -1,17 +1,22 @@
-/** Image input service: DICOM / PNG / JPEG decoding, display rendering, view classification, worker pool. */
-export { decodeImageBuffer, decodeImageFile } from "./decode-image";
-export { defaultPoolSize, defaultWorkerUrl, ImageDecodePool, type ImageDecodePoolOptions } from "./decode-pool";
+/**
+ * Image input service: DICOM / PNG / JPEG decoding, display rendering, inspection for the import, view
+ * classification, worker pool. The DICOM reader, the transfer-syntax table and the supported-input rules it uses are
+ * shared with the renderer's viewer: src-shared/imaging/.
+ */
+
 export {
   IMAGING_ERROR_CODES,
   ImagingError,
   type ImagingErrorCode,
   isImagingError,
   type SerializedImagingError,
-} from "./errors";
+} from "../../../src-shared/imaging/errors";
+export type * from "../../../src-shared/imaging/image-types";
+export { DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_PIXELS } from "../../../src-shared/imaging/image-types";
+export { decodeImageBuffer, decodeImageFile } from "./decode-image";
+export { defaultPoolSize, defaultWorkerUrl, ImageDecodePool, type ImageDecodePoolOptions } from "./decode-pool";
 export { applyWindow } from "./grayscale-pipeline";
-export { supportedTransferSyntaxes, type TransferSyntaxInfo, transferSyntaxInfo } from "./transfer-syntax";
-export type * from "./types";
-export { DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_PIXELS } from "./types";
+export { type ImageInspection, type InspectImageOptions, type InspectResult, inspectImageFile } from "./inspect-image";
 export {
   type ClassifyViewsOptions,
   classifyViews,

@@ -7,14 +7,14 @@
  * a bundle that keeps dcmjs-codecs external (electron-vite's default for dependencies).
  */
 import path from "node:path";
+import { ImagingError } from "../../../src-shared/imaging/errors";
 import {
   type DecodedFrame,
   decodeFrameWith,
   type EncodedFrame,
   FrameCodecFailure,
-} from "../../../src-shared/pixel-frame-codecs";
+} from "../../../src-shared/imaging/pixel-frame-codecs";
 import { type DcmjsCodecsModule, loadDcmjsCodecs, resolvePackagePath } from "./commonjs-packages";
-import { ImagingError } from "./errors";
 
 type CodecsModule = DcmjsCodecsModule;
 
@@ -67,7 +67,7 @@ function resetAfterFailure(codecs: CodecsModule): void {
   initializing = null;
 }
 
-export type { DecodedFrame, EncodedFrame } from "../../../src-shared/pixel-frame-codecs";
+export type { DecodedFrame, EncodedFrame } from "../../../src-shared/imaging/pixel-frame-codecs";
 
 /** Decodes one compressed frame. Throws CORRUPT_PIXEL_DATA when the codec rejects the data. */
 export async function decodeFrame(frame: EncodedFrame, forPath: string): Promise<DecodedFrame> {

@@ -4,9 +4,8 @@
  * as PIL (the training pipeline) does not apply it either.
  */
 import sharp, { type Metadata } from "sharp";
-import { describeThrown, ImagingError } from "./errors";
-import type { StoredPixels } from "./grayscale-pipeline";
-import type { ImageMetadata, ImageSourceFormat } from "./types";
+import { describeThrown, ImagingError } from "../../../src-shared/imaging/errors";
+import type { ImageMetadata, ImageSourceFormat, StoredPixels } from "../../../src-shared/imaging/image-types";
 
 export interface RasterPixels {
   readonly metadata: ImageMetadata;

@@ -2,11 +2,12 @@
  * Frontal vs lateral: decides the view of each image of a study, and says why, so the UI can show the reason and
  * the user can override it. Precedence, per image: user override > View Position (0018,5101) > View Code Sequence
  * (0054,0220) > series description / image comments / protocol name > Patient Orientation (0020,0020) row direction
- * > file name > order in the study.
+ * > file name > order in the study. The order rule is optional: loose PNG/JPEG images (no DICOM study) take their
+ * view from the file name or the user only, never from the order of the files (`useOrder: false`).
  */
 import nodePath from "node:path";
 import type { View } from "../../../src-shared/domain";
-import type { ViewCode } from "./types";
+import type { ViewCode } from "../../../src-shared/imaging/image-types";
 
 export type ViewDecisionSource =
   | "override"
@@ -15,7 +16,9 @@ export type ViewDecisionSource =
   | "description"
   | "patient-orientation"
   | "file-name"
-  | "order";
+  | "order"
+  /** No hint and no order rule (useOrder false): the view stays unknown until the user sets it. */
+  | "none";
 
 /** What the classifier looks at: ImageMetadata has all of it; everything but sourcePath may be missing. */
 export interface ViewClassificationInput {
@@ -52,6 +55,8 @@ export interface ViewClassification {
 export interface ClassifyViewsOptions {
   /** Per image (by index), the view the user chose; null / undefined leaves the image to the classifier. */
   readonly overrides?: ReadonlyArray<"frontal" | "lateral" | null | undefined> | undefined;
+  /** Give images without any hint the missing views in order (default true); false leaves them "unknown". */
+  readonly useOrder?: boolean | undefined;
 }
 
 interface Decision {
@@ -221,6 +226,16 @@ export function classifyViews(
     const sourcePath = inputOf(item).sourcePath;
     const decision = decisions[index];
     if (decision) return { index, sourcePath, ...decision, confident: true };
+    if (options.useOrder === false) {
+      return {
+        index,
+        sourcePath,
+        view: "unknown",
+        source: "none",
+        reason: "no view information in the file or its name: choose frontal or lateral in the image strip",
+        confident: false,
+      };
+    }
     if (!haveFrontal) {
       haveFrontal = true;
       return {

@@ -1,11 +1,17 @@
 /**
  * Studies import: files or folders of DICOM, PNG and JPEG images into the case database's studies / series /
  * images tables (the files stay where they are; each image keeps its path and SHA-256).
- * - DICOM images are grouped into studies by StudyInstanceUID and into series by SeriesInstanceUID; plain images by
- *   their folder (one study and one series per folder).
+ * - Every file is read, checksummed and decoded — all frames, by the engine's own decoder and the one table of
+ *   supported input (src-shared/imaging) — in the imaging service's worker pool, off the main event loop. What the
+ *   engine or the viewer cannot read, or what is damaged, is refused here with the reason, not later as an AI job.
+ * - One study is one patient. DICOM images are grouped into studies by StudyInstanceUID (and into series by
+ *   SeriesInstanceUID); a file whose patient differs from its study's is refused, naming both. Loose images (PNG,
+ *   JPEG, DICOM without a StudyInstanceUID) are one study per file, except the R2Gen layout (`<study>/0.png`,
+ *   `1.png`: one study per folder) or when the user groups them (`looseImages: "one-study"`).
  * - Frontal / lateral: the imaging service's classifyViews (View Position, View Code, descriptions, Patient
- *   Orientation, file name, then order), run per study over its images once the files are stored; images whose view
- *   is already known (earlier imports, the user's choice) keep it and count for the order rule.
+ *   Orientation, file name, then — for DICOM studies only — order), run per study over its images once the files are
+ *   stored; images whose view is already known (earlier imports, the user's choice) keep it. A loose image's view
+ *   comes from the file name or the user, never from the order of the files.
  * - Bad files are reported (path and reason) and the rest imported; re-importing the same files changes nothing.
  * - Progress is published as job-progress events, the changed studies as one studies-changed event; each import is
  *   written to the audit log.
@@ -16,12 +22,14 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { View } from "../../../src-shared/domain";
-import type { ImportFailure, ImportResult } from "../../../src-shared/import-types";
+import { isImagingError } from "../../../src-shared/imaging/errors";
+import type { ImportFailure, ImportResult, LooseImages } from "../../../src-shared/import-types";
 import type { CaseDatabase } from "../../db/database";
 import type { EventBus } from "../events/event-bus";
+import { ImageDecodePool } from "../imaging/decode-pool";
+import type { ImageInspection, InspectResult } from "../imaging/inspect-image";
 import { classifyViews, type ViewClassificationInput } from "../imaging/view-classification";
 import { NotFoundError } from "../studies/studies-service";
-import { ImportFileError, type ProbedFile, probeFile } from "./probe-file";
 import { scanPaths } from "./scan-paths";
 
 export type StudySource = "demo" | "import";
@@ -31,6 +39,8 @@ export interface ImportOptions {
   source?: StudySource;
   /** Id carried by the job-progress events (generated when absent). */
   jobId?: string | undefined;
+  /** How loose images form studies (default "per-file"); see LooseImagesSchema. */
+  looseImages?: LooseImages | undefined;
   signal?: AbortSignal;
 }
 
@@ -39,6 +49,19 @@ export interface ImportServiceOptions {
   demoStudiesDir: string;
   /** Who the audit log names; defaults to the operating-system user. */
   actor?: string;
+  /** Worker threads that inspect the files (default: min(2, CPUs)). */
+  inspectWorkers?: number;
+}
+
+/** A file the import refuses, with the reason shown to the user. */
+export class ImportFileError extends Error {
+  constructor(
+    readonly filePath: string,
+    readonly reason: string,
+  ) {
+    super(`${filePath}: ${reason}`);
+    this.name = "ImportFileError";
+  }
 }
 
 export interface DemoSeedResult {
@@ -54,18 +77,49 @@ const hash = (value: string, length: number) =>
   crypto.createHash("sha256").update(value).digest("hex").slice(0, length);
 
 /** What classifyViews reads of a file: its path and, for DICOM, the view-related attributes. */
-function viewInput(file: ProbedFile): ViewClassificationInput {
-  const d = file.dicom;
-  if (!d) return { sourcePath: file.path };
+function viewInput(file: ImageInspection): ViewClassificationInput {
+  const m = file.metadata;
+  if (file.format !== "dicom") return { sourcePath: file.path };
   return {
     sourcePath: file.path,
-    viewPosition: d.viewPosition,
-    viewCodes: d.viewCodes,
-    seriesDescription: d.seriesDescription,
-    imageComments: d.imageComments,
-    protocolName: d.protocolName,
-    patientOrientation: d.patientOrientation,
+    viewPosition: m.viewPosition,
+    viewCodes: m.viewCodes,
+    seriesDescription: m.seriesDescription,
+    imageComments: m.imageComments,
+    protocolName: m.protocolName,
+    patientOrientation: m.patientOrientation,
   };
+}
+
+/** The import's words for an inspection failure (the imaging reason, with the import's short forms). */
+function failureReason(error: unknown): string {
+  if (error instanceof ImportFileError) return error.reason;
+  if (!isImagingError(error)) return `unexpected error: ${error instanceof Error ? error.message : String(error)}`;
+  switch (error.code) {
+    case "NOT_DICOM":
+      return "not a DICOM, PNG or JPEG file";
+    case "EMPTY_FILE":
+      return "empty file";
+    case "CORRUPT_IMAGE":
+      return `damaged or truncated image: ${error.reason}`;
+    default:
+      return error.reason;
+  }
+}
+
+/** The R2Gen / IU-Xray layout: `<study>/0.png` (frontal) and `1.png` (lateral) in a folder named by the study. */
+function isR2GenFile(filePath: string): boolean {
+  return /^[01]\.(png|jpe?g)$/i.test(path.basename(filePath));
+}
+
+/** Who the patient of a DICOM file is: PatientID, else Patient Name; null when the file names neither. */
+function patientKey(id: string | null, name: string | null): string | null {
+  return id?.trim() || name?.trim() || null;
+}
+
+function describePatient(id: string | null, name: string | null): string {
+  const parts = [name ? `"${formatPersonName(name) ?? name}"` : null, id ? `PatientID ${id}` : null].filter(Boolean);
+  return parts.length ? parts.join(", ") : "no patient";
 }
 
 /** "Family^Given^Middle^Prefix^Suffix" (first component group) → "Family, Given Middle". */
@@ -96,6 +150,32 @@ function defaultActor(): string {
   }
 }
 
+interface LooseGrouping {
+  readonly mode: LooseImages;
+  /** Every file of this import (the user's group is named after their common folder). */
+  readonly files: readonly string[];
+}
+
+/** The study a loose image joins: its own, its R2Gen folder's, or the user's group for this import. */
+function looseStudy(filePath: string, loose: LooseGrouping): { key: string; description: string } {
+  if (loose.mode === "one-study") {
+    const sorted = [...loose.files].sort();
+    const folders = sorted.map((f) => path.dirname(f));
+    let common = folders[0] ?? path.dirname(filePath);
+    for (const folder of folders) {
+      while (common !== path.dirname(common) && folder !== common && !folder.startsWith(`${common}${path.sep}`)) {
+        common = path.dirname(common);
+      }
+    }
+    return { key: `group:${sorted.join("\n")}`, description: path.basename(common) || common };
+  }
+  if (isR2GenFile(filePath)) {
+    const folder = path.dirname(filePath);
+    return { key: `folder:${folder}`, description: path.basename(folder) };
+  }
+  return { key: `file:${filePath}`, description: path.basename(filePath) };
+}
+
 interface ImageRow {
   id: string;
   series_id: string;
@@ -107,6 +187,8 @@ export class ImportService {
   private picker: PathPicker | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly actor: string;
+  private pool: ImageDecodePool | null = null;
+  private closed = false;
 
   constructor(
     private readonly db: CaseDatabase,
@@ -114,6 +196,22 @@ export class ImportService {
     private readonly options: ImportServiceOptions,
   ) {
     this.actor = options.actor ?? defaultActor();
+  }
+
+  /** Stops the inspection workers (an import still running fails its remaining files). */
+  async close(): Promise<void> {
+    this.closed = true;
+    const pool = this.pool;
+    this.pool = null;
+    await pool?.close();
+  }
+
+  private inspector(): ImageDecodePool {
+    if (this.closed) throw new Error("the import service is closed");
+    this.pool ??= new ImageDecodePool(
+      this.options.inspectWorkers === undefined ? {} : { size: this.options.inspectWorkers },
+    );
+    return this.pool;
   }
 
   /** The Electron shell installs the system file dialog here; elsewhere there is none. */
@@ -191,6 +289,28 @@ export class ImportService {
     let updated = 0;
     let unchanged = 0;
     let lastProgress = 0;
+    const knownSha = this.db.prepare("SELECT file_sha256 FROM images WHERE file_path = ?");
+    const pool = this.inspector();
+    // Every file goes to the pool at once (it queues them); results are stored in file order.
+    const inspections: Array<Promise<{ ok: true; value: InspectResult } | { ok: false; error: unknown }>> =
+      scan.files.map((file) => {
+        const rows = knownSha.all(file) as Array<{ file_sha256: string | null }>;
+        const known = rows.length > 0 && rows.every((r) => r.file_sha256 === rows[0]?.file_sha256);
+        return pool
+          .inspect(file, {
+            consumer: "import",
+            knownSha256: known ? rows[0]?.file_sha256 : null,
+            ...(options.signal ? { signal: options.signal } : {}),
+          })
+          .then(
+            (value) => ({ ok: true as const, value }),
+            (error: unknown) => ({ ok: false as const, error }),
+          );
+      });
+    const loose: LooseGrouping = {
+      mode: options.looseImages ?? "per-file",
+      files: scan.files,
+    };
     for (let i = 0; i < total; i++) {
       options.signal?.throwIfAborted();
       const file = scan.files[i] as string;
@@ -199,29 +319,32 @@ export class ImportService {
         lastProgress = now;
         this.events.publish({ type: "job-progress", jobId, label, done: i, total, message: path.basename(file) });
       }
-      let probed: ProbedFile;
+      const outcome = await (inspections[i] as (typeof inspections)[number]);
+      if (!outcome.ok) {
+        failures.push({ path: file, reason: failureReason(outcome.error) });
+        continue;
+      }
+      if (outcome.value.kind === "unchanged") {
+        unchanged++;
+        continue;
+      }
+      const inspected = outcome.value;
       try {
-        probed = await probeFile(file);
+        const stored = this.store(inspected, source, loose);
+        if (stored.kind === "unchanged") unchanged++;
+        else {
+          if (stored.kind === "added") added++;
+          else updated++;
+          touched.add(stored.studyId);
+          const forStudy = fresh.get(stored.studyId) ?? new Map<string, ViewClassificationInput>();
+          forStudy.set(stored.imageId, viewInput(inspected));
+          fresh.set(stored.studyId, forStudy);
+        }
       } catch (err) {
         failures.push({
           path: file,
-          reason: err instanceof ImportFileError ? err.reason : `unexpected error: ${(err as Error).message}`,
+          reason: err instanceof ImportFileError ? err.reason : `could not be stored: ${(err as Error).message}`,
         });
-        continue;
-      }
-      try {
-        const outcome = this.store(probed, source);
-        if (outcome.kind === "unchanged") unchanged++;
-        else {
-          if (outcome.kind === "added") added++;
-          else updated++;
-          touched.add(outcome.studyId);
-          const forStudy = fresh.get(outcome.studyId) ?? new Map<string, ViewClassificationInput>();
-          forStudy.set(outcome.imageId, viewInput(probed));
-          fresh.set(outcome.studyId, forStudy);
-        }
-      } catch (err) {
-        failures.push({ path: file, reason: `could not be stored: ${(err as Error).message}` });
       }
     }
     for (const studyId of touched) this.classifyStudyViews(studyId, fresh.get(studyId) ?? new Map());
@@ -261,10 +384,11 @@ export class ImportService {
     return result;
   }
 
-  /** Writes one probed file (one transaction). */
+  /** Writes one inspected file (one transaction). Throws ImportFileError when its study belongs to another patient. */
   private store(
-    file: ProbedFile,
+    file: ImageInspection,
     source: StudySource,
+    loose: LooseGrouping,
   ): { kind: "added" | "updated"; studyId: string; imageId: string } | { kind: "unchanged" } {
     return this.db.transaction(() => {
       const existing = this.db
@@ -276,7 +400,7 @@ export class ImportService {
       if (existing.length > 0 && existing.every((e) => e.file_sha256 === file.sha256)) {
         return { kind: "unchanged" as const };
       }
-      const studyId = this.resolveStudy(file, source);
+      const studyId = this.resolveStudy(file, source, loose);
       const duplicate = this.db
         .prepare(
           `SELECT i.file_path FROM images i JOIN series se ON se.id = i.series_id
@@ -287,6 +411,7 @@ export class ImportService {
       for (const e of existing) this.db.prepare("DELETE FROM images WHERE id = ?").run(e.id);
       const seriesId = this.resolveSeries(studyId, file);
       const imageId = `im-${crypto.randomUUID().replace(/-/g, "").slice(0, 24)}`;
+      const m = file.metadata;
       // The view is decided per study once all files are stored (classifyStudyViews).
       this.db
         .prepare(
@@ -297,36 +422,46 @@ export class ImportService {
         .run({
           id: imageId,
           seriesId,
-          sop: file.dicom?.sopInstanceUid ?? null,
+          sop: m.sopInstanceUid,
           path: file.path,
           sha: file.sha256,
-          width: file.width,
-          height: file.height,
-          ts: file.dicom?.transferSyntaxUid ?? null,
+          width: m.width,
+          height: m.height,
+          ts: m.transferSyntaxUid,
         });
       this.touchStudy(studyId);
       return { kind: existing.length > 0 ? ("updated" as const) : ("added" as const), studyId, imageId };
     })();
   }
 
-  private resolveStudy(file: ProbedFile, source: StudySource): string {
-    const dicom = file.dicom;
-    const uid = dicom?.studyInstanceUid ?? null;
+  private resolveStudy(file: ImageInspection, source: StudySource, loose: LooseGrouping): string {
+    const m = file.metadata;
+    const dicom = file.format === "dicom";
+    const uid = dicom ? m.studyInstanceUid : null;
+    const patientName = formatPersonName(m.patientName);
+    const studyDate = formatDicomDate(m.studyDate);
     if (uid) {
-      const row = this.db.prepare("SELECT id FROM studies WHERE study_instance_uid = ?").get(uid) as
-        | { id: string }
-        | undefined;
-      const patientName = formatPersonName(dicom?.patientName ?? null);
-      const studyDate = formatDicomDate(dicom?.studyDate ?? null);
+      const row = this.db
+        .prepare("SELECT id, patient_id, patient_name FROM studies WHERE study_instance_uid = ?")
+        .get(uid) as { id: string; patient_id: string | null; patient_name: string | null } | undefined;
+      // Without a description, the worklist names the study by its first file rather than by an opaque id.
       const description =
-        dicom?.studyDescription ?? ([dicom?.modality, dicom?.bodyPartExamined].filter(Boolean).join(" ") || null);
+        m.studyDescription ?? ([m.modality, m.bodyPartExamined].filter(Boolean).join(" ") || path.basename(file.path));
       if (row) {
+        const theirs = patientKey(row.patient_id, row.patient_name);
+        const ours = patientKey(m.patientId, patientName);
+        if (theirs !== null && ours !== null && theirs !== ours) {
+          throw new ImportFileError(
+            file.path,
+            `StudyInstanceUID ${uid} belongs to ${describePatient(row.patient_id, row.patient_name)} in the worklist, but this file is ${describePatient(m.patientId, m.patientName)}: one study is one patient, so it was not added to that study`,
+          );
+        }
         this.db
           .prepare(
             `UPDATE studies SET patient_name = COALESCE(patient_name, ?), patient_id = COALESCE(patient_id, ?),
                study_date = COALESCE(study_date, ?), description = COALESCE(description, ?) WHERE id = ?`,
           )
-          .run(patientName, dicom?.patientId ?? null, studyDate, description, row.id);
+          .run(patientName, m.patientId, studyDate, description, row.id);
         return row.id;
       }
       const id = `st-${hash(`uid:${uid}`, 16)}`;
@@ -335,33 +470,38 @@ export class ImportService {
           `INSERT INTO studies (id, study_instance_uid, patient_id, patient_name, study_date, description, source)
            VALUES (?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(id, uid, dicom?.patientId ?? null, patientName, studyDate, description, source);
+        .run(id, uid, m.patientId, patientName, studyDate, description, source);
       return id;
     }
-    // Plain images (and DICOM without a StudyInstanceUID): one study per folder.
-    const folder = path.dirname(file.path);
-    const id = `st-${hash(`folder:${folder}`, 16)}`;
-    const exists = this.db.prepare("SELECT 1 FROM studies WHERE id = ?").get(id);
-    if (!exists) {
+    // Loose images (PNG/JPEG, DICOM without a StudyInstanceUID): one study per file, per R2Gen folder, or the user's.
+    const { key, description } = looseStudy(file.path, loose);
+    const id = `st-${hash(key, 16)}`;
+    const row = this.db.prepare("SELECT patient_id, patient_name FROM studies WHERE id = ?").get(id) as
+      | { patient_id: string | null; patient_name: string | null }
+      | undefined;
+    if (!row) {
       this.db
         .prepare(
           `INSERT INTO studies (id, study_instance_uid, patient_id, patient_name, study_date, description, source)
            VALUES (?, NULL, ?, ?, ?, ?, ?)`,
         )
-        .run(
-          id,
-          dicom?.patientId ?? null,
-          formatPersonName(dicom?.patientName ?? null),
-          formatDicomDate(dicom?.studyDate ?? null),
-          path.basename(folder),
-          source,
-        );
+        .run(id, m.patientId, patientName, studyDate, description, source);
+      return id;
+    }
+    const theirs = patientKey(row.patient_id, row.patient_name);
+    const ours = patientKey(m.patientId, patientName);
+    if (theirs !== null && ours !== null && theirs !== ours) {
+      throw new ImportFileError(
+        file.path,
+        `this file is ${describePatient(m.patientId, m.patientName)}, but the study "${description}" it would join is ${describePatient(row.patient_id, row.patient_name)}: one study is one patient, so it was not added`,
+      );
     }
     return id;
   }
 
-  private resolveSeries(studyId: string, file: ProbedFile): string {
-    const uid = file.dicom?.seriesInstanceUid ?? null;
+  private resolveSeries(studyId: string, file: ImageInspection): string {
+    const m = file.metadata;
+    const uid = file.format === "dicom" ? m.seriesInstanceUid : null;
     const row = this.db
       .prepare("SELECT id FROM series WHERE study_id = ? AND series_instance_uid IS ?")
       .get(studyId, uid) as { id: string } | undefined;
@@ -369,7 +509,7 @@ export class ImportService {
     const id = `${studyId}-se-${hash(uid ?? "(no series uid)", 12)}`;
     this.db
       .prepare("INSERT INTO series (id, study_id, series_instance_uid, modality, description) VALUES (?, ?, ?, ?, ?)")
-      .run(id, studyId, uid, file.dicom?.modality ?? null, file.dicom?.seriesDescription ?? null);
+      .run(id, studyId, uid, m.modality, m.seriesDescription);
     return id;
   }
 
@@ -378,6 +518,9 @@ export class ImportService {
    * classifyViews over all the study's images in file-path order; images with a known view keep it (as overrides).
    */
   private classifyStudyViews(studyId: string, fresh: ReadonlyMap<string, ViewClassificationInput>): void {
+    const study = this.db.prepare("SELECT study_instance_uid FROM studies WHERE id = ?").get(studyId) as
+      | { study_instance_uid: string | null }
+      | undefined;
     const images = (
       this.db
         .prepare(
@@ -389,7 +532,11 @@ export class ImportService {
     const decided = (i: (typeof images)[number]) => !fresh.has(i.id) && (i.view !== "unknown" || i.reason === "user");
     const { assignments } = classifyViews(
       images.map((i) => fresh.get(i.id) ?? { sourcePath: i.filePath }),
-      { overrides: images.map((i) => (decided(i) && i.view !== "unknown" ? i.view : null)) },
+      {
+        overrides: images.map((i) => (decided(i) && i.view !== "unknown" ? i.view : null)),
+        // A loose image's view comes from its name or the user, never from the order of the files.
+        useOrder: Boolean(study?.study_instance_uid),
+      },
     );
     const update = this.db.prepare("UPDATE images SET view = ?, view_reason = ? WHERE id = ?");
     this.db.transaction(() => {

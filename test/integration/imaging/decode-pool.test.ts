@@ -1,13 +1,15 @@
 /**
- * ImageDecodePool: decoding in worker threads gives the same images as in-thread decoding, errors keep their type
- * across the thread boundary, cancellation works for queued and running requests, and a dying worker is replaced.
+ * ImageDecodePool: decoding in worker threads gives the same images as in-thread decoding, the import's inspection
+ * gives the same result as in-thread, errors keep their type across the thread boundary, cancellation works for
+ * queued and running requests, a dying worker is replaced and idle workers end.
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, test } from "vitest";
 import { decodeImageFile } from "../../../src-main/services/imaging/decode-image";
 import { defaultWorkerUrl, ImageDecodePool } from "../../../src-main/services/imaging/decode-pool";
-import { ImagingError, isImagingError } from "../../../src-main/services/imaging/errors";
+import { inspectImageFile } from "../../../src-main/services/imaging/inspect-image";
+import { ImagingError, isImagingError } from "../../../src-shared/imaging/errors";
 import { DICOM_DIR, dicomFiles, diffStats, rasterFiles } from "../../unit/imaging/imaging-fixtures";
 
 const pool = new ImageDecodePool({ size: 2 });
@@ -36,6 +38,32 @@ test("every shared DICOM, PNG and JPEG decodes in the workers exactly as in this
     expect(image.modalityPixels).toBeInstanceOf(Float32Array);
     expect(diffStats(image.displayPixels, local.displayPixels).max).toBe(0);
     expect(diffStats(image.modalityPixels, local.modalityPixels).max).toBe(0);
+  }
+});
+
+test("inspection in the workers gives what it gives in this thread; a known checksum skips the decode", async () => {
+  const files = [...dicomFiles(), ...rasterFiles()];
+  const fromPool = await Promise.all(files.map((file) => pool.inspect(file, { consumer: "import" })));
+  for (const [i, file] of files.entries()) {
+    expect(fromPool[i]).toEqual(await inspectImageFile(file, { consumer: "import" }));
+  }
+  const first = fromPool[0];
+  if (first?.kind !== "image") throw new Error("expected an inspected image");
+  expect(first.sha256).toMatch(/^[0-9a-f]{64}$/);
+  const again = await pool.inspect(first.path, { consumer: "import", knownSha256: first.sha256 });
+  expect(again).toEqual({ kind: "unchanged", path: first.path, sha256: first.sha256, byteLength: first.byteLength });
+});
+
+test("idle workers end after idleTimeoutMs, and the next request starts one", async () => {
+  const brief = new ImageDecodePool({ size: 1, idleTimeoutMs: 50 });
+  try {
+    await brief.decode(SMALL);
+    expect(brief.workers).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(brief.workers).toBe(0);
+    expect((await brief.decode(SMALL)).width).toBe(440);
+  } finally {
+    await brief.close();
   }
 });
 

@@ -119,9 +119,10 @@ describe.skipIf(!pack.dir)("inference engine on the real model pack", () => {
   }, 180_000);
 
   it("drafts a two-view PNG study with similar cases from the index", async () => {
+    // The R2Gen layout (<study>/0.png, 1.png) makes one study of loose PNGs; other loose images are a study each.
     const folder = path.join(studiesDir, "nih-study");
     fs.mkdirSync(folder);
-    for (const file of NIH_PNGS) fs.copyFileSync(file, path.join(folder, path.basename(file)));
+    for (const [i, file] of NIH_PNGS.entries()) fs.copyFileSync(file, path.join(folder, `${i}.png`));
     const { studyId, state } = await draftStudy([folder]);
     expectDraft(studyId, state);
     const images = services.studies.get(studyId).images;

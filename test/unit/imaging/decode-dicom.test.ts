@@ -2,10 +2,12 @@
  * Every DICOM file in ../shared/data/dicom decodes, with the right size, transfer syntax, photometric handling and
  * metadata; the transcoded copies of the CR chest give the same display image as the original.
  */
+import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { decodeImageFile } from "../../../src-main/services/imaging/decode-image";
-import type { DecodedImage } from "../../../src-main/services/imaging/types";
+import { decodeImageBuffer, decodeImageFile } from "../../../src-main/services/imaging/decode-image";
+import type { DecodedImage } from "../../../src-shared/imaging/image-types";
+import { thirtyTwoBitDicom } from "./derived-files";
 import {
   DICOM_DIR,
   dicomFiles,
@@ -13,6 +15,7 @@ import {
   lungAndMediastinum,
   REFERENCE_CR,
   referenceCrStoredValues,
+  tempDir,
 } from "./imaging-fixtures";
 
 interface Expected {
@@ -234,5 +237,25 @@ describe("metadata", () => {
   test("a raw data set without meta header is read as Implicit VR Little Endian", () => {
     const m = (decoded.get("CR-MONO1-10-chest_implicitLE.dcm") as DecodedImage).metadata;
     expect(m.transferSyntaxName).toBe("Implicit VR Little Endian");
+  });
+});
+
+describe("pixel data at an unaligned offset", () => {
+  test("32-bit pixel data starting 2 bytes past a multiple of 4 is copied and decodes to its values", async () => {
+    const { bytes, values, offset } = thirtyTwoBitDicom(2);
+    expect(offset % 4).toBe(2);
+    const tmp = tempDir("odd-offset-");
+    try {
+      const file = path.join(tmp.dir, "thirty-two-bit-odd-offset.dcm");
+      fs.writeFileSync(file, bytes);
+      // From a file (a Buffer, whose own slice() is a view) and from a plain Uint8Array.
+      for (const image of [await decodeImageFile(file), await decodeImageBuffer(Uint8Array.from(bytes), "copy.dcm")]) {
+        expect(image.metadata.bitsAllocated).toBe(32);
+        expect(image.modalityPixels.length).toBe(values.length);
+        expect(diffStats(image.modalityPixels, Float32Array.from(values)).max).toBe(0);
+      }
+    } finally {
+      tmp.cleanup();
+    }
   });
 });

@@ -7,7 +7,7 @@ import { describe, expect, test } from "vitest";
 import { decodeImageBuffer } from "../../../src-main/services/imaging/decode-image";
 import { applyWindow, renderGrayscale } from "../../../src-main/services/imaging/grayscale-pipeline";
 import { ensureCodecs } from "../../../src-main/services/imaging/native-codecs";
-import type { WindowSetting } from "../../../src-main/services/imaging/types";
+import type { WindowSetting } from "../../../src-shared/imaging/image-types";
 import { buildDicom, crChestDataset, diffStats, referenceCrStoredValues } from "./imaging-fixtures";
 
 const reference = referenceCrStoredValues();

@@ -147,7 +147,7 @@ describe("import of plain images and bad files", () => {
   });
   afterAll(() => services.close());
 
-  it("groups PNG and JPEG files by folder and tells views from IU-Xray file names", async () => {
+  it("makes one study per loose image, one per R2Gen folder, and tells views from IU-Xray file names only", async () => {
     const dir = tmp("rd-import-png-");
     const study = path.join(dir, "CXR1_1_IM-0001");
     fs.mkdirSync(study);
@@ -159,7 +159,10 @@ describe("import of plain images and bad files", () => {
     expect(result.failures).toEqual([]);
     expect(result.imagesAdded).toBe(5);
     const studies = services.studies.list();
-    expect(studies.map((s) => s.description).sort()).toEqual(["CXR1_1_IM-0001", "covid", "nih"]);
+    // The R2Gen folder is one study; every other loose file is a study of its own (they may be other patients).
+    expect(studies.map((s) => s.description).sort()).toEqual(
+      ["00000001_000.png", "00027426_000.png", "41182_2020_203_Fig3_HTML.jpg", "CXR1_1_IM-0001"].sort(),
+    );
     const iu = services.studies.get(studies.find((s) => s.description === "CXR1_1_IM-0001")!.id);
     expect(iu.studyInstanceUid).toBeNull();
     expect(iu.images.map((i) => [path.basename(i.filePath), i.view, i.viewReason])).toEqual([
@@ -167,7 +170,15 @@ describe("import of plain images and bad files", () => {
       ["1.png", "lateral", 'file name "1.png": 1 is the lateral view (IU-Xray layout)'],
     ]);
     expect(iu.images.every((i) => i.width === 512 && i.height === 512)).toBe(true);
-    const jpeg = services.studies.list().find((s) => s.description === "covid")!;
+    // No view in a loose image's file or name: it stays unknown (never guessed from the order of the files).
+    const loose = studies.filter((s) => s.description !== "CXR1_1_IM-0001");
+    for (const s of loose) {
+      const images = services.studies.get(s.id).images;
+      expect(images.map((i) => [i.view, i.viewReason])).toEqual([
+        ["unknown", "no view information in the file or its name: choose frontal or lateral in the image strip"],
+      ]);
+    }
+    const jpeg = services.studies.list().find((s) => s.description === "41182_2020_203_Fig3_HTML.jpg")!;
     const sources = await services.files.imageSources(jpeg.id);
     expect(sources[0]).toMatchObject({ format: "jpeg", contentType: "image/jpeg", encoding: "JPEG" });
   });
@@ -254,26 +265,23 @@ describe("header formatting", () => {
 });
 
 describe("views across imports", () => {
-  it("a study imported in two parts: the second part's views count the first's, and the user's choice is kept", async () => {
+  it("a DICOM study imported in two parts: the second part's views count the first's, and the user's choice is kept", async () => {
     const services = newServices();
     try {
-      const dir = tmp("rd-import-views-");
-      const study = path.join(dir, "study");
-      fs.mkdirSync(study);
-      const nih = fs.readdirSync(nihDir).filter((f) => f.endsWith(".png"));
-      fs.copyFileSync(path.join(nihDir, nih[0]!), path.join(study, "a.png"));
-      await services.importer.importPaths([path.join(study, "a.png")]);
-      const [first] = services.studies.list();
-      expect(services.studies.get(first!.id).images.map((i) => i.view)).toEqual(["frontal"]);
-      // The user says the first image is the lateral one; a second image then becomes the frontal one by order.
-      const a = services.studies.get(first!.id).images[0]!;
+      // The NIH DX image and its JPEG transcoding: one StudyInstanceUID, no view attributes.
+      const first = path.join(dicomDir, "NIH_DX_chest_implicitLE.dcm");
+      const second = path.join(dicomDir, "derived_NIHDX_JPEGBaseline.dcm");
+      await services.importer.importPaths([first]);
+      const [study] = services.studies.list();
+      expect(services.studies.get(study!.id).images.map((i) => i.view)).toEqual(["frontal"]);
+      // The user says the first image is the lateral one; the second image then becomes the frontal one by order.
+      const a = services.studies.get(study!.id).images[0]!;
       services.importer.setView(a.id, "lateral");
-      fs.copyFileSync(path.join(nihDir, nih[1]!), path.join(study, "b.png"));
-      await services.importer.importPaths([study]);
-      const images = services.studies.get(first!.id).images;
+      await services.importer.importPaths([second]);
+      const images = services.studies.get(study!.id).images;
       expect(images.map((i) => [path.basename(i.filePath), i.view, i.viewReason])).toEqual([
-        ["b.png", "frontal", "no view information: the first such image is taken as frontal"],
-        ["a.png", "lateral", "user"],
+        ["derived_NIHDX_JPEGBaseline.dcm", "frontal", "no view information: the first such image is taken as frontal"],
+        ["NIH_DX_chest_implicitLE.dcm", "lateral", "user"],
       ]);
     } finally {
       services.close();

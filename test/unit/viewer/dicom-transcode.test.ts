@@ -8,7 +8,8 @@ import path from "node:path";
 import dicomParser from "dicom-parser";
 import { beforeAll, describe, expect, it } from "vitest";
 import { decodeFrame, provideCodecsWasm } from "../../../src-renderer/src/features/viewer/dcmjs-frame-decoder";
-import { EXPLICIT_LE, transcodeToExplicitLittleEndian } from "../../../src-renderer/src/features/viewer/dicom-part10";
+import { transcodeToExplicitLittleEndian } from "../../../src-renderer/src/features/viewer/dicom-part10";
+import { EXPLICIT_VR_LITTLE_ENDIAN as EXPLICIT_LE } from "../../../src-shared/imaging/transfer-syntaxes";
 
 const root = path.resolve(import.meta.dirname, "..", "..", "..");
 const dicomDir = path.resolve(root, "../shared/data/dicom");
@@ -91,9 +92,11 @@ describe("transcoding compressed DICOM for the viewer", () => {
       seed = (seed * 1103515245 + 12345) >>> 0;
       damaged[i] = seed >>> 24;
     }
-    await expect(transcodeToExplicitLittleEndian(damaged, decodeFrame)).rejects.toThrow(
-      /^the jpeg-ls codec could not decode the pixel data: /,
-    );
+    await expect(transcodeToExplicitLittleEndian(damaged, decodeFrame, name)).rejects.toMatchObject({
+      code: "CORRUPT_PIXEL_DATA",
+      path: name,
+      reason: expect.stringMatching(/^the jpeg-ls codec could not decode the pixel data: /),
+    });
     // The module was released and is instantiated afresh: the intact file still gives the original's pixels.
     const { values } = pixels(await transcodeToExplicitLittleEndian(read(name), decodeFrame));
     expect(Buffer.from(values.buffer).equals(Buffer.from(original.values.buffer))).toBe(true);

@@ -68,7 +68,8 @@ export function ViewerArea({
     [client, studyId],
   );
 
-  // A new study (or a changed one) shows its first frontal and first lateral image.
+  // A new study (or a changed one) shows its first frontal and first lateral image; a study with no frontal image
+  // shows its first image of unknown view on the left (a loose PNG's view is never guessed: its badge stays "?").
   const sourceKey = sources.map((s) => `${s.imageId}:${s.view}`).join(",");
   // biome-ignore lint/correctness/useExhaustiveDependencies: sourceKey stands for the sources' ids and views.
   useEffect(() => {
@@ -76,7 +77,11 @@ export function ViewerArea({
       const ids = new Set(sources.map((s) => s.imageId));
       const keep = (slot: Slot) => (current[slot] && ids.has(current[slot]) ? current[slot] : null);
       return {
-        frontal: keep("frontal") ?? sources.find((s) => s.view === "frontal")?.imageId ?? null,
+        frontal:
+          keep("frontal") ??
+          sources.find((s) => s.view === "frontal")?.imageId ??
+          sources.find((s) => s.view === "unknown")?.imageId ??
+          null,
         lateral: keep("lateral") ?? sources.find((s) => s.view === "lateral")?.imageId ?? null,
       };
     });

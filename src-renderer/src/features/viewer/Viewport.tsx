@@ -150,7 +150,8 @@ export function Viewport({ slot, study, source, position, active, onActivate, em
         setLoad({ status: "ready", image });
       },
       (err: unknown) => {
-        if (live) setLoad({ status: "error", message: describeLoadError(err) });
+        // The message names the file: the reason alone would not say which image of the study failed.
+        if (live) setLoad({ status: "error", message: `${source.fileName}: ${describeLoadError(err)}` });
       },
     );
     return () => {

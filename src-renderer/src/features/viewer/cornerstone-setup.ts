@@ -1,7 +1,9 @@
 /**
  * One-time set-up of cornerstone-core and its image loaders:
  * - DICOM: cornerstone-wado-image-loader ("wadouri:<url>") with dicom-parser; every request carries the image-file
- *   transport's headers (beforeSend), and raw / deflated data sets are normalised before parsing (beforeProcessing).
+ *   transport's headers (beforeSend), and every file is read, checked and normalised before parsing by
+ *   ./dicom-normalize.ts (beforeProcessing): damaged or unsupported files fail there, with the reason kept for the
+ *   viewport's message (the loader itself rejects with the bare XMLHttpRequest).
  *   Its codecs (JPEG baseline/extended/lossless, JPEG-LS, JPEG 2000, HTJ2K; WebAssembly inlined in the bundle) run in
  *   its web workers, created from blob: URLs; the CSP allows exactly that ('wasm-unsafe-eval', worker-src blob:).
  * - PNG and JPEG: the raster loader ("rdraster:<url>").
@@ -9,12 +11,16 @@
 import * as cornerstone from "cornerstone-core";
 import cornerstoneWADOImageLoader from "cornerstone-wado-image-loader";
 import dicomParser from "dicom-parser";
+import { isImagingError } from "../../../../src-shared/imaging/errors";
 import type { ImageFormat } from "../../../../src-shared/import-types";
 import { imageRequestHeaders, imageUrl } from "../../ipc/transport";
 import { normalizeDicomBytes } from "./dicom-normalize";
 import { loadRasterImage, RASTER_SCHEME } from "./raster-image-loader";
 
 let initialised = false;
+
+/** Why normalisation refused a response (the loader rejects with the XMLHttpRequest and drops the error). */
+const refusals = new WeakMap<XMLHttpRequest, string>();
 
 /** Text of a failed image request (the server answers JSON {error: {message}}). */
 function xhrErrorText(xhr: XMLHttpRequest): string {
@@ -35,7 +41,11 @@ export function initCornerstone(): typeof cornerstone {
   cornerstoneWADOImageLoader.external.dicomParser = dicomParser;
   cornerstoneWADOImageLoader.configure({
     beforeSend: () => imageRequestHeaders(),
-    beforeProcessing: (xhr) => normalizeDicomBytes(xhr.response as ArrayBuffer),
+    beforeProcessing: (xhr) =>
+      normalizeDicomBytes(xhr.response as ArrayBuffer).catch((err: unknown) => {
+        refusals.set(xhr, isImagingError(err) ? err.reason : err instanceof Error ? err.message : String(err));
+        throw err;
+      }),
     strict: false,
   });
   cornerstoneWADOImageLoader.webWorkerManager.initialize({
@@ -56,8 +66,14 @@ export function cornerstoneImageId(imageId: string, format: ImageFormat): string
 
 /** A readable message for whatever a failed image load rejected with. */
 export function describeLoadError(err: unknown): string {
+  if (isImagingError(err)) return err.reason;
   if (err instanceof Error) return err.message;
   if (typeof err === "string") return err;
+  if (err instanceof XMLHttpRequest) {
+    const refused = refusals.get(err);
+    if (refused) return refused;
+    if (err.status >= 400) return xhrErrorText(err);
+  }
   if (err && typeof err === "object") {
     const o = err as { request?: XMLHttpRequest; error?: unknown; message?: string; exception?: string };
     if (o.request instanceof XMLHttpRequest && o.request.status >= 400) return xhrErrorText(o.request);

@@ -5,7 +5,7 @@
  * file:// page cannot fetch files anyway. Used by the transcode worker and by the unit tests (no DOM, no Node).
  */
 import * as dcmjsCodecs from "dcmjs-codecs";
-import { decodeFrameWith, FrameCodecFailure } from "../../../../src-shared/pixel-frame-codecs";
+import { decodeFrameWith, FrameCodecFailure } from "../../../../src-shared/imaging/pixel-frame-codecs";
 import type { DecodedFrame, EncodedFrame } from "./dicom-part10";
 
 // dcmjs-codecs is a CommonJS (webpack UMD) bundle: Vite exposes its exports directly, Node as the default export.

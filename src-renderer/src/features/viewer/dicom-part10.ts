@@ -1,41 +1,21 @@
 /**
- * Byte-level DICOM Part 10 helpers for the viewer (no DOM, no Node: also run by the unit tests):
- * reading and writing the File Meta Information, and transcoding a compressed (encapsulated) data set to Explicit
- * VR Little Endian with a frame decoder, so that cornerstone-wado-image-loader never needs its own codecs. (Its
- * bundled codecs are Emscripten builds that create functions from strings, which the renderer's CSP forbids.)
+ * Byte-level DICOM Part 10 helpers for the viewer (no DOM, no Node: also run by the unit tests): reading and writing
+ * the File Meta Information, and transcoding a compressed (encapsulated) data set to Explicit VR Little Endian with a
+ * frame decoder, so that cornerstone-wado-image-loader never needs its own codecs. (Its bundled codecs are Emscripten
+ * builds that create functions from strings, which the renderer's CSP forbids.) The data set is read, checked and
+ * split into frames by the one DICOM reader (src-shared/imaging), exactly as the main process reads it.
  */
-import dicomParser from "dicom-parser";
-import type { DecodedFrame, EncodedFrame } from "../../../../src-shared/pixel-frame-codecs";
-
-export const IMPLICIT_LE = "1.2.840.10008.1.2";
-export const EXPLICIT_LE = "1.2.840.10008.1.2.1";
-export const DEFLATED_LE = "1.2.840.10008.1.2.1.99";
-export const EXPLICIT_BE = "1.2.840.10008.1.2.2";
+import { readDicomImage } from "../../../../src-shared/imaging/dicom-reader";
+import { ImagingError } from "../../../../src-shared/imaging/errors";
+import {
+  type DecodedFrame,
+  type EncodedFrame,
+  FrameCodecFailure,
+} from "../../../../src-shared/imaging/pixel-frame-codecs";
+import { frameBytes, nativeFrameLength } from "../../../../src-shared/imaging/pixel-frames";
+import { EXPLICIT_VR_LITTLE_ENDIAN } from "../../../../src-shared/imaging/transfer-syntaxes";
 
 const LONG_VRS = new Set(["OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"]);
-
-/** The codecs the viewer transcodes with (src-shared/pixel-frame-codecs.ts decodes them). */
-export type FrameCodec = "rle" | "jpeg" | "jpeg-ls" | "jpeg2000" | "ht-jpeg2000";
-
-/** Transfer syntaxes whose pixel data is encapsulated, and the codec each needs. */
-const CODECS: Record<string, FrameCodec> = {
-  "1.2.840.10008.1.2.5": "rle",
-  "1.2.840.10008.1.2.4.50": "jpeg",
-  "1.2.840.10008.1.2.4.51": "jpeg",
-  "1.2.840.10008.1.2.4.57": "jpeg",
-  "1.2.840.10008.1.2.4.70": "jpeg",
-  "1.2.840.10008.1.2.4.80": "jpeg-ls",
-  "1.2.840.10008.1.2.4.81": "jpeg-ls",
-  "1.2.840.10008.1.2.4.90": "jpeg2000",
-  "1.2.840.10008.1.2.4.91": "jpeg2000",
-  "1.2.840.10008.1.2.4.201": "ht-jpeg2000",
-  "1.2.840.10008.1.2.4.202": "ht-jpeg2000",
-  "1.2.840.10008.1.2.4.203": "ht-jpeg2000",
-};
-
-export function codecFor(transferSyntaxUid: string): FrameCodec | null {
-  return CODECS[transferSyntaxUid] ?? null;
-}
 
 export interface MetaElement {
   element: number;
@@ -121,7 +101,7 @@ export function writePart10(meta: MetaElement[], dataSetParts: Uint8Array[]): Ui
   return out;
 }
 
-export type { DecodedFrame, EncodedFrame } from "../../../../src-shared/pixel-frame-codecs";
+export type { DecodedFrame, EncodedFrame } from "../../../../src-shared/imaging/pixel-frame-codecs";
 
 export type FrameDecoder = (frame: EncodedFrame) => DecodedFrame | Promise<DecodedFrame>;
 
@@ -132,50 +112,49 @@ interface Replacement {
   value: Uint8Array;
 }
 
+/** A frame through `decode`; a codec failure becomes the ImagingError (CORRUPT_PIXEL_DATA) naming the file. */
+async function decodeOrRefuse(decode: FrameDecoder, name: string, frame: EncodedFrame): Promise<DecodedFrame> {
+  try {
+    return await decode(frame);
+  } catch (cause) {
+    if (cause instanceof FrameCodecFailure) {
+      throw new ImagingError("CORRUPT_PIXEL_DATA", name, cause.message, { cause });
+    }
+    throw cause;
+  }
+}
+
 /**
  * Transcodes a Part 10 file with encapsulated pixel data to Explicit VR Little Endian: every frame decoded with
  * `decode`, the data set copied byte for byte up to the pixel data (Photometric Interpretation and Planar
  * Configuration updated when the decoder changed them, e.g. JPEG 2000 colour to RGB), then native pixel data.
- * Files that are not encapsulated are returned unchanged.
+ * Files that are not encapsulated are returned unchanged. A file the viewer cannot display, or damaged pixel data,
+ * fails with the ImagingError naming `name` and the problem.
  */
-export async function transcodeToExplicitLittleEndian(bytes: Uint8Array, decode: FrameDecoder): Promise<Uint8Array> {
+export async function transcodeToExplicitLittleEndian(
+  bytes: Uint8Array,
+  decode: FrameDecoder,
+  name = "the image",
+): Promise<Uint8Array> {
   if (!isPart10(bytes)) throw new Error("not a DICOM Part 10 file");
   const { elements: meta, end: metaEnd } = readMeta(bytes);
-  const tsElement = meta.find((m) => m.element === 0x0010);
-  const codec = tsElement ? codecFor(asciiValue(tsElement.value)) : null;
-  if (!tsElement || !codec) return bytes;
-  const ds = dicomParser.parseDicom(bytes);
-  const pixel = ds.elements.x7fe00010;
-  if (!pixel?.encapsulatedPixelData) throw new Error("compressed transfer syntax without encapsulated pixel data");
-  const rows = ds.uint16("x00280010") ?? 0;
-  const columns = ds.uint16("x00280011") ?? 0;
-  const bitsAllocated = ds.uint16("x00280100") ?? 0;
-  const bitsStored = ds.uint16("x00280101") ?? bitsAllocated;
-  const samplesPerPixel = ds.uint16("x00280002") ?? 1;
-  const pixelRepresentation = ds.uint16("x00280103") ?? 0;
-  const planarConfiguration = ds.uint16("x00280006") ?? 0;
-  const photometric = (ds.string("x00280004") ?? "MONOCHROME2").trim();
-  const frames = Math.max(1, Number.parseInt(ds.string("x00280008") ?? "1", 10) || 1);
-  if (rows <= 0 || columns <= 0 || ![8, 16].includes(bitsAllocated)) {
-    throw new Error(`unsupported image geometry: ${columns}x${rows}, ${bitsAllocated} bits allocated`);
-  }
-  const fragments = pixel.fragments ?? [];
-  const frameBytes = (index: number): Uint8Array => {
-    if (frames === 1) return dicomParser.readEncapsulatedPixelDataFromFragments(ds, pixel, 0, fragments.length);
-    if (pixel.basicOffsetTable && pixel.basicOffsetTable.length > 0) {
-      return dicomParser.readEncapsulatedImageFrame(ds, pixel, index);
-    }
-    if (fragments.length === frames) return dicomParser.readEncapsulatedPixelDataFromFragments(ds, pixel, index, 1);
-    throw new Error(`cannot tell the ${frames} frames apart in ${fragments.length} fragments without an offset table`);
-  };
-  const frameLength = rows * columns * samplesPerPixel * (bitsAllocated / 8);
+  const { parsed, image } = readDicomImage(bytes, name, { consumer: "viewer" });
+  if (parsed.transferSyntax.codec === "native" || !image.encapsulated) return bytes;
+  const ds = parsed.dataSet;
+  const pixel = ds.elements.x7fe00010!;
+  const { rows, columns, bitsAllocated, bitsStored, samplesPerPixel, pixelRepresentation, planarConfiguration } = image;
+  const photometric = image.photometric;
+  const frames = image.numberOfFrames;
+  const frameLength = nativeFrameLength(image);
   const decoded: Uint8Array[] = [];
   let outPhotometric = photometric;
   let outPlanar = planarConfiguration;
   for (let f = 0; f < frames; f++) {
-    const result = await decode({
-      codec,
-      data: frameBytes(f),
+    const located = frameBytes(parsed, image, f, name);
+    if (located.kind !== "encoded") throw new Error("compressed transfer syntax without encapsulated pixel data");
+    const result = await decodeOrRefuse(decode, name, {
+      codec: located.codec,
+      data: located.bytes,
       width: columns,
       height: rows,
       bitsAllocated,
@@ -186,7 +165,9 @@ export async function transcodeToExplicitLittleEndian(bytes: Uint8Array, decode:
       photometric,
     });
     if (result.data.length < frameLength) {
-      throw new Error(`frame ${f + 1}: the ${codec} decoder gave ${result.data.length} bytes, ${frameLength} expected`);
+      throw new Error(
+        `frame ${f + 1}: the ${located.codec} decoder gave ${result.data.length} bytes, ${frameLength} expected`,
+      );
     }
     decoded.push(result.data.subarray(0, frameLength));
     outPhotometric = result.photometric;
@@ -229,6 +210,6 @@ export async function transcodeToExplicitLittleEndian(bytes: Uint8Array, decode:
   parts.push(pixelHeader, ...decoded);
   if (padded) parts.push(new Uint8Array(1));
 
-  const newMeta = meta.map((m) => (m.element === 0x0010 ? { ...m, value: textValue(EXPLICIT_LE) } : m));
+  const newMeta = meta.map((m) => (m.element === 0x0010 ? { ...m, value: textValue(EXPLICIT_VR_LITTLE_ENDIAN) } : m));
   return writePart10(newMeta, parts);
 }

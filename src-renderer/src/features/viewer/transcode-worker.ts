@@ -2,6 +2,7 @@
  * Web worker: compressed DICOM in, Explicit VR Little Endian out (./dicom-part10.ts), frames decoded with
  * dcmjs-codecs (./dcmjs-frame-decoder.ts). The codecs' .wasm arrives as bytes with the first request.
  */
+import { isImagingError } from "../../../../src-shared/imaging/errors";
 import { decodeFrame, provideCodecsWasm } from "./dcmjs-frame-decoder";
 import { transcodeToExplicitLittleEndian } from "./dicom-part10";
 
@@ -25,6 +26,10 @@ scope.onmessage = async (e) => {
     const buffer = out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength) as ArrayBuffer;
     scope.postMessage({ id, bytes: buffer }, [buffer]);
   } catch (err) {
-    scope.postMessage({ id, error: err instanceof Error ? err.message : String(err) });
+    // The reason only: the viewer puts the file's name in front of it.
+    scope.postMessage({
+      id,
+      error: isImagingError(err) ? err.reason : err instanceof Error ? err.message : String(err),
+    });
   }
 };

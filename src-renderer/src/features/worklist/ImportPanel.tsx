@@ -2,9 +2,11 @@
  * Import of files or folders into the worklist. In Electron the system dialog picks them (import.pickPaths); in a
  * browser (the loopback harness) a page cannot learn real file paths, so the user types paths on the machine that
  * runs the service. Progress comes from the job-progress events of this import; bad files are listed afterwards.
+ * Loose images (PNG/JPEG, DICOM without a StudyInstanceUID) become one study per file unless the user ticks "one
+ * study": then the import's loose images are one patient's study (src-shared/import-types.ts LooseImagesSchema).
  */
 import { useEffect, useRef, useState } from "react";
-import type { ImportResult } from "../../../../src-shared/import-types";
+import type { ImportResult, LooseImages } from "../../../../src-shared/import-types";
 import { useClient } from "../../ipc/ClientContext";
 import { detectTransport } from "../../ipc/transport";
 
@@ -33,6 +35,7 @@ export function ImportPanel(props: { onClose: () => void; onImported: (result: I
   const client = useClient();
   const electron = detectTransport() === "electron";
   const [paths, setPaths] = useState("");
+  const [looseImages, setLooseImages] = useState<LooseImages>("per-file");
   const [phase, setPhase] = useState<Phase>({ kind: "idle" });
   const pathsRef = useRef<HTMLTextAreaElement>(null);
   const jobRef = useRef<string | null>(null);
@@ -56,7 +59,7 @@ export function ImportPanel(props: { onClose: () => void; onImported: (result: I
     jobRef.current = jobId;
     setPhase({ kind: "importing", jobId, done: 0, total: 0, message: "Finding files" });
     try {
-      const result = await client.import.paths({ paths: list, jobId });
+      const result = await client.import.paths({ paths: list, jobId, looseImages });
       setPhase({ kind: "done", result });
       props.onImported(result);
     } catch (err) {
@@ -126,6 +129,16 @@ export function ImportPanel(props: { onClose: () => void; onImported: (result: I
           </button>
         </form>
       )}
+      <label className="import-grouping hint">
+        <input
+          type="checkbox"
+          checked={looseImages === "one-study"}
+          disabled={busy}
+          onChange={(e) => setLooseImages(e.target.checked ? "one-study" : "per-file")}
+        />{" "}
+        PNG/JPEG files (and DICOM without a study UID) of this import are one patient's study — otherwise each file is
+        its own study (R2Gen folders of 0.png and 1.png stay one study)
+      </label>
       {phase.kind === "importing" && (
         <div className="import-progress" role="status" aria-live="polite">
           <progress value={phase.done} max={Math.max(1, phase.total)} />

@@ -1,4 +1,7 @@
-/** Types of the image input service: what a decode returns and what it accepts. */
+/**
+ * Types of the image input: what a decode returns and what it accepts, shared by the main process's imaging service
+ * and the renderer (which reads the same DICOM attributes through ./dicom-reader). No Node or DOM APIs here.
+ */
 
 export type ImageSourceFormat = "dicom" | "png" | "jpeg";
 
@@ -179,3 +182,31 @@ export interface DecodeImageOptions {
 
 export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024 * 1024;
 export const DEFAULT_MAX_PIXELS = 64 * 1024 * 1024;
+
+/** Stored pixel values of one frame: Int32Array up to 31 bits, Float64Array for 32-bit unsigned. */
+export type StoredPixels = Int32Array | Float64Array;
+
+/** A DICOM lookup table (Modality LUT or VOI LUT item). */
+export interface LookupTable {
+  /** Input value mapped to the first entry. */
+  readonly firstMapped: number;
+  /** Bits per entry from the LUT Descriptor (used to scale VOI LUT output to 8 bits). */
+  readonly bitsPerEntry: number;
+  readonly entries: Uint16Array;
+  readonly explanation: string | null;
+}
+
+export type ModalityTransform =
+  | { readonly kind: "rescale"; readonly slope: number; readonly intercept: number }
+  | { readonly kind: "lut"; readonly lut: LookupTable };
+
+export interface VoiCandidates {
+  /** The caller's window: wins over everything in the file. */
+  readonly user?: UserWindow | undefined;
+  /** First item of the VOI LUT Sequence. */
+  readonly lut?: LookupTable | undefined;
+  /** Window settings of the file; the first valid one is used. */
+  readonly fileWindows: readonly WindowSetting[];
+  /** The data are 8-bit unsigned with identity modality transform: without a file VOI, show the values as they are. */
+  readonly identityWhenNoVoi: boolean;
+}

@@ -1,6 +1,7 @@
 /**
- * Typed failures of the image input service. Every failure names the file and says why in words a user can act on;
- * `code` is stable and meant for programs (UI messages, CLI exit handling, tests).
+ * Typed failures of the image input (the main process's imaging service, the import and the renderer's viewer all
+ * throw these). Every failure names the file and says why in words a user can act on; `code` is stable and meant for
+ * programs (UI messages, CLI exit handling, tests). No Node or DOM APIs here.
  */
 
 export const IMAGING_ERROR_CODES = [

@@ -1,29 +1,42 @@
 /**
- * DICOM input: recognises DICOM content, parses the data set (Part 10 with meta header, or a raw data set without
- * one) with dicom-parser, and reads the attributes the image pipeline and the UI need. Pixel data: dicom-pixel-data.ts.
+ * The one DICOM reader: recognises DICOM content, parses the data set (Part 10 with meta header, a meta header
+ * without preamble, or a raw data set without one) with dicom-parser, and reads the attributes the image pipeline,
+ * the import and the viewer need, honouring Specific Character Set. Used by the main process's imaging service
+ * (decode, import checks) and by the renderer's viewer; no Node or DOM APIs here (the deflate inflater is passed in).
+ * What each of them accepts: ./supported-input.ts; pixel data of one frame: ./pixel-frames.ts.
  */
-import zlib from "node:zlib";
-import type * as DicomParser from "dicom-parser";
-import { dicomParser } from "./commonjs-packages";
+import dicomParser from "dicom-parser";
 import { describeThrown, ImagingError } from "./errors";
-import type { LookupTable, ModalityTransform, VoiCandidates } from "./grayscale-pipeline";
+import type {
+  ImageMetadata,
+  LookupTable,
+  ModalityTransform,
+  PixelSpacing,
+  ViewCode,
+  VoiCandidates,
+  WindowFunction,
+  WindowSetting,
+} from "./image-types";
+import { checkSupportedImage } from "./supported-input";
 import {
   EXPLICIT_VR_LITTLE_ENDIAN,
   IMPLICIT_VR_LITTLE_ENDIAN,
-  type TransferSyntaxInfo,
-  transferSyntaxInfo,
-} from "./transfer-syntax";
-import type { ImageMetadata, PixelSpacing, ViewCode, WindowFunction, WindowSetting } from "./types";
+  type ImagingConsumer,
+  type TransferSyntax,
+  transferSyntax,
+  transferSyntaxProblem,
+} from "./transfer-syntaxes";
 
-type DataSet = DicomParser.DataSet;
-type Element = DicomParser.Element;
+type DataSet = dicomParser.DataSet;
+type Element = dicomParser.Element;
 
 // ---------------------------------------------------------------------------------------------------------------
-// Recognising DICOM content
+// Recognising DICOM, PNG and JPEG content
 
 const DICOM_VRS = new Set(
   "AE AS AT CS DA DS DT FD FL IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM UC UI UL UN UR US UT UV".split(" "),
 );
+const LONG_VRS = new Set(["OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"]);
 
 export type DicomSniff =
   | { readonly kind: "part10" }
@@ -32,8 +45,11 @@ export type DicomSniff =
   /** A meta header without the 128-byte preamble and "DICM" prefix. */
   | { readonly kind: "meta-without-preamble" };
 
-/** Recognises DICOM by content: "DICM" at offset 128, or a plausible first element of group 0002 / 0008. */
-export function sniffDicom(bytes: Uint8Array): DicomSniff | null {
+/**
+ * Recognises DICOM by content: "DICM" at offset 128, or a plausible first element of group 0002 / 0008.
+ * `totalLength`: the whole file's length when `bytes` is only its head.
+ */
+export function sniffDicom(bytes: Uint8Array, totalLength = bytes.length): DicomSniff | null {
   if (bytes.length >= 132 && bytes[128] === 0x44 && bytes[129] === 0x49 && bytes[130] === 0x43 && bytes[131] === 0x4d) {
     return { kind: "part10" };
   }
@@ -47,74 +63,97 @@ export function sniffDicom(bytes: Uint8Array): DicomSniff | null {
   const explicit = DICOM_VRS.has(vr);
   if (group === 0x0002) return explicit ? { kind: "meta-without-preamble" } : null;
   if (explicit) {
-    const longForm = ["OB", "OD", "OF", "OL", "OV", "OW", "SQ", "UC", "UN", "UR", "UT", "UV"].includes(vr);
-    const length = longForm ? view.getUint32(8, true) : view.getUint16(6, true);
-    if (length !== 0xffffffff && length > bytes.length) return null;
+    const length = LONG_VRS.has(vr) ? view.getUint32(8, true) : view.getUint16(6, true);
+    if (length !== 0xffffffff && length > totalLength) return null;
     return { kind: "raw", transferSyntaxUid: EXPLICIT_VR_LITTLE_ENDIAN };
   }
   const length = view.getUint32(4, true);
-  if (length !== 0xffffffff && length > bytes.length - 8) return null;
+  if (length !== 0xffffffff && length > totalLength - 8) return null;
   return { kind: "raw", transferSyntaxUid: IMPLICIT_VR_LITTLE_ENDIAN };
 }
+
+export type ImageFileFormat = "dicom" | "png" | "jpeg";
+
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/** The format of an image file by its content (never its name): DICOM, PNG, JPEG, or null for anything else. */
+export function sniffImageFormat(bytes: Uint8Array, totalLength = bytes.length): ImageFileFormat | null {
+  if (bytes.length >= 8 && PNG_SIGNATURE.every((b, i) => bytes[i] === b)) return "png";
+  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return "jpeg";
+  return sniffDicom(bytes, totalLength) ? "dicom" : null;
+}
+
+/** How many leading bytes sniffImageFormat needs. */
+export const SNIFF_BYTES = 132;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Parsing
 
 export interface ParsedDicom {
   readonly dataSet: DataSet;
-  readonly transferSyntax: TransferSyntaxInfo;
+  readonly transferSyntax: TransferSyntax;
   /** False for raw data sets (no meta header): the transfer syntax was inferred from the encoding. */
   readonly hasMetaHeader: boolean;
 }
 
-export interface ParseLimits {
+/**
+ * Inflates raw deflate (Deflated Explicit VR Little Endian) synchronously, to at most `maxBytes` bytes; throws
+ * ImagingError TOO_LARGE past the limit and CORRUPT_DICOM for a broken stream. The main process passes node:zlib's;
+ * the renderer inflates before parsing (DecompressionStream is asynchronous) and passes none.
+ */
+export type RawInflater = (deflated: Uint8Array, maxBytes: number, path: string) => Uint8Array;
+
+export interface ParseOptions {
+  /** Who will use the data set: its transfer syntax must be one that consumer accepts (default "engine"). */
+  readonly consumer?: ImagingConsumer;
   /** Maximum size of an inflated (deflate transfer syntax) data set. */
-  readonly maxInflatedBytes: number;
+  readonly maxInflatedBytes?: number;
+  readonly inflateRaw?: RawInflater;
 }
 
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
+const DICOMDIR_SOP_CLASS = "1.2.840.10008.1.3.10";
 
-export function parseDicom(bytes: Uint8Array, sniff: DicomSniff, path: string, limits: ParseLimits): ParsedDicom {
-  let input = asBuffer(bytes);
-  if (sniff.kind === "meta-without-preamble") {
-    input = Buffer.concat([Buffer.alloc(128), Buffer.from("DICM", "latin1"), input]);
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
   }
+  return out;
+}
+
+/** Parses a DICOM file in memory. Throws ImagingError naming `path` and the problem. */
+export function parseDicom(bytes: Uint8Array, path: string, options: ParseOptions = {}): ParsedDicom {
+  const sniff = sniffDicom(bytes);
+  if (!sniff) {
+    throw new ImagingError(
+      "NOT_DICOM",
+      path,
+      'the file is not DICOM (no "DICM" prefix at byte 128 and no recognisable data set) and not a PNG or JPEG image',
+    );
+  }
+  const maxInflated = options.maxInflatedBytes ?? 1024 * 1024 * 1024;
+  const input =
+    sniff.kind === "meta-without-preamble"
+      ? concat([new Uint8Array(128), Uint8Array.of(0x44, 0x49, 0x43, 0x4d), bytes])
+      : bytes;
   const inflater = (array: Uint8Array, position: number): Uint8Array => {
-    let inflated: Buffer;
-    try {
-      inflated = zlib.inflateRawSync(array.subarray(position), {
-        maxOutputLength: Math.max(1, limits.maxInflatedBytes - position),
-      });
-    } catch (cause) {
-      if ((cause as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") {
-        throw new ImagingError(
-          "TOO_LARGE",
-          path,
-          `the deflated data set inflates to more than ${limits.maxInflatedBytes} bytes (limit maxFileBytes)`,
-        );
-      }
-      throw new ImagingError(
-        "CORRUPT_DICOM",
-        path,
-        `the deflated data set cannot be inflated (${describeThrown(cause)}); the file is truncated or corrupt`,
-      );
+    if (!options.inflateRaw) {
+      throw new ImagingError("CORRUPT_DICOM", path, "the deflated data set must be inflated before it is parsed here");
     }
-    const full = Buffer.allocUnsafe(position + inflated.length);
-    full.set(array.subarray(0, position), 0);
-    full.set(inflated, position);
-    return full;
+    const inflated = options.inflateRaw(array.subarray(position), Math.max(1, maxInflated - position), path);
+    return concat([array.subarray(0, position), inflated]);
   };
-  const options: DicomParser.ParseDicomOptions = {
+  const parseOptions: dicomParser.ParseDicomOptions = {
     // The typings declare the inflater as returning void; dicom-parser uses its return value as the data set bytes.
-    inflater: inflater as unknown as NonNullable<DicomParser.ParseDicomOptions["inflater"]>,
+    inflater: inflater as unknown as NonNullable<dicomParser.ParseDicomOptions["inflater"]>,
   };
-  if (sniff.kind === "raw") options.TransferSyntaxUID = sniff.transferSyntaxUid;
+  if (sniff.kind === "raw") parseOptions.TransferSyntaxUID = sniff.transferSyntaxUid;
 
   let dataSet: DataSet;
   try {
-    dataSet = dicomParser.parseDicom(input, options);
+    dataSet = dicomParser.parseDicom(input, parseOptions);
   } catch (thrown) {
     if (thrown instanceof ImagingError) throw thrown;
     const partial = (thrown as { dataSet?: DataSet } | null)?.dataSet;
@@ -125,14 +164,33 @@ export function parseDicom(bytes: Uint8Array, sniff: DicomSniff, path: string, l
         `the pixel data is truncated or malformed (${describeThrown(thrown)})`,
       );
     }
+    if (sniff.kind === "raw") {
+      throw new ImagingError("NOT_DICOM", path, `the file is not DICOM, PNG or JPEG (${describeThrown(thrown)})`);
+    }
     throw new ImagingError(
       "CORRUPT_DICOM",
       path,
       `the DICOM data set cannot be parsed (${describeThrown(thrown)}); the file is truncated or corrupt`,
     );
   }
+  if (sniff.kind === "raw" && !["x00080016", "x00080018", "x0020000d"].some((tag) => dataSet.elements[tag])) {
+    throw new ImagingError(
+      "NOT_DICOM",
+      path,
+      "the file is not DICOM, PNG or JPEG (no preamble, and no SOP Class, SOP Instance or Study Instance UID)",
+    );
+  }
 
-  // dicom-parser stops quietly at the end of the bytes: an element that runs past it means the file is truncated.
+  // dicom-parser reads to the end of the bytes and only warns: an undefined-length element (encapsulated pixel data,
+  // a sequence) without its delimiter, or an element that runs past the end, means the file is truncated.
+  const cut = (dataSet.warnings ?? []).find((w) => /missing sequence delimiter|eof encountered/i.test(w));
+  if (cut) {
+    throw new ImagingError(
+      /x7fe00010/.test(cut) ? "CORRUPT_PIXEL_DATA" : "CORRUPT_DICOM",
+      path,
+      `the file is truncated: it ends inside ${/x7fe00010/.test(cut) ? "the encapsulated pixel data, before its sequence delimiter" : "a sequence, before its delimiter"}`,
+    );
+  }
   for (const element of Object.values(dataSet.elements)) {
     if (element.tag === "x7fe00010") continue; // checked per frame, with a more precise message
     if (element.dataOffset + element.length > dataSet.byteArray.length) {
@@ -148,19 +206,15 @@ export function parseDicom(bytes: Uint8Array, sniff: DicomSniff, path: string, l
   if (!uid) {
     throw new ImagingError("CORRUPT_DICOM", path, "the meta header has no Transfer Syntax UID (0002,0010)");
   }
-  const info = transferSyntaxInfo(uid);
-  if (!info) {
+  const problem = transferSyntaxProblem(uid, options.consumer ?? "engine");
+  const info = transferSyntax(uid);
+  if (problem || !info) throw new ImagingError("UNSUPPORTED_TRANSFER_SYNTAX", path, problem ?? uid);
+  const sopClass = (dataSet.string("x00020002") ?? dataSet.string("x00080016") ?? "").replace(/\0/g, "").trim();
+  if (sopClass === DICOMDIR_SOP_CLASS) {
     throw new ImagingError(
-      "UNSUPPORTED_TRANSFER_SYNTAX",
+      "MISSING_ATTRIBUTE",
       path,
-      `transfer syntax "${uid}" is not a DICOM transfer syntax this application knows`,
-    );
-  }
-  if (info.codec === null) {
-    throw new ImagingError(
-      "UNSUPPORTED_TRANSFER_SYNTAX",
-      path,
-      `transfer syntax ${info.name} (${uid}) cannot be decoded by this application`,
+      "the file is a DICOMDIR (a media index), not an image: import its folder instead",
     );
   }
   return { dataSet, transferSyntax: info, hasMetaHeader: sniff.kind !== "raw" };
@@ -284,27 +338,33 @@ export interface DicomImageDescription {
   readonly pixelRepresentation: 0 | 1;
   readonly planarConfiguration: number;
   readonly photometric: string;
+  /** Which element holds the pixels: Pixel Data, or Float / Double Float Pixel Data. */
+  readonly pixelDataTag: "x7fe00010" | "x7fe00008" | "x7fe00009";
+  /** The Pixel Data element's VR as encoded (OB / OW; "" for implicit VR). */
+  readonly pixelDataVr: string;
+  readonly encapsulated: boolean;
 }
 
-const GRAYSCALE = new Set(["MONOCHROME1", "MONOCHROME2"]);
-const COLOUR = new Set(["RGB", "YBR_FULL", "YBR_FULL_422", "YBR_ICT", "YBR_RCT"]);
-
+/**
+ * The image's pixel description as the file states it. Throws only when it cannot be read at all (no pixel data,
+ * no Rows / Columns / Bits Allocated); whether a reader accepts it is ./supported-input.ts's decision.
+ */
 export function describeImage(ds: DataSet, attrs: AttributeReader, path: string): DicomImageDescription {
-  const pixelData = ds.elements.x7fe00010;
-  if (!pixelData) {
-    if (ds.elements.x7fe00008 || ds.elements.x7fe00009) {
-      throw new ImagingError(
-        "UNSUPPORTED_PIXEL_FORMAT",
-        path,
-        "the file has float pixel data (7FE0,0008/0009), which this application does not display",
-      );
-    }
+  const pixelDataTag = ds.elements.x7fe00010
+    ? "x7fe00010"
+    : ds.elements.x7fe00008
+      ? "x7fe00008"
+      : ds.elements.x7fe00009
+        ? "x7fe00009"
+        : null;
+  if (!pixelDataTag) {
     throw new ImagingError(
       "MISSING_ATTRIBUTE",
       path,
       "the DICOM file has no Pixel Data (7FE0,0010): it is not an image, or it is truncated before its pixels",
     );
   }
+  const pixelData = ds.elements[pixelDataTag] as Element;
   const rows = attrs.uint16("x00280010");
   const columns = attrs.uint16("x00280011");
   if (!rows || !columns) {
@@ -316,62 +376,40 @@ export function describeImage(ds: DataSet, attrs: AttributeReader, path: string)
   }
   const bitsAllocated = attrs.uint16("x00280100");
   if (!bitsAllocated) throw new ImagingError("MISSING_ATTRIBUTE", path, "Bits Allocated (0028,0100) is missing");
-  if (![8, 16, 32].includes(bitsAllocated)) {
-    throw new ImagingError(
-      "UNSUPPORTED_PIXEL_FORMAT",
-      path,
-      `Bits Allocated ${bitsAllocated} is not supported (8, 16 or 32 are)`,
-    );
-  }
   const bitsStored = attrs.uint16("x00280101") ?? bitsAllocated;
-  if (bitsStored < 1 || bitsStored > bitsAllocated) {
-    throw new ImagingError(
-      "UNSUPPORTED_PIXEL_FORMAT",
-      path,
-      `Bits Stored ${bitsStored} does not fit Bits Allocated ${bitsAllocated}`,
-    );
-  }
   let highBit = attrs.uint16("x00280102") ?? bitsStored - 1;
   if (highBit < bitsStored - 1 || highBit >= bitsAllocated) highBit = bitsStored - 1;
-  const pixelRepresentation = attrs.uint16("x00280103") === 1 ? 1 : 0;
   const samplesPerPixel = attrs.uint16("x00280002") ?? 1;
-  if (samplesPerPixel !== 1 && samplesPerPixel !== 3) {
-    throw new ImagingError(
-      "UNSUPPORTED_PIXEL_FORMAT",
-      path,
-      `Samples per Pixel ${samplesPerPixel} is not supported (1 or 3 are)`,
-    );
-  }
   const declared = attrs.first("x00280004")?.toUpperCase().replace(/\s+/g, " ");
   const photometric = declared ?? (samplesPerPixel === 1 ? "MONOCHROME2" : "RGB");
-  if (samplesPerPixel === 1 && !GRAYSCALE.has(photometric)) {
-    throw new ImagingError(
-      "UNSUPPORTED_PHOTOMETRIC",
-      path,
-      `photometric interpretation ${photometric} is not supported (MONOCHROME1, MONOCHROME2, RGB and YBR_FULL are)`,
-    );
-  }
-  if (samplesPerPixel === 3 && !COLOUR.has(photometric)) {
-    throw new ImagingError(
-      "UNSUPPORTED_PHOTOMETRIC",
-      path,
-      `photometric interpretation ${photometric} with 3 samples per pixel is not supported`,
-    );
-  }
-  const numberOfFrames = Math.max(1, Math.trunc(attrs.number("x00280008") ?? 1));
-  const planarConfiguration = attrs.uint16("x00280006") === 1 ? 1 : 0;
   return {
     rows,
     columns,
-    numberOfFrames,
+    numberOfFrames: Math.max(1, Math.trunc(attrs.number("x00280008") ?? 1)),
     samplesPerPixel,
     bitsAllocated,
     bitsStored,
     highBit,
-    pixelRepresentation,
-    planarConfiguration,
+    pixelRepresentation: attrs.uint16("x00280103") === 1 ? 1 : 0,
+    planarConfiguration: attrs.uint16("x00280006") === 1 ? 1 : 0,
     photometric,
+    pixelDataTag,
+    pixelDataVr: pixelData.vr ?? "",
+    encapsulated: pixelData.encapsulatedPixelData === true,
   };
+}
+
+/** Parses, describes and checks a DICOM image for one consumer: everything a reader needs before the pixels. */
+export function readDicomImage(
+  bytes: Uint8Array,
+  path: string,
+  options: ParseOptions & { readonly consumer: ImagingConsumer },
+): { parsed: ParsedDicom; attrs: AttributeReader; image: DicomImageDescription } {
+  const parsed = parseDicom(bytes, path, options);
+  const attrs = new AttributeReader(parsed.dataSet);
+  const image = describeImage(parsed.dataSet, attrs, path);
+  checkSupportedImage(image, parsed.transferSyntax, options.consumer, path);
+  return { parsed, attrs, image };
 }
 
 function readLut(item: DataSet, signed: boolean): LookupTable | null {
@@ -440,6 +478,7 @@ export function readDicomSetup(parsed: ParsedDicom, path: string, frame: number)
   const ds = parsed.dataSet;
   const attrs = new AttributeReader(ds);
   const image = describeImage(ds, attrs, path);
+  checkSupportedImage(image, parsed.transferSyntax, "engine", path);
   if (frame >= image.numberOfFrames) {
     throw new ImagingError(
       "FRAME_OUT_OF_RANGE",
