@@ -4,18 +4,33 @@
  *
  *   npm run baselines -- [--split test] [--seed 42] [--annotation path] [--reference-convention r2gen|raw]
  *     [--out data/baselines/iu_xray-<split>.json]
+ *   npm run baselines -- --section impression [--split test] [--reports resources/iu_xray/indiana_reports.csv]
+ *     [--out data/baselines/impression-<split>.json]
+ *     (most frequent train impression, nearest train report by TF-IDF of the findings, the normal rule; with
+ *     the contradiction rate against the findings)
  */
 import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
 import { appRoot } from "../paths";
-import { mostFrequentBaseline, randomBaseline, samePositiveFindingsOracle } from "../services/language/baselines";
+import {
+  impressionBaselines,
+  mostFrequentBaseline,
+  randomBaseline,
+  samePositiveFindingsOracle,
+} from "../services/language/baselines";
+import { evaluateImpressions } from "../services/language/evaluate-impressions";
 import { type EvaluationResult, evaluateReports, type Prediction } from "../services/language/evaluate-reports";
 import { SPLITS, type Split } from "../services/language/iu-xray-data";
-import { DEFAULT_ANNOTATION_PATH, loadAnnotationFile } from "../services/language/iu-xray-dataset";
+import {
+  DEFAULT_ANNOTATION_PATH,
+  DEFAULT_OPEN_I_REPORTS_PATH,
+  loadAnnotationFile,
+  loadImpressionDataset,
+} from "../services/language/iu-xray-dataset";
 import { REFERENCE_CONVENTIONS, type ReferenceConvention } from "../services/language/references";
-import { metricsTable, resultJson } from "./eval";
+import { contradictionLine, metricsTable, resultJson } from "./eval";
 import { runCli, UserError } from "./language-cli-support";
 
 async function main(): Promise<void> {
@@ -26,8 +41,12 @@ async function main(): Promise<void> {
       annotation: { type: "string", default: DEFAULT_ANNOTATION_PATH },
       "reference-convention": { type: "string", default: "r2gen" },
       out: { type: "string" },
+      section: { type: "string", default: "findings" },
+      reports: { type: "string", default: DEFAULT_OPEN_I_REPORTS_PATH },
     },
   });
+  if (values.section !== "findings" && values.section !== "impression")
+    throw new UserError(`--section must be findings or impression, got "${values.section}"`);
   const split = values.split as Split;
   if (!SPLITS.includes(split))
     throw new UserError(`--split must be one of ${SPLITS.join(", ")}, got "${values.split}"`);
@@ -39,8 +58,34 @@ async function main(): Promise<void> {
       `--reference-convention must be one of ${REFERENCE_CONVENTIONS.join(", ")}, got "${convention}"`,
     );
   }
-  const out = values.out ?? path.join(appRoot(), "data", "baselines", `iu_xray-${split}.json`);
   const started = performance.now();
+  if (values.section === "impression") {
+    const out = values.out ?? path.join(appRoot(), "data", "baselines", `impression-${split}.json`);
+    const dataset = loadImpressionDataset(values.reports!, values.annotation!);
+    const results = impressionBaselines(dataset, split).map((system) => ({
+      name: system.name,
+      note: system.note,
+      result: evaluateImpressions(system.predictions, dataset, split, convention),
+    }));
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    const json = {
+      section: "impression",
+      split,
+      reference_convention: convention,
+      reports: path.resolve(values.reports!),
+      annotation: path.resolve(values.annotation!),
+      baselines: results.map(({ name, note, result }) => ({ name, note, ...resultJson(result) })),
+    };
+    fs.writeFileSync(out, `${JSON.stringify(json, null, 2)}\n`);
+    console.log(metricsTable(results));
+    for (const { name, result } of results) console.log(contradictionLine(name, result));
+    for (const { name, note } of results) if (note) console.log(`\n${name}: ${note}`);
+    console.log(
+      `\n${split} impressions, reference convention ${convention}; wrote ${out} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
+    return;
+  }
+  const out = values.out ?? path.join(appRoot(), "data", "baselines", `iu_xray-${split}.json`);
   const annotation = loadAnnotationFile(values.annotation!);
 
   const frequent = mostFrequentBaseline(annotation, split);

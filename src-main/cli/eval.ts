@@ -5,6 +5,11 @@
  *     [--reference-convention r2gen|raw]
  *   npm run eval -- --pack DIR --split test [--data data/iu_xray_synth] [--out OUT.json] [--threads N]
  *     (the inference engine generates the split first: src-main/cli/eval-pack.ts)
+ *   npm run eval -- --section impression --predictions FILE.jsonl --out OUT.json [--split test]
+ *     [--reports resources/iu_xray/indiana_reports.csv]
+ *     (impressions against the Open-i reference impressions, plus the contradiction rate against the findings)
+ *   npm run eval -- --section impression --pack models/iu-xray-impression --split test [--out OUT.json]
+ *     (the impression drafter writes the split from the reference findings first: eval-impression-pack.ts)
  *
  * FILE.jsonl holds one `{"id": ..., "report": ...}` per line (raw report text), exactly one per study of the
  * split. OUT.json gets n, bleu1..bleu4, meteor, rouge_l and ce {precision, recall, f1, macro_f1}.
@@ -14,9 +19,15 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
+import { evaluateImpressions, type ImpressionEvaluation } from "../services/language/evaluate-impressions";
 import { type EvaluationResult, evaluateReports, type Prediction } from "../services/language/evaluate-reports";
 import { SPLITS, type Split } from "../services/language/iu-xray-data";
-import { DEFAULT_ANNOTATION_PATH, loadAnnotationFile } from "../services/language/iu-xray-dataset";
+import {
+  DEFAULT_ANNOTATION_PATH,
+  DEFAULT_OPEN_I_REPORTS_PATH,
+  loadAnnotationFile,
+  loadImpressionDataset,
+} from "../services/language/iu-xray-dataset";
 import { REFERENCE_CONVENTIONS, type ReferenceConvention } from "../services/language/references";
 import { fmt, markdownTable, runCli, UserError } from "./language-cli-support";
 
@@ -97,8 +108,13 @@ async function main(): Promise<void> {
       pack: { type: "string" },
       data: { type: "string" },
       threads: { type: "string" },
+      section: { type: "string", default: "findings" },
+      reports: { type: "string", default: DEFAULT_OPEN_I_REPORTS_PATH },
     },
   });
+  if (values.section !== "findings" && values.section !== "impression")
+    throw new UserError(`--section must be findings or impression, got "${values.section}"`);
+  if (values.section === "impression") return impressionMode(values);
   if (values.pack !== undefined) return packMode(values);
   if (!values.predictions) throw new UserError("--predictions FILE.jsonl is required");
   if (!values.out) throw new UserError("--out OUT.json is required");
@@ -144,6 +160,68 @@ async function main(): Promise<void> {
   console.log(metricsTable([{ name: path.basename(values.predictions), result }]));
   console.log(
     `\n${result.n} ${split} studies, reference convention ${convention}; wrote ${values.out} in ${seconds.toFixed(1)} s`,
+  );
+}
+
+/** The contradiction line printed under an impression table. */
+export function contradictionLine(name: string, r: ImpressionEvaluation): string {
+  const c = r.contradictions;
+  return `${name}: contradictions ${(100 * c.rate).toFixed(1)} % (${c.studies} of ${r.n}: ${c.negated} name a finding the findings negate, ${c.normal_despite_acute} call the study normal despite an acute finding); reference impressions ${(100 * c.reference_rate).toFixed(1)} %`;
+}
+
+/** The JSON of an impression evaluation. */
+export function impressionJson(result: ImpressionEvaluation, extra: Record<string, unknown> = {}) {
+  return resultJson(result, { section: "impression", ...extra });
+}
+
+/** --section impression: score impressions (from a file, or drafted by a pack) against the Open-i impressions. */
+async function impressionMode(values: {
+  pack?: string;
+  predictions?: string;
+  split?: string;
+  annotation?: string;
+  reports?: string;
+  out?: string;
+  "reference-convention"?: string;
+}): Promise<void> {
+  const split = values.split as Split;
+  if (!SPLITS.includes(split))
+    throw new UserError(`--split must be one of ${SPLITS.join(", ")}, got "${values.split}"`);
+  const convention = values["reference-convention"] as ReferenceConvention;
+  if (!REFERENCE_CONVENTIONS.includes(convention))
+    throw new UserError(
+      `--reference-convention must be one of ${REFERENCE_CONVENTIONS.join(", ")}, got "${convention}"`,
+    );
+  const started = performance.now();
+  const dataset = loadImpressionDataset(values.reports!, values.annotation!);
+  if (values.pack !== undefined) {
+    if (values.predictions) throw new UserError("--pack drafts the predictions: leave out --predictions");
+    const { evaluateImpressionPack } = await import("./eval-impression-pack");
+    return evaluateImpressionPack({ pack: values.pack, split, dataset, convention, out: values.out, started });
+  }
+  if (!values.predictions) throw new UserError("--predictions FILE.jsonl (or --pack DIR) is required");
+  if (!values.out) throw new UserError("--out OUT.json is required");
+  const predictions = readPredictionsJsonl(values.predictions);
+  let result: ImpressionEvaluation;
+  try {
+    result = evaluateImpressions(predictions, dataset, split, convention);
+  } catch (error) {
+    if (error instanceof Error && error.name === "PredictionSetError")
+      throw new UserError(`${values.predictions}: ${error.message}`);
+    throw error;
+  }
+  fs.mkdirSync(path.dirname(path.resolve(values.out)), { recursive: true });
+  const json = impressionJson(result, {
+    predictions: path.resolve(values.predictions),
+    reports: path.resolve(values.reports!),
+    annotation: path.resolve(values.annotation!),
+  });
+  fs.writeFileSync(values.out, `${JSON.stringify(json, null, 2)}\n`);
+  const name = path.basename(values.predictions);
+  console.log(metricsTable([{ name, result }]));
+  console.log(`\n${contradictionLine(name, result)}`);
+  console.log(
+    `\n${result.n} ${split} impressions, reference convention ${convention}; wrote ${values.out} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
   );
 }
 

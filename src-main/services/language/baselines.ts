@@ -3,8 +3,9 @@
  * report, and a "same positive findings" oracle (the train report whose labeler-positive observations equal the
  * study's own). Pure: no Node imports.
  */
-import { labelReport } from "./clinical-labeler";
+import { labelReport, splitReportSentences } from "./clinical-labeler";
 import type { Prediction } from "./evaluate-reports";
+import type { ImpressionDataset } from "./impression-dataset";
 import type { Annotation, Split } from "./iu-xray-data";
 import { cleanReportIuXray } from "./r2gen-cleaning";
 
@@ -110,4 +111,57 @@ export function samePositiveFindingsOracle(
     return { id: study.id, report: chosen!.report };
   });
   return { predictions, exactMatches };
+}
+
+/** What the normal rule writes for findings the labeler calls normal. */
+export const NORMAL_IMPRESSION = "No acute cardiopulmonary abnormality.";
+
+/**
+ * The model-free impression baselines over a split of the findings → impression dataset:
+ * - the most frequent train impression (by cleaned text; ties by text);
+ * - the impression of the nearest train report by TF-IDF of the findings (the dataset's retrieved impression);
+ * - the normal rule: findings the labeler calls normal (No Finding 1) -> NORMAL_IMPRESSION; otherwise the findings'
+ *   sentences that name a present (label 1) observation, or NORMAL_IMPRESSION when there is none.
+ */
+export function impressionBaselines(
+  dataset: ImpressionDataset,
+  split: Split,
+): { name: string; predictions: Prediction[]; note: string }[] {
+  const train = dataset.examples.filter((e) => e.split === "train");
+  const examples = dataset.examples.filter((e) => e.split === split);
+  const counts = new Map<string, { count: number; raw: string }>();
+  for (const e of train) {
+    const entry = counts.get(e.impression_clean) ?? { count: 0, raw: e.impression };
+    entry.count++;
+    counts.set(e.impression_clean, entry);
+  }
+  const [frequentClean, frequent] = [...counts].sort(
+    ([a, x], [b, y]) => y.count - x.count || (a < b ? -1 : a > b ? 1 : 0),
+  )[0]!;
+  const byUid = new Map(train.map((e) => [e.uid, e]));
+  const rule = (findings: string): string => {
+    const labels = labelReport(findings).labels;
+    if (labels[0] === 1) return NORMAL_IMPRESSION;
+    const positive = splitReportSentences(findings).filter((s) =>
+      labelReport(s).labels.some((v, i) => i > 0 && v === 1),
+    );
+    return positive.length > 0 ? `${positive.join(". ")}.` : NORMAL_IMPRESSION;
+  };
+  return [
+    {
+      name: "most frequent train impression",
+      predictions: examples.map((e) => ({ id: e.id, report: frequent.raw })),
+      note: `"${frequent.raw}" (${frequent.count} of ${train.length} train impressions clean to "${frequentClean}")`,
+    },
+    {
+      name: "nearest train report (TF-IDF of findings)",
+      predictions: examples.map((e) => ({ id: e.id, report: byUid.get(e.retrieved_uid)!.impression })),
+      note: "",
+    },
+    {
+      name: "normal rule",
+      predictions: examples.map((e) => ({ id: e.id, report: rule(e.findings) })),
+      note: `findings labelled normal -> "${NORMAL_IMPRESSION}", otherwise the findings' sentences with a present observation`,
+    },
+  ];
 }

@@ -6,6 +6,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { appRoot } from "../../paths";
 import { buildDatasetManifest, type DatasetManifest, manifestImagePath } from "./dataset-manifest";
+import { buildImpressionDataset, type ImpressionDataset } from "./impression-dataset";
 import {
   type Annotation,
   type LabelledReport,
@@ -14,6 +15,7 @@ import {
   SPLITS,
   type Split,
 } from "./iu-xray-data";
+import { type OpenIReport, parseOpenIReportsCsv } from "./open-i-reports";
 
 /** An error in a dataset input (missing file, malformed JSON/CSV, missing images): safe to show as one line. */
 export class DatasetInputError extends Error {
@@ -23,6 +25,7 @@ export class DatasetInputError extends Error {
 /** The project's bundled copies (resources/iu_xray), the defaults for every tool. */
 export const DEFAULT_ANNOTATION_PATH = path.join(appRoot(), "resources", "iu_xray", "annotation.json");
 export const DEFAULT_LABELS_PATH = path.join(appRoot(), "resources", "iu_xray", "report-labels.csv");
+export const DEFAULT_OPEN_I_REPORTS_PATH = path.join(appRoot(), "resources", "iu_xray", "indiana_reports.csv");
 
 function readText(filePath: string, what: string): string {
   if (!fs.existsSync(filePath)) throw new DatasetInputError(`${what} not found: ${filePath}`);
@@ -51,6 +54,30 @@ export function loadReportLabelsFile(filePath: string = DEFAULT_LABELS_PATH): Ma
     return parseReportLabelsCsv(text, filePath);
   } catch (error) {
     throw new DatasetInputError((error as Error).message);
+  }
+}
+
+/** The Open-i report table (indiana_reports.csv), keyed by uid. */
+export function loadOpenIReportsFile(filePath: string = DEFAULT_OPEN_I_REPORTS_PATH): Map<number, OpenIReport> {
+  const text = readText(filePath, "Open-i report table");
+  try {
+    return parseOpenIReportsCsv(text, filePath);
+  } catch (error) {
+    throw new DatasetInputError((error as Error).message);
+  }
+}
+
+/** The findings → impression dataset from the report table and the R2Gen annotation (which decides val/test). */
+export function loadImpressionDataset(
+  reportsPath: string = DEFAULT_OPEN_I_REPORTS_PATH,
+  annotationPath: string = DEFAULT_ANNOTATION_PATH,
+): ImpressionDataset {
+  const annotation = loadAnnotationFile(annotationPath);
+  const reports = loadOpenIReportsFile(reportsPath);
+  try {
+    return buildImpressionDataset(annotation, reports);
+  } catch (error) {
+    throw new DatasetInputError(`${reportsPath}: ${(error as Error).message}`);
   }
 }
 

@@ -2,6 +2,7 @@ export { type BeamSearchOptions, type BeamSearchResult, beamSearch, type Decoder
 export { type GalleryThumbnails, readGalleryThumbnails } from "./gallery-thumbnails";
 export {
   checkCrossModelShapes,
+  checkPackFiles,
   checkSessionInterface,
   type LoadModelPackOptions,
   loadModelPack,

@@ -116,15 +116,22 @@ export function readModelPackManifest(packDir: string): ModelPackManifest {
   return parsed.data;
 }
 
-/** Check every file against the manifest (present, listed, size, sha256) and the cross-field invariants. */
-export function verifyModelPackFiles(packDir: string, manifest: ModelPackManifest): void {
+/**
+ * The problems of a pack folder against its manifest's `files` (every file present, listed once, its size and
+ * sha256) and of the manifest fields that name files (`referenced`: [field, path]). Shared by every pack kind.
+ */
+export function checkPackFiles(
+  packDir: string,
+  files: readonly { path: string; bytes: number; sha256: string }[],
+  referenced: readonly [string, string][],
+): string[] {
   const dir = path.resolve(packDir);
   const problems: string[] = [];
-  const listed = new Map(manifest.files.map((f) => [f.path, f]));
-  if (listed.size !== manifest.files.length) problems.push("files: a path is listed twice");
+  const listed = new Map(files.map((f) => [f.path, f]));
+  if (listed.size !== files.length) problems.push("files: a path is listed twice");
   const present = new Set(listFiles(dir).filter((p) => p !== MANIFEST_FILE));
   for (const p of present) if (!listed.has(p)) problems.push(`${p} is in the pack folder but not in manifest files`);
-  for (const entry of manifest.files) {
+  for (const entry of files) {
     const full = path.join(dir, entry.path);
     if (!present.has(entry.path)) {
       problems.push(`${entry.path} is listed in manifest files but missing`);
@@ -140,6 +147,14 @@ export function verifyModelPackFiles(packDir: string, manifest: ModelPackManifes
       problems.push(`${entry.path} sha256 is ${digest}, manifest says ${entry.sha256}`);
     }
   }
+  for (const [field, p] of referenced) if (!listed.has(p)) problems.push(`${field} "${p}" is not in manifest files`);
+  return problems;
+}
+
+/** Check every file against the manifest (present, listed, size, sha256) and the cross-field invariants. */
+export function verifyModelPackFiles(packDir: string, manifest: ModelPackManifest): void {
+  const dir = path.resolve(packDir);
+  const listed = new Map(manifest.files.map((f) => [f.path, f]));
   const referenced: [string, string][] = [
     ...MODEL_KEYS.map((key): [string, string] => [`models.${key}.file`, manifest.models[key].file]),
     ["gallery.ids", manifest.gallery.ids],
@@ -151,7 +166,7 @@ export function verifyModelPackFiles(packDir: string, manifest: ModelPackManifes
     referenced.push(["gallery.thumbnails.data", manifest.gallery.thumbnails.data]);
   }
   if (manifest.pytorch_checkpoint) referenced.push(["pytorch_checkpoint", manifest.pytorch_checkpoint]);
-  for (const [field, p] of referenced) if (!listed.has(p)) problems.push(`${field} "${p}" is not in manifest files`);
+  const problems = checkPackFiles(dir, manifest.files, referenced);
   const vision = listed.get(manifest.models.vision_encoder.file);
   if (vision && manifest.embedding.model_id !== `sha256:${vision.sha256}`) {
     problems.push(
@@ -254,7 +269,7 @@ function describeShape(shape: readonly (number | string)[]): string {
 
 /** Compare one session's real inputs/outputs (names, order, dtype, shape) with the manifest's declaration. */
 export function checkSessionInterface(
-  key: ModelKey,
+  key: string,
   session: ort.InferenceSession,
   declared: { inputs: TensorSpec[]; outputs: TensorSpec[] },
 ): string[] {

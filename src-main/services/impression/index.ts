@@ -1,0 +1,8 @@
+export { type DraftOptions, draftImpression, type ImpressionDraft, NoFindingsError } from "./impression-drafter";
+export {
+  IMPRESSION_PACK_FORMAT,
+  type ImpressionPack,
+  type ImpressionPackManifest,
+  loadImpressionPack,
+  readImpressionPackManifest,
+} from "./impression-pack";

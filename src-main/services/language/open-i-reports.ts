@@ -1,0 +1,61 @@
+/**
+ * The Open-i report table (indiana_reports.csv: uid, MeSH, Problems, image, indication, comparison, findings,
+ * impression), all 3,851 IU-Xray reports with their sections. Pure: no Node imports; reading the file lives in
+ * iu-xray-dataset.ts.
+ */
+import { parseCsv } from "./csv";
+
+export interface OpenIReport {
+  uid: number;
+  indication: string;
+  comparison: string;
+  findings: string;
+  impression: string;
+}
+
+export const OPEN_I_REPORT_COLUMNS = [
+  "uid",
+  "MeSH",
+  "Problems",
+  "image",
+  "indication",
+  "comparison",
+  "findings",
+  "impression",
+] as const;
+
+/** Parse indiana_reports.csv into rows keyed by uid. `source` names the input in errors. */
+export function parseOpenIReportsCsv(text: string, source: string): Map<number, OpenIReport> {
+  let rows: string[][];
+  try {
+    rows = parseCsv(text);
+  } catch (error) {
+    throw new Error(`${source}: ${(error as Error).message}`);
+  }
+  const header = rows[0]?.map((name) => name.trim());
+  const column = new Map(header?.map((name, index) => [name, index]));
+  const missing = OPEN_I_REPORT_COLUMNS.filter((name) => !column.has(name));
+  if (!header || missing.length > 0) {
+    throw new Error(`${source}: not an Open-i report table (missing column ${missing.join(", ")})`);
+  }
+  const at = (row: string[], name: (typeof OPEN_I_REPORT_COLUMNS)[number]) => row[column.get(name)!] ?? "";
+  const byUid = new Map<number, OpenIReport>();
+  for (let r = 1; r < rows.length; r++) {
+    const row = rows[r]!;
+    if (row.length === 1 && row[0] === "") continue;
+    const where = `${source} row ${r + 1}`;
+    if (row.length !== header.length) throw new Error(`${where}: ${row.length} columns, expected ${header.length}`);
+    const uidText = at(row, "uid").trim();
+    const uid = /^\d+$/.test(uidText) ? Number(uidText) : 0;
+    if (uid <= 0) throw new Error(`${where}: uid "${at(row, "uid")}" is not a positive integer`);
+    if (byUid.has(uid)) throw new Error(`${where}: uid ${uid} appears twice`);
+    byUid.set(uid, {
+      uid,
+      indication: at(row, "indication"),
+      comparison: at(row, "comparison"),
+      findings: at(row, "findings"),
+      impression: at(row, "impression"),
+    });
+  }
+  return byUid;
+}
