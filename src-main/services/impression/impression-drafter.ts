@@ -47,18 +47,26 @@ export interface DraftOptions {
   casing?: DisplayCasing;
 }
 
+/** What the model reads for findings text: its token ids and the TF-IDF-nearest gallery impression's ids. */
+export function impressionInputs(
+  pack: ImpressionPack,
+  findings: string,
+): { findingsIds: number[]; retrievedIds: number[]; near: { index: number; similarity: number } } {
+  const dotId = pack.tokenizer.idOf(".");
+  const findingsIds = findingsTokenIds(pack.tokenizer, findings);
+  if (!findingsIds.some((id) => id !== dotId)) throw new NoFindingsError();
+  const near = pack.index.nearest(findingsIds);
+  return { findingsIds, retrievedIds: pack.gallery.impressionIds[near.index]!, near };
+}
+
 export async function draftImpression(
   pack: ImpressionPack,
   findings: string,
   options: DraftOptions = {},
 ): Promise<ImpressionDraft> {
   const started = performance.now();
-  const { manifest, tokenizer, gallery } = pack;
-  const dotId = tokenizer.idOf(".");
-  const findingsIds = findingsTokenIds(tokenizer, findings);
-  if (!findingsIds.some((id) => id !== dotId)) throw new NoFindingsError();
-  const near = pack.index.nearest(findingsIds);
-  const retrievedIds = gallery.impressionIds[near.index]!;
+  const { manifest, gallery } = pack;
+  const { findingsIds, retrievedIds, near } = impressionInputs(pack, findings);
   const state = await pack.sessions.encoder.run({
     findings_ids: int64(findingsIds, [1, findingsIds.length]),
     retrieved_ids: int64(retrievedIds, [1, retrievedIds.length]),

@@ -1,4 +1,10 @@
-export { type DraftOptions, draftImpression, type ImpressionDraft, NoFindingsError } from "./impression-drafter";
+export {
+  type DraftOptions,
+  draftImpression,
+  type ImpressionDraft,
+  impressionInputs,
+  NoFindingsError,
+} from "./impression-drafter";
 export {
   IMPRESSION_PACK_FORMAT,
   type ImpressionPack,
