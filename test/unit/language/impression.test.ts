@@ -40,7 +40,7 @@ describe("TF-IDF retrieval", () => {
     expect(index.nearest(["small", "effusion"]).index).toBe(1);
     expect(index.nearest(["heart", "normal"]).index).toBe(0);
     expect(index.nearest(["heart", "normal"], (i) => i === 0).index).toBe(2);
-    expect(index.nearest(["unseen"]).similarity).toBe(0);
+    expect(new TfIdfIndex<string>([["a"]]).nearest(["unseen"]).similarity).toBe(0);
   });
 });
 
