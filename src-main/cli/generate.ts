@@ -2,7 +2,7 @@
  * Draft a report for one study and list its most similar prior cases.
  *
  *   npm run generate -- <files or a study folder> [--json] [--pack DIR] [--k 5] [--views frontal,lateral]
- *     [--study-id ID] [--data-dir DIR] [--threads N] [--cpu]
+ *     [--study-id ID] [--data-dir DIR] [--threads N] [--cpu] [--impression-pack DIR|none]
  *   npm run generate -- --dicomweb <base-url> --study <StudyInstanceUID> [--user U --password P | --token T]
  *     [--ca FILE.pem] [same options]
  *
@@ -11,6 +11,8 @@
  * Before the model loads, every file is read and decoded as the engine decodes it (inspectImageFile): a damaged or
  * unsupported file, or files of two patients, end the command with one line naming the file and the problem (exit
  * code 1), and no draft.
+ * The Impression is drafted from the generated findings by the impression pack (models/iu-xray-impression, or
+ * --impression-pack; `none` leaves it empty); --json gives `impression` beside `findings` and `impressionDraft`.
  * The study id (default: the name of the folder holding the images) is never retrieved: neither as a similar case
  * nor as the generator's input. The retrieval index is the case database of --data-dir (default: the
  * application's), seeded from the pack's gallery on first use. With --dicomweb the study is retrieved (WADO-RS) into
@@ -21,10 +23,11 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
 import { isImagingError } from "../../src-shared/imaging/errors";
-import { resolveDataDir } from "../paths";
+import { appRoot, resolveDataDir } from "../paths";
 import { sniffImageFile } from "../services/imaging/decode-image";
 import { inspectImageFile } from "../services/imaging/inspect-image";
 import { scanPaths } from "../services/import/scan-paths";
+import { findImpressionPack, ImpressionService } from "../services/impression";
 import { type GeneratedReport, InferenceEngine, type StudyImageInput } from "../services/inference";
 import { CHEXPERT_OBSERVATIONS } from "../services/language/observations";
 import { DICOMWEB_OPTIONS, retrieveStudyForCli } from "./dicomweb-cli-support";
@@ -119,7 +122,7 @@ function printHuman(studyId: string, report: GeneratedReport, info: InferenceEng
   console.log("FINDINGS");
   console.log(report.findings || "(nothing generated)");
   console.log("\nIMPRESSION");
-  console.log(report.impression || "(none: the model writes the findings section only)");
+  console.log(report.impression || "(none: no impression pack loaded)");
   console.log(
     `\nGenerator input: report of gallery study ${report.retrieved.studyId} (similarity ${report.retrieved.similarity.toFixed(4)})`,
   );
@@ -146,6 +149,7 @@ async function main(): Promise<void> {
       k: { type: "string", default: "5" },
       views: { type: "string" },
       "study-id": { type: "string" },
+      "impression-pack": { type: "string" },
       "data-dir": { type: "string" },
       threads: { type: "string" },
       cpu: { type: "boolean", default: false },
@@ -173,6 +177,7 @@ async function main(): Promise<void> {
   const { reports, casing } = loadReportsAndCasing();
 
   let engine: InferenceEngine | null = null;
+  let impression: ImpressionService | null = null;
   let index: ReturnType<typeof openSeededIndex> | null = null;
   const bar = new cliProgress.SingleBar(
     { format: "{stage} [{bar}] {percentage}%", hideCursor: true, clearOnComplete: true },
@@ -181,7 +186,11 @@ async function main(): Promise<void> {
   try {
     index = openSeededIndex(dataDir, packDir, reports);
     bar.start(100, 0, { stage: "loading the model pack" });
+    const impressionChoice = findImpressionPack(path.join(appRoot(), "models"), values["impression-pack"]);
+    if (impressionChoice.dir !== null) impression = await ImpressionService.load(impressionChoice.dir, casing);
+    else console.error(`${impressionChoice.reason}: Impression stays empty`);
     engine = await InferenceEngine.start({
+      impression,
       packDir,
       retrieval: index.retrieval,
       displayCasing: casing,
@@ -217,6 +226,7 @@ async function main(): Promise<void> {
     throw asUserError(error);
   } finally {
     await engine?.close();
+    await impression?.close();
     await index?.close();
   }
 }

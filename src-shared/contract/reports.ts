@@ -45,6 +45,12 @@ export const reportsContract = {
     ReportStateSchema,
     "Drafts Findings and Impression again; replacing the user's edits needs replaceUserEdits.",
   ),
+  suggestImpression: def(
+    "mutation",
+    z.object({ studyId: StudyIdSchema, replaceUserText: z.boolean() }).strict(),
+    ReportStateSchema,
+    "Drafts the Impression again from the Findings as edited (AI text); replacing the user's Impression needs replaceUserText.",
+  ),
   cancel: def("mutation", StudyInput, ReportStateSchema, "Stops the running AI draft of a study."),
   versions: def("query", StudyInput, z.array(DraftVersionSchema), "Every draft version of a study, newest first."),
   restore: def(

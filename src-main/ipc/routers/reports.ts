@@ -14,6 +14,10 @@ export const reportsRouter = router({
     .input(c.save.input)
     .output(c.save.output)
     .mutation(({ ctx, input }) => ctx.services.reports.save(input.studyId, input)),
+  suggestImpression: procedure
+    .input(c.suggestImpression.input)
+    .output(c.suggestImpression.output)
+    .mutation(({ ctx, input }) => ctx.services.reports.suggestImpression(input.studyId, input)),
   regenerate: procedure
     .input(c.regenerate.input)
     .output(c.regenerate.output)

@@ -12,3 +12,10 @@ export {
   loadImpressionPack,
   readImpressionPackManifest,
 } from "./impression-pack";
+export {
+  findImpressionPack,
+  IMPRESSION_PACK_ENV,
+  type ImpressionModelInfo,
+  type ImpressionPackChoice,
+  ImpressionService,
+} from "./impression-service";

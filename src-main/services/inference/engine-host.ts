@@ -9,7 +9,8 @@ import path from "node:path";
 import type { InferenceStatus } from "../../../src-shared/inference-types";
 import type { AppService } from "../app/app-service";
 import type { EventBus } from "../events/event-bus";
-import { ModelPackError } from "../model-pack";
+import { findImpressionPack, ImpressionService } from "../impression/impression-service";
+import { MODEL_PACK_FORMAT, ModelPackError } from "../model-pack";
 import type { ReportsService } from "../reports/reports-service";
 import { loadIuXrayCaseReports } from "../retrieval/gallery";
 import type { RetrievalService } from "../retrieval/retrieval-service";
@@ -43,7 +44,9 @@ export function findDefaultModelPack(modelsDir: string, explicit?: string | null
     if (!fs.existsSync(manifest)) continue;
     let created = "";
     try {
-      const parsed = JSON.parse(fs.readFileSync(manifest, "utf8")) as { created?: unknown };
+      const parsed = JSON.parse(fs.readFileSync(manifest, "utf8")) as { created?: unknown; format?: unknown };
+      // Another kind of pack (e.g. the impression pack, radiology-draft/impression-pack@1) is not a drafting pack.
+      if (typeof parsed.format === "string" && parsed.format !== MODEL_PACK_FORMAT) continue;
       if (typeof parsed.created === "string") created = parsed.created;
     } catch {
       // A broken manifest still counts as a pack: loading it reports what is wrong.
@@ -69,6 +72,8 @@ export interface InferenceHostOptions {
   studyImages: (studyId: string) => readonly StudyImageInput[];
   /** A pack folder, null for none, undefined for the default (findDefaultModelPack over appRoot/models). */
   modelPackDir?: string | null | undefined;
+  /** An impression pack folder, null for none, undefined for the default (findImpressionPack over appRoot/models). */
+  impressionPackDir?: string | null | undefined;
   /** Report annotation and labels for the gallery's cases (default: resources/iu_xray). */
   annotationPath?: string;
   labelsCsvPath?: string;
@@ -78,6 +83,7 @@ export interface InferenceHostOptions {
 export class InferenceHost {
   private current: InferenceStatus;
   private engineInstance: InferenceEngine | null = null;
+  private impressionInstance: ImpressionService | null = null;
   private closed = false;
   private starting: Promise<void> | null = null;
 
@@ -105,6 +111,43 @@ export class InferenceHost {
     this.engineInstance = null;
     await this.starting?.catch(() => {});
     await (engine ?? this.engineInstance)?.close();
+    const impression = this.impressionInstance;
+    this.impressionInstance = null;
+    await impression?.close();
+  }
+
+  /** The impression drafter, once loaded (null without an impression pack). */
+  get impression(): ImpressionService | null {
+    return this.impressionInstance;
+  }
+
+  /** Loads the impression pack (its absence or a refusal is a warning, never fatal) and hands it to the reports. */
+  private async loadImpression(casing: DisplayCasing): Promise<void> {
+    const options = this.options;
+    const choice =
+      options.impressionPackDir === null
+        ? ({ dir: null, reason: "started without an impression pack" } as const)
+        : findImpressionPack(path.join(options.appRoot, "models"), options.impressionPackDir);
+    if (choice.dir === null) {
+      console.warn(`inference: ${choice.reason}; Impression is left to the radiologist`);
+      return;
+    }
+    try {
+      const service = await ImpressionService.load(choice.dir, casing);
+      if (this.closed) {
+        await service.close();
+        return;
+      }
+      this.impressionInstance = service;
+      options.reports.setImpressionDrafter(service);
+    } catch (error) {
+      const message =
+        error instanceof ModelPackError
+          ? `impression pack ${choice.dir} refused: ${error.problems.join("; ")}`
+          : `impression pack ${choice.dir} could not be loaded: ${(error as Error).message}`;
+      console.warn(`inference: ${message}`);
+      options.events.publish({ type: "notice", level: "warning", message });
+    }
   }
 
   /**
@@ -124,13 +167,6 @@ export class InferenceHost {
       options.modelPackDir === null
         ? ({ dir: null, reason: "started without a model pack" } as const)
         : findDefaultModelPack(path.join(options.appRoot, "models"), options.modelPackDir);
-    if (choice.dir === null) {
-      this.unavailable(null, choice.reason);
-      return;
-    }
-    const packDir = choice.dir;
-    this.current = { state: "loading", packDir };
-    let engine: InferenceEngine;
     let casing: DisplayCasing = new Map();
     let reports: ReturnType<typeof loadIuXrayCaseReports> | null = null;
     try {
@@ -139,6 +175,15 @@ export class InferenceHost {
     } catch (error) {
       console.warn(`inference: report annotation unavailable (${(error as Error).message})`);
     }
+    await this.loadImpression(casing);
+    if (this.closed) return;
+    if (choice.dir === null) {
+      this.unavailable(null, choice.reason);
+      return;
+    }
+    const packDir = choice.dir;
+    this.current = { state: "loading", packDir };
+    let engine: InferenceEngine;
     try {
       engine = await InferenceEngine.start({
         ...options.engine,
@@ -146,6 +191,7 @@ export class InferenceHost {
         retrieval: options.retrieval,
         studyImages: options.studyImages,
         displayCasing: casing,
+        impression: this.impressionInstance,
       });
     } catch (error) {
       const reason =

@@ -10,6 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { type ResourceLimits, Worker } from "node:worker_threads";
+import type { ImpressionService } from "../impression/impression-service";
 import type { ModelPackManifest } from "../model-pack";
 import type { DraftEngine, DraftEngineResult, DraftProgress, EngineModel } from "../reports/draft-engine";
 import type { RetrievalService } from "../retrieval/retrieval-service";
@@ -47,6 +48,8 @@ export interface InferenceEngineOptions {
   topK?: number;
   /** Word casing for the display text (buildDisplayCasing over report texts). */
   displayCasing?: DisplayCasing;
+  /** Drafts the Impression from the generated findings (the impression pack); without one Impression stays empty. */
+  impression?: ImpressionService | null;
   /** The worker entry (default: inference-worker.ts / .js beside this module or the bundle holding it). */
   workerUrl?: URL | string;
   resourceLimits?: ResourceLimits;
@@ -86,8 +89,15 @@ export interface ViewsUsed {
 export interface GeneratedReport {
   /** Display text (sentence case, punctuated) for the Findings section. */
   findings: string;
-  /** Empty: the model writes findings only (docs/inference.md). */
+  /** Drafted from the findings by the impression model (docs/impression.md); empty without an impression pack. */
   impression: string;
+  /** How the impression was drafted (null: no impression pack, or it failed and Impression is empty). */
+  impressionDraft: {
+    model: { name: string; version: string };
+    retrieved: { uid: number; similarity: number };
+    consistency: { dropped: string[]; added: string[] };
+    ms: number;
+  } | null;
   /** The generated tokens joined with spaces: what eval scores. */
   rawText: string;
   tokens: number[];
@@ -392,6 +402,18 @@ export class InferenceEngine implements DraftEngine {
     };
   }
 
+  /** The impression of generated findings; null (and a warning) when there is no impression pack or it fails. */
+  private async draftImpression(findings: string) {
+    const service = this.options.impression;
+    if (!service || !findings.trim()) return null;
+    try {
+      return { ...(await service.draft(findings)), model: service.model };
+    } catch (error) {
+      console.warn(`inference: no impression drafted (${(error as Error).message})`);
+      return null;
+    }
+  }
+
   /** Draft report, similar cases and embedding of a study given as image files (one or two views). */
   async generateFromImages(
     images: readonly StudyImageInput[],
@@ -422,10 +444,18 @@ export class InferenceEngine implements DraftEngine {
     const rawText = rawReportText(result.tokens ?? [], this.manifest.tokenizer.idx2token);
     const display = displayReport(rawText, this.options.displayCasing);
     const sections = reportSections(display);
+    const impressionDraft = await this.draftImpression(sections.findings);
+    if (impressionDraft) sections.impression = impressionDraft.text;
     const t = result.timings;
     progress?.({ stage: "done", done: 100, total: 100 });
     return {
       ...sections,
+      impressionDraft: impressionDraft && {
+        model: impressionDraft.model,
+        retrieved: impressionDraft.retrieved,
+        consistency: impressionDraft.consistency,
+        ms: impressionDraft.ms,
+      },
       rawText,
       tokens: [...(result.tokens ?? [])],
       score: result.score ?? 0,

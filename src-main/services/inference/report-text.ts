@@ -6,9 +6,9 @@
  *   reports use for them (XXXX, AP, PICC, T12 ...), `<unk>` dropped, a sentence repeated word for word shown once:
  *   "The heart is normal in size. The lungs are clear. No pneumothorax."
  *
- * Sections: the IU-Xray reports of R2Gen's annotation are the FINDINGS section only, so the model writes findings
- * and never learned an impression. The display text goes to Findings; Impression stays empty for the radiologist
- * (docs/inference.md, "Findings and impression").
+ * Sections: the IU-Xray reports of R2Gen's annotation are the FINDINGS section only, so the model writes findings.
+ * The display text goes to Findings; the Impression is drafted from those findings by the impression model
+ * (services/impression, docs/impression.md), and stays empty without an impression pack.
  */
 
 export const SENTENCE_END_TOKEN = ".";
@@ -121,7 +121,7 @@ export function displayReport(rawText: string, casing: DisplayCasing = new Map()
   return { sentences, text: sentences.join(" "), repeatsDropped, unknownDropped };
 }
 
-/** Findings and impression of a generated report (see the module comment for why Impression is empty). */
+/** Findings and impression of a generated report (the impression is filled in later: see the module comment). */
 export function reportSections(display: DisplayReport): { findings: string; impression: string } {
   return { findings: display.text, impression: "" };
 }

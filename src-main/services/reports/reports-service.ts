@@ -44,6 +44,15 @@ const INTERRUPTED = "interrupted";
 export const NO_ENGINE_MESSAGE =
   "No model pack loaded: the AI draft is unavailable. Write the report by hand; every change is autosaved.";
 
+export const NO_IMPRESSION_MESSAGE =
+  "No impression pack loaded: Suggest impression is unavailable. Write the impression by hand.";
+
+/** What the reports service needs of the impression drafter (services/impression ImpressionService). */
+export interface ImpressionDrafter {
+  readonly model: { name: string; version: string };
+  draft(findings: string): Promise<{ text: string; retrieved: { uid: number }; consistency: unknown }>;
+}
+
 export interface ReportsServiceOptions {
   db: CaseDatabase;
   events: EventBus;
@@ -88,6 +97,7 @@ export class ReportsService {
   private readonly records: ReportRecords;
   private readonly running = new Map<string, RunningJob>();
   private engine: DraftEngine | null;
+  private impressionDrafter: ImpressionDrafter | null = null;
   private jobCounter = 0;
 
   constructor(private readonly options: ReportsServiceOptions) {
@@ -95,6 +105,62 @@ export class ReportsService {
     this.engine = options.engine;
     const recovered = this.records.recoverInterruptedJobs();
     if (recovered.length) options.events.publish({ type: "studies-changed", studyIds: recovered });
+  }
+
+  /** Plugs in (or removes) the impression drafter once an impression pack is loaded ("Suggest impression"). */
+  setImpressionDrafter(drafter: ImpressionDrafter | null): void {
+    this.impressionDrafter = drafter;
+  }
+
+  /**
+   * "Suggest impression": drafts the Impression again from the Findings as they stand (the radiologist's edits
+   * included). The suggestion is AI text: it is stored as an AI version (the AI's Findings and the new Impression)
+   * with the current draft on top of it, so the editor marks it like the AI findings. An Impression the radiologist
+   * wrote (not the AI's untouched text) is only replaced with replaceUserText (the UI asks first).
+   */
+  async suggestImpression(studyId: string, options: { replaceUserText: boolean }): Promise<ReportState> {
+    this.requireStudy(studyId);
+    this.requireUnsigned(studyId);
+    const drafter = this.impressionDrafter;
+    if (!drafter) throw new ReportConflictError(NO_IMPRESSION_MESSAGE);
+    const userImpression = (sections: ReportSections) => {
+      const current = sections.impression.trim();
+      return current !== "" && current !== (this.aiSections(studyId)?.impression ?? "").trim();
+    };
+    const before = this.records.latestVersion(studyId);
+    const findings = before?.sections.findings.trim() ?? "";
+    if (!findings) throw new ReportConflictError("Findings are empty: an impression is drafted from the findings.");
+    const conflict = "Impression holds your text; the suggestion replaces it. Confirm to replace it.";
+    if (before && !options.replaceUserText && userImpression(before.sections)) throw new ReportConflictError(conflict);
+    const draft = await drafter.draft(findings);
+    this.records.transaction(() => {
+      this.requireUnsigned(studyId);
+      const latest = this.records.latestVersion(studyId)!;
+      if (latest.sections.findings.trim() !== findings)
+        throw new ReportConflictError("Findings changed while the impression was drafted: suggest it again.");
+      if (!options.replaceUserText && userImpression(latest.sections)) throw new ReportConflictError(conflict);
+      const model = `${drafter.model.name} ${drafter.model.version}`;
+      const aiDraft: ReportSections = {
+        ...latest.sections,
+        findings: this.aiSections(studyId)?.findings ?? "",
+        impression: draft.text,
+      };
+      const aiVersion = this.records.insertVersion(studyId, aiDraft, computeAiSpans(aiDraft, aiDraft), "ai", model);
+      const current: ReportSections = { ...latest.sections, impression: draft.text };
+      if (!sectionsEqual(current, aiDraft)) {
+        this.records.insertVersion(studyId, current, computeAiSpans(current, aiDraft), "user", latest.author);
+      }
+      this.records.audit(`ai:${model}`, "impression.suggested", studyId, {
+        version: aiVersion.version,
+        replacedUserText: userImpression(latest.sections),
+        retrievedUid: draft.retrieved.uid,
+        consistency: draft.consistency,
+      });
+      const study = this.records.study(studyId);
+      if (study?.status === "new") this.records.setStudyStatus(studyId, "drafted");
+    });
+    this.options.events.publish({ type: "studies-changed", studyIds: [studyId] });
+    return this.state(studyId);
   }
 
   /** Plugs in (or removes) the drafting engine once a model pack is loaded. */

@@ -79,6 +79,13 @@ export const commands: readonly CommandDef[] = [
     keys: ["Alt+r"],
     whileTyping: true,
   },
+  {
+    id: "report.suggestImpression",
+    label: "Suggest impression from the findings (asks before replacing your impression)",
+    group: "Report",
+    keys: ["Alt+i"],
+    whileTyping: true,
+  },
   { id: "report.sign", label: "Sign the report", group: "Report", keys: ["Ctrl+Shift+s"], whileTyping: true },
 ];
 

@@ -286,6 +286,7 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
   const { session, snapshot } = useReportSession(client, study?.id ?? null);
   const editors = useRef<Partial<Record<SectionKey, SectionEditorHandle | null>>>({});
   const [confirmRegenerate, setConfirmRegenerate] = useState(false);
+  const [confirmSuggest, setConfirmSuggest] = useState(false);
   const [signStep, setSignStep] = useState<SignStep>(null);
   const [signerName, setSignerName] = useState("");
   const [notice, setNotice] = useState<{ kind: "ok" | "error"; text: string } | null>(null);
@@ -329,6 +330,17 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
     else void session.regenerate(false);
   };
 
+  const suggestImpression = () => {
+    if (!session || !server || signed || running || !sections) return;
+    if (!sections.findings.trim()) {
+      setNotice({ kind: "error", text: "Findings are empty: an impression is drafted from the findings." });
+      return;
+    }
+    const impression = sections.impression.trim();
+    if (impression !== "" && impression !== (server.aiSections?.impression ?? "").trim()) setConfirmSuggest(true);
+    else void session.suggestImpression(false);
+  };
+
   const startSign = async () => {
     if (!session || !canSign) return;
     setNotice(null);
@@ -359,6 +371,7 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
   useCommand("report.redo", () => session?.redo());
   useCommand("report.save", () => void session?.flush());
   useCommand("report.regenerate", regenerate);
+  useCommand("report.suggestImpression", suggestImpression);
   useCommand("report.sign", () => void startSign());
   useCommand("report.focusIndication", () => editors.current.indication?.focus());
   useCommand("report.focusComparison", () => editors.current.comparison?.focus());
@@ -386,6 +399,15 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
               }
             >
               Regenerate
+            </button>
+            <button
+              type="button"
+              className="btn"
+              onClick={suggestImpression}
+              disabled={running}
+              title="Draft the Impression from the Findings as they are now (Alt+I)"
+            >
+              Suggest impression
             </button>
             <button
               type="button"
@@ -484,6 +506,23 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
           <p>
             Findings or Impression hold text you wrote or changed. Regenerating replaces both sections with a new AI
             draft. Your current text stays in the draft history.
+          </p>
+        </Dialog>
+      )}
+      {confirmSuggest && session && (
+        <Dialog
+          title="Replace your impression?"
+          confirmLabel="Suggest and replace"
+          confirmKind="danger"
+          onCancel={() => setConfirmSuggest(false)}
+          onConfirm={() => {
+            setConfirmSuggest(false);
+            void session.suggestImpression(true);
+          }}
+        >
+          <p>
+            Impression holds text you wrote or changed. The suggestion, drafted from the Findings as they are now,
+            replaces it. Your current text stays in the draft history.
           </p>
         </Dialog>
       )}

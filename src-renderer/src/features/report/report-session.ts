@@ -345,6 +345,17 @@ export class ReportSession {
     }
   }
 
+  /** Drafts the Impression again from the Findings as edited (the caller asks before replacing the user's text). */
+  async suggestImpression(replaceUserText: boolean): Promise<void> {
+    await this.flush();
+    try {
+      const state = await this.client.reports.suggestImpression({ studyId: this.studyId, replaceUserText });
+      this.adopt(state);
+    } catch (err) {
+      this.set({ error: errorText(err) });
+    }
+  }
+
   async cancel(): Promise<void> {
     try {
       this.adopt(await this.client.reports.cancel({ studyId: this.studyId }));
