@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { StudyIdSchema, StudyStatusSchema } from "./domain";
-import { CHEXPERT_OBSERVATIONS } from "./observations";
+import { CHEXPERT_OBSERVATIONS, type LabelVector } from "./observations";
 
 export const SECTION_KEYS = ["indication", "comparison", "findings", "impression"] as const;
 export const SectionKeySchema = z.enum(SECTION_KEYS);
@@ -62,17 +62,26 @@ export const OBSERVATIONS = CHEXPERT_OBSERVATIONS;
 
 /** 1 positive, 0 negative, -1 uncertain, null not mentioned. */
 export const LabelValueSchema = z.union([z.literal(1), z.literal(0), z.literal(-1), z.null()]);
-export const LabelVectorSchema = z.array(LabelValueSchema).length(OBSERVATIONS.length);
-export type LabelVector = z.infer<typeof LabelVectorSchema>;
+export const LabelVectorSchema: z.ZodType<LabelVector> = z.array(LabelValueSchema).length(OBSERVATIONS.length);
+export type { LabelVector };
 
-/** A retrieved prior case shown beside the draft. */
+/** Where a retrieval index case came from: the model pack's gallery, a report signed here, or `npm run index`. */
+export const CASE_SOURCES = ["gallery", "signed", "indexed"] as const;
+export const CaseSourceSchema = z.enum(CASE_SOURCES);
+export type CaseSource = z.infer<typeof CaseSourceSchema>;
+
+/** A retrieved prior case shown beside the draft: what the retrieval index returns, the job keeps and IPC carries. */
 export const SimilarCaseSchema = z.object({
   studyId: z.string().min(1),
   /** Cosine similarity of the study embeddings, -1..1. */
   similarity: z.number().min(-1.0001).max(1.0001),
   report: z.string(),
   labels: LabelVectorSchema,
-  /** A small image (data: URL) of the case's frontal view, when the index has one. */
+  source: CaseSourceSchema,
+  /**
+   * The case's frontal-view thumbnail on the file channel (`thumbnailFileUrl`, import-types.ts), when the index has
+   * one; the renderer resolves it against its transport.
+   */
   thumbnailUrl: z.string().optional(),
 });
 export type SimilarCase = z.infer<typeof SimilarCaseSchema>;

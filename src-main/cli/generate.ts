@@ -25,10 +25,10 @@ import { resolveDataDir } from "../paths";
 import { sniffImageFile } from "../services/imaging/decode-image";
 import { inspectImageFile } from "../services/imaging/inspect-image";
 import { scanPaths } from "../services/import/scan-paths";
-import { type GeneratedReport, InferenceEngine, type StudyImageInput } from "../services/inference";
+import type { GeneratedReport, InferenceEngine, StudyImageInput } from "../services/inference";
 import { CHEXPERT_OBSERVATIONS } from "../services/language/observations";
 import { DICOMWEB_OPTIONS, retrieveStudyForCli } from "./dicomweb-cli-support";
-import { asUserError, loadReportsAndCasing, openSeededIndex, resolvePackDir } from "./inference-cli-support";
+import { asUserError, type CliCore, resolvePackDir, startCliCore } from "./inference-cli-support";
 import { runCli, UserError } from "./language-cli-support";
 
 const MAX_IMAGES = 16;
@@ -170,24 +170,20 @@ async function main(): Promise<void> {
   const studyId = values["study-id"] ?? folderId;
   const views = parseViews(values.views, files.length);
   await checkStudyImages(files);
-  const { reports, casing } = loadReportsAndCasing();
 
-  let engine: InferenceEngine | null = null;
-  let index: ReturnType<typeof openSeededIndex> | null = null;
+  let core: CliCore | null = null;
   const bar = new cliProgress.SingleBar(
     { format: "{stage} [{bar}] {percentage}%", hideCursor: true, clearOnComplete: true },
     cliProgress.Presets.shades_classic,
   );
   try {
-    index = openSeededIndex(dataDir, packDir, reports);
-    bar.start(100, 0, { stage: "loading the model pack" });
-    engine = await InferenceEngine.start({
-      packDir,
-      retrieval: index.retrieval,
-      displayCasing: casing,
+    console.error("loading the model pack");
+    core = await startCliCore(dataDir, packDir, {
       executionProviders: values.cpu ? ["cpu"] : ["cuda", "cpu"],
       ...(threads ? { intraOpNumThreads: threads } : {}),
     });
+    const { engine } = core;
+    bar.start(100, 0, { stage: "drafting" });
     const report = await engine.generateFromImages(
       files.map((file, i) => ({ path: file, view: views[i] })),
       { k, excludeIds: [studyId], onProgress: (p) => bar.update(p.done, { stage: p.stage.padEnd(22) }) },
@@ -195,7 +191,7 @@ async function main(): Promise<void> {
     bar.stop();
     if (skipped.length > 0) console.error(`skipped ${skipped.length} file(s) that are not DICOM, PNG or JPEG`);
     if (values.json) {
-      const { embedding, ...rest } = report;
+      const { embedding, thumbnail: _noThumbnail, ...rest } = report;
       console.log(
         JSON.stringify(
           {
@@ -203,21 +199,20 @@ async function main(): Promise<void> {
             ...rest,
             embedding: { modelId: embedding.modelId, dim: embedding.vector.length },
             pack: engine.info,
-            index: { databasePath: index.databasePath, cases: index.retrieval.count, seeded: index.seeded },
+            index: { databasePath: core.databasePath, cases: core.retrieval.count, seeded: core.seeded },
           },
           null,
           2,
         ),
       );
     } else {
-      printHuman(studyId, report, engine.info, index.retrieval.count);
+      printHuman(studyId, report, engine.info, core.retrieval.count);
     }
   } catch (error) {
     bar.stop();
     throw asUserError(error);
   } finally {
-    await engine?.close();
-    await index?.close();
+    await core?.close();
   }
 }
 

@@ -32,8 +32,9 @@ import { resolveDataDir } from "../paths";
 import { InferenceEngine, InferenceError } from "../services/inference";
 import { DatasetInputError } from "../services/language/iu-xray-dataset";
 import { OBSERVATION_COUNT } from "../services/language/observations";
+import { readPackGallery } from "../services/model-pack";
 import { ModelMismatchError, RetrievalError } from "../services/retrieval/errors";
-import { loadIuXrayCaseReports, type RetrievalGallery, readPackGallery } from "../services/retrieval/gallery";
+import { loadIuXrayCaseReports, type RetrievalGallery } from "../services/retrieval/gallery";
 import { RetrievalService } from "../services/retrieval/retrieval-service";
 import type { CaseInput } from "../services/retrieval/types";
 import { DICOMWEB_OPTIONS } from "./dicomweb-cli-support";
@@ -157,7 +158,7 @@ async function indexDataset(
       let vector: Float32Array;
       let thumbnail: Uint8Array | null = null;
       if (row !== undefined) {
-        vector = gallery.vectors.subarray(row * gallery.dim, (row + 1) * gallery.dim);
+        vector = gallery.embeddings.subarray(row * gallery.dim, (row + 1) * gallery.dim);
         if (options.thumbnails && imagePaths[0]) thumbnail = await thumbnailOf(imagePaths[0]);
       } else {
         try {

@@ -124,6 +124,8 @@ export interface ReportsHarness {
   events: EventBus;
   seen: AppEvent[];
   reports: ReportsService;
+  /** Changes the engine the service's provider gives (null: no model pack, e.g. while it loads). */
+  setEngine(engine: DraftEngine | null): void;
   /** Opens the same database again with a fresh service, as after a restart (or a crash when not closed). */
   restart(options?: { engine?: DraftEngine | null; closeFirst?: boolean }): ReportsHarness;
   close(): void;
@@ -137,11 +139,12 @@ export function makeReportsHarness(
   const events = new EventBus();
   const seen: AppEvent[] = [];
   events.subscribe((e) => seen.push(e));
+  let engine = options.engine ?? null;
   const reports = new ReportsService({
     db,
     events,
-    engine: options.engine ?? null,
-    retrieval: () => options.retrieval ?? null,
+    engine: () => engine,
+    retrieval: options.retrieval ?? null,
     application: { name: "Radiology Draft", version: "0.1.0" },
     osUserName: () => "osuser",
   });
@@ -151,6 +154,9 @@ export function makeReportsHarness(
     events,
     seen,
     reports,
+    setEngine: (next) => {
+      engine = next;
+    },
     restart: (o = {}) => {
       if (o.closeFirst ?? true) harness.close();
       return makeReportsHarness({ engine: o.engine ?? null, retrieval: options.retrieval ?? null, dataDir });

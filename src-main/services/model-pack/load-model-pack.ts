@@ -7,7 +7,12 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import * as ort from "onnxruntime-node";
-import { type GalleryThumbnails, readGalleryThumbnails } from "./gallery-thumbnails";
+import {
+  type GalleryThumbnails,
+  type GalleryThumbnailsData,
+  galleryThumbnails,
+  readGalleryThumbnails,
+} from "./gallery-thumbnails";
 import {
   type Dimension,
   MODEL_KEYS,
@@ -43,6 +48,36 @@ export interface PackGallery {
   thumbnails: GalleryThumbnails | null;
   /** JPEG bytes of the frontal-view thumbnail of gallery row `row`; null without thumbnails or out of range. */
   thumbnail(row: number): Uint8Array | null;
+}
+
+/**
+ * What the inference worker posts of the pack's gallery to the thread that seeds the retrieval index (plain data:
+ * no functions, no token ids), so that the pack is read once (docs/inference.md).
+ */
+export type PackGalleryData = Omit<PackGallery, "tokenIds" | "thumbnails" | "thumbnail"> & {
+  thumbnails: GalleryThumbnailsData | null;
+};
+
+/** The gallery of a loaded pack as it seeds the retrieval index (PackGallery without the generator's token ids). */
+export type IndexGallery = Omit<PackGallery, "tokenIds">;
+
+export function packGalleryData(gallery: PackGallery): PackGalleryData {
+  const t = gallery.thumbnails;
+  return {
+    ids: gallery.ids,
+    embeddings: gallery.embeddings,
+    count: gallery.count,
+    dim: gallery.dim,
+    modelId: gallery.modelId,
+    thumbnails: t
+      ? { format: t.format, maxSide: t.maxSide, count: t.count, data: t.data, offsets: t.offsets, lengths: t.lengths }
+      : null,
+  };
+}
+
+export function galleryFromData(data: PackGalleryData): IndexGallery {
+  const thumbnails = data.thumbnails ? galleryThumbnails(data.thumbnails) : null;
+  return { ...data, thumbnails, thumbnail: (row: number) => thumbnails?.get(row) ?? null };
 }
 
 export interface ModelPackSessions {
@@ -174,9 +209,13 @@ export function verifyModelPackFiles(packDir: string, manifest: ModelPackManifes
 
 /**
  * Read and check the gallery files (sizes, ids, token ids, and the thumbnails when the pack has them: ids equal to
- * the gallery's, every entry inside the data file and a JPEG); the files' hashes are checked beforehand.
+ * the gallery's, every entry inside the data file and a JPEG); loadModelPack checks the files' hashes beforehand.
+ * The one reader of a pack's gallery: the engine (through its worker) and `npm run index` read it here.
  */
-export function readPackGallery(packDir: string, manifest: ModelPackManifest): PackGallery {
+export function readPackGallery(
+  packDir: string,
+  manifest: ModelPackManifest = readModelPackManifest(packDir),
+): PackGallery {
   const dir = path.resolve(packDir);
   const g = manifest.gallery;
   const problems: string[] = [];

@@ -3,7 +3,7 @@
  * similar cases and the study embedding come out. The reports service runs with `engine: null` until a model pack
  * is loaded and then answers drafting requests with an "unavailable" job state, never with invented text.
  */
-import type { EngineModel, SimilarCase } from "../../../src-shared/report-types";
+import type { EngineModel, LabelVector, SimilarCase } from "../../../src-shared/report-types";
 
 export type { EngineModel, SimilarCase };
 
@@ -35,6 +35,8 @@ export interface DraftEngineResult {
   model: EngineModel;
   /** The study's embedding, kept with the job so the signed case can join the retrieval index. */
   embedding?: StudyEmbedding;
+  /** A small PNG/JPEG of the study's frontal view, kept with the job for the signed case's index entry. */
+  thumbnail?: Uint8Array | null;
 }
 
 export interface DraftEngine {
@@ -43,18 +45,24 @@ export interface DraftEngine {
   generate(studyId: string, options: DraftEngineOptions): Promise<DraftEngineResult>;
 }
 
+/** The drafting engine of the moment: null while no model pack is loaded (or the pack was refused). */
+export type DraftEngineProvider = () => DraftEngine | null;
+
 /**
  * What the reports service needs of the retrieval index to add a signed case: `RetrievalService.addCase`
- * (src-main/services/retrieval), which refuses a vector of another model.
+ * (src-main/services/retrieval), which refuses a vector of another model; `hasCase` and `hasThumbnail` let the
+ * start-up recovery find a signed case a crash left out of the index or without its thumbnail.
  */
 export interface SignedCaseSink {
   addCase(entry: {
     studyId: string;
     report: string;
-    labels: Array<1 | 0 | -1 | null>;
+    labels: LabelVector;
     source: "signed";
     modelId: string;
     vector: Float32Array;
     thumbnail?: Uint8Array | null;
   }): unknown;
+  hasCase(studyId: string): boolean;
+  hasThumbnail(studyId: string): boolean;
 }

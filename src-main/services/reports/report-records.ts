@@ -39,6 +39,8 @@ export interface DraftJobRecord {
   aiVersionId: number | null;
   similarCases: SimilarCase[];
   embedding: StudyEmbedding | null;
+  /** The drafting run's thumbnail of the frontal view (the study's retrieval index entry once signed). */
+  thumbnail: Uint8Array | null;
   message: string | null;
   startedAt: string;
   finishedAt: string | null;
@@ -226,6 +228,7 @@ export class ReportRecords {
           similar_cases: string;
           embedding: Buffer | null;
           embedding_model: string | null;
+          thumbnail: Buffer | null;
           message: string | null;
           started_at: string;
           finished_at: string | null;
@@ -244,6 +247,7 @@ export class ReportRecords {
       ),
       embedding:
         r.embedding && r.embedding_model ? { modelId: r.embedding_model, vector: blobToVector(r.embedding) } : null,
+      thumbnail: r.thumbnail ? new Uint8Array(r.thumbnail) : null,
       message: r.message,
       startedAt: r.started_at,
       finishedAt: r.finished_at,
@@ -263,12 +267,18 @@ export class ReportRecords {
 
   finishJob(
     studyId: string,
-    result: { model: EngineModel; aiVersionId: number; similarCases: SimilarCase[]; embedding: StudyEmbedding | null },
+    result: {
+      model: EngineModel;
+      aiVersionId: number;
+      similarCases: SimilarCase[];
+      embedding: StudyEmbedding | null;
+      thumbnail: Uint8Array | null;
+    },
   ): void {
     this.db
       .prepare(
         `UPDATE draft_jobs SET state = 'done', model = ?, ai_version_id = ?, similar_cases = ?, embedding = ?,
-           embedding_model = ?, message = NULL, finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+           embedding_model = ?, thumbnail = ?, message = NULL, finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
          WHERE study_id = ?`,
       )
       .run(
@@ -277,6 +287,9 @@ export class ReportRecords {
         JSON.stringify(result.similarCases),
         result.embedding ? vectorToBlob(result.embedding.vector) : null,
         result.embedding?.modelId ?? null,
+        result.thumbnail
+          ? Buffer.from(result.thumbnail.buffer, result.thumbnail.byteOffset, result.thumbnail.byteLength)
+          : null,
         studyId,
       );
   }

@@ -32,7 +32,13 @@ import type { EventBus } from "../events/event-bus";
 import { formatReportBody, type ReportDocument, sha256Hex } from "../export/report-document";
 import { exportReport, toExportResult } from "../export/report-export";
 import { NotFoundError } from "../studies/studies-service";
-import type { DraftEngine, DraftEngineResult, DraftProgress, SignedCaseSink } from "./draft-engine";
+import type {
+  DraftEngine,
+  DraftEngineProvider,
+  DraftEngineResult,
+  DraftProgress,
+  SignedCaseSink,
+} from "./draft-engine";
 import { ReportConflictError } from "./errors";
 import { ReportRecords } from "./report-records";
 
@@ -47,21 +53,16 @@ export const NO_ENGINE_MESSAGE =
 export interface ReportsServiceOptions {
   db: CaseDatabase;
   events: EventBus;
-  /** The drafting engine; null until a model pack is loaded. */
-  engine: DraftEngine | null;
-  /** The retrieval index that signed cases join, looked up when a report is signed. */
-  retrieval?: () => SignedCaseSink | null | undefined;
+  /** The drafting engine of the moment (asked at each use); it gives null until a model pack is loaded. */
+  engine: DraftEngineProvider;
+  /** The retrieval index that signed cases join; null or absent for none. */
+  retrieval?: SignedCaseSink | null;
   /** Labels a report's text with the 14 CheXpert observations (for the retrieval index entry of a signed case). */
   labelReport?: (text: string) => LabelVector;
   /** Name and version written into exports. */
   application: { name: string; version: string };
   /** The operating system's user name (default signer until the user confirms one). */
   osUserName?: () => string;
-  /**
-   * A small image of the study's frontal view for its retrieval index entry, made off the main thread (the inference
-   * worker); null when it cannot be made. A signed case joins the index at once and gets its thumbnail when ready.
-   */
-  studyThumbnail?: (studyId: string) => Promise<Uint8Array | null>;
 }
 
 interface RunningJob {
@@ -87,19 +88,16 @@ function defaultOsUserName(): string {
 export class ReportsService {
   private readonly records: ReportRecords;
   private readonly running = new Map<string, RunningJob>();
-  private engine: DraftEngine | null;
   private jobCounter = 0;
 
   constructor(private readonly options: ReportsServiceOptions) {
     this.records = new ReportRecords(options.db);
-    this.engine = options.engine;
     const recovered = this.records.recoverInterruptedJobs();
     if (recovered.length) options.events.publish({ type: "studies-changed", studyIds: recovered });
   }
 
-  /** Plugs in (or removes) the drafting engine once a model pack is loaded. */
-  setEngine(engine: DraftEngine | null): void {
-    this.engine = engine;
+  private get engine(): DraftEngine | null {
+    return this.options.engine();
   }
 
   private requireStudy(studyId: string) {
@@ -239,6 +237,7 @@ export class ReportsService {
     this.options.events.publish({
       type: "job-progress",
       jobId: job.jobId,
+      studyId,
       label: `AI draft ${studyId}`,
       done: 1,
       total: 1,
@@ -270,7 +269,7 @@ export class ReportsService {
       this.records.setStudyStatus(studyId, "drafting");
     });
     const label = `AI draft ${studyId}`;
-    this.options.events.publish({ type: "job-progress", jobId: job.jobId, label, done: 0, total: 1 });
+    this.options.events.publish({ type: "job-progress", jobId: job.jobId, studyId, label, done: 0, total: 1 });
     this.options.events.publish({ type: "studies-changed", studyIds: [studyId] });
     const current = () => this.running.get(studyId) === job && !job.controller.signal.aborted;
     let generation: Promise<DraftEngineResult>;
@@ -283,6 +282,7 @@ export class ReportsService {
           this.options.events.publish({
             type: "job-progress",
             jobId: job.jobId,
+            studyId,
             label,
             done: Math.min(p.done, p.total),
             total: p.total,
@@ -346,6 +346,7 @@ export class ReportsService {
         aiVersionId: aiVersion.id,
         similarCases: result.similarCases,
         embedding: result.embedding ?? null,
+        thumbnail: result.thumbnail ?? null,
       });
       this.records.setStudyStatus(studyId, "drafted");
       this.records.audit(
@@ -366,6 +367,7 @@ export class ReportsService {
     this.options.events.publish({
       type: "job-progress",
       jobId: job.jobId,
+      studyId,
       label: `AI draft ${studyId}`,
       done: 1,
       total: 1,
@@ -382,6 +384,7 @@ export class ReportsService {
     this.options.events.publish({
       type: "job-progress",
       jobId: job.jobId,
+      studyId,
       label: `AI draft ${studyId}`,
       done: 1,
       total: 1,
@@ -538,8 +541,9 @@ export class ReportsService {
     sections: ReportSections,
     actor: string,
   ): { indexed: boolean; message: string } {
-    const sink = this.options.retrieval?.() ?? null;
-    const embedding = this.records.job(studyId)?.embedding ?? null;
+    const sink = this.options.retrieval ?? null;
+    const job = this.records.job(studyId);
+    const embedding = job?.embedding ?? null;
     let outcome: { indexed: boolean; message: string };
     if (!embedding) {
       outcome = {
@@ -551,26 +555,10 @@ export class ReportsService {
     } else if (!sink) {
       outcome = { indexed: false, message: "not added to the retrieval index: no retrieval index is open" };
     } else {
-      // The index holds report text in the style of its gallery: the findings (the impression when there are none).
-      const report = sections.findings.trim() || sections.impression.trim();
-      const fullText = [sections.findings, sections.impression].filter((t) => t.trim()).join(" ");
       try {
-        const entry = {
-          studyId,
-          report,
-          labels: this.options.labelReport ? this.options.labelReport(fullText) : blankLabels(),
-          source: "signed" as const,
-          modelId: embedding.modelId,
-          vector: embedding.vector,
-        };
-        sink.addCase(entry);
+        // One write: the case with the thumbnail its drafting run made.
+        sink.addCase(signedCaseEntry(studyId, sections, embedding, job?.thumbnail ?? null, this.options.labelReport));
         outcome = { indexed: true, message: `added to the retrieval index (model ${shortModelId(embedding.modelId)})` };
-        this.options.studyThumbnail?.(studyId).then(
-          (thumbnail) => {
-            if (thumbnail) sink.addCase({ ...entry, thumbnail });
-          },
-          (err: unknown) => console.warn(`reports: no thumbnail for signed study ${studyId}:`, err),
-        );
       } catch (err) {
         outcome = {
           indexed: false,
@@ -651,6 +639,30 @@ export class ReportsService {
       this.cancelRunning(studyId, `${INTERRUPTED}: the application closed while drafting`);
     }
   }
+}
+
+/**
+ * The retrieval index entry of a signed report: the text in the style of the gallery (the findings, the impression
+ * when there are none), labels of the whole text, the drafting run's embedding and thumbnail.
+ */
+function signedCaseEntry(
+  studyId: string,
+  sections: ReportSections,
+  embedding: { modelId: string; vector: Float32Array },
+  thumbnail: Uint8Array | null,
+  labelReport: ((text: string) => LabelVector) | undefined,
+): Parameters<SignedCaseSink["addCase"]>[0] {
+  const report = sections.findings.trim() || sections.impression.trim();
+  const fullText = [sections.findings, sections.impression].filter((t) => t.trim()).join(" ");
+  return {
+    studyId,
+    report,
+    labels: labelReport ? labelReport(fullText) : blankLabels(),
+    source: "signed",
+    modelId: embedding.modelId,
+    vector: embedding.vector,
+    thumbnail,
+  };
 }
 
 /** A model id for messages: a sha256 id by its first 12 hex digits (the full id is in the index and audit log). */

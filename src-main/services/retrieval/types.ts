@@ -1,8 +1,7 @@
-import type { LabelVector } from "../language/observations";
+import type { LabelVector } from "../../../src-shared/observations";
+import { CASE_SOURCES, type CaseSource, type SimilarCase } from "../../../src-shared/report-types";
 
-/** Where a case came from: the model pack's gallery, a report signed here, or `npm run index`. */
-export const CASE_SOURCES = ["gallery", "signed", "indexed"] as const;
-export type CaseSource = (typeof CASE_SOURCES)[number];
+export { CASE_SOURCES, type CaseSource, type SimilarCase };
 
 /** Top-k bounds of a similar-case query. */
 export const DEFAULT_TOP_K = 5;
@@ -30,16 +29,6 @@ export interface SearchRequest {
   k?: number;
   /** Study ids never returned (a study must not retrieve itself). */
   excludeIds?: readonly string[];
-}
-
-export interface SimilarCase {
-  studyId: string;
-  /** Cosine similarity in [-1, 1]. */
-  similarity: number;
-  report: string;
-  labels: LabelVector;
-  source: CaseSource;
-  hasThumbnail: boolean;
 }
 
 export interface StoredCase {

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import type { SignedCaseSink } from "../../../src-main/services/reports/draft-engine";
 import { NO_ENGINE_MESSAGE } from "../../../src-main/services/reports/reports-service";
 import { splitSentences } from "../../../src-shared/report-text";
 import { EMPTY_SECTIONS, type ReportSections } from "../../../src-shared/report-types";
@@ -127,7 +128,7 @@ describe("AI drafting through the DraftEngine seam (fixed-report test double)", 
     h.reports.open(STUDY);
     expect(engine.calls).toEqual([STUDY]);
     // Without an engine (e.g. the next start, while the pack loads) the finished draft keeps its record.
-    h.reports.setEngine(null);
+    h.setEngine(null);
     expect(h.reports.state(STUDY).job).toMatchObject({ state: "done", model: engine.model });
   });
 
@@ -268,7 +269,7 @@ describe("AI drafting through the DraftEngine seam (fixed-report test double)", 
 });
 
 describe("signing", () => {
-  async function drafted(options: { retrieval?: { added: unknown[]; addCase(e: unknown): void } | null } = {}) {
+  async function drafted(options: { retrieval?: SignedCaseSink | null } = {}) {
     const h = track(
       withStudy(
         makeReportsHarness({
@@ -284,7 +285,12 @@ describe("signing", () => {
 
   function recordingIndex() {
     const added: Array<Record<string, unknown>> = [];
-    return { added, addCase: (e: unknown) => added.push(e as Record<string, unknown>) };
+    return {
+      added,
+      addCase: (e: unknown) => added.push(e as Record<string, unknown>),
+      hasCase: (id: string) => added.some((e) => e.studyId === id),
+      hasThumbnail: (id: string) => added.some((e) => e.studyId === id && e.thumbnail),
+    };
   }
 
   it("asks for the signer's name once: the OS user name is only a default until confirmed", async () => {
@@ -342,8 +348,8 @@ describe("signing", () => {
     const service = new ReportsService({
       db: labelled.db,
       events: labelled.events,
-      engine: null,
-      retrieval: () => index,
+      engine: () => null,
+      retrieval: index,
       labelReport: (t) => labelReport(t).labels,
       application: { name: "Radiology Draft", version: "0.1.0" },
     });

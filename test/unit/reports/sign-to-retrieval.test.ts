@@ -26,7 +26,14 @@ afterEach(async () => {
 async function signedWith(index: (h: ReportsHarness) => RetrievalService) {
   let service: RetrievalService | null = null;
   const engine = new FixedReportTestEngine({ reportId: REPORT_ID });
-  harness = makeReportsHarness({ engine, retrieval: { addCase: (c) => service?.addCase(c) } });
+  harness = makeReportsHarness({
+    engine,
+    retrieval: {
+      addCase: (c) => service?.addCase(c),
+      hasCase: (id) => service?.hasCase(id) ?? false,
+      hasThumbnail: (id) => service?.hasThumbnail(id) ?? false,
+    },
+  });
   service = index(harness);
   retrieval = service;
   insertStudy(harness.db, dicomStudy("study-1"));

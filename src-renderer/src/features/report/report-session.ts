@@ -123,7 +123,7 @@ export class ReportSession {
     };
     this.unsubscribeEvents = client.events.onEvent({
       onData: (e) => {
-        if (e.type === "job-progress" && e.jobId.startsWith(`draft:${studyId}:`)) {
+        if (e.type === "job-progress" && e.studyId === studyId) {
           this.set({ progress: e.done >= e.total ? null : { done: e.done, total: e.total, stage: e.message ?? null } });
         } else if (e.type === "studies-changed" && e.studyIds.includes(studyId)) {
           void this.refresh();

@@ -3,11 +3,12 @@
  * and report. Sentences that also occur in the draft are highlighted; any sentence can be inserted into the draft
  * (Findings by default); "Open beside" asks the viewer to show the case's images next to the current study.
  */
-import { type ReactNode, useMemo, useState } from "react";
+import { type ReactNode, useEffect, useMemo, useState } from "react";
 import type { StudyDetail } from "../../../../src-shared/domain";
 import { normalisedSentenceSet, normaliseSentence, splitSentences } from "../../../../src-shared/report-text";
 import { OBSERVATIONS, type SectionKey, type SimilarCase } from "../../../../src-shared/report-types";
 import { useClient } from "../../ipc/ClientContext";
+import { fileChannelUrl, imageRequestHeaders } from "../../ipc/transport";
 import { useReportSession } from "../report/report-session";
 import "./similar-cases.css";
 
@@ -40,6 +41,33 @@ function Findings({ labels }: { labels: SimilarCase["labels"] }) {
   );
 }
 
+/**
+ * The thumbnail's bytes from the file channel (the harness needs the token header, which an <img> cannot send) as
+ * an object URL; null while loading, without a thumbnail, or when it cannot be fetched.
+ */
+function useThumbnail(thumbnailUrl: string | undefined): string | null {
+  const [objectUrl, setObjectUrl] = useState<string | null>(null);
+  useEffect(() => {
+    if (!thumbnailUrl) return;
+    let made: string | null = null;
+    let live = true;
+    fetch(fileChannelUrl(thumbnailUrl), { headers: imageRequestHeaders(), cache: "no-store" })
+      .then((res) => (res.ok ? res.blob() : null))
+      .then((blob) => {
+        if (!live || !blob) return;
+        made = URL.createObjectURL(blob);
+        setObjectUrl(made);
+      })
+      .catch(() => {});
+    return () => {
+      live = false;
+      if (made) URL.revokeObjectURL(made);
+      setObjectUrl(null);
+    };
+  }, [thumbnailUrl]);
+  return objectUrl;
+}
+
 function CaseCard(props: {
   rank: number;
   item: SimilarCase;
@@ -50,13 +78,16 @@ function CaseCard(props: {
   onOpenBeside: () => void;
 }) {
   const { item } = props;
+  const thumbnail = useThumbnail(item.thumbnailUrl);
   const sentences = splitSentences(item.report);
   const pct = Math.max(0, Math.min(1, item.similarity));
   return (
     <li className="case-card" data-testid="similar-case" data-study-id={item.studyId}>
       <div className="case-thumb">
-        {item.thumbnailUrl ? (
-          <img src={item.thumbnailUrl} alt={`Frontal view of ${item.studyId}`} draggable={false} />
+        {thumbnail ? (
+          <img src={thumbnail} alt={`Frontal view of ${item.studyId}`} draggable={false} />
+        ) : item.thumbnailUrl ? (
+          <span className="no-thumb">loading</span>
         ) : (
           <span className="no-thumb">no image</span>
         )}
