@@ -54,6 +54,8 @@ export const DraftVersionSchema = z.object({
   origin: DraftOriginSchema,
   author: z.string(),
   createdAt: z.string(),
+  /** Last written: autosaves of one typing session go into one version until a pause (docs/reports.md). */
+  updatedAt: z.string(),
 });
 export type DraftVersion = z.infer<typeof DraftVersionSchema>;
 

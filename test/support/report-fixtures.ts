@@ -132,7 +132,13 @@ export interface ReportsHarness {
 }
 
 export function makeReportsHarness(
-  options: { engine?: DraftEngine | null; retrieval?: SignedCaseSink | null; dataDir?: string } = {},
+  options: {
+    engine?: DraftEngine | null;
+    retrieval?: SignedCaseSink | null;
+    dataDir?: string;
+    /** The service's clock (ms), for scripted editing sessions. */
+    now?: () => number;
+  } = {},
 ): ReportsHarness {
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "rd-reports-"));
   const db = openCaseDatabase(path.join(dataDir, "cases.sqlite"));
@@ -147,6 +153,7 @@ export function makeReportsHarness(
     retrieval: options.retrieval ?? null,
     application: { name: "Radiology Draft", version: "0.1.0" },
     osUserName: () => "osuser",
+    ...(options.now ? { now: options.now } : {}),
   });
   const harness: ReportsHarness = {
     dataDir,
@@ -159,7 +166,12 @@ export function makeReportsHarness(
     },
     restart: (o = {}) => {
       if (o.closeFirst ?? true) harness.close();
-      return makeReportsHarness({ engine: o.engine ?? null, retrieval: options.retrieval ?? null, dataDir });
+      return makeReportsHarness({
+        engine: o.engine ?? null,
+        retrieval: options.retrieval ?? null,
+        dataDir,
+        ...(options.now ? { now: options.now } : {}),
+      });
     },
     close: () => {
       if (!db.open) return;

@@ -30,6 +30,7 @@ interface DraftVersionRow {
   origin: DraftOrigin;
   author: string;
   created_at: string;
+  updated_at: string | null;
 }
 
 export interface DraftJobRecord {
@@ -80,6 +81,7 @@ const toDraftVersion = (r: DraftVersionRow): DraftVersion => ({
   origin: r.origin,
   author: r.author,
   createdAt: r.created_at,
+  updatedAt: r.updated_at ?? r.created_at,
 });
 
 /** Float32 vector <-> little-endian bytes (the BLOB layout of draft_jobs.embedding). */
@@ -203,6 +205,7 @@ export class ReportRecords {
     aiSpans: AiSpan[],
     origin: DraftOrigin,
     author: string,
+    at?: string,
   ): DraftVersion {
     const next =
       ((
@@ -212,10 +215,20 @@ export class ReportRecords {
       ).v ?? 0) + 1;
     const info = this.db
       .prepare(
-        "INSERT INTO draft_versions (study_id, version, sections, ai_spans, origin, author) VALUES (?, ?, ?, ?, ?, ?)",
+        `INSERT INTO draft_versions (study_id, version, sections, ai_spans, origin, author, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, coalesce(?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+                 coalesce(?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))`,
       )
-      .run(studyId, next, JSON.stringify(sections), JSON.stringify(aiSpans), origin, author);
+      .run(studyId, next, JSON.stringify(sections), JSON.stringify(aiSpans), origin, author, at ?? null, at ?? null);
     return this.versionById(Number(info.lastInsertRowid))!;
+  }
+
+  /** Writes the newest version again (the same typing session, before a pause): its sections, spans and time. */
+  updateVersion(id: number, sections: ReportSections, aiSpans: AiSpan[], at: string): DraftVersion {
+    this.db
+      .prepare("UPDATE draft_versions SET sections = ?, ai_spans = ?, updated_at = ? WHERE id = ?")
+      .run(JSON.stringify(sections), JSON.stringify(aiSpans), at, id);
+    return this.versionById(id)!;
   }
 
   job(studyId: string): DraftJobRecord | null {

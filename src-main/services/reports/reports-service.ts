@@ -47,6 +47,13 @@ export const SIGNER_SETTING = "reports.signer";
 /** Message prefix of runs stopped by a crash or by closing the application (redrafted on the next open). */
 const INTERRUPTED = "interrupted";
 
+/**
+ * History coalesces: the user's autosaves go into the newest version while they keep typing; a save after a pause
+ * of at least this long starts a new version, as does every explicit step (AI draft, regenerate, restore, insert
+ * from a prior case, sign). Every save is still committed at once (crash-safe).
+ */
+export const VERSION_PAUSE_MS = 60_000;
+
 export const NO_ENGINE_MESSAGE =
   "No model pack loaded: the AI draft is unavailable. Write the report by hand; every change is autosaved.";
 
@@ -63,6 +70,8 @@ export interface ReportsServiceOptions {
   application: { name: string; version: string };
   /** The operating system's user name (default signer until the user confirms one). */
   osUserName?: () => string;
+  /** The clock (ms since the epoch) that times pauses in typing; default Date.now (tests script a session). */
+  now?: () => number;
 }
 
 interface RunningJob {
@@ -399,8 +408,9 @@ export class ReportsService {
   }
 
   /**
-   * Autosave: stores the sections as a new draft version unless they equal the newest version (identical saves
-   * are de-duplicated). `baseVersion` is the version the editor started from; when newer versions exist (the AI
+   * Autosave: stores the sections, unless they equal the newest version (identical saves are de-duplicated): in the
+   * newest version while the same user keeps typing on it, as a new version after a pause of VERSION_PAUSE_MS or
+   * after an explicit step (an `insert` save is always a new version). `baseVersion` is the version the editor started from; when newer versions exist (the AI
    * draft arrived meanwhile), sections the editor did not change take the newer text (three-way merge).
    */
   save(
@@ -423,7 +433,18 @@ export class ReportsService {
       }
       if (latest ? sectionsEqual(sections, latest.sections) : sectionsEqual(sections, EMPTY_SECTIONS)) return;
       const aiSpans = computeAiSpans(sections, this.aiSections(studyId));
-      this.records.insertVersion(studyId, sections, aiSpans, input.origin, this.signer().name);
+      const author = this.signer().name;
+      const now = (this.options.now ?? Date.now)();
+      const at = new Date(now).toISOString();
+      const sameSession =
+        latest !== null &&
+        input.origin === "user" &&
+        latest.origin === "user" &&
+        latest.author === author &&
+        input.baseVersion === latest.version &&
+        now - Date.parse(latest.updatedAt) < VERSION_PAUSE_MS;
+      if (sameSession) this.records.updateVersion(latest.id, sections, aiSpans, at);
+      else this.records.insertVersion(studyId, sections, aiSpans, input.origin, author, at);
       saved = true;
       const study = this.records.study(studyId);
       if (study?.status === "new" && this.records.setStudyStatus(studyId, "drafted")) {
