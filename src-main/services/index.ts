@@ -119,7 +119,9 @@ export function createServices(options: ServicesOptions): Services {
     },
   };
   // The default model pack loads in a worker thread; drafting and the status bar's model follow when it is ready.
-  void inference.start();
+  // Then signed cases a crash left out of the retrieval index, or without their thumbnail, are completed.
+  void reports.completeSignedCases();
+  void inference.start().then(() => (db.open ? reports.completeSignedCases() : undefined));
   // Reports left in the STOW-RS outbox by an earlier run are sent (docs/pacs.md).
   services.pacs.start();
   return services;

@@ -383,6 +383,13 @@ export class InferenceEngine implements DraftEngine {
     };
   }
 
+  /** DraftEngine: the frontal view's thumbnail of a study of the case database (the vision encoder runs, no draft). */
+  async studyThumbnail(studyId: string): Promise<Uint8Array | null> {
+    const images = this.options.studyImages?.(studyId) ?? [];
+    if (images.length === 0) return null;
+    return (await this.embedStudy(images, { thumbnail: true })).thumbnail;
+  }
+
   /** Draft report, similar cases and embedding of a study given as image files (one or two views). */
   async generateFromImages(
     images: readonly StudyImageInput[],

@@ -43,6 +43,8 @@ export interface DraftEngine {
   /** The model the engine runs (shown before a job has finished). */
   readonly model: EngineModel;
   generate(studyId: string, options: DraftEngineOptions): Promise<DraftEngineResult>;
+  /** A thumbnail of the study's frontal view without drafting (start-up recovery of older signed cases). */
+  studyThumbnail?(studyId: string): Promise<Uint8Array | null>;
 }
 
 /** The drafting engine of the moment: null while no model pack is loaded (or the pack was refused). */
@@ -54,6 +56,8 @@ export type DraftEngineProvider = () => DraftEngine | null;
  * start-up recovery find a signed case a crash left out of the index or without its thumbnail.
  */
 export interface SignedCaseSink {
+  /** The index's embedding model, null before it has one. */
+  readonly modelId: string | null;
   addCase(entry: {
     studyId: string;
     report: string;

@@ -366,6 +366,17 @@ export class ReportRecords {
     };
   }
 
+  /** The studies with a signed report, oldest signature first. */
+  signedStudyIds(): string[] {
+    return this.db.prepare("SELECT study_id FROM signed_reports ORDER BY id").pluck().all() as string[];
+  }
+
+  setJobThumbnail(studyId: string, thumbnail: Uint8Array): void {
+    this.db
+      .prepare("UPDATE draft_jobs SET thumbnail = ? WHERE study_id = ?")
+      .run(Buffer.from(thumbnail.buffer, thumbnail.byteOffset, thumbnail.byteLength), studyId);
+  }
+
   insertSigned(entry: {
     studyId: string;
     draftVersionId: number;

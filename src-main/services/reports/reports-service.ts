@@ -28,6 +28,7 @@ import {
   type SignResult,
 } from "../../../src-shared/report-types";
 import type { CaseDatabase } from "../../db/database";
+import { crashPoint } from "../crash-points";
 import type { EventBus } from "../events/event-bus";
 import { formatReportBody, type ReportDocument, sha256Hex } from "../export/report-document";
 import { exportReport, toExportResult } from "../export/report-export";
@@ -552,9 +553,58 @@ export class ReportsService {
         untouchedAiSentences: latest.aiSpans.length,
       });
     });
+    crashPoint("sign:signed");
     const retrieval = this.addToRetrievalIndex(studyId, latest.sections, signer);
     this.options.events.publish({ type: "studies-changed", studyIds: [studyId] });
     return { state: this.state(studyId), retrieval };
+  }
+
+  /**
+   * Recovery at start: finishes what a crash (or an older version) left undone after signing — a signed case with
+   * a study embedding that is missing from the retrieval index, or is there without its thumbnail, is written
+   * (again) with the drafting run's thumbnail; when the run kept none, the engine makes one once it is loaded.
+   * Each completion is audited. Returns the study ids completed; never throws (a case it cannot complete is logged).
+   */
+  async completeSignedCases(): Promise<string[]> {
+    const sink = this.options.retrieval ?? null;
+    if (!sink) return [];
+    const completed: string[] = [];
+    let signedIds: string[];
+    try {
+      signedIds = this.records.signedStudyIds();
+    } catch (err) {
+      console.warn(`reports: signed cases not checked at start: ${err instanceof Error ? err.message : String(err)}`);
+      return [];
+    }
+    for (const studyId of signedIds) {
+      try {
+        const missing = !sink.hasCase(studyId);
+        if (!missing && sink.hasThumbnail(studyId)) continue;
+        const job = this.records.job(studyId);
+        const signed = this.records.signed(studyId);
+        // An index of another model (or none yet: the pack still loading) cannot take the case; the pass after the
+        // pack has loaded and seeded the index can.
+        if (!job?.embedding || !signed || job.embedding.modelId !== sink.modelId) continue;
+        let thumbnail = job.thumbnail;
+        if (!thumbnail && this.engine?.studyThumbnail) {
+          thumbnail = await this.engine.studyThumbnail(studyId);
+          if (thumbnail) this.records.setJobThumbnail(studyId, thumbnail);
+        }
+        if (!missing && !thumbnail) continue;
+        sink.addCase(signedCaseEntry(studyId, signed.sections, job.embedding, thumbnail, this.options.labelReport));
+        this.records.audit("system", missing ? "retrieval.case-added" : "retrieval.thumbnail-added", studyId, {
+          message: missing
+            ? `added to the retrieval index at start (model ${shortModelId(job.embedding.modelId)}): the application had stopped while signing`
+            : "the signed case's thumbnail was added to the retrieval index at start",
+        });
+        completed.push(studyId);
+      } catch (err) {
+        console.warn(
+          `reports: the signed case ${studyId} could not be completed in the retrieval index: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      }
+    }
+    return completed;
   }
 
   private addToRetrievalIndex(
@@ -579,6 +629,7 @@ export class ReportsService {
       try {
         // One write: the case with the thumbnail its drafting run made.
         sink.addCase(signedCaseEntry(studyId, sections, embedding, job?.thumbnail ?? null, this.options.labelReport));
+        crashPoint("sign:indexed");
         outcome = { indexed: true, message: `added to the retrieval index (model ${shortModelId(embedding.modelId)})` };
       } catch (err) {
         outcome = {

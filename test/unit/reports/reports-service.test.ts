@@ -300,6 +300,7 @@ describe("signing", () => {
     const added: Array<Record<string, unknown>> = [];
     return {
       added,
+      modelId: TEST_DOUBLE_EMBEDDING_MODEL,
       addCase: (e: unknown) => added.push(e as Record<string, unknown>),
       hasCase: (id: string) => added.some((e) => e.studyId === id),
       hasThumbnail: (id: string) => added.some((e) => e.studyId === id && e.thumbnail),
