@@ -3,10 +3,10 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { GaussianMixture } from "../../../src-main/bench/synthetic-vectors";
 import { openCaseDatabase } from "../../../src-main/db/database";
 import { loadAnnotationFile } from "../../../src-main/services/language/iu-xray-dataset";
 import { RetrievalService } from "../../../src-main/services/retrieval/retrieval-service";
-import { GaussianMixture } from "../../../src-main/services/retrieval/synthetic-vectors";
 import { demoPackDir } from "../model-pack/demo-pack";
 
 const repoRoot = path.resolve(import.meta.dirname, "../../..");

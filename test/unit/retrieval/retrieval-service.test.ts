@@ -2,6 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { GaussianMixture } from "../../../src-main/bench/synthetic-vectors";
 import { type CaseDatabase, openCaseDatabase } from "../../../src-main/db/database";
 import { SPLITS } from "../../../src-main/services/language/iu-xray-data";
 import { loadAnnotationFile } from "../../../src-main/services/language/iu-xray-dataset";
@@ -9,7 +10,6 @@ import { ModelMismatchError, RetrievalError } from "../../../src-main/services/r
 import { exactTopK } from "../../../src-main/services/retrieval/exact-scan";
 import { loadIuXrayCaseReports, type RetrievalGallery } from "../../../src-main/services/retrieval/gallery";
 import { RetrievalService } from "../../../src-main/services/retrieval/retrieval-service";
-import { GaussianMixture } from "../../../src-main/services/retrieval/synthetic-vectors";
 import type { CaseInput } from "../../../src-main/services/retrieval/types";
 
 const repoRoot = path.resolve(import.meta.dirname, "../../..");

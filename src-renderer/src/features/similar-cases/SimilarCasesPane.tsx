@@ -12,14 +12,6 @@ import { fileChannelUrl, imageRequestHeaders } from "../../ipc/transport";
 import { useReportSession } from "../report/report-session";
 import "./similar-cases.css";
 
-/** Window event the viewer can listen to: `detail` is { studyId } of the similar case to open beside the current one. */
-export const OPEN_BESIDE_EVENT = "radiology-draft:open-beside";
-export interface OpenBesideDetail {
-  studyId: string;
-  /** The study currently open (the one the case is similar to). */
-  currentStudyId: string | null;
-}
-
 const SKELETON_ROWS = 5;
 
 function Findings({ labels }: { labels: SimilarCase["labels"] }) {
@@ -145,7 +137,7 @@ export function SimilarCasesPane({
   onOpenBeside,
 }: {
   study: StudyDetail | null;
-  /** Called with the similar case's study id; the window event OPEN_BESIDE_EVENT is dispatched as well. */
+  /** Called with the similar case's study id ("Open beside": the viewer shows its images next to the study). */
   onOpenBeside?: (studyId: string) => void;
 }) {
   const client = useClient();
@@ -158,12 +150,7 @@ export function SimilarCasesPane({
   const canInsert = !!session && !!server && !server.signed && !snapshot?.loading;
   const running = server?.job.state === "running";
 
-  const openBeside = (studyId: string) => {
-    onOpenBeside?.(studyId);
-    window.dispatchEvent(
-      new CustomEvent<OpenBesideDetail>(OPEN_BESIDE_EVENT, { detail: { studyId, currentStudyId: study?.id ?? null } }),
-    );
-  };
+  const openBeside = (studyId: string) => onOpenBeside?.(studyId);
 
   let body: ReactNode;
   if (study === null) {

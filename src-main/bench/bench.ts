@@ -21,14 +21,14 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
+import { DEFAULT_EVAL_DATA_DIR, type EvalStudy, readEvalStudies } from "../cli/eval-pack";
+import { collectStudyImages } from "../cli/generate";
+import { asUserError, type CliCore, percentile, resolvePackDir, startCliCore } from "../cli/inference-cli-support";
+import { fmt, markdownTable, runCli, UserError } from "../cli/language-cli-support";
 import { appRoot } from "../paths";
 import { defaultThreads, type GeneratedReport } from "../services/inference";
 import type { Split } from "../services/language/iu-xray-data";
 import { DEFAULT_ANNOTATION_PATH } from "../services/language/iu-xray-dataset";
-import { DEFAULT_EVAL_DATA_DIR, type EvalStudy, readEvalStudies } from "./eval-pack";
-import { collectStudyImages } from "./generate";
-import { asUserError, type CliCore, percentile, resolvePackDir, startCliCore } from "./inference-cli-support";
-import { fmt, markdownTable, runCli, UserError } from "./language-cli-support";
 
 const STAGES = ["decode", "preprocess", "vision", "retrieval", "encoder", "beam decode", "total"] as const;
 type Stage = (typeof STAGES)[number];
