@@ -19,6 +19,7 @@ import {
   SimilarCaseSchema,
 } from "../../../src-shared/report-types";
 import type { CaseDatabase } from "../../db/database";
+import type { ReportStudy } from "../export/report-document";
 import type { StudyEmbedding } from "./draft-engine";
 
 interface DraftVersionRow {
@@ -47,13 +48,8 @@ export interface DraftJobRecord {
   finishedAt: string | null;
 }
 
-export interface StudyRecord {
-  id: string;
-  studyInstanceUid: string | null;
-  patientId: string | null;
-  patientName: string | null;
-  studyDate: string | null;
-  description: string | null;
+/** A study's header as the reports service reads it: what every export shows, and the status. */
+export interface StudyRecord extends ReportStudy {
   status: StudyStatus;
 }
 

@@ -244,6 +244,11 @@ export class ReportsService {
     job.controller.abort(new Error(reason));
     this.records.endJob(studyId, "cancelled", reason);
     this.settleStatus(studyId);
+    this.publishRunEnd(studyId, job, reason);
+  }
+
+  /** The events of a run that ended (done, cancelled, failed): its last job-progress and the study's change. */
+  private publishRunEnd(studyId: string, job: RunningJob, message: string): void {
     this.options.events.publish({
       type: "job-progress",
       jobId: job.jobId,
@@ -251,7 +256,7 @@ export class ReportsService {
       label: `AI draft ${studyId}`,
       done: 1,
       total: 1,
-      message: reason,
+      message,
     });
     this.options.events.publish({ type: "studies-changed", studyIds: [studyId] });
   }
@@ -374,16 +379,7 @@ export class ReportsService {
       );
     });
     this.running.delete(studyId);
-    this.options.events.publish({
-      type: "job-progress",
-      jobId: job.jobId,
-      studyId,
-      label: `AI draft ${studyId}`,
-      done: 1,
-      total: 1,
-      message: "done",
-    });
-    this.options.events.publish({ type: "studies-changed", studyIds: [studyId] });
+    this.publishRunEnd(studyId, job, "done");
   }
 
   private failJob(studyId: string, job: RunningJob, err: unknown): void {
@@ -392,20 +388,11 @@ export class ReportsService {
     this.records.endJob(studyId, "failed", message);
     this.settleStatus(studyId);
     this.options.events.publish({
-      type: "job-progress",
-      jobId: job.jobId,
-      studyId,
-      label: `AI draft ${studyId}`,
-      done: 1,
-      total: 1,
-      message: `failed: ${message}`,
-    });
-    this.options.events.publish({
       type: "notice",
       level: "error",
       message: `The AI draft of study ${studyId} failed: ${message}`,
     });
-    this.options.events.publish({ type: "studies-changed", studyIds: [studyId] });
+    this.publishRunEnd(studyId, job, `failed: ${message}`);
   }
 
   /**

@@ -31,16 +31,8 @@ export interface SearchRequest {
   excludeIds?: readonly string[];
 }
 
-export interface StoredCase {
-  studyId: string;
-  report: string;
-  labels: LabelVector;
-  source: CaseSource;
-  modelId: string;
-  vector: Float32Array;
-  thumbnail: Uint8Array | null;
-  createdAt: string;
-}
+/** A case as the index stores it: what went in, with the thumbnail (or null) and when it was written. */
+export type StoredCase = Omit<CaseInput, "thumbnail"> & { thumbnail: Uint8Array | null; createdAt: string };
 
 /** What the index holds and how it searches. */
 export interface RetrievalIndexInfo {
