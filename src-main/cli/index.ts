@@ -29,7 +29,7 @@ import sharp from "sharp";
 import { z } from "zod";
 import { openCaseDatabase } from "../db/database";
 import { resolveDataDir } from "../paths";
-import { InferenceEngine, InferenceError } from "../services/inference";
+import { type InferenceEngine, InferenceError, startInferenceCore } from "../services/inference";
 import { DatasetInputError } from "../services/language/iu-xray-dataset";
 import { OBSERVATION_COUNT } from "../services/language/observations";
 import { readPackGallery } from "../services/model-pack";
@@ -136,7 +136,7 @@ async function indexDataset(
   let engine: InferenceEngine | null = null;
   if (toEmbed > 0) {
     console.log(`starting the inference engine on ${options.packDir} to embed ${toEmbed} studies from their images`);
-    engine = await InferenceEngine.start({ packDir: options.packDir, warmup: false });
+    ({ engine } = await startInferenceCore({ packDir: options.packDir, retrieval: null, engine: { warmup: false } }));
     if (engine.info.modelId !== gallery.modelId)
       throw new UserError(
         `${options.packDir}: the engine's model ${engine.info.modelId} is not the gallery's ${gallery.modelId}`,
