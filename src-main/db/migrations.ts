@@ -217,6 +217,24 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  // Version 6 is another branch's (core); the runner applies whatever versions are listed, in order.
+  {
+    version: 7,
+    name: "scope gate: the model's score of a study and the user's override of 'not eligible'",
+    sql: `
+      CREATE TABLE study_scope (
+        study_id         TEXT PRIMARY KEY REFERENCES studies(id) ON DELETE CASCADE,
+        ood_score        REAL CHECK (ood_score IS NULL OR (ood_score >= -1.0001 AND ood_score <= 1.0001)),
+        ood_threshold    REAL,
+        ood_model        TEXT,
+        override_by      TEXT,
+        override_at      TEXT,
+        override_reason  TEXT,
+        updated_at       TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+        CHECK ((override_by IS NULL) = (override_at IS NULL))
+      );
+    `,
+  },
 ];
 
 export const latestSchemaVersion = migrations[migrations.length - 1]?.version ?? 0;

@@ -11,6 +11,7 @@ export {
   type PackGallery,
   readModelPackManifest,
   readPackGallery,
+  readScopeCalibration,
   verifyModelPackFiles,
 } from "./load-model-pack";
 export * from "./manifest-schema";

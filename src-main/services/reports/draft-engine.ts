@@ -4,6 +4,7 @@
  * is loaded and then answers drafting requests with an "unavailable" job state, never with invented text.
  */
 import type { EngineModel, SimilarCase } from "../../../src-shared/report-types";
+import type { OodScore } from "../../../src-shared/scope/chest-scope";
 
 export type { EngineModel, SimilarCase };
 
@@ -35,6 +36,8 @@ export interface DraftEngineResult {
   model: EngineModel;
   /** The study's embedding, kept with the job so the signed case can join the retrieval index. */
   embedding?: StudyEmbedding;
+  /** The model's out-of-distribution evidence (src-shared/scope): nearest-gallery similarity and the pack's threshold. */
+  ood?: OodScore;
 }
 
 export interface DraftEngine {
