@@ -382,7 +382,6 @@ export async function loadModelPack(packDir: string, options: LoadModelPackOptio
   const shapeProblems = checkCrossModelShapes(manifest);
   if (shapeProblems.length > 0) throw new ModelPackError(dir, shapeProblems);
   const gallery = readPackGallery(dir, manifest);
-  readScopeCalibration(dir, manifest);
   const opened: Partial<Record<ModelKey, ort.InferenceSession>> = {};
   const problems: string[] = [];
   try {
@@ -403,6 +402,12 @@ export async function loadModelPack(packDir: string, options: LoadModelPackOptio
   if (problems.length > 0) {
     await Promise.all(Object.values(opened).map((s) => s.release()));
     throw new ModelPackError(dir, problems);
+  }
+  try {
+    readScopeCalibration(dir, manifest);
+  } catch (error) {
+    await Promise.all(Object.values(opened).map((s) => s.release()));
+    throw error;
   }
   const sessions: ModelPackSessions = {
     visionEncoder: opened.vision_encoder!,
