@@ -242,8 +242,9 @@ export class ReportsService {
   }
 
   /**
-   * The user overrides "not eligible": the AI may draft the study. Audited (scope.override); printed in every export;
-   * signing the AI-assisted report then asks for a confirmation. Starts the draft when none exists.
+   * The user overrides "not eligible": the AI may draft the study. Audited (scope.override) under the signing
+   * radiologist's confirmed name; printed in every export; signing the AI-assisted report then asks for a
+   * confirmation. Starts the draft when none exists.
    */
   overrideScope(studyId: string, input: { reason: string }): ReportState {
     const study = this.requireStudy(studyId);
@@ -252,7 +253,7 @@ export class ReportsService {
     if (before.outcome !== "not-eligible") {
       throw new ReportConflictError(`the study is ${before.outcome}, not "not eligible": there is nothing to override`);
     }
-    const actor = this.signer().name;
+    const actor = this.confirmedSigner("overriding the scope check");
     const reason = input.reason.trim();
     this.records.transaction(() => {
       const override = this.scope.recordOverride(studyId, actor, reason);
@@ -536,11 +537,11 @@ export class ReportsService {
     return this.signer();
   }
 
-  private confirmedSigner(): string {
+  private confirmedSigner(purpose = "signing"): string {
     const signer = this.signer();
     if (signer.source !== "settings") {
       throw new ReportConflictError(
-        "the signing radiologist's name is not set: confirm it once (reports.setSigner) before signing",
+        `the signing radiologist's name is not set: confirm it once (reports.setSigner) before ${purpose}`,
       );
     }
     return signer.name;

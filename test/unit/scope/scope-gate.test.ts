@@ -258,3 +258,15 @@ describe.skipIf(!hasTool("dcmodify"))("scope gate in the reports service", () =>
     expect(scope.headline).toMatch(/^Broken\.dcm: the header cannot be read \(/);
   });
 });
+
+describe.skipIf(!hasTool("dcmodify"))("scope override needs a named radiologist", () => {
+  it("is refused until the signer's name is confirmed", () => {
+    const h = makeReportsHarness({ engine: new FixedReportTestEngine({ reportId: REPORT_ID }) });
+    harnesses.push(h);
+    insertStudy(h.db, fileStudy("hip", HIP));
+    expect(() => h.reports.overrideScope("hip", { reason: "" })).toThrow(
+      "the signing radiologist's name is not set: confirm it once (reports.setSigner) before overriding the scope check",
+    );
+    expect(h.reports.audit("hip").find((e) => e.action === "scope.override")).toBeUndefined();
+  });
+});

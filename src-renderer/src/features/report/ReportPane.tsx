@@ -323,7 +323,11 @@ function SignedView({ server, session }: { server: ReportState; session: ReportS
   );
 }
 
-type SignStep = { step: "name"; signer: Signer } | { step: "confirm"; signer: Signer } | null;
+/** The signer's name is asked once, before the first signature or scope override ("next" says which follows). */
+type SignStep =
+  | { step: "name"; signer: Signer; next: "sign" | "override" }
+  | { step: "confirm"; signer: Signer }
+  | null;
 
 export function ReportPane({ study }: { study: StudyDetail | null }) {
   const client = useClient();
@@ -387,7 +391,20 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
       const signer = await client.reports.signer();
       setSignerName(signer.name);
       setScopeConfirmed(false);
-      setSignStep({ step: signer.source === "settings" ? "confirm" : "name", signer });
+      setSignStep(signer.source === "settings" ? { step: "confirm", signer } : { step: "name", signer, next: "sign" });
+    } catch (err) {
+      setNotice({ kind: "error", text: errorText(err) });
+    }
+  };
+
+  /** "Draft anyway…": the override is recorded under the signing radiologist's confirmed name. */
+  const startOverride = async () => {
+    setNotice(null);
+    try {
+      const signer = await client.reports.signer();
+      setSignerName(signer.name);
+      if (signer.source === "settings") setOverrideOpen(true);
+      else setSignStep({ step: "name", signer, next: "override" });
     } catch (err) {
       setNotice({ kind: "error", text: errorText(err) });
     }
@@ -462,7 +479,7 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
       ) : (
         <>
           <AiStrip snapshot={snapshot} session={session} />
-          {server && <ScopeBanner server={server} onOverride={() => setOverrideOpen(true)} />}
+          {server && <ScopeBanner server={server} onOverride={() => void startOverride()} />}
           {snapshot.error && (
             <p className="report-message error" role="alert">
               {snapshot.error}{" "}
@@ -579,7 +596,10 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
           onConfirm={async () => {
             try {
               const signer = await client.reports.setSigner({ name: signerName.trim() });
-              setSignStep({ step: "confirm", signer });
+              if (signStep.next === "override") {
+                setSignStep(null);
+                setOverrideOpen(true);
+              } else setSignStep({ step: "confirm", signer });
             } catch (err) {
               setNotice({ kind: "error", text: errorText(err) });
               setSignStep(null);
