@@ -14,6 +14,7 @@
  * explicit confirmation). Pure: no Node, DOM or Electron imports.
  */
 import { z } from "zod";
+import type { ImageMetadata } from "../imaging/image-types";
 
 export const ScopeOutcomeSchema = z.enum(["eligible", "uncertain", "not-eligible"]);
 export type ScopeOutcome = z.infer<typeof ScopeOutcomeSchema>;
@@ -35,20 +36,21 @@ export interface ImageScopeFacts {
   readonly height: number | null;
 }
 
-/** The subset of the imaging metadata (src-shared/imaging ImageMetadata) the facts are made from. */
-export interface ScopeMetadataSource {
-  readonly sourcePath: string;
-  readonly format: "dicom" | "png" | "jpeg";
-  readonly modality: string | null;
-  readonly bodyPartExamined: string | null;
-  readonly studyDescription: string | null;
-  readonly seriesDescription: string | null;
-  readonly protocolName: string | null;
-  readonly photometric: string;
-  readonly numberOfFrames: number;
-  readonly width: number;
-  readonly height: number;
-}
+/** The imaging metadata fields (the one DICOM reader's ImageMetadata) the facts are made from. */
+export type ScopeMetadataSource = Pick<
+  ImageMetadata,
+  | "sourcePath"
+  | "format"
+  | "modality"
+  | "bodyPartExamined"
+  | "studyDescription"
+  | "seriesDescription"
+  | "protocolName"
+  | "photometric"
+  | "numberOfFrames"
+  | "width"
+  | "height"
+>;
 
 export function scopeFactsFromMetadata(m: ScopeMetadataSource): ImageScopeFacts {
   const clean = (s: string | null) => (s?.trim() ? s.trim() : null);

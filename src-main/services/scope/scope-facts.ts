@@ -6,7 +6,6 @@ import fs from "node:fs";
 import nodePath from "node:path";
 import { readDicomSetup, SNIFF_BYTES, sniffImageFormat } from "../../../src-shared/imaging/dicom-reader";
 import { describeThrown, isImagingError } from "../../../src-shared/imaging/errors";
-import type { ImageMetadata } from "../../../src-shared/imaging/image-types";
 import { type ImageScopeFacts, scopeFactsFromMetadata } from "../../../src-shared/scope/chest-scope";
 import { parseDicomBytes } from "../imaging/decode-image";
 
@@ -17,11 +16,6 @@ export interface ScopeFactsResult {
   readonly facts: ImageScopeFacts[];
   /** Files whose header could not be read, each with the reason (the study is then "uncertain"). */
   readonly problems: string[];
-}
-
-/** The facts of one decoded or inspected image (CLI, import: the metadata is already there). */
-export function scopeFactsOf(metadata: ImageMetadata): ImageScopeFacts {
-  return scopeFactsFromMetadata(metadata);
 }
 
 function readHead(path: string, size: number): Uint8Array {
