@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { StudyIdSchema, StudyStatusSchema } from "./domain";
 import { CHEXPERT_OBSERVATIONS, type LabelVector } from "./observations";
+import { ScopeAssessmentSchema } from "./scope/chest-scope";
 
 export const SECTION_KEYS = ["indication", "comparison", "findings", "impression"] as const;
 export const SectionKeySchema = z.enum(SECTION_KEYS);
@@ -151,7 +152,10 @@ export const ReportStateSchema = z.object({
   job: DraftJobSchema,
   /** Whether a drafting engine (model pack) is loaded in this session. */
   engine: z.object({ available: z.boolean(), model: EngineModelSchema.nullable() }),
+  /** Empty when the scope gate finds the study not eligible (and nobody overrode it). */
   similarCases: z.array(SimilarCaseSchema),
+  /** The scope gate's decision: eligible, uncertain (caution; signing asks), not eligible (no AI draft). */
+  scope: ScopeAssessmentSchema,
   signed: SignedReportSchema.nullable(),
   addenda: z.array(AddendumSchema),
 });

@@ -244,6 +244,21 @@ export const migrations: readonly Migration[] = [
       -- A draft version is written again while the user keeps typing (autosave) and closed after a pause.
       ALTER TABLE draft_versions ADD COLUMN updated_at TEXT;
       UPDATE draft_versions SET updated_at = created_at;
+  {
+    version: 7,
+    name: "scope gate: the model's score of a study and the user's override of 'not eligible'",
+    sql: `
+      CREATE TABLE study_scope (
+        study_id         TEXT PRIMARY KEY REFERENCES studies(id) ON DELETE CASCADE,
+        ood_score        REAL CHECK (ood_score IS NULL OR (ood_score >= -1.0001 AND ood_score <= 1.0001)),
+        ood_threshold    REAL,
+        ood_model        TEXT,
+        override_by      TEXT,
+        override_at      TEXT,
+        override_reason  TEXT,
+        updated_at       TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+        CHECK ((override_by IS NULL) = (override_at IS NULL))
+      );
     `,
   },
 ];

@@ -11,6 +11,8 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { type ResourceLimits, Worker } from "node:worker_threads";
 import { galleryFromData, type IndexGallery, type ModelPackManifest } from "../model-pack";
+import type { OodScore, ScopeCalibration } from "../../../src-shared/scope/chest-scope";
+import { readScopeCalibration } from "../model-pack/load-model-pack";
 import type { DraftEngine, DraftEngineResult, DraftProgress, EngineModel } from "../reports/draft-engine";
 import type { RetrievalService } from "../retrieval/retrieval-service";
 import type { SimilarCase } from "../retrieval/types";
@@ -195,6 +197,8 @@ export class InferenceEngine implements DraftEngine {
   readonly manifest: ModelPackManifest;
   /** The pack's gallery as the worker read it at start: the retrieval index seeds from it (the pack is read once). */
   readonly gallery: IndexGallery;
+  /** The pack's scope calibration (the out-of-distribution threshold), null when the pack has none. */
+  readonly scopeCalibration: ScopeCalibration | null;
   private worker: Worker | null;
   private restarting: Promise<Worker> | null = null;
   private readonly pending = new Map<number, Pending>();
@@ -212,6 +216,7 @@ export class InferenceEngine implements DraftEngine {
     this.worker = worker;
     this.manifest = loaded.manifest;
     this.gallery = galleryFromData(loaded.gallery);
+    this.scopeCalibration = readScopeCalibration(loaded.packDir, loaded.manifest);
     this.info = {
       packDir: loaded.packDir,
       name: loaded.manifest.name,
@@ -380,6 +385,18 @@ export class InferenceEngine implements DraftEngine {
       model: report.model,
       embedding: report.embedding,
       thumbnail: report.thumbnail,
+      ood: this.oodScore(report),
+    };
+  }
+
+  /**
+   * The scope gate's out-of-distribution score of a generated report: the study embedding's cosine similarity to
+   * its nearest gallery (train) study — the one the generator read — and the pack's calibrated threshold.
+   */
+  oodScore(report: Pick<GeneratedReport, "retrieved">): OodScore {
+    return {
+      score: clampSimilarity(report.retrieved.similarity),
+      threshold: this.scopeCalibration?.threshold ?? null,
     };
   }
 

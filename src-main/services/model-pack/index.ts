@@ -20,6 +20,7 @@ export {
   packGalleryData,
   readModelPackManifest,
   readPackGallery,
+  readScopeCalibration,
   verifyModelPackFiles,
 } from "./load-model-pack";
 export * from "./manifest-schema";

@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import * as ort from "onnxruntime-node";
+import { type ScopeCalibration, ScopeCalibrationSchema } from "../../../src-shared/scope/chest-scope";
 import {
   type GalleryThumbnails,
   type GalleryThumbnailsData,
@@ -186,6 +187,7 @@ export function verifyModelPackFiles(packDir: string, manifest: ModelPackManifes
     referenced.push(["gallery.thumbnails.data", manifest.gallery.thumbnails.data]);
   }
   if (manifest.pytorch_checkpoint) referenced.push(["pytorch_checkpoint", manifest.pytorch_checkpoint]);
+  if (manifest.scope_calibration) referenced.push(["scope_calibration", manifest.scope_calibration]);
   for (const [field, p] of referenced) if (!listed.has(p)) problems.push(`${field} "${p}" is not in manifest files`);
   const vision = listed.get(manifest.models.vision_encoder.file);
   if (vision && manifest.embedding.model_id !== `sha256:${vision.sha256}`) {
@@ -382,6 +384,35 @@ export function checkCrossModelShapes(manifest: ModelPackManifest): string[] {
   return problems;
 }
 
+/**
+ * The pack's scope calibration (`scope_calibration`, src-shared/scope): schema, and the embedding model it was
+ * measured with. Null when the pack has none (the gate then uses the files' headers only). Throws ModelPackError.
+ */
+export function readScopeCalibration(packDir: string, manifest: ModelPackManifest): ScopeCalibration | null {
+  if (!manifest.scope_calibration) return null;
+  const dir = path.resolve(packDir);
+  const file = manifest.scope_calibration;
+  let json: unknown;
+  try {
+    json = JSON.parse(fs.readFileSync(path.join(dir, file), "utf8"));
+  } catch (error) {
+    throw new ModelPackError(dir, [`${file} cannot be read as JSON (${(error as Error).message})`]);
+  }
+  const parsed = ScopeCalibrationSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new ModelPackError(
+      dir,
+      parsed.error.issues.slice(0, 10).map((i) => `${file}: ${i.path.join(".") || "(root)"}: ${i.message}`),
+    );
+  }
+  if (parsed.data.model_id !== manifest.embedding.model_id) {
+    throw new ModelPackError(dir, [
+      `${file} was calibrated for ${parsed.data.model_id}, the pack's embedding model is ${manifest.embedding.model_id}`,
+    ]);
+  }
+  return parsed.data;
+}
+
 /** Verify a pack completely and open its three ONNX sessions; throws ModelPackError when anything is wrong. */
 export async function loadModelPack(packDir: string, options: LoadModelPackOptions = {}): Promise<ModelPack> {
   const dir = path.resolve(packDir);
@@ -410,6 +441,12 @@ export async function loadModelPack(packDir: string, options: LoadModelPackOptio
   if (problems.length > 0) {
     await Promise.all(Object.values(opened).map((s) => s.release()));
     throw new ModelPackError(dir, problems);
+  }
+  try {
+    readScopeCalibration(dir, manifest);
+  } catch (error) {
+    await Promise.all(Object.values(opened).map((s) => s.release()));
+    throw error;
   }
   const sessions: ModelPackSessions = {
     visionEncoder: opened.vision_encoder!,

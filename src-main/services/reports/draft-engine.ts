@@ -4,6 +4,7 @@
  * is loaded and then answers drafting requests with an "unavailable" job state, never with invented text.
  */
 import type { EngineModel, LabelVector, SimilarCase } from "../../../src-shared/report-types";
+import type { OodScore } from "../../../src-shared/scope/chest-scope";
 
 export type { EngineModel, SimilarCase };
 
@@ -37,6 +38,8 @@ export interface DraftEngineResult {
   embedding?: StudyEmbedding;
   /** A small PNG/JPEG of the study's frontal view, kept with the job for the signed case's index entry. */
   thumbnail?: Uint8Array | null;
+  /** The model's out-of-distribution evidence (src-shared/scope): nearest-gallery similarity and the pack's threshold. */
+  ood?: OodScore;
 }
 
 export interface DraftEngine {

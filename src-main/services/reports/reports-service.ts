@@ -32,6 +32,7 @@ import { crashPoint } from "../crash-points";
 import type { EventBus } from "../events/event-bus";
 import { formatReportBody, type ReportDocument, sha256Hex } from "../export/report-document";
 import { exportReport, toExportResult } from "../export/report-export";
+import { StudyScopeGate } from "../scope/scope-gate";
 import { NotFoundError } from "../studies/studies-service";
 import type {
   DraftEngine,
@@ -97,11 +98,14 @@ function defaultOsUserName(): string {
 
 export class ReportsService {
   private readonly records: ReportRecords;
+  /** The scope gate (src-shared/scope): whether the AI may draft a study at all. */
+  private readonly scope: StudyScopeGate;
   private readonly running = new Map<string, RunningJob>();
   private jobCounter = 0;
 
   constructor(private readonly options: ReportsServiceOptions) {
     this.records = new ReportRecords(options.db);
+    this.scope = new StudyScopeGate(options.db);
     const recovered = this.records.recoverInterruptedJobs();
     if (recovered.length) options.events.publish({ type: "studies-changed", studyIds: recovered });
   }
@@ -173,6 +177,7 @@ export class ReportsService {
     const aiSections = this.aiSections(studyId);
     const signed = this.records.signed(studyId);
     const row = this.records.job(studyId);
+    const scope = this.scope.assess(studyId);
     return {
       studyId,
       status: study.status,
@@ -181,7 +186,9 @@ export class ReportsService {
       hasUserEdits: draft ? hasUserEditsToAiSections(draft.sections, aiSections) : false,
       job: this.jobState(studyId),
       engine: { available: this.engine !== null, model: this.engine?.model ?? null },
-      similarCases: row?.similarCases ?? [],
+      // A study outside the model's scope shows no similar cases (unless the user overrode the gate).
+      similarCases: scope.draftAllowed ? (row?.similarCases ?? []) : [],
+      scope,
       signed,
       addenda: signed ? this.records.addenda(signed.id) : [],
     };
@@ -189,12 +196,14 @@ export class ReportsService {
 
   /**
    * The user opened the study: starts the AI draft in the background the first time (status new -> drafting ->
-   * drafted) and returns the report state at once. Without an engine, the state says no model pack is loaded.
+   * drafted) and returns the report state at once. Without an engine, the state says no model pack is loaded. A
+   * study the scope gate finds not eligible is not drafted (the state says why); it can be reported by hand.
    */
   open(studyId: string): ReportState {
     const study = this.requireStudy(studyId);
     if (
       this.engine &&
+      this.scope.assess(studyId).draftAllowed &&
       study.status !== "signed" &&
       !this.running.has(studyId) &&
       !this.records.latestAiVersion(studyId) &&
@@ -219,6 +228,7 @@ export class ReportsService {
     this.requireStudy(studyId);
     this.requireUnsigned(studyId);
     if (!this.engine) return this.state(studyId);
+    this.requireDraftAllowed(studyId);
     const draft = this.records.latestVersion(studyId);
     if (draft && !options.replaceUserEdits && hasUserEditsToAiSections(draft.sections, this.aiSections(studyId))) {
       throw new ReportConflictError(
@@ -227,6 +237,50 @@ export class ReportsService {
     }
     this.cancelRunning(studyId, "replaced by a new drafting run");
     this.startJob(studyId, "replace");
+    return this.state(studyId);
+  }
+
+  private requireDraftAllowed(studyId: string): void {
+    const scope = this.scope.assess(studyId);
+    if (!scope.draftAllowed) {
+      throw new ReportConflictError(
+        `${scope.headline}: no AI draft for this study. Report it by hand, or override the scope check to draft anyway.`,
+      );
+    }
+  }
+
+  /**
+   * The user overrides "not eligible": the AI may draft the study. Audited (scope.override) under the signing
+   * radiologist's confirmed name; printed in every export; signing the AI-assisted report then asks for a
+   * confirmation. Starts the draft when none exists.
+   */
+  overrideScope(studyId: string, input: { reason: string }): ReportState {
+    const study = this.requireStudy(studyId);
+    this.requireUnsigned(studyId);
+    const before = this.scope.assess(studyId);
+    if (before.outcome !== "not-eligible") {
+      throw new ReportConflictError(`the study is ${before.outcome}, not "not eligible": there is nothing to override`);
+    }
+    const actor = this.confirmedSigner("overriding the scope check");
+    const reason = input.reason.trim();
+    this.records.transaction(() => {
+      const override = this.scope.recordOverride(studyId, actor, reason);
+      this.records.audit(actor, "scope.override", studyId, {
+        outcome: before.outcome,
+        headline: before.headline,
+        reasons: before.reasons,
+        reason,
+        at: override.at,
+      });
+    });
+    if (
+      this.engine &&
+      study.status !== "signed" &&
+      !this.running.has(studyId) &&
+      !this.records.latestAiVersion(studyId)
+    )
+      this.startJob(studyId, "initial");
+    this.options.events.publish({ type: "studies-changed", studyIds: [studyId] });
     return this.state(studyId);
   }
 
@@ -363,7 +417,9 @@ export class ReportsService {
         embedding: result.embedding ?? null,
         thumbnail: result.thumbnail ?? null,
       });
+      if (result.ood) this.scope.recordOod(studyId, result.ood, result.embedding?.modelId ?? null);
       this.records.setStudyStatus(studyId, "drafted");
+      const scope = this.scope.assess(studyId);
       this.records.audit(
         `ai:${result.model.name} ${result.model.version}`,
         job.mode === "initial" ? "draft.generated" : "draft.regenerated",
@@ -375,6 +431,12 @@ export class ReportsService {
           embedding: result.embedding
             ? { modelId: result.embedding.modelId, dims: result.embedding.vector.length }
             : null,
+          scope: {
+            outcome: scope.outcome,
+            headline: scope.headline,
+            ood: scope.ood,
+            override: scope.override !== null,
+          },
         },
       );
     });
@@ -487,11 +549,11 @@ export class ReportsService {
     return this.signer();
   }
 
-  private confirmedSigner(): string {
+  private confirmedSigner(purpose = "signing"): string {
     const signer = this.signer();
     if (signer.source !== "settings") {
       throw new ReportConflictError(
-        "the signing radiologist's name is not set: confirm it once (reports.setSigner) before signing",
+        `the signing radiologist's name is not set: confirm it once (reports.setSigner) before ${purpose}`,
       );
     }
     return signer.name;
@@ -501,7 +563,7 @@ export class ReportsService {
    * Signs the newest draft version, which must be the one the user reviewed (`version`). Locks the report, writes
    * the audit log, and adds the case to the retrieval index when an index and the study embedding exist.
    */
-  sign(studyId: string, input: { version: number }): SignResult {
+  sign(studyId: string, input: { version: number; confirmScope?: boolean | undefined }): SignResult {
     this.requireStudy(studyId);
     this.requireUnsigned(studyId);
     if (this.running.has(studyId)) {
@@ -522,6 +584,12 @@ export class ReportsService {
     const textSha256 = sha256Hex(text);
     const job = this.records.job(studyId);
     const aiVersion = this.records.latestAiVersion(studyId);
+    const scope = this.scope.assess(studyId);
+    if (aiVersion && scope.signNeedsConfirmation && input.confirmScope !== true) {
+      throw new ReportConflictError(
+        `${scope.override ? "The scope check was overridden" : "The scope check is uncertain"} (${scope.headline}): confirm that the AI-assisted report applies to this study before signing`,
+      );
+    }
     this.records.transaction(() => {
       this.records.insertSigned({
         studyId,
@@ -538,6 +606,12 @@ export class ReportsService {
         aiAssisted: aiVersion !== null,
         model: aiVersion ? (job?.model ?? null) : null,
         untouchedAiSentences: latest.aiSpans.length,
+        scope: {
+          outcome: scope.outcome,
+          headline: scope.headline,
+          override: scope.override,
+          confirmed: aiVersion !== null && scope.signNeedsConfirmation,
+        },
       });
     });
     crashPoint("sign:signed");
@@ -677,6 +751,7 @@ export class ReportsService {
       addenda: this.records.addenda(signed.id),
       aiModel: aiVersion ? (this.records.job(studyId)?.model ?? null) : null,
       aiAssisted: aiVersion !== null,
+      scope: this.scope.assess(studyId),
       application: this.options.application,
     };
   }

@@ -124,6 +124,37 @@ describe.skipIf(!pack.dir)("inference engine on the real model pack", () => {
     await expectDraft(studyId, state);
   }, 180_000);
 
+  it("scope gate on the real engine: the hip gets no draft job and no similar cases; a real chest drafts with the model's score", async () => {
+    const hip = path.join(shared, "dicom-nonchest", "CR_hip_JPEGLossless.dcm");
+    const imported = await services.importer.importPaths([hip]);
+    expect(imported.failures).toEqual([]);
+    const hipId = imported.studyIds[0]!;
+    const opened = services.reports.open(hipId);
+    expect(opened.scope).toMatchObject({ outcome: "not-eligible", headline: "CR of the hip", draftAllowed: false });
+    expect(opened.job.state).toBe("idle");
+    expect(opened.similarCases).toEqual([]);
+    expect(services.db.prepare("SELECT count(*) AS n FROM draft_jobs WHERE study_id = ?").get(hipId)).toEqual({ n: 0 });
+
+    // The CR chest of the test above: its score is the real engine's, with the pack's calibrated threshold.
+    const chestId = (
+      services.db
+        .prepare("SELECT se.study_id AS id FROM images i JOIN series se ON se.id = i.series_id WHERE i.file_path = ?")
+        .get(DICOM_FILE) as { id: string }
+    ).id;
+    const scope = services.reports.state(chestId).scope;
+    // A pack without a calibration (RADIOLOGY_DRAFT_TEST_PACK, data/dev-pack) has no threshold.
+    const calibration = manifest!.scope_calibration
+      ? (JSON.parse(fs.readFileSync(path.join(packDir, manifest!.scope_calibration), "utf8")) as { threshold: number })
+      : null;
+    expect(scope.ood?.threshold ?? null).toBe(calibration?.threshold ?? null);
+    expect(scope.ood!.score).toBeGreaterThan(-1);
+    console.log(
+      `scope of the real CR chest: ${scope.outcome} (${scope.headline}); score ${scope.ood!.score.toFixed(4)}`,
+    );
+    const threshold = scope.ood!.threshold;
+    expect(scope.outcome).toBe(threshold !== null && scope.ood!.score < threshold ? "uncertain" : "eligible");
+  }, 180_000);
+
   it("drafts a two-view PNG study with similar cases from the index", async () => {
     // The R2Gen layout (<study>/0.png, 1.png) makes one study of loose PNGs; other loose images are a study each.
     const folder = path.join(studiesDir, "nih-study");

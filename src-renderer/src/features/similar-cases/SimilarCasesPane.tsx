@@ -175,11 +175,13 @@ export function SimilarCasesPane({
   } else if (cases.length === 0) {
     body = (
       <p className="empty-state" data-testid="similar-empty">
-        {server.job.state === "unavailable"
-          ? "No model pack loaded: similar cases come from the model's retrieval index."
-          : server.job.state === "failed"
-            ? "No similar cases: the AI draft failed."
-            : "No similar cases retrieved for this study."}
+        {!server.scope.draftAllowed
+          ? `No similar-case search: ${server.scope.headline}.`
+          : server.job.state === "unavailable"
+            ? "No model pack loaded: similar cases come from the model's retrieval index."
+            : server.job.state === "failed"
+              ? "No similar cases: the AI draft failed."
+              : "No similar cases retrieved for this study."}
       </p>
     );
   } else {
