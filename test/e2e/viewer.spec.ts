@@ -11,6 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { expect, type Locator, type Page, test } from "@playwright/test";
 import { type HarnessProcess, startHarnessProcess } from "../support/harness-process";
+import { openStudy, stripFileNames } from "../support/viewer-page";
 
 const root = path.resolve(import.meta.dirname, "..", "..");
 const shared = path.resolve(root, "../shared/data");
@@ -153,10 +154,12 @@ test("imports every file of ../shared/data/dicom and each one displays correctly
   // Each study, each image in the frontal viewport.
   const stats = new Map<string, RenderStats>();
   const invertedFiles = new Set<string>();
+  // The worklist's order is total and stable: rows do not move while drafts finish (docs/viewer.md).
+  const studyIds = await rows.evaluateAll((els) => els.map((e) => e.dataset.studyId ?? ""));
   for (let r = 0; r < 4; r++) {
-    await rows.nth(r).click();
-    await expect(page.locator(".strip-image").first()).toBeVisible();
-    const names = await page.locator(".strip-image").evaluateAll((els) => els.map((e) => e.dataset.fileName ?? ""));
+    await expect(rows.nth(r)).toHaveAttribute("data-study-id", studyIds[r] as string);
+    const { strip } = await openStudy(page, rows.nth(r));
+    const names = await stripFileNames(strip);
     for (const name of names) {
       const viewport = await showImage(page, name);
       await page.mouse.move(0, 0);
@@ -167,6 +170,7 @@ test("imports every file of ../shared/data/dicom and each one displays correctly
     }
   }
   expect([...stats.keys()].sort()).toEqual(dicomFiles);
+  expect(await rows.evaluateAll((els) => els.map((e) => e.dataset.studyId ?? ""))).toEqual(studyIds);
 
   for (const [name, s] of stats) {
     // Non-blank, sensible grey levels, a real image (many distinct values).
@@ -376,8 +380,8 @@ test("PNG and JPEG import one study per file and display; bad files are listed a
 
 test("image bytes are served by database id only, with the token", async ({ page }) => {
   await page.goto(harness.url);
-  await page.locator(".worklist-row", { hasText: "RG1" }).click();
-  const id = await page.locator(".strip-image").first().getAttribute("data-image-id");
+  const { strip } = await openStudy(page, page.locator(".worklist-row", { hasText: "RG1" }));
+  const id = await strip.locator(".strip-image").first().getAttribute("data-image-id");
   expect(id).toMatch(/^im-/);
   const statuses = await page.evaluate(async (imageId) => {
     const token = sessionStorage.getItem("radiology-draft.harness-token");

@@ -41,7 +41,8 @@ export function ViewerArea({
     [client, studyId, refresh],
   );
   // While a changed study's sources reload, the strip and the viewports keep what they show (no flicker, and
-  // an image the user picked is not replaced by the study's first image).
+  // an image the user picked is not replaced by the study's first image). useAsync reports "loading" from the
+  // render in which the study changes, so another study's sources are never labelled with this study's id.
   const shownSources = useRef<{ studyId: string | null; sources: ImageSource[] }>({ studyId: null, sources: [] });
   if (sourcesState.status === "ok") shownSources.current = { studyId, sources: sourcesState.value };
   const sources: ImageSource[] = shownSources.current.studyId === studyId ? shownSources.current.sources : [];
@@ -151,7 +152,7 @@ export function ViewerArea({
     source ? `${sources.findIndex((s) => s.imageId === source.imageId) + 1} / ${sources.length}` : null;
 
   return (
-    <main className="viewer-area" aria-label="Viewer">
+    <main className="viewer-area" aria-label="Viewer" data-study-id={studyId ?? undefined}>
       <div className="viewer-toolbar" role="toolbar" aria-label="Viewer tools">
         {VIEWER_TOOLBAR.map((group) => (
           <div className="tool-group" key={group.map((b) => b.command).join()}>
@@ -236,7 +237,11 @@ export function ViewerArea({
         })}
       </div>
       {study && sources.length > 0 && (
-        <ol className="image-strip" aria-label="Images of the study">
+        <ol
+          className="image-strip"
+          aria-label="Images of the study"
+          data-study-id={shownSources.current.studyId ?? undefined}
+        >
           {sources.map((s, i) => {
             const shownIn = SLOTS.filter((slot) => assigned[slot] === s.imageId);
             return (
