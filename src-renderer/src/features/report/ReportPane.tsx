@@ -15,7 +15,8 @@ import {
   type SectionKey,
   type Signer,
 } from "../../../../src-shared/report-types";
-import { useCommand } from "../../commands/CommandRegistry";
+import { useCommands } from "../../commands/CommandRegistry";
+import { useShortcutHint } from "../../commands/key-bindings";
 import { useClient } from "../../ipc/ClientContext";
 import { Dialog } from "./Dialog";
 import { saveExport } from "./download";
@@ -355,15 +356,18 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
     }
   };
 
-  useCommand("report.undo", () => session?.undo());
-  useCommand("report.redo", () => session?.redo());
-  useCommand("report.save", () => void session?.flush());
-  useCommand("report.regenerate", regenerate);
-  useCommand("report.sign", () => void startSign());
-  useCommand("report.focusIndication", () => editors.current.indication?.focus());
-  useCommand("report.focusComparison", () => editors.current.comparison?.focus());
-  useCommand("report.focusFindings", () => editors.current.findings?.focus());
-  useCommand("report.focusImpression", () => editors.current.impression?.focus());
+  const hint = useShortcutHint();
+  useCommands({
+    "report.undo": () => session?.undo(),
+    "report.redo": () => session?.redo(),
+    "report.save": () => void session?.flush(),
+    "report.regenerate": regenerate,
+    "report.sign": () => void startSign(),
+    "report.focusIndication": () => editors.current.indication?.focus(),
+    "report.focusComparison": () => editors.current.comparison?.focus(),
+    "report.focusFindings": () => editors.current.findings?.focus(),
+    "report.focusImpression": () => editors.current.impression?.focus(),
+  });
 
   return (
     <section className="pane report-pane" aria-label="Report">
@@ -382,7 +386,9 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
               onClick={regenerate}
               disabled={!server.engine.available || running}
               title={
-                server.engine.available ? "Draft Findings and Impression again (Alt+R)" : (server.job.message ?? "")
+                server.engine.available
+                  ? hint("Draft Findings and Impression again", "report.regenerate")
+                  : (server.job.message ?? "")
               }
             >
               Regenerate
@@ -392,7 +398,7 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
               className="btn btn-sign"
               onClick={() => void startSign()}
               disabled={!canSign}
-              title="Sign and lock the report (Ctrl+Shift+S)"
+              title={hint("Sign and lock the report", "report.sign")}
             >
               Sign
             </button>

@@ -11,14 +11,6 @@ import { useClient } from "../../ipc/ClientContext";
 import { useReportSession } from "../report/report-session";
 import "./similar-cases.css";
 
-/** Window event the viewer can listen to: `detail` is { studyId } of the similar case to open beside the current one. */
-export const OPEN_BESIDE_EVENT = "radiology-draft:open-beside";
-export interface OpenBesideDetail {
-  studyId: string;
-  /** The study currently open (the one the case is similar to). */
-  currentStudyId: string | null;
-}
-
 const SKELETON_ROWS = 5;
 
 function Findings({ labels }: { labels: SimilarCase["labels"] }) {
@@ -114,8 +106,8 @@ export function SimilarCasesPane({
   onOpenBeside,
 }: {
   study: StudyDetail | null;
-  /** Called with the similar case's study id; the window event OPEN_BESIDE_EVENT is dispatched as well. */
-  onOpenBeside?: (studyId: string) => void;
+  /** Called with the similar case's study id: the viewer shows its frontal image beside the current study. */
+  onOpenBeside: (studyId: string) => void;
 }) {
   const client = useClient();
   const { session, snapshot } = useReportSession(client, study?.id ?? null);
@@ -126,13 +118,6 @@ export function SimilarCasesPane({
   const draftSentences = useMemo(() => (sections ? normalisedSentenceSet(sections) : new Set<string>()), [sections]);
   const canInsert = !!session && !!server && !server.signed && !snapshot?.loading;
   const running = server?.job.state === "running";
-
-  const openBeside = (studyId: string) => {
-    onOpenBeside?.(studyId);
-    window.dispatchEvent(
-      new CustomEvent<OpenBesideDetail>(OPEN_BESIDE_EVENT, { detail: { studyId, currentStudyId: study?.id ?? null } }),
-    );
-  };
 
   let body: ReactNode;
   if (study === null) {
@@ -176,7 +161,7 @@ export function SimilarCasesPane({
             canInsert={canInsert}
             target={target}
             onInsert={(sentence) => void session?.insertSentence(sentence, target)}
-            onOpenBeside={() => openBeside(c.studyId)}
+            onOpenBeside={() => onOpenBeside(c.studyId)}
           />
         ))}
       </ul>
