@@ -1,7 +1,7 @@
 /**
  * Rebindable keys: the defaults are the command table (./commands.ts); the user's overrides (command id → chords)
  * are stored by main (keyBindings.get / keyBindings.set, in the case database) and applied on top. The key listener,
- * the help overlay and the viewer toolbar all read the effective table from here.
+ * the help overlay and every shortcut hint in the UI (useShortcutHint, useShortcutKey) read the effective table here.
  */
 import { useSyncExternalStore } from "react";
 import type { KeyBindingOverrides } from "../../../src-shared/import-types";
@@ -59,6 +59,7 @@ export function useShortcutHint(): (text: string, id: CommandId) => string {
   const current = useEffectiveCommands();
   return (text, id) => withShortcut(text, id, current);
 }
+
 /** The first current key of a command as the UI writes it ("Esc"), for a button whose face is its key; "" if none. */
 export function useShortcutKey(id: CommandId): string {
   const first = keysOf(id, useEffectiveCommands())[0];
