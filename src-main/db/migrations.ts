@@ -244,6 +244,8 @@ export const migrations: readonly Migration[] = [
       -- A draft version is written again while the user keeps typing (autosave) and closed after a pause.
       ALTER TABLE draft_versions ADD COLUMN updated_at TEXT;
       UPDATE draft_versions SET updated_at = created_at;
+    `,
+  },
   {
     version: 7,
     name: "scope gate: the model's score of a study and the user's override of 'not eligible'",

@@ -60,8 +60,7 @@ test("not eligible: the pane says why, no draft or similar cases; the override d
     "(0018,0015)": "",
   });
   const engine = new FixedReportTestEngine({ reportId: "CXR1451_IM-0291" });
-  const services = createServices({ dataDir, transport: "loopback", modelPackDir: null });
-  services.reports.setEngine(engine);
+  const services = createServices({ dataDir, transport: "loopback", modelPackDir: null, draftEngine: engine });
   running = { services, harness: await startHarness({ services, rendererDir }) };
   addStudy(services, "mr-study", mr, "Mann^Rita");
   addStudy(services, "dx-study", NIH_DX, "Dix^Xavier");

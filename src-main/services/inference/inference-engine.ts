@@ -10,8 +10,8 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { type ResourceLimits, Worker } from "node:worker_threads";
-import { galleryFromData, type IndexGallery, type ModelPackManifest } from "../model-pack";
 import type { OodScore, ScopeCalibration } from "../../../src-shared/scope/chest-scope";
+import { galleryFromData, type IndexGallery, type ModelPackManifest } from "../model-pack";
 import { readScopeCalibration } from "../model-pack/load-model-pack";
 import type { DraftEngine, DraftEngineResult, DraftProgress, EngineModel } from "../reports/draft-engine";
 import type { RetrievalService } from "../retrieval/retrieval-service";
@@ -189,6 +189,10 @@ function typeScriptBootstrap(workerUrl: URL): string {
     `  .then((api) => { api.register(); return import(${JSON.stringify(workerUrl.href)}); })`,
     "  .catch((error) => { setImmediate(() => { throw error; }); });",
   ].join("\n");
+}
+
+function clampSimilarity(value: number): number {
+  return Math.max(-1, Math.min(1, value));
 }
 
 export class InferenceEngine implements DraftEngine {

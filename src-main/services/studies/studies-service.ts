@@ -40,6 +40,13 @@ const SUMMARY_SELECT = `
          (SELECT count(*) FROM images i JOIN series se ON se.id = i.series_id WHERE se.study_id = s.id) AS image_count
   FROM studies s`;
 
+/**
+ * The worklist's order, total and stable: newest study date first (no date last), then the most recently added study (its first import), then the
+ * id. Nothing a draft, a signature or a re-import changes is in it, so rows never move while the user works down
+ * the list.
+ */
+const WORKLIST_ORDER = "s.study_date DESC, s.created_at DESC, s.id";
+
 /** The worklist: studies, their series and images, as stored in the case database. */
 export class StudiesService {
   constructor(private readonly db: CaseDatabase) {}
@@ -58,7 +65,7 @@ export class StudiesService {
       params.q = `%${filter.search.trim().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     }
     const sql = `${SUMMARY_SELECT} ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-      ORDER BY s.study_date DESC, s.created_at DESC`;
+      ORDER BY ${WORKLIST_ORDER}`;
     return (this.db.prepare(sql).all(params) as StudyRow[]).map(toSummary);
   }
 

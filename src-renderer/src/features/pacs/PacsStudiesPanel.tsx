@@ -7,7 +7,8 @@
 import { useEffect, useRef, useState } from "react";
 import type { PacsStudy, PacsStudyPage } from "../../../../src-shared/pacs-types";
 import { useAsync } from "../../app/useAsync";
-import { useCommand } from "../../commands/CommandRegistry";
+import { useCommands } from "../../commands/CommandRegistry";
+import { useShortcutKey } from "../../commands/key-bindings";
 import { useClient } from "../../ipc/ClientContext";
 import { errorText, openPanel, togglePanel, useOpenPanel } from "./panels";
 import "./pacs.css";
@@ -41,14 +42,19 @@ function formatName(pn: string | null): string {
 
 export function PacsStudiesPanel(props: { onOpenStudy: (studyId: string) => void }) {
   const open = useOpenPanel() === "pacs-studies";
-  useCommand("pacs.studies", () => togglePanel("pacs-studies"));
+  useCommands({
+    "pacs.studies": () => togglePanel("pacs-studies"),
+  });
   if (!open) return null;
   return <PacsStudiesDialog onOpenStudy={props.onOpenStudy} />;
 }
 
 function PacsStudiesDialog(props: { onOpenStudy: (studyId: string) => void }) {
   // Registered while the dialog is open only: the newest overlay.close binding wins.
-  useCommand("overlay.close", () => openPanel(null));
+  useCommands({
+    "overlay.close": () => openPanel(null),
+  });
+  const closeKey = useShortcutKey("overlay.close");
   const client = useClient();
   const connections = useAsync(() => client.pacs.connections(), [client]);
   const [connectionId, setConnectionId] = useState<string | null>(null);
@@ -147,7 +153,7 @@ function PacsStudiesDialog(props: { onOpenStudy: (studyId: string) => void }) {
         <header className="overlay-header">
           <h2>PACS studies</h2>
           <button type="button" className="btn-ghost" onClick={() => openPanel(null)} aria-label="Close PACS studies">
-            Esc
+            {closeKey || "Close"}
           </button>
         </header>
         {connections.status === "ok" && list.length === 0 && (

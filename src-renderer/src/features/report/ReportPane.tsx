@@ -16,7 +16,8 @@ import {
   type Signer,
 } from "../../../../src-shared/report-types";
 import { SCOPE_OUTCOME_WORDS } from "../../../../src-shared/scope/chest-scope";
-import { useCommand } from "../../commands/CommandRegistry";
+import { useCommands } from "../../commands/CommandRegistry";
+import { useShortcutHint } from "../../commands/key-bindings";
 import { useClient } from "../../ipc/ClientContext";
 import { Dialog } from "./Dialog";
 import { saveExport } from "./download";
@@ -424,15 +425,18 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
     }
   };
 
-  useCommand("report.undo", () => session?.undo());
-  useCommand("report.redo", () => session?.redo());
-  useCommand("report.save", () => void session?.flush());
-  useCommand("report.regenerate", regenerate);
-  useCommand("report.sign", () => void startSign());
-  useCommand("report.focusIndication", () => editors.current.indication?.focus());
-  useCommand("report.focusComparison", () => editors.current.comparison?.focus());
-  useCommand("report.focusFindings", () => editors.current.findings?.focus());
-  useCommand("report.focusImpression", () => editors.current.impression?.focus());
+  const hint = useShortcutHint();
+  useCommands({
+    "report.undo": () => session?.undo(),
+    "report.redo": () => session?.redo(),
+    "report.save": () => void session?.flush(),
+    "report.regenerate": regenerate,
+    "report.sign": () => void startSign(),
+    "report.focusIndication": () => editors.current.indication?.focus(),
+    "report.focusComparison": () => editors.current.comparison?.focus(),
+    "report.focusFindings": () => editors.current.findings?.focus(),
+    "report.focusImpression": () => editors.current.impression?.focus(),
+  });
 
   return (
     <section className="pane report-pane" aria-label="Report">
@@ -454,7 +458,7 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
                 !server.scope.draftAllowed
                   ? `${server.scope.headline}: no AI draft`
                   : server.engine.available
-                    ? "Draft Findings and Impression again (Alt+R)"
+                    ? hint("Draft Findings and Impression again", "report.regenerate")
                     : (server.job.message ?? "")
               }
             >
@@ -465,7 +469,7 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
               className="btn btn-sign"
               onClick={() => void startSign()}
               disabled={!canSign}
-              title="Sign and lock the report (Ctrl+Shift+S)"
+              title={hint("Sign and lock the report", "report.sign")}
             >
               Sign
             </button>

@@ -137,8 +137,8 @@ export function SimilarCasesPane({
   onOpenBeside,
 }: {
   study: StudyDetail | null;
-  /** Called with the similar case's study id ("Open beside": the viewer shows its images next to the study). */
-  onOpenBeside?: (studyId: string) => void;
+  /** Called with the similar case's study id: the viewer shows its frontal image beside the current study. */
+  onOpenBeside: (studyId: string) => void;
 }) {
   const client = useClient();
   const { session, snapshot } = useReportSession(client, study?.id ?? null);
@@ -149,8 +149,6 @@ export function SimilarCasesPane({
   const draftSentences = useMemo(() => (sections ? normalisedSentenceSet(sections) : new Set<string>()), [sections]);
   const canInsert = !!session && !!server && !server.signed && !snapshot?.loading;
   const running = server?.job.state === "running";
-
-  const openBeside = (studyId: string) => onOpenBeside?.(studyId);
 
   let body: ReactNode;
   if (study === null) {
@@ -196,7 +194,7 @@ export function SimilarCasesPane({
             canInsert={canInsert}
             target={target}
             onInsert={(sentence) => void session?.insertSentence(sentence, target)}
-            onOpenBeside={() => openBeside(c.studyId)}
+            onOpenBeside={() => onOpenBeside(c.studyId)}
           />
         ))}
       </ul>
