@@ -94,7 +94,12 @@ describe.skipIf(!pack.dir)("crash recovery with real harness processes", { timeo
         return s.job.state === "done" ? s : null;
       });
       await call(first, "mutation", "reports.setSigner", { name: "Dr Anna Smith" });
-      const signing = call(first, "mutation", "reports.sign", { studyId, version: drafted.draft!.version });
+      // A real chest DICOM is "uncertain" to the scope gate with the synthetic demo pack (docs/scope.md): confirmed.
+      const signing = call(first, "mutation", "reports.sign", {
+        studyId,
+        version: drafted.draft!.version,
+        confirmScope: true,
+      });
       await expect(signing).rejects.toThrow();
       expect(await first.exited).toEqual({ code: null, signal: "SIGKILL" });
       // What the crash left: the report is signed; the index has the case only past the index write.
