@@ -85,6 +85,8 @@ export function createServices(options: ServicesOptions): Services {
       const embedded = await engine.embedStudy(studyImagesFrom(studies.get(studyId).images), { thumbnail: true });
       return embedded.thumbnail;
     },
+    // Signed reports and addenda go to the study's PACS through the STOW-RS outbox (docs/pacs.md).
+    publisher: () => (services as { pacs?: PacsService }).pacs?.publisher ?? null,
   });
   const retrieval = new RetrievalService(db);
   const inference: InferenceHost = new InferenceHost({

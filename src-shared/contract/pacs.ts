@@ -20,8 +20,18 @@ export const pacsContract = {
   connections: def(
     "query",
     NoInput,
-    z.object({ connections: z.array(PacsConnectionSchema), secretProtection: z.string() }),
-    "The DICOMweb connections (never their secrets) and how secrets are kept on this machine.",
+    z.object({
+      connections: z.array(PacsConnectionSchema),
+      secretProtection: z.string(),
+      defaultConnectionId: PacsConnectionIdSchema.nullable(),
+    }),
+    "The DICOMweb connections (never their secrets), how secrets are kept on this machine, and the default connection that reports of local studies go to.",
+  ),
+  setDefaultConnection: def(
+    "mutation",
+    z.object({ connectionId: PacsConnectionIdSchema.nullable() }).strict(),
+    z.object({ defaultConnectionId: PacsConnectionIdSchema.nullable() }),
+    "Sets (null: clears) the connection that signed reports of local studies go to; a retrieved study's report always goes back to the PACS it came from.",
   ),
   addConnection: def(
     "mutation",

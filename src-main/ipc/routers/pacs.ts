@@ -39,7 +39,17 @@ export const pacsRouter = router({
       pacsErrors(() => ({
         connections: ctx.services.pacs.listConnections(),
         secretProtection: ctx.services.pacs.secretProtection,
+        defaultConnectionId: ctx.services.pacs.publisher.defaultConnectionId(),
       })),
+    ),
+  setDefaultConnection: procedure
+    .input(c.setDefaultConnection.input)
+    .output(c.setDefaultConnection.output)
+    .mutation(({ ctx, input }) =>
+      pacsErrors(() => {
+        ctx.services.pacs.publisher.setDefaultConnection(input.connectionId);
+        return { defaultConnectionId: ctx.services.pacs.publisher.defaultConnectionId() };
+      }),
     ),
   addConnection: procedure
     .input(c.addConnection.input)

@@ -98,6 +98,13 @@ export function instanceUids(bytes: Uint8Array): { sopInstanceUid: string; study
   return { sopInstanceUid: sop, studyInstanceUid: study };
 }
 
+export interface OutboxInput {
+  bytes: Uint8Array;
+  sopInstanceUid: string;
+  connectionId: string;
+  studyId?: string | null;
+}
+
 export class PacsOutbox {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
@@ -129,12 +136,18 @@ export class PacsOutbox {
    * other bytes under a UID already queued are refused (a new report is a new instance with a new UID).
    * This is what signing calls (docs/pacs.md, "Signing → outbox").
    */
-  enqueue(input: {
-    bytes: Uint8Array;
-    sopInstanceUid: string;
-    connectionId: string;
-    studyId?: string | null;
-  }): OutboxEntry {
+  enqueue(input: OutboxInput): OutboxEntry {
+    const entry = this.add(input);
+    this.changed(entry);
+    this.kick();
+    return entry;
+  }
+
+  /**
+   * The insert of `enqueue` alone, for a caller's open transaction (signing queues the SR in the transaction that
+   * signs, so the entry is as durable as the signature): no event and no send pass; call `kick` after the commit.
+   */
+  add(input: OutboxInput): OutboxEntry {
     this.connections.get(input.connectionId); // NotFoundError for an unknown connection
     const uids = instanceUids(input.bytes);
     if (uids.sopInstanceUid !== input.sopInstanceUid)
@@ -143,7 +156,7 @@ export class PacsOutbox {
         `the bytes carry SOP Instance UID ${uids.sopInstanceUid}, not ${input.sopInstanceUid}`,
       );
     const sha = crypto.createHash("sha256").update(input.bytes).digest("hex");
-    const entry = this.db.transaction(() => {
+    return this.db.transaction(() => {
       const existing = this.db
         .prepare("SELECT id, sha256 FROM pacs_outbox WHERE connection_id = ? AND sop_instance_uid = ?")
         .get(input.connectionId, input.sopInstanceUid) as { id: number; sha256: string } | undefined;
@@ -170,9 +183,6 @@ export class PacsOutbox {
         );
       return this.get(Number(lastInsertRowid));
     })();
-    this.changed(entry);
-    this.kick();
-    return entry;
   }
 
   get(id: number): OutboxEntry {

@@ -23,6 +23,7 @@ import { type DicomJsonDataset, int, personName, requiredUid, str, strs, TAGS } 
 import { DicomWebClient, type DicomWebClientOptions, type QidoParam } from "./dicomweb-client";
 import { PacsError } from "./errors";
 import { type OutboxOptions, PacsOutbox } from "./outbox";
+import { ReportPublisher } from "./report-publisher";
 import type { SecretStore } from "./secret-store";
 import { StudyCache } from "./study-cache";
 
@@ -106,12 +107,14 @@ export class PacsService {
   readonly connections: PacsConnections;
   readonly outbox: PacsOutbox;
   readonly cache: StudyCache;
+  readonly publisher: ReportPublisher;
   private readonly jobs = new Map<string, AbortController>();
 
   constructor(private readonly options: PacsServiceOptions) {
     this.connections = new PacsConnections(options.db, options.secrets);
     this.outbox = new PacsOutbox(options.db, this.connections, options.events, options.outbox);
     this.cache = new StudyCache(options.db, options.events, options.importer, options.dataDir);
+    this.publisher = new ReportPublisher(options.db, this.connections, this.outbox, options.events);
   }
 
   /** Starts the outbox sender (entries left from an earlier run are sent). */
