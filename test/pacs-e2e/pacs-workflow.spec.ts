@@ -2,7 +2,8 @@
 /**
  * The department workflow in the browser against a real Orthanc: Settings → add a DICOMweb connection, Test
  * connection (wrong password, then right), PACS studies → search (CR/DX by default), open a study (WADO-RS into the
- * cache, then the viewer shows it like a local study), it is then listed as cached; a second connection is removed.
+ * cache, then the viewer shows it like a local study), signs it (the SR goes back to that PACS and the report pane
+ * says "Stored on …", an addendum is a second SR), it is then listed as cached; a second connection is removed.
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -10,7 +11,7 @@ import path from "node:path";
 import { expect, test } from "@playwright/test";
 import { type HarnessProcess, startHarnessProcess } from "../support/harness-process";
 import { freePort, type OrthancProcess, startOrthanc, stowFiles } from "../support/orthanc";
-import { demoFiles, readHeader, sharedChestFiles } from "../support/pacs-fixtures";
+import { basicAuth, demoFiles, readHeader, sharedChestFiles } from "../support/pacs-fixtures";
 
 let pacs: OrthancProcess;
 let harness: HarnessProcess;
@@ -100,6 +101,28 @@ test("adds and tests a PACS connection, searches it, opens a study from it", asy
   // ... and drafted like one.
   await expect(selected.locator(".status")).toHaveText("drafted", { timeout: 120_000 });
   await page.screenshot({ path: "test-results/pacs-opened.png" });
+
+  // Signed: the report goes back to the PACS it came from, and the pane says so; an addendum is a second SR.
+  await page.getByRole("button", { name: "Sign", exact: true }).click();
+  await page.getByLabel("Signing radiologist").fill("Dr Anna Smith");
+  await page.getByRole("button", { name: "Save name" }).click();
+  await page.getByRole("button", { name: "Sign as Dr Anna Smith" }).click();
+  await expect(page.getByTestId("signed-report")).toBeVisible();
+  const pacsStatus = page.getByTestId("report-pacs-status");
+  await expect(pacsStatus.locator("li")).toHaveCount(1);
+  await expect(pacsStatus).toContainText(/Report: Stored on Department PACS · \d\d:\d\d/, { timeout: 30_000 });
+  await page.getByLabel("New addendum").fill("Compared with the outside film: no change.");
+  await page.getByRole("button", { name: "Add addendum" }).click();
+  await expect(pacsStatus.locator("li")).toHaveCount(2);
+  await expect(pacsStatus.locator("li").first()).toContainText(/Addendum 1: Stored on Department PACS/, {
+    timeout: 30_000,
+  });
+  const srs = await fetch(
+    `${pacs.dicomWebUrl}/studies/${target.studyInstanceUid}/instances?SOPClassUID=1.2.840.10008.5.1.4.1.1.88.11`,
+    { headers: { Authorization: basicAuth(pacs.user, pacs.password) } },
+  );
+  expect(((await srs.json()) as unknown[]).length).toBe(2);
+  await page.screenshot({ path: "test-results/pacs-signed-stored.png" });
 
   // Listed as cached now.
   await page.keyboard.press("Control+Shift+O");

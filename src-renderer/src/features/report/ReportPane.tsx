@@ -17,6 +17,7 @@ import {
 } from "../../../../src-shared/report-types";
 import { useCommand } from "../../commands/CommandRegistry";
 import { useClient } from "../../ipc/ClientContext";
+import { ReportPacsStatus } from "../pacs/ReportPacsStatus";
 import { Dialog } from "./Dialog";
 import { saveExport } from "./download";
 import { type ReportSession, type ReportSnapshot, useReportSession } from "./report-session";
@@ -210,6 +211,7 @@ function SignedView({ server, session }: { server: ReportState; session: ReportS
         <strong>Signed</strong> by {signed.signedBy} · {dateTime(signed.signedAt)}
         <span className="muted"> · locked; changes as addenda</span>
       </div>
+      <ReportPacsStatus studyId={server.studyId} />
       {SECTION_KEYS.filter((k) => signed.sections[k].trim()).map((k) => (
         <section key={k} className="signed-section" data-section={k}>
           <h3>{SECTION_TITLES[k]}</h3>

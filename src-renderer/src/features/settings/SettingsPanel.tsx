@@ -1,7 +1,8 @@
 /**
  * Settings → PACS connections: add, test, edit and remove DICOMweb endpoints (base URL; no authentication, HTTP
  * Basic or a bearer token; an optional CA certificate in PEM). Secrets go to main and are never shown again: the
- * list says only whether one is stored, and how this machine keeps it.
+ * list says only whether one is stored, and how this machine keeps it. One connection can be the default that signed
+ * reports of local studies go to (a retrieved study's report always goes back to the PACS it came from).
  */
 import { useEffect, useState } from "react";
 import type {
@@ -133,7 +134,17 @@ function SettingsDialog() {
     });
     setFormResult(null);
   };
+  const setDefault = (connectionId: string | null) =>
+    act(async () => {
+      try {
+        await client.pacs.setDefaultConnection({ connectionId });
+        setChanges((n) => n + 1);
+      } catch (err) {
+        setFormResult({ ok: false, message: errorText(err) });
+      }
+    });
   const connections = list.status === "ok" ? list.value.connections : [];
+  const defaultId = list.status === "ok" ? list.value.defaultConnectionId : null;
   const canSave =
     form.name.trim() !== "" && form.baseUrl.trim() !== "" && (form.kind !== "basic" || form.username !== "");
 
@@ -172,6 +183,15 @@ function SettingsDialog() {
                   </span>
                 </div>
                 <div className="pacs-connection-actions">
+                  <label className="pacs-default" title="Signed reports of local studies go to this PACS">
+                    <input
+                      type="checkbox"
+                      checked={defaultId === c.id}
+                      disabled={busy}
+                      onChange={(e) => void setDefault(e.target.checked ? c.id : null)}
+                    />
+                    Default for local studies
+                  </label>
                   <button type="button" className="btn" disabled={busy} onClick={() => void testRow(c)}>
                     Test connection
                   </button>
