@@ -7,10 +7,12 @@ import {
   PacsConnectionIdSchema,
   PacsConnectionInputSchema,
   PacsConnectionSchema,
+  PacsReportSchema,
   PacsRetrieveResultSchema,
   PacsStudyPageSchema,
   PacsStudyQuerySchema,
   PacsTestResultSchema,
+  PriorsResultSchema,
 } from "../pacs-types";
 import { def, NoInput } from "./define";
 
@@ -76,6 +78,18 @@ export const pacsContract = {
     z.object({ jobId: JobIdSchema }).strict(),
     z.object({ cancelled: z.boolean() }),
     "Cancels a running retrieval (what was fetched stays cached).",
+  ),
+  priors: def(
+    "query",
+    z.object({ studyId: StudyIdSchema }).strict(),
+    PriorsResultSchema,
+    "The open study's patient's earlier studies, local and on every PACS (same Patient ID and issuer), newest first, with where their signed report is; a PACS that cannot be searched is a warning.",
+  ),
+  studyReport: def(
+    "query",
+    z.object({ connectionId: PacsConnectionIdSchema, studyInstanceUid: DicomUidSchema }).strict(),
+    PacsReportSchema,
+    "A PACS study's signed report: its newest verified SR, read with dcmjs (a prior's report beside the current study).",
   ),
   outbox: def(
     "query",

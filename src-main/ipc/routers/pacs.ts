@@ -86,6 +86,14 @@ export const pacsRouter = router({
     .input(c.cancelRetrieve.input)
     .output(c.cancelRetrieve.output)
     .mutation(({ ctx, input }) => pacsErrors(() => ({ cancelled: ctx.services.pacs.cancelRetrieve(input.jobId) }))),
+  priors: procedure
+    .input(c.priors.input)
+    .output(c.priors.output)
+    .query(({ ctx, input }) => pacsErrors(() => ctx.services.pacs.priors(input.studyId))),
+  studyReport: procedure
+    .input(c.studyReport.input)
+    .output(c.studyReport.output)
+    .query(({ ctx, input }) => pacsErrors(() => ctx.services.pacs.studyReport(input))),
   outbox: procedure
     .input(c.outbox.input)
     .output(c.outbox.output)

@@ -28,7 +28,7 @@ export interface SrReport {
   sections: Array<{ heading: string; text: string }>;
   verified: boolean;
   complete: boolean;
-  /** The verifying observer's name (DICOM PN, carets as spaces), when verified. */
+  /** The verifying observer's name as people write it ("Dr Anna Smith" from Smith^Dr Anna), when verified. */
   verifiedBy: string | null;
   /** ContentDate + ContentTime as YYYYMMDDHHMMSS (or shorter), when present. */
   contentDateTime: string | null;
@@ -37,7 +37,15 @@ export interface SrReport {
 function personName(value: unknown): string | null {
   const v = asArray(value as unknown[])[0] as { Alphabetic?: string } | string | undefined;
   const name = typeof v === "string" ? v : v?.Alphabetic;
-  return name ? name.replace(/\^+/g, " ").trim() : null;
+  if (!name) return null;
+  // Family^Given^Middle^Prefix^Suffix, read as "Prefix Given Middle Family Suffix".
+  const [family = "", given = "", middle = "", prefix = "", suffix = ""] = name.split("^");
+  return (
+    [prefix, given, middle, family, suffix]
+      .map((p) => p.trim())
+      .filter(Boolean)
+      .join(" ") || null
+  );
 }
 
 /** Reads a DICOM SR (Part 10 bytes). */
