@@ -3,7 +3,8 @@
  * The department workflow in the browser against a real Orthanc: Settings → add a DICOMweb connection, Test
  * connection (wrong password, then right), PACS studies → search (CR/DX by default), open a study (WADO-RS into the
  * cache, then the viewer shows it like a local study), signs it (the SR goes back to that PACS and the report pane
- * says "Stored on …", an addendum is a second SR), it is then listed as cached; a second connection is removed.
+ * says "Stored on …", an addendum is a second SR), it is then listed as cached; the worklist shows the PACS's
+ * studies beside the local ones with their source and opens one by retrieving it; a second connection is removed.
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -130,5 +131,27 @@ test("adds and tests a PACS connection, searches it, opens a study from it", asy
   await panel.getByLabel("Patient name").fill("SYNTHETIC^IU CXR0039");
   await panel.getByRole("button", { name: "Search" }).click();
   await expect(results.first()).toContainText("PACS · cached");
+
+  // The worklist shows the PACS beside the local studies, with the panel's filters: the last search here.
+  await panel.getByLabel("Patient name").fill("");
+  await panel.getByRole("button", { name: "Search" }).click();
+  await expect(results).toHaveCount(10);
+  await page.keyboard.press("Escape");
+  const local = page.getByRole("list", { name: "Studies", exact: true }).locator(".worklist-row");
+  await expect(local).toHaveCount(1);
+  await expect(local.first().locator(".source-badge")).toHaveText("PACS · cached");
+  const onPacs = page.getByRole("list", { name: "Studies on Department PACS" }).locator(".worklist-row");
+  await expect(onPacs).toHaveCount(9); // the tenth is cached, in the local list
+  await expect(onPacs.first().locator(".source-badge")).toHaveText("PACS");
+  // Opening one from the worklist retrieves it and opens it like a local study.
+  await onPacs.filter({ hasText: "CXR0012" }).click();
+  await expect(selected).toContainText("CXR0012", { timeout: 60_000 });
+  await expect(selected.locator(".source-badge")).toHaveText("PACS · cached");
+  await expect(local).toHaveCount(2);
+  await expect(onPacs).toHaveCount(8);
+  await expect(page.getByRole("list", { name: "Images of the study" }).locator("[data-image-id]")).toHaveCount(2, {
+    timeout: 30_000,
+  });
+  await page.screenshot({ path: "test-results/pacs-worklist.png" });
   expect(consoleErrors).toEqual([]);
 });

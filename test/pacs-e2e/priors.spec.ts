@@ -57,7 +57,11 @@ test("lists the PACS prior, opens its SR report, and opens it beside the current
     if (m.type() === "error") consoleErrors.push(m.text());
   });
   await page.goto(harness.url);
-  await page.locator(".worklist-row", { hasText: "CXR0012" }).click();
+  // The local list (the PACS part of the worklist lists the prior too, until it is retrieved).
+  await page
+    .getByRole("list", { name: "Studies", exact: true })
+    .locator(".worklist-row", { hasText: "CXR0012" })
+    .click();
   const pane = page.getByRole("region", { name: "Priors" });
   const rows = pane.getByRole("list", { name: "Prior studies" }).locator("li");
   await expect(rows).toHaveCount(1, { timeout: 30_000 });
