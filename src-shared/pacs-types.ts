@@ -90,6 +90,8 @@ export const PacsConnectionInputSchema = z
     auth: PacsAuthInputSchema,
     /** null or absent: the system's CAs only. */
     caCertificate: PemCertificateSchema.nullable().optional(),
+    /** Also store the signed report as an Encapsulated PDF (where the PACS accepts it); absent: off, kept on update. */
+    storePdf: z.boolean().optional(),
   })
   .strict();
 export type PacsConnectionInput = z.infer<typeof PacsConnectionInputSchema>;
@@ -105,6 +107,8 @@ export const PacsConnectionSchema = z.object({
     hasSecret: z.boolean(),
   }),
   hasCaCertificate: z.boolean(),
+  /** Signed reports go as DICOM SR and also as Encapsulated PDF. */
+  storePdf: z.boolean(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -207,6 +211,8 @@ export const OutboxEntrySchema = z.object({
   sopInstanceUid: z.string(),
   studyInstanceUid: z.string(),
   studyId: z.string().nullable(),
+  /** sr: the report's DICOM SR; pdf: its Encapsulated PDF. */
+  kind: z.enum(["sr", "pdf"]),
   byteLength: z.number().int(),
   state: OutboxStateSchema,
   attempts: z.number().int(),

@@ -128,6 +128,6 @@ export function createServices(options: ServicesOptions): Services {
   // The default model pack loads in a worker thread; drafting and the status bar's model follow when it is ready.
   void inference.start();
   // Reports left in the STOW-RS outbox by an earlier run are sent (docs/pacs.md).
-  services.pacs.start();
+  services.pacs.start({ documents: (studyId) => reports.document(studyId) });
   return services;
 }

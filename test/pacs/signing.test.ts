@@ -17,6 +17,7 @@ import { appRouter } from "../../src-main/ipc/router";
 import { createCallerFactory } from "../../src-main/ipc/trpc";
 import { createServices, type Services } from "../../src-main/services";
 import { BASIC_TEXT_SR_SOP_CLASS } from "../../src-main/services/export/dicom-sr";
+import { ENCAPSULATED_PDF_SOP_CLASS } from "../../src-main/services/export/encapsulated-pdf";
 import { DicomWebClient } from "../../src-main/services/pacs/dicomweb-client";
 import { type OrthancProcess, startOrthanc, stowFiles } from "../support/orthanc";
 import { demoFiles, readHeader, sharedChestFiles } from "../support/pacs-fixtures";
@@ -173,6 +174,56 @@ describe("signing stores the report on the PACS", () => {
     expect(await srsOnPacs(uid)).toHaveLength(1);
     await caller.pacs.setDefaultConnection({ connectionId: null });
     expect((await caller.pacs.connections()).defaultConnectionId).toBeNull();
+  });
+
+  it("with 'store PDF' on, the report also goes as Encapsulated PDF; SRs without their PDF get one at start", async () => {
+    expect((await caller.pacs.connections()).connections[0]?.storePdf).toBe(false);
+    await caller.pacs.updateConnection({
+      connectionId,
+      connection: {
+        name: "Department PACS",
+        baseUrl: pacs.dicomWebUrl,
+        auth: { kind: "basic", username: pacs.user },
+        storePdf: true,
+      },
+    });
+    expect((await caller.pacs.connections()).connections[0]?.storePdf).toBe(true);
+    await caller.pacs.setDefaultConnection({ connectionId });
+    const imported = await services.importer.importPaths([sharedChestFiles()[2] as string]);
+    const studyId = imported.studyIds[0] as string;
+    await writeAndSign(studyId, "Local study, stored as SR and PDF.");
+    await services.pacs.publisher.idle();
+    await until("SR and PDF stored", async () => {
+      const entries = await caller.pacs.outbox({ studyId });
+      return entries.length === 2 && entries.every((e) => e.state === "stored");
+    });
+    const entries = await caller.pacs.outbox({ studyId });
+    expect(entries.map((e) => e.kind).sort()).toEqual(["pdf", "sr"]);
+    const pdfEntry = entries.find((e) => e.kind === "pdf");
+    const uid = (await caller.studies.get({ studyId })).studyInstanceUid as string;
+    const [found] = await client.searchInstances(uid, [["SOPInstanceUID", pdfEntry?.sopInstanceUid as string]]);
+    const series = found?.["0020000E"]?.Value?.[0] as string;
+    const ds = readDataset(await client.retrieveInstance(uid, series, pdfEntry?.sopInstanceUid as string));
+    expect(ds.SOPClassUID).toBe(ENCAPSULATED_PDF_SOP_CLASS);
+    expect(ds.MIMETypeOfEncapsulatedDocument).toBe("application/pdf");
+    const pdf = Buffer.from(ds.EncapsulatedDocument[0]).subarray(0, ds.EncapsulatedDocumentLength);
+    expect(pdf.subarray(0, 5).toString()).toBe("%PDF-");
+    const exported = Buffer.from((await caller.reports.export({ studyId, format: "pdf" })).base64, "base64");
+    expect(pdf.length).toBeGreaterThan(exported.length / 2); // the same report (pdfkit stamps no two files alike)
+
+    // The SRs queued before "store PDF" was on (the tests above) lack their PDF: the start-up pass makes them.
+    await services.pacs.publisher.reconcile((id) => services.reports.document(id));
+    await until("every entry stored", async () =>
+      (await caller.pacs.outbox({ connectionId })).every((e) => e.state === "stored"),
+    );
+    const all = await caller.pacs.outbox({ connectionId });
+    const srs = all.filter((e) => e.kind === "sr");
+    expect(all.filter((e) => e.kind === "pdf")).toHaveLength(srs.length);
+    // The signed report and its addendum: two PDFs in that study, as for the SRs.
+    const first = await caller.pacs.outbox({ studyId: srs.at(-1)?.studyId as string });
+    expect(first.map((e) => e.kind).sort()).toEqual(["pdf", "pdf", "sr", "sr"]);
+    console.log(`store PDF: ${srs.length} SRs, ${srs.length} Encapsulated PDFs on the PACS`);
+    await caller.pacs.setDefaultConnection({ connectionId: null });
   });
 
   it("the workstation is killed with kill -9 mid-store: every signed report kept, each SR stored once", async () => {

@@ -33,6 +33,7 @@ interface Row {
   sop_instance_uid: string;
   study_instance_uid: string;
   study_id: string | null;
+  kind: OutboxEntry["kind"];
   byte_length: number;
   state: OutboxEntry["state"];
   attempts: number;
@@ -42,7 +43,7 @@ interface Row {
   stored_at: string | null;
 }
 
-const SELECT = `SELECT id, connection_id, sop_instance_uid, study_instance_uid, study_id, length(bytes) AS byte_length,
+const SELECT = `SELECT id, connection_id, sop_instance_uid, study_instance_uid, study_id, kind, length(bytes) AS byte_length,
   state, attempts, last_error, next_attempt_at, created_at, stored_at FROM pacs_outbox`;
 const NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 /** DICOM failure reason "Duplicate SOP Instance" (PS3.4 / PS3.7: 0x0111). */
@@ -55,6 +56,7 @@ function toEntry(r: Row): OutboxEntry {
     sopInstanceUid: r.sop_instance_uid,
     studyInstanceUid: r.study_instance_uid,
     studyId: r.study_id,
+    kind: r.kind,
     byteLength: r.byte_length,
     state: r.state,
     attempts: r.attempts,
@@ -103,6 +105,8 @@ export interface OutboxInput {
   sopInstanceUid: string;
   connectionId: string;
   studyId?: string | null;
+  /** sr (default): a report's DICOM SR; pdf: its Encapsulated PDF. */
+  kind?: OutboxEntry["kind"];
 }
 
 export class PacsOutbox {
@@ -170,14 +174,15 @@ export class PacsOutbox {
       }
       const { lastInsertRowid } = this.db
         .prepare(
-          `INSERT INTO pacs_outbox (connection_id, sop_instance_uid, study_instance_uid, study_id, bytes, sha256, next_attempt_at)
-           VALUES (?, ?, ?, ?, ?, ?, ${NOW})`,
+          `INSERT INTO pacs_outbox (connection_id, sop_instance_uid, study_instance_uid, study_id, kind, bytes, sha256, next_attempt_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ${NOW})`,
         )
         .run(
           input.connectionId,
           input.sopInstanceUid,
           uids.studyInstanceUid,
           input.studyId ?? null,
+          input.kind ?? "sr",
           Buffer.from(input.bytes.buffer, input.bytes.byteOffset, input.bytes.byteLength),
           sha,
         );

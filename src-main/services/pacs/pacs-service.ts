@@ -19,6 +19,7 @@ import type {
 import { PacsStudyQuerySchema } from "../../../src-shared/pacs-types";
 import type { CaseDatabase } from "../../db/database";
 import type { EventBus } from "../events/event-bus";
+import type { ReportDocument } from "../export/report-document";
 import type { ImportService } from "../import/import-service";
 import { PacsConnections } from "./connections";
 import { type DicomJsonDataset, int, personName, requiredUid, str, strs, TAGS } from "./dicom-json";
@@ -121,13 +122,18 @@ export class PacsService {
     this.publisher = new ReportPublisher(options.db, this.connections, this.outbox, options.events);
   }
 
-  /** Starts the outbox sender (entries left from an earlier run are sent). */
-  start(): void {
+  /**
+   * Starts the outbox sender (entries left from an earlier run are sent); with the signed reports' documents, also
+   * queues the Encapsulated PDFs that an earlier run signed but had not queued yet.
+   */
+  start(options: { documents?: (studyId: string) => ReportDocument } = {}): void {
     this.outbox.kick();
+    if (options.documents) void this.publisher.reconcile(options.documents);
   }
 
   async close(): Promise<void> {
     for (const c of this.jobs.values()) c.abort();
+    await this.publisher.idle();
     await this.outbox.close();
   }
 

@@ -58,14 +58,17 @@ export function ReportPacsStatus({ studyId }: { studyId: string }) {
     };
   }, [client, studyId, changes]);
   if (entries.length === 0 && !error) return null;
-  // Oldest is the signed report, each later one an addendum's SR.
-  const count = entries.length;
+  // Per kind, the oldest is the signed report, each later one an addendum's.
+  const label = (e: OutboxEntry) => {
+    const older = entries.filter((x) => x.kind === e.kind && x.id < e.id).length;
+    return `${older === 0 ? "Report" : `Addendum ${older}`}${e.kind === "pdf" ? " (PDF)" : ""}`;
+  };
   return (
     <ul className="report-pacs-status" data-testid="report-pacs-status">
       {error && <li className="status-warning">{error}</li>}
-      {entries.map((e, i) => (
+      {entries.map((e) => (
         <li key={e.id} data-state={e.state} className={e.state === "failed" ? "status-warning" : undefined}>
-          <span className="muted">{count - i === 1 ? "Report" : `Addendum ${count - i - 1}`}: </span>
+          <span className="muted">{label(e)}: </span>
           {line(e, names.get(e.connectionId) ?? "the PACS")}
           {(e.state === "failed" || (e.state === "pending" && e.lastError)) && (
             <button

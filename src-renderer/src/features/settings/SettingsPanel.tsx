@@ -27,9 +27,19 @@ interface Form {
   username: string;
   secret: string;
   ca: string;
+  storePdf: boolean;
 }
 
-const EMPTY: Form = { editing: null, name: "", baseUrl: "", kind: "basic", username: "", secret: "", ca: "" };
+const EMPTY: Form = {
+  editing: null,
+  name: "",
+  baseUrl: "",
+  kind: "basic",
+  username: "",
+  secret: "",
+  ca: "",
+  storePdf: false,
+};
 
 function toInput(f: Form): PacsConnectionInput {
   const auth: PacsAuthInput =
@@ -42,6 +52,7 @@ function toInput(f: Form): PacsConnectionInput {
     name: f.name,
     baseUrl: f.baseUrl,
     auth,
+    storePdf: f.storePdf,
     // Editing: an empty field keeps the stored certificate (undefined); a new connection has none (null).
     ...(f.ca.trim() ? { caCertificate: f.ca } : f.editing ? {} : { caCertificate: null }),
   };
@@ -131,6 +142,7 @@ function SettingsDialog() {
       username: c.auth.username ?? "",
       secret: "",
       ca: "",
+      storePdf: c.storePdf,
     });
     setFormResult(null);
   };
@@ -180,6 +192,7 @@ function SettingsDialog() {
                         : "bearer token"}
                     {c.auth.kind !== "none" && !c.auth.hasSecret ? " · secret missing" : ""}
                     {c.hasCaCertificate ? " · custom CA" : ""}
+                    {c.storePdf ? " · SR + PDF" : ""}
                   </span>
                 </div>
                 <div className="pacs-connection-actions">
@@ -269,6 +282,10 @@ function SettingsDialog() {
               spellCheck={false}
               placeholder="-----BEGIN CERTIFICATE-----"
             />
+          </label>
+          <label className="pacs-store-pdf">
+            <input type="checkbox" checked={form.storePdf} onChange={(e) => set({ storePdf: e.target.checked })} />
+            Also store signed reports as PDF (Encapsulated PDF), where this PACS accepts it
           </label>
           <div className="pacs-form-actions">
             <button
