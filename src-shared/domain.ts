@@ -70,6 +70,8 @@ export const AppEventSchema = z.discriminatedUnion("type", [
   z.object({
     type: z.literal("job-progress"),
     jobId: z.string(),
+    /** The study the job works on (AI drafts), so listeners never parse the job id. */
+    studyId: StudyIdSchema.optional(),
     label: z.string(),
     done: z.number().nonnegative(),
     total: z.number().nonnegative(),

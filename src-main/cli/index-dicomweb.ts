@@ -17,7 +17,7 @@ import crypto from "node:crypto";
 import path from "node:path";
 import cliProgress from "cli-progress";
 import type { CaseDatabase } from "../db/database";
-import { InferenceEngine, InferenceError } from "../services/inference";
+import { type InferenceEngine, InferenceError, startInferenceCore } from "../services/inference";
 import { labelReport } from "../services/language/clinical-labeler";
 import { requiredUid, str, TAGS } from "../services/pacs/dicom-json";
 import { PacsError } from "../services/pacs/errors";
@@ -122,7 +122,11 @@ export async function indexFromDicomWeb(
           const folder = path.join(options.dataDir, "pacs-cache", "cli", server, uid);
           const got = await fetchStudyInstances(client, images, folder);
           if (!engine) {
-            engine = await InferenceEngine.start({ packDir: options.packDir, warmup: false });
+            ({ engine } = await startInferenceCore({
+              packDir: options.packDir,
+              retrieval: null,
+              engine: { warmup: false },
+            }));
             if (engine.info.modelId !== gallery.modelId)
               throw new UserError(
                 `${options.packDir}: the engine's model ${engine.info.modelId} is not the gallery's ${gallery.modelId}`,

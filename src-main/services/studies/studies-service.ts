@@ -44,6 +44,13 @@ const SUMMARY_SELECT = `
             WHERE p.study_id = s.id ORDER BY p.retrieved_at DESC LIMIT 1) AS pacs_connection
   FROM studies s`;
 
+/**
+ * The worklist's order, total and stable: newest study date first (no date last), then the most recently added study (its first import), then the
+ * id. Nothing a draft, a signature or a re-import changes is in it, so rows never move while the user works down
+ * the list.
+ */
+const WORKLIST_ORDER = "s.study_date DESC, s.created_at DESC, s.id";
+
 /** The worklist: studies, their series and images, as stored in the case database. */
 export class StudiesService {
   constructor(private readonly db: CaseDatabase) {}
@@ -62,7 +69,7 @@ export class StudiesService {
       params.q = `%${filter.search.trim().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     }
     const sql = `${SUMMARY_SELECT} ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-      ORDER BY s.study_date DESC, s.created_at DESC`;
+      ORDER BY ${WORKLIST_ORDER}`;
     return (this.db.prepare(sql).all(params) as StudyRow[]).map(toSummary);
   }
 

@@ -8,7 +8,8 @@
 import { useEffect, useRef, useState } from "react";
 import type { PacsStudy, PacsStudyPage } from "../../../../src-shared/pacs-types";
 import { useAsync } from "../../app/useAsync";
-import { useCommand } from "../../commands/CommandRegistry";
+import { useCommands } from "../../commands/CommandRegistry";
+import { useShortcutKey } from "../../commands/key-bindings";
 import { useClient } from "../../ipc/ClientContext";
 import { setPacsWorklistQuery } from "./pacs-worklist";
 import { errorText, formatDate, formatName, openPanel, togglePanel, useOpenPanel } from "./panels";
@@ -33,14 +34,19 @@ type Retrieval =
 
 export function PacsStudiesPanel(props: { onOpenStudy: (studyId: string) => void }) {
   const open = useOpenPanel() === "pacs-studies";
-  useCommand("pacs.studies", () => togglePanel("pacs-studies"));
+  useCommands({
+    "pacs.studies": () => togglePanel("pacs-studies"),
+  });
   if (!open) return null;
   return <PacsStudiesDialog onOpenStudy={props.onOpenStudy} />;
 }
 
 function PacsStudiesDialog(props: { onOpenStudy: (studyId: string) => void }) {
   // Registered while the dialog is open only: the newest overlay.close binding wins.
-  useCommand("overlay.close", () => openPanel(null));
+  useCommands({
+    "overlay.close": () => openPanel(null),
+  });
+  const closeKey = useShortcutKey("overlay.close");
   const client = useClient();
   const connections = useAsync(() => client.pacs.connections(), [client]);
   const [connectionId, setConnectionId] = useState<string | null>(null);
@@ -142,7 +148,7 @@ function PacsStudiesDialog(props: { onOpenStudy: (studyId: string) => void }) {
         <header className="overlay-header">
           <h2>PACS studies</h2>
           <button type="button" className="btn-ghost" onClick={() => openPanel(null)} aria-label="Close PACS studies">
-            Esc
+            {closeKey || "Close"}
           </button>
         </header>
         {connections.status === "ok" && list.length === 0 && (

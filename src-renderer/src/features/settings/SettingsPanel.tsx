@@ -12,7 +12,8 @@ import type {
   PacsTestResult,
 } from "../../../../src-shared/pacs-types";
 import { useAsync } from "../../app/useAsync";
-import { useCommand } from "../../commands/CommandRegistry";
+import { useCommands } from "../../commands/CommandRegistry";
+import { useShortcutKey } from "../../commands/key-bindings";
 import { useClient } from "../../ipc/ClientContext";
 import { errorText, openPanel, togglePanel, useOpenPanel } from "../pacs/panels";
 import "../pacs/pacs.css";
@@ -60,14 +61,19 @@ function toInput(f: Form): PacsConnectionInput {
 
 export function SettingsPanel() {
   const open = useOpenPanel() === "settings";
-  useCommand("settings.open", () => togglePanel("settings"));
+  useCommands({
+    "settings.open": () => togglePanel("settings"),
+  });
   if (!open) return null;
   return <SettingsDialog />;
 }
 
 function SettingsDialog() {
   // Registered while the dialog is open only: the newest overlay.close binding wins.
-  useCommand("overlay.close", () => openPanel(null));
+  useCommands({
+    "overlay.close": () => openPanel(null),
+  });
+  const closeKey = useShortcutKey("overlay.close");
   const client = useClient();
   const [changes, setChanges] = useState(0);
   const list = useAsync(() => client.pacs.connections(), [client, changes]);
@@ -166,7 +172,7 @@ function SettingsDialog() {
         <header className="overlay-header">
           <h2>Settings · PACS connections (DICOMweb)</h2>
           <button type="button" className="btn-ghost" onClick={() => openPanel(null)} aria-label="Close settings">
-            Esc
+            {closeKey || "Close"}
           </button>
         </header>
         {list.status === "error" && <p className="error-text">Could not load the connections: {list.error}</p>}

@@ -1,7 +1,8 @@
 import { useEffect, useRef, useState } from "react";
 import type { StudyStatus, StudySummary } from "../../../../src-shared/domain";
 import { useAsync } from "../../app/useAsync";
-import { useCommand } from "../../commands/CommandRegistry";
+import { useCommands } from "../../commands/CommandRegistry";
+import { useShortcutHint } from "../../commands/key-bindings";
 import { useClient } from "../../ipc/ClientContext";
 import { PacsWorklistSection } from "../pacs/PacsWorklistSection";
 import { ImportPanel } from "./ImportPanel";
@@ -45,16 +46,19 @@ export function WorklistPane(props: { selectedId: string | null; onSelect: (id: 
   if (studies.status === "ok") lastRows.current = studies.value;
   const rows: StudySummary[] = studies.status === "ok" ? studies.value : lastRows.current;
   const index = rows.findIndex((s) => s.id === props.selectedId);
-  useCommand("worklist.focusSearch", () => searchRef.current?.focus());
-  useCommand("worklist.next", () => {
-    const next = rows[Math.min(rows.length - 1, index + 1)];
-    if (next) props.onSelect(next.id);
+  useCommands({
+    "worklist.focusSearch": () => searchRef.current?.focus(),
+    "worklist.next": () => {
+      const next = rows[Math.min(rows.length - 1, index + 1)];
+      if (next) props.onSelect(next.id);
+    },
+    "worklist.previous": () => {
+      const prev = rows[Math.max(0, index - 1)];
+      if (prev) props.onSelect(prev.id);
+    },
+    "worklist.import": () => setImportOpen(true),
   });
-  useCommand("worklist.previous", () => {
-    const prev = rows[Math.max(0, index - 1)];
-    if (prev) props.onSelect(prev.id);
-  });
-  useCommand("worklist.import", () => setImportOpen(true));
+  const hint = useShortcutHint();
   // Keep the selected row in view when moving with the keyboard.
   const listRef = useRef<HTMLUListElement>(null);
   useEffect(() => {
@@ -72,7 +76,7 @@ export function WorklistPane(props: { selectedId: string | null; onSelect: (id: 
           className="btn import-button"
           onClick={() => setImportOpen((o) => !o)}
           aria-expanded={importOpen}
-          title="Import files or a folder (Ctrl+O)"
+          title={hint("Import files or a folder", "worklist.import")}
         >
           Import
         </button>
@@ -91,7 +95,7 @@ export function WorklistPane(props: { selectedId: string | null; onSelect: (id: 
         <input
           ref={searchRef}
           type="search"
-          placeholder="Search patient, ID, description  ( / )"
+          placeholder={hint("Search patient, ID, description", "worklist.focusSearch")}
           value={search}
           onChange={(e) => setSearch(e.target.value)}
           aria-label="Search studies"
