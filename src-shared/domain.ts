@@ -21,6 +21,8 @@ export const StudySummarySchema = z.object({
   studyDate: z.string().nullable(),
   description: z.string().nullable(),
   source: z.enum(["demo", "import"]),
+  /** The PACS connection (its name) the study was retrieved from; null for a study read from files. */
+  pacsConnection: z.string().nullable(),
   status: StudyStatusSchema,
   imageCount: z.number().int().nonnegative(),
   updatedAt: z.string(),

@@ -263,6 +263,14 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 8,
+    name: "PACS: store the Encapsulated PDF too (per connection), outbox entry kind",
+    sql: `
+      ALTER TABLE pacs_connections ADD COLUMN store_pdf INTEGER NOT NULL DEFAULT 0 CHECK (store_pdf IN (0, 1));
+      ALTER TABLE pacs_outbox ADD COLUMN kind TEXT NOT NULL DEFAULT 'sr' CHECK (kind IN ('sr', 'pdf'));
+    `,
+  },
 ];
 
 export const latestSchemaVersion = migrations[migrations.length - 1]?.version ?? 0;

@@ -90,6 +90,8 @@ export function createServices(options: ServicesOptions): Services {
     retrieval,
     labelReport: (text) => labelReport(text).labels,
     application: { name: APP_NAME, version: readVersion(root) },
+    // Signed reports and addenda go to the study's PACS through the STOW-RS outbox (docs/pacs.md).
+    publisher: () => (services as { pacs?: PacsService } | undefined)?.pacs?.publisher ?? null,
   });
   const services: Services = {
     db,
@@ -123,6 +125,6 @@ export function createServices(options: ServicesOptions): Services {
   void reports.completeSignedCases();
   void inference.start().then(() => (db.open ? reports.completeSignedCases() : undefined));
   // Reports left in the STOW-RS outbox by an earlier run are sent (docs/pacs.md).
-  services.pacs.start();
+  services.pacs.start({ documents: (studyId) => reports.document(studyId) });
   return services;
 }

@@ -74,6 +74,17 @@ export interface ReportsServiceOptions {
   osUserName?: () => string;
   /** The clock (ms since the epoch) that times pauses in typing; default Date.now (tests script a session). */
   now?: () => number;
+  /** Where signed reports and addenda go next (the PACS outbox, docs/pacs.md), looked up when one is signed. */
+  publisher?: () => SignedReportPublisher | null | undefined;
+}
+
+/**
+ * The PACS side of signing: `queue` runs inside the transaction that signs or adds an addendum (so what it queues is
+ * as durable as the signature) and answers null when the study has no PACS to go to; `flush` runs after the commit.
+ */
+export interface SignedReportPublisher {
+  queue(doc: ReportDocument): { connectionId: string; sopInstanceUid: string; message: string } | null;
+  flush(): void;
 }
 
 interface RunningJob {
@@ -613,11 +624,34 @@ export class ReportsService {
           confirmed: aiVersion !== null && scope.signNeedsConfirmation,
         },
       });
+      this.queueForPacs(studyId, signer);
     });
+    this.options.publisher?.()?.flush();
     crashPoint("sign:signed");
     const retrieval = this.addToRetrievalIndex(studyId, latest.sections, signer);
     this.options.events.publish({ type: "studies-changed", studyIds: [studyId] });
     return { state: this.state(studyId), retrieval };
+  }
+
+  /**
+   * Inside the signing or addendum transaction: queues the report's SR for the study's PACS. A report that cannot
+   * be queued is still signed (a savepoint undoes only the queueing); the audit log and a notice say why.
+   */
+  private queueForPacs(studyId: string, actor: string): void {
+    const publisher = this.options.publisher?.() ?? null;
+    if (!publisher) return;
+    try {
+      const queued = this.records.transaction(() => publisher.queue(this.document(studyId)));
+      if (queued) this.records.audit(actor, "pacs.queued", studyId, queued);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      this.records.audit(actor, "pacs.not-queued", studyId, { message });
+      this.options.events.publish({
+        type: "notice",
+        level: "error",
+        message: `The signed report of study ${studyId} is not queued for the PACS: ${message}`,
+      });
+    }
   }
 
   /**
@@ -716,7 +750,9 @@ export class ReportsService {
     this.records.transaction(() => {
       this.records.insertAddendum(signed.id, trimmed, author);
       this.records.audit(author, "report.addendum", studyId, { textSha256: sha256Hex(trimmed) });
+      this.queueForPacs(studyId, author);
     });
+    this.options.publisher?.()?.flush();
     this.options.events.publish({ type: "studies-changed", studyIds: [studyId] });
     return this.state(studyId);
   }

@@ -16,6 +16,7 @@ interface StudyRow {
   study_date: string | null;
   description: string | null;
   source: "demo" | "import";
+  pacs_connection: string | null;
   status: StudyStatus;
   image_count: number;
   updated_at: string;
@@ -29,6 +30,7 @@ const toSummary = (r: StudyRow): StudySummary => ({
   studyDate: r.study_date,
   description: r.description,
   source: r.source,
+  pacsConnection: r.pacs_connection,
   status: r.status,
   imageCount: r.image_count,
   updatedAt: r.updated_at,
@@ -37,7 +39,9 @@ const toSummary = (r: StudyRow): StudySummary => ({
 const SUMMARY_SELECT = `
   SELECT s.id, s.study_instance_uid, s.patient_id, s.patient_name, s.study_date, s.description, s.source, s.status,
          s.updated_at,
-         (SELECT count(*) FROM images i JOIN series se ON se.id = i.series_id WHERE se.study_id = s.id) AS image_count
+         (SELECT count(*) FROM images i JOIN series se ON se.id = i.series_id WHERE se.study_id = s.id) AS image_count,
+         (SELECT c.name FROM pacs_studies p JOIN pacs_connections c ON c.id = p.connection_id
+            WHERE p.study_id = s.id ORDER BY p.retrieved_at DESC LIMIT 1) AS pacs_connection
   FROM studies s`;
 
 /**

@@ -2,7 +2,8 @@
  * PACS studies: a QIDO-RS search of one DICOMweb connection (date range, modality CR / DX by default, patient name
  * or ID, accession number), paged, shown beside the local worklist with its source; "Open" retrieves the study with
  * WADO-RS into the local cache (progress, Cancel; a cancelled or broken retrieval resumes where it stopped) and opens
- * it like a local study. A study already cached opens without the network.
+ * it like a local study. A study already cached opens without the network. The last search here is also what the
+ * worklist shows of the PACS (pacs-worklist.ts).
  */
 import { useEffect, useRef, useState } from "react";
 import type { PacsStudy, PacsStudyPage } from "../../../../src-shared/pacs-types";
@@ -10,7 +11,8 @@ import { useAsync } from "../../app/useAsync";
 import { useCommands } from "../../commands/CommandRegistry";
 import { useShortcutKey } from "../../commands/key-bindings";
 import { useClient } from "../../ipc/ClientContext";
-import { errorText, openPanel, togglePanel, useOpenPanel } from "./panels";
+import { setPacsWorklistQuery } from "./pacs-worklist";
+import { errorText, formatDate, formatName, openPanel, togglePanel, useOpenPanel } from "./panels";
 import "./pacs.css";
 
 const PAGE = 25;
@@ -29,16 +31,6 @@ type Retrieval =
   | { kind: "running"; uid: string; jobId: string; done: number; total: number; message: string }
   | { kind: "error"; uid: string; message: string }
   | null;
-
-function formatDate(da: string | null): string {
-  return da && /^\d{8}$/.test(da) ? `${da.slice(0, 4)}-${da.slice(4, 6)}-${da.slice(6, 8)}` : (da ?? "no date");
-}
-
-function formatName(pn: string | null): string {
-  if (!pn) return "(no name)";
-  const [family = "", given = ""] = pn.split("^");
-  return [family, given].filter(Boolean).join(", ");
-}
 
 export function PacsStudiesPanel(props: { onOpenStudy: (studyId: string) => void }) {
   const open = useOpenPanel() === "pacs-studies";
@@ -94,7 +86,7 @@ function PacsStudiesDialog(props: { onOpenStudy: (studyId: string) => void }) {
     setSearchError(null);
     try {
       const f = filters;
-      const result = await client.pacs.searchStudies({
+      const query = {
         connectionId: active,
         modalities: f.modalities,
         limit: PAGE,
@@ -104,9 +96,12 @@ function PacsStudiesDialog(props: { onOpenStudy: (studyId: string) => void }) {
         ...(f.patientName.trim() ? { patientName: f.patientName.trim() } : {}),
         ...(f.patientId.trim() ? { patientId: f.patientId.trim() } : {}),
         ...(f.accessionNumber.trim() ? { accessionNumber: f.accessionNumber.trim() } : {}),
-      });
+      };
+      const result = await client.pacs.searchStudies(query);
       setPage(result);
       setOffset(at);
+      // The worklist's PACS studies follow the last search made here.
+      setPacsWorklistQuery(query);
     } catch (err) {
       setSearchError(errorText(err));
     } finally {

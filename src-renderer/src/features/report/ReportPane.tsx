@@ -19,6 +19,7 @@ import { SCOPE_OUTCOME_WORDS } from "../../../../src-shared/scope/chest-scope";
 import { useCommands } from "../../commands/CommandRegistry";
 import { useShortcutHint } from "../../commands/key-bindings";
 import { useClient } from "../../ipc/ClientContext";
+import { ReportPacsStatus } from "../pacs/ReportPacsStatus";
 import { Dialog } from "./Dialog";
 import { saveExport } from "./download";
 import { type ReportSession, type ReportSnapshot, useReportSession } from "./report-session";
@@ -255,6 +256,7 @@ function SignedView({ server, session }: { server: ReportState; session: ReportS
         <strong>Signed</strong> by {signed.signedBy} · {dateTime(signed.signedAt)}
         <span className="muted"> · locked; changes as addenda</span>
       </div>
+      <ReportPacsStatus studyId={server.studyId} />
       {SECTION_KEYS.filter((k) => signed.sections[k].trim()).map((k) => (
         <section key={k} className="signed-section" data-section={k}>
           <h3>{SECTION_TITLES[k]}</h3>

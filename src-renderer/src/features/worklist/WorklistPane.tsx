@@ -4,6 +4,7 @@ import { useAsync } from "../../app/useAsync";
 import { useCommands } from "../../commands/CommandRegistry";
 import { useShortcutHint } from "../../commands/key-bindings";
 import { useClient } from "../../ipc/ClientContext";
+import { PacsWorklistSection } from "../pacs/PacsWorklistSection";
 import { ImportPanel } from "./ImportPanel";
 import "./worklist.css";
 
@@ -12,6 +13,11 @@ const STATUSES: Array<StudyStatus | "all"> = ["all", "new", "drafting", "drafted
 /** What the worklist calls a study: the patient, else the description (e.g. an image folder's name), else its id. */
 function titleOf(s: StudySummary): string {
   return s.patientName ?? s.patientId ?? s.description ?? s.id;
+}
+
+/** Where a local study came from: "demo", "local" (files) or "PACS · cached" (retrieved from a PACS). */
+function sourceOf(s: StudySummary): string {
+  return s.pacsConnection ? "PACS · cached" : s.source === "demo" ? "demo" : "local";
 }
 
 export function WorklistPane(props: { selectedId: string | null; onSelect: (id: string) => void; refreshKey: number }) {
@@ -120,17 +126,22 @@ export function WorklistPane(props: { selectedId: string | null; onSelect: (id: 
               data-study-id={s.id}
             >
               <span className="patient">{titleOf(s)}</span>
+              <span
+                className={`source-badge source-${s.pacsConnection ? "pacs" : s.source === "demo" ? "demo" : "local"}`}
+              >
+                {sourceOf(s)}
+              </span>
               <span className={`status status-${s.status}`}>{s.status}</span>
               <span className="meta">
                 {s.studyDate ?? "no date"} · {s.imageCount} image{s.imageCount === 1 ? "" : "s"}
                 {s.patientName && s.description ? ` · ${s.description}` : ""}
                 {s.patientName && s.patientId ? ` · ID ${s.patientId}` : ""}
-                {s.source === "demo" ? " · demo" : ""}
               </span>
             </button>
           </li>
         ))}
       </ul>
+      <PacsWorklistSection onSelect={props.onSelect} />
     </aside>
   );
 }
