@@ -96,6 +96,12 @@ export function readImpressionPackManifest(packDir: string): ImpressionPackManif
   } catch (error) {
     throw new ModelPackError(dir, [`manifest.json is not valid JSON (${(error as Error).message})`]);
   }
+  const format = (json as { format?: unknown } | null)?.format;
+  if (typeof format === "string" && !format.startsWith(IMPRESSION_PACK_FORMAT.replace(/@.*$/, "@"))) {
+    throw new ModelPackError(dir, [
+      `manifest.json: format is "${format}": not an impression pack (${IMPRESSION_PACK_FORMAT})`,
+    ]);
+  }
   const parsed = impressionPackManifestSchema.safeParse(json);
   if (!parsed.success) {
     throw new ModelPackError(
