@@ -12,6 +12,7 @@ import type {
   LookupTable,
   ModalityTransform,
   PixelSpacing,
+  StudyRequest,
   ViewCode,
   VoiCandidates,
   WindowFunction,
@@ -324,6 +325,19 @@ export class AttributeReader {
   }
 }
 
+/** The order's text attributes, top level first, then each Request Attributes Sequence (0040,0275) item. */
+function readStudyRequest(attrs: AttributeReader): StudyRequest {
+  const readers = [attrs, ...attrs.sequenceItems("x00400275").map((item) => new AttributeReader(item))];
+  const pick = (tag: string): string[] => [
+    ...new Set(readers.flatMap((r) => r.values(tag)).filter((v) => v.length > 0)),
+  ];
+  return {
+    reasonForRequestedProcedure: pick("x00401002"),
+    reasonForStudy: pick("x00321030"),
+    admittingDiagnoses: pick("x00081080"),
+  };
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Image description
 
@@ -561,6 +575,7 @@ export function readDicomSetup(parsed: ParsedDicom, path: string, frame: number)
     imageComments: attrs.text("x00204000"),
     patientOrientation: orientation.length ? orientation : null,
     viewCodes,
+    request: readStudyRequest(attrs),
   };
   return {
     metadata,

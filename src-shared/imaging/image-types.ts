@@ -120,7 +120,29 @@ export interface ImageMetadata {
   readonly patientOrientation: readonly string[] | null;
   /** Items of the View Code Sequence (0054,0220). */
   readonly viewCodes: readonly ViewCode[];
+  /** What the order says about the study (prefills Indication, docs/reports.md); empty lists when absent. */
+  readonly request: StudyRequest;
 }
+
+/**
+ * The order's text attributes, each read at the top level and in every item of the Request Attributes Sequence
+ * (0040,0275), distinct values in file order.
+ */
+export interface StudyRequest {
+  /** Reason for the Requested Procedure (0040,1002). */
+  readonly reasonForRequestedProcedure: readonly string[];
+  /** Reason for Study (0032,1030, retired but still written). */
+  readonly reasonForStudy: readonly string[];
+  /** Admitting Diagnoses Description (0008,1080). */
+  readonly admittingDiagnoses: readonly string[];
+}
+
+/** No order attributes (PNG/JPEG, or a DICOM file without them). */
+export const EMPTY_STUDY_REQUEST: StudyRequest = {
+  reasonForRequestedProcedure: [],
+  reasonForStudy: [],
+  admittingDiagnoses: [],
+};
 
 export interface DecodeTimings {
   /** Reading the file from disk. */

@@ -19,10 +19,35 @@ const require = createRequire(import.meta.url);
 const dcmjs = require("dcmjs") as {
   log: { setLevel(level: string): void };
   data: {
-    DicomMessage: { readFile(b: ArrayBuffer, o?: Record<string, unknown>): { dict: Record<string, unknown> } };
-    DicomMetaDictionary: { naturalizeDataset(d: Record<string, unknown>): Record<string, unknown> };
+    DicomMessage: {
+      readFile(
+        b: ArrayBuffer,
+        o?: Record<string, unknown>,
+      ): { dict: Record<string, unknown>; write(o?: Record<string, unknown>): ArrayBuffer };
+    };
+    DicomMetaDictionary: {
+      naturalizeDataset(d: Record<string, unknown>): Record<string, unknown>;
+      denaturalizeDataset(d: Record<string, unknown>): Record<string, unknown>;
+    };
   };
 };
+
+/**
+ * A copy of a real DICOM file (../shared/data/dicom) at `out` with attributes set (dcmjs keywords, e.g.
+ * ReasonForTheRequestedProcedure, RequestAttributesSequence) — the order's text as a RIS would write it.
+ */
+export function dicomWithAttributes(fileName: string, out: string, attributes: Record<string, unknown>): string {
+  const bytes = fs.readFileSync(path.join(SHARED_DICOM_DIR, fileName));
+  const file = dcmjs.data.DicomMessage.readFile(
+    bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
+  );
+  const ds = dcmjs.data.DicomMetaDictionary.naturalizeDataset(file.dict);
+  file.dict = dcmjs.data.DicomMetaDictionary.denaturalizeDataset({ ...ds, ...attributes });
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  // The shared files carry a few non-conformant values (a DA as "1995.07.20"): written back as they were.
+  fs.writeFileSync(out, Buffer.from(file.write({ allowInvalidVRLength: true })));
+  return out;
+}
 
 export interface DicomIds {
   filePath: string;
@@ -97,9 +122,9 @@ export function insertStudy(db: CaseDatabase, s: TestStudy): void {
   });
 }
 
-/** A study made of a real chest DICOM from ../shared/data/dicom (frontal). */
+/** A study made of a real chest DICOM from ../shared/data/dicom (frontal), or of the file at an absolute path. */
 export function dicomStudy(id: string, fileName = "CR-MONO1-10-chest_explicitLE.dcm"): TestStudy {
-  const ids = readDicomIds(path.join(SHARED_DICOM_DIR, fileName));
+  const ids = readDicomIds(path.resolve(SHARED_DICOM_DIR, fileName));
   return {
     id,
     studyInstanceUid: ids.studyInstanceUid,

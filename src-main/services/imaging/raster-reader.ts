@@ -5,7 +5,12 @@
  */
 import sharp, { type Metadata } from "sharp";
 import { describeThrown, ImagingError } from "../../../src-shared/imaging/errors";
-import type { ImageMetadata, ImageSourceFormat, StoredPixels } from "../../../src-shared/imaging/image-types";
+import {
+  EMPTY_STUDY_REQUEST,
+  type ImageMetadata,
+  type ImageSourceFormat,
+  type StoredPixels,
+} from "../../../src-shared/imaging/image-types";
 
 export interface RasterPixels {
   readonly metadata: ImageMetadata;
@@ -64,6 +69,7 @@ function rasterMetadata(
     imageComments: null,
     patientOrientation: null,
     viewCodes: [],
+    request: EMPTY_STUDY_REQUEST,
   };
 }
 

@@ -43,6 +43,12 @@ import type {
 } from "./draft-engine";
 import { ReportConflictError } from "./errors";
 import { ReportRecords } from "./report-records";
+import {
+  comparisonFromPriors,
+  indicationFromRequests,
+  MAX_COMPARISON_STUDIES,
+  type PriorStudy,
+} from "./request-sections";
 
 export const SIGNER_SETTING = "reports.signer";
 
@@ -274,6 +280,7 @@ export class ReportsService {
    */
   open(studyId: string): ReportState {
     const study = this.requireStudy(studyId);
+    if (study.status !== "signed" && !this.records.latestVersion(studyId)) this.prefillFromStudy(studyId);
     if (
       this.engine &&
       this.scope.assess(studyId).draftAllowed &&
@@ -285,6 +292,33 @@ export class ReportsService {
       this.startJob(studyId, "initial");
     }
     return this.state(studyId);
+  }
+
+  /**
+   * First opening: Indication and Comparison from the study's own records (request-sections.ts), saved as the first
+   * version (origin "insert", author "DICOM"); nothing is written when there is nothing to prefill.
+   */
+  private prefillFromStudy(studyId: string): void {
+    const indication = indicationFromRequests(this.scope.requests(studyId));
+    const row = this.options.db.prepare("SELECT patient_id, study_date FROM studies WHERE id = ?").get(studyId) as
+      | { patient_id: string | null; study_date: string | null }
+      | undefined;
+    const priors =
+      row?.patient_id && row.study_date
+        ? (this.options.db
+            .prepare(
+              `SELECT study_date AS studyDate, description FROM studies
+               WHERE patient_id = ? AND id <> ? AND study_date IS NOT NULL AND study_date < ?
+               ORDER BY study_date DESC LIMIT ?`,
+            )
+            .all(row.patient_id, studyId, row.study_date, MAX_COMPARISON_STUDIES) as PriorStudy[])
+        : [];
+    const comparison = comparisonFromPriors(priors);
+    if (!indication && !comparison) return;
+    this.records.transaction(() => {
+      if (this.records.latestVersion(studyId)) return;
+      this.records.insertVersion(studyId, { ...EMPTY_SECTIONS, indication, comparison }, [], "insert", "DICOM");
+    });
   }
 
   /** Never drafted, or the last run was interrupted (crash, application closed): draft on open. */

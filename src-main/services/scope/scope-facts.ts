@@ -1,11 +1,12 @@
 /**
- * What a study's files say about its scope (src-shared/scope), read through the one DICOM reader: the header only,
- * no pixel decoding. Synchronous and bounded, so the reports service can decide when a study is opened.
+ * What a study's files say about its scope (src-shared/scope) and its order (Request Attributes), read through the
+ * one DICOM reader: the header only, no pixel decoding. Synchronous and bounded, so the reports service can decide when a study is opened.
  */
 import fs from "node:fs";
 import nodePath from "node:path";
 import { readDicomSetup, SNIFF_BYTES, sniffImageFormat } from "../../../src-shared/imaging/dicom-reader";
 import { describeThrown, isImagingError } from "../../../src-shared/imaging/errors";
+import type { StudyRequest } from "../../../src-shared/imaging/image-types";
 import { type ImageScopeFacts, scopeFactsFromMetadata } from "../../../src-shared/scope/chest-scope";
 import { parseDicomBytes } from "../imaging/decode-image";
 
@@ -14,6 +15,8 @@ export const MAX_SCOPE_READ_BYTES = 512 * 1024 * 1024;
 
 export interface ScopeFactsResult {
   readonly facts: ImageScopeFacts[];
+  /** The order's attributes of each DICOM file read (they prefill Indication, docs/reports.md). */
+  readonly requests: StudyRequest[];
   /** Files whose header could not be read, each with the reason (the study is then "uncertain"). */
   readonly problems: string[];
 }
@@ -37,6 +40,7 @@ export function readScopeFacts(
   files: ReadonlyArray<{ path: string; width?: number | null; height?: number | null }>,
 ): ScopeFactsResult {
   const facts: ImageScopeFacts[] = [];
+  const requests: StudyRequest[] = [];
   const problems: string[] = [];
   for (const file of files) {
     const name = nodePath.basename(file.path);
@@ -69,11 +73,13 @@ export function readScopeFacts(
       }
       const bytes = fs.readFileSync(file.path);
       const parsed = parseDicomBytes(bytes, file.path, MAX_SCOPE_READ_BYTES);
-      facts.push(scopeFactsFromMetadata(readDicomSetup(parsed, file.path, 0).metadata));
+      const { metadata } = readDicomSetup(parsed, file.path, 0);
+      facts.push(scopeFactsFromMetadata(metadata));
+      requests.push(metadata.request);
     } catch (error) {
       const reason = isImagingError(error) ? error.reason : describeThrown(error);
       problems.push(`${name}: the header cannot be read (${reason})`);
     }
   }
-  return { facts, problems };
+  return { facts, requests, problems };
 }

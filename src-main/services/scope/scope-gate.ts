@@ -3,6 +3,8 @@
  * headers (read once per set of files), the model's score of its last drafting run and the user's override, both
  * kept in `study_scope` (schema version 7, docs/database.md). The reports service asks it before drafting.
  */
+
+import type { StudyRequest } from "../../../src-shared/imaging/image-types";
 import {
   assessScope,
   type OodScore,
@@ -65,6 +67,11 @@ export class StudyScopeGate {
         ? { by: row.override_by, at: row.override_at, reason: row.override_reason ?? "" }
         : null;
     return assessScope(facts, { ood, override, problems });
+  }
+
+  /** The order's attributes of the study's DICOM files (read with the scope facts, once per set of files). */
+  requests(studyId: string): readonly StudyRequest[] {
+    return this.factsOf(studyId).requests;
   }
 
   /** Keeps the model's score of a drafting run (replacing the last run's). */

@@ -85,7 +85,7 @@ const COMMAND_TABLE = [
     id: "report.suggestImpression",
     label: "Suggest impression from the findings (asks before replacing your impression)",
     group: "Report",
-    keys: ["Alt+i"],
+    keys: ["Alt+g"],
     whileTyping: true,
   },
   { id: "report.sign", label: "Sign the report", group: "Report", keys: ["Ctrl+Shift+s"], whileTyping: true },

@@ -97,7 +97,12 @@ describe.skipIf(!pack.dir)("inference engine on the real model pack", () => {
     // Display text: sentences in sentence case with full stops, no tokenizer artefacts.
     for (const sentence of findings.split(/(?<=\.)\s+/)) expect(sentence).toMatch(/^[A-Z0-9].*\.$/);
     expect(findings).not.toMatch(/<unk>| \./);
-    expect(state.draft!.sections.impression).toBe("");
+    // The impression pack (models/iu-xray-impression) drafts the Impression from these findings: AI text too.
+    const impression = state.draft!.sections.impression;
+    expect(impression.length).toBeGreaterThan(0);
+    for (const sentence of impression.split(/(?<=\.)\s+/)) expect(sentence).toMatch(/^[A-Z0-9].*\.$/);
+    expect(state.aiSections?.impression).toBe(impression);
+    expect(state.draft!.aiSpans.some((span) => span.section === "impression")).toBe(true);
     expect(state.similarCases).toHaveLength(5);
     const similarities = state.similarCases.map((c) => c.similarity);
     expect([...similarities].sort((a, b) => b - a)).toEqual(similarities);
