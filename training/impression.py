@@ -473,7 +473,8 @@ def main() -> None:
     ap.add_argument("--warmup", type=int, default=150)
     ap.add_argument("--label-smoothing", type=float, default=0.1)
     ap.add_argument("--average", type=int, default=3, help="also try the average of the last N epochs' weights")
-    ap.add_argument("--beam", type=int, default=3)
+    ap.add_argument("--beam", type=int, default=3, help="the beam size when --beams names one or none")
+    ap.add_argument("--beams", default="1,3,5", help="beam sizes tried on val; the best is shipped")
     ap.add_argument("--max-length", type=int, default=60)
     ap.add_argument("--limit", type=int, default=0, help="smoke runs: use only this many examples per split")
     ap.add_argument("--version", default="1.0.0")
@@ -511,16 +512,37 @@ def main() -> None:
         with open(os.path.join(args.work, "selected.json"), "w") as f:
             json.dump({"history": history, "val_loss": best[0], "epoch": best[1], "train_seconds": train_seconds}, f)
 
+    def score(path: str, split: str) -> dict:
+        out = os.path.join(args.work, os.path.basename(path).replace(".jsonl", ".metrics.json"))
+        metrics = evaluate.run_eval(path, out, ["--section", "impression", "--split", split])
+        with open(out) as f:
+            metrics["contradiction_rate"] = json.load(f)["contradictions"]["rate"]
+        return metrics
+
+    # The beam size is chosen on val (ROUGE-L + clinical F1, ties to the smaller beam); test is decoded once.
+    beams = sorted({int(b) for b in args.beams.split(",")}) if args.beams and not args.limit else [args.beam]
+    sweep: dict[int, dict] = {}
+    if len(beams) > 1:
+        for b in beams:
+            path = os.path.join(args.work, f"impression-val-beam{b}.jsonl")
+            evaluate.write_predictions(path, decode(model, splits["val"], idx2token, b, args.max_length))
+            sweep[b] = score(path, "val")
+            log(f"val, beam {b}: ROUGE-L {sweep[b]['ROUGE-L']:.4f}, clinical F1 {sweep[b]['clinical_f1']:.4f}, "
+                f"contradictions {sweep[b]['contradiction_rate']:.4f}")
+        args.beam = max(beams, key=lambda b: (sweep[b]["ROUGE-L"] + sweep[b]["clinical_f1"], -b))
+        log(f"beam size {args.beam} selected on val")
+    args.beam_sweep = {str(b): r for b, r in sweep.items()}
     results = {}
     for split in ("val", "test"):
-        preds = decode(model, splits[split], idx2token, args.beam, args.max_length)
         path = os.path.join(args.work, f"impression-{split}.jsonl")
-        evaluate.write_predictions(path, preds)
+        if split == "val" and args.beam in sweep:
+            shutil.copyfile(os.path.join(args.work, f"impression-val-beam{args.beam}.jsonl"), path)
+        else:
+            evaluate.write_predictions(path, decode(model, splits[split], idx2token, args.beam, args.max_length))
         if args.limit:
-            log(f"{split}: {len(preds)} predictions written (smoke run, not scored)")
+            log(f"{split}: {len(splits[split])} predictions written (smoke run, not scored)")
             continue
-        results[split] = evaluate.run_eval(path, os.path.join(args.work, f"impression-{split}.metrics.json"),
-                                           ["--section", "impression", "--split", split])
+        results[split] = score(path, split)
         log(f"{split}: " + ", ".join(f"{k} {v:.4f}" for k, v in results[split].items()))
 
     write_pack(args, m, splits, model, results, history, best, train_seconds, log)
@@ -577,6 +599,8 @@ def write_pack(args, m, splits, model, results, history, best, train_seconds, lo
         "tokenizer": {k: tok[k] for k in ("kind", "threshold", "max_findings_tokens", "max_seq_length", "bos_id",
                                           "eos_id", "pad_id", "unk_token", "idx2token")},
         "decoding": {"algorithm": "beam search, R2Gen semantics (docs/model.md)", "beam_size": args.beam,
+                     "beam_size_selection": {"split": "val", "criterion": "ROUGE-L + clinical F1",
+                                             "candidates": args.beam_sweep},
                      "max_length": args.max_length, "start_id": tok["bos_id"], "end_id": tok["eos_id"],
                      "length_penalty": None},
         "retrieval": {

@@ -28,11 +28,8 @@ test.afterEach(async () => {
   running = null;
 });
 
-async function openStudy(page: Page, familyName: string): Promise<void> {
-  await page
-    .getByRole("complementary", { name: "Worklist" })
-    .getByRole("button", { name: new RegExp(familyName) })
-    .click();
+async function openStudy(page: Page, studyId: string): Promise<void> {
+  await page.getByRole("complementary", { name: "Worklist" }).locator(`[data-study-id="${studyId}"]`).click();
 }
 
 test("prefilled Indication and Comparison; Suggest impression from edited findings, asking before replacing", async ({
@@ -77,13 +74,13 @@ test("prefilled Indication and Comparison; Suggest impression from edited findin
   page.on("pageerror", (e) => errors.push(String(e)));
 
   await page.goto(running.harness.url);
-  await openStudy(page, "Roe");
+  await openStudy(page, "study-b");
   // No order attributes and no earlier study: both stay empty.
   await expect(page.locator("[data-testid=ai-strip][data-state=done]")).toBeVisible();
   await expect(page.getByTestId("report-indication")).toHaveValue("");
   await expect(page.getByTestId("report-comparison")).toHaveValue("");
 
-  await openStudy(page, "Doe");
+  await openStudy(page, "study-a");
   await expect(page.getByTestId("report-indication")).toHaveValue(
     "Shortness of breath. Admitting diagnosis: Heart failure.",
   );
