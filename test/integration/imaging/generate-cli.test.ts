@@ -1,6 +1,7 @@
 /**
  * `npm run generate` on damaged input: one line naming the file and the problem, exit code 1, no stack trace and no
- * draft — checked before the model pack loads. Files of two patients are refused the same way.
+ * draft — checked before the model pack loads. Files of two patients are refused the same way. The scope gate, and
+ * --json with the Impression drafted from the findings by the impression pack.
  */
 import { spawn } from "node:child_process";
 import fs from "node:fs";
@@ -95,4 +96,24 @@ test("scope gate: --force drafts the hip anyway and says so; a real chest CR is 
   const line = chest.stdout.split("\n").find((l) => l.startsWith("Scope: "));
   console.log(`generate hip --force: score ${result.scope.ood.score}; chest: ${line}`);
   expect(line).toMatch(/\(model score 0\.\d{4}, threshold 0\.\d{4}\)$/);
+}, 240_000);
+
+test("--json returns the impression beside the findings (the impression pack), and --impression-pack none leaves it empty", async () => {
+  const run = await generate([REFERENCE_CR, "--json"]);
+  expect(run.code, run.stderr).toBe(0);
+  const result = JSON.parse(run.stdout) as {
+    findings: string;
+    impression: string;
+    impressionDraft: { model: { name: string; version: string }; retrieved: { uid: number } } | null;
+  };
+  console.log(`generate --json: findings "${result.findings}" impression "${result.impression}"`);
+  expect(result.findings.length).toBeGreaterThan(0);
+  expect(result.impression.length).toBeGreaterThan(0);
+  for (const sentence of result.impression.split(/(?<=\.)\s+/)) expect(sentence).toMatch(/^[A-Z0-9].*\.$/);
+  expect(result.impressionDraft?.model.name).toBe("iu-xray-impression");
+  const without = await generate([REFERENCE_CR, "--json", "--impression-pack", "none"]);
+  expect(without.code, without.stderr).toBe(0);
+  expect(without.stderr).toMatch(/started without an impression pack: Impression stays empty/);
+  const plain = JSON.parse(without.stdout) as { findings: string; impression: string; impressionDraft: unknown };
+  expect(plain).toMatchObject({ findings: result.findings, impression: "", impressionDraft: null });
 }, 240_000);
