@@ -54,10 +54,11 @@ def main() -> None:
             state = model.encode(findings, retrieved)
             names = ["cross_keys", "cross_values", "pointer_keys", "copy_map", "source_bias"]
             item["encoder"] = {n: flat(t) for n, t in zip(names, state)}
-            past_k, past_v = model.empty_cache(k)
-            lp1, past_k, past_v = model.step(torch.full((k, 1), decoding["start_id"], dtype=torch.long),
-                                             torch.zeros(k, dtype=torch.long), past_k, past_v, *state)
-            lp2, past_k, _ = model.step(torch.tensor(SECOND_STEP_IDS).view(k, 1), torch.tensor(SECOND_STEP_ORIGIN),
+            rows = len(SECOND_STEP_IDS)  # three rows whatever the pack's beam size: the cache is reordered across them
+            past_k, past_v = model.empty_cache(rows)
+            lp1, past_k, past_v = model.step(torch.full((rows, 1), decoding["start_id"], dtype=torch.long),
+                                             torch.zeros(rows, dtype=torch.long), past_k, past_v, *state)
+            lp2, past_k, _ = model.step(torch.tensor(SECOND_STEP_IDS).view(rows, 1), torch.tensor(SECOND_STEP_ORIGIN),
                                         past_k, past_v, *state)
             item["step1_log_probs"] = flat(lp1)
             item["step2_log_probs"] = flat(lp2)

@@ -120,8 +120,8 @@ describe.skipIf(reason !== "")("impression pack ONNX parity with PyTorch", () =>
   });
 
   it("encoder outputs and two decoder steps agree within 1e-4", async () => {
-    const k = pack.manifest.decoding.beam_size;
-    expect(k).toBe(3);
+    // Three rows, whatever beam size the pack decodes with: the second step reorders the cache across them.
+    const k = 3;
     for (const [i, e] of examples.slice(0, TENSOR_STUDIES).entries()) {
       const expected = torch.examples[i]!;
       const { findingsIds, retrievedIds } = impressionInputs(pack, e.findings);
