@@ -3,8 +3,9 @@
  * transport, decodes them with the browser (createImageBitmap, no colour-space conversion) and hands cornerstone a
  * grayscale image (one value per pixel, 0..255) or, when the file has colour, an RGB image.
  * Browsers decode to 8 bits per channel, so a 16-bit PNG is shown at 8-bit precision.
- * Damaged data is refused, not guessed: browsers show a truncated JPEG (or PNG) partly, grey below the cut, so a file
- * that ends before its EOI marker (JPEG) or IEND chunk (PNG) is refused before decoding, as the import refuses it.
+ * Damaged data is refused with its reason: a file that ends before its EOI marker (JPEG) or IEND chunk (PNG) is refused
+ * before decoding, naming the truncation (Chromium's createImageBitmap refuses such files too, but only says "The
+ * source image could not be decoded"), and a decoder failure is worded as the engine words it.
  */
 import type { Image, ImageLoadObject } from "cornerstone-core";
 import { imageRequestHeaders } from "../../ipc/transport";
