@@ -14,7 +14,7 @@ import os from "node:os";
 import path from "node:path";
 import { expect, type Page, test } from "@playwright/test";
 import { type HarnessProcess, startHarnessProcess } from "../support/harness-process";
-import { openStudy, stripFileNames } from "../support/viewer-page";
+import { importPaths, openStudy, stripFileNames } from "../support/viewer-page";
 import { type DamagedFile, rleTablePastEnd, truncatedStreams } from "../unit/imaging/derived-files";
 
 const root = path.resolve(import.meta.dirname, "..", "..");
@@ -95,16 +95,6 @@ test.beforeAll(async () => {
 test.afterAll(async () => {
   await harness?.stop();
 });
-
-async function importPaths(page: Page, paths: string[]): Promise<string> {
-  const panel = page.getByRole("region", { name: "Import studies" });
-  if (!(await panel.isVisible())) await page.getByRole("button", { name: "Import", exact: true }).first().click();
-  await panel.locator("#import-paths").fill(paths.join("\n"));
-  await panel.getByRole("button", { name: "Import", exact: true }).click();
-  const result = panel.getByTestId("import-result");
-  await expect(result).toBeVisible({ timeout: 120_000 });
-  return (await result.textContent()) ?? "";
-}
 
 /** Page errors and console errors / warnings of the page, to assert there is no uncaught error and no stack trace. */
 function watch(page: Page): { pageErrors: string[]; console: string[] } {
