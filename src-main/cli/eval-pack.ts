@@ -12,7 +12,9 @@ import { InferenceEngine } from "../services/inference";
 import { type EvaluationResult, evaluateReports, type Prediction } from "../services/language/evaluate-reports";
 import type { Split } from "../services/language/iu-xray-data";
 import { DEFAULT_ANNOTATION_PATH, loadAnnotationFile } from "../services/language/iu-xray-dataset";
+import { R2GenTokenizer } from "../services/language/r2gen-tokenizer";
 import type { ReferenceConvention } from "../services/language/references";
+import { readModelPackManifest } from "../services/model-pack";
 import { asUserError, percentile, resolvePackDir } from "./inference-cli-support";
 import { UserError } from "./language-cli-support";
 
@@ -101,6 +103,22 @@ export async function evaluatePack(options: PackEvalOptions): Promise<PackEvalOu
       : DEFAULT_ANNOTATION_PATH;
   const annotation = loadAnnotationFile(annotationPath);
   const studies = readEvalStudies(dataDir, options.split, annotationPath);
+  // Every study generated must have its reference in the annotation: checked before minutes of generation.
+  const referenced = new Set(annotation[options.split].map((s) => s.id));
+  const unreferenced = studies.filter((s) => !referenced.has(s.id)).map((s) => s.id);
+  if (unreferenced.length > 0) {
+    throw new UserError(
+      `${unreferenced.length} ${options.split} studies of ${dataDir} are missing from the annotation ${annotationPath} (first: ${unreferenced.slice(0, 5).join(", ")}): their references are unknown`,
+    );
+  }
+  // Score with the vocabulary the pack was trained with (its manifest), never one rebuilt from this annotation.
+  let tokenizer: R2GenTokenizer;
+  try {
+    const packTokenizer = readModelPackManifest(packDir).tokenizer;
+    tokenizer = new R2GenTokenizer(packTokenizer.idx2token.slice(1), packTokenizer.max_seq_length);
+  } catch (error) {
+    throw asUserError(error);
+  }
   const started = performance.now();
   let engine: InferenceEngine;
   try {
@@ -145,7 +163,19 @@ export async function evaluatePack(options: PackEvalOptions): Promise<PackEvalOu
   fs.mkdirSync(path.dirname(outPath), { recursive: true });
   const predictionsPath = `${outPath.replace(/(\.metrics)?\.json$/, "")}.predictions.jsonl`;
   fs.writeFileSync(predictionsPath, `${predictions.map((p) => JSON.stringify(p)).join("\n")}\n`);
-  const result = evaluateReports(predictions, { annotation, split: options.split, convention: options.convention });
+  let result: EvaluationResult;
+  try {
+    result = evaluateReports(predictions, {
+      annotation,
+      split: options.split,
+      convention: options.convention,
+      tokenizer,
+    });
+  } catch (error) {
+    if (error instanceof Error && (error.name === "PredictionSetError" || error.name === "EvaluationInputError"))
+      throw new UserError(`${dataDir}: ${error.message}`);
+    throw error;
+  }
   const mean = times.reduce((a, b) => a + b, 0) / times.length;
   return {
     result,

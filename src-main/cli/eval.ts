@@ -129,7 +129,7 @@ async function main(): Promise<void> {
     });
   } catch (error) {
     bar.stop();
-    if (error instanceof Error && error.name === "PredictionSetError")
+    if (error instanceof Error && (error.name === "PredictionSetError" || error.name === "EvaluationInputError"))
       throw new UserError(`${values.predictions}: ${error.message}`);
     throw error;
   }
