@@ -155,7 +155,7 @@ export async function generateDataset(options: GenerateOptions): Promise<Generat
                 reject(new Error(`rendering study ${reply.id} failed: ${reply.message}`));
                 return;
               }
-              reply.ids.forEach((id, i) => drawnById.set(id, reply.drawn[i]!));
+              for (const [i, id] of reply.ids.entries()) drawnById.set(id, reply.drawn[i]!);
               done += reply.ids.length;
               options.onProgress?.(done, studies.length);
               next();
