@@ -217,6 +217,13 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 6,
+    name: "model findings of a drafting job",
+    sql: `
+      ALTER TABLE draft_jobs ADD COLUMN model_findings TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(model_findings));
+    `,
+  },
 ];
 
 export const latestSchemaVersion = migrations[migrations.length - 1]?.version ?? 0;

@@ -11,7 +11,7 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { type ResourceLimits, Worker } from "node:worker_threads";
 import type { ModelPackManifest } from "../model-pack";
-import type { DraftEngine, DraftEngineResult, DraftProgress, EngineModel } from "../reports/draft-engine";
+import type { DraftEngine, DraftEngineResult, DraftProgress, EngineModel, ModelFinding } from "../reports/draft-engine";
 import type { RetrievalService } from "../retrieval/retrieval-service";
 import type { SimilarCase } from "../retrieval/types";
 import { abortedError, deserializeFailure, InferenceError } from "./errors";
@@ -65,6 +65,8 @@ export interface StageTimings {
   decodeMs: number;
   preprocessMs: number;
   visionMs: number;
+  /** The diagnosis branch (0 for a pack without one). */
+  diagnosisMs: number;
   /** Similar-case search on the retrieval index plus the generator's gallery lookup. */
   retrievalMs: number;
   /** The similar-case search alone (runs while the worker generates). */
@@ -97,6 +99,8 @@ export interface GeneratedReport {
   /** The gallery study whose report the generator read. */
   retrieved: { studyId: string; similarity: number };
   similarCases: SimilarCase[];
+  /** The diagnosis branch's findings in the pack's order (empty for a pack without one). */
+  modelFindings: ModelFinding[];
   embedding: { modelId: string; vector: Float32Array };
   views: ViewsUsed;
   model: EngineModel;
@@ -387,6 +391,7 @@ export class InferenceEngine implements DraftEngine {
             : {}),
         };
       }),
+      modelFindings: report.modelFindings,
       model: report.model,
       embedding: report.embedding,
     };
@@ -432,6 +437,7 @@ export class InferenceEngine implements DraftEngine {
       steps: result.steps ?? 0,
       retrieved: result.retrieved ?? { studyId: "", similarity: 0 },
       similarCases: similar.cases,
+      modelFindings: (result.findings ?? []).map((f) => ({ ...f })),
       embedding: { modelId: result.modelId, vector: result.embedding },
       views: { frontal: result.frontal, lateral: result.lateral, warnings: result.viewWarnings },
       model: this.model,
@@ -439,6 +445,7 @@ export class InferenceEngine implements DraftEngine {
         decodeMs: t.decodeMs,
         preprocessMs: t.preprocessMs,
         visionMs: t.visionMs,
+        diagnosisMs: t.diagnosisMs,
         retrievalMs: similar.ms + t.galleryMs,
         similarSearchMs: similar.ms,
         galleryMs: t.galleryMs,

@@ -12,6 +12,8 @@ import {
   type DraftVersion,
   type EngineModel,
   EngineModelSchema,
+  type ModelFinding,
+  ModelFindingSchema,
   type ReportSections,
   ReportSectionsSchema,
   type SignedReport,
@@ -38,6 +40,7 @@ export interface DraftJobRecord {
   model: EngineModel | null;
   aiVersionId: number | null;
   similarCases: SimilarCase[];
+  modelFindings: ModelFinding[];
   embedding: StudyEmbedding | null;
   message: string | null;
   startedAt: string;
@@ -224,6 +227,7 @@ export class ReportRecords {
           model: string | null;
           ai_version_id: number | null;
           similar_cases: string;
+          model_findings: string;
           embedding: Buffer | null;
           embedding_model: string | null;
           message: string | null;
@@ -241,6 +245,9 @@ export class ReportRecords {
       aiVersionId: r.ai_version_id,
       similarCases: parseJson(r.similar_cases, `similar-case list of ${studyId}`, (v) =>
         SimilarCaseSchema.array().parse(v),
+      ),
+      modelFindings: parseJson(r.model_findings, `model findings of ${studyId}`, (v) =>
+        ModelFindingSchema.array().parse(v),
       ),
       embedding:
         r.embedding && r.embedding_model ? { modelId: r.embedding_model, vector: blobToVector(r.embedding) } : null,
@@ -263,11 +270,18 @@ export class ReportRecords {
 
   finishJob(
     studyId: string,
-    result: { model: EngineModel; aiVersionId: number; similarCases: SimilarCase[]; embedding: StudyEmbedding | null },
+    result: {
+      model: EngineModel;
+      aiVersionId: number;
+      similarCases: SimilarCase[];
+      modelFindings: ModelFinding[];
+      embedding: StudyEmbedding | null;
+    },
   ): void {
     this.db
       .prepare(
-        `UPDATE draft_jobs SET state = 'done', model = ?, ai_version_id = ?, similar_cases = ?, embedding = ?,
+        `UPDATE draft_jobs SET state = 'done', model = ?, ai_version_id = ?, similar_cases = ?, model_findings = ?,
+           embedding = ?,
            embedding_model = ?, message = NULL, finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
          WHERE study_id = ?`,
       )
@@ -275,6 +289,7 @@ export class ReportRecords {
         JSON.stringify(result.model),
         result.aiVersionId,
         JSON.stringify(result.similarCases),
+        JSON.stringify(result.modelFindings),
         result.embedding ? vectorToBlob(result.embedding.vector) : null,
         result.embedding?.modelId ?? null,
         studyId,

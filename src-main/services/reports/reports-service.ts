@@ -34,6 +34,7 @@ import { exportReport, toExportResult } from "../export/report-export";
 import { NotFoundError } from "../studies/studies-service";
 import type { DraftEngine, DraftEngineResult, DraftProgress, SignedCaseSink } from "./draft-engine";
 import { ReportConflictError } from "./errors";
+import { reviewFindings } from "./finding-review";
 import { ReportRecords } from "./report-records";
 
 export const SIGNER_SETTING = "reports.signer";
@@ -174,6 +175,7 @@ export class ReportsService {
       job: this.jobState(studyId),
       engine: { available: this.engine !== null, model: this.engine?.model ?? null },
       similarCases: row?.similarCases ?? [],
+      findingReview: reviewFindings(draft?.sections ?? EMPTY_SECTIONS, row?.modelFindings ?? []),
       signed,
       addenda: signed ? this.records.addenda(signed.id) : [],
     };
@@ -345,6 +347,7 @@ export class ReportsService {
         model: result.model,
         aiVersionId: aiVersion.id,
         similarCases: result.similarCases,
+        modelFindings: result.modelFindings ?? [],
         embedding: result.embedding ?? null,
       });
       this.records.setStudyStatus(studyId, "drafted");
@@ -356,6 +359,7 @@ export class ReportsService {
           version: aiVersion.version,
           model: result.model,
           similarCases: result.similarCases.map((c) => ({ studyId: c.studyId, similarity: c.similarity })),
+          modelFindings: (result.modelFindings ?? []).filter((f) => f.positive).map((f) => f.name),
           embedding: result.embedding
             ? { modelId: result.embedding.modelId, dims: result.embedding.vector.length }
             : null,
