@@ -96,6 +96,14 @@ class _Export(nn.Module):
         return torch.sigmoid(logits), F.normalize(h, dim=-1)
 
 
+def load_diagnosis(path: str) -> DiagnosisNet:
+    """The pack's pytorch/diagnosis.pt (float16 values) as a DiagnosisNet in eval mode, float32."""
+    ck = torch.load(path, map_location="cpu")
+    net = DiagnosisNet(len(ck["names"]), tuple(ck["channels"]), ck["image_size"])
+    net.load_state_dict({k: (v.float() if v.is_floating_point() else v) for k, v in ck["state_dict"].items()})
+    return net.eval()
+
+
 def roc_auc(scores: np.ndarray, truth: np.ndarray) -> float | None:
     """Mann-Whitney ROC AUC (ties count one half); None when a class is absent."""
     pos, neg = scores[truth == 1], scores[truth == 0]
