@@ -84,7 +84,9 @@ export const ModelFindingSchema = z.object({
   probability: z.number().min(0).max(1),
   /** Chosen on the pack's val split. */
   threshold: z.number().min(0).max(1),
-  /** probability >= threshold. */
+  /** Whether the pack's val split supports a decision (enough val positives, val ROC AUC >= 0.8). */
+  reliable: z.boolean(),
+  /** reliable and probability >= threshold. */
   positive: z.boolean(),
 });
 export type ModelFinding = z.infer<typeof ModelFindingSchema>;

@@ -122,7 +122,9 @@ function printHuman(studyId: string, report: GeneratedReport, info: InferenceEng
   console.log(report.impression || "(none: the model writes the findings section only)");
   if (report.modelFindings.length > 0) {
     console.log("\nModel findings (probability / threshold chosen on val; * = above threshold)");
-    for (const f of report.modelFindings.filter((f) => f.positive || f.probability >= f.threshold / 2)) {
+    for (const f of report.modelFindings.filter(
+      (f) => f.reliable && (f.positive || f.probability >= f.threshold / 2),
+    )) {
       console.log(
         `  ${f.positive ? "*" : " "} ${f.name.padEnd(24)} ${f.probability.toFixed(3)} / ${f.threshold.toFixed(3)}`,
       );

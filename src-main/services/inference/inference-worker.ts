@@ -16,6 +16,7 @@ import { classifyViews, type DecodedImage, decodeImageFile } from "../imaging";
 import {
   beamSearch,
   type CrossMemory,
+  diagnosisFindingReliable,
   encodeStudy,
   loadModelPack,
   type ModelPack,
@@ -266,7 +267,14 @@ async function diagnose(
   const probabilities = out.probabilities!.data as Float32Array;
   return section.findings.map((f, i) => {
     const probability = probabilities[i]!;
-    return { name: f.name, probability, threshold: f.threshold, positive: probability >= f.threshold };
+    const reliable = diagnosisFindingReliable(f);
+    return {
+      name: f.name,
+      probability,
+      threshold: f.threshold,
+      reliable,
+      positive: reliable && probability >= f.threshold,
+    };
   });
 }
 

@@ -73,7 +73,9 @@ export interface ModelFindingResult {
   readonly probability: number;
   /** Chosen on val (the pack manifest's diagnosis section). */
   readonly threshold: number;
-  /** probability >= threshold: the model saw it. */
+  /** Whether the pack's val split supports a decision for this finding (val ROC AUC and positives, docs/model.md). */
+  readonly reliable: boolean;
+  /** reliable and probability >= threshold: the model saw it. */
   readonly positive: boolean;
 }
 

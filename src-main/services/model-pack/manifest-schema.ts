@@ -108,6 +108,14 @@ export const diagnosisFindingSchema = z
   .passthrough();
 export type DiagnosisFinding = z.infer<typeof diagnosisFindingSchema>;
 
+/** A finding decides (can be "seen") only when val supports its threshold: enough val positives and a val AUC. */
+export const DIAGNOSIS_MIN_VAL_POSITIVES = 5;
+export const DIAGNOSIS_MIN_VAL_AUC = 0.8;
+export function diagnosisFindingReliable(f: DiagnosisFinding): boolean {
+  const positives = typeof f.val_positives === "number" ? f.val_positives : 0;
+  return positives >= DIAGNOSIS_MIN_VAL_POSITIVES && (f.val_auc ?? 0) >= DIAGNOSIS_MIN_VAL_AUC;
+}
+
 /** `diagnosis`: the per-finding head's findings, in the order of `diagnosis.onnx`'s probabilities. */
 export const diagnosisSectionSchema = z
   .object({

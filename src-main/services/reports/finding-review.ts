@@ -59,6 +59,6 @@ export function reviewFindings(sections: ReportSections, modelFindings: readonly
       .filter((f) => f.positive && f.name !== NO_FINDING_NAME && f.sentences.length === 0)
       .map((f) => f.name),
     // Named in the text, below the model's threshold (only findings the model has a head for can be judged).
-    mentionedNotSeen: findings.filter((f) => !f.positive && named.has(f.name)).map((f) => f.name),
+    mentionedNotSeen: findings.filter((f) => f.reliable && !f.positive && named.has(f.name)).map((f) => f.name),
   };
 }

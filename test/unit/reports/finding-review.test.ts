@@ -6,6 +6,7 @@ const finding = (name: string, probability: number, threshold = 0.5): ModelFindi
   name,
   probability,
   threshold,
+  reliable: true,
   positive: probability >= threshold,
 });
 
