@@ -15,6 +15,7 @@ import { DEFAULT_ANNOTATION_PATH, loadAnnotationFile } from "../services/languag
 import { R2GenTokenizer } from "../services/language/r2gen-tokenizer";
 import type { ReferenceConvention } from "../services/language/references";
 import { readModelPackManifest } from "../services/model-pack";
+import { type NamingRate, namingRates } from "../services/reports/finding-review";
 import { asUserError, percentile, resolvePackDir } from "./inference-cli-support";
 import { UserError } from "./language-cli-support";
 
@@ -24,12 +25,19 @@ export interface EvalStudy {
   id: string;
   frontal: string;
   lateral: string;
+  /** The finding kinds the renderer drew (a tools/synth dataset's manifest), else undefined. */
+  drawn?: string[];
 }
 
 const manifestSchema = z.object({
   root: z.string().optional(),
   studies: z.array(
-    z.object({ id: z.string().min(1), split: z.string(), images: z.tuple([z.string().min(1), z.string().min(1)]) }),
+    z.object({
+      id: z.string().min(1),
+      split: z.string(),
+      images: z.tuple([z.string().min(1), z.string().min(1)]),
+      drawn_findings: z.array(z.object({ kind: z.string() })).optional(),
+    }),
   ),
 });
 
@@ -52,7 +60,12 @@ export function readEvalStudies(dataDir: string, split: Split, annotationPath: s
     const root = parsed.root && fs.existsSync(parsed.root) ? parsed.root : dataDir;
     studies = parsed.studies
       .filter((s) => s.split === split)
-      .map((s) => ({ id: s.id, frontal: path.resolve(root, s.images[0]), lateral: path.resolve(root, s.images[1]) }));
+      .map((s) => ({
+        id: s.id,
+        frontal: path.resolve(root, s.images[0]),
+        lateral: path.resolve(root, s.images[1]),
+        ...(s.drawn_findings ? { drawn: [...new Set(s.drawn_findings.map((f) => f.kind))] } : {}),
+      }));
   } else {
     if (!fs.existsSync(dataDir))
       throw new UserError(`dataset folder ${dataDir} not found (generate the synthetic IU-Xray set, or pass --data)`);
@@ -84,6 +97,10 @@ export interface PackEvalOptions {
 
 export interface PackEvalOutcome {
   result: EvaluationResult;
+  /** Per drawn finding of the pack's diagnosis branch (or every drawn kind), drafts naming it; null without drawn findings. */
+  naming: NamingRate[] | null;
+  /** Distinct draft texts over the split. */
+  distinctDrafts: number;
   predictionsPath: string;
   outPath: string;
   seconds: number;
@@ -177,8 +194,24 @@ export async function evaluatePack(options: PackEvalOptions): Promise<PackEvalOu
     throw error;
   }
   const mean = times.reduce((a, b) => a + b, 0) / times.length;
+  let naming: NamingRate[] | null = null;
+  if (studies.every((s) => s.drawn)) {
+    const manifest = readModelPackManifest(packDir);
+    const counts = new Map<string, number>();
+    for (const s of studies) for (const k of s.drawn!) counts.set(k, (counts.get(k) ?? 0) + 1);
+    const kinds =
+      manifest.diagnosis?.findings.map((f) => f.name).filter((n) => n !== "no-finding") ??
+      [...counts.keys()].sort((a, b) => counts.get(b)! - counts.get(a)!);
+    const byId = new Map(predictions.map((p) => [p.id, p.report]));
+    naming = namingRates(
+      studies.map((s) => ({ drawn: s.drawn!, draft: byId.get(s.id)! })),
+      kinds,
+    );
+  }
   return {
     result,
+    naming,
+    distinctDrafts: new Set(predictions.map((p) => p.report)).size,
     predictionsPath,
     outPath,
     seconds: (performance.now() - started) / 1000,

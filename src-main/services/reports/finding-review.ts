@@ -62,3 +62,47 @@ export function reviewFindings(sections: ReportSections, modelFindings: readonly
     mentionedNotSeen: findings.filter((f) => f.reliable && !f.positive && named.has(f.name)).map((f) => f.name),
   };
 }
+
+/** Per drawn finding, how often drafts name it: when it was drawn (named) and when it was not (false mention). */
+export interface NamingRate {
+  kind: string;
+  drawn: number;
+  named: number;
+  /** named / drawn (null when never drawn). */
+  namedRate: number | null;
+  notDrawn: number;
+  falseMentions: number;
+  /** falseMentions / notDrawn. */
+  falseMentionRate: number | null;
+}
+
+/** Naming and false-mention rates of `kinds` over studies with their drawn findings and a draft each. */
+export function namingRates(
+  studies: readonly { drawn: readonly string[]; draft: string }[],
+  kinds: readonly string[],
+): NamingRate[] {
+  const named = studies.map((s) => findingsNamedIn(s.draft));
+  return kinds.map((kind) => {
+    let drawn = 0;
+    let hit = 0;
+    let falseMentions = 0;
+    studies.forEach((s, i) => {
+      const has = s.drawn.includes(kind);
+      const says = named[i]!.has(kind);
+      if (has) {
+        drawn++;
+        if (says) hit++;
+      } else if (says) falseMentions++;
+    });
+    const notDrawn = studies.length - drawn;
+    return {
+      kind,
+      drawn,
+      named: hit,
+      namedRate: drawn ? hit / drawn : null,
+      notDrawn,
+      falseMentions,
+      falseMentionRate: notDrawn ? falseMentions / notDrawn : null,
+    };
+  });
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { findingsNamedIn, reviewFindings } from "../../../src-main/services/reports/finding-review";
+import { findingsNamedIn, namingRates, reviewFindings } from "../../../src-main/services/reports/finding-review";
 import { EMPTY_SECTIONS, type ModelFinding } from "../../../src-shared/report-types";
 
 const finding = (name: string, probability: number, threshold = 0.5): ModelFinding => ({
@@ -43,5 +43,30 @@ describe("finding review (issue 14.6)", () => {
     expect(agree.seenNotMentioned).toEqual([]);
     expect(agree.mentionedNotSeen).toEqual([]);
     expect(reviewFindings(sections, [])).toEqual({ findings: [], seenNotMentioned: [], mentionedNotSeen: [] });
+  });
+});
+
+describe("naming rates (issue 14.5)", () => {
+  it("counts drafts naming a drawn finding and false mentions where it was not drawn", () => {
+    const rates = namingRates(
+      [
+        { drawn: ["cardiomegaly"], draft: "The heart is enlarged. The lungs are clear." },
+        { drawn: ["cardiomegaly"], draft: "The heart is normal in size." },
+        { drawn: [], draft: "Cardiomegaly." },
+        { drawn: [], draft: "No acute disease." },
+      ],
+      ["cardiomegaly"],
+    );
+    expect(rates).toEqual([
+      {
+        kind: "cardiomegaly",
+        drawn: 2,
+        named: 1,
+        namedRate: 0.5,
+        notDrawn: 2,
+        falseMentions: 1,
+        falseMentionRate: 0.5,
+      },
+    ]);
   });
 });
