@@ -21,6 +21,8 @@ export const StudySummarySchema = z.object({
   studyDate: z.string().nullable(),
   description: z.string().nullable(),
   source: z.enum(["demo", "import"]),
+  /** The PACS connection (its name) the study was retrieved from; null for a study read from files. */
+  pacsConnection: z.string().nullable(),
   status: StudyStatusSchema,
   imageCount: z.number().int().nonnegative(),
   updatedAt: z.string(),
@@ -68,6 +70,8 @@ export const AppEventSchema = z.discriminatedUnion("type", [
   z.object({
     type: z.literal("job-progress"),
     jobId: z.string(),
+    /** The study the job works on (AI drafts), so listeners never parse the job id. */
+    studyId: StudyIdSchema.optional(),
     label: z.string(),
     done: z.number().nonnegative(),
     total: z.number().nonnegative(),

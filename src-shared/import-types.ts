@@ -10,6 +10,16 @@ export const IMAGE_SCHEME = "rd-image";
 /** The loopback harness serves them on GET /files/<imageId> (Bearer token, same origin). */
 export const HARNESS_FILES_PATH = "/files/";
 
+/**
+ * Similar-case thumbnails come over the same file channel, by study id: `thumbnail/<studyId>` relative to it
+ * (rd-image://thumbnail/<studyId> in Electron, GET /files/thumbnail/<studyId> in the harness). The bytes stay in the
+ * retrieval index (retrieval_cases.thumbnail); only this URL travels in the similar-case lists.
+ */
+export const THUMBNAIL_FILE_PREFIX = "thumbnail/";
+export function thumbnailFileUrl(studyId: string): string {
+  return `${THUMBNAIL_FILE_PREFIX}${encodeURIComponent(studyId)}`;
+}
+
 /** Image ids are opaque database ids; only these characters ever reach a URL. */
 export const ImageIdSchema = z
   .string()

@@ -24,3 +24,6 @@ export type ObservationName = (typeof CHEXPERT_OBSERVATIONS)[number];
 
 /** 1 positive, 0 negative, -1 uncertain, null not mentioned (CheXpert convention). */
 export type LabelValue = 1 | 0 | -1 | null;
+
+/** One value per observation, in CHEXPERT_OBSERVATIONS order: the one label-vector type of the project. */
+export type LabelVector = LabelValue[];

@@ -90,6 +90,8 @@ export const PacsConnectionInputSchema = z
     auth: PacsAuthInputSchema,
     /** null or absent: the system's CAs only. */
     caCertificate: PemCertificateSchema.nullable().optional(),
+    /** Also store the signed report as an Encapsulated PDF (where the PACS accepts it); absent: off, kept on update. */
+    storePdf: z.boolean().optional(),
   })
   .strict();
 export type PacsConnectionInput = z.infer<typeof PacsConnectionInputSchema>;
@@ -105,6 +107,8 @@ export const PacsConnectionSchema = z.object({
     hasSecret: z.boolean(),
   }),
   hasCaCertificate: z.boolean(),
+  /** Signed reports go as DICOM SR and also as Encapsulated PDF. */
+  storePdf: z.boolean(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -207,6 +211,8 @@ export const OutboxEntrySchema = z.object({
   sopInstanceUid: z.string(),
   studyInstanceUid: z.string(),
   studyId: z.string().nullable(),
+  /** sr: the report's DICOM SR; pdf: its Encapsulated PDF. */
+  kind: z.enum(["sr", "pdf"]),
   byteLength: z.number().int(),
   state: OutboxStateSchema,
   attempts: z.number().int(),
@@ -216,3 +222,44 @@ export const OutboxEntrySchema = z.object({
   storedAt: z.string().nullable(),
 });
 export type OutboxEntry = z.infer<typeof OutboxEntrySchema>;
+
+/** An earlier study of the open study's patient, on this workstation or on a PACS (issue 16.3). */
+export const PriorStudySchema = z.object({
+  /** local: only in the local worklist; pacs: found on a PACS (and maybe cached locally too). */
+  source: z.enum(["local", "pacs"]),
+  studyInstanceUid: z.string().nullable(),
+  /** The local study (open it like any other), or null while a PACS study is not retrieved. */
+  localStudyId: z.string().nullable(),
+  connectionId: z.string().nullable(),
+  connectionName: z.string().nullable(),
+  patientName: z.string().nullable(),
+  /** YYYY-MM-DD, or null when unknown. */
+  studyDate: z.string().nullable(),
+  description: z.string().nullable(),
+  modalities: z.array(z.string()),
+  /** Where its signed report is: signed on this workstation, an SR on the PACS, or none known. */
+  report: z.enum(["local", "pacs-sr", "none"]),
+});
+export type PriorStudy = z.infer<typeof PriorStudySchema>;
+
+export const PriorsResultSchema = z.object({
+  studyId: z.string(),
+  patientId: z.string().nullable(),
+  issuerOfPatientId: z.string().nullable(),
+  /** Newest first; studies without a date last. */
+  priors: z.array(PriorStudySchema),
+  /** What could not be searched or matched, one line each ("Department PACS: … is unreachable"). */
+  warnings: z.array(z.string()),
+});
+export type PriorsResult = z.infer<typeof PriorsResultSchema>;
+
+/** A signed report read from a PACS SR (a prior's report). */
+export const PacsReportSchema = z.object({
+  sopInstanceUid: z.string(),
+  sections: z.array(z.object({ heading: z.string(), text: z.string() })),
+  verifiedBy: z.string().nullable(),
+  contentDateTime: z.string().nullable(),
+  verified: z.boolean(),
+  complete: z.boolean(),
+});
+export type PacsReport = z.infer<typeof PacsReportSchema>;

@@ -4,7 +4,8 @@
  */
 import { z } from "zod";
 import { StudyIdSchema, StudyStatusSchema } from "./domain";
-import { CHEXPERT_OBSERVATIONS } from "./observations";
+import { CHEXPERT_OBSERVATIONS, type LabelVector } from "./observations";
+import { ScopeAssessmentSchema } from "./scope/chest-scope";
 
 export const SECTION_KEYS = ["indication", "comparison", "findings", "impression"] as const;
 export const SectionKeySchema = z.enum(SECTION_KEYS);
@@ -54,6 +55,8 @@ export const DraftVersionSchema = z.object({
   origin: DraftOriginSchema,
   author: z.string(),
   createdAt: z.string(),
+  /** Last written: autosaves of one typing session go into one version until a pause (docs/reports.md). */
+  updatedAt: z.string(),
 });
 export type DraftVersion = z.infer<typeof DraftVersionSchema>;
 
@@ -62,17 +65,26 @@ export const OBSERVATIONS = CHEXPERT_OBSERVATIONS;
 
 /** 1 positive, 0 negative, -1 uncertain, null not mentioned. */
 export const LabelValueSchema = z.union([z.literal(1), z.literal(0), z.literal(-1), z.null()]);
-export const LabelVectorSchema = z.array(LabelValueSchema).length(OBSERVATIONS.length);
-export type LabelVector = z.infer<typeof LabelVectorSchema>;
+export const LabelVectorSchema: z.ZodType<LabelVector> = z.array(LabelValueSchema).length(OBSERVATIONS.length);
+export type { LabelVector };
 
-/** A retrieved prior case shown beside the draft. */
+/** Where a retrieval index case came from: the model pack's gallery, a report signed here, or `npm run index`. */
+export const CASE_SOURCES = ["gallery", "signed", "indexed"] as const;
+export const CaseSourceSchema = z.enum(CASE_SOURCES);
+export type CaseSource = z.infer<typeof CaseSourceSchema>;
+
+/** A retrieved prior case shown beside the draft: what the retrieval index returns, the job keeps and IPC carries. */
 export const SimilarCaseSchema = z.object({
   studyId: z.string().min(1),
   /** Cosine similarity of the study embeddings, -1..1. */
   similarity: z.number().min(-1.0001).max(1.0001),
   report: z.string(),
   labels: LabelVectorSchema,
-  /** A small image (data: URL) of the case's frontal view, when the index has one. */
+  source: CaseSourceSchema,
+  /**
+   * The case's frontal-view thumbnail on the file channel (`thumbnailFileUrl`, import-types.ts), when the index has
+   * one; the renderer resolves it against its transport.
+   */
   thumbnailUrl: z.string().optional(),
 });
 export type SimilarCase = z.infer<typeof SimilarCaseSchema>;
@@ -170,12 +182,15 @@ export const ReportStateSchema = z.object({
   job: DraftJobSchema,
   /** Whether a drafting engine (model pack) is loaded in this session. */
   engine: z.object({ available: z.boolean(), model: EngineModelSchema.nullable() }),
+  /** Empty when the scope gate finds the study not eligible (and nobody overrode it). */
   similarCases: z.array(SimilarCaseSchema),
   /**
    * The model's findings for the study linked to the current draft (no findings when the pack has no diagnosis
    * branch or nothing was drafted).
    */
   findingReview: FindingReviewSchema,
+  /** The scope gate's decision: eligible, uncertain (caution; signing asks), not eligible (no AI draft). */
+  scope: ScopeAssessmentSchema,
   signed: SignedReportSchema.nullable(),
   addenda: z.array(AddendumSchema),
 });

@@ -376,7 +376,7 @@ def main(argv=None) -> int:
     }
     pack["files"] = pack_file_entries(pack_dir)
     with open(manifest_path, "w") as f:
-        json.dump(pack, f, indent=2)
+        json.dump(pack, f, indent=1)
         f.write("\n")
     with open(os.path.join(work, "diagnosis.json"), "w") as f:
         json.dump(pack["diagnosis"], f, indent=2)

@@ -245,8 +245,6 @@ def generator_objective(preset) -> str:
         text += (f", then {preset.scst_epochs} self-critical (SCST) epoch(s) from the best cross-entropy epoch: "
                  f"{preset.scst_samples} samples per study, reward {reward}, baseline = mean reward of the other "
                  f"samples")
-        if preset.scst_ce_weight > 0:
-            text += f", plus {preset.scst_ce_weight:g} x the cross-entropy loss"
     return text + "; the checkpoint with the best val BLEU-4 + clinical F1 is kept"
 
 

@@ -71,7 +71,6 @@ class Preset:
     # learning rate of the text encoder in the MedCLIP stage (None = medclip_lr). At 1e-3 the post-norm text
     # Transformer nearly collapses (val mean pairwise cosine 0.992 in the shipped stage); 1e-4 keeps the embeddings
     # apart but gave a worse val retrieval, so no preset sets it (docs/model.md, MedCLIP stage)
-    medclip_text_lr: float | None = None
     # weight of the auxiliary multi-label BCE on the image study embedding (0 = MedCLIP's loss alone)
     medclip_label_weight: float = 1.0
     # random affine + contrast/brightness jitter of the training images in the MedCLIP stage (see augment_images)
@@ -97,7 +96,6 @@ class Preset:
     scst_batch: int = 16
     scst_lr: float = 5e-5
     scst_clinical_weight: float = 0.0  # reward = sentence BLEU-4 + weight * clinical F1 of the sample
-    scst_ce_weight: float = 0.0  # + weight * the cross-entropy loss on the reference reports (mixed objective)
     beam_size: int = 3
     max_length: int = 60
     eval_batch: int = 64
@@ -252,11 +250,7 @@ def build_medclip(p: Preset, data: Data) -> MedClip:
 def train_medclip(p: Preset, data: Data, device, seed: int, log: Log) -> tuple[MedClip, dict]:
     torch.manual_seed(seed)
     model = build_medclip(p, data).to(device)
-    text_params = {id(q) for q in model.text.parameters()}
-    opt = torch.optim.AdamW([
-        {"params": [q for q in model.parameters() if id(q) not in text_params], "lr": p.medclip_lr},
-        {"params": list(model.text.parameters()), "lr": p.medclip_text_lr or p.medclip_lr},
-    ], weight_decay=1e-4)
+    opt = torch.optim.AdamW(model.parameters(), lr=p.medclip_lr, weight_decay=1e-4)
     train = data.splits["train"]
     steps_per_epoch = math.ceil(len(train) / p.medclip_batch)
     if p.max_steps_per_epoch:
@@ -493,9 +487,6 @@ def self_critical_epochs(variant: str, p: Preset, data: Data, model: ReportModel
                 clinical = (p.scst_clinical_weight, labeler, data.m.decode, [reference_positives[i] for i in idx])
             loss, info = scst_loss(model.generator, patches, retrieved, references, p.scst_samples, p.max_length,
                                    data.m.bos_id, data.m.eos_id, sampler, clinical)
-            if p.scst_ce_weight > 0:
-                loss = loss + p.scst_ce_weight * reference_cross_entropy(model.generator, data, idx, patches, retrieved,
-                                                                         device)
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_value_(model.parameters(), p.grad_clip_value)
@@ -576,8 +567,6 @@ def parse_args(argv=None):
     ap.add_argument("--gen-epochs", type=int, default=None)
     ap.add_argument("--medclip-lr", type=float, default=None)
     ap.add_argument("--medclip-label-weight", type=float, default=None)
-    ap.add_argument("--medclip-text-lr", type=float, default=None,
-                    help="learning rate of the MedCLIP stage's text encoder (default: the stage's learning rate)")
     ap.add_argument("--medclip-checkpoint", default=None,
                     help="take the MedCLIP stage's vision encoder from this state dict (a work folder's medclip_stage.pt, "
                          "or a generator checkpoint with the frozen encoder) instead of training the stage")
@@ -596,10 +585,8 @@ def parse_args(argv=None):
         ap.error("--threads must be >= 1")
     if args.scst_epochs is not None and args.scst_epochs < 0:
         ap.error("--scst-epochs must be >= 0")
-    for flag in ("medclip_lr", "medclip_text_lr"):
-        value = getattr(args, flag)
-        if value is not None and not value > 0:
-            ap.error(f"--{flag.replace('_', '-')} must be > 0")
+    if args.medclip_lr is not None and not args.medclip_lr > 0:
+        ap.error("--medclip-lr must be > 0")
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     for v in variants:
         if v not in ("retrieval", *VARIANTS):
@@ -634,8 +621,6 @@ def main(argv=None) -> int:
         p.medclip_lr = args.medclip_lr
     if args.medclip_label_weight is not None:
         p.medclip_label_weight = args.medclip_label_weight
-    if args.medclip_text_lr is not None:
-        p.medclip_text_lr = args.medclip_text_lr
     device = torch.device(args.device)
     torch.set_num_threads(args.threads)
     random.seed(args.seed)

@@ -8,7 +8,7 @@ import path from "node:path";
 import cliProgress from "cli-progress";
 import { z } from "zod";
 import { appRoot } from "../paths";
-import { InferenceEngine } from "../services/inference";
+import { type InferenceEngine, startInferenceCore } from "../services/inference";
 import { type EvaluationResult, evaluateReports, type Prediction } from "../services/language/evaluate-reports";
 import type { Split } from "../services/language/iu-xray-data";
 import { DEFAULT_ANNOTATION_PATH, loadAnnotationFile } from "../services/language/iu-xray-dataset";
@@ -139,11 +139,12 @@ export async function evaluatePack(options: PackEvalOptions): Promise<PackEvalOu
   const started = performance.now();
   let engine: InferenceEngine;
   try {
-    engine = await InferenceEngine.start({
+    // The app's start-up, without a retrieval index (eval scores the generator alone).
+    ({ engine } = await startInferenceCore({
       packDir,
       retrieval: null,
-      ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
-    });
+      engine: options.threads ? { intraOpNumThreads: options.threads } : {},
+    }));
   } catch (error) {
     throw asUserError(error);
   }

@@ -2,7 +2,7 @@
  * Draft a report for one study and list its most similar prior cases.
  *
  *   npm run generate -- <files or a study folder> [--json] [--pack DIR] [--k 5] [--views frontal,lateral]
- *     [--study-id ID] [--data-dir DIR] [--threads N] [--cpu]
+ *     [--study-id ID] [--data-dir DIR] [--threads N] [--cpu] [--force]
  *   npm run generate -- --dicomweb <base-url> --study <StudyInstanceUID> [--user U --password P | --token T]
  *     [--ca FILE.pem] [same options]
  *
@@ -10,7 +10,10 @@
  * from the metadata, the file names or the order (docs/imaging.md); --views sets them in the order of the files.
  * Before the model loads, every file is read and decoded as the engine decodes it (inspectImageFile): a damaged or
  * unsupported file, or files of two patients, end the command with one line naming the file and the problem (exit
- * code 1), and no draft.
+ * code 1), and no draft. The scope gate (src-shared/scope, docs/scope.md) then decides from the files' headers: a study
+ * that is not eligible (not a chest radiograph: "MR images: ...", "CR of the hip") ends the command with the reason
+ * (exit code 1) unless --force is given; an uncertain one is drafted with a caution line. The result names the
+ * outcome, with the model's out-of-distribution score.
  * The study id (default: the name of the folder holding the images) is never retrieved: neither as a similar case
  * nor as the generator's input. The retrieval index is the case database of --data-dir (default: the
  * application's), seeded from the pack's gallery on first use. With --dicomweb the study is retrieved (WADO-RS) into
@@ -21,14 +24,21 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
 import { isImagingError } from "../../src-shared/imaging/errors";
+import {
+  assessScope,
+  type ImageScopeFacts,
+  SCOPE_OUTCOME_WORDS,
+  type ScopeAssessment,
+  scopeFactsFromMetadata,
+} from "../../src-shared/scope/chest-scope";
 import { resolveDataDir } from "../paths";
 import { sniffImageFile } from "../services/imaging/decode-image";
 import { inspectImageFile } from "../services/imaging/inspect-image";
 import { scanPaths } from "../services/import/scan-paths";
-import { type GeneratedReport, InferenceEngine, type StudyImageInput } from "../services/inference";
+import type { GeneratedReport, InferenceEngine, StudyImageInput } from "../services/inference";
 import { CHEXPERT_OBSERVATIONS } from "../services/language/observations";
 import { DICOMWEB_OPTIONS, retrieveStudyForCli } from "./dicomweb-cli-support";
-import { asUserError, loadReportsAndCasing, openSeededIndex, resolvePackDir } from "./inference-cli-support";
+import { asUserError, type CliCore, resolvePackDir, startCliCore } from "./inference-cli-support";
 import { runCli, UserError } from "./language-cli-support";
 
 const MAX_IMAGES = 16;
@@ -65,10 +75,11 @@ export async function collectStudyImages(
 
 /**
  * Reads and decodes every input as the engine will, and checks that they are one patient's: throws UserError naming
- * the file and the problem.
+ * the file and the problem. Returns what the files say for the scope gate.
  */
-export async function checkStudyImages(files: readonly string[]): Promise<void> {
+export async function checkStudyImages(files: readonly string[]): Promise<ImageScopeFacts[]> {
   const patients = new Map<string, string>();
+  const facts: ImageScopeFacts[] = [];
   for (const file of files) {
     let inspected: Awaited<ReturnType<typeof inspectImageFile>>;
     try {
@@ -79,6 +90,7 @@ export async function checkStudyImages(files: readonly string[]): Promise<void> 
     }
     if (inspected.kind !== "image") continue;
     const m = inspected.metadata;
+    facts.push(scopeFactsFromMetadata(m));
     const patient = m.patientId?.trim() || m.patientName?.trim();
     if (patient) patients.set(patient, patients.get(patient) ?? file);
   }
@@ -88,6 +100,16 @@ export async function checkStudyImages(files: readonly string[]): Promise<void> 
       `the files are of ${patients.size} patients: "${a}" (${path.basename(fileA)}) and "${b}" (${path.basename(fileB)}); a study is one patient's: give one study at a time`,
     );
   }
+  return facts;
+}
+
+/** The scope line of the human output. */
+function scopeLine(scope: ScopeAssessment): string {
+  const ood = scope.ood
+    ? ` (model score ${scope.ood.score.toFixed(4)}${scope.ood.threshold === null ? ", no calibration in the pack" : `, threshold ${scope.ood.threshold.toFixed(4)}`})`
+    : "";
+  const override = scope.override ? "; drafted anyway (--force)" : "";
+  return `Scope: ${SCOPE_OUTCOME_WORDS[scope.outcome]}: ${scope.headline}${override}${ood}`;
 }
 
 export function parseViews(text: string | undefined, count: number): StudyImageInput["view"][] {
@@ -106,13 +128,20 @@ function positiveLabels(labels: readonly (number | null)[]): string {
   return names.length > 0 ? names.join(", ") : "none";
 }
 
-function printHuman(studyId: string, report: GeneratedReport, info: InferenceEngine["info"], indexSize: number): void {
+function printHuman(
+  studyId: string,
+  report: GeneratedReport,
+  info: InferenceEngine["info"],
+  indexSize: number,
+  scope: ScopeAssessment,
+): void {
   const v = report.views;
   const lateral = v.lateral.duplicated ? "(none: the frontal view is used for both)" : path.basename(v.lateral.path);
   console.log(`Study ${studyId}`);
   console.log(`  frontal: ${path.basename(v.frontal.path)} (${v.frontal.reason})`);
   console.log(`  lateral: ${lateral}${v.lateral.duplicated ? "" : ` (${v.lateral.reason})`}`);
   for (const warning of v.warnings) console.log(`  note: ${warning}`);
+  console.log(scopeLine(scope));
   console.log(
     `Model ${info.name} ${info.version} · ${info.executionProvider.toUpperCase()} (${info.intraOpNumThreads} thread${info.intraOpNumThreads === 1 ? "" : "s"})\n`,
   );
@@ -159,6 +188,7 @@ async function main(): Promise<void> {
       "data-dir": { type: "string" },
       threads: { type: "string" },
       cpu: { type: "boolean", default: false },
+      force: { type: "boolean", default: false },
       study: { type: "string" },
       ...DICOMWEB_OPTIONS,
     },
@@ -179,55 +209,61 @@ async function main(): Promise<void> {
   const { files, skipped, studyId: folderId } = await collectStudyImages(inputs);
   const studyId = values["study-id"] ?? folderId;
   const views = parseViews(values.views, files.length);
-  await checkStudyImages(files);
-  const { reports, casing } = loadReportsAndCasing();
+  const facts = await checkStudyImages(files);
+  const gate = assessScope(facts);
+  if (!gate.draftAllowed && !values.force) {
+    throw new UserError(
+      `not eligible for an AI draft: ${gate.reasons.join("; ")}; no draft was made (--force drafts anyway)`,
+    );
+  }
+  const override = gate.draftAllowed ? null : { by: "--force", at: new Date().toISOString(), reason: "command line" };
+  if (override) console.error(`warning: ${gate.headline}: not eligible for an AI draft; drafting anyway (--force)`);
 
-  let engine: InferenceEngine | null = null;
-  let index: ReturnType<typeof openSeededIndex> | null = null;
+  let core: CliCore | null = null;
   const bar = new cliProgress.SingleBar(
     { format: "{stage} [{bar}] {percentage}%", hideCursor: true, clearOnComplete: true },
     cliProgress.Presets.shades_classic,
   );
   try {
-    index = openSeededIndex(dataDir, packDir, reports);
-    bar.start(100, 0, { stage: "loading the model pack" });
-    engine = await InferenceEngine.start({
-      packDir,
-      retrieval: index.retrieval,
-      displayCasing: casing,
+    console.error("loading the model pack");
+    core = await startCliCore(dataDir, packDir, {
       executionProviders: values.cpu ? ["cpu"] : ["cuda", "cpu"],
       ...(threads ? { intraOpNumThreads: threads } : {}),
     });
+    const { engine } = core;
+    bar.start(100, 0, { stage: "drafting" });
     const report = await engine.generateFromImages(
       files.map((file, i) => ({ path: file, view: views[i] })),
       { k, excludeIds: [studyId], onProgress: (p) => bar.update(p.done, { stage: p.stage.padEnd(22) }) },
     );
     bar.stop();
+    const scope = assessScope(facts, { ood: engine.oodScore(report), override });
+    if (scope.outcome === "uncertain") console.error(`caution: ${scope.headline}`);
     if (skipped.length > 0) console.error(`skipped ${skipped.length} file(s) that are not DICOM, PNG or JPEG`);
     if (values.json) {
-      const { embedding, ...rest } = report;
+      const { embedding, thumbnail: _noThumbnail, ...rest } = report;
       console.log(
         JSON.stringify(
           {
             studyId,
+            scope,
             ...rest,
             embedding: { modelId: embedding.modelId, dim: embedding.vector.length },
             pack: engine.info,
-            index: { databasePath: index.databasePath, cases: index.retrieval.count, seeded: index.seeded },
+            index: { databasePath: core.databasePath, cases: core.retrieval.count, seeded: core.seeded },
           },
           null,
           2,
         ),
       );
     } else {
-      printHuman(studyId, report, engine.info, index.retrieval.count);
+      printHuman(studyId, report, engine.info, core.retrieval.count, scope);
     }
   } catch (error) {
     bar.stop();
     throw asUserError(error);
   } finally {
-    await engine?.close();
-    await index?.close();
+    await core?.close();
   }
 }
 

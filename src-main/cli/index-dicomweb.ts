@@ -14,72 +14,22 @@
  *   changed. A study whose report was signed on this workstation is already in the index and is left alone.
  */
 import crypto from "node:crypto";
-import { createRequire } from "node:module";
 import path from "node:path";
 import cliProgress from "cli-progress";
 import type { CaseDatabase } from "../db/database";
-import { InferenceEngine, InferenceError } from "../services/inference";
+import { type InferenceEngine, InferenceError, startInferenceCore } from "../services/inference";
 import { labelReport } from "../services/language/clinical-labeler";
 import { requiredUid, str, TAGS } from "../services/pacs/dicom-json";
 import { PacsError } from "../services/pacs/errors";
 import { chestRadiographScope } from "../services/pacs/scope";
+import { readSrReport, type SrReport } from "../services/pacs/sr-report";
 import { fetchStudyInstances, instanceOf, isImageInstance } from "../services/pacs/study-cache";
 import type { RetrievalGallery } from "../services/retrieval/gallery";
 import type { RetrievalService } from "../services/retrieval/retrieval-service";
 import { type DicomWebFlags, dicomWebClient } from "./dicomweb-cli-support";
 import { UserError } from "./language-cli-support";
 
-const FINDINGS = "121070";
 const MAX_STUDIES = 100_000;
-
-interface DcmjsItem {
-  ValueType?: string;
-  TextValue?: string;
-  ConceptNameCodeSequence?: Array<{ CodeValue?: string }> | { CodeValue?: string };
-  ContentSequence?: DcmjsItem[] | DcmjsItem;
-}
-interface DcmjsData {
-  DicomMessage: { readFile(b: ArrayBuffer): { dict: Record<string, unknown> } };
-  DicomMetaDictionary: { naturalizeDataset(d: Record<string, unknown>): Record<string, unknown> };
-}
-const require = createRequire(import.meta.url);
-
-const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
-
-export interface SrReport {
-  text: string;
-  verified: boolean;
-  complete: boolean;
-}
-
-/** The report text of a DICOM SR: the TEXT items under Findings, else every TEXT item; with its flags. */
-export function readSrReport(bytes: Uint8Array): SrReport {
-  const { data } = require("dcmjs") as { data: DcmjsData };
-  const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  const ds = data.DicomMetaDictionary.naturalizeDataset(data.DicomMessage.readFile(ab).dict) as DcmjsItem & {
-    VerificationFlag?: string;
-    CompletionFlag?: string;
-  };
-  const findings: string[] = [];
-  const all: string[] = [];
-  const walk = (items: DcmjsItem[], inFindings: boolean) => {
-    for (const item of items) {
-      const concept = asArray(item.ConceptNameCodeSequence)[0]?.CodeValue;
-      const here = inFindings || (item.ValueType === "CONTAINER" && concept === FINDINGS);
-      if (item.ValueType === "TEXT" && item.TextValue?.trim()) {
-        all.push(item.TextValue.trim());
-        if (here) findings.push(item.TextValue.trim());
-      }
-      walk(asArray(item.ContentSequence), here);
-    }
-  };
-  walk(asArray(ds.ContentSequence), false);
-  return {
-    text: (findings.length ? findings : all).join(" ").replace(/\s+/g, " ").trim(),
-    verified: ds.VerificationFlag === "VERIFIED",
-    complete: ds.CompletionFlag === "COMPLETE",
-  };
-}
 
 interface StudyOutcome {
   kind: "added" | "updated" | "current" | "skipped" | "failed";
@@ -172,7 +122,11 @@ export async function indexFromDicomWeb(
           const folder = path.join(options.dataDir, "pacs-cache", "cli", server, uid);
           const got = await fetchStudyInstances(client, images, folder);
           if (!engine) {
-            engine = await InferenceEngine.start({ packDir: options.packDir, warmup: false });
+            ({ engine } = await startInferenceCore({
+              packDir: options.packDir,
+              retrieval: null,
+              engine: { warmup: false },
+            }));
             if (engine.info.modelId !== gallery.modelId)
               throw new UserError(
                 `${options.packDir}: the engine's model ${engine.info.modelId} is not the gallery's ${gallery.modelId}`,

@@ -29,11 +29,12 @@ import sharp from "sharp";
 import { z } from "zod";
 import { openCaseDatabase } from "../db/database";
 import { resolveDataDir } from "../paths";
-import { InferenceEngine, InferenceError } from "../services/inference";
+import { type InferenceEngine, InferenceError, startInferenceCore } from "../services/inference";
 import { DatasetInputError } from "../services/language/iu-xray-dataset";
 import { OBSERVATION_COUNT } from "../services/language/observations";
+import { readPackGallery } from "../services/model-pack";
 import { ModelMismatchError, RetrievalError } from "../services/retrieval/errors";
-import { loadIuXrayCaseReports, type RetrievalGallery, readPackGallery } from "../services/retrieval/gallery";
+import { loadIuXrayCaseReports, type RetrievalGallery } from "../services/retrieval/gallery";
 import { RetrievalService } from "../services/retrieval/retrieval-service";
 import type { CaseInput } from "../services/retrieval/types";
 import { DICOMWEB_OPTIONS } from "./dicomweb-cli-support";
@@ -135,7 +136,7 @@ async function indexDataset(
   let engine: InferenceEngine | null = null;
   if (toEmbed > 0) {
     console.log(`starting the inference engine on ${options.packDir} to embed ${toEmbed} studies from their images`);
-    engine = await InferenceEngine.start({ packDir: options.packDir, warmup: false });
+    ({ engine } = await startInferenceCore({ packDir: options.packDir, retrieval: null, engine: { warmup: false } }));
     if (engine.info.modelId !== gallery.modelId)
       throw new UserError(
         `${options.packDir}: the engine's model ${engine.info.modelId} is not the gallery's ${gallery.modelId}`,
@@ -157,7 +158,7 @@ async function indexDataset(
       let vector: Float32Array;
       let thumbnail: Uint8Array | null = null;
       if (row !== undefined) {
-        vector = gallery.vectors.subarray(row * gallery.dim, (row + 1) * gallery.dim);
+        vector = gallery.embeddings.subarray(row * gallery.dim, (row + 1) * gallery.dim);
         if (options.thumbnails && imagePaths[0]) thumbnail = await thumbnailOf(imagePaths[0]);
       } else {
         try {

@@ -2,14 +2,20 @@
 import fs from "node:fs";
 import path from "node:path";
 import cliProgress from "cli-progress";
-import { type CaseDatabase, DatabaseError, openCaseDatabase } from "../db/database";
+import { DatabaseError, openCaseDatabase } from "../db/database";
 import { appRoot } from "../paths";
 import { isImagingError } from "../services/imaging";
-import { findDefaultModelPack, InferenceError } from "../services/inference";
-import { buildDisplayCasing, type DisplayCasing } from "../services/inference/report-text";
+import {
+  findDefaultModelPack,
+  type InferenceCore,
+  type InferenceCoreOptions,
+  type InferenceEngine,
+  InferenceError,
+  startInferenceCore,
+} from "../services/inference";
 import { ModelPackError } from "../services/model-pack";
 import { RetrievalError } from "../services/retrieval/errors";
-import { type CaseReports, loadIuXrayCaseReports, readPackGallery } from "../services/retrieval/gallery";
+import type { CaseReports } from "../services/retrieval/gallery";
 import { RetrievalService } from "../services/retrieval/retrieval-service";
 import { UserError } from "./language-cli-support";
 
@@ -37,56 +43,74 @@ export function asUserError(error: unknown): unknown {
   return error;
 }
 
-export interface OpenedIndex {
-  db: CaseDatabase;
+export interface CliCore {
+  engine: InferenceEngine;
   retrieval: RetrievalService;
   databasePath: string;
+  /** The gallery's cases with report text and labels (null when the annotation could not be read). */
+  reports: CaseReports | null;
   seeded: { seeded: boolean; added: number };
   close(): Promise<void>;
 }
 
 /**
- * Opens the case database of `dataDir` and its retrieval index, and seeds it from the pack's gallery the first
- * time (with a progress bar), exactly as the application does at start.
+ * The application's start-up for a command-line tool: opens the case database of `dataDir` and its retrieval
+ * index, and starts the engine on the pack with the same function the app uses (`startInferenceCore`: the pack read
+ * once, the index seeded from its gallery on first use, here with a progress bar). A seeding failure ends the tool.
  */
-export function openSeededIndex(dataDir: string, packDir: string, reports: CaseReports): OpenedIndex {
+export async function startCliCore(
+  dataDir: string,
+  packDir: string,
+  engine: InferenceCoreOptions["engine"] = {},
+): Promise<CliCore> {
   const databasePath = path.join(dataDir, "cases.sqlite");
   const db = openCaseDatabase(databasePath);
-  try {
-    const retrieval = new RetrievalService(db);
-    const bar = new cliProgress.SingleBar(
-      { format: "seeding the retrieval index [{bar}] {value}/{total} gallery cases", hideCursor: true },
-      cliProgress.Presets.shades_classic,
-    );
-    let started = false;
-    const seeded = retrieval.seedFromGallery(readPackGallery(packDir), reports, (done, total) => {
-      if (!started) {
-        bar.start(total, 0);
-        started = true;
-      }
-      bar.update(done);
-    });
-    if (started) bar.stop();
-    return {
-      db,
-      retrieval,
-      databasePath,
-      seeded,
-      close: async () => {
-        await retrieval.close();
-        db.close();
-      },
-    };
-  } catch (error) {
+  const retrieval = new RetrievalService(db);
+  const closeIndex = async () => {
+    await retrieval.close();
     db.close();
+  };
+  const bar = new cliProgress.SingleBar(
+    { format: "seeding the retrieval index [{bar}] {value}/{total} gallery cases", hideCursor: true },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = false;
+  let core: InferenceCore;
+  try {
+    core = await startInferenceCore({
+      packDir,
+      retrieval,
+      engine,
+      onSeedProgress: (done, total) => {
+        if (!started) {
+          bar.start(total, 0);
+          started = true;
+        }
+        bar.update(done);
+      },
+    });
+  } catch (error) {
+    await closeIndex();
     throw error;
+  } finally {
+    if (started) bar.stop();
   }
-}
-
-/** IU-Xray reports with labels (for the gallery's cases) and the display casing learned from them. */
-export function loadReportsAndCasing(): { reports: CaseReports; casing: DisplayCasing } {
-  const reports = loadIuXrayCaseReports();
-  return { reports, casing: buildDisplayCasing([...reports.values()].map((r) => r.report)) };
+  if (core.seedError || !core.seeded) {
+    await core.engine.close();
+    await closeIndex();
+    throw core.seedError ?? new Error("the retrieval index was not seeded");
+  }
+  return {
+    engine: core.engine,
+    retrieval,
+    databasePath,
+    reports: core.reports,
+    seeded: core.seeded,
+    close: async () => {
+      await core.engine.close();
+      await closeIndex();
+    },
+  };
 }
 
 /** p-th percentile (0..100) by linear interpolation between closest ranks. */

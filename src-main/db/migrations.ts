@@ -219,6 +219,60 @@ export const migrations: readonly Migration[] = [
   },
   {
     version: 6,
+    name: "draft job thumbnail, similar cases without image bytes, coalesced draft versions",
+    sql: `
+      ALTER TABLE draft_jobs ADD COLUMN thumbnail BLOB;
+      -- Similar cases carry their source and a file-channel URL of the thumbnail (served by study id from
+      -- retrieval_cases.thumbnail), no longer the image bytes as a base64 data: URL.
+      UPDATE draft_jobs SET similar_cases = (
+        SELECT json_group_array(json(
+          CASE
+            WHEN json_extract(c.value, '$.thumbnailUrl') IS NOT NULL
+              AND json_extract(c.value, '$.studyId') NOT GLOB '*[^A-Za-z0-9._~-]*'
+            THEN json_set(json_remove(c.value, '$.thumbnailUrl'), '$.source', c.source,
+                          '$.thumbnailUrl', 'thumbnail/' || json_extract(c.value, '$.studyId'))
+            ELSE json_set(json_remove(c.value, '$.thumbnailUrl'), '$.source', c.source)
+          END))
+        FROM (
+          SELECT j.key, j.value, coalesce(
+            (SELECT r.source FROM retrieval_cases r WHERE r.study_id = json_extract(j.value, '$.studyId')), 'gallery'
+          ) AS source
+          FROM json_each(draft_jobs.similar_cases) AS j ORDER BY j.key
+        ) AS c
+      )
+      WHERE json_array_length(similar_cases) > 0;
+      -- A draft version is written again while the user keeps typing (autosave) and closed after a pause.
+      ALTER TABLE draft_versions ADD COLUMN updated_at TEXT;
+      UPDATE draft_versions SET updated_at = created_at;
+    `,
+  },
+  {
+    version: 7,
+    name: "scope gate: the model's score of a study and the user's override of 'not eligible'",
+    sql: `
+      CREATE TABLE study_scope (
+        study_id         TEXT PRIMARY KEY REFERENCES studies(id) ON DELETE CASCADE,
+        ood_score        REAL CHECK (ood_score IS NULL OR (ood_score >= -1.0001 AND ood_score <= 1.0001)),
+        ood_threshold    REAL,
+        ood_model        TEXT,
+        override_by      TEXT,
+        override_at      TEXT,
+        override_reason  TEXT,
+        updated_at       TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+        CHECK ((override_by IS NULL) = (override_at IS NULL))
+      );
+    `,
+  },
+  {
+    version: 8,
+    name: "PACS: store the Encapsulated PDF too (per connection), outbox entry kind",
+    sql: `
+      ALTER TABLE pacs_connections ADD COLUMN store_pdf INTEGER NOT NULL DEFAULT 0 CHECK (store_pdf IN (0, 1));
+      ALTER TABLE pacs_outbox ADD COLUMN kind TEXT NOT NULL DEFAULT 'sr' CHECK (kind IN ('sr', 'pdf'));
+    `,
+  },
+  {
+    version: 9,
     name: "model findings of a drafting job",
     sql: `
       ALTER TABLE draft_jobs ADD COLUMN model_findings TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(model_findings));

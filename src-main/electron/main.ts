@@ -18,7 +18,7 @@ import {
   shell,
 } from "electron";
 import { createIPCHandler, ELECTRON_TRPC_CHANNEL } from "electron-trpc/main";
-import { IMAGE_SCHEME } from "../../src-shared/import-types";
+import { IMAGE_SCHEME, THUMBNAIL_FILE_PREFIX } from "../../src-shared/import-types";
 import { setDataDirLockKind } from "../db/data-dir-lock";
 import { appRouter } from "../ipc/router";
 import { DATA_DIR_ENV } from "../paths";
@@ -100,16 +100,20 @@ function hardenSessions(): void {
   });
 }
 
-/** rd-image://image/<imageId>: the bytes of an image recorded in the case database, checked against its SHA-256. */
+/**
+ * rd-image://image/<imageId>: the bytes of an image recorded in the case database, checked against its SHA-256;
+ * rd-image://thumbnail/<studyId>: a similar case's thumbnail from the retrieval index.
+ */
 function serveImageFiles(activeServices: Services): void {
   protocol.handle(IMAGE_SCHEME, async (request) => {
     const url = new URL(request.url);
     const cors = { "access-control-allow-origin": "*" };
-    if (url.host !== "image" || request.method !== "GET") {
+    if ((url.host !== "image" && url.host !== "thumbnail") || request.method !== "GET") {
       return new Response(JSON.stringify({ error: { message: "not found" } }), { status: 404, headers: cors });
     }
     try {
-      const file = await activeServices.files.readImage(decodeURIComponent(url.pathname.replace(/^\/+/, "")));
+      const id = decodeURIComponent(url.pathname.replace(/^\/+/, ""));
+      const file = await activeServices.files.readFile(url.host === "thumbnail" ? `${THUMBNAIL_FILE_PREFIX}${id}` : id);
       return new Response(new Uint8Array(file.bytes), {
         headers: {
           ...cors,

@@ -155,11 +155,14 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     });
   };
 
-  /** GET /files/<imageId>: only images recorded in the case database, by id, unchanged since import. */
+  /**
+   * GET /files/<imageId>: only images recorded in the case database, by id, unchanged since import;
+   * GET /files/thumbnail/<studyId>: a similar case's thumbnail from the retrieval index.
+   */
   const serveImageFile = (req: http.IncomingMessage, res: http.ServerResponse, pathname: string) => {
     requireMethod(req, ["GET", "HEAD"]);
     const imageId = pathname.slice(HARNESS_FILES_PATH.length);
-    options.services.files.readImage(imageId).then(
+    options.services.files.readFile(imageId).then(
       (file) => {
         res.writeHead(200, {
           "content-type": file.contentType,

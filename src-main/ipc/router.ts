@@ -24,5 +24,3 @@ export const appRouter = router({
   inference: inferenceRouter,
   pacs: pacsRouter,
 });
-
-export type AppRouter = typeof appRouter;

@@ -8,12 +8,11 @@ import { EventBus } from "./events/event-bus";
 import { FilesService } from "./files/files-service";
 import { ImportService } from "./import/import-service";
 import { InferenceHost, studyImagesFrom } from "./inference/engine-host";
-import type { InferenceEngine } from "./inference/inference-engine";
 import { labelReport } from "./language/clinical-labeler";
 import { PacsService } from "./pacs/pacs-service";
 import { FileSecretStore, type SecretStore } from "./pacs/secret-store";
 import { KeyBindingsService } from "./preferences/key-bindings-service";
-import type { SignedCaseSink } from "./reports/draft-engine";
+import type { DraftEngine } from "./reports/draft-engine";
 import { ReportsService } from "./reports/reports-service";
 import { RetrievalService } from "./retrieval/retrieval-service";
 import { StudiesService } from "./studies/studies-service";
@@ -29,6 +28,8 @@ export interface ServicesOptions {
   modelPackDir?: string | null;
   /** Where PACS passwords and tokens are kept: the Electron shell injects safeStorage; default a 0600 file. */
   secretStore?: SecretStore;
+  /** A drafting engine used instead of the model pack's (tests that script the AI's output). */
+  draftEngine?: DraftEngine;
 }
 
 export interface Services {
@@ -70,31 +71,27 @@ export function createServices(options: ServicesOptions): Services {
   );
   const studies = new StudiesService(db);
   const importer = new ImportService(db, events, { demoStudiesDir: path.join(root, "resources", "demo-studies") });
-  const reports: ReportsService = new ReportsService({
-    db,
-    events,
-    engine: null,
-    // Signed cases join the retrieval index (`services.retrieval`) when one is open.
-    retrieval: () => (services as { retrieval?: SignedCaseSink | null }).retrieval ?? null,
-    labelReport: (text) => labelReport(text).labels,
-    application: { name: APP_NAME, version: readVersion(root) },
-    studyThumbnail: async (studyId: string): Promise<Uint8Array | null> => {
-      await inference.start(); // the pack may still be loading (e.g. a report signed right after start)
-      const engine: InferenceEngine | null = inference.engine;
-      if (!engine) return null;
-      const embedded = await engine.embedStudy(studyImagesFrom(studies.get(studyId).images), { thumbnail: true });
-      return embedded.thumbnail;
-    },
-  });
   const retrieval = new RetrievalService(db);
-  const inference: InferenceHost = new InferenceHost({
+  const inference = new InferenceHost({
     appRoot: root,
     app,
-    reports,
     retrieval,
     events,
     studyImages: (studyId) => studyImagesFrom(studies.get(studyId).images),
     modelPackDir: options.modelPackDir,
+  });
+  const { draftEngine } = options;
+  const reports = new ReportsService({
+    db,
+    events,
+    // The engine of the moment: null until the pack has loaded (the reports service answers "unavailable").
+    engine: draftEngine ? () => draftEngine : () => inference.engine,
+    // Signed cases join the retrieval index, with the thumbnail their drafting run made.
+    retrieval,
+    labelReport: (text) => labelReport(text).labels,
+    application: { name: APP_NAME, version: readVersion(root) },
+    // Signed reports and addenda go to the study's PACS through the STOW-RS outbox (docs/pacs.md).
+    publisher: () => (services as { pacs?: PacsService } | undefined)?.pacs?.publisher ?? null,
   });
   const services: Services = {
     db,
@@ -102,7 +99,7 @@ export function createServices(options: ServicesOptions): Services {
     app,
     studies,
     importer,
-    files: new FilesService(db),
+    files: new FilesService(db, { thumbnail: (studyId) => retrieval.thumbnail(studyId) }),
     keyBindings: new KeyBindingsService(db),
     reports,
     retrieval,
@@ -124,8 +121,10 @@ export function createServices(options: ServicesOptions): Services {
     },
   };
   // The default model pack loads in a worker thread; drafting and the status bar's model follow when it is ready.
-  void inference.start();
+  // Then signed cases a crash left out of the retrieval index, or without their thumbnail, are completed.
+  void reports.completeSignedCases();
+  void inference.start().then(() => (db.open ? reports.completeSignedCases() : undefined));
   // Reports left in the STOW-RS outbox by an earlier run are sent (docs/pacs.md).
-  services.pacs.start();
+  services.pacs.start({ documents: (studyId) => reports.document(studyId) });
   return services;
 }

@@ -7,10 +7,12 @@ import {
   PacsConnectionIdSchema,
   PacsConnectionInputSchema,
   PacsConnectionSchema,
+  PacsReportSchema,
   PacsRetrieveResultSchema,
   PacsStudyPageSchema,
   PacsStudyQuerySchema,
   PacsTestResultSchema,
+  PriorsResultSchema,
 } from "../pacs-types";
 import { def, NoInput } from "./define";
 
@@ -20,8 +22,18 @@ export const pacsContract = {
   connections: def(
     "query",
     NoInput,
-    z.object({ connections: z.array(PacsConnectionSchema), secretProtection: z.string() }),
-    "The DICOMweb connections (never their secrets) and how secrets are kept on this machine.",
+    z.object({
+      connections: z.array(PacsConnectionSchema),
+      secretProtection: z.string(),
+      defaultConnectionId: PacsConnectionIdSchema.nullable(),
+    }),
+    "The DICOMweb connections (never their secrets), how secrets are kept on this machine, and the default connection that reports of local studies go to.",
+  ),
+  setDefaultConnection: def(
+    "mutation",
+    z.object({ connectionId: PacsConnectionIdSchema.nullable() }).strict(),
+    z.object({ defaultConnectionId: PacsConnectionIdSchema.nullable() }),
+    "Sets (null: clears) the connection that signed reports of local studies go to; a retrieved study's report always goes back to the PACS it came from.",
   ),
   addConnection: def(
     "mutation",
@@ -66,6 +78,18 @@ export const pacsContract = {
     z.object({ jobId: JobIdSchema }).strict(),
     z.object({ cancelled: z.boolean() }),
     "Cancels a running retrieval (what was fetched stays cached).",
+  ),
+  priors: def(
+    "query",
+    z.object({ studyId: StudyIdSchema }).strict(),
+    PriorsResultSchema,
+    "The open study's patient's earlier studies, local and on every PACS (same Patient ID and issuer), newest first, with where their signed report is; a PACS that cannot be searched is a warning.",
+  ),
+  studyReport: def(
+    "query",
+    z.object({ connectionId: PacsConnectionIdSchema, studyInstanceUid: DicomUidSchema }).strict(),
+    PacsReportSchema,
+    "A PACS study's signed report: its newest verified SR, read with dcmjs (a prior's report beside the current study).",
   ),
   outbox: def(
     "query",

@@ -62,9 +62,22 @@ export const reportsContract = {
   ),
   sign: def(
     "mutation",
-    z.object({ studyId: StudyIdSchema, version: z.number().int().positive() }).strict(),
+    z
+      .object({
+        studyId: StudyIdSchema,
+        version: z.number().int().positive(),
+        /** The user confirmed an AI-assisted report of an uncertain or overridden study (scope gate). */
+        confirmScope: z.boolean().optional(),
+      })
+      .strict(),
     SignResultSchema,
     "Signs the reviewed draft version: locks it, audits it, adds the case to the retrieval index.",
+  ),
+  overrideScope: def(
+    "mutation",
+    z.object({ studyId: StudyIdSchema, reason: z.string().max(500) }).strict(),
+    ReportStateSchema,
+    "Overrides the scope gate's 'not eligible' for a study: the AI may draft it (audited, printed in every export).",
   ),
   addAddendum: def(
     "mutation",

@@ -11,6 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { expect, type Locator, type Page, test } from "@playwright/test";
 import { type HarnessProcess, startHarnessProcess } from "../support/harness-process";
+import { openStudy, stripFileNames } from "../support/viewer-page";
 import {
   jpegLsRgbWithoutPreamble,
   rleTablePastEnd,
@@ -85,11 +86,10 @@ test("HTJ2K, JPEG XL and JPEG-LS RGB files import and display", async ({ page })
   await expect(rows).toHaveCount(2);
   const shown: string[] = [];
   for (let r = 0; r < 2; r++) {
-    await rows.nth(r).click();
-    await expect(page.locator(".strip-image").first()).toBeVisible();
-    const names = await page.locator(".strip-image").evaluateAll((els) => els.map((e) => e.dataset.fileName ?? ""));
+    const { strip } = await openStudy(page, rows.nth(r));
+    const names = await stripFileNames(strip);
     for (const name of names) {
-      await page.locator(`.strip-image[data-file-name="${name}"]`).click();
+      await strip.locator(`.strip-image[data-file-name="${name}"]`).click();
       const viewport = page.locator('section.viewport[data-view="frontal"]');
       await expect(viewport).toHaveAttribute("data-file-name", name);
       await expect(viewport).toHaveAttribute("data-state", /ready|error/, { timeout: 60_000 });

@@ -52,11 +52,9 @@ test("model findings: listed with probability and threshold, linked to sentences
 
   // Before signing: the model saw cardiomegaly, which the text does not mention.
   await page.getByRole("button", { name: "Sign", exact: true }).click();
-  const nameField = page.getByLabel("Signing radiologist");
-  if (await nameField.isVisible()) {
-    await nameField.fill("Dr Anna Smith");
-    await page.getByRole("button", { name: "Save name" }).click();
-  }
+  // A fresh data folder: the workstation asks once who signs.
+  await page.getByLabel("Signing radiologist").fill("Dr Anna Smith");
+  await page.getByRole("button", { name: "Save name" }).click();
   const warnings = page.getByTestId("sign-finding-warning");
   await expect(warnings.filter({ hasText: "The model saw cardiomegaly; the report does not mention it." })).toHaveCount(
     1,

@@ -29,8 +29,7 @@ interface Running {
 }
 
 async function start(dataDir: string, engine: FixedReportTestEngine): Promise<Running> {
-  const services = createServices({ dataDir, transport: "loopback", modelPackDir: null });
-  services.reports.setEngine(engine);
+  const services = createServices({ dataDir, transport: "loopback", modelPackDir: null, draftEngine: engine });
   const harness = await startHarness({ services, rendererDir });
   return { services, harness };
 }

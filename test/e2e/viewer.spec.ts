@@ -11,6 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { expect, type Locator, type Page, test } from "@playwright/test";
 import { type HarnessProcess, startHarnessProcess } from "../support/harness-process";
+import { openStudy, stripFileNames } from "../support/viewer-page";
 
 const root = path.resolve(import.meta.dirname, "..", "..");
 const shared = path.resolve(root, "../shared/data");
@@ -153,10 +154,12 @@ test("imports every file of ../shared/data/dicom and each one displays correctly
   // Each study, each image in the frontal viewport.
   const stats = new Map<string, RenderStats>();
   const invertedFiles = new Set<string>();
+  // The worklist's order is total and stable: rows do not move while drafts finish (docs/viewer.md).
+  const studyIds = await rows.evaluateAll((els) => els.map((e) => e.dataset.studyId ?? ""));
   for (let r = 0; r < 4; r++) {
-    await rows.nth(r).click();
-    await expect(page.locator(".strip-image").first()).toBeVisible();
-    const names = await page.locator(".strip-image").evaluateAll((els) => els.map((e) => e.dataset.fileName ?? ""));
+    await expect(rows.nth(r)).toHaveAttribute("data-study-id", studyIds[r] as string);
+    const { strip } = await openStudy(page, rows.nth(r));
+    const names = await stripFileNames(strip);
     for (const name of names) {
       const viewport = await showImage(page, name);
       await page.mouse.move(0, 0);
@@ -167,6 +170,7 @@ test("imports every file of ../shared/data/dicom and each one displays correctly
     }
   }
   expect([...stats.keys()].sort()).toEqual(dicomFiles);
+  expect(await rows.evaluateAll((els) => els.map((e) => e.dataset.studyId ?? ""))).toEqual(studyIds);
 
   for (const [name, s] of stats) {
     // Non-blank, sensible grey levels, a real image (many distinct values).
@@ -332,6 +336,66 @@ test("a hotkey can be rebound in the help overlay, and the binding survives a re
   await page.keyboard.press("Escape");
 });
 
+test("every shortcut hint in the UI is read from the current key bindings", async ({ page }) => {
+  await page.goto(harness.url);
+  await openStudy(page, page.locator(".worklist-row", { hasText: "Anonymized" }));
+  const importButton = page.getByRole("button", { name: "Import", exact: true }).first();
+  const sign = page.getByRole("button", { name: "Sign", exact: true });
+  const search = page.getByRole("searchbox", { name: "Search studies" });
+  const pacs = page.getByRole("button", { name: "PACS", exact: true });
+  // The defaults, as the command table has them.
+  await expect(importButton).toHaveAttribute("title", "Import files or a folder (Ctrl+O)");
+  await expect(sign).toHaveAttribute("title", "Sign and lock the report (Ctrl+Shift+S)");
+  await expect(search).toHaveAttribute("placeholder", "Search patient, ID, description (/)");
+  await expect(pacs).toHaveAttribute("title", "Search the PACS (Ctrl+Shift+O)");
+  await expect(page.getByRole("button", { name: "Invert", exact: true })).toHaveAttribute(
+    "title",
+    "Invert grey scale (i)",
+  );
+
+  await page.keyboard.press("?");
+  const help = page.getByRole("dialog", { name: "Keyboard shortcuts" });
+  const rebindTo = async (command: string, chord: string, shown: string) => {
+    const row = help.locator(`tr[data-command="${command}"]`);
+    await row.getByRole("button", { name: /Change the key/ }).click();
+    await page.keyboard.press(chord);
+    await expect(row.locator("kbd")).toHaveText(shown);
+  };
+  await rebindTo("worklist.import", "Alt+i", "Alt+I");
+  await rebindTo("report.sign", "Alt+s", "Alt+S");
+  await rebindTo("worklist.focusSearch", "Alt+f", "Alt+F");
+  await rebindTo("pacs.studies", "Alt+p", "Alt+P");
+  await rebindTo("overlay.close", "Alt+q", "Alt+Q");
+  // The overlay's close button shows the close command's key.
+  await expect(help.getByRole("button", { name: "Close", exact: true })).toHaveText("Alt+Q");
+  await page.keyboard.press("Alt+q");
+  await expect(help).toBeHidden();
+  await expect(importButton).toHaveAttribute("title", "Import files or a folder (Alt+I)");
+  await expect(sign).toHaveAttribute("title", "Sign and lock the report (Alt+S)");
+  await expect(search).toHaveAttribute("placeholder", "Search patient, ID, description (Alt+F)");
+  await expect(pacs).toHaveAttribute("title", "Search the PACS (Alt+P)");
+  // The hint is what the key does.
+  await page.keyboard.press("Alt+f");
+  await expect(search).toBeFocused();
+  await search.blur();
+  await page.keyboard.press("Alt+i");
+  await expect(page.getByRole("region", { name: "Import studies" })).toBeVisible();
+  await page.screenshot({ path: "test-results/viewer-hints-rebound.png" });
+
+  await page.getByRole("button", { name: "Close import" }).click();
+
+  // Every binding back to its default.
+  await page.keyboard.press("?");
+  await expect(help).toBeVisible();
+  const restore = help.getByRole("button", { name: /Restore the default/ });
+  while ((await restore.count()) > 0) await restore.first().click();
+  await expect(help.getByRole("button", { name: "Close", exact: true })).toHaveText("Esc");
+  await page.keyboard.press("Escape");
+  await expect(help).toBeHidden();
+  await expect(importButton).toHaveAttribute("title", "Import files or a folder (Ctrl+O)");
+  await expect(sign).toHaveAttribute("title", "Sign and lock the report (Ctrl+Shift+S)");
+});
+
 test("PNG and JPEG import one study per file and display; bad files are listed and the rest imported", async ({
   page,
 }) => {
@@ -376,8 +440,8 @@ test("PNG and JPEG import one study per file and display; bad files are listed a
 
 test("image bytes are served by database id only, with the token", async ({ page }) => {
   await page.goto(harness.url);
-  await page.locator(".worklist-row", { hasText: "RG1" }).click();
-  const id = await page.locator(".strip-image").first().getAttribute("data-image-id");
+  const { strip } = await openStudy(page, page.locator(".worklist-row", { hasText: "RG1" }));
+  const id = await strip.locator(".strip-image").first().getAttribute("data-image-id");
   expect(id).toMatch(/^im-/);
   const statuses = await page.evaluate(async (imageId) => {
     const token = sessionStorage.getItem("radiology-draft.harness-token");

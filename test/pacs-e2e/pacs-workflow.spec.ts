@@ -2,7 +2,9 @@
 /**
  * The department workflow in the browser against a real Orthanc: Settings → add a DICOMweb connection, Test
  * connection (wrong password, then right), PACS studies → search (CR/DX by default), open a study (WADO-RS into the
- * cache, then the viewer shows it like a local study), it is then listed as cached; a second connection is removed.
+ * cache, then the viewer shows it like a local study), signs it (the SR goes back to that PACS and the report pane
+ * says "Stored on …", an addendum is a second SR), it is then listed as cached; the worklist shows the PACS's
+ * studies beside the local ones with their source and opens one by retrieving it; a second connection is removed.
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -10,7 +12,7 @@ import path from "node:path";
 import { expect, test } from "@playwright/test";
 import { type HarnessProcess, startHarnessProcess } from "../support/harness-process";
 import { freePort, type OrthancProcess, startOrthanc, stowFiles } from "../support/orthanc";
-import { demoFiles, readHeader, sharedChestFiles } from "../support/pacs-fixtures";
+import { basicAuth, demoFiles, readHeader, sharedChestFiles } from "../support/pacs-fixtures";
 
 let pacs: OrthancProcess;
 let harness: HarnessProcess;
@@ -101,11 +103,55 @@ test("adds and tests a PACS connection, searches it, opens a study from it", asy
   await expect(selected.locator(".status")).toHaveText("drafted", { timeout: 120_000 });
   await page.screenshot({ path: "test-results/pacs-opened.png" });
 
+  // Signed: the report goes back to the PACS it came from, and the pane says so; an addendum is a second SR.
+  await page.getByRole("button", { name: "Sign", exact: true }).click();
+  await page.getByLabel("Signing radiologist").fill("Dr Anna Smith");
+  await page.getByRole("button", { name: "Save name" }).click();
+  await page.getByRole("button", { name: "Sign as Dr Anna Smith" }).click();
+  await expect(page.getByTestId("signed-report")).toBeVisible();
+  const pacsStatus = page.getByTestId("report-pacs-status");
+  await expect(pacsStatus.locator("li")).toHaveCount(1);
+  await expect(pacsStatus).toContainText(/Report: Stored on Department PACS · \d\d:\d\d/, { timeout: 30_000 });
+  await page.getByLabel("New addendum").fill("Compared with the outside film: no change.");
+  await page.getByRole("button", { name: "Add addendum" }).click();
+  await expect(pacsStatus.locator("li")).toHaveCount(2);
+  await expect(pacsStatus.locator("li").first()).toContainText(/Addendum 1: Stored on Department PACS/, {
+    timeout: 30_000,
+  });
+  const srs = await fetch(
+    `${pacs.dicomWebUrl}/studies/${target.studyInstanceUid}/instances?SOPClassUID=1.2.840.10008.5.1.4.1.1.88.11`,
+    { headers: { Authorization: basicAuth(pacs.user, pacs.password) } },
+  );
+  expect(((await srs.json()) as unknown[]).length).toBe(2);
+  await page.screenshot({ path: "test-results/pacs-signed-stored.png" });
+
   // Listed as cached now.
   await page.keyboard.press("Control+Shift+O");
   await expect(panel).toBeVisible();
   await panel.getByLabel("Patient name").fill("SYNTHETIC^IU CXR0039");
   await panel.getByRole("button", { name: "Search" }).click();
   await expect(results.first()).toContainText("PACS · cached");
+
+  // The worklist shows the PACS beside the local studies, with the panel's filters: the last search here.
+  await panel.getByLabel("Patient name").fill("");
+  await panel.getByRole("button", { name: "Search" }).click();
+  await expect(results).toHaveCount(10);
+  await page.keyboard.press("Escape");
+  const local = page.getByRole("list", { name: "Studies", exact: true }).locator(".worklist-row");
+  await expect(local).toHaveCount(1);
+  await expect(local.first().locator(".source-badge")).toHaveText("PACS · cached");
+  const onPacs = page.getByRole("list", { name: "Studies on Department PACS" }).locator(".worklist-row");
+  await expect(onPacs).toHaveCount(9); // the tenth is cached, in the local list
+  await expect(onPacs.first().locator(".source-badge")).toHaveText("PACS");
+  // Opening one from the worklist retrieves it and opens it like a local study.
+  await onPacs.filter({ hasText: "CXR0012" }).click();
+  await expect(selected).toContainText("CXR0012", { timeout: 60_000 });
+  await expect(selected.locator(".source-badge")).toHaveText("PACS · cached");
+  await expect(local).toHaveCount(2);
+  await expect(onPacs).toHaveCount(8);
+  await expect(page.getByRole("list", { name: "Images of the study" }).locator("[data-image-id]")).toHaveCount(2, {
+    timeout: 30_000,
+  });
+  await page.screenshot({ path: "test-results/pacs-worklist.png" });
   expect(consoleErrors).toEqual([]);
 });

@@ -10,6 +10,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appRouter } from "../../src-main/ipc/router";
 import { createCallerFactory } from "../../src-main/ipc/trpc";
+import { containsAbsolutePath } from "../../src-main/security/redact";
 import { createServices, type Services } from "../../src-main/services";
 import { FileSecretStore, SECRETS_FILE } from "../../src-main/services/pacs/secret-store";
 import type { AppEvent } from "../../src-shared/domain";
@@ -75,7 +76,43 @@ describe("PACS connections as settings", () => {
     expect(fs.statSync(store.file).mode & 0o777).toBe(0o600);
     expect(store.get("pacs-000000000001")).toBe("s3cret");
     fs.chmodSync(store.file, 0o644);
-    expect(() => store.get("pacs-000000000001")).toThrow(/can be read by other users \(mode 644\): run chmod 600/);
+    expect(() => store.get("pacs-000000000001")).toThrow(
+      /^the PACS secrets file \(pacs-secrets.json in the data folder\) can be read by other users \(mode 644\): run chmod 600/,
+    );
+    // Errors name the problem, never the absolute path (they reach the UI and the logs).
+    fs.chmodSync(store.file, 0o600);
+    fs.writeFileSync(store.file, "{not json");
+    for (const run of [() => store.get("pacs-000000000001"), () => store.set("pacs-000000000002", "x")]) {
+      const message = (() => {
+        try {
+          run();
+          return "";
+        } catch (error) {
+          return (error as Error).message;
+        }
+      })();
+      expect(message).toMatch(/PACS secrets file .* is damaged/);
+      expect(containsAbsolutePath(message), message).toBe(false);
+    }
+    fs.rmSync(store.file);
+    fs.chmodSync(dir, 0o500);
+    try {
+      const message = (() => {
+        try {
+          store.set("pacs-000000000001", "x");
+          return "";
+        } catch (error) {
+          return (error as Error).message;
+        }
+      })();
+      // root ignores the folder's mode: then the write succeeds and there is nothing to check
+      if (message) {
+        expect(message).toMatch(/^cannot write the PACS secrets file \(pacs-secrets.json in the data folder\): EACCES/);
+        expect(containsAbsolutePath(message), message).toBe(false);
+      }
+    } finally {
+      fs.chmodSync(dir, 0o700);
+    }
     await expect(
       caller.pacs.addConnection({ name: "x", baseUrl: "ftp://pacs", auth: { kind: "none" } }),
     ).rejects.toThrow(/the URL must be http or https/);

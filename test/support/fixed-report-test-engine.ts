@@ -120,6 +120,7 @@ export class FixedReportTestEngine implements DraftEngine {
         similarity: score,
         report: r.report,
         labels: labels.get(uidOfStudyId(r.id)) ?? (Array(14).fill(null) as LabelVector),
+        source: "gallery" as const,
       }));
     onProgress({ stage: "done", done: 3, total: 3 });
     return {

@@ -16,6 +16,8 @@ export interface HarnessProcess {
   stderr(): string;
   /** The exit code once it has exited, else null. */
   exitCode(): number | null;
+  /** Resolves when the process has exited (by itself, e.g. at a crash point, or killed). */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Sends a signal (e.g. SIGKILL, to leave the data folder as a crash does) and waits for the exit. */
   kill(signal: NodeJS.Signals): Promise<void>;
   stop(): Promise<void>;
@@ -23,12 +25,19 @@ export interface HarnessProcess {
 
 const root = path.resolve(import.meta.dirname, "..", "..");
 
-export async function startHarnessProcess(dataDir: string, extraArgs: string[] = []): Promise<HarnessProcess> {
+export async function startHarnessProcess(
+  dataDir: string,
+  extraArgs: string[] = [],
+  env: Record<string, string> = {},
+): Promise<HarnessProcess> {
   const child: ChildProcess = spawn(
     process.execPath,
     ["--import", "tsx", path.join(root, "src-main/harness/cli.ts"), "--port", "0", "--data-dir", dataDir, ...extraArgs],
-    { cwd: root, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env } },
+    { cwd: root, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } },
   );
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once("exit", (code, signal) => resolve({ code, signal }));
+  });
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => {
     stderr += d.toString();
@@ -64,6 +73,7 @@ export async function startHarnessProcess(dataDir: string, extraArgs: string[] =
     pid: child.pid!,
     stderr: () => stderr,
     exitCode: () => child.exitCode,
+    exited,
     kill,
     stop: () => kill("SIGTERM"),
   };

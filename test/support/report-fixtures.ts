@@ -124,26 +124,36 @@ export interface ReportsHarness {
   events: EventBus;
   seen: AppEvent[];
   reports: ReportsService;
+  /** Changes the engine the service's provider gives (null: no model pack, e.g. while it loads). */
+  setEngine(engine: DraftEngine | null): void;
   /** Opens the same database again with a fresh service, as after a restart (or a crash when not closed). */
   restart(options?: { engine?: DraftEngine | null; closeFirst?: boolean }): ReportsHarness;
   close(): void;
 }
 
 export function makeReportsHarness(
-  options: { engine?: DraftEngine | null; retrieval?: SignedCaseSink | null; dataDir?: string } = {},
+  options: {
+    engine?: DraftEngine | null;
+    retrieval?: SignedCaseSink | null;
+    dataDir?: string;
+    /** The service's clock (ms), for scripted editing sessions. */
+    now?: () => number;
+  } = {},
 ): ReportsHarness {
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "rd-reports-"));
   const db = openCaseDatabase(path.join(dataDir, "cases.sqlite"));
   const events = new EventBus();
   const seen: AppEvent[] = [];
   events.subscribe((e) => seen.push(e));
+  let engine = options.engine ?? null;
   const reports = new ReportsService({
     db,
     events,
-    engine: options.engine ?? null,
-    retrieval: () => options.retrieval ?? null,
+    engine: () => engine,
+    retrieval: options.retrieval ?? null,
     application: { name: "Radiology Draft", version: "0.1.0" },
     osUserName: () => "osuser",
+    ...(options.now ? { now: options.now } : {}),
   });
   const harness: ReportsHarness = {
     dataDir,
@@ -151,9 +161,17 @@ export function makeReportsHarness(
     events,
     seen,
     reports,
+    setEngine: (next) => {
+      engine = next;
+    },
     restart: (o = {}) => {
       if (o.closeFirst ?? true) harness.close();
-      return makeReportsHarness({ engine: o.engine ?? null, retrieval: options.retrieval ?? null, dataDir });
+      return makeReportsHarness({
+        engine: o.engine ?? null,
+        retrieval: options.retrieval ?? null,
+        dataDir,
+        ...(options.now ? { now: options.now } : {}),
+      });
     },
     close: () => {
       if (!db.open) return;

@@ -39,7 +39,17 @@ export const pacsRouter = router({
       pacsErrors(() => ({
         connections: ctx.services.pacs.listConnections(),
         secretProtection: ctx.services.pacs.secretProtection,
+        defaultConnectionId: ctx.services.pacs.publisher.defaultConnectionId(),
       })),
+    ),
+  setDefaultConnection: procedure
+    .input(c.setDefaultConnection.input)
+    .output(c.setDefaultConnection.output)
+    .mutation(({ ctx, input }) =>
+      pacsErrors(() => {
+        ctx.services.pacs.publisher.setDefaultConnection(input.connectionId);
+        return { defaultConnectionId: ctx.services.pacs.publisher.defaultConnectionId() };
+      }),
     ),
   addConnection: procedure
     .input(c.addConnection.input)
@@ -76,6 +86,14 @@ export const pacsRouter = router({
     .input(c.cancelRetrieve.input)
     .output(c.cancelRetrieve.output)
     .mutation(({ ctx, input }) => pacsErrors(() => ({ cancelled: ctx.services.pacs.cancelRetrieve(input.jobId) }))),
+  priors: procedure
+    .input(c.priors.input)
+    .output(c.priors.output)
+    .query(({ ctx, input }) => pacsErrors(() => ctx.services.pacs.priors(input.studyId))),
+  studyReport: procedure
+    .input(c.studyReport.input)
+    .output(c.studyReport.output)
+    .query(({ ctx, input }) => pacsErrors(() => ctx.services.pacs.studyReport(input))),
   outbox: procedure
     .input(c.outbox.input)
     .output(c.outbox.output)

@@ -42,6 +42,10 @@ export const reportsRouter = router({
     .input(c.sign.input)
     .output(c.sign.output)
     .mutation(({ ctx, input }) => ctx.services.reports.sign(input.studyId, input)),
+  overrideScope: procedure
+    .input(c.overrideScope.input)
+    .output(c.overrideScope.output)
+    .mutation(({ ctx, input }) => ctx.services.reports.overrideScope(input.studyId, input)),
   addAddendum: procedure
     .input(c.addAddendum.input)
     .output(c.addAddendum.output)

@@ -160,14 +160,36 @@ function container(concept: Code, children: Record<string, unknown>[]): Record<s
   };
 }
 
-/** Builds the SR as a DICOM Part 10 file. */
+/**
+ * The SOP Instance UIDs of a signed report's SRs, oldest first: the signed report itself, then one per addendum
+ * (each SR holds the report and the addenda written until then). Derived from the signed content, so the same
+ * content always gives the same instance (every STOW-RS retry and every re-export).
+ */
+export function srInstanceUids(doc: ReportDocument): { seriesInstanceUid: string; sopInstanceUids: string[] } {
+  const studyUid = srStudyInstanceUid(doc);
+  const sopInstanceUids: string[] = [];
+  for (let n = 0; n <= doc.addenda.length; n++) {
+    const contentKey = `${doc.signedReportId}/${doc.textSha256}/${doc.addenda
+      .slice(0, n)
+      .map((a) => a.id)
+      .join(",")}`;
+    sopInstanceUids.push(uidFromName(`radiology-draft/sr/${studyUid}/${contentKey}`));
+  }
+  return { seriesInstanceUid: uidFromName(`radiology-draft/sr-series/${studyUid}`), sopInstanceUids };
+}
+
+/**
+ * Builds the SR as a DICOM Part 10 file. With addenda it is a new instance that references the earlier SRs of the
+ * same report (the signed report and the earlier addenda) in the Predecessor Documents Sequence (0040,A360).
+ */
 export function renderDicomSr(doc: ReportDocument): Buffer {
   const { DicomDict, DicomMetaDictionary } = dcmjs();
   const signed = dicomDateTime(doc.signedAt);
   const studyUid = srStudyInstanceUid(doc);
-  const contentKey = `${doc.signedReportId}/${doc.textSha256}/${doc.addenda.map((a) => a.id).join(",")}`;
-  const seriesUid = uidFromName(`radiology-draft/sr-series/${studyUid}`);
-  const sopInstanceUid = uidFromName(`radiology-draft/sr/${studyUid}/${contentKey}`);
+  const uids = srInstanceUids(doc);
+  const seriesUid = uids.seriesInstanceUid;
+  const sopInstanceUid = uids.sopInstanceUids[uids.sopInstanceUids.length - 1] as string;
+  const predecessors = uids.sopInstanceUids.slice(0, -1);
   const instances = referencedInstances(doc);
   const signer = personName(doc.signedBy);
   const studyDate = isoDate(doc.study.studyDate)?.replace(/-/g, "") ?? "";
@@ -250,7 +272,7 @@ export function renderDicomSr(doc: ReportDocument): Buffer {
     Manufacturer: clip(doc.application.name, 64),
     SoftwareVersions: clip(doc.application.version, 64),
     // SR Document General
-    InstanceNumber: "1",
+    InstanceNumber: String(uids.sopInstanceUids.length),
     CompletionFlag: "COMPLETE",
     VerificationFlag: "VERIFIED",
     ContentDate: signed.date,
@@ -277,6 +299,24 @@ export function renderDicomSr(doc: ReportDocument): Buffer {
     ],
     PerformedProcedureCodeSequence: [],
     ...(evidence ? { CurrentRequestedProcedureEvidenceSequence: evidence } : {}),
+    ...(predecessors.length > 0
+      ? {
+          PredecessorDocumentsSequence: [
+            {
+              StudyInstanceUID: studyUid,
+              ReferencedSeriesSequence: [
+                {
+                  SeriesInstanceUID: seriesUid,
+                  ReferencedSOPSequence: predecessors.map((uid) => ({
+                    ReferencedSOPClassUID: BASIC_TEXT_SR_SOP_CLASS,
+                    ReferencedSOPInstanceUID: uid,
+                  })),
+                },
+              ],
+            },
+          ],
+        }
+      : {}),
     // SR Document Content (root)
     ValueType: "CONTAINER",
     ConceptNameCodeSequence: [DIAGNOSTIC_IMAGING_REPORT],

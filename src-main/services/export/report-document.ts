@@ -5,6 +5,7 @@
 import crypto from "node:crypto";
 import type { Addendum, EngineModel, ReportSections } from "../../../src-shared/report-types";
 import { SECTION_KEYS, SECTION_TITLES } from "../../../src-shared/report-types";
+import { type ScopeAssessment, scopeExportNote } from "../../../src-shared/scope/chest-scope";
 
 export interface ReportStudy {
   id: string;
@@ -37,6 +38,8 @@ export interface ReportDocument {
   aiModel: EngineModel | null;
   /** Whether any draft version came from the AI. */
   aiAssisted: boolean;
+  /** The scope gate's decision (src-shared/scope); an override or a confirmed caution is printed with the AI note. */
+  scope?: ScopeAssessment | null;
   application: { name: string; version: string };
 }
 
@@ -68,10 +71,17 @@ export function displayInstant(iso: string): string {
   return `${d.toISOString().slice(0, 16).replace("T", " ")} UTC`;
 }
 
+/**
+ * The note every export prints after the signature: who reviewed the AI draft, and the scope gate's override or
+ * caution (src-shared/scope scopeExportNote) when there was one.
+ */
 export function aiNote(doc: ReportDocument): string | null {
-  if (!doc.aiAssisted) return null;
   const model = doc.aiModel ? ` (${doc.aiModel.name} ${doc.aiModel.version})` : "";
-  return `AI-assisted draft${model} reviewed and signed by ${doc.signedBy}.`;
+  const notes = [
+    doc.aiAssisted ? `AI-assisted draft${model} reviewed and signed by ${doc.signedBy}.` : null,
+    scopeExportNote(doc.scope ?? null, doc.aiAssisted),
+  ].filter((n): n is string => n !== null);
+  return notes.length ? notes.join(" ") : null;
 }
 
 /** The whole report as plain text: header, sections, signature, AI note, addenda. */

@@ -2,15 +2,22 @@
  * Image files for the renderer, which never reads the file system itself. Only images recorded in the case
  * database are served, by id (never by path), and only while the file still has the SHA-256 recorded at import.
  * The loopback harness serves them on GET /files/<imageId>; the Electron shell on rd-image://image/<imageId>.
+ * The same channel serves similar-case thumbnails from the retrieval index by study id (thumbnail/<studyId>).
  */
 import crypto from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import type { View } from "../../../src-shared/domain";
+import { StudyIdSchema } from "../../../src-shared/domain";
 import { sniffImageFormat } from "../../../src-shared/imaging/dicom-reader";
 import { DEFAULT_MAX_FILE_BYTES } from "../../../src-shared/imaging/image-types";
 import { transferSyntax } from "../../../src-shared/imaging/transfer-syntaxes";
-import { type ImageFormat, ImageIdSchema, type ImageSource } from "../../../src-shared/import-types";
+import {
+  type ImageFormat,
+  ImageIdSchema,
+  type ImageSource,
+  THUMBNAIL_FILE_PREFIX,
+} from "../../../src-shared/import-types";
 import type { CaseDatabase } from "../../db/database";
 import { sniffImageFile } from "../imaging/decode-image";
 import { NotFoundError } from "../studies/studies-service";
@@ -26,12 +33,21 @@ export class ImageFileError extends Error {
   }
 }
 
-export interface ImageFile {
-  imageId: string;
+/** What the file channel answers with. */
+export interface ServedFile {
   bytes: Buffer;
   contentType: string;
+}
+
+export interface ImageFile extends ServedFile {
+  imageId: string;
   format: ImageFormat;
   fileName: string;
+}
+
+export interface FilesServiceOptions {
+  /** A case's thumbnail in the retrieval index (PNG or JPEG bytes), or null. */
+  thumbnail?: (studyId: string) => Uint8Array | null;
 }
 
 const CONTENT_TYPES: Record<ImageFormat, string> = {
@@ -52,7 +68,29 @@ interface ImageRow {
 }
 
 export class FilesService {
-  constructor(private readonly db: CaseDatabase) {}
+  constructor(
+    private readonly db: CaseDatabase,
+    private readonly options: FilesServiceOptions = {},
+  ) {}
+
+  /** A file of the channel by its path there: `thumbnail/<studyId>` or `<imageId>`. */
+  async readFile(channelPath: string): Promise<ServedFile> {
+    if (channelPath.startsWith(THUMBNAIL_FILE_PREFIX))
+      return this.readThumbnail(channelPath.slice(THUMBNAIL_FILE_PREFIX.length));
+    return this.readImage(channelPath);
+  }
+
+  /** The retrieval index's thumbnail of a similar case (its frontal view), by study id. */
+  readThumbnail(studyId: string): ServedFile {
+    if (!StudyIdSchema.safeParse(studyId).success)
+      throw new ImageFileError(`invalid study id ${JSON.stringify(studyId.slice(0, 80))}`, 400);
+    const bytes = this.options.thumbnail?.(studyId) ?? null;
+    if (!bytes) throw new ImageFileError(`no thumbnail of study ${studyId} in the retrieval index`, 404);
+    const format = sniffImageFormat(bytes);
+    if (format !== "png" && format !== "jpeg")
+      throw new ImageFileError(`the thumbnail of study ${studyId} is not a PNG or JPEG image`, 409);
+    return { bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), contentType: CONTENT_TYPES[format] };
+  }
 
   /** The images of a study, in viewer order (frontal, lateral, others; then by path), with their format. */
   async imageSources(studyId: string): Promise<ImageSource[]> {

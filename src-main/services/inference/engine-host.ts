@@ -1,8 +1,10 @@
 /**
  * The engine in the application: at start, loads the default model pack in the background, seeds the retrieval
- * index from the pack's gallery the first time, plugs the engine into the reports service and reports the model
- * (name, version, execution provider) to the status bar — or, when there is no pack or a bad one, keeps the app
- * running without drafting and reports why.
+ * index from the pack's gallery the first time and reports the model (name, version, execution provider) to the
+ * status bar — or, when there is no pack or a bad one, keeps the app running without drafting and reports why.
+ * The host owns the loaded pack: the worker reads it once and the gallery it read seeds the index; the reports
+ * service asks the host for the engine (`engine`), never the other way round. `startInferenceCore` is the one
+ * start-up of engine and index, used by the host and by the command-line tools.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -10,8 +12,7 @@ import type { InferenceStatus } from "../../../src-shared/inference-types";
 import type { AppService } from "../app/app-service";
 import type { EventBus } from "../events/event-bus";
 import { ModelPackError } from "../model-pack";
-import type { ReportsService } from "../reports/reports-service";
-import { loadIuXrayCaseReports } from "../retrieval/gallery";
+import { type CaseReports, loadIuXrayCaseReports } from "../retrieval/gallery";
 import type { RetrievalService } from "../retrieval/retrieval-service";
 import { InferenceEngine, type InferenceEngineOptions, type StudyImageInput } from "./inference-engine";
 import { buildDisplayCasing, type DisplayCasing } from "./report-text";
@@ -60,10 +61,67 @@ export function findDefaultModelPack(modelsDir: string, explicit?: string | null
   };
 }
 
+export interface InferenceCoreOptions {
+  packDir: string;
+  /** The retrieval index to seed from the pack's gallery (first start) and to search; null for none. */
+  retrieval: RetrievalService | null;
+  studyImages?: ((studyId: string) => readonly StudyImageInput[]) | null;
+  /** Report annotation and labels for the gallery's cases (default: resources/iu_xray). */
+  annotationPath?: string | undefined;
+  labelsCsvPath?: string | undefined;
+  engine?: Partial<Omit<InferenceEngineOptions, "packDir" | "retrieval" | "studyImages" | "displayCasing">>;
+  /** Called with (done, total) while the index is seeded (the CLIs draw a progress bar). */
+  onSeedProgress?: (done: number, total: number) => void;
+}
+
+export interface InferenceCore {
+  engine: InferenceEngine;
+  /** The gallery's cases with their report text and labels, null when the annotation could not be read. */
+  reports: CaseReports | null;
+  /** What seeding did: null without an index or when seeding failed (`seedError` says why). */
+  seeded: { seeded: boolean; added: number } | null;
+  seedError: Error | null;
+}
+
+/**
+ * Starts the engine on a pack (verified and loaded once, in the worker) and seeds the retrieval index from the
+ * gallery the worker read: first start adds every gallery case, later starts only what is missing (thumbnails).
+ * Rejects when the pack cannot be loaded; a seeding failure is returned (the draft still works without it).
+ */
+export async function startInferenceCore(options: InferenceCoreOptions): Promise<InferenceCore> {
+  let reports: CaseReports | null = null;
+  let casing: DisplayCasing = new Map();
+  let reportsError: Error | null = null;
+  try {
+    reports = loadIuXrayCaseReports(options.annotationPath, options.labelsCsvPath);
+    casing = buildDisplayCasing([...reports.values()].map((r) => r.report));
+  } catch (error) {
+    reportsError = error as Error;
+    console.warn(`inference: report annotation unavailable (${reportsError.message})`);
+  }
+  const engine = await InferenceEngine.start({
+    ...options.engine,
+    packDir: options.packDir,
+    retrieval: options.retrieval,
+    studyImages: options.studyImages ?? null,
+    displayCasing: casing,
+  });
+  const { retrieval } = options;
+  if (!retrieval) return { engine, reports, seeded: null, seedError: null };
+  try {
+    // A later start needs no report text: seedFromGallery only adds the thumbnails the seeded cases lack.
+    if (!reports && !retrieval.info().gallerySeededAt)
+      throw new Error(`the IU-Xray report annotation could not be read (${reportsError?.message})`);
+    const seeded = retrieval.seedFromGallery(engine.gallery, reports ?? new Map(), options.onSeedProgress);
+    return { engine, reports, seeded, seedError: null };
+  } catch (error) {
+    return { engine, reports, seeded: null, seedError: error as Error };
+  }
+}
+
 export interface InferenceHostOptions {
   appRoot: string;
   app: AppService;
-  reports: ReportsService;
   retrieval: RetrievalService;
   events: EventBus;
   studyImages: (studyId: string) => readonly StudyImageInput[];
@@ -72,7 +130,7 @@ export interface InferenceHostOptions {
   /** Report annotation and labels for the gallery's cases (default: resources/iu_xray). */
   annotationPath?: string;
   labelsCsvPath?: string;
-  engine?: Partial<Omit<InferenceEngineOptions, "packDir" | "retrieval" | "studyImages" | "displayCasing">>;
+  engine?: InferenceCoreOptions["engine"];
 }
 
 export class InferenceHost {
@@ -85,6 +143,7 @@ export class InferenceHost {
     this.current = { state: "unavailable", packDir: null, reason: "not started" };
   }
 
+  /** The loaded engine, or null while the pack loads, without a pack, or with a refused one. */
   get engine(): InferenceEngine | null {
     return this.engineInstance;
   }
@@ -107,45 +166,27 @@ export class InferenceHost {
     await (engine ?? this.engineInstance)?.close();
   }
 
-  /**
-   * No engine: the status says why. The reports service and the status bar are left as they are (no engine and no
-   * model unless someone else — e.g. a test's drafting double — set one).
-   */
-  private unavailable(packDir: string | null, reason: string): void {
-    this.current = { state: "unavailable", packDir, reason };
-  }
-
   private async load(): Promise<void> {
     const { options } = this;
-    // Start-up work happens after createServices has returned.
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    if (this.closed) return;
     const choice =
       options.modelPackDir === null
         ? ({ dir: null, reason: "started without a model pack" } as const)
         : findDefaultModelPack(path.join(options.appRoot, "models"), options.modelPackDir);
     if (choice.dir === null) {
-      this.unavailable(null, choice.reason);
+      this.current = { state: "unavailable", packDir: null, reason: choice.reason };
       return;
     }
     const packDir = choice.dir;
     this.current = { state: "loading", packDir };
-    let engine: InferenceEngine;
-    let casing: DisplayCasing = new Map();
-    let reports: ReturnType<typeof loadIuXrayCaseReports> | null = null;
+    let core: InferenceCore;
     try {
-      reports = loadIuXrayCaseReports(options.annotationPath, options.labelsCsvPath);
-      casing = buildDisplayCasing([...reports.values()].map((r) => r.report));
-    } catch (error) {
-      console.warn(`inference: report annotation unavailable (${(error as Error).message})`);
-    }
-    try {
-      engine = await InferenceEngine.start({
-        ...options.engine,
+      core = await startInferenceCore({
         packDir,
         retrieval: options.retrieval,
         studyImages: options.studyImages,
-        displayCasing: casing,
+        annotationPath: options.annotationPath,
+        labelsCsvPath: options.labelsCsvPath,
+        engine: options.engine,
       });
     } catch (error) {
       const reason =
@@ -155,20 +196,14 @@ export class InferenceHost {
       if (!this.closed) this.reportFailure(packDir, reason);
       return;
     }
+    const { engine } = core;
     if (this.closed) {
       await engine.close();
       return;
     }
-    let gallery: { seeded: boolean; added: number } | null = null;
-    try {
-      // First start: the gallery with report text and labels; later starts: nothing to do.
-      gallery = options.retrieval.seedFromPack(packDir, () => {
-        if (!reports) throw new Error("the IU-Xray report annotation could not be read");
-        return reports;
-      });
-    } catch (error) {
+    if (core.seedError) {
       // The draft still works; similar cases need the index (a wrong-model index refuses every search, by name).
-      const message = `retrieval index not seeded from ${packDir}: ${(error as Error).message}`;
+      const message = `retrieval index not seeded from ${packDir}: ${core.seedError.message}`;
       console.warn(`inference: ${message}`);
       options.events.publish({ type: "notice", level: "warning", message });
     }
@@ -181,18 +216,17 @@ export class InferenceHost {
       executionProvider: engine.model.executionProvider,
       providerNotes: [...engine.info.providerNotes],
       note: "note" in choice ? choice.note : null,
-      gallery,
+      gallery: core.seeded,
     };
     options.app.setModel({
       name: engine.model.name,
       version: engine.model.version,
       executionProvider: engine.model.executionProvider,
     });
-    options.reports.setEngine(engine);
   }
 
   private reportFailure(packDir: string, reason: string): void {
-    this.unavailable(packDir, reason);
+    this.current = { state: "unavailable", packDir, reason };
     console.warn(`inference: ${reason}`);
     this.options.events.publish({ type: "notice", level: "warning", message: `No model pack: ${reason}` });
   }

@@ -1,11 +1,14 @@
 /** Inference engine: model pack in a worker thread, study in, draft report, embedding and similar cases out. */
 export {
   findDefaultModelPack,
+  type InferenceCore,
+  type InferenceCoreOptions,
   InferenceHost,
   type InferenceHostOptions,
   type InferenceStatus,
   MODEL_PACK_ENV,
   type ModelPackChoice,
+  startInferenceCore,
   studyImagesFrom,
 } from "./engine-host";
 export {

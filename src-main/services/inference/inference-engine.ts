@@ -10,7 +10,9 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { type ResourceLimits, Worker } from "node:worker_threads";
-import type { ModelPackManifest } from "../model-pack";
+import type { OodScore, ScopeCalibration } from "../../../src-shared/scope/chest-scope";
+import { galleryFromData, type IndexGallery, type ModelPackManifest } from "../model-pack";
+import { readScopeCalibration } from "../model-pack/load-model-pack";
 import type { DraftEngine, DraftEngineResult, DraftProgress, EngineModel, ModelFinding } from "../reports/draft-engine";
 import type { RetrievalService } from "../retrieval/retrieval-service";
 import type { SimilarCase } from "../retrieval/types";
@@ -59,6 +61,8 @@ export interface GenerateOptions {
   k?: number | undefined;
   /** Study ids never retrieved, neither as similar cases nor as the generator's input (the study itself). */
   excludeIds?: readonly string[] | undefined;
+  /** Also make the frontal view's thumbnail (the study's retrieval index entry once it is signed). */
+  thumbnail?: boolean | undefined;
 }
 
 export interface StageTimings {
@@ -102,6 +106,8 @@ export interface GeneratedReport {
   /** The diagnosis branch's findings in the pack's order (empty for a pack without one). */
   modelFindings: ModelFinding[];
   embedding: { modelId: string; vector: Float32Array };
+  /** PNG of the frontal view when asked for (GenerateOptions.thumbnail), else null. */
+  thumbnail: Uint8Array | null;
   views: ViewsUsed;
   model: EngineModel;
   timings: StageTimings;
@@ -193,14 +199,14 @@ function clampSimilarity(value: number): number {
   return Math.max(-1, Math.min(1, value));
 }
 
-function mimeOf(bytes: Uint8Array): string {
-  return bytes[0] === 0x89 ? "image/png" : "image/jpeg";
-}
-
 export class InferenceEngine implements DraftEngine {
   readonly model: EngineModel;
   readonly info: EngineInfo;
   readonly manifest: ModelPackManifest;
+  /** The pack's gallery as the worker read it at start: the retrieval index seeds from it (the pack is read once). */
+  readonly gallery: IndexGallery;
+  /** The pack's scope calibration (the out-of-distribution threshold), null when the pack has none. */
+  readonly scopeCalibration: ScopeCalibration | null;
   private worker: Worker | null;
   private restarting: Promise<Worker> | null = null;
   private readonly pending = new Map<number, Pending>();
@@ -217,6 +223,8 @@ export class InferenceEngine implements DraftEngine {
   ) {
     this.worker = worker;
     this.manifest = loaded.manifest;
+    this.gallery = galleryFromData(loaded.gallery);
+    this.scopeCalibration = readScopeCalibration(loaded.packDir, loaded.manifest);
     this.info = {
       packDir: loaded.packDir,
       name: loaded.manifest.name,
@@ -356,7 +364,8 @@ export class InferenceEngine implements DraftEngine {
 
   /**
    * DraftEngine: drafts a study of the case database. Findings get the display text; Impression stays empty; the
-   * similar cases exclude the study itself.
+   * similar cases exclude the study itself; the run also makes the frontal view's thumbnail, which the study's
+   * retrieval index entry takes when the report is signed (no second run at signing).
    */
   async generate(
     studyId: string,
@@ -375,26 +384,36 @@ export class InferenceEngine implements DraftEngine {
       signal: options.signal,
       onProgress: options.onProgress,
       excludeIds: [studyId],
+      thumbnail: true,
     });
     return {
       findings: report.findings,
       impression: report.impression,
-      similarCases: report.similarCases.map((c) => {
-        const thumbnail = c.hasThumbnail ? (this.options.retrieval?.thumbnail(c.studyId) ?? null) : null;
-        return {
-          studyId: c.studyId,
-          similarity: clampSimilarity(c.similarity),
-          report: c.report,
-          labels: [...c.labels],
-          ...(thumbnail
-            ? { thumbnailUrl: `data:${mimeOf(thumbnail)};base64,${Buffer.from(thumbnail).toString("base64")}` }
-            : {}),
-        };
-      }),
+      similarCases: report.similarCases,
       modelFindings: report.modelFindings,
       model: report.model,
       embedding: report.embedding,
+      thumbnail: report.thumbnail,
+      ood: this.oodScore(report),
     };
+  }
+
+  /**
+   * The scope gate's out-of-distribution score of a generated report: the study embedding's cosine similarity to
+   * its nearest gallery (train) study — the one the generator read — and the pack's calibrated threshold.
+   */
+  oodScore(report: Pick<GeneratedReport, "retrieved">): OodScore {
+    return {
+      score: clampSimilarity(report.retrieved.similarity),
+      threshold: this.scopeCalibration?.threshold ?? null,
+    };
+  }
+
+  /** DraftEngine: the frontal view's thumbnail of a study of the case database (the vision encoder runs, no draft). */
+  async studyThumbnail(studyId: string): Promise<Uint8Array | null> {
+    const images = this.options.studyImages?.(studyId) ?? [];
+    if (images.length === 0) return null;
+    return (await this.embedStudy(images, { thumbnail: true })).thumbnail;
   }
 
   /** Draft report, similar cases and embedding of a study given as image files (one or two views). */
@@ -409,7 +428,7 @@ export class InferenceEngine implements DraftEngine {
     const started = performance.now();
     let search: Promise<{ cases: SimilarCase[]; ms: number }> = Promise.resolve({ cases: [], ms: 0 });
     const progress = options.onProgress;
-    const result = await this.submit(images, "generate", excludeIds, false, options.signal, {
+    const result = await this.submit(images, "generate", excludeIds, options.thumbnail ?? false, options.signal, {
       onProgress: progress
         ? (stage, done, total) => {
             const [from, to] = STAGE_SPANS[stage] ?? [0, 100];
@@ -439,6 +458,7 @@ export class InferenceEngine implements DraftEngine {
       similarCases: similar.cases,
       modelFindings: (result.findings ?? []).map((f) => ({ ...f })),
       embedding: { modelId: result.modelId, vector: result.embedding },
+      thumbnail: result.thumbnail,
       views: { frontal: result.frontal, lateral: result.lateral, warnings: result.viewWarnings },
       model: this.model,
       timings: {

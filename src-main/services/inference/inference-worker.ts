@@ -14,12 +14,14 @@ import * as ort from "onnxruntime-node";
 import sharp from "sharp";
 import { classifyViews, type DecodedImage, decodeImageFile } from "../imaging";
 import {
-  beamSearch,
   type CrossMemory,
   diagnosisFindingReliable,
   encodeStudy,
+  generateTokens,
   loadModelPack,
   type ModelPack,
+  nearestGalleryStudy,
+  packGalleryData,
   readModelPackManifest,
   studyEmbedding,
 } from "../model-pack";
@@ -151,6 +153,7 @@ async function load(packDir: string, settings: WorkerSessionSettings): Promise<L
   loaded = { pack, spec };
   return {
     manifest: pack.manifest,
+    gallery: packGalleryData(pack.gallery),
     packDir: pack.dir,
     executionProvider: provider,
     providerNotes: notes,
@@ -160,78 +163,20 @@ async function load(packDir: string, settings: WorkerSessionSettings): Promise<L
   };
 }
 
-/** Beam search over the cached decoder step (R2Gen semantics, model-pack/beam-search.ts), cancellable per step. */
-async function runBeam(
+/** The pack's beam search (model-pack/reference-inference.ts), cancellable per step with the worker's error. */
+function runBeam(
   pack: ModelPack,
   memory: CrossMemory,
   signal: AbortSignal,
   onStep: (step: number, maxLength: number) => void,
-  maxLength: number = pack.manifest.decoding.max_length,
+  maxLength?: number,
 ) {
-  const { decoding, tokenizer } = pack.manifest;
-  const dims = memory.keys.dims;
-  const layers = dims[0]!;
-  const heads = dims[2]!;
-  const headDim = dims[4]!;
-  const rows = decoding.beam_size;
-  let pastKeys: ort.Tensor = new ort.Tensor("float32", new Float32Array(0), [layers, rows, heads, 0, headDim]);
-  let pastValues: ort.Tensor = new ort.Tensor("float32", new Float32Array(0), [layers, rows, heads, 0, headDim]);
-  const session = pack.sessions.decoderStep;
-  let step = 0;
-  return beamSearch(
-    async (inputIds, beamOrigin) => {
-      if (signal.aborted) throw new InferenceError("ABORTED", "the generation was cancelled");
-      onStep(step++, maxLength);
-      const out = await session.run({
-        input_ids: new ort.Tensor(
-          "int64",
-          BigInt64Array.from(inputIds, (v) => BigInt(v)),
-          [rows, 1],
-        ),
-        beam_origin: new ort.Tensor(
-          "int64",
-          BigInt64Array.from(beamOrigin, (v) => BigInt(v)),
-          [rows],
-        ),
-        past_keys: pastKeys,
-        past_values: pastValues,
-        cross_keys: memory.keys,
-        cross_values: memory.values,
-      });
-      pastKeys = out.present_keys as ort.Tensor;
-      pastValues = out.present_values as ort.Tensor;
-      return out.log_probs!.data as Float32Array;
-    },
-    {
-      beamSize: rows,
-      maxLength,
-      startId: decoding.start_id,
-      endId: decoding.end_id,
-      vocabSize: tokenizer.idx2token.length,
-    },
-  );
-}
-
-/** Exact cosine top-1 over the pack gallery (L2-normalised rows), skipping excluded study ids. */
-function nearestGalleryRow(
-  pack: ModelPack,
-  embedding: Float32Array,
-  exclude: ReadonlySet<string>,
-): { row: number; similarity: number } | null {
-  const { embeddings, dim, count, ids } = pack.gallery;
-  let best = -1;
-  let bestSimilarity = Number.NEGATIVE_INFINITY;
-  for (let row = 0; row < count; row++) {
-    if (exclude.size > 0 && exclude.has(ids[row]!)) continue;
-    let dot = 0;
-    const base = row * dim;
-    for (let i = 0; i < dim; i++) dot += embeddings[base + i]! * embedding[i]!;
-    if (dot > bestSimilarity) {
-      bestSimilarity = dot;
-      best = row;
-    }
-  }
-  return best < 0 ? null : { row: best, similarity: bestSimilarity };
+  return generateTokens(pack, memory, {
+    signal,
+    abortError: () => new InferenceError("ABORTED", "the generation was cancelled"),
+    onStep,
+    maxLength,
+  });
 }
 
 async function thumbnailOf(image: DecodedImage): Promise<Uint8Array> {
@@ -381,13 +326,13 @@ async function run(id: number, request: RunRequest, signal: AbortSignal): Promis
 
   progress("retrieval", 0, 1);
   t = performance.now();
-  const nearest = nearestGalleryRow(pack, embedding, new Set(request.excludeIds));
+  const nearest = nearestGalleryStudy(pack.gallery, embedding, new Set(request.excludeIds));
   if (!nearest) throw new InferenceError("MODEL_FAILED", "the pack gallery has no study left to retrieve");
   const galleryMs = performance.now() - t;
 
   progress("encoder", 0, 1);
   t = performance.now();
-  const memory = await encodeStudy(pack, patchTokens, pack.gallery.tokenIds[nearest.row]!);
+  const memory = await encodeStudy(pack, patchTokens, pack.gallery.tokenIds[nearest.index]!);
   const encoderMs = performance.now() - t;
   check();
 
@@ -396,7 +341,7 @@ async function run(id: number, request: RunRequest, signal: AbortSignal): Promis
   const beamMs = performance.now() - t;
   return {
     ...base,
-    retrieved: { studyId: pack.gallery.ids[nearest.row]!, similarity: nearest.similarity },
+    retrieved: { studyId: nearest.id, similarity: nearest.similarity },
     tokens: beam.tokens,
     score: beam.score,
     steps: beam.steps,

@@ -1,6 +1,6 @@
 /** Messages between InferenceEngine (calling thread) and inference-worker.ts. */
 import type { SerializedImagingError } from "../imaging";
-import type { ModelPackManifest } from "../model-pack";
+import type { ModelPackManifest, PackGalleryData } from "../model-pack";
 
 export type ExecutionProviderName = "cuda" | "cpu";
 
@@ -24,7 +24,7 @@ export interface RunRequest {
   readonly mode: RunMode;
   /** Gallery studies the generator must not read (the study itself, when it is a gallery study). */
   readonly excludeIds: readonly string[];
-  /** Make a small PNG of the frontal view (for the retrieval index). */
+  /** Make a small PNG of the frontal view (the study's retrieval index entry when it is signed). */
   readonly thumbnail: boolean;
 }
 
@@ -35,6 +35,8 @@ export type MainToWorkerMessage =
 
 export interface LoadedInfo {
   readonly manifest: ModelPackManifest;
+  /** The pack's gallery as the worker read it, for the retrieval index (the pack is read once). */
+  readonly gallery: PackGalleryData;
   readonly packDir: string;
   readonly executionProvider: ExecutionProviderName;
   /** Why an earlier provider in the list was not used (e.g. the CUDA provider library is not installed). */

@@ -1,12 +1,10 @@
 export {
   CHEXPERT_OBSERVATIONS,
   type LabelValue,
+  type LabelVector,
   type ObservationName,
 } from "../../../src-shared/observations";
 
-import { CHEXPERT_OBSERVATIONS, type LabelValue } from "../../../src-shared/observations";
-
-/** One value per observation, in CHEXPERT_OBSERVATIONS order. */
-export type LabelVector = LabelValue[];
+import { CHEXPERT_OBSERVATIONS } from "../../../src-shared/observations";
 
 export const OBSERVATION_COUNT = CHEXPERT_OBSERVATIONS.length;

@@ -1,21 +1,46 @@
 /**
  * A model pack's gallery thumbnails (`gallery.thumbnails` in manifest.json, written by training/pack_thumbnails.py):
  * one small grey JPEG of each gallery study's frontal view, concatenated in the gallery's row order in the data file
- * (gallery/thumbnails.bin); the index file (gallery/thumbnails.json) gives the ids, offsets and lengths. The model
- * pack loader and the retrieval index's gallery reader both read them here, with the same checks.
+ * (gallery/thumbnails.bin); the index file (gallery/thumbnails.json) gives the ids, offsets and lengths. Read by the
+ * model pack loader (load-model-pack.ts), the one reader of a pack.
  * Node file system only (no onnxruntime).
  */
 import fs from "node:fs";
 import path from "node:path";
 import { type GalleryThumbnailsSection, galleryThumbnailsIndexSchema } from "./manifest-schema";
 
-export interface GalleryThumbnails {
+/** The checked thumbnails as plain data (what a worker thread can post): the data file, offsets and lengths. */
+export interface GalleryThumbnailsData {
   format: "jpeg";
   /** Every thumbnail fits max_side x max_side (aspect ratio kept). */
   maxSide: number;
   count: number;
+  data: Uint8Array;
+  offsets: readonly number[];
+  lengths: readonly number[];
+}
+
+export interface GalleryThumbnails extends GalleryThumbnailsData {
   /** The JPEG bytes of gallery row `row` (a copy), or null when the row is out of range. */
   get(row: number): Uint8Array | null;
+}
+
+/** Thumbnails read (and checked) by readGalleryThumbnails, with `get`, from their plain data. */
+export function galleryThumbnails(thumbnails: GalleryThumbnailsData): GalleryThumbnails {
+  const { data, offsets, lengths, count } = thumbnails;
+  return {
+    format: thumbnails.format,
+    maxSide: thumbnails.maxSide,
+    count,
+    data,
+    offsets,
+    lengths,
+    get(row: number): Uint8Array | null {
+      if (!Number.isInteger(row) || row < 0 || row >= count) return null;
+      const offset = offsets[row]!;
+      return new Uint8Array(data.subarray(offset, offset + lengths[row]!));
+    },
+  };
 }
 
 /** How many bad entries are named before the rest are only counted. */
@@ -102,18 +127,15 @@ export function readGalleryThumbnails(
     }
     return fail();
   }
-  const { offsets, lengths } = index;
   return {
     problems,
-    thumbnails: {
+    thumbnails: galleryThumbnails({
       format: "jpeg",
       maxSide: section.max_side,
       count: ids.length,
-      get(row: number): Uint8Array | null {
-        if (!Number.isInteger(row) || row < 0 || row >= ids.length) return null;
-        const offset = offsets[row]!;
-        return new Uint8Array(data.subarray(offset, offset + lengths[row]!));
-      },
-    },
+      data,
+      offsets: index.offsets,
+      lengths: index.lengths,
+    }),
   };
 }

@@ -1,22 +1,33 @@
 export { type BeamSearchOptions, type BeamSearchResult, beamSearch, type DecoderStep } from "./beam-search";
-export { type GalleryThumbnails, readGalleryThumbnails } from "./gallery-thumbnails";
+export {
+  type GalleryThumbnails,
+  type GalleryThumbnailsData,
+  galleryThumbnails,
+  readGalleryThumbnails,
+} from "./gallery-thumbnails";
 export {
   checkCrossModelShapes,
   checkSessionInterface,
+  galleryFromData,
+  type IndexGallery,
   type LoadModelPackOptions,
   loadModelPack,
   type ModelPack,
   ModelPackError,
   type ModelPackSessions,
   type PackGallery,
+  type PackGalleryData,
+  packGalleryData,
   readModelPackManifest,
   readPackGallery,
+  readScopeCalibration,
   verifyModelPackFiles,
 } from "./load-model-pack";
 export * from "./manifest-schema";
 export {
   type CrossMemory,
   encodeStudy,
+  type GenerateTokensOptions,
   generateTokens,
   nearestGalleryStudy,
   runVisionEncoder,

@@ -7,7 +7,13 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import * as ort from "onnxruntime-node";
-import { type GalleryThumbnails, readGalleryThumbnails } from "./gallery-thumbnails";
+import { type ScopeCalibration, ScopeCalibrationSchema } from "../../../src-shared/scope/chest-scope";
+import {
+  type GalleryThumbnails,
+  type GalleryThumbnailsData,
+  galleryThumbnails,
+  readGalleryThumbnails,
+} from "./gallery-thumbnails";
 import {
   type Dimension,
   MODEL_KEYS,
@@ -43,6 +49,36 @@ export interface PackGallery {
   thumbnails: GalleryThumbnails | null;
   /** JPEG bytes of the frontal-view thumbnail of gallery row `row`; null without thumbnails or out of range. */
   thumbnail(row: number): Uint8Array | null;
+}
+
+/**
+ * What the inference worker posts of the pack's gallery to the thread that seeds the retrieval index (plain data:
+ * no functions, no token ids), so that the pack is read once (docs/inference.md).
+ */
+export type PackGalleryData = Omit<PackGallery, "tokenIds" | "thumbnails" | "thumbnail"> & {
+  thumbnails: GalleryThumbnailsData | null;
+};
+
+/** The gallery of a loaded pack as it seeds the retrieval index (PackGallery without the generator's token ids). */
+export type IndexGallery = Omit<PackGallery, "tokenIds">;
+
+export function packGalleryData(gallery: PackGallery): PackGalleryData {
+  const t = gallery.thumbnails;
+  return {
+    ids: gallery.ids,
+    embeddings: gallery.embeddings,
+    count: gallery.count,
+    dim: gallery.dim,
+    modelId: gallery.modelId,
+    thumbnails: t
+      ? { format: t.format, maxSide: t.maxSide, count: t.count, data: t.data, offsets: t.offsets, lengths: t.lengths }
+      : null,
+  };
+}
+
+export function galleryFromData(data: PackGalleryData): IndexGallery {
+  const thumbnails = data.thumbnails ? galleryThumbnails(data.thumbnails) : null;
+  return { ...data, thumbnails, thumbnail: (row: number) => thumbnails?.get(row) ?? null };
 }
 
 export interface ModelPackSessions {
@@ -157,6 +193,7 @@ export function verifyModelPackFiles(packDir: string, manifest: ModelPackManifes
   if (Boolean(manifest.models.diagnosis) !== Boolean(manifest.diagnosis)) {
     problems.push("models.diagnosis and the diagnosis section must be both present or both absent");
   }
+  if (manifest.scope_calibration) referenced.push(["scope_calibration", manifest.scope_calibration]);
   for (const [field, p] of referenced) if (!listed.has(p)) problems.push(`${field} "${p}" is not in manifest files`);
   const vision = listed.get(manifest.models.vision_encoder.file);
   if (vision && manifest.embedding.model_id !== `sha256:${vision.sha256}`) {
@@ -180,9 +217,13 @@ export function verifyModelPackFiles(packDir: string, manifest: ModelPackManifes
 
 /**
  * Read and check the gallery files (sizes, ids, token ids, and the thumbnails when the pack has them: ids equal to
- * the gallery's, every entry inside the data file and a JPEG); the files' hashes are checked beforehand.
+ * the gallery's, every entry inside the data file and a JPEG); loadModelPack checks the files' hashes beforehand.
+ * The one reader of a pack's gallery: the engine (through its worker) and `npm run index` read it here.
  */
-export function readPackGallery(packDir: string, manifest: ModelPackManifest): PackGallery {
+export function readPackGallery(
+  packDir: string,
+  manifest: ModelPackManifest = readModelPackManifest(packDir),
+): PackGallery {
   const dir = path.resolve(packDir);
   const g = manifest.gallery;
   const problems: string[] = [];
@@ -367,6 +408,35 @@ export function checkCrossModelShapes(manifest: ModelPackManifest): string[] {
   return problems;
 }
 
+/**
+ * The pack's scope calibration (`scope_calibration`, src-shared/scope): schema, and the embedding model it was
+ * measured with. Null when the pack has none (the gate then uses the files' headers only). Throws ModelPackError.
+ */
+export function readScopeCalibration(packDir: string, manifest: ModelPackManifest): ScopeCalibration | null {
+  if (!manifest.scope_calibration) return null;
+  const dir = path.resolve(packDir);
+  const file = manifest.scope_calibration;
+  let json: unknown;
+  try {
+    json = JSON.parse(fs.readFileSync(path.join(dir, file), "utf8"));
+  } catch (error) {
+    throw new ModelPackError(dir, [`${file} cannot be read as JSON (${(error as Error).message})`]);
+  }
+  const parsed = ScopeCalibrationSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new ModelPackError(
+      dir,
+      parsed.error.issues.slice(0, 10).map((i) => `${file}: ${i.path.join(".") || "(root)"}: ${i.message}`),
+    );
+  }
+  if (parsed.data.model_id !== manifest.embedding.model_id) {
+    throw new ModelPackError(dir, [
+      `${file} was calibrated for ${parsed.data.model_id}, the pack's embedding model is ${manifest.embedding.model_id}`,
+    ]);
+  }
+  return parsed.data;
+}
+
 /** Verify a pack completely and open its three ONNX sessions; throws ModelPackError when anything is wrong. */
 export async function loadModelPack(packDir: string, options: LoadModelPackOptions = {}): Promise<ModelPack> {
   const dir = path.resolve(packDir);
@@ -405,6 +475,12 @@ export async function loadModelPack(packDir: string, options: LoadModelPackOptio
   if (problems.length > 0) {
     await Promise.all([...Object.values(opened), ...(diagnosis ? [diagnosis] : [])].map((s) => s.release()));
     throw new ModelPackError(dir, problems);
+  }
+  try {
+    readScopeCalibration(dir, manifest);
+  } catch (error) {
+    await Promise.all([...Object.values(opened), ...(diagnosis ? [diagnosis] : [])].map((s) => s.release()));
+    throw error;
   }
   const sessions: ModelPackSessions = {
     visionEncoder: opened.vision_encoder!,

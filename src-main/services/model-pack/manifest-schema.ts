@@ -208,6 +208,8 @@ export const modelPackManifestSchema = z.object({
     thumbnails: galleryThumbnailsSectionSchema.optional(),
   }),
   pytorch_checkpoint: relativePath.optional(),
+  /** The scope gate's out-of-distribution threshold (src-shared/scope ScopeCalibrationSchema); optional. */
+  scope_calibration: relativePath.optional(),
   files: z.array(z.object({ path: relativePath, bytes: z.number().int().nonnegative(), sha256: sha256Hex })).min(1),
   metrics: z.object({
     scored_by: z.string(),

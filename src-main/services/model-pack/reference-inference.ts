@@ -1,6 +1,7 @@
 /**
- * The reference inference path over a loaded pack (used by the ONNX parity test; the engine may reuse it):
- * vision encoder -> study embedding -> nearest gallery study -> generator encoder -> cached beam search.
+ * The inference path over a loaded pack: vision encoder -> study embedding -> nearest gallery study -> generator
+ * encoder -> cached beam search. The inference worker (inference/inference-worker.ts) runs these functions and the
+ * ONNX parity test checks them against PyTorch: one implementation of each step.
  * Inputs are already preprocessed ([views, 1, S, S] float32, see the manifest's preprocessing).
  */
 import * as ort from "onnxruntime-node";
@@ -43,14 +44,19 @@ export function studyEmbedding(frontal: Float32Array, lateral: Float32Array): Fl
   return out;
 }
 
-/** Exact cosine top-1 over the gallery (vectors are L2-normalised, so the dot product). */
+/**
+ * Exact cosine top-1 over the gallery (vectors are L2-normalised, so the dot product), skipping the study ids in
+ * `exclude` (the study itself when it is a gallery study); null when every row is excluded.
+ */
 export function nearestGalleryStudy(
   gallery: PackGallery,
   embedding: Float32Array,
-): { index: number; id: string; similarity: number } {
+  exclude: ReadonlySet<string> = new Set(),
+): { index: number; id: string; similarity: number } | null {
   let best = -1;
   let bestSim = Number.NEGATIVE_INFINITY;
   for (let row = 0; row < gallery.count; row++) {
+    if (exclude.size > 0 && exclude.has(gallery.ids[row]!)) continue;
     let dot = 0;
     const base = row * gallery.dim;
     for (let i = 0; i < gallery.dim; i++) dot += gallery.embeddings[base + i]! * embedding[i]!;
@@ -59,7 +65,7 @@ export function nearestGalleryStudy(
       best = row;
     }
   }
-  return { index: best, id: gallery.ids[best]!, similarity: bestSim };
+  return best < 0 ? null : { index: best, id: gallery.ids[best]!, similarity: bestSim };
 }
 
 export interface CrossMemory {
@@ -84,19 +90,50 @@ export async function encodeStudy(
   return { keys: out.cross_keys!, values: out.cross_values! };
 }
 
-/** Beam search over the decoder step with its key/value cache; batch = beams, cross memory broadcast (batch 1). */
-export async function generateTokens(pack: ModelPack, memory: CrossMemory): Promise<BeamSearchResult> {
+export interface GenerateTokensOptions {
+  /** Checked before every decoder step; an aborted signal rejects with `abortError()`. */
+  signal?: AbortSignal | undefined;
+  /** What an aborted signal rejects with (default the signal's reason). */
+  abortError?: (() => Error) | undefined;
+  /** Called before every decoder step with the step number and the maximum length. */
+  onStep?: ((step: number, maxLength: number) => void) | undefined;
+  /** Default the manifest's decoding.max_length (the worker's warm-up runs two steps). */
+  maxLength?: number | undefined;
+}
+
+/**
+ * Beam search over the decoder step with its key/value cache (R2Gen semantics, beam-search.ts); batch = beams,
+ * cross memory broadcast (batch 1). Cancellable between steps.
+ */
+export async function generateTokens(
+  pack: ModelPack,
+  memory: CrossMemory,
+  options: GenerateTokensOptions = {},
+): Promise<BeamSearchResult> {
   const { decoding, tokenizer } = pack.manifest;
+  const maxLength = options.maxLength ?? decoding.max_length;
   const [layers, , heads, , headDim] = memory.keys.dims as number[];
   const rows = decoding.beam_size;
   let pastKeys: ort.Tensor = new ort.Tensor("float32", new Float32Array(0), [layers!, rows, heads!, 0, headDim!]);
   let pastValues: ort.Tensor = new ort.Tensor("float32", new Float32Array(0), [layers!, rows, heads!, 0, headDim!]);
   const session = pack.sessions.decoderStep;
+  let step = 0;
   return beamSearch(
     async (inputIds, beamOrigin) => {
+      const { signal } = options;
+      if (signal?.aborted) throw options.abortError?.() ?? signal.reason;
+      options.onStep?.(step++, maxLength);
       const out = await session.run({
-        input_ids: new ort.Tensor("int64", BigInt64Array.from(inputIds.map(BigInt)), [rows, 1]),
-        beam_origin: new ort.Tensor("int64", BigInt64Array.from(beamOrigin.map(BigInt)), [rows]),
+        input_ids: new ort.Tensor(
+          "int64",
+          BigInt64Array.from(inputIds, (v) => BigInt(v)),
+          [rows, 1],
+        ),
+        beam_origin: new ort.Tensor(
+          "int64",
+          BigInt64Array.from(beamOrigin, (v) => BigInt(v)),
+          [rows],
+        ),
         past_keys: pastKeys,
         past_values: pastValues,
         cross_keys: memory.keys,
@@ -108,7 +145,7 @@ export async function generateTokens(pack: ModelPack, memory: CrossMemory): Prom
     },
     {
       beamSize: rows,
-      maxLength: decoding.max_length,
+      maxLength,
       startId: decoding.start_id,
       endId: decoding.end_id,
       vocabSize: tokenizer.idx2token.length,

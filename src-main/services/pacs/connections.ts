@@ -22,6 +22,7 @@ interface Row {
   auth_kind: "none" | "basic" | "bearer";
   username: string | null;
   ca_certificate: string | null;
+  store_pdf: number;
   created_at: string;
   updated_at: string;
 }
@@ -49,6 +50,7 @@ export class PacsConnections {
         hasSecret: row.auth_kind !== "none" && this.secrets.get(row.id) !== null,
       },
       hasCaCertificate: row.ca_certificate !== null,
+      storePdf: row.store_pdf === 1,
       createdAt: row.created_at,
       updatedAt: row.updated_at,
     };
@@ -80,7 +82,8 @@ export class PacsConnections {
     if (secret !== undefined) this.secrets.set(id, secret);
     this.db
       .prepare(
-        `INSERT INTO pacs_connections (id, name, base_url, auth_kind, username, ca_certificate) VALUES (?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO pacs_connections (id, name, base_url, auth_kind, username, ca_certificate, store_pdf)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         id,
@@ -89,6 +92,7 @@ export class PacsConnections {
         parsed.auth.kind,
         parsed.auth.kind === "basic" ? parsed.auth.username : null,
         parsed.caCertificate ?? null,
+        parsed.storePdf ? 1 : 0,
       );
     return this.get(id);
   }
@@ -108,7 +112,7 @@ export class PacsConnections {
     this.db
       .prepare(
         `UPDATE pacs_connections SET name = ?, base_url = ?, auth_kind = ?, username = ?, ca_certificate = ?,
-           updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?`,
+           store_pdf = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?`,
       )
       .run(
         parsed.name,
@@ -117,6 +121,7 @@ export class PacsConnections {
         parsed.auth.kind === "basic" ? parsed.auth.username : null,
         // undefined keeps the certificate, null removes it
         parsed.caCertificate === undefined ? before.ca_certificate : parsed.caCertificate,
+        parsed.storePdf === undefined ? before.store_pdf : parsed.storePdf ? 1 : 0,
         id,
       );
     return this.get(id);

@@ -33,6 +33,7 @@ interface Row {
   sop_instance_uid: string;
   study_instance_uid: string;
   study_id: string | null;
+  kind: OutboxEntry["kind"];
   byte_length: number;
   state: OutboxEntry["state"];
   attempts: number;
@@ -42,7 +43,7 @@ interface Row {
   stored_at: string | null;
 }
 
-const SELECT = `SELECT id, connection_id, sop_instance_uid, study_instance_uid, study_id, length(bytes) AS byte_length,
+const SELECT = `SELECT id, connection_id, sop_instance_uid, study_instance_uid, study_id, kind, length(bytes) AS byte_length,
   state, attempts, last_error, next_attempt_at, created_at, stored_at FROM pacs_outbox`;
 const NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 /** DICOM failure reason "Duplicate SOP Instance" (PS3.4 / PS3.7: 0x0111). */
@@ -55,6 +56,7 @@ function toEntry(r: Row): OutboxEntry {
     sopInstanceUid: r.sop_instance_uid,
     studyInstanceUid: r.study_instance_uid,
     studyId: r.study_id,
+    kind: r.kind,
     byteLength: r.byte_length,
     state: r.state,
     attempts: r.attempts,
@@ -98,6 +100,15 @@ export function instanceUids(bytes: Uint8Array): { sopInstanceUid: string; study
   return { sopInstanceUid: sop, studyInstanceUid: study };
 }
 
+export interface OutboxInput {
+  bytes: Uint8Array;
+  sopInstanceUid: string;
+  connectionId: string;
+  studyId?: string | null;
+  /** sr (default): a report's DICOM SR; pdf: its Encapsulated PDF. */
+  kind?: OutboxEntry["kind"];
+}
+
 export class PacsOutbox {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
@@ -129,12 +140,18 @@ export class PacsOutbox {
    * other bytes under a UID already queued are refused (a new report is a new instance with a new UID).
    * This is what signing calls (docs/pacs.md, "Signing → outbox").
    */
-  enqueue(input: {
-    bytes: Uint8Array;
-    sopInstanceUid: string;
-    connectionId: string;
-    studyId?: string | null;
-  }): OutboxEntry {
+  enqueue(input: OutboxInput): OutboxEntry {
+    const entry = this.add(input);
+    this.changed(entry);
+    this.kick();
+    return entry;
+  }
+
+  /**
+   * The insert of `enqueue` alone, for a caller's open transaction (signing queues the SR in the transaction that
+   * signs, so the entry is as durable as the signature): no event and no send pass; call `kick` after the commit.
+   */
+  add(input: OutboxInput): OutboxEntry {
     this.connections.get(input.connectionId); // NotFoundError for an unknown connection
     const uids = instanceUids(input.bytes);
     if (uids.sopInstanceUid !== input.sopInstanceUid)
@@ -143,7 +160,7 @@ export class PacsOutbox {
         `the bytes carry SOP Instance UID ${uids.sopInstanceUid}, not ${input.sopInstanceUid}`,
       );
     const sha = crypto.createHash("sha256").update(input.bytes).digest("hex");
-    const entry = this.db.transaction(() => {
+    return this.db.transaction(() => {
       const existing = this.db
         .prepare("SELECT id, sha256 FROM pacs_outbox WHERE connection_id = ? AND sop_instance_uid = ?")
         .get(input.connectionId, input.sopInstanceUid) as { id: number; sha256: string } | undefined;
@@ -157,22 +174,20 @@ export class PacsOutbox {
       }
       const { lastInsertRowid } = this.db
         .prepare(
-          `INSERT INTO pacs_outbox (connection_id, sop_instance_uid, study_instance_uid, study_id, bytes, sha256, next_attempt_at)
-           VALUES (?, ?, ?, ?, ?, ?, ${NOW})`,
+          `INSERT INTO pacs_outbox (connection_id, sop_instance_uid, study_instance_uid, study_id, kind, bytes, sha256, next_attempt_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ${NOW})`,
         )
         .run(
           input.connectionId,
           input.sopInstanceUid,
           uids.studyInstanceUid,
           input.studyId ?? null,
+          input.kind ?? "sr",
           Buffer.from(input.bytes.buffer, input.bytes.byteOffset, input.bytes.byteLength),
           sha,
         );
       return this.get(Number(lastInsertRowid));
     })();
-    this.changed(entry);
-    this.kick();
-    return entry;
   }
 
   get(id: number): OutboxEntry {

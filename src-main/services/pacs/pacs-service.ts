@@ -8,23 +8,29 @@ import type {
   OutboxEntry,
   PacsConnection,
   PacsConnectionInput,
+  PacsReport,
   PacsRetrieveResult,
   PacsStudy,
   PacsStudyPage,
   PacsStudyQuery,
   PacsTestResult,
+  PriorsResult,
 } from "../../../src-shared/pacs-types";
 import { PacsStudyQuerySchema } from "../../../src-shared/pacs-types";
 import type { CaseDatabase } from "../../db/database";
 import type { EventBus } from "../events/event-bus";
+import type { ReportDocument } from "../export/report-document";
 import type { ImportService } from "../import/import-service";
 import { PacsConnections } from "./connections";
 import { type DicomJsonDataset, int, personName, requiredUid, str, strs, TAGS } from "./dicom-json";
 import { DicomWebClient, type DicomWebClientOptions, type QidoParam } from "./dicomweb-client";
 import { PacsError } from "./errors";
 import { type OutboxOptions, PacsOutbox } from "./outbox";
+import { findPriors } from "./priors";
+import { ReportPublisher } from "./report-publisher";
 import type { SecretStore } from "./secret-store";
-import { StudyCache } from "./study-cache";
+import { readSrReport } from "./sr-report";
+import { listStudyInstances, StudyCache } from "./study-cache";
 
 export const DEFAULT_MODALITIES = ["CR", "DX"] as const;
 
@@ -106,21 +112,28 @@ export class PacsService {
   readonly connections: PacsConnections;
   readonly outbox: PacsOutbox;
   readonly cache: StudyCache;
+  readonly publisher: ReportPublisher;
   private readonly jobs = new Map<string, AbortController>();
 
   constructor(private readonly options: PacsServiceOptions) {
     this.connections = new PacsConnections(options.db, options.secrets);
     this.outbox = new PacsOutbox(options.db, this.connections, options.events, options.outbox);
     this.cache = new StudyCache(options.db, options.events, options.importer, options.dataDir);
+    this.publisher = new ReportPublisher(options.db, this.connections, this.outbox, options.events);
   }
 
-  /** Starts the outbox sender (entries left from an earlier run are sent). */
-  start(): void {
+  /**
+   * Starts the outbox sender (entries left from an earlier run are sent); with the signed reports' documents, also
+   * queues the Encapsulated PDFs that an earlier run signed but had not queued yet.
+   */
+  start(options: { documents?: (studyId: string) => ReportDocument } = {}): void {
     this.outbox.kick();
+    if (options.documents) void this.publisher.reconcile(options.documents);
   }
 
   async close(): Promise<void> {
     for (const c of this.jobs.values()) c.abort();
+    await this.publisher.idle();
     await this.outbox.close();
   }
 
@@ -276,6 +289,54 @@ export class PacsService {
     studyId?: string | null;
   }): OutboxEntry {
     return this.outbox.enqueue(input);
+  }
+
+  /** The open study's patient's earlier studies, local and on every PACS connection (docs/pacs.md, "Priors"). */
+  priors(studyId: string): Promise<PriorsResult> {
+    return findPriors(
+      this.options.db,
+      this.connections,
+      async ({ connectionId, patientId }) => {
+        // Every modality: a prior CT or an SR-only study is still the patient's history.
+        const page = await this.searchStudies({ connectionId, patientId, modalities: [], limit: 200 });
+        return page.studies;
+      },
+      studyId,
+    );
+  }
+
+  /**
+   * The signed report of a study on a PACS: its newest verified and complete SR (else the newest SR), read with
+   * dcmjs. NOT_FOUND when the study holds no SR.
+   */
+  async studyReport(input: { connectionId: string; studyInstanceUid: string }): Promise<PacsReport> {
+    const connection = this.connections.get(input.connectionId);
+    return this.withClient(input.connectionId, async (client) => {
+      const instances = await listStudyInstances(client, input.studyInstanceUid, connection.name);
+      const srs = instances.filter((i) => i.modality?.toUpperCase() === "SR");
+      if (srs.length === 0)
+        throw new PacsError("NOT_FOUND", `${connection.name} has no report (SR) in study ${input.studyInstanceUid}`);
+      const reports = [];
+      for (const sr of srs) {
+        const bytes = await client.retrieveInstance(input.studyInstanceUid, sr.seriesInstanceUid, sr.sopInstanceUid);
+        reports.push({ sopInstanceUid: sr.sopInstanceUid, ...readSrReport(bytes) });
+      }
+      // Newest first, verified and complete before the rest.
+      reports.sort(
+        (a, b) =>
+          Number(b.verified && b.complete) - Number(a.verified && a.complete) ||
+          (b.contentDateTime ?? "").localeCompare(a.contentDateTime ?? ""),
+      );
+      const best = reports[0] as (typeof reports)[number];
+      return {
+        sopInstanceUid: best.sopInstanceUid,
+        sections: best.sections,
+        verifiedBy: best.verifiedBy,
+        contentDateTime: best.contentDateTime,
+        verified: best.verified,
+        complete: best.complete,
+      };
+    });
   }
 
   listOutbox(filter: { connectionId?: string; studyId?: string } = {}): OutboxEntry[] {

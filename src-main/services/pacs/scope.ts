@@ -2,13 +2,15 @@
  * Whether a PACS study is a chest radiograph, from its QIDO-RS series attributes, before anything is retrieved:
  * it needs a CR or DX image series, and an image series whose Body Part Examined names another part (HIP, KNEE, ...)
  * makes it out of scope. A series without Body Part Examined is accepted here; the drafting engine's own checks
- * still run on the images.
+ * still run on the images. The tables are the scope gate's (src-shared/scope/chest-scope.ts), which decides again from
+ * the retrieved files' headers and the model's score before any draft.
  */
+import {
+  CHEST_BODY_PARTS as CHEST_PARTS,
+  IMAGE_LESS_MODALITIES as IMAGE_LESS,
+  RADIOGRAPHY_MODALITIES as RADIOGRAPHY,
+} from "../../../src-shared/scope/chest-scope";
 import { type DicomJsonDataset, str, TAGS } from "./dicom-json";
-
-const RADIOGRAPHY = new Set(["CR", "DX"]);
-const CHEST_PARTS = new Set(["CHEST", "THORAX", "LUNG", "RIB", "RIBS"]);
-const IMAGE_LESS = new Set(["SR", "PR", "KO", "DOC"]);
 
 export type ChestScope = { ok: true; note: string | null } | { ok: false; reason: string };
 

@@ -43,6 +43,8 @@ const FileSchema = z.object({
 });
 
 export const SECRETS_FILE = "pacs-secrets.json";
+/** How messages name the file: the problem, never the absolute path (errors reach the UI and the logs). */
+const SECRETS_FILE_NAME = `the PACS secrets file (${SECRETS_FILE} in the data folder)`;
 
 export class FileSecretStore implements SecretStore {
   readonly file: string;
@@ -62,25 +64,49 @@ export class FileSecretStore implements SecretStore {
       stat = fs.statSync(this.file);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return {};
-      throw new PacsError("INVALID_INPUT", `cannot read ${this.file}: ${(error as Error).message}`);
+      throw new PacsError(
+        "INVALID_INPUT",
+        `cannot read ${SECRETS_FILE_NAME}: ${(error as NodeJS.ErrnoException).code ?? "unknown error"}`,
+      );
     }
     if (process.platform !== "win32" && (stat.mode & 0o077) !== 0)
       throw new PacsError(
         "INVALID_INPUT",
-        `${this.file} can be read by other users (mode ${(stat.mode & 0o777).toString(8)}): run chmod 600 on it`,
+        `${SECRETS_FILE_NAME} can be read by other users (mode ${(stat.mode & 0o777).toString(8)}): run chmod 600 on it`,
       );
+    let text: string;
+    try {
+      text = fs.readFileSync(this.file, "utf8");
+    } catch (error) {
+      throw new PacsError(
+        "INVALID_INPUT",
+        `cannot read ${SECRETS_FILE_NAME}: ${(error as NodeJS.ErrnoException).code ?? "unknown error"}`,
+      );
+    }
     let json: unknown;
     try {
-      json = JSON.parse(fs.readFileSync(this.file, "utf8"));
+      json = JSON.parse(text);
     } catch (error) {
-      throw new PacsError("INVALID_INPUT", `${this.file} is damaged: ${(error as Error).message}`);
+      throw new PacsError("INVALID_INPUT", `${SECRETS_FILE_NAME} is damaged (not JSON: ${(error as Error).message})`);
     }
     const parsed = FileSchema.safeParse(json);
-    if (!parsed.success) throw new PacsError("INVALID_INPUT", `${this.file} is not a secrets file of this application`);
+    if (!parsed.success)
+      throw new PacsError("INVALID_INPUT", `${SECRETS_FILE_NAME} is not a secrets file of this application`);
     return parsed.data.secrets;
   }
 
   private write(secrets: Record<string, string>): void {
+    try {
+      this.writeFile(secrets);
+    } catch (error) {
+      throw new PacsError(
+        "INVALID_INPUT",
+        `cannot write ${SECRETS_FILE_NAME}: ${(error as NodeJS.ErrnoException).code ?? "unknown error"}`,
+      );
+    }
+  }
+
+  private writeFile(secrets: Record<string, string>): void {
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
     const tmp = `${this.file}.${crypto.randomBytes(6).toString("hex")}.tmp`;
     const fd = fs.openSync(tmp, "wx", 0o600);

@@ -21,6 +21,7 @@ import {
   SimilarCaseSchema,
 } from "../../../src-shared/report-types";
 import type { CaseDatabase } from "../../db/database";
+import type { ReportStudy } from "../export/report-document";
 import type { StudyEmbedding } from "./draft-engine";
 
 interface DraftVersionRow {
@@ -32,6 +33,7 @@ interface DraftVersionRow {
   origin: DraftOrigin;
   author: string;
   created_at: string;
+  updated_at: string | null;
 }
 
 export interface DraftJobRecord {
@@ -42,18 +44,15 @@ export interface DraftJobRecord {
   similarCases: SimilarCase[];
   modelFindings: ModelFinding[];
   embedding: StudyEmbedding | null;
+  /** The drafting run's thumbnail of the frontal view (the study's retrieval index entry once signed). */
+  thumbnail: Uint8Array | null;
   message: string | null;
   startedAt: string;
   finishedAt: string | null;
 }
 
-export interface StudyRecord {
-  id: string;
-  studyInstanceUid: string | null;
-  patientId: string | null;
-  patientName: string | null;
-  studyDate: string | null;
-  description: string | null;
+/** A study's header as the reports service reads it: what every export shows, and the status. */
+export interface StudyRecord extends ReportStudy {
   status: StudyStatus;
 }
 
@@ -81,6 +80,7 @@ const toDraftVersion = (r: DraftVersionRow): DraftVersion => ({
   origin: r.origin,
   author: r.author,
   createdAt: r.created_at,
+  updatedAt: r.updated_at ?? r.created_at,
 });
 
 /** Float32 vector <-> little-endian bytes (the BLOB layout of draft_jobs.embedding). */
@@ -204,6 +204,7 @@ export class ReportRecords {
     aiSpans: AiSpan[],
     origin: DraftOrigin,
     author: string,
+    at?: string,
   ): DraftVersion {
     const next =
       ((
@@ -213,10 +214,20 @@ export class ReportRecords {
       ).v ?? 0) + 1;
     const info = this.db
       .prepare(
-        "INSERT INTO draft_versions (study_id, version, sections, ai_spans, origin, author) VALUES (?, ?, ?, ?, ?, ?)",
+        `INSERT INTO draft_versions (study_id, version, sections, ai_spans, origin, author, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, coalesce(?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+                 coalesce(?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))`,
       )
-      .run(studyId, next, JSON.stringify(sections), JSON.stringify(aiSpans), origin, author);
+      .run(studyId, next, JSON.stringify(sections), JSON.stringify(aiSpans), origin, author, at ?? null, at ?? null);
     return this.versionById(Number(info.lastInsertRowid))!;
+  }
+
+  /** Writes the newest version again (the same typing session, before a pause): its sections, spans and time. */
+  updateVersion(id: number, sections: ReportSections, aiSpans: AiSpan[], at: string): DraftVersion {
+    this.db
+      .prepare("UPDATE draft_versions SET sections = ?, ai_spans = ?, updated_at = ? WHERE id = ?")
+      .run(JSON.stringify(sections), JSON.stringify(aiSpans), at, id);
+    return this.versionById(id)!;
   }
 
   job(studyId: string): DraftJobRecord | null {
@@ -230,6 +241,7 @@ export class ReportRecords {
           model_findings: string;
           embedding: Buffer | null;
           embedding_model: string | null;
+          thumbnail: Buffer | null;
           message: string | null;
           started_at: string;
           finished_at: string | null;
@@ -251,6 +263,7 @@ export class ReportRecords {
       ),
       embedding:
         r.embedding && r.embedding_model ? { modelId: r.embedding_model, vector: blobToVector(r.embedding) } : null,
+      thumbnail: r.thumbnail ? new Uint8Array(r.thumbnail) : null,
       message: r.message,
       startedAt: r.started_at,
       finishedAt: r.finished_at,
@@ -276,13 +289,14 @@ export class ReportRecords {
       similarCases: SimilarCase[];
       modelFindings: ModelFinding[];
       embedding: StudyEmbedding | null;
+      thumbnail: Uint8Array | null;
     },
   ): void {
     this.db
       .prepare(
         `UPDATE draft_jobs SET state = 'done', model = ?, ai_version_id = ?, similar_cases = ?, model_findings = ?,
-           embedding = ?,
-           embedding_model = ?, message = NULL, finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+           embedding = ?, embedding_model = ?, thumbnail = ?, message = NULL,
+           finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
          WHERE study_id = ?`,
       )
       .run(
@@ -292,6 +306,9 @@ export class ReportRecords {
         JSON.stringify(result.modelFindings),
         result.embedding ? vectorToBlob(result.embedding.vector) : null,
         result.embedding?.modelId ?? null,
+        result.thumbnail
+          ? Buffer.from(result.thumbnail.buffer, result.thumbnail.byteOffset, result.thumbnail.byteLength)
+          : null,
         studyId,
       );
   }
@@ -353,6 +370,17 @@ export class ReportRecords {
       signedBy: r.signed_by,
       signedAt: r.signed_at,
     };
+  }
+
+  /** The studies with a signed report, oldest signature first. */
+  signedStudyIds(): string[] {
+    return this.db.prepare("SELECT study_id FROM signed_reports ORDER BY id").pluck().all() as string[];
+  }
+
+  setJobThumbnail(studyId: string, thumbnail: Uint8Array): void {
+    this.db
+      .prepare("UPDATE draft_jobs SET thumbnail = ? WHERE study_id = ?")
+      .run(Buffer.from(thumbnail.buffer, thumbnail.byteOffset, thumbnail.byteLength), studyId);
   }
 
   insertSigned(entry: {

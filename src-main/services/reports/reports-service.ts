@@ -28,11 +28,19 @@ import {
   type SignResult,
 } from "../../../src-shared/report-types";
 import type { CaseDatabase } from "../../db/database";
+import { crashPoint } from "../crash-points";
 import type { EventBus } from "../events/event-bus";
 import { formatReportBody, type ReportDocument, sha256Hex } from "../export/report-document";
 import { exportReport, toExportResult } from "../export/report-export";
+import { StudyScopeGate } from "../scope/scope-gate";
 import { NotFoundError } from "../studies/studies-service";
-import type { DraftEngine, DraftEngineResult, DraftProgress, SignedCaseSink } from "./draft-engine";
+import type {
+  DraftEngine,
+  DraftEngineProvider,
+  DraftEngineResult,
+  DraftProgress,
+  SignedCaseSink,
+} from "./draft-engine";
 import { ReportConflictError } from "./errors";
 import { reviewFindings } from "./finding-review";
 import { ReportRecords } from "./report-records";
@@ -42,27 +50,42 @@ export const SIGNER_SETTING = "reports.signer";
 /** Message prefix of runs stopped by a crash or by closing the application (redrafted on the next open). */
 const INTERRUPTED = "interrupted";
 
+/**
+ * History coalesces: the user's autosaves go into the newest version while they keep typing; a save after a pause
+ * of at least this long starts a new version, as does every explicit step (AI draft, regenerate, restore, insert
+ * from a prior case, sign). Every save is still committed at once (crash-safe).
+ */
+export const VERSION_PAUSE_MS = 60_000;
+
 export const NO_ENGINE_MESSAGE =
   "No model pack loaded: the AI draft is unavailable. Write the report by hand; every change is autosaved.";
 
 export interface ReportsServiceOptions {
   db: CaseDatabase;
   events: EventBus;
-  /** The drafting engine; null until a model pack is loaded. */
-  engine: DraftEngine | null;
-  /** The retrieval index that signed cases join, looked up when a report is signed. */
-  retrieval?: () => SignedCaseSink | null | undefined;
+  /** The drafting engine of the moment (asked at each use); it gives null until a model pack is loaded. */
+  engine: DraftEngineProvider;
+  /** The retrieval index that signed cases join; null or absent for none. */
+  retrieval?: SignedCaseSink | null;
   /** Labels a report's text with the 14 CheXpert observations (for the retrieval index entry of a signed case). */
   labelReport?: (text: string) => LabelVector;
   /** Name and version written into exports. */
   application: { name: string; version: string };
   /** The operating system's user name (default signer until the user confirms one). */
   osUserName?: () => string;
-  /**
-   * A small image of the study's frontal view for its retrieval index entry, made off the main thread (the inference
-   * worker); null when it cannot be made. A signed case joins the index at once and gets its thumbnail when ready.
-   */
-  studyThumbnail?: (studyId: string) => Promise<Uint8Array | null>;
+  /** The clock (ms since the epoch) that times pauses in typing; default Date.now (tests script a session). */
+  now?: () => number;
+  /** Where signed reports and addenda go next (the PACS outbox, docs/pacs.md), looked up when one is signed. */
+  publisher?: () => SignedReportPublisher | null | undefined;
+}
+
+/**
+ * The PACS side of signing: `queue` runs inside the transaction that signs or adds an addendum (so what it queues is
+ * as durable as the signature) and answers null when the study has no PACS to go to; `flush` runs after the commit.
+ */
+export interface SignedReportPublisher {
+  queue(doc: ReportDocument): { connectionId: string; sopInstanceUid: string; message: string } | null;
+  flush(): void;
 }
 
 interface RunningJob {
@@ -87,20 +110,20 @@ function defaultOsUserName(): string {
 
 export class ReportsService {
   private readonly records: ReportRecords;
+  /** The scope gate (src-shared/scope): whether the AI may draft a study at all. */
+  private readonly scope: StudyScopeGate;
   private readonly running = new Map<string, RunningJob>();
-  private engine: DraftEngine | null;
   private jobCounter = 0;
 
   constructor(private readonly options: ReportsServiceOptions) {
     this.records = new ReportRecords(options.db);
-    this.engine = options.engine;
+    this.scope = new StudyScopeGate(options.db);
     const recovered = this.records.recoverInterruptedJobs();
     if (recovered.length) options.events.publish({ type: "studies-changed", studyIds: recovered });
   }
 
-  /** Plugs in (or removes) the drafting engine once a model pack is loaded. */
-  setEngine(engine: DraftEngine | null): void {
-    this.engine = engine;
+  private get engine(): DraftEngine | null {
+    return this.options.engine();
   }
 
   private requireStudy(studyId: string) {
@@ -166,6 +189,7 @@ export class ReportsService {
     const aiSections = this.aiSections(studyId);
     const signed = this.records.signed(studyId);
     const row = this.records.job(studyId);
+    const scope = this.scope.assess(studyId);
     return {
       studyId,
       status: study.status,
@@ -174,8 +198,14 @@ export class ReportsService {
       hasUserEdits: draft ? hasUserEditsToAiSections(draft.sections, aiSections) : false,
       job: this.jobState(studyId),
       engine: { available: this.engine !== null, model: this.engine?.model ?? null },
-      similarCases: row?.similarCases ?? [],
-      findingReview: reviewFindings(draft?.sections ?? EMPTY_SECTIONS, row?.modelFindings ?? []),
+      // A study outside the model's scope shows no similar cases (unless the user overrode the gate).
+      similarCases: scope.draftAllowed ? (row?.similarCases ?? []) : [],
+      scope,
+      // The model's findings follow the same rule: none for a study the gate keeps from the model.
+      findingReview: reviewFindings(
+        draft?.sections ?? EMPTY_SECTIONS,
+        scope.draftAllowed ? (row?.modelFindings ?? []) : [],
+      ),
       signed,
       addenda: signed ? this.records.addenda(signed.id) : [],
     };
@@ -183,12 +213,14 @@ export class ReportsService {
 
   /**
    * The user opened the study: starts the AI draft in the background the first time (status new -> drafting ->
-   * drafted) and returns the report state at once. Without an engine, the state says no model pack is loaded.
+   * drafted) and returns the report state at once. Without an engine, the state says no model pack is loaded. A
+   * study the scope gate finds not eligible is not drafted (the state says why); it can be reported by hand.
    */
   open(studyId: string): ReportState {
     const study = this.requireStudy(studyId);
     if (
       this.engine &&
+      this.scope.assess(studyId).draftAllowed &&
       study.status !== "signed" &&
       !this.running.has(studyId) &&
       !this.records.latestAiVersion(studyId) &&
@@ -213,6 +245,7 @@ export class ReportsService {
     this.requireStudy(studyId);
     this.requireUnsigned(studyId);
     if (!this.engine) return this.state(studyId);
+    this.requireDraftAllowed(studyId);
     const draft = this.records.latestVersion(studyId);
     if (draft && !options.replaceUserEdits && hasUserEditsToAiSections(draft.sections, this.aiSections(studyId))) {
       throw new ReportConflictError(
@@ -221,6 +254,50 @@ export class ReportsService {
     }
     this.cancelRunning(studyId, "replaced by a new drafting run");
     this.startJob(studyId, "replace");
+    return this.state(studyId);
+  }
+
+  private requireDraftAllowed(studyId: string): void {
+    const scope = this.scope.assess(studyId);
+    if (!scope.draftAllowed) {
+      throw new ReportConflictError(
+        `${scope.headline}: no AI draft for this study. Report it by hand, or override the scope check to draft anyway.`,
+      );
+    }
+  }
+
+  /**
+   * The user overrides "not eligible": the AI may draft the study. Audited (scope.override) under the signing
+   * radiologist's confirmed name; printed in every export; signing the AI-assisted report then asks for a
+   * confirmation. Starts the draft when none exists.
+   */
+  overrideScope(studyId: string, input: { reason: string }): ReportState {
+    const study = this.requireStudy(studyId);
+    this.requireUnsigned(studyId);
+    const before = this.scope.assess(studyId);
+    if (before.outcome !== "not-eligible") {
+      throw new ReportConflictError(`the study is ${before.outcome}, not "not eligible": there is nothing to override`);
+    }
+    const actor = this.confirmedSigner("overriding the scope check");
+    const reason = input.reason.trim();
+    this.records.transaction(() => {
+      const override = this.scope.recordOverride(studyId, actor, reason);
+      this.records.audit(actor, "scope.override", studyId, {
+        outcome: before.outcome,
+        headline: before.headline,
+        reasons: before.reasons,
+        reason,
+        at: override.at,
+      });
+    });
+    if (
+      this.engine &&
+      study.status !== "signed" &&
+      !this.running.has(studyId) &&
+      !this.records.latestAiVersion(studyId)
+    )
+      this.startJob(studyId, "initial");
+    this.options.events.publish({ type: "studies-changed", studyIds: [studyId] });
     return this.state(studyId);
   }
 
@@ -238,13 +315,19 @@ export class ReportsService {
     job.controller.abort(new Error(reason));
     this.records.endJob(studyId, "cancelled", reason);
     this.settleStatus(studyId);
+    this.publishRunEnd(studyId, job, reason);
+  }
+
+  /** The events of a run that ended (done, cancelled, failed): its last job-progress and the study's change. */
+  private publishRunEnd(studyId: string, job: RunningJob, message: string): void {
     this.options.events.publish({
       type: "job-progress",
       jobId: job.jobId,
+      studyId,
       label: `AI draft ${studyId}`,
       done: 1,
       total: 1,
-      message: reason,
+      message,
     });
     this.options.events.publish({ type: "studies-changed", studyIds: [studyId] });
   }
@@ -272,7 +355,7 @@ export class ReportsService {
       this.records.setStudyStatus(studyId, "drafting");
     });
     const label = `AI draft ${studyId}`;
-    this.options.events.publish({ type: "job-progress", jobId: job.jobId, label, done: 0, total: 1 });
+    this.options.events.publish({ type: "job-progress", jobId: job.jobId, studyId, label, done: 0, total: 1 });
     this.options.events.publish({ type: "studies-changed", studyIds: [studyId] });
     const current = () => this.running.get(studyId) === job && !job.controller.signal.aborted;
     let generation: Promise<DraftEngineResult>;
@@ -285,6 +368,7 @@ export class ReportsService {
           this.options.events.publish({
             type: "job-progress",
             jobId: job.jobId,
+            studyId,
             label,
             done: Math.min(p.done, p.total),
             total: p.total,
@@ -349,8 +433,11 @@ export class ReportsService {
         similarCases: result.similarCases,
         modelFindings: result.modelFindings ?? [],
         embedding: result.embedding ?? null,
+        thumbnail: result.thumbnail ?? null,
       });
+      if (result.ood) this.scope.recordOod(studyId, result.ood, result.embedding?.modelId ?? null);
       this.records.setStudyStatus(studyId, "drafted");
+      const scope = this.scope.assess(studyId);
       this.records.audit(
         `ai:${result.model.name} ${result.model.version}`,
         job.mode === "initial" ? "draft.generated" : "draft.regenerated",
@@ -363,19 +450,17 @@ export class ReportsService {
           embedding: result.embedding
             ? { modelId: result.embedding.modelId, dims: result.embedding.vector.length }
             : null,
+          scope: {
+            outcome: scope.outcome,
+            headline: scope.headline,
+            ood: scope.ood,
+            override: scope.override !== null,
+          },
         },
       );
     });
     this.running.delete(studyId);
-    this.options.events.publish({
-      type: "job-progress",
-      jobId: job.jobId,
-      label: `AI draft ${studyId}`,
-      done: 1,
-      total: 1,
-      message: "done",
-    });
-    this.options.events.publish({ type: "studies-changed", studyIds: [studyId] });
+    this.publishRunEnd(studyId, job, "done");
   }
 
   private failJob(studyId: string, job: RunningJob, err: unknown): void {
@@ -384,24 +469,17 @@ export class ReportsService {
     this.records.endJob(studyId, "failed", message);
     this.settleStatus(studyId);
     this.options.events.publish({
-      type: "job-progress",
-      jobId: job.jobId,
-      label: `AI draft ${studyId}`,
-      done: 1,
-      total: 1,
-      message: `failed: ${message}`,
-    });
-    this.options.events.publish({
       type: "notice",
       level: "error",
       message: `The AI draft of study ${studyId} failed: ${message}`,
     });
-    this.options.events.publish({ type: "studies-changed", studyIds: [studyId] });
+    this.publishRunEnd(studyId, job, `failed: ${message}`);
   }
 
   /**
-   * Autosave: stores the sections as a new draft version unless they equal the newest version (identical saves
-   * are de-duplicated). `baseVersion` is the version the editor started from; when newer versions exist (the AI
+   * Autosave: stores the sections, unless they equal the newest version (identical saves are de-duplicated): in the
+   * newest version while the same user keeps typing on it, as a new version after a pause of VERSION_PAUSE_MS or
+   * after an explicit step (an `insert` save is always a new version). `baseVersion` is the version the editor started from; when newer versions exist (the AI
    * draft arrived meanwhile), sections the editor did not change take the newer text (three-way merge).
    */
   save(
@@ -424,7 +502,18 @@ export class ReportsService {
       }
       if (latest ? sectionsEqual(sections, latest.sections) : sectionsEqual(sections, EMPTY_SECTIONS)) return;
       const aiSpans = computeAiSpans(sections, this.aiSections(studyId));
-      this.records.insertVersion(studyId, sections, aiSpans, input.origin, this.signer().name);
+      const author = this.signer().name;
+      const now = (this.options.now ?? Date.now)();
+      const at = new Date(now).toISOString();
+      const sameSession =
+        latest !== null &&
+        input.origin === "user" &&
+        latest.origin === "user" &&
+        latest.author === author &&
+        input.baseVersion === latest.version &&
+        now - Date.parse(latest.updatedAt) < VERSION_PAUSE_MS;
+      if (sameSession) this.records.updateVersion(latest.id, sections, aiSpans, at);
+      else this.records.insertVersion(studyId, sections, aiSpans, input.origin, author, at);
       saved = true;
       const study = this.records.study(studyId);
       if (study?.status === "new" && this.records.setStudyStatus(studyId, "drafted")) {
@@ -479,11 +568,11 @@ export class ReportsService {
     return this.signer();
   }
 
-  private confirmedSigner(): string {
+  private confirmedSigner(purpose = "signing"): string {
     const signer = this.signer();
     if (signer.source !== "settings") {
       throw new ReportConflictError(
-        "the signing radiologist's name is not set: confirm it once (reports.setSigner) before signing",
+        `the signing radiologist's name is not set: confirm it once (reports.setSigner) before ${purpose}`,
       );
     }
     return signer.name;
@@ -493,7 +582,7 @@ export class ReportsService {
    * Signs the newest draft version, which must be the one the user reviewed (`version`). Locks the report, writes
    * the audit log, and adds the case to the retrieval index when an index and the study embedding exist.
    */
-  sign(studyId: string, input: { version: number }): SignResult {
+  sign(studyId: string, input: { version: number; confirmScope?: boolean | undefined }): SignResult {
     this.requireStudy(studyId);
     this.requireUnsigned(studyId);
     if (this.running.has(studyId)) {
@@ -514,6 +603,12 @@ export class ReportsService {
     const textSha256 = sha256Hex(text);
     const job = this.records.job(studyId);
     const aiVersion = this.records.latestAiVersion(studyId);
+    const scope = this.scope.assess(studyId);
+    if (aiVersion && scope.signNeedsConfirmation && input.confirmScope !== true) {
+      throw new ReportConflictError(
+        `${scope.override ? "The scope check was overridden" : "The scope check is uncertain"} (${scope.headline}): confirm that the AI-assisted report applies to this study before signing`,
+      );
+    }
     this.records.transaction(() => {
       this.records.insertSigned({
         studyId,
@@ -530,11 +625,89 @@ export class ReportsService {
         aiAssisted: aiVersion !== null,
         model: aiVersion ? (job?.model ?? null) : null,
         untouchedAiSentences: latest.aiSpans.length,
+        scope: {
+          outcome: scope.outcome,
+          headline: scope.headline,
+          override: scope.override,
+          confirmed: aiVersion !== null && scope.signNeedsConfirmation,
+        },
       });
+      this.queueForPacs(studyId, signer);
     });
+    this.options.publisher?.()?.flush();
+    crashPoint("sign:signed");
     const retrieval = this.addToRetrievalIndex(studyId, latest.sections, signer);
     this.options.events.publish({ type: "studies-changed", studyIds: [studyId] });
     return { state: this.state(studyId), retrieval };
+  }
+
+  /**
+   * Inside the signing or addendum transaction: queues the report's SR for the study's PACS. A report that cannot
+   * be queued is still signed (a savepoint undoes only the queueing); the audit log and a notice say why.
+   */
+  private queueForPacs(studyId: string, actor: string): void {
+    const publisher = this.options.publisher?.() ?? null;
+    if (!publisher) return;
+    try {
+      const queued = this.records.transaction(() => publisher.queue(this.document(studyId)));
+      if (queued) this.records.audit(actor, "pacs.queued", studyId, queued);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      this.records.audit(actor, "pacs.not-queued", studyId, { message });
+      this.options.events.publish({
+        type: "notice",
+        level: "error",
+        message: `The signed report of study ${studyId} is not queued for the PACS: ${message}`,
+      });
+    }
+  }
+
+  /**
+   * Recovery at start: finishes what a crash (or an older version) left undone after signing — a signed case with
+   * a study embedding that is missing from the retrieval index, or is there without its thumbnail, is written
+   * (again) with the drafting run's thumbnail; when the run kept none, the engine makes one once it is loaded.
+   * Each completion is audited. Returns the study ids completed; never throws (a case it cannot complete is logged).
+   */
+  async completeSignedCases(): Promise<string[]> {
+    const sink = this.options.retrieval ?? null;
+    if (!sink) return [];
+    const completed: string[] = [];
+    let signedIds: string[];
+    try {
+      signedIds = this.records.signedStudyIds();
+    } catch (err) {
+      console.warn(`reports: signed cases not checked at start: ${err instanceof Error ? err.message : String(err)}`);
+      return [];
+    }
+    for (const studyId of signedIds) {
+      try {
+        const missing = !sink.hasCase(studyId);
+        if (!missing && sink.hasThumbnail(studyId)) continue;
+        const job = this.records.job(studyId);
+        const signed = this.records.signed(studyId);
+        // An index of another model (or none yet: the pack still loading) cannot take the case; the pass after the
+        // pack has loaded and seeded the index can.
+        if (!job?.embedding || !signed || job.embedding.modelId !== sink.modelId) continue;
+        let thumbnail = job.thumbnail;
+        if (!thumbnail && this.engine?.studyThumbnail) {
+          thumbnail = await this.engine.studyThumbnail(studyId);
+          if (thumbnail) this.records.setJobThumbnail(studyId, thumbnail);
+        }
+        if (!missing && !thumbnail) continue;
+        sink.addCase(signedCaseEntry(studyId, signed.sections, job.embedding, thumbnail, this.options.labelReport));
+        this.records.audit("system", missing ? "retrieval.case-added" : "retrieval.thumbnail-added", studyId, {
+          message: missing
+            ? `added to the retrieval index at start (model ${shortModelId(job.embedding.modelId)}): the application had stopped while signing`
+            : "the signed case's thumbnail was added to the retrieval index at start",
+        });
+        completed.push(studyId);
+      } catch (err) {
+        console.warn(
+          `reports: the signed case ${studyId} could not be completed in the retrieval index: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      }
+    }
+    return completed;
   }
 
   private addToRetrievalIndex(
@@ -542,8 +715,9 @@ export class ReportsService {
     sections: ReportSections,
     actor: string,
   ): { indexed: boolean; message: string } {
-    const sink = this.options.retrieval?.() ?? null;
-    const embedding = this.records.job(studyId)?.embedding ?? null;
+    const sink = this.options.retrieval ?? null;
+    const job = this.records.job(studyId);
+    const embedding = job?.embedding ?? null;
     let outcome: { indexed: boolean; message: string };
     if (!embedding) {
       outcome = {
@@ -555,26 +729,11 @@ export class ReportsService {
     } else if (!sink) {
       outcome = { indexed: false, message: "not added to the retrieval index: no retrieval index is open" };
     } else {
-      // The index holds report text in the style of its gallery: the findings (the impression when there are none).
-      const report = sections.findings.trim() || sections.impression.trim();
-      const fullText = [sections.findings, sections.impression].filter((t) => t.trim()).join(" ");
       try {
-        const entry = {
-          studyId,
-          report,
-          labels: this.options.labelReport ? this.options.labelReport(fullText) : blankLabels(),
-          source: "signed" as const,
-          modelId: embedding.modelId,
-          vector: embedding.vector,
-        };
-        sink.addCase(entry);
+        // One write: the case with the thumbnail its drafting run made.
+        sink.addCase(signedCaseEntry(studyId, sections, embedding, job?.thumbnail ?? null, this.options.labelReport));
+        crashPoint("sign:indexed");
         outcome = { indexed: true, message: `added to the retrieval index (model ${shortModelId(embedding.modelId)})` };
-        this.options.studyThumbnail?.(studyId).then(
-          (thumbnail) => {
-            if (thumbnail) sink.addCase({ ...entry, thumbnail });
-          },
-          (err: unknown) => console.warn(`reports: no thumbnail for signed study ${studyId}:`, err),
-        );
       } catch (err) {
         outcome = {
           indexed: false,
@@ -599,7 +758,9 @@ export class ReportsService {
     this.records.transaction(() => {
       this.records.insertAddendum(signed.id, trimmed, author);
       this.records.audit(author, "report.addendum", studyId, { textSha256: sha256Hex(trimmed) });
+      this.queueForPacs(studyId, author);
     });
+    this.options.publisher?.()?.flush();
     this.options.events.publish({ type: "studies-changed", studyIds: [studyId] });
     return this.state(studyId);
   }
@@ -634,6 +795,7 @@ export class ReportsService {
       addenda: this.records.addenda(signed.id),
       aiModel: aiVersion ? (this.records.job(studyId)?.model ?? null) : null,
       aiAssisted: aiVersion !== null,
+      scope: this.scope.assess(studyId),
       application: this.options.application,
     };
   }
@@ -655,6 +817,30 @@ export class ReportsService {
       this.cancelRunning(studyId, `${INTERRUPTED}: the application closed while drafting`);
     }
   }
+}
+
+/**
+ * The retrieval index entry of a signed report: the text in the style of the gallery (the findings, the impression
+ * when there are none), labels of the whole text, the drafting run's embedding and thumbnail.
+ */
+function signedCaseEntry(
+  studyId: string,
+  sections: ReportSections,
+  embedding: { modelId: string; vector: Float32Array },
+  thumbnail: Uint8Array | null,
+  labelReport: ((text: string) => LabelVector) | undefined,
+): Parameters<SignedCaseSink["addCase"]>[0] {
+  const report = sections.findings.trim() || sections.impression.trim();
+  const fullText = [sections.findings, sections.impression].filter((t) => t.trim()).join(" ");
+  return {
+    studyId,
+    report,
+    labels: labelReport ? labelReport(fullText) : blankLabels(),
+    source: "signed",
+    modelId: embedding.modelId,
+    vector: embedding.vector,
+    thumbnail,
+  };
 }
 
 /** A model id for messages: a sha256 id by its first 12 hex digits (the full id is in the index and audit log). */

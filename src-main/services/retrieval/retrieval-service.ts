@@ -1,16 +1,11 @@
+import { thumbnailFileUrl } from "../../../src-shared/import-types";
 import type { CaseDatabase } from "../../db/database";
 import { type LabelVector, OBSERVATION_COUNT } from "../language/observations";
 import { type DenseKernel, OnnxKernel } from "./dense-kernel";
 import { ModelMismatchError, RetrievalError } from "./errors";
 import { exactTopKBatch } from "./exact-batch";
 import { type ScoredRows, scanInto } from "./exact-scan";
-import {
-  type CaseReports,
-  loadIuXrayCaseReports,
-  type RetrievalGallery,
-  readPackGallery,
-  validateGallery,
-} from "./gallery";
+import { type CaseReports, type RetrievalGallery, validateGallery } from "./gallery";
 import { IvfFlatIndex, smallestNprobeFor } from "./ivf-index";
 import { SeededRandom } from "./seeded-random";
 import {
@@ -193,8 +188,8 @@ export class RetrievalService {
         labels: entry.labels,
         source: "gallery",
         modelId: gallery.modelId,
-        vector: gallery.vectors.subarray(i * dim, (i + 1) * dim),
-        thumbnail: gallery.thumbnails?.[i] ?? null,
+        vector: gallery.embeddings.subarray(i * dim, (i + 1) * dim),
+        thumbnail: gallery.thumbnail?.(i) ?? null,
       };
     });
     let added = 0;
@@ -211,29 +206,13 @@ export class RetrievalService {
   }
 
   /**
-   * First-start seeding from a model pack folder: reads its gallery and, unless that gallery is already in, the
-   * report text and labels (`loadReports`, default the bundled IU-Xray copies) and seeds. Cheap on later starts.
-   */
-  seedFromPack(
-    packDir: string,
-    loadReports: () => CaseReports = () => loadIuXrayCaseReports(),
-  ): { seeded: boolean; added: number } {
-    const gallery = readPackGallery(packDir);
-    if (this.meta?.model_id === gallery.modelId && this.meta.gallery_seeded_at) {
-      this.fillGalleryThumbnails(gallery);
-      return { seeded: false, added: 0 };
-    }
-    return this.seedFromGallery(gallery, loadReports());
-  }
-
-  /**
    * Gives the gallery cases of an index seeded before its pack had thumbnails (or from a pack without them) the
    * gallery's thumbnails: only cases of source `gallery` without a thumbnail, of the same model. Returns how many
    * cases got one; 0 (one query) when there is nothing to do.
    */
   fillGalleryThumbnails(gallery: RetrievalGallery): number {
-    const thumbnails = gallery.thumbnails;
-    if (!thumbnails || !this.meta || this.meta.model_id !== gallery.modelId) return 0;
+    const thumbnailOf = gallery.thumbnail;
+    if (!thumbnailOf || !this.meta || this.meta.model_id !== gallery.modelId) return 0;
     const lacking = this.db
       .prepare("SELECT study_id FROM retrieval_cases WHERE source = 'gallery' AND thumbnail IS NULL")
       .pluck()
@@ -247,7 +226,7 @@ export class RetrievalService {
     this.db.transaction(() => {
       for (const studyId of lacking) {
         const row = rowOf.get(studyId);
-        const thumbnail = row === undefined ? null : thumbnails[row];
+        const thumbnail = row === undefined ? null : thumbnailOf(row);
         if (!thumbnail || !isPngOrJpeg(thumbnail)) continue;
         filled += update.run(
           Buffer.from(thumbnail.buffer, thumbnail.byteOffset, thumbnail.byteLength),
@@ -313,6 +292,14 @@ export class RetrievalService {
     };
   }
 
+  /** Whether the index holds a thumbnail of the case (false for a study it does not hold). */
+  hasThumbnail(studyId: string): boolean {
+    return (
+      this.db.prepare("SELECT 1 FROM retrieval_cases WHERE study_id = ? AND thumbnail IS NOT NULL").get(studyId) !==
+      undefined
+    );
+  }
+
   /** The thumbnail of a case (PNG or JPEG bytes), or null. */
   thumbnail(studyId: string): Uint8Array | null {
     const row = this.db.prepare("SELECT thumbnail FROM retrieval_cases WHERE study_id = ?").get(studyId) as
@@ -352,11 +339,12 @@ export class RetrievalService {
       const row = rows.get(studyId)!;
       return {
         studyId,
-        similarity: found.scores[i]!,
+        // float32 rounding can put a unit vector's dot product a hair outside [-1, 1]
+        similarity: Math.max(-1, Math.min(1, found.scores[i]!)),
         report: row.report,
         labels: JSON.parse(row.labels) as LabelVector,
         source: row.source,
-        hasThumbnail: row.has_thumbnail === 1,
+        ...(row.has_thumbnail === 1 ? { thumbnailUrl: thumbnailFileUrl(studyId) } : {}),
       };
     });
   }

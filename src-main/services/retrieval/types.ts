@@ -1,8 +1,7 @@
-import type { LabelVector } from "../language/observations";
+import type { LabelVector } from "../../../src-shared/observations";
+import { CASE_SOURCES, type CaseSource, type SimilarCase } from "../../../src-shared/report-types";
 
-/** Where a case came from: the model pack's gallery, a report signed here, or `npm run index`. */
-export const CASE_SOURCES = ["gallery", "signed", "indexed"] as const;
-export type CaseSource = (typeof CASE_SOURCES)[number];
+export { CASE_SOURCES, type CaseSource, type SimilarCase };
 
 /** Top-k bounds of a similar-case query. */
 export const DEFAULT_TOP_K = 5;
@@ -32,26 +31,8 @@ export interface SearchRequest {
   excludeIds?: readonly string[];
 }
 
-export interface SimilarCase {
-  studyId: string;
-  /** Cosine similarity in [-1, 1]. */
-  similarity: number;
-  report: string;
-  labels: LabelVector;
-  source: CaseSource;
-  hasThumbnail: boolean;
-}
-
-export interface StoredCase {
-  studyId: string;
-  report: string;
-  labels: LabelVector;
-  source: CaseSource;
-  modelId: string;
-  vector: Float32Array;
-  thumbnail: Uint8Array | null;
-  createdAt: string;
-}
+/** A case as the index stores it: what went in, with the thumbnail (or null) and when it was written. */
+export type StoredCase = Omit<CaseInput, "thumbnail"> & { thumbnail: Uint8Array | null; createdAt: string };
 
 /** What the index holds and how it searches. */
 export interface RetrievalIndexInfo {

@@ -16,6 +16,7 @@ interface StudyRow {
   study_date: string | null;
   description: string | null;
   source: "demo" | "import";
+  pacs_connection: string | null;
   status: StudyStatus;
   image_count: number;
   updated_at: string;
@@ -29,6 +30,7 @@ const toSummary = (r: StudyRow): StudySummary => ({
   studyDate: r.study_date,
   description: r.description,
   source: r.source,
+  pacsConnection: r.pacs_connection,
   status: r.status,
   imageCount: r.image_count,
   updatedAt: r.updated_at,
@@ -37,8 +39,17 @@ const toSummary = (r: StudyRow): StudySummary => ({
 const SUMMARY_SELECT = `
   SELECT s.id, s.study_instance_uid, s.patient_id, s.patient_name, s.study_date, s.description, s.source, s.status,
          s.updated_at,
-         (SELECT count(*) FROM images i JOIN series se ON se.id = i.series_id WHERE se.study_id = s.id) AS image_count
+         (SELECT count(*) FROM images i JOIN series se ON se.id = i.series_id WHERE se.study_id = s.id) AS image_count,
+         (SELECT c.name FROM pacs_studies p JOIN pacs_connections c ON c.id = p.connection_id
+            WHERE p.study_id = s.id ORDER BY p.retrieved_at DESC LIMIT 1) AS pacs_connection
   FROM studies s`;
+
+/**
+ * The worklist's order, total and stable: newest study date first (no date last), then the most recently added study (its first import), then the
+ * id. Nothing a draft, a signature or a re-import changes is in it, so rows never move while the user works down
+ * the list.
+ */
+const WORKLIST_ORDER = "s.study_date DESC, s.created_at DESC, s.id";
 
 /** The worklist: studies, their series and images, as stored in the case database. */
 export class StudiesService {
@@ -58,7 +69,7 @@ export class StudiesService {
       params.q = `%${filter.search.trim().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     }
     const sql = `${SUMMARY_SELECT} ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-      ORDER BY s.study_date DESC, s.created_at DESC`;
+      ORDER BY ${WORKLIST_ORDER}`;
     return (this.db.prepare(sql).all(params) as StudyRow[]).map(toSummary);
   }
 

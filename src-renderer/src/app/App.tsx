@@ -1,6 +1,7 @@
 import { useEffect, useState } from "react";
 import { HelpOverlay } from "../features/help/HelpOverlay";
 import { PacsStudiesPanel } from "../features/pacs/PacsStudiesPanel";
+import { PriorsPane } from "../features/priors/PriorsPane";
 import { ReportPane } from "../features/report/ReportPane";
 import { SettingsPanel } from "../features/settings/SettingsPanel";
 import { SimilarCasesPane } from "../features/similar-cases/SimilarCasesPane";
@@ -10,7 +11,7 @@ import { WorklistPane } from "../features/worklist/WorklistPane";
 import { useClient } from "../ipc/ClientContext";
 import { useAsync } from "./useAsync";
 
-/** The workstation frame: worklist | viewer (frontal + lateral) | report over similar cases; status bar below. */
+/** The workstation frame: worklist | viewer (frontal + lateral) | report over priors over similar cases; status bar below. */
 export function App() {
   const client = useClient();
   const [selectedId, setSelectedId] = useState<string | null>(null);
@@ -32,6 +33,7 @@ export function App() {
       />
       <div className="right-column">
         <ReportPane study={detail} />
+        <PriorsPane study={detail} onOpenBeside={setCompareId} />
         <SimilarCasesPane study={detail} onOpenBeside={setCompareId} />
       </div>
       <StatusBar />

@@ -1,13 +1,13 @@
-import { createContext, type ReactNode, useContext, useEffect, useMemo, useRef } from "react";
+import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useRef } from "react";
 import { useClient } from "../ipc/ClientContext";
-import { chordOf, findCommand } from "./commands";
+import { type CommandId, chordOf, findCommand } from "./commands";
 import { effectiveCommands, setOverrides } from "./key-bindings";
 
 type Handler = () => void;
 
 interface Registry {
-  register(id: string, handler: Handler): () => void;
-  run(id: string): boolean;
+  register(id: CommandId, handler: Handler): () => void;
+  run(id: CommandId): boolean;
 }
 
 const RegistryContext = createContext<Registry | null>(null);
@@ -20,7 +20,7 @@ function isTyping(target: EventTarget | null): boolean {
 
 /** Holds the handlers components register and dispatches key presses to them. */
 export function CommandRegistryProvider({ children }: { children: ReactNode }) {
-  const handlers = useRef(new Map<string, Handler[]>());
+  const handlers = useRef(new Map<CommandId, Handler[]>());
   const registry = useMemo<Registry>(
     () => ({
       register(id, handler) {
@@ -63,10 +63,26 @@ export function CommandRegistryProvider({ children }: { children: ReactNode }) {
   return <RegistryContext.Provider value={registry}>{children}</RegistryContext.Provider>;
 }
 
-/** Binds a handler to a command id while the component is mounted (the newest binding wins). */
-export function useCommand(id: string, handler: Handler): void {
+/**
+ * Binds handlers to command ids while the component is mounted (the newest binding of an id wins): one call per
+ * component, one entry per command. The handlers may change every render; the registration follows the ids.
+ */
+export function useCommands(handlers: Partial<Record<CommandId, Handler>>): void {
   const registry = useContext(RegistryContext);
-  const latest = useRef(handler);
-  latest.current = handler;
-  useEffect(() => registry?.register(id, () => latest.current()), [registry, id]);
+  const latest = useRef(handlers);
+  latest.current = handlers;
+  const ids = (Object.keys(handlers) as CommandId[]).sort().join(" ");
+  useEffect(() => {
+    if (!registry || !ids) return;
+    const offs = (ids.split(" ") as CommandId[]).map((id) => registry.register(id, () => latest.current[id]?.()));
+    return () => {
+      for (const off of offs) off();
+    };
+  }, [registry, ids]);
+}
+
+/** Runs a command as its key would (buttons and menus use this): false when nothing handles it now. */
+export function useRunCommand(): (id: CommandId) => boolean {
+  const registry = useContext(RegistryContext);
+  return useCallback((id: CommandId) => registry?.run(id) ?? false, [registry]);
 }

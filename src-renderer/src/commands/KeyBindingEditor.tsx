@@ -1,6 +1,6 @@
 import { useEffect, useState } from "react";
 import { useClient } from "../ipc/ClientContext";
-import { type CommandDef, chordOf } from "./commands";
+import { type CommandDef, chordOf, formatChord } from "./commands";
 import { getOverrides, RESERVED_CHORDS, rebind, resetBinding, setOverrides } from "./key-bindings";
 import "./key-bindings.css";
 
@@ -33,12 +33,14 @@ export function KeyBindingEditor({ command }: { command: CommandDef }) {
       if (e.key === "Escape") return;
       const chord = chordOf(e);
       if (RESERVED_CHORDS.includes(chord)) {
-        setMessage(`${chord} is reserved`);
+        setMessage(`${formatChord(chord)} is reserved`);
         return;
       }
       const { overrides, displaced } = rebind(command.id, chord);
       save(overrides);
-      setMessage(displaced.length ? `${chord} taken from: ${displaced.map((d) => d.label).join(", ")}` : null);
+      setMessage(
+        displaced.length ? `${formatChord(chord)} taken from: ${displaced.map((d) => d.label).join(", ")}` : null,
+      );
     };
     window.addEventListener("keydown", onKey, { capture: true });
     return () => window.removeEventListener("keydown", onKey, { capture: true });
@@ -53,7 +55,7 @@ export function KeyBindingEditor({ command }: { command: CommandDef }) {
       ) : command.keys.length === 0 ? (
         <span className="hint">unbound</span>
       ) : (
-        command.keys.map((k) => <kbd key={k}>{k}</kbd>)
+        command.keys.map((k) => <kbd key={k}>{formatChord(k)}</kbd>)
       )}
       <button
         type="button"

@@ -1,20 +1,22 @@
 /**
- * Commands and their default key bindings, kept as data (OHIF style). Components register handlers for command
- * ids; one key listener maps key presses to commands; the help overlay lists this table.
+ * Commands and their default key bindings, kept as data (OHIF style): this table is the one list of command ids
+ * (`CommandId`, checked by the compiler wherever a command is registered, run or hinted). Components register
+ * handlers for ids (`useCommands`), buttons and the one key listener run them (`useRunCommand`), the help overlay
+ * lists the table, and every shortcut hint in the UI is read from the current bindings (`useShortcutHint`).
  */
 export type CommandGroup = "General" | "Worklist" | "Viewer" | "Report";
 
-export interface CommandDef {
+interface CommandSpec {
   id: string;
   label: string;
   group: CommandGroup;
-  /** Key chords, e.g. "?", "F1", "Ctrl+Shift+S", "ArrowDown". */
-  keys: string[];
+  /** Key chords, e.g. "?", "F1", "Ctrl+Shift+s", "ArrowDown". */
+  keys: readonly string[];
   /** Whether the binding also fires while typing in a text field. */
   whileTyping?: boolean;
 }
 
-export const commands: readonly CommandDef[] = [
+const COMMAND_TABLE = [
   { id: "help.toggle", label: "Show or hide keyboard shortcuts", group: "General", keys: ["?", "F1"] },
   { id: "overlay.close", label: "Close the open overlay", group: "General", keys: ["Escape"], whileTyping: true },
   { id: "settings.open", label: "Settings (PACS connections)", group: "General", keys: ["Ctrl+,"] },
@@ -80,7 +82,16 @@ export const commands: readonly CommandDef[] = [
     whileTyping: true,
   },
   { id: "report.sign", label: "Sign the report", group: "Report", keys: ["Ctrl+Shift+s"], whileTyping: true },
-];
+] as const satisfies readonly CommandSpec[];
+
+/** The id of a command of the table. */
+export type CommandId = (typeof COMMAND_TABLE)[number]["id"];
+
+export interface CommandDef extends CommandSpec {
+  id: CommandId;
+}
+
+export const commands: readonly CommandDef[] = COMMAND_TABLE;
 
 /** Normalises a KeyboardEvent to the chord notation used above. */
 export function chordOf(e: Pick<KeyboardEvent, "key" | "ctrlKey" | "metaKey" | "altKey" | "shiftKey">): string {
@@ -96,4 +107,27 @@ export function chordOf(e: Pick<KeyboardEvent, "key" | "ctrlKey" | "metaKey" | "
 
 export function findCommand(chord: string, table: readonly CommandDef[] = commands): CommandDef | undefined {
   return table.find((c) => c.keys.includes(chord));
+}
+
+const KEY_NAMES: Readonly<Record<string, string>> = {
+  Escape: "Esc",
+  ArrowDown: "↓",
+  ArrowUp: "↑",
+  ArrowLeft: "←",
+  ArrowRight: "→",
+};
+
+/** A chord as the UI writes it: "Ctrl+Shift+s" → "Ctrl+Shift+S", "Escape" → "Esc"; a bare letter stays ("i"). */
+export function formatChord(chord: string): string {
+  // "+" and "Ctrl++" end with the key "+" itself.
+  const parts = chord.endsWith("+") ? [...chord.slice(0, -1).split("+").filter(Boolean), "+"] : chord.split("+");
+  const key = parts[parts.length - 1] ?? "";
+  const modified = parts.length > 1;
+  const shown = KEY_NAMES[key] ?? (modified && /^[a-z]$/.test(key) ? key.toUpperCase() : key);
+  return [...parts.slice(0, -1), shown].join("+");
+}
+
+/** A command's keys for a hint: "Ctrl+Z, Ctrl+Y"; "" when it has none. */
+export function formatKeys(keys: readonly string[]): string {
+  return keys.map(formatChord).join(", ");
 }

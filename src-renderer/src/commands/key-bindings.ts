@@ -1,11 +1,11 @@
 /**
  * Rebindable keys: the defaults are the command table (./commands.ts); the user's overrides (command id → chords)
  * are stored by main (keyBindings.get / keyBindings.set, in the case database) and applied on top. The key listener,
- * the help overlay and the viewer toolbar all read the effective table from here.
+ * the help overlay and every shortcut hint in the UI (useShortcutHint, useShortcutKey) read the effective table here.
  */
 import { useSyncExternalStore } from "react";
 import type { KeyBindingOverrides } from "../../../src-shared/import-types";
-import { type CommandDef, commands } from "./commands";
+import { type CommandDef, type CommandId, commands, formatChord, formatKeys } from "./commands";
 
 let overrides: KeyBindingOverrides = {};
 let table: readonly CommandDef[] = commands;
@@ -41,8 +41,29 @@ export function useEffectiveCommands(): readonly CommandDef[] {
 }
 
 /** The keys of one command, e.g. for a toolbar tooltip. */
-export function keysOf(id: string): readonly string[] {
-  return table.find((c) => c.id === id)?.keys ?? [];
+export function keysOf(id: CommandId, current: readonly CommandDef[] = table): readonly string[] {
+  return current.find((c) => c.id === id)?.keys ?? [];
+}
+
+/** `text` with the command's current keys: "Sign and lock the report (Ctrl+Shift+S)"; just `text` when unbound. */
+export function withShortcut(text: string, id: CommandId, current: readonly CommandDef[] = table): string {
+  const keys = formatKeys(keysOf(id, current));
+  return keys ? `${text} (${keys})` : text;
+}
+
+/**
+ * Shortcut hints for titles, menus and placeholders, read from the current bindings: the component re-renders when
+ * a key is rebound, so a hint never names an old key.
+ */
+export function useShortcutHint(): (text: string, id: CommandId) => string {
+  const current = useEffectiveCommands();
+  return (text, id) => withShortcut(text, id, current);
+}
+
+/** The first current key of a command as the UI writes it ("Esc"), for a button whose face is its key; "" if none. */
+export function useShortcutKey(id: CommandId): string {
+  const first = keysOf(id, useEffectiveCommands())[0];
+  return first ? formatChord(first) : "";
 }
 
 /**

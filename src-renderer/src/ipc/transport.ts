@@ -70,6 +70,17 @@ export function imageUrl(imageId: string): string {
     : `${window.location.origin}${HARNESS_FILES_PATH}${id}`;
 }
 
+/**
+ * URL of a file-channel path the contract carries (e.g. a similar case's `thumbnailUrl`, `thumbnail/<studyId>`):
+ * rd-image://thumbnail/<studyId> in Electron, /files/thumbnail/<studyId> in the harness. Fetch it with
+ * imageRequestHeaders().
+ */
+export function fileChannelUrl(channelPath: string): string {
+  return detectTransport() === "electron"
+    ? `${IMAGE_SCHEME}://${channelPath}`
+    : `${window.location.origin}${HARNESS_FILES_PATH}${channelPath}`;
+}
+
 /** Headers an image-file request needs (the harness token; nothing in Electron). */
 export function imageRequestHeaders(): Record<string, string> {
   return detectTransport() === "electron" ? {} : { authorization: `Bearer ${harnessToken()}` };

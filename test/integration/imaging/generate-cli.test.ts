@@ -59,3 +59,40 @@ test("files of two patients are refused, naming both", async () => {
   expect(run.stderr).not.toMatch(/\n\s+at /);
   expect(run.stdout).not.toMatch(/FINDINGS/);
 });
+
+const HIP = path.resolve(REPO_ROOT, "../shared/data/dicom-nonchest/CR_hip_JPEGLossless.dcm");
+
+test("scope gate: a CR hip and an MR header around chest pixels end with the reason (exit 1) before the model loads", async () => {
+  const mr = modifiedCopy(tmp.dir, REFERENCE_CR, "mr.dcm", {
+    "(0008,0060)": "MR",
+    "(0008,0016)": "1.2.840.10008.5.1.4.1.1.4",
+  });
+  for (const [file, reason] of [
+    [HIP, "CR of the hip"],
+    [mr, "MR images: this model drafts chest radiographs only"],
+  ] as const) {
+    const run = await generate([file]);
+    console.log(`generate ${path.basename(file)}: exit ${run.code}, stderr: ${run.stderr.trim()}`);
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim().split("\n")).toEqual([
+      `error: not eligible for an AI draft: ${reason}; no draft was made (--force drafts anyway)`,
+    ]);
+    expect(run.stdout).not.toMatch(/FINDINGS/);
+  }
+}, 120_000);
+
+test("scope gate: --force drafts the hip anyway and says so; a real chest CR is drafted with the model's score", async () => {
+  const forced = await generate([HIP, "--force", "--json"]);
+  expect(forced.code).toBe(0);
+  expect(forced.stderr).toMatch(/warning: CR of the hip: not eligible for an AI draft; drafting anyway \(--force\)/);
+  const result = JSON.parse(forced.stdout) as {
+    scope: { outcome: string; override: { by: string } | null; ood: { score: number; threshold: number | null } };
+  };
+  expect(result.scope).toMatchObject({ outcome: "not-eligible", override: { by: "--force" } });
+  expect(result.scope.ood.threshold).not.toBeNull();
+  const chest = await generate([REFERENCE_CR]);
+  expect(chest.code).toBe(0);
+  const line = chest.stdout.split("\n").find((l) => l.startsWith("Scope: "));
+  console.log(`generate hip --force: score ${result.scope.ood.score}; chest: ${line}`);
+  expect(line).toMatch(/\(model score 0\.\d{4}, threshold 0\.\d{4}\)$/);
+}, 240_000);

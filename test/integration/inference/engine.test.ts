@@ -88,7 +88,7 @@ describe.skipIf(!pack.dir)("inference engine on the real model pack", () => {
     return { studyId, state: await waitForJob(services, studyId) };
   }
 
-  function expectDraft(studyId: string, state: ReportState): void {
+  async function expectDraft(studyId: string, state: ReportState): Promise<void> {
     expect(state.job.state, state.job.message ?? "").toBe("done");
     expect(state.job.model?.name).toBe(manifest!.name);
     expect(state.job.hasEmbedding).toBe(true);
@@ -116,7 +116,13 @@ describe.skipIf(!pack.dir)("inference engine on the real model pack", () => {
       expect(c.report.length).toBeGreaterThan(0);
       expect(c.labels).toHaveLength(14);
       // Gallery cases carry the pack's thumbnail of their frontal view (packs with gallery thumbnails).
-      if (manifest!.gallery.thumbnails) expect(c.thumbnailUrl).toMatch(/^data:image\/jpeg;base64,\/9j\//);
+      // served by study id over the file channel (the bytes stay in the index, not in the job row)
+      if (manifest!.gallery.thumbnails) {
+        expect(c.thumbnailUrl).toBe(`thumbnail/${c.studyId}`);
+        const file = await services.files.readFile(c.thumbnailUrl!);
+        expect(file.contentType).toBe("image/jpeg");
+        expect([...file.bytes.subarray(0, 3)]).toEqual([0xff, 0xd8, 0xff]);
+      }
     }
     console.log(
       `${studyId}: "${findings}"\n  similar: ${state.similarCases.map((c) => `${c.studyId} ${c.similarity.toFixed(4)}`).join(", ")}`,
@@ -125,7 +131,38 @@ describe.skipIf(!pack.dir)("inference engine on the real model pack", () => {
 
   it("drafts a DICOM study (one frontal view) with similar cases from the index", async () => {
     const { studyId, state } = await draftStudy([DICOM_FILE]);
-    expectDraft(studyId, state);
+    await expectDraft(studyId, state);
+  }, 180_000);
+
+  it("scope gate on the real engine: the hip gets no draft job and no similar cases; a real chest drafts with the model's score", async () => {
+    const hip = path.join(shared, "dicom-nonchest", "CR_hip_JPEGLossless.dcm");
+    const imported = await services.importer.importPaths([hip]);
+    expect(imported.failures).toEqual([]);
+    const hipId = imported.studyIds[0]!;
+    const opened = services.reports.open(hipId);
+    expect(opened.scope).toMatchObject({ outcome: "not-eligible", headline: "CR of the hip", draftAllowed: false });
+    expect(opened.job.state).toBe("idle");
+    expect(opened.similarCases).toEqual([]);
+    expect(services.db.prepare("SELECT count(*) AS n FROM draft_jobs WHERE study_id = ?").get(hipId)).toEqual({ n: 0 });
+
+    // The CR chest of the test above: its score is the real engine's, with the pack's calibrated threshold.
+    const chestId = (
+      services.db
+        .prepare("SELECT se.study_id AS id FROM images i JOIN series se ON se.id = i.series_id WHERE i.file_path = ?")
+        .get(DICOM_FILE) as { id: string }
+    ).id;
+    const scope = services.reports.state(chestId).scope;
+    // A pack without a calibration (RADIOLOGY_DRAFT_TEST_PACK, data/dev-pack) has no threshold.
+    const calibration = manifest!.scope_calibration
+      ? (JSON.parse(fs.readFileSync(path.join(packDir, manifest!.scope_calibration), "utf8")) as { threshold: number })
+      : null;
+    expect(scope.ood?.threshold ?? null).toBe(calibration?.threshold ?? null);
+    expect(scope.ood!.score).toBeGreaterThan(-1);
+    console.log(
+      `scope of the real CR chest: ${scope.outcome} (${scope.headline}); score ${scope.ood!.score.toFixed(4)}`,
+    );
+    const threshold = scope.ood!.threshold;
+    expect(scope.outcome).toBe(threshold !== null && scope.ood!.score < threshold ? "uncertain" : "eligible");
   }, 180_000);
 
   it("drafts a two-view PNG study with similar cases from the index", async () => {
@@ -134,7 +171,7 @@ describe.skipIf(!pack.dir)("inference engine on the real model pack", () => {
     fs.mkdirSync(folder);
     for (const [i, file] of NIH_PNGS.entries()) fs.copyFileSync(file, path.join(folder, `${i}.png`));
     const { studyId, state } = await draftStudy([folder]);
-    expectDraft(studyId, state);
+    await expectDraft(studyId, state);
     const images = services.studies.get(studyId).images;
     expect(images).toHaveLength(2);
   }, 180_000);

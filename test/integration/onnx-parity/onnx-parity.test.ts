@@ -292,8 +292,8 @@ describe("ONNX (onnxruntime-node) vs PyTorch", () => {
         vision.embeddings.subarray((2 * i + 1) * dim, (2 * i + 2) * dim),
       );
       const nearest = nearestGalleryStudy(pack.gallery, embedding);
-      if (nearest.id !== expected.retrieved_id) {
-        mismatches.push(`${expected.id}: retrieved ${nearest.id}, PyTorch ${expected.retrieved_id}`);
+      if (nearest?.id !== expected.retrieved_id) {
+        mismatches.push(`${expected.id}: retrieved ${nearest?.id}, PyTorch ${expected.retrieved_id}`);
         continue;
       }
       const tokens = vision.patchTokens.subarray(2 * i * perView * tokenDim, (2 * i + 2) * perView * tokenDim);

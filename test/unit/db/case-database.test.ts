@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { DatabaseError, openCaseDatabase, schemaVersion } from "../../../src-main/db/database";
-import { latestSchemaVersion } from "../../../src-main/db/migrations";
+import { latestSchemaVersion, migrations } from "../../../src-main/db/migrations";
 
 const fixture = path.join(import.meta.dirname, "../../fixtures/db/case-db-v1.sqlite");
 
@@ -28,6 +28,44 @@ describe("case database", () => {
       (r) => r.name,
     );
     expect(tables).toEqual(expect.arrayContaining(["draft_versions", "signed_reports", "report_addenda", "audit_log"]));
+    db.close();
+  });
+
+  it("migration 6 drops the base64 thumbnails from stored similar cases, keeping order, adding source and URL", () => {
+    const file = tempCopy();
+    const v5 = openCaseDatabase(file, { migrations: migrations.filter((m) => m.version <= 5) });
+    const labels = Array(14).fill(null);
+    const cases = [
+      { studyId: "CXR2_IM-1", similarity: 0.9, report: "a", labels, thumbnailUrl: "data:image/jpeg;base64,/9j/AA" },
+      { studyId: "odd id/1", similarity: 0.8, report: "b", labels, thumbnailUrl: "data:image/png;base64,iVBO" },
+      { studyId: "signed-1", similarity: 0.7, report: "c", labels },
+    ];
+    v5.prepare("INSERT INTO retrieval_index_meta (id, model_id, dim) VALUES (1, 'm', 2)").run();
+    v5.prepare(
+      "INSERT INTO retrieval_cases (study_id, report, labels, source, model_id, vector) VALUES ('signed-1', 'c', ?, 'signed', 'm', x'0000803f00000000')",
+    ).run(JSON.stringify(labels));
+    v5.prepare("INSERT INTO draft_jobs (study_id, state, similar_cases) VALUES ('study-1', 'done', ?)").run(
+      JSON.stringify(cases),
+    );
+    v5.close();
+    const db = openCaseDatabase(file);
+    const row = db.prepare("SELECT similar_cases, thumbnail FROM draft_jobs WHERE study_id = 'study-1'").get() as {
+      similar_cases: string;
+      thumbnail: Buffer | null;
+    };
+    expect(row.thumbnail).toBeNull();
+    expect(JSON.parse(row.similar_cases)).toEqual([
+      {
+        studyId: "CXR2_IM-1",
+        similarity: 0.9,
+        report: "a",
+        labels,
+        source: "gallery",
+        thumbnailUrl: "thumbnail/CXR2_IM-1",
+      },
+      { studyId: "odd id/1", similarity: 0.8, report: "b", labels, source: "gallery" },
+      { studyId: "signed-1", similarity: 0.7, report: "c", labels, source: "signed" },
+    ]);
     db.close();
   });
 

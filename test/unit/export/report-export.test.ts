@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { BASIC_TEXT_SR_SOP_CLASS, personName } from "../../../src-main/services/export/dicom-sr";
+import { BASIC_TEXT_SR_SOP_CLASS, personName, srInstanceUids } from "../../../src-main/services/export/dicom-sr";
 import { exportReport } from "../../../src-main/services/export/report-export";
 import type { ExportResult } from "../../../src-shared/report-types";
 import { FixedReportTestEngine } from "../../support/fixed-report-test-engine";
@@ -192,6 +192,24 @@ describe("DICOM SR export (Basic Text SR, TID 2000 pattern)", () => {
     // The same signed content exports as the same SR instance.
     const again = read(save(await h.reports.export(STUDY, "dicom-sr")));
     expect(again.ds.SOPInstanceUID).toBe(ds.SOPInstanceUID);
+    // With the addendum it is a second SR in the same series that references the first (Predecessor Documents).
+    const doc = h.reports.document(STUDY);
+    const beforeAddendum = path.join(out, "before-addendum.sr.dcm");
+    fs.writeFileSync(beforeAddendum, (await exportReport({ ...doc, addenda: [] }, "dicom-sr")).bytes);
+    const first = read(beforeAddendum).ds;
+    expect(srInstanceUids(doc).sopInstanceUids).toEqual([first.SOPInstanceUID, ds.SOPInstanceUID]);
+    expect(first.PredecessorDocumentsSequence).toBeUndefined();
+    expect(String(first.InstanceNumber)).toBe("1");
+    expect(String(ds.InstanceNumber)).toBe("2");
+    expect(ds.SeriesInstanceUID).toBe(first.SeriesInstanceUID);
+    expect(ds.PredecessorDocumentsSequence).toHaveLength(1);
+    expect(ds.PredecessorDocumentsSequence[0].StudyInstanceUID).toBe(image.studyInstanceUid);
+    expect(ds.PredecessorDocumentsSequence[0].ReferencedSeriesSequence[0]).toMatchObject({
+      SeriesInstanceUID: first.SeriesInstanceUID,
+      ReferencedSOPSequence: [
+        { ReferencedSOPClassUID: BASIC_TEXT_SR_SOP_CLASS, ReferencedSOPInstanceUID: first.SOPInstanceUID },
+      ],
+    });
   });
 
   it.skipIf(!hasTool("dciodvfy"))("dciodvfy finds no errors in the IOD", async () => {

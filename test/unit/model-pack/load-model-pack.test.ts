@@ -195,6 +195,26 @@ describe("loadModelPack refuses a damaged pack and says what is wrong", () => {
     expect(error.message).toContain("vision_encoder: inputs are [input_ids, beam_origin, past_keys");
   });
 
+  it("a scope calibration of another embedding model, or one that breaks its schema (hashes updated)", async () => {
+    const other = copyPack();
+    const file = path.join(other, "scope-calibration.json");
+    const calibration = JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>;
+    fs.writeFileSync(file, JSON.stringify({ ...calibration, model_id: `sha256:${"0".repeat(64)}` }));
+    relist(other, "scope-calibration.json");
+    expect((await refusal(other)).message).toContain(
+      `scope-calibration.json was calibrated for sha256:${"0".repeat(64)}, the pack's embedding model is sha256:`,
+    );
+    const broken = copyPack();
+    const file2 = path.join(broken, "scope-calibration.json");
+    fs.writeFileSync(file2, JSON.stringify({ ...calibration, threshold: 2 }));
+    relist(broken, "scope-calibration.json");
+    expect((await refusal(broken)).message).toContain("scope-calibration.json: threshold:");
+    // Changed without updating the manifest: the hash check names it.
+    const edited = copyPack();
+    fs.writeFileSync(path.join(edited, "scope-calibration.json"), JSON.stringify({ ...calibration, threshold: 0.5 }));
+    expect((await refusal(edited)).message).toMatch(/scope-calibration\.json has \d+ bytes, manifest says/);
+  });
+
   it("an embedding model id that is not the vision encoder's hash", async () => {
     const dir = copyPack();
     editManifest(dir, (m) => {

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { NO_ENGINE_MESSAGE } from "../../../src-main/services/reports/reports-service";
+import type { SignedCaseSink } from "../../../src-main/services/reports/draft-engine";
+import { NO_ENGINE_MESSAGE, VERSION_PAUSE_MS } from "../../../src-main/services/reports/reports-service";
 import { splitSentences } from "../../../src-shared/report-text";
 import { EMPTY_SECTIONS, type ReportSections } from "../../../src-shared/report-types";
 import { FixedReportTestEngine, iuReport, TEST_DOUBLE_EMBEDDING_MODEL } from "../../support/fixed-report-test-engine";
@@ -51,8 +52,9 @@ describe("reports service without a model pack", () => {
     expect(h.reports.regenerate(STUDY, { replaceUserEdits: true }).draft).toBeNull();
   });
 
-  it("autosaves every change as a new version and de-duplicates identical saves", () => {
-    const h = track(withStudy(makeReportsHarness()));
+  it("autosaves every change, as a new version after a pause, and de-duplicates identical saves", () => {
+    let now = Date.parse("2026-12-03T09:00:00Z");
+    const h = track(withStudy(makeReportsHarness({ now: () => now })));
     const first = { ...EMPTY_SECTIONS, indication: "Cough for two weeks." };
     const a = h.reports.save(STUDY, { sections: first, baseVersion: null, origin: "user" });
     expect(a.saved).toBe(true);
@@ -63,6 +65,16 @@ describe("reports service without a model pack", () => {
     const again = h.reports.save(STUDY, { sections: first, baseVersion: 1, origin: "user" });
     expect(again.saved).toBe(false);
     expect(again.draft?.version).toBe(1);
+    // Typing on within the minute: the same version, written again.
+    now += 20_000;
+    const typing = h.reports.save(STUDY, {
+      sections: { ...first, findings: "The lungs" },
+      baseVersion: 1,
+      origin: "user",
+    });
+    expect(typing).toMatchObject({ saved: true, draft: { version: 1, sections: { findings: "The lungs" } } });
+    expect(typing.draft?.updatedAt).toBe("2026-12-03T09:00:20.000Z");
+    now += VERSION_PAUSE_MS;
     const b = h.reports.save(STUDY, {
       sections: { ...first, findings: "The lungs are clear." },
       baseVersion: 1,
@@ -86,8 +98,10 @@ describe("reports service without a model pack", () => {
   });
 
   it("restores an older version as a new 'restore' version", () => {
-    const h = track(withStudy(makeReportsHarness()));
+    let now = Date.now();
+    const h = track(withStudy(makeReportsHarness({ now: () => now })));
     h.reports.save(STUDY, { sections: { ...EMPTY_SECTIONS, findings: "One." }, baseVersion: null, origin: "user" });
+    now += VERSION_PAUSE_MS;
     h.reports.save(STUDY, { sections: { ...EMPTY_SECTIONS, findings: "Two." }, baseVersion: 1, origin: "user" });
     const restored = h.reports.restore(STUDY, 1);
     expect(restored.draft).toMatchObject({ version: 3, origin: "restore", sections: { findings: "One." } });
@@ -127,7 +141,7 @@ describe("AI drafting through the DraftEngine seam (fixed-report test double)", 
     h.reports.open(STUDY);
     expect(engine.calls).toEqual([STUDY]);
     // Without an engine (e.g. the next start, while the pack loads) the finished draft keeps its record.
-    h.reports.setEngine(null);
+    h.setEngine(null);
     expect(h.reports.state(STUDY).job).toMatchObject({ state: "done", model: engine.model });
   });
 
@@ -268,7 +282,7 @@ describe("AI drafting through the DraftEngine seam (fixed-report test double)", 
 });
 
 describe("signing", () => {
-  async function drafted(options: { retrieval?: { added: unknown[]; addCase(e: unknown): void } | null } = {}) {
+  async function drafted(options: { retrieval?: SignedCaseSink | null } = {}) {
     const h = track(
       withStudy(
         makeReportsHarness({
@@ -284,7 +298,13 @@ describe("signing", () => {
 
   function recordingIndex() {
     const added: Array<Record<string, unknown>> = [];
-    return { added, addCase: (e: unknown) => added.push(e as Record<string, unknown>) };
+    return {
+      added,
+      modelId: TEST_DOUBLE_EMBEDDING_MODEL,
+      addCase: (e: unknown) => added.push(e as Record<string, unknown>),
+      hasCase: (id: string) => added.some((e) => e.studyId === id),
+      hasThumbnail: (id: string) => added.some((e) => e.studyId === id && e.thumbnail),
+    };
   }
 
   it("asks for the signer's name once: the OS user name is only a default until confirmed", async () => {
@@ -342,8 +362,8 @@ describe("signing", () => {
     const service = new ReportsService({
       db: labelled.db,
       events: labelled.events,
-      engine: null,
-      retrieval: () => index,
+      engine: () => null,
+      retrieval: index,
       labelReport: (t) => labelReport(t).labels,
       application: { name: "Radiology Draft", version: "0.1.0" },
     });

@@ -1,7 +1,9 @@
 /**
  * Signing adds the case to the real retrieval index (src-main/services/retrieval) with the drafting run's embedding,
- * so a similar study retrieves it; an index of another model refuses it and the sign result says why.
+ * so a similar study retrieves it; an index of another model refuses it and the sign result says why; a signed case
+ * left without a thumbnail is completed at the next start.
  */
+import sharp from "sharp";
 import { afterEach, describe, expect, it } from "vitest";
 import { RetrievalService } from "../../../src-main/services/retrieval/retrieval-service";
 import { FixedReportTestEngine, TEST_DOUBLE_EMBEDDING_MODEL } from "../../support/fixed-report-test-engine";
@@ -26,7 +28,17 @@ afterEach(async () => {
 async function signedWith(index: (h: ReportsHarness) => RetrievalService) {
   let service: RetrievalService | null = null;
   const engine = new FixedReportTestEngine({ reportId: REPORT_ID });
-  harness = makeReportsHarness({ engine, retrieval: { addCase: (c) => service?.addCase(c) } });
+  harness = makeReportsHarness({
+    engine,
+    retrieval: {
+      get modelId() {
+        return service?.modelId ?? null;
+      },
+      addCase: (c) => service?.addCase(c),
+      hasCase: (id) => service?.hasCase(id) ?? false,
+      hasThumbnail: (id) => service?.hasThumbnail(id) ?? false,
+    },
+  });
   service = index(harness);
   retrieval = service;
   insertStudy(harness.db, dicomStudy("study-1"));
@@ -56,6 +68,38 @@ describe("signed cases join the retrieval index", () => {
     const hits = await service.search({ modelId: TEST_DOUBLE_EMBEDDING_MODEL, vector: again.embedding!.vector, k: 5 });
     expect(hits[0]?.studyId).toBe("study-1");
     expect(hits[0]?.similarity).toBeCloseTo(1, 5);
+  });
+
+  it("a signed case the index holds without a thumbnail gets one at the next start, from the engine", async () => {
+    // As main before issue 12.8 left it (the thumbnail came in a second write that a crash could lose).
+    const { service, engine } = await signedWith((h) => {
+      const r = new RetrievalService(h.db);
+      r.resetForModel(TEST_DOUBLE_EMBEDDING_MODEL, 64);
+      return r;
+    });
+    expect(service.hasCase("study-1")).toBe(true);
+    expect(service.hasThumbnail("study-1")).toBe(false);
+    const png = new Uint8Array(
+      await sharp({ create: { width: 8, height: 8, channels: 3, background: "#808080" } })
+        .png()
+        .toBuffer(),
+    );
+    const asked: string[] = [];
+    harness!.setEngine(
+      Object.assign(engine, {
+        studyThumbnail: async (studyId: string) => {
+          asked.push(studyId);
+          return png;
+        },
+      }),
+    );
+    expect(await harness!.reports.completeSignedCases()).toEqual(["study-1"]);
+    expect(asked).toEqual(["study-1"]);
+    expect(service.thumbnail("study-1")).toEqual(png);
+    expect(harness!.reports.audit("study-1").map((e) => e.action)).toContain("retrieval.thumbnail-added");
+    // Nothing left to do: a second pass completes nothing and asks the engine for nothing.
+    expect(await harness!.reports.completeSignedCases()).toEqual([]);
+    expect(asked).toEqual(["study-1"]);
   });
 
   it("an index of another model refuses the vector, and the sign result says so", async () => {

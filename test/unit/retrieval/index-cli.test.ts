@@ -3,16 +3,20 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { GaussianMixture } from "../../../src-main/bench/synthetic-vectors";
 import { openCaseDatabase } from "../../../src-main/db/database";
 import { loadAnnotationFile } from "../../../src-main/services/language/iu-xray-dataset";
 import { RetrievalService } from "../../../src-main/services/retrieval/retrieval-service";
-import { GaussianMixture } from "../../../src-main/services/retrieval/synthetic-vectors";
+import { demoPackDir } from "../model-pack/demo-pack";
 
 const repoRoot = path.resolve(import.meta.dirname, "../../..");
 const sharedImages = path.resolve(repoRoot, "../shared/data/images");
 const trainIds = loadAnnotationFile(path.join(repoRoot, "resources/iu_xray/annotation.json")).train.map((s) => s.id);
 
-/** A model pack folder holding only what the index reads: the manifest's gallery section and its two files. */
+/**
+ * A model pack folder holding only what the index reads: the demo pack's manifest with this gallery section, and the
+ * gallery's files (no ONNX files: the engine refuses the pack, the gallery reader does not need them).
+ */
 function writePack(modelId: string, count = 100): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rd-index-pack-"));
   const ids = trainIds.slice(0, count);
@@ -20,6 +24,7 @@ function writePack(modelId: string, count = 100): string {
   fs.mkdirSync(path.join(dir, "gallery"));
   fs.writeFileSync(path.join(dir, "gallery", "ids.json"), JSON.stringify(ids));
   fs.writeFileSync(path.join(dir, "gallery", "embeddings.f32"), new Uint8Array(vectors.buffer));
+  fs.writeFileSync(path.join(dir, "gallery", "token_ids.json"), JSON.stringify(ids.map(() => [1, 2])));
   const gallery = {
     ids: "gallery/ids.json",
     embeddings: "gallery/embeddings.f32",
@@ -30,7 +35,8 @@ function writePack(modelId: string, count = 100): string {
     byte_order: "little",
     model_id: modelId,
   };
-  fs.writeFileSync(path.join(dir, "manifest.json"), JSON.stringify({ gallery }));
+  const demo = JSON.parse(fs.readFileSync(path.join(demoPackDir(), "manifest.json"), "utf8"));
+  fs.writeFileSync(path.join(dir, "manifest.json"), JSON.stringify({ ...demo, gallery }));
   return dir;
 }
 
@@ -117,9 +123,7 @@ describe("npm run index", { timeout: 180_000 }, () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "rd-index-data-"));
     let run = runIndex(["--pack", path.join(dataDir, "no-pack"), "--data-dir", dataDir]);
     expect(run.status).toBe(1);
-    expect(run.stderr).toContain(
-      `${path.join(dataDir, "no-pack", "manifest.json")}: cannot read the model pack manifest`,
-    );
+    expect(run.stderr).toContain(`model pack ${path.join(dataDir, "no-pack")} refused: not a folder`);
     const pack = writePack("sha256:pack-a", 5);
     const badManifest = path.join(dataDir, "bad.json");
     fs.writeFileSync(badManifest, JSON.stringify({ format: "something-else" }));

@@ -2,18 +2,14 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { GaussianMixture } from "../../../src-main/bench/synthetic-vectors";
 import { type CaseDatabase, openCaseDatabase } from "../../../src-main/db/database";
 import { SPLITS } from "../../../src-main/services/language/iu-xray-data";
 import { loadAnnotationFile } from "../../../src-main/services/language/iu-xray-dataset";
 import { ModelMismatchError, RetrievalError } from "../../../src-main/services/retrieval/errors";
 import { exactTopK } from "../../../src-main/services/retrieval/exact-scan";
-import {
-  loadIuXrayCaseReports,
-  type RetrievalGallery,
-  readPackGallery,
-} from "../../../src-main/services/retrieval/gallery";
+import { loadIuXrayCaseReports, type RetrievalGallery } from "../../../src-main/services/retrieval/gallery";
 import { RetrievalService } from "../../../src-main/services/retrieval/retrieval-service";
-import { GaussianMixture } from "../../../src-main/services/retrieval/synthetic-vectors";
 import type { CaseInput } from "../../../src-main/services/retrieval/types";
 
 const repoRoot = path.resolve(import.meta.dirname, "../../..");
@@ -40,9 +36,9 @@ const reports = loadIuXrayCaseReports(annotationPath, labelsPath);
 const trainIds = loadAnnotationFile(annotationPath).train.map((s) => s.id);
 
 /** A gallery over the real IU train ids with seeded clustered vectors (no model pack is needed for the index). */
-function syntheticGallery(modelId: string, count = trainIds.length): RetrievalGallery {
+function syntheticGallery(modelId: string, count = trainIds.length): RetrievalGallery & { ids: string[] } {
   const mixture = GaussianMixture.create({ dim: DIM, clusters: 40, groups: 5, spread: 1.2, seed: 9 });
-  return { modelId, dim: DIM, ids: trainIds.slice(0, count), vectors: mixture.sample(count, 10) };
+  return { modelId, dim: DIM, ids: trainIds.slice(0, count), embeddings: mixture.sample(count, 10) };
 }
 
 function caseInput(studyId: string, vector: Float32Array, extra: Partial<CaseInput> = {}): CaseInput {
@@ -86,9 +82,9 @@ describe("RetrievalService", () => {
     service.seedFromGallery(gallery, reports);
     for (const q of [0, 17, 999]) {
       const selfId = gallery.ids[q]!;
-      const query = gallery.vectors.subarray(q * DIM, (q + 1) * DIM);
+      const query = gallery.embeddings.subarray(q * DIM, (q + 1) * DIM);
       const hits = await service.search({ modelId: MODEL, vector: query, k: 10, excludeIds: [selfId] });
-      const expected = exactTopK(gallery.vectors, DIM, gallery.ids.length, query, 10, (row) => row === q);
+      const expected = exactTopK(gallery.embeddings, DIM, gallery.ids.length, query, 10, (row) => row === q);
       expect(hits.map((h) => h.studyId)).toEqual(expected.rows.map((r) => gallery.ids[r]));
       hits.forEach((hit, i) => {
         expect(hit.similarity).toBeCloseTo(expected.scores[i]!, 5);
@@ -101,10 +97,10 @@ describe("RetrievalService", () => {
       expect(withSelf[0]!.studyId).toBe(selfId);
       expect(withSelf[0]!.similarity).toBeCloseTo(1, 5);
     }
-    expect(await service.search({ modelId: MODEL, vector: gallery.vectors.subarray(0, DIM) })).toHaveLength(5);
-    await expect(service.search({ modelId: MODEL, vector: gallery.vectors.subarray(0, DIM), k: 101 })).rejects.toThrow(
-      /k must be an integer from 1 to 100/,
-    );
+    expect(await service.search({ modelId: MODEL, vector: gallery.embeddings.subarray(0, DIM) })).toHaveLength(5);
+    await expect(
+      service.search({ modelId: MODEL, vector: gallery.embeddings.subarray(0, DIM), k: 101 }),
+    ).rejects.toThrow(/k must be an integer from 1 to 100/);
     await expect(service.search({ modelId: MODEL, vector: new Float32Array(DIM + 1) })).rejects.toThrow(
       /Float32Array of 32 values/,
     );
@@ -118,7 +114,8 @@ describe("RetrievalService", () => {
     service.addCase(caseInput("study-signed-1", vector));
     expect(service.count).toBe(301);
     let hits = await service.search({ modelId: MODEL, vector, k: 3 });
-    expect(hits[0]).toMatchObject({ studyId: "study-signed-1", source: "signed", hasThumbnail: false });
+    expect(hits[0]).toMatchObject({ studyId: "study-signed-1", source: "signed" });
+    expect(hits[0]!.thumbnailUrl).toBeUndefined();
     expect(hits[0]!.similarity).toBeCloseTo(1, 5);
     // Stored L2-normalised.
     const stored = service.getCase("study-signed-1")!;
@@ -208,7 +205,7 @@ describe("RetrievalService", () => {
       const db = open(file);
       const service = new RetrievalService(db);
       service.seedFromGallery(gallery, reports);
-      service.addCase(caseInput("signed-1", gallery.vectors.subarray(5 * DIM, 6 * DIM), { thumbnail: jpeg }));
+      service.addCase(caseInput("signed-1", gallery.embeddings.subarray(5 * DIM, 6 * DIM), { thumbnail: jpeg }));
       service.removeCase(gallery.ids[7]!);
       db.close();
     }
@@ -219,9 +216,9 @@ describe("RetrievalService", () => {
     expect(reopened.hasCase(gallery.ids[7]!)).toBe(false);
     expect(reopened.thumbnail("signed-1")).toEqual(jpeg);
     expect(reopened.seedFromGallery(gallery, reports).seeded).toBe(false);
-    const hits = await reopened.search({ modelId: MODEL, vector: gallery.vectors.subarray(5 * DIM, 6 * DIM), k: 2 });
+    const hits = await reopened.search({ modelId: MODEL, vector: gallery.embeddings.subarray(5 * DIM, 6 * DIM), k: 2 });
     expect(new Set(hits.map((h) => h.studyId))).toEqual(new Set([gallery.ids[5], "signed-1"]));
-    expect(hits.find((h) => h.studyId === "signed-1")!.hasThumbnail).toBe(true);
+    expect(hits.find((h) => h.studyId === "signed-1")!.thumbnailUrl).toBe("thumbnail/signed-1");
   });
 
   it("switches to IVF on a large index and still finds >= 0.99 of the exact top 10, new and removed cases included", async () => {
@@ -274,131 +271,39 @@ describe("RetrievalService", () => {
   });
 });
 
-describe("model pack gallery files", () => {
-  function writePack(dir: string, gallery: RetrievalGallery, override: Record<string, unknown> = {}): void {
-    fs.mkdirSync(path.join(dir, "gallery"), { recursive: true });
-    fs.writeFileSync(path.join(dir, "gallery", "ids.json"), JSON.stringify(gallery.ids));
-    fs.writeFileSync(path.join(dir, "gallery", "embeddings.f32"), new Uint8Array(gallery.vectors.buffer));
-    const section = {
-      ids: "gallery/ids.json",
-      embeddings: "gallery/embeddings.f32",
-      token_ids: "gallery/token_ids.json",
-      count: gallery.ids.length,
-      dim: gallery.dim,
-      dtype: "float32",
-      byte_order: "little",
-      model_id: gallery.modelId,
-      ...override,
-    };
-    fs.writeFileSync(
-      path.join(dir, "manifest.json"),
-      JSON.stringify({ format: "radiology-draft/model-pack@1", gallery: section }),
-    );
-  }
-
-  it("reads the pack's gallery section, ids and float32 embeddings", () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rd-pack-"));
-    const gallery = syntheticGallery(MODEL, 20);
-    writePack(dir, gallery);
-    const read = readPackGallery(dir);
-    expect(read.modelId).toBe(MODEL);
-    expect(read.ids).toEqual(gallery.ids);
-    expect(read.vectors).toEqual(gallery.vectors);
-
-    // First-start seeding from the pack folder; later starts do not even load the reports.
-    const service = new RetrievalService(open(tempDatabasePath()));
-    expect(service.seedFromPack(dir)).toEqual({ seeded: true, added: 20 });
-    let loaded = 0;
-    const again = service.seedFromPack(dir, () => {
-      loaded++;
-      return reports;
-    });
-    expect(again).toEqual({ seeded: false, added: 0 });
-    expect(loaded).toBe(0);
-    expect(service.getCase(gallery.ids[3]!)!.report).toBe(reports.get(gallery.ids[3]!)!.report);
-  });
-
-  /** A tiny stand-in JPEG per study (SOI ... EOI, the row in between): enough for the pack format's checks. */
+describe("seeding from a model pack's gallery", () => {
+  /** A tiny stand-in JPEG per study (SOI ... EOI, the row in between). */
   const fakeJpeg = (row: number) => new Uint8Array([0xff, 0xd8, 0xff, 0xe0, row & 0xff, row >> 8, 0xff, 0xd9]);
-
-  /** Adds gallery/thumbnails.{bin,json} and the manifest's gallery.thumbnails section to a pack written above. */
-  function addThumbnails(dir: string, ids: string[], edit: (bin: Buffer) => void = () => {}): void {
-    const jpegs = ids.map((_, i) => fakeJpeg(i));
-    const bin = Buffer.concat(jpegs);
-    edit(bin);
-    const offsets = jpegs.map((_, i) => jpegs.slice(0, i).reduce((n, j) => n + j.byteLength, 0));
-    const index = { format: "jpeg", max_side: 96, ids, offsets, lengths: jpegs.map((j) => j.byteLength) };
-    fs.writeFileSync(path.join(dir, "gallery", "thumbnails.bin"), bin);
-    fs.writeFileSync(path.join(dir, "gallery", "thumbnails.json"), JSON.stringify(index));
-    const manifestPath = path.join(dir, "manifest.json");
-    const manifest = JSON.parse(fs.readFileSync(manifestPath, "utf8"));
-    manifest.gallery.thumbnails = {
-      index: "gallery/thumbnails.json",
-      data: "gallery/thumbnails.bin",
-      format: "jpeg",
-      max_side: 96,
-      count: ids.length,
-      bytes: bin.byteLength,
-    };
-    fs.writeFileSync(manifestPath, JSON.stringify(manifest));
-  }
+  const withThumbnails = (gallery: RetrievalGallery): RetrievalGallery => ({ ...gallery, thumbnail: fakeJpeg });
 
   it("seeds every gallery case with the pack's thumbnail, and adds them to an index seeded without", async () => {
     const gallery = syntheticGallery(MODEL, 20);
-    const withThumbnails = fs.mkdtempSync(path.join(os.tmpdir(), "rd-pack-"));
-    writePack(withThumbnails, gallery);
-    addThumbnails(withThumbnails, gallery.ids);
-    const read = readPackGallery(withThumbnails);
-    expect(read.thumbnails).toEqual(gallery.ids.map((_, i) => fakeJpeg(i)));
-
     const service = new RetrievalService(open(tempDatabasePath()));
-    expect(service.seedFromPack(withThumbnails)).toEqual({ seeded: true, added: 20 });
+    expect(service.seedFromGallery(withThumbnails(gallery), reports)).toEqual({ seeded: true, added: 20 });
     for (const [i, id] of gallery.ids.entries()) expect(service.thumbnail(id)).toEqual(fakeJpeg(i));
-    const hits = await service.search({ modelId: MODEL, vector: gallery.vectors.subarray(0, DIM), k: 5 });
-    expect(hits.map((h) => h.hasThumbnail)).toEqual([true, true, true, true, true]);
+    const hits = await service.search({ modelId: MODEL, vector: gallery.embeddings.subarray(0, DIM), k: 5 });
+    expect(hits.map((h) => h.thumbnailUrl)).toEqual(hits.map((h) => `thumbnail/${h.studyId}`));
 
     // An index seeded from the same model's pack before it had thumbnails gets them at the next start.
-    const pack = fs.mkdtempSync(path.join(os.tmpdir(), "rd-pack-"));
-    writePack(pack, gallery);
     const earlier = new RetrievalService(open(tempDatabasePath()));
-    expect(earlier.seedFromPack(pack)).toEqual({ seeded: true, added: 20 });
+    expect(earlier.seedFromGallery(gallery, reports)).toEqual({ seeded: true, added: 20 });
     expect(earlier.thumbnail(gallery.ids[0]!)).toBeNull();
-    earlier.addCase(caseInput("signed-1", gallery.vectors.subarray(0, DIM)));
-    addThumbnails(pack, gallery.ids);
-    expect(earlier.seedFromPack(pack)).toEqual({ seeded: false, added: 0 });
+    earlier.addCase(caseInput("signed-1", gallery.embeddings.subarray(0, DIM)));
+    expect(earlier.seedFromGallery(withThumbnails(gallery), new Map())).toEqual({ seeded: false, added: 0 });
     for (const [i, id] of gallery.ids.entries()) expect(earlier.thumbnail(id)).toEqual(fakeJpeg(i));
     expect(earlier.thumbnail("signed-1")).toBeNull();
-    expect(earlier.fillGalleryThumbnails(readPackGallery(pack))).toBe(0);
+    expect(earlier.hasThumbnail("signed-1")).toBe(false);
+    expect(earlier.hasThumbnail(gallery.ids[0]!)).toBe(true);
+    expect(earlier.fillGalleryThumbnails(withThumbnails(gallery))).toBe(0);
   });
 
-  it("names the file and the problem when the gallery is wrong", () => {
+  it("names the problem when the gallery is wrong", () => {
     const gallery = syntheticGallery(MODEL, 20);
-    const cases: [Record<string, unknown>, RegExp][] = [
-      [{ count: 21 }, /ids.json: 20 ids, the manifest says count 21/],
-      [{ dim: 16 }, /embeddings.f32: 2560 bytes, expected 20 × 16 float32 = 1280/],
-      [{ embeddings: "../outside.f32" }, /not inside the pack folder/],
-      [{ dtype: "float16" }, /manifest.json: no valid gallery section \(gallery.dtype/],
-    ];
-    for (const [override, message] of cases) {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rd-pack-"));
-      writePack(dir, gallery, override);
-      expect(() => readPackGallery(dir)).toThrow(message);
-    }
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rd-pack-"));
-    const unnormalised = { ...gallery, vectors: gallery.vectors.map((v) => v * 2) };
-    writePack(dir, unnormalised);
-    expect(() => readPackGallery(dir)).toThrow(/has norm 2.0000, not 1/);
-    expect(() => readPackGallery(path.join(dir, "missing"))).toThrow(/cannot read the model pack manifest/);
-
-    const badThumbnail = fs.mkdtempSync(path.join(os.tmpdir(), "rd-pack-"));
-    writePack(badThumbnail, gallery);
-    addThumbnails(badThumbnail, gallery.ids, (bin) => {
-      bin[8 * 4] = 0x89; // row 4 no longer starts with the JPEG SOI marker
-    });
-    expect(() => readPackGallery(badThumbnail)).toThrow(
-      new RegExp(
-        `the gallery thumbnails are wrong \\(gallery/thumbnails\\.json: thumbnail 4 \\(${gallery.ids[4]}\\) at offset 32, length 8 does not start with the JPEG SOI marker`,
-      ),
+    const service = new RetrievalService(open(tempDatabasePath()));
+    const unnormalised = { ...gallery, embeddings: gallery.embeddings.map((v) => v * 2) };
+    expect(() => service.seedFromGallery(unnormalised, reports)).toThrow(/has norm 2.0000, not 1/);
+    expect(() => service.seedFromGallery({ ...gallery, dim: 16 }, reports)).toThrow(
+      /20 ids × 16 dimensions needs 320 floats, the vectors have 640/,
     );
   });
 

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GaussianMixture } from "../../../src-main/bench/synthetic-vectors";
 import { OnnxKernel, TypeScriptKernel } from "../../../src-main/services/retrieval/dense-kernel";
 import { exactTopKBatch, meanRecall } from "../../../src-main/services/retrieval/exact-batch";
 import { exactTopK } from "../../../src-main/services/retrieval/exact-scan";
 import { IvfFlatIndex, smallestNprobeFor } from "../../../src-main/services/retrieval/ivf-index";
 import { SeededRandom } from "../../../src-main/services/retrieval/seeded-random";
-import { GaussianMixture } from "../../../src-main/services/retrieval/synthetic-vectors";
 import { l2Normalized, TopK } from "../../../src-main/services/retrieval/vector-math";
 
 function randomUnitRows(count: number, dim: number, seed: number): Float32Array {

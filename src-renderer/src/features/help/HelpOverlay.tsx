@@ -1,16 +1,19 @@
 import { useState } from "react";
-import { useCommand } from "../../commands/CommandRegistry";
+import { useCommands } from "../../commands/CommandRegistry";
 import type { CommandGroup } from "../../commands/commands";
 import { KeyBindingEditor } from "../../commands/KeyBindingEditor";
-import { useEffectiveCommands } from "../../commands/key-bindings";
+import { useEffectiveCommands, useShortcutKey } from "../../commands/key-bindings";
 
 const GROUPS: CommandGroup[] = ["General", "Worklist", "Viewer", "Report"];
 
 export function HelpOverlay() {
   const [open, setOpen] = useState(false);
   const commands = useEffectiveCommands();
-  useCommand("help.toggle", () => setOpen((o) => !o));
-  useCommand("overlay.close", () => setOpen(false));
+  useCommands({
+    "help.toggle": () => setOpen((o) => !o),
+    "overlay.close": () => setOpen(false),
+  });
+  const closeKey = useShortcutKey("overlay.close");
   if (!open) return null;
   return (
     <div className="overlay" role="dialog" aria-modal="true" aria-label="Keyboard shortcuts">
@@ -18,7 +21,7 @@ export function HelpOverlay() {
         <header className="overlay-header">
           <h2>Keyboard shortcuts</h2>
           <button type="button" className="btn-ghost" onClick={() => setOpen(false)} aria-label="Close">
-            Esc
+            {closeKey || "Close"}
           </button>
         </header>
         {GROUPS.map((group) => {

@@ -4,11 +4,13 @@
  */
 import { useEffect, useState } from "react";
 import type { OutboxEntry } from "../../../../src-shared/pacs-types";
+import { useShortcutHint } from "../../commands/key-bindings";
 import { useClient } from "../../ipc/ClientContext";
 import { togglePanel } from "./panels";
 
 export function PacsStatusItem() {
   const client = useClient();
+  const hint = useShortcutHint();
   const [outbox, setOutbox] = useState<OutboxEntry[]>([]);
   const [changes, setChanges] = useState(0);
   useEffect(
@@ -45,11 +47,16 @@ export function PacsStatusItem() {
         type="button"
         className="btn-ghost"
         onClick={() => togglePanel("pacs-studies")}
-        title="Search the PACS (Ctrl+Shift+O)"
+        title={hint("Search the PACS", "pacs.studies")}
       >
         PACS
       </button>
-      <button type="button" className="btn-ghost" onClick={() => togglePanel("settings")} title="Settings (Ctrl+,)">
+      <button
+        type="button"
+        className="btn-ghost"
+        onClick={() => togglePanel("settings")}
+        title={hint("Settings", "settings.open")}
+      >
         Settings
       </button>
     </span>

@@ -2,14 +2,17 @@
  * PACS studies: a QIDO-RS search of one DICOMweb connection (date range, modality CR / DX by default, patient name
  * or ID, accession number), paged, shown beside the local worklist with its source; "Open" retrieves the study with
  * WADO-RS into the local cache (progress, Cancel; a cancelled or broken retrieval resumes where it stopped) and opens
- * it like a local study. A study already cached opens without the network.
+ * it like a local study. A study already cached opens without the network. The last search here is also what the
+ * worklist shows of the PACS (pacs-worklist.ts).
  */
 import { useEffect, useRef, useState } from "react";
 import type { PacsStudy, PacsStudyPage } from "../../../../src-shared/pacs-types";
 import { useAsync } from "../../app/useAsync";
-import { useCommand } from "../../commands/CommandRegistry";
+import { useCommands } from "../../commands/CommandRegistry";
+import { useShortcutKey } from "../../commands/key-bindings";
 import { useClient } from "../../ipc/ClientContext";
-import { errorText, openPanel, togglePanel, useOpenPanel } from "./panels";
+import { setPacsWorklistQuery } from "./pacs-worklist";
+import { errorText, formatDate, formatName, openPanel, togglePanel, useOpenPanel } from "./panels";
 import "./pacs.css";
 
 const PAGE = 25;
@@ -29,26 +32,21 @@ type Retrieval =
   | { kind: "error"; uid: string; message: string }
   | null;
 
-function formatDate(da: string | null): string {
-  return da && /^\d{8}$/.test(da) ? `${da.slice(0, 4)}-${da.slice(4, 6)}-${da.slice(6, 8)}` : (da ?? "no date");
-}
-
-function formatName(pn: string | null): string {
-  if (!pn) return "(no name)";
-  const [family = "", given = ""] = pn.split("^");
-  return [family, given].filter(Boolean).join(", ");
-}
-
 export function PacsStudiesPanel(props: { onOpenStudy: (studyId: string) => void }) {
   const open = useOpenPanel() === "pacs-studies";
-  useCommand("pacs.studies", () => togglePanel("pacs-studies"));
+  useCommands({
+    "pacs.studies": () => togglePanel("pacs-studies"),
+  });
   if (!open) return null;
   return <PacsStudiesDialog onOpenStudy={props.onOpenStudy} />;
 }
 
 function PacsStudiesDialog(props: { onOpenStudy: (studyId: string) => void }) {
   // Registered while the dialog is open only: the newest overlay.close binding wins.
-  useCommand("overlay.close", () => openPanel(null));
+  useCommands({
+    "overlay.close": () => openPanel(null),
+  });
+  const closeKey = useShortcutKey("overlay.close");
   const client = useClient();
   const connections = useAsync(() => client.pacs.connections(), [client]);
   const [connectionId, setConnectionId] = useState<string | null>(null);
@@ -88,7 +86,7 @@ function PacsStudiesDialog(props: { onOpenStudy: (studyId: string) => void }) {
     setSearchError(null);
     try {
       const f = filters;
-      const result = await client.pacs.searchStudies({
+      const query = {
         connectionId: active,
         modalities: f.modalities,
         limit: PAGE,
@@ -98,9 +96,12 @@ function PacsStudiesDialog(props: { onOpenStudy: (studyId: string) => void }) {
         ...(f.patientName.trim() ? { patientName: f.patientName.trim() } : {}),
         ...(f.patientId.trim() ? { patientId: f.patientId.trim() } : {}),
         ...(f.accessionNumber.trim() ? { accessionNumber: f.accessionNumber.trim() } : {}),
-      });
+      };
+      const result = await client.pacs.searchStudies(query);
       setPage(result);
       setOffset(at);
+      // The worklist's PACS studies follow the last search made here.
+      setPacsWorklistQuery(query);
     } catch (err) {
       setSearchError(errorText(err));
     } finally {
@@ -147,7 +148,7 @@ function PacsStudiesDialog(props: { onOpenStudy: (studyId: string) => void }) {
         <header className="overlay-header">
           <h2>PACS studies</h2>
           <button type="button" className="btn-ghost" onClick={() => openPanel(null)} aria-label="Close PACS studies">
-            Esc
+            {closeKey || "Close"}
           </button>
         </header>
         {connections.status === "ok" && list.length === 0 && (

@@ -32,3 +32,15 @@ export function useOpenPanel(): DepartmentPanel {
 export function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/** A DICOM DA as YYYY-MM-DD ("no date" when absent). */
+export function formatDate(da: string | null): string {
+  return da && /^\d{8}$/.test(da) ? `${da.slice(0, 4)}-${da.slice(4, 6)}-${da.slice(6, 8)}` : (da ?? "no date");
+}
+
+/** A DICOM PN as the worklist writes names: "Family, Given". */
+export function formatName(pn: string | null): string {
+  if (!pn) return "(no name)";
+  const [family = "", given = ""] = pn.split("^");
+  return [family, given].filter(Boolean).join(", ");
+}

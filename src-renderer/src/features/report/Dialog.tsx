@@ -1,6 +1,6 @@
 /** A small modal dialog in the workstation's style (confirmations, the signer's name). Escape or Cancel closes it. */
 import { type ReactNode, useEffect, useRef } from "react";
-import { useCommand } from "../../commands/CommandRegistry";
+import { useCommands } from "../../commands/CommandRegistry";
 
 export function Dialog(props: {
   title: string;
@@ -12,7 +12,9 @@ export function Dialog(props: {
   onCancel: () => void;
 }) {
   const confirmRef = useRef<HTMLButtonElement>(null);
-  useCommand("overlay.close", props.onCancel);
+  useCommands({
+    "overlay.close": props.onCancel,
+  });
   useEffect(() => {
     // Focus the first field, else the confirm button.
     const panel = confirmRef.current?.closest(".overlay-panel");

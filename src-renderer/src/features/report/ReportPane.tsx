@@ -15,8 +15,11 @@ import {
   type SectionKey,
   type Signer,
 } from "../../../../src-shared/report-types";
-import { useCommand } from "../../commands/CommandRegistry";
+import { SCOPE_OUTCOME_WORDS } from "../../../../src-shared/scope/chest-scope";
+import { useCommands } from "../../commands/CommandRegistry";
+import { useShortcutHint } from "../../commands/key-bindings";
 import { useClient } from "../../ipc/ClientContext";
+import { ReportPacsStatus } from "../pacs/ReportPacsStatus";
 import { Dialog } from "./Dialog";
 import { saveExport } from "./download";
 import { findingWarnings, ModelFindings } from "./ModelFindings";
@@ -100,6 +103,49 @@ function AiStrip({ snapshot, session }: { snapshot: ReportSnapshot; session: Rep
         </div>
       );
   }
+}
+
+/**
+ * The scope gate's decision in words (src-shared/scope): eligible (one quiet line), uncertain (a caution: the draft
+ * may not apply; signing asks), not eligible (no AI draft, no similar cases; "Draft anyway" overrides, audited).
+ */
+function ScopeBanner({ server, onOverride }: { server: ReportState; onOverride: () => void }) {
+  const scope = server.scope;
+  const others = scope.reasons.filter((r) => r !== scope.headline);
+  return (
+    <div
+      className={`scope-banner scope-${scope.outcome}${scope.override ? " scope-overridden" : ""}`}
+      data-testid="scope-banner"
+      data-outcome={scope.outcome}
+      data-overridden={scope.override ? "true" : "false"}
+      role={scope.outcome === "eligible" ? undefined : "note"}
+    >
+      <strong>{SCOPE_OUTCOME_WORDS[scope.outcome]}</strong>
+      <span data-testid="scope-headline">{scope.headline}</span>
+      {others.length > 0 && <span className="scope-more">Also: {others.join("; ")}</span>}
+      {scope.outcome === "not-eligible" && !scope.override && (
+        <>
+          <span className="scope-more">
+            No AI draft and no similar-case search. View the images and write the report by hand.
+          </span>
+          {!server.signed && (
+            <button type="button" className="btn btn-small" onClick={onOverride}>
+              Draft anyway…
+            </button>
+          )}
+        </>
+      )}
+      {scope.override && (
+        <span className="scope-more" data-testid="scope-override">
+          Overridden by {scope.override.by} at {dateTime(scope.override.at)}
+          {scope.override.reason ? ` (${scope.override.reason})` : ""}: the AI drafted anyway.
+        </span>
+      )}
+      {scope.outcome === "uncertain" && (
+        <span className="scope-more">The AI draft may not apply to this study; signing asks you to confirm.</span>
+      )}
+    </div>
+  );
 }
 
 function SaveIndicator({ snapshot, session }: { snapshot: ReportSnapshot; session: ReportSession }) {
@@ -211,6 +257,7 @@ function SignedView({ server, session }: { server: ReportState; session: ReportS
         <strong>Signed</strong> by {signed.signedBy} · {dateTime(signed.signedAt)}
         <span className="muted"> · locked; changes as addenda</span>
       </div>
+      <ReportPacsStatus studyId={server.studyId} />
       {SECTION_KEYS.filter((k) => signed.sections[k].trim()).map((k) => (
         <section key={k} className="signed-section" data-section={k}>
           <h3>{SECTION_TITLES[k]}</h3>
@@ -280,13 +327,20 @@ function SignedView({ server, session }: { server: ReportState; session: ReportS
   );
 }
 
-type SignStep = { step: "name"; signer: Signer } | { step: "confirm"; signer: Signer } | null;
+/** The signer's name is asked once, before the first signature or scope override ("next" says which follows). */
+type SignStep =
+  | { step: "name"; signer: Signer; next: "sign" | "override" }
+  | { step: "confirm"; signer: Signer }
+  | null;
 
 export function ReportPane({ study }: { study: StudyDetail | null }) {
   const client = useClient();
   const { session, snapshot } = useReportSession(client, study?.id ?? null);
   const editors = useRef<Partial<Record<SectionKey, SectionEditorHandle | null>>>({});
   const [confirmRegenerate, setConfirmRegenerate] = useState(false);
+  const [overrideOpen, setOverrideOpen] = useState(false);
+  const [overrideReason, setOverrideReason] = useState("");
+  const [scopeConfirmed, setScopeConfirmed] = useState(false);
   const [signStep, setSignStep] = useState<SignStep>(null);
   const [signerName, setSignerName] = useState("");
   const [notice, setNotice] = useState<{ kind: "ok" | "error"; text: string } | null>(null);
@@ -297,6 +351,7 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
     setNotice(null);
     setConfirmRegenerate(false);
     setSignStep(null);
+    setOverrideOpen(false);
   }, [studyId]);
 
   const server = snapshot?.server ?? null;
@@ -324,8 +379,11 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
     !!sections &&
     (sections.findings.trim() !== "" || sections.impression.trim() !== "");
 
+  // Signing an AI-assisted report of an uncertain or overridden study asks for an explicit confirmation.
+  const scopeNeedsConfirmation = !!server?.aiSections && server.scope.signNeedsConfirmation;
+
   const regenerate = () => {
-    if (!session || !server || signed || !server.engine.available) return;
+    if (!session || !server || signed || !server.engine.available || !server.scope.draftAllowed) return;
     if (server.hasUserEdits || (snapshot && snapshot.save.status === "pending")) setConfirmRegenerate(true);
     else void session.regenerate(false);
   };
@@ -338,7 +396,21 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
     try {
       const signer = await client.reports.signer();
       setSignerName(signer.name);
-      setSignStep({ step: signer.source === "settings" ? "confirm" : "name", signer });
+      setScopeConfirmed(false);
+      setSignStep(signer.source === "settings" ? { step: "confirm", signer } : { step: "name", signer, next: "sign" });
+    } catch (err) {
+      setNotice({ kind: "error", text: errorText(err) });
+    }
+  };
+
+  /** "Draft anyway…": the override is recorded under the signing radiologist's confirmed name. */
+  const startOverride = async () => {
+    setNotice(null);
+    try {
+      const signer = await client.reports.signer();
+      setSignerName(signer.name);
+      if (signer.source === "settings") setOverrideOpen(true);
+      else setSignStep({ step: "name", signer, next: "override" });
     } catch (err) {
       setNotice({ kind: "error", text: errorText(err) });
     }
@@ -348,7 +420,7 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
     if (!session) return;
     setSignStep(null);
     try {
-      const result = await session.sign();
+      const result = await session.sign(scopeNeedsConfirmation && scopeConfirmed);
       setNotice({
         kind: "ok",
         text: `Signed by ${result.state.signed?.signedBy}. ${result.retrieval.message[0]?.toUpperCase()}${result.retrieval.message.slice(1)}.`,
@@ -358,15 +430,18 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
     }
   };
 
-  useCommand("report.undo", () => session?.undo());
-  useCommand("report.redo", () => session?.redo());
-  useCommand("report.save", () => void session?.flush());
-  useCommand("report.regenerate", regenerate);
-  useCommand("report.sign", () => void startSign());
-  useCommand("report.focusIndication", () => editors.current.indication?.focus());
-  useCommand("report.focusComparison", () => editors.current.comparison?.focus());
-  useCommand("report.focusFindings", () => editors.current.findings?.focus());
-  useCommand("report.focusImpression", () => editors.current.impression?.focus());
+  const hint = useShortcutHint();
+  useCommands({
+    "report.undo": () => session?.undo(),
+    "report.redo": () => session?.redo(),
+    "report.save": () => void session?.flush(),
+    "report.regenerate": regenerate,
+    "report.sign": () => void startSign(),
+    "report.focusIndication": () => editors.current.indication?.focus(),
+    "report.focusComparison": () => editors.current.comparison?.focus(),
+    "report.focusFindings": () => editors.current.findings?.focus(),
+    "report.focusImpression": () => editors.current.impression?.focus(),
+  });
 
   return (
     <section className="pane report-pane" aria-label="Report">
@@ -383,9 +458,13 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
               type="button"
               className="btn"
               onClick={regenerate}
-              disabled={!server.engine.available || running}
+              disabled={!server.engine.available || running || !server.scope.draftAllowed}
               title={
-                server.engine.available ? "Draft Findings and Impression again (Alt+R)" : (server.job.message ?? "")
+                !server.scope.draftAllowed
+                  ? `${server.scope.headline}: no AI draft`
+                  : server.engine.available
+                    ? hint("Draft Findings and Impression again", "report.regenerate")
+                    : (server.job.message ?? "")
               }
             >
               Regenerate
@@ -395,7 +474,7 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
               className="btn btn-sign"
               onClick={() => void startSign()}
               disabled={!canSign}
-              title="Sign and lock the report (Ctrl+Shift+S)"
+              title={hint("Sign and lock the report", "report.sign")}
             >
               Sign
             </button>
@@ -409,6 +488,7 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
       ) : (
         <>
           <AiStrip snapshot={snapshot} session={session} />
+          {server && <ScopeBanner server={server} onOverride={() => void startOverride()} />}
           {snapshot.error && (
             <p className="report-message error" role="alert">
               {snapshot.error}{" "}
@@ -497,6 +577,32 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
           </p>
         </Dialog>
       )}
+      {overrideOpen && session && server && (
+        <Dialog
+          title="Draft this study anyway?"
+          confirmLabel="Draft anyway"
+          confirmKind="danger"
+          onCancel={() => setOverrideOpen(false)}
+          onConfirm={() => {
+            setOverrideOpen(false);
+            void session.overrideScope(overrideReason.trim());
+            setOverrideReason("");
+          }}
+        >
+          <p>
+            {server.scope.headline}. The model was made for chest radiographs; its draft of this study is likely wrong.
+            The override is recorded in the audit log and printed in every export of the report.
+          </p>
+          <input
+            aria-label="Reason for the override"
+            className="wide-input"
+            placeholder="Reason (optional)"
+            value={overrideReason}
+            onChange={(e) => setOverrideReason(e.target.value)}
+            maxLength={500}
+          />
+        </Dialog>
+      )}
       {signStep?.step === "name" && (
         <Dialog
           title="Who signs reports on this workstation?"
@@ -506,7 +612,10 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
           onConfirm={async () => {
             try {
               const signer = await client.reports.setSigner({ name: signerName.trim() });
-              setSignStep({ step: "confirm", signer });
+              if (signStep.next === "override") {
+                setSignStep(null);
+                setOverrideOpen(true);
+              } else setSignStep({ step: "confirm", signer });
             } catch (err) {
               setNotice({ kind: "error", text: errorText(err) });
               setSignStep(null);
@@ -528,9 +637,17 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
           title="Sign this report?"
           confirmLabel={`Sign as ${signStep.signer.name}`}
           confirmKind="sign"
+          confirmDisabled={scopeNeedsConfirmation && !scopeConfirmed}
           onCancel={() => setSignStep(null)}
           onConfirm={() => void doSign()}
         >
+          {scopeNeedsConfirmation && server && (
+            <label className="scope-confirm warn-text">
+              <input type="checkbox" checked={scopeConfirmed} onChange={(e) => setScopeConfirmed(e.target.checked)} />{" "}
+              {server.scope.override ? "The scope check was overridden" : "The scope check is uncertain"} (
+              {server.scope.headline}). I confirm that this AI-assisted report applies to this study.
+            </label>
+          )}
           <p>
             The report of <strong>{study?.patientName?.replace(/\^/g, " ") ?? study?.id}</strong> is locked once signed;
             later changes are addenda. Signed version: v{snapshot?.baseVersion ?? "—"}.

@@ -123,7 +123,7 @@ export class ReportSession {
     };
     this.unsubscribeEvents = client.events.onEvent({
       onData: (e) => {
-        if (e.type === "job-progress" && e.jobId.startsWith(`draft:${studyId}:`)) {
+        if (e.type === "job-progress" && e.studyId === studyId) {
           this.set({ progress: e.done >= e.total ? null : { done: e.done, total: e.total, stage: e.message ?? null } });
         } else if (e.type === "studies-changed" && e.studyIds.includes(studyId)) {
           void this.refresh();
@@ -363,15 +363,32 @@ export class ReportSession {
     }
   }
 
-  /** Signs the version on screen (after saving it). */
-  async sign(): Promise<SignResult> {
+  /**
+   * Signs the version on screen (after saving it). `confirmScope`: the user confirmed that an AI-assisted report of an
+   * uncertain or overridden study (scope gate) applies to it.
+   */
+  async sign(confirmScope = false): Promise<SignResult> {
     await this.flush();
     const version = this.snapshot.baseVersion;
     if (version === null) throw new Error("there is no saved draft to sign yet");
-    const result = await this.client.reports.sign({ studyId: this.studyId, version });
+    const result = await this.client.reports.sign({
+      studyId: this.studyId,
+      version,
+      ...(confirmScope ? { confirmScope } : {}),
+    });
     this.set({ server: result.state });
     writeBackup(this.studyId, null);
     return result;
+  }
+
+  /** Overrides the scope gate's "not eligible": the AI drafts the study (audited, printed in every export). */
+  async overrideScope(reason: string): Promise<void> {
+    await this.flush();
+    try {
+      this.adopt(await this.client.reports.overrideScope({ studyId: this.studyId, reason }));
+    } catch (err) {
+      this.set({ error: errorText(err) });
+    }
   }
 
   async addAddendum(text: string): Promise<void> {

@@ -1,7 +1,8 @@
 /**
  * Settings → PACS connections: add, test, edit and remove DICOMweb endpoints (base URL; no authentication, HTTP
  * Basic or a bearer token; an optional CA certificate in PEM). Secrets go to main and are never shown again: the
- * list says only whether one is stored, and how this machine keeps it.
+ * list says only whether one is stored, and how this machine keeps it. One connection can be the default that signed
+ * reports of local studies go to (a retrieved study's report always goes back to the PACS it came from).
  */
 import { useEffect, useState } from "react";
 import type {
@@ -11,7 +12,8 @@ import type {
   PacsTestResult,
 } from "../../../../src-shared/pacs-types";
 import { useAsync } from "../../app/useAsync";
-import { useCommand } from "../../commands/CommandRegistry";
+import { useCommands } from "../../commands/CommandRegistry";
+import { useShortcutKey } from "../../commands/key-bindings";
 import { useClient } from "../../ipc/ClientContext";
 import { errorText, openPanel, togglePanel, useOpenPanel } from "../pacs/panels";
 import "../pacs/pacs.css";
@@ -26,9 +28,19 @@ interface Form {
   username: string;
   secret: string;
   ca: string;
+  storePdf: boolean;
 }
 
-const EMPTY: Form = { editing: null, name: "", baseUrl: "", kind: "basic", username: "", secret: "", ca: "" };
+const EMPTY: Form = {
+  editing: null,
+  name: "",
+  baseUrl: "",
+  kind: "basic",
+  username: "",
+  secret: "",
+  ca: "",
+  storePdf: false,
+};
 
 function toInput(f: Form): PacsConnectionInput {
   const auth: PacsAuthInput =
@@ -41,6 +53,7 @@ function toInput(f: Form): PacsConnectionInput {
     name: f.name,
     baseUrl: f.baseUrl,
     auth,
+    storePdf: f.storePdf,
     // Editing: an empty field keeps the stored certificate (undefined); a new connection has none (null).
     ...(f.ca.trim() ? { caCertificate: f.ca } : f.editing ? {} : { caCertificate: null }),
   };
@@ -48,14 +61,19 @@ function toInput(f: Form): PacsConnectionInput {
 
 export function SettingsPanel() {
   const open = useOpenPanel() === "settings";
-  useCommand("settings.open", () => togglePanel("settings"));
+  useCommands({
+    "settings.open": () => togglePanel("settings"),
+  });
   if (!open) return null;
   return <SettingsDialog />;
 }
 
 function SettingsDialog() {
   // Registered while the dialog is open only: the newest overlay.close binding wins.
-  useCommand("overlay.close", () => openPanel(null));
+  useCommands({
+    "overlay.close": () => openPanel(null),
+  });
+  const closeKey = useShortcutKey("overlay.close");
   const client = useClient();
   const [changes, setChanges] = useState(0);
   const list = useAsync(() => client.pacs.connections(), [client, changes]);
@@ -130,10 +148,21 @@ function SettingsDialog() {
       username: c.auth.username ?? "",
       secret: "",
       ca: "",
+      storePdf: c.storePdf,
     });
     setFormResult(null);
   };
+  const setDefault = (connectionId: string | null) =>
+    act(async () => {
+      try {
+        await client.pacs.setDefaultConnection({ connectionId });
+        setChanges((n) => n + 1);
+      } catch (err) {
+        setFormResult({ ok: false, message: errorText(err) });
+      }
+    });
   const connections = list.status === "ok" ? list.value.connections : [];
+  const defaultId = list.status === "ok" ? list.value.defaultConnectionId : null;
   const canSave =
     form.name.trim() !== "" && form.baseUrl.trim() !== "" && (form.kind !== "basic" || form.username !== "");
 
@@ -143,7 +172,7 @@ function SettingsDialog() {
         <header className="overlay-header">
           <h2>Settings · PACS connections (DICOMweb)</h2>
           <button type="button" className="btn-ghost" onClick={() => openPanel(null)} aria-label="Close settings">
-            Esc
+            {closeKey || "Close"}
           </button>
         </header>
         {list.status === "error" && <p className="error-text">Could not load the connections: {list.error}</p>}
@@ -169,9 +198,19 @@ function SettingsDialog() {
                         : "bearer token"}
                     {c.auth.kind !== "none" && !c.auth.hasSecret ? " · secret missing" : ""}
                     {c.hasCaCertificate ? " · custom CA" : ""}
+                    {c.storePdf ? " · SR + PDF" : ""}
                   </span>
                 </div>
                 <div className="pacs-connection-actions">
+                  <label className="pacs-default" title="Signed reports of local studies go to this PACS">
+                    <input
+                      type="checkbox"
+                      checked={defaultId === c.id}
+                      disabled={busy}
+                      onChange={(e) => void setDefault(e.target.checked ? c.id : null)}
+                    />
+                    Default for local studies
+                  </label>
                   <button type="button" className="btn" disabled={busy} onClick={() => void testRow(c)}>
                     Test connection
                   </button>
@@ -249,6 +288,10 @@ function SettingsDialog() {
               spellCheck={false}
               placeholder="-----BEGIN CERTIFICATE-----"
             />
+          </label>
+          <label className="pacs-store-pdf">
+            <input type="checkbox" checked={form.storePdf} onChange={(e) => set({ storePdf: e.target.checked })} />
+            Also store signed reports as PDF (Encapsulated PDF), where this PACS accepts it
           </label>
           <div className="pacs-form-actions">
             <button

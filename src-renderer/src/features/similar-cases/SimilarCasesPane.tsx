@@ -3,21 +3,14 @@
  * and report. Sentences that also occur in the draft are highlighted; any sentence can be inserted into the draft
  * (Findings by default); "Open beside" asks the viewer to show the case's images next to the current study.
  */
-import { type ReactNode, useMemo, useState } from "react";
+import { type ReactNode, useEffect, useMemo, useState } from "react";
 import type { StudyDetail } from "../../../../src-shared/domain";
 import { normalisedSentenceSet, normaliseSentence, splitSentences } from "../../../../src-shared/report-text";
 import { OBSERVATIONS, type SectionKey, type SimilarCase } from "../../../../src-shared/report-types";
 import { useClient } from "../../ipc/ClientContext";
+import { fileChannelUrl, imageRequestHeaders } from "../../ipc/transport";
 import { useReportSession } from "../report/report-session";
 import "./similar-cases.css";
-
-/** Window event the viewer can listen to: `detail` is { studyId } of the similar case to open beside the current one. */
-export const OPEN_BESIDE_EVENT = "radiology-draft:open-beside";
-export interface OpenBesideDetail {
-  studyId: string;
-  /** The study currently open (the one the case is similar to). */
-  currentStudyId: string | null;
-}
 
 const SKELETON_ROWS = 5;
 
@@ -40,6 +33,33 @@ function Findings({ labels }: { labels: SimilarCase["labels"] }) {
   );
 }
 
+/**
+ * The thumbnail's bytes from the file channel (the harness needs the token header, which an <img> cannot send) as
+ * an object URL; null while loading, without a thumbnail, or when it cannot be fetched.
+ */
+function useThumbnail(thumbnailUrl: string | undefined): string | null {
+  const [objectUrl, setObjectUrl] = useState<string | null>(null);
+  useEffect(() => {
+    if (!thumbnailUrl) return;
+    let made: string | null = null;
+    let live = true;
+    fetch(fileChannelUrl(thumbnailUrl), { headers: imageRequestHeaders(), cache: "no-store" })
+      .then((res) => (res.ok ? res.blob() : null))
+      .then((blob) => {
+        if (!live || !blob) return;
+        made = URL.createObjectURL(blob);
+        setObjectUrl(made);
+      })
+      .catch(() => {});
+    return () => {
+      live = false;
+      if (made) URL.revokeObjectURL(made);
+      setObjectUrl(null);
+    };
+  }, [thumbnailUrl]);
+  return objectUrl;
+}
+
 function CaseCard(props: {
   rank: number;
   item: SimilarCase;
@@ -50,13 +70,16 @@ function CaseCard(props: {
   onOpenBeside: () => void;
 }) {
   const { item } = props;
+  const thumbnail = useThumbnail(item.thumbnailUrl);
   const sentences = splitSentences(item.report);
   const pct = Math.max(0, Math.min(1, item.similarity));
   return (
     <li className="case-card" data-testid="similar-case" data-study-id={item.studyId}>
       <div className="case-thumb">
-        {item.thumbnailUrl ? (
-          <img src={item.thumbnailUrl} alt={`Frontal view of ${item.studyId}`} draggable={false} />
+        {thumbnail ? (
+          <img src={thumbnail} alt={`Frontal view of ${item.studyId}`} draggable={false} />
+        ) : item.thumbnailUrl ? (
+          <span className="no-thumb">loading</span>
         ) : (
           <span className="no-thumb">no image</span>
         )}
@@ -114,8 +137,8 @@ export function SimilarCasesPane({
   onOpenBeside,
 }: {
   study: StudyDetail | null;
-  /** Called with the similar case's study id; the window event OPEN_BESIDE_EVENT is dispatched as well. */
-  onOpenBeside?: (studyId: string) => void;
+  /** Called with the similar case's study id: the viewer shows its frontal image beside the current study. */
+  onOpenBeside: (studyId: string) => void;
 }) {
   const client = useClient();
   const { session, snapshot } = useReportSession(client, study?.id ?? null);
@@ -126,13 +149,6 @@ export function SimilarCasesPane({
   const draftSentences = useMemo(() => (sections ? normalisedSentenceSet(sections) : new Set<string>()), [sections]);
   const canInsert = !!session && !!server && !server.signed && !snapshot?.loading;
   const running = server?.job.state === "running";
-
-  const openBeside = (studyId: string) => {
-    onOpenBeside?.(studyId);
-    window.dispatchEvent(
-      new CustomEvent<OpenBesideDetail>(OPEN_BESIDE_EVENT, { detail: { studyId, currentStudyId: study?.id ?? null } }),
-    );
-  };
 
   let body: ReactNode;
   if (study === null) {
@@ -157,11 +173,13 @@ export function SimilarCasesPane({
   } else if (cases.length === 0) {
     body = (
       <p className="empty-state" data-testid="similar-empty">
-        {server.job.state === "unavailable"
-          ? "No model pack loaded: similar cases come from the model's retrieval index."
-          : server.job.state === "failed"
-            ? "No similar cases: the AI draft failed."
-            : "No similar cases retrieved for this study."}
+        {!server.scope.draftAllowed
+          ? `No similar-case search: ${server.scope.headline}.`
+          : server.job.state === "unavailable"
+            ? "No model pack loaded: similar cases come from the model's retrieval index."
+            : server.job.state === "failed"
+              ? "No similar cases: the AI draft failed."
+              : "No similar cases retrieved for this study."}
       </p>
     );
   } else {
@@ -176,7 +194,7 @@ export function SimilarCasesPane({
             canInsert={canInsert}
             target={target}
             onInsert={(sentence) => void session?.insertSentence(sentence, target)}
-            onOpenBeside={() => openBeside(c.studyId)}
+            onOpenBeside={() => onOpenBeside(c.studyId)}
           />
         ))}
       </ul>

@@ -3,12 +3,12 @@
  * commands as the hotkeys, and a strip of the study's images (click one to show it in the active viewport; the
  * view can be corrected there). The viewer loads images only through the image-file transport.
  */
-import { useEffect, useMemo, useRef, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import type { StudyDetail, View } from "../../../../src-shared/domain";
 import type { ImageSource } from "../../../../src-shared/import-types";
 import { useAsync } from "../../app/useAsync";
-import { useCommand } from "../../commands/CommandRegistry";
-import { useEffectiveCommands } from "../../commands/key-bindings";
+import { useCommands, useRunCommand } from "../../commands/CommandRegistry";
+import { useEffectiveCommands, useShortcutHint } from "../../commands/key-bindings";
 import { useClient } from "../../ipc/ClientContext";
 import type { PresetId } from "./presets";
 import { Viewport, type ViewportHandle } from "./Viewport";
@@ -34,6 +34,7 @@ export function ViewerArea({
 }) {
   const client = useClient();
   const commands = useEffectiveCommands();
+  const hint = useShortcutHint();
   const [refresh, setRefresh] = useState(0);
   const studyId = study?.id ?? null;
   const sourcesState = useAsync(
@@ -41,7 +42,8 @@ export function ViewerArea({
     [client, studyId, refresh],
   );
   // While a changed study's sources reload, the strip and the viewports keep what they show (no flicker, and
-  // an image the user picked is not replaced by the study's first image).
+  // an image the user picked is not replaced by the study's first image). useAsync reports "loading" from the
+  // render in which the study changes, so another study's sources are never labelled with this study's id.
   const shownSources = useRef<{ studyId: string | null; sources: ImageSource[] }>({ studyId: null, sources: [] });
   if (sourcesState.status === "ok") shownSources.current = { studyId, sources: sourcesState.value };
   const sources: ImageSource[] = shownSources.current.studyId === studyId ? shownSources.current.sources : [];
@@ -101,44 +103,27 @@ export function ViewerArea({
     if (next) setAssigned((a) => ({ ...a, [activeSlot]: next.imageId }));
   };
 
-  const handlers: Record<string, () => void> = useMemo(() => ({}), []);
-  const bind = (id: string, handler: () => void) => {
-    handlers[id] = handler;
-  };
   const preset = (id: PresetId) => () => active()?.applyPreset(id);
-  bind("viewer.preset.default", preset("default"));
-  bind("viewer.preset.lung", preset("lung"));
-  bind("viewer.preset.mediastinum", preset("mediastinum"));
-  bind("viewer.preset.bone", preset("bone"));
-  bind("viewer.invert", () => active()?.invert());
-  bind("viewer.zoomIn", () => active()?.zoom(1.25));
-  bind("viewer.zoomOut", () => active()?.zoom(0.8));
-  bind("viewer.fit", () => active()?.fit());
-  bind("viewer.rotateRight", () => active()?.rotate(90));
-  bind("viewer.rotateLeft", () => active()?.rotate(-90));
-  bind("viewer.flipHorizontal", () => active()?.flipHorizontal());
-  bind("viewer.flipVertical", () => active()?.flipVertical());
-  bind("viewer.reset", () => active()?.reset());
-  bind("viewer.switchViewport", () => setActiveSlot((s) => (s === "frontal" ? "lateral" : "frontal")));
-  bind("viewer.nextImage", () => step(1));
-  bind("viewer.previousImage", () => step(-1));
-  const run = (id: string) => () => handlers[id]?.();
-  useCommand("viewer.preset.default", run("viewer.preset.default"));
-  useCommand("viewer.preset.lung", run("viewer.preset.lung"));
-  useCommand("viewer.preset.mediastinum", run("viewer.preset.mediastinum"));
-  useCommand("viewer.preset.bone", run("viewer.preset.bone"));
-  useCommand("viewer.invert", run("viewer.invert"));
-  useCommand("viewer.zoomIn", run("viewer.zoomIn"));
-  useCommand("viewer.zoomOut", run("viewer.zoomOut"));
-  useCommand("viewer.fit", run("viewer.fit"));
-  useCommand("viewer.rotateRight", run("viewer.rotateRight"));
-  useCommand("viewer.rotateLeft", run("viewer.rotateLeft"));
-  useCommand("viewer.flipHorizontal", run("viewer.flipHorizontal"));
-  useCommand("viewer.flipVertical", run("viewer.flipVertical"));
-  useCommand("viewer.reset", run("viewer.reset"));
-  useCommand("viewer.switchViewport", run("viewer.switchViewport"));
-  useCommand("viewer.nextImage", run("viewer.nextImage"));
-  useCommand("viewer.previousImage", run("viewer.previousImage"));
+  // The viewer's commands, one entry each; keys, toolbar buttons and the help overlay run them by id.
+  useCommands({
+    "viewer.preset.default": preset("default"),
+    "viewer.preset.lung": preset("lung"),
+    "viewer.preset.mediastinum": preset("mediastinum"),
+    "viewer.preset.bone": preset("bone"),
+    "viewer.invert": () => active()?.invert(),
+    "viewer.zoomIn": () => active()?.zoom(1.25),
+    "viewer.zoomOut": () => active()?.zoom(0.8),
+    "viewer.fit": () => active()?.fit(),
+    "viewer.rotateRight": () => active()?.rotate(90),
+    "viewer.rotateLeft": () => active()?.rotate(-90),
+    "viewer.flipHorizontal": () => active()?.flipHorizontal(),
+    "viewer.flipVertical": () => active()?.flipVertical(),
+    "viewer.reset": () => active()?.reset(),
+    "viewer.switchViewport": () => setActiveSlot((s) => (s === "frontal" ? "lateral" : "frontal")),
+    "viewer.nextImage": () => step(1),
+    "viewer.previousImage": () => step(-1),
+  });
+  const runCommand = useRunCommand();
 
   const setView = (imageId: string, view: View) => {
     client.import.setView({ imageId, view }).then(
@@ -151,21 +136,20 @@ export function ViewerArea({
     source ? `${sources.findIndex((s) => s.imageId === source.imageId) + 1} / ${sources.length}` : null;
 
   return (
-    <main className="viewer-area" aria-label="Viewer">
+    <main className="viewer-area" aria-label="Viewer" data-study-id={studyId ?? undefined}>
       <div className="viewer-toolbar" role="toolbar" aria-label="Viewer tools">
         {VIEWER_TOOLBAR.map((group) => (
           <div className="tool-group" key={group.map((b) => b.command).join()}>
             {group.map((button) => {
-              const command = commands.find((c) => c.id === button.command);
-              const keys = command?.keys ?? [];
+              const label = commands.find((c) => c.id === button.command)?.label ?? button.text;
               return (
                 <button
                   type="button"
                   key={button.command}
                   className="tool"
                   data-command={button.command}
-                  title={`${command?.label ?? button.text}${keys.length ? ` (${keys.join(", ")})` : ""}`}
-                  onClick={run(button.command)}
+                  title={hint(label, button.command)}
+                  onClick={() => runCommand(button.command)}
                   // Keep the keyboard focus where it was: a focused button would take Space / Enter.
                   onMouseDown={(e) => e.preventDefault()}
                   disabled={!study}
@@ -236,7 +220,11 @@ export function ViewerArea({
         })}
       </div>
       {study && sources.length > 0 && (
-        <ol className="image-strip" aria-label="Images of the study">
+        <ol
+          className="image-strip"
+          aria-label="Images of the study"
+          data-study-id={shownSources.current.studyId ?? undefined}
+        >
           {sources.map((s, i) => {
             const shownIn = SLOTS.filter((slot) => assigned[slot] === s.imageId);
             return (

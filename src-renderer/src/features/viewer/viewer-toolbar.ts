@@ -2,8 +2,10 @@
  * The viewer toolbar as data: each button runs a command of the command table (src/commands/commands.ts), so a
  * button, its hotkey (rebindable) and the help overlay always agree. `text` is the button's face.
  */
+import type { CommandId } from "../../commands/commands";
+
 export interface ToolbarButton {
-  command: string;
+  command: CommandId;
   text: string;
 }
 

@@ -1,8 +1,10 @@
 import { useEffect, useRef, useState } from "react";
 import type { StudyStatus, StudySummary } from "../../../../src-shared/domain";
 import { useAsync } from "../../app/useAsync";
-import { useCommand } from "../../commands/CommandRegistry";
+import { useCommands } from "../../commands/CommandRegistry";
+import { useShortcutHint } from "../../commands/key-bindings";
 import { useClient } from "../../ipc/ClientContext";
+import { PacsWorklistSection } from "../pacs/PacsWorklistSection";
 import { ImportPanel } from "./ImportPanel";
 import "./worklist.css";
 
@@ -11,6 +13,11 @@ const STATUSES: Array<StudyStatus | "all"> = ["all", "new", "drafting", "drafted
 /** What the worklist calls a study: the patient, else the description (e.g. an image folder's name), else its id. */
 function titleOf(s: StudySummary): string {
   return s.patientName ?? s.patientId ?? s.description ?? s.id;
+}
+
+/** Where a local study came from: "demo", "local" (files) or "PACS · cached" (retrieved from a PACS). */
+function sourceOf(s: StudySummary): string {
+  return s.pacsConnection ? "PACS · cached" : s.source === "demo" ? "demo" : "local";
 }
 
 export function WorklistPane(props: { selectedId: string | null; onSelect: (id: string) => void; refreshKey: number }) {
@@ -39,16 +46,19 @@ export function WorklistPane(props: { selectedId: string | null; onSelect: (id: 
   if (studies.status === "ok") lastRows.current = studies.value;
   const rows: StudySummary[] = studies.status === "ok" ? studies.value : lastRows.current;
   const index = rows.findIndex((s) => s.id === props.selectedId);
-  useCommand("worklist.focusSearch", () => searchRef.current?.focus());
-  useCommand("worklist.next", () => {
-    const next = rows[Math.min(rows.length - 1, index + 1)];
-    if (next) props.onSelect(next.id);
+  useCommands({
+    "worklist.focusSearch": () => searchRef.current?.focus(),
+    "worklist.next": () => {
+      const next = rows[Math.min(rows.length - 1, index + 1)];
+      if (next) props.onSelect(next.id);
+    },
+    "worklist.previous": () => {
+      const prev = rows[Math.max(0, index - 1)];
+      if (prev) props.onSelect(prev.id);
+    },
+    "worklist.import": () => setImportOpen(true),
   });
-  useCommand("worklist.previous", () => {
-    const prev = rows[Math.max(0, index - 1)];
-    if (prev) props.onSelect(prev.id);
-  });
-  useCommand("worklist.import", () => setImportOpen(true));
+  const hint = useShortcutHint();
   // Keep the selected row in view when moving with the keyboard.
   const listRef = useRef<HTMLUListElement>(null);
   useEffect(() => {
@@ -66,7 +76,7 @@ export function WorklistPane(props: { selectedId: string | null; onSelect: (id: 
           className="btn import-button"
           onClick={() => setImportOpen((o) => !o)}
           aria-expanded={importOpen}
-          title="Import files or a folder (Ctrl+O)"
+          title={hint("Import files or a folder", "worklist.import")}
         >
           Import
         </button>
@@ -85,7 +95,7 @@ export function WorklistPane(props: { selectedId: string | null; onSelect: (id: 
         <input
           ref={searchRef}
           type="search"
-          placeholder="Search patient, ID, description  ( / )"
+          placeholder={hint("Search patient, ID, description", "worklist.focusSearch")}
           value={search}
           onChange={(e) => setSearch(e.target.value)}
           aria-label="Search studies"
@@ -116,17 +126,22 @@ export function WorklistPane(props: { selectedId: string | null; onSelect: (id: 
               data-study-id={s.id}
             >
               <span className="patient">{titleOf(s)}</span>
+              <span
+                className={`source-badge source-${s.pacsConnection ? "pacs" : s.source === "demo" ? "demo" : "local"}`}
+              >
+                {sourceOf(s)}
+              </span>
               <span className={`status status-${s.status}`}>{s.status}</span>
               <span className="meta">
                 {s.studyDate ?? "no date"} · {s.imageCount} image{s.imageCount === 1 ? "" : "s"}
                 {s.patientName && s.description ? ` · ${s.description}` : ""}
                 {s.patientName && s.patientId ? ` · ID ${s.patientId}` : ""}
-                {s.source === "demo" ? " · demo" : ""}
               </span>
             </button>
           </li>
         ))}
       </ul>
+      <PacsWorklistSection onSelect={props.onSelect} />
     </aside>
   );
 }

@@ -1,4 +1,4 @@
-import { SeededRandom } from "./seeded-random";
+import { SeededRandom } from "../services/retrieval/seeded-random";
 
 /**
  * Seeded synthetic embeddings for benchmarks and tests: a two-level anisotropic Gaussian mixture on the unit sphere,

@@ -3,7 +3,7 @@
  * answers each query with its local top k.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { exactTopK } from "./exact-scan";
+import { exactTopK } from "../services/retrieval/exact-scan";
 
 interface Init {
   buffer: SharedArrayBuffer;

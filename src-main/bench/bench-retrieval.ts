@@ -25,8 +25,8 @@ import { OnnxKernel } from "../services/retrieval/dense-kernel";
 import { exactTopKBatch, meanRecall } from "../services/retrieval/exact-batch";
 import { exactTopK, type ScoredRows } from "../services/retrieval/exact-scan";
 import { IvfFlatIndex, smallestNprobeFor } from "../services/retrieval/ivf-index";
-import { ParallelExactScan } from "../services/retrieval/parallel-exact-scan";
-import { GaussianMixture } from "../services/retrieval/synthetic-vectors";
+import { ParallelExactScan } from "./parallel-exact-scan";
+import { GaussianMixture } from "./synthetic-vectors";
 
 const METHODS = ["exact", "exact-workers", "sqlite-vec", "ivf"] as const;
 type Method = (typeof METHODS)[number];

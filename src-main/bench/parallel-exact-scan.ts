@@ -1,6 +1,6 @@
 import { Worker } from "node:worker_threads";
-import type { ScoredRows } from "./exact-scan";
-import { TopK } from "./vector-math";
+import type { ScoredRows } from "../services/retrieval/exact-scan";
+import { TopK } from "../services/retrieval/vector-math";
 
 /**
  * The exact scan split across worker threads: each worker scans a contiguous share of a matrix in a

@@ -10,11 +10,11 @@
 import path from "node:path";
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
-import type { Split } from "../../tools/synth/dataset";
-import { intOption, SynthInputError } from "../../tools/synth/errors";
-import { generateDataset } from "../../tools/synth/generate";
-import { DEFAULT_SYNTH_OUT, defaultIuSourcePaths } from "../../tools/synth/paths";
-import { runCli } from "./language-cli-support";
+import { runCli } from "../../../src-main/cli/language-cli-support";
+import type { Split } from "../dataset";
+import { intOption, SynthInputError } from "../errors";
+import { generateDataset } from "../generate";
+import { DEFAULT_SYNTH_OUT, defaultIuSourcePaths } from "../paths";
 
 async function main(): Promise<void> {
   const defaults = defaultIuSourcePaths();

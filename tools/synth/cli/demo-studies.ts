@@ -9,9 +9,9 @@
  */
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { commandExists, writeDemoStudies } from "../../tools/synth/demo-studies";
-import { DEMO_STUDIES_DIR, defaultIuSourcePaths } from "../../tools/synth/paths";
-import { runCli } from "./language-cli-support";
+import { runCli } from "../../../src-main/cli/language-cli-support";
+import { commandExists, writeDemoStudies } from "../demo-studies";
+import { DEMO_STUDIES_DIR, defaultIuSourcePaths } from "../paths";
 
 async function main(): Promise<void> {
   const defaults = defaultIuSourcePaths();

@@ -21,20 +21,14 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
+import { DEFAULT_EVAL_DATA_DIR, type EvalStudy, readEvalStudies } from "../cli/eval-pack";
+import { collectStudyImages } from "../cli/generate";
+import { asUserError, type CliCore, percentile, resolvePackDir, startCliCore } from "../cli/inference-cli-support";
+import { fmt, markdownTable, runCli, UserError } from "../cli/language-cli-support";
 import { appRoot } from "../paths";
-import { defaultThreads, type GeneratedReport, InferenceEngine } from "../services/inference";
+import { defaultThreads, type GeneratedReport } from "../services/inference";
 import type { Split } from "../services/language/iu-xray-data";
 import { DEFAULT_ANNOTATION_PATH } from "../services/language/iu-xray-dataset";
-import { DEFAULT_EVAL_DATA_DIR, type EvalStudy, readEvalStudies } from "./eval-pack";
-import { collectStudyImages } from "./generate";
-import {
-  asUserError,
-  loadReportsAndCasing,
-  openSeededIndex,
-  percentile,
-  resolvePackDir,
-} from "./inference-cli-support";
-import { fmt, markdownTable, runCli, UserError } from "./language-cli-support";
 
 const STAGES = ["decode", "preprocess", "vision", "retrieval", "encoder", "beam decode", "total"] as const;
 type Stage = (typeof STAGES)[number];
@@ -133,19 +127,13 @@ async function main(): Promise<void> {
   const study = await pickStudy(values.study, dataDir);
   const indexSet =
     indexStudies > 0 ? readEvalStudies(dataDir, "test" as Split, DEFAULT_ANNOTATION_PATH).slice(0, indexStudies) : [];
-  const { reports, casing } = loadReportsAndCasing();
   const loadAverageBefore = os.loadavg();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "rd-bench-"));
-  let engine: InferenceEngine | null = null;
-  let index: ReturnType<typeof openSeededIndex> | null = null;
+  let core: CliCore | null = null;
   try {
-    index = openSeededIndex(tmp, packDir, reports);
-    engine = await InferenceEngine.start({
-      packDir,
-      retrieval: index.retrieval,
-      displayCasing: casing,
-      intraOpNumThreads: threads,
-    });
+    core = await startCliCore(tmp, packDir, { intraOpNumThreads: threads });
+    const { engine, retrieval } = core;
+    const reports = core.reports ?? new Map();
     const info = engine.info;
     const bar = new cliProgress.SingleBar(
       { format: "{phase} [{bar}] {value}/{total}", hideCursor: true },
@@ -175,7 +163,7 @@ async function main(): Promise<void> {
       const worker = async () => {
         while (next < indexSet.length) {
           const s = indexSet[next++]!;
-          const embedded = await engine!.embedStudy(
+          const embedded = await engine.embedStudy(
             [
               { path: s.frontal, view: "frontal" },
               { path: s.lateral, view: "lateral" },
@@ -183,7 +171,7 @@ async function main(): Promise<void> {
             { thumbnail: true },
           );
           const entry = reports.get(s.id);
-          index!.retrieval.addCase({
+          retrieval.addCase({
             studyId: s.id,
             report: entry?.report ?? "",
             labels: entry?.labels ?? Array(14).fill(null),
@@ -250,7 +238,7 @@ async function main(): Promise<void> {
       tokens: last?.tokens ?? null,
       findings: last?.findings ?? null,
       indexing,
-      indexCases: index.retrieval.count,
+      indexCases: retrieval.count,
       peakRssBytes: enginePeakRss,
       pytorch: torchOk
         ? {
@@ -278,8 +266,7 @@ async function main(): Promise<void> {
   } catch (error) {
     throw asUserError(error);
   } finally {
-    await engine?.close();
-    await index?.close();
+    await core?.close();
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 }

@@ -11,13 +11,13 @@ import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
+import { fmt, markdownTable, runCli, UserError } from "../cli/language-cli-support";
 import { appRoot } from "../paths";
 import { labelReport } from "../services/language/clinical-labeler";
 import { DEFAULT_LABELS_PATH, loadReportLabelsFile } from "../services/language/iu-xray-dataset";
 import { LABEL_KEYS, type LabelerAgreement, measureLabelerAgreement } from "../services/language/labeler-benchmark";
 import type { LabelVector } from "../services/language/observations";
 import { cleanReportIuXray } from "../services/language/r2gen-cleaning";
-import { fmt, markdownTable, runCli, UserError } from "./language-cli-support";
 
 function confusionCell(entry: LabelerAgreement["perObservation"][number], key: (typeof LABEL_KEYS)[number]): string {
   const row = entry.confusion[key]!;

@@ -8,12 +8,12 @@
  */
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { writeContactSheet } from "../../tools/synth/contact-sheet";
-import { loadIuStudies } from "../../tools/synth/dataset";
-import { intOption, SynthInputError } from "../../tools/synth/errors";
-import { DEVICE_KINDS, findingsOf, LABEL_FINDING_KINDS, TEXT_FINDING_KINDS } from "../../tools/synth/findings";
-import { DEFAULT_SYNTH_OUT, defaultIuSourcePaths, REPO_ROOT } from "../../tools/synth/paths";
-import { runCli } from "./language-cli-support";
+import { runCli } from "../../../src-main/cli/language-cli-support";
+import { writeContactSheet } from "../contact-sheet";
+import { loadIuStudies } from "../dataset";
+import { intOption, SynthInputError } from "../errors";
+import { DEVICE_KINDS, findingsOf, LABEL_FINDING_KINDS, TEXT_FINDING_KINDS } from "../findings";
+import { DEFAULT_SYNTH_OUT, defaultIuSourcePaths, REPO_ROOT } from "../paths";
 
 const KINDS: readonly string[] = [...LABEL_FINDING_KINDS, ...DEVICE_KINDS, ...TEXT_FINDING_KINDS];
 

@@ -1,0 +1,215 @@
+/**
+ * Priors: the open study's patient's earlier studies, on this workstation and on the PACS (`pacs.priors`), newest
+ * first with date, description, source and whether a signed report exists. "Report" shows the prior's signed report
+ * (a local signed report, or the PACS's SR read in main); "Open beside" retrieves a PACS prior into the cache when it
+ * is not there yet (progress, Cancel) and shows it in the comparison viewport.
+ */
+import { useEffect, useState } from "react";
+import type { StudyDetail } from "../../../../src-shared/domain";
+import type { PriorStudy, PriorsResult } from "../../../../src-shared/pacs-types";
+import { SECTION_KEYS, SECTION_TITLES } from "../../../../src-shared/report-types";
+import { useClient } from "../../ipc/ClientContext";
+import { errorText } from "../pacs/panels";
+import "./priors.css";
+
+interface ShownReport {
+  key: string;
+  title: string;
+  sections: Array<{ heading: string; text: string }>;
+}
+
+const keyOf = (p: PriorStudy) => p.studyInstanceUid ?? p.localStudyId ?? "";
+
+function sourceText(p: PriorStudy): string {
+  if (p.source === "local") return "local";
+  return p.localStudyId ? `${p.connectionName ?? "PACS"} · cached` : (p.connectionName ?? "PACS");
+}
+
+export function PriorsPane({ study, onOpenBeside }: { study: StudyDetail | null; onOpenBeside: (id: string) => void }) {
+  const client = useClient();
+  const studyId = study?.id ?? null;
+  const [result, setResult] = useState<PriorsResult | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [loading, setLoading] = useState(false);
+  const [changes, setChanges] = useState(0);
+  const [report, setReport] = useState<ShownReport | null>(null);
+  const [busy, setBusy] = useState<{ key: string; jobId: string | null; text: string } | null>(null);
+  useEffect(
+    () =>
+      client.events.onEvent({
+        onData: (e) => {
+          if (e.type === "pacs-changed" && e.area === "cache") setChanges((n) => n + 1);
+          if (e.type === "job-progress" && busy?.jobId && e.jobId === busy.jobId)
+            setBusy((b) => (b ? { ...b, text: `Retrieving ${e.done}/${e.total}…` } : b));
+        },
+      }),
+    [client, busy?.jobId],
+  );
+  // biome-ignore lint/correctness/useExhaustiveDependencies: reload when the cache changes.
+  useEffect(() => {
+    setReport(null);
+    if (!studyId) {
+      setResult(null);
+      return;
+    }
+    let live = true;
+    setLoading(true);
+    client.pacs.priors({ studyId }).then(
+      (r) => {
+        if (!live) return;
+        setResult(r);
+        setError(null);
+        setLoading(false);
+      },
+      (err: unknown) => {
+        if (!live) return;
+        setError(errorText(err));
+        setLoading(false);
+      },
+    );
+    return () => {
+      live = false;
+    };
+  }, [client, studyId, changes]);
+
+  const showReport = async (p: PriorStudy) => {
+    const key = keyOf(p);
+    if (report?.key === key) return setReport(null);
+    setBusy({ key, jobId: null, text: "Loading the report…" });
+    try {
+      if (p.report === "local" && p.localStudyId) {
+        const state = await client.reports.state({ studyId: p.localStudyId });
+        const signed = state.signed;
+        if (!signed) throw new Error("the local report is not signed");
+        setReport({
+          key,
+          title: `Signed by ${signed.signedBy} · ${signed.signedAt.slice(0, 10)}`,
+          sections: [
+            ...SECTION_KEYS.filter((k) => signed.sections[k].trim()).map((k) => ({
+              heading: SECTION_TITLES[k],
+              text: signed.sections[k],
+            })),
+            ...state.addenda.map((a) => ({ heading: `Addendum · ${a.author}`, text: a.text })),
+          ],
+        });
+      } else if (p.connectionId && p.studyInstanceUid) {
+        const sr = await client.pacs.studyReport({
+          connectionId: p.connectionId,
+          studyInstanceUid: p.studyInstanceUid,
+        });
+        setReport({
+          key,
+          title: `${sr.verified ? "Verified" : "Not verified"}${sr.verifiedBy ? ` by ${sr.verifiedBy}` : ""} · SR on ${p.connectionName ?? "the PACS"}`,
+          sections: sr.sections,
+        });
+      }
+      setError(null);
+    } catch (err) {
+      setError(`Report: ${errorText(err)}`);
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const openBeside = async (p: PriorStudy) => {
+    const key = keyOf(p);
+    if (p.localStudyId) return onOpenBeside(p.localStudyId);
+    if (!p.connectionId || !p.studyInstanceUid) return;
+    const jobId = `prior-${crypto.randomUUID()}`;
+    setBusy({ key, jobId, text: "Retrieving…" });
+    try {
+      const got = await client.pacs.retrieveStudy({
+        connectionId: p.connectionId,
+        studyInstanceUid: p.studyInstanceUid,
+        jobId,
+      });
+      onOpenBeside(got.studyId);
+      setError(null);
+    } catch (err) {
+      setError(`Open beside: ${errorText(err)}`);
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const priors = result?.priors ?? [];
+  return (
+    <section className="pane priors-pane" aria-label="Priors">
+      <header className="pane-header">
+        <h2>Priors</h2>
+        <span className="count">{studyId && !loading ? priors.length : ""}</span>
+        {loading && <span className="muted">searching…</span>}
+      </header>
+      {!studyId && <p className="hint">Open a study to see the patient's earlier studies.</p>}
+      {error && <p className="error-text">{error}</p>}
+      {result?.warnings.map((w) => (
+        <p key={w} className="hint priors-warning">
+          {w}
+        </p>
+      ))}
+      {studyId && result && priors.length === 0 && !loading && (
+        <p className="hint" data-testid="priors-empty">
+          No earlier study of this patient.
+        </p>
+      )}
+      <ul className="priors" aria-label="Prior studies">
+        {priors.map((p) => {
+          const key = keyOf(p);
+          return (
+            <li key={key} data-study-uid={p.studyInstanceUid ?? undefined}>
+              <div className="prior-head">
+                <strong>{p.studyDate ?? "no date"}</strong>
+                <span>{p.description ?? "(no description)"}</span>
+                <span className="muted">{p.modalities.join(", ")}</span>
+                <span className={`prior-source prior-source-${p.source}`}>{sourceText(p)}</span>
+                <span className="muted">
+                  {p.report === "local" ? "report (local)" : p.report === "pacs-sr" ? "report (SR)" : "no report"}
+                </span>
+              </div>
+              <div className="prior-actions">
+                {p.report !== "none" && (
+                  <button
+                    type="button"
+                    className="btn-ghost"
+                    disabled={busy !== null}
+                    onClick={() => void showReport(p)}
+                  >
+                    {report?.key === key ? "Hide report" : "Report"}
+                  </button>
+                )}
+                <button type="button" className="btn-ghost" disabled={busy !== null} onClick={() => void openBeside(p)}>
+                  Open beside
+                </button>
+                {busy?.key === key && (
+                  <span className="muted" role="status">
+                    {busy.text}
+                    {busy.jobId && (
+                      <button
+                        type="button"
+                        className="btn-ghost"
+                        onClick={() => void client.pacs.cancelRetrieve({ jobId: busy.jobId as string })}
+                      >
+                        Cancel
+                      </button>
+                    )}
+                  </span>
+                )}
+              </div>
+              {report?.key === key && (
+                <div className="prior-report" data-testid="prior-report">
+                  <p className="muted">{report.title}</p>
+                  {report.sections.map((s) => (
+                    <p key={`${s.heading}:${s.text.slice(0, 20)}`}>
+                      <strong>{s.heading}: </strong>
+                      {s.text}
+                    </p>
+                  ))}
+                </div>
+              )}
+            </li>
+          );
+        })}
+      </ul>
+    </section>
+  );
+}

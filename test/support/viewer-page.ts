@@ -1,0 +1,22 @@
+/// <reference lib="dom" />
+import { expect, type Locator, type Page } from "@playwright/test";
+
+/**
+ * Opens a worklist row's study and waits on what the page says it shows, never on timing: the viewer carries the
+ * open study's id and the image strip the id of the study whose images it lists. Returns that strip.
+ */
+export async function openStudy(page: Page, row: Locator): Promise<{ studyId: string; strip: Locator }> {
+  const studyId = await row.getAttribute("data-study-id");
+  if (!studyId) throw new Error("the worklist row carries no data-study-id");
+  await row.click();
+  await expect(row).toHaveAttribute("aria-current", "true");
+  await expect(page.locator(".viewer-area")).toHaveAttribute("data-study-id", studyId);
+  const strip = page.locator(`.image-strip[data-study-id="${studyId}"]`);
+  await expect(strip.locator(".strip-image").first()).toBeVisible({ timeout: 60_000 });
+  return { studyId, strip };
+}
+
+/** The file names the image strip lists, in its order. */
+export function stripFileNames(strip: Locator): Promise<string[]> {
+  return strip.locator(".strip-image").evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.fileName ?? ""));
+}
