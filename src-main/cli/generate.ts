@@ -150,6 +150,16 @@ function printHuman(
   console.log(report.findings || "(nothing generated)");
   console.log("\nIMPRESSION");
   console.log(report.impression || "(none: the model writes the findings section only)");
+  if (report.modelFindings.length > 0) {
+    console.log("\nModel findings (probability / threshold chosen on val; * = above threshold)");
+    for (const f of report.modelFindings.filter(
+      (f) => f.reliable && (f.positive || f.probability >= f.threshold / 2),
+    )) {
+      console.log(
+        `  ${f.positive ? "*" : " "} ${f.name.padEnd(24)} ${f.probability.toFixed(3)} / ${f.threshold.toFixed(3)}`,
+      );
+    }
+  }
   console.log(
     `\nGenerator input: report of gallery study ${report.retrieved.studyId} (similarity ${report.retrieved.similarity.toFixed(4)})`,
   );

@@ -15,6 +15,7 @@ import sharp from "sharp";
 import { type DecodedImage, decodeImageFile } from "../imaging";
 import {
   type CrossMemory,
+  diagnosisFindingReliable,
   encodeStudy,
   generateTokens,
   loadModelPack,
@@ -31,6 +32,7 @@ import type {
   ExecutionProviderName,
   LoadedInfo,
   MainToWorkerMessage,
+  ModelFindingResult,
   RunRequest,
   ViewChoice,
   WorkerRunResult,
@@ -191,6 +193,37 @@ async function thumbnailOf(image: DecodedImage): Promise<Uint8Array> {
   return new Uint8Array(png.buffer.slice(png.byteOffset, png.byteOffset + png.byteLength));
 }
 
+/** The diagnosis branch on the preprocessed views (frontal, then lateral unless duplicated); null without one. */
+async function diagnose(
+  pack: ModelPack,
+  batch: Float32Array,
+  duplicated: boolean,
+  size: number,
+): Promise<ModelFindingResult[] | null> {
+  const session = pack.sessions.diagnosis;
+  const section = pack.manifest.diagnosis;
+  if (!session || !section) return null;
+  const plane = size * size;
+  const frontal = batch.subarray(0, plane);
+  const lateral = duplicated ? frontal : batch.subarray(plane, 2 * plane);
+  const out = await session.run({
+    frontal: new ort.Tensor("float32", frontal.slice(), [1, 1, size, size]),
+    lateral: new ort.Tensor("float32", lateral.slice(), [1, 1, size, size]),
+  });
+  const probabilities = out.probabilities!.data as Float32Array;
+  return section.findings.map((f, i) => {
+    const probability = probabilities[i]!;
+    const reliable = diagnosisFindingReliable(f);
+    return {
+      name: f.name,
+      probability,
+      threshold: f.threshold,
+      reliable,
+      positive: reliable && probability >= f.threshold,
+    };
+  });
+}
+
 async function run(id: number, request: RunRequest, signal: AbortSignal): Promise<WorkerRunResult> {
   if (!loaded) throw new InferenceError("ENGINE_CLOSED", "the model pack is not loaded");
   const { pack, spec } = loaded;
@@ -255,6 +288,10 @@ async function run(id: number, request: RunRequest, signal: AbortSignal): Promis
   const modelId = pack.manifest.embedding.model_id;
   post({ type: "embedding", id, modelId, vector: embedding.slice() });
 
+  t = performance.now();
+  const findings = await diagnose(pack, batch, duplicated, size);
+  const diagnosisMs = performance.now() - t;
+
   const thumbnail = request.thumbnail ? await thumbnailOf(decoded[frontalIndex]!) : null;
   const base = {
     frontal: choice(frontalIndex),
@@ -263,6 +300,7 @@ async function run(id: number, request: RunRequest, signal: AbortSignal): Promis
     modelId,
     embedding,
     thumbnail,
+    findings,
   };
   if (request.mode === "embed") {
     return {
@@ -271,7 +309,7 @@ async function run(id: number, request: RunRequest, signal: AbortSignal): Promis
       tokens: null,
       score: null,
       steps: null,
-      timings: { decodeMs, preprocessMs, visionMs, galleryMs: 0, encoderMs: 0, beamMs: 0 },
+      timings: { decodeMs, preprocessMs, visionMs, diagnosisMs, galleryMs: 0, encoderMs: 0, beamMs: 0 },
     };
   }
   check();
@@ -297,7 +335,7 @@ async function run(id: number, request: RunRequest, signal: AbortSignal): Promis
     tokens: beam.tokens,
     score: beam.score,
     steps: beam.steps,
-    timings: { decodeMs, preprocessMs, visionMs, galleryMs, encoderMs, beamMs },
+    timings: { decodeMs, preprocessMs, visionMs, diagnosisMs, galleryMs, encoderMs, beamMs },
   };
 }
 

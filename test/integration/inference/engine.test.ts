@@ -105,6 +105,16 @@ describe.skipIf(!pack.dir)("inference engine on the real model pack", () => {
     expect(findings).not.toMatch(/<unk>| \./);
     expect(state.draft!.sections.impression).toBe("");
     expect(state.similarCases).toHaveLength(5);
+    // The diagnosis branch's findings (packs with one), in the pack's order, linked to the draft's sentences.
+    const heads = manifest!.diagnosis?.findings ?? [];
+    expect(state.findingReview.findings.map((f) => f.name)).toEqual(heads.map((f) => f.name));
+    for (const f of state.findingReview.findings) {
+      expect(f.probability).toBeGreaterThanOrEqual(0);
+      expect(f.probability).toBeLessThanOrEqual(1);
+      expect(f.positive).toBe(f.reliable && f.probability >= f.threshold);
+      for (const s of f.sentences)
+        expect(state.draft!.sections[s.section].slice(s.start, s.end).length).toBeGreaterThan(0);
+    }
     const similarities = state.similarCases.map((c) => c.similarity);
     expect([...similarities].sort((a, b) => b - a)).toEqual(similarities);
     for (const c of state.similarCases) {
@@ -181,6 +191,8 @@ describe.skipIf(!pack.dir)("inference engine on the real model pack", () => {
     const norm = Math.sqrt(a.embedding.vector.reduce((s, v) => s + v * v, 0));
     expect(norm).toBeCloseTo(1, 5);
     expect(b.tokens).toEqual(a.tokens);
+    expect(b.modelFindings).toEqual(a.modelFindings);
+    expect(a.modelFindings).toHaveLength(manifest!.diagnosis?.findings.length ?? 0);
     expect(b.findings).toBe(a.findings);
     expect(a.tokens.length).toBeLessThanOrEqual(manifest!.decoding.max_length);
     for (const t of a.tokens) expect(t).toBeLessThan(manifest!.tokenizer.idx2token.length);
