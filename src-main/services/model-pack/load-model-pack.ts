@@ -86,6 +86,8 @@ export interface ModelPackSessions {
   visionEncoder: ort.InferenceSession;
   generatorEncoder: ort.InferenceSession;
   decoderStep: ort.InferenceSession;
+  /** The diagnosis branch (models.diagnosis), or null for a pack without one. */
+  diagnosis: ort.InferenceSession | null;
 }
 
 export interface ModelPack {
@@ -211,8 +213,12 @@ export function verifyModelPackFiles(packDir: string, manifest: ModelPackManifes
     referenced.push(["gallery.thumbnails.data", manifest.gallery.thumbnails.data]);
   }
   if (manifest.pytorch_checkpoint) referenced.push(["pytorch_checkpoint", manifest.pytorch_checkpoint]);
+  if (manifest.models.diagnosis) referenced.push(["models.diagnosis.file", manifest.models.diagnosis.file]);
   if (manifest.scope_calibration) referenced.push(["scope_calibration", manifest.scope_calibration]);
   const problems = checkPackFiles(dir, manifest.files, referenced);
+  if (Boolean(manifest.models.diagnosis) !== Boolean(manifest.diagnosis)) {
+    problems.push("models.diagnosis and the diagnosis section must be both present or both absent");
+  }
   const vision = listed.get(manifest.models.vision_encoder.file);
   if (vision && manifest.embedding.model_id !== `sha256:${vision.sha256}`) {
     problems.push(
@@ -400,6 +406,24 @@ export function checkCrossModelShapes(manifest: ModelPackManifest): string[] {
   if (pastKeys && crossIn && (pastKeys[0] !== crossIn[0] || pastKeys[2] !== crossIn[2] || pastKeys[4] !== crossIn[4])) {
     problems.push(`decoder_step past_keys ${describeShape(pastKeys)} disagrees with cross_keys layers/heads/head size`);
   }
+  const diagnosis = manifest.models.diagnosis;
+  if (diagnosis) {
+    for (const name of ["frontal", "lateral"]) {
+      const input = diagnosis.inputs.find((t) => t.name === name)?.shape;
+      if (!input || input[1] !== 1 || input[2] !== resize.height || input[3] !== resize.width) {
+        problems.push(
+          `diagnosis input ${name} does not take 1x${resize.height}x${resize.width} (preprocessing.resize)`,
+        );
+      }
+    }
+    const probabilities = diagnosis.outputs.find((t) => t.name === "probabilities")?.shape;
+    const count = manifest.diagnosis?.findings.length;
+    if (!probabilities || probabilities[1] !== count) {
+      problems.push(
+        `diagnosis probabilities ${probabilities ? describeShape(probabilities) : "(missing)"} do not have one value per finding (${count})`,
+      );
+    }
+  }
   if (logProbs && logProbs[1] !== manifest.tokenizer.idx2token.length) {
     problems.push(
       `decoder_step log_probs ${describeShape(logProbs)} disagrees with the vocabulary (${manifest.tokenizer.idx2token.length} tokens)`,
@@ -462,20 +486,31 @@ export async function loadModelPack(packDir: string, options: LoadModelPackOptio
     await Promise.all(Object.values(opened).map((s) => s.release()));
     throw error;
   }
+  let diagnosis: ort.InferenceSession | null = null;
+  const diagnosisSpec = manifest.models.diagnosis;
+  if (diagnosisSpec && problems.length === 0) {
+    try {
+      diagnosis = await ort.InferenceSession.create(path.join(dir, diagnosisSpec.file), options.sessionOptions ?? {});
+      problems.push(...checkSessionInterface("diagnosis", diagnosis, diagnosisSpec));
+    } catch (error) {
+      problems.push(`${diagnosisSpec.file}: onnxruntime cannot load it (${(error as Error).message})`);
+    }
+  }
   if (problems.length > 0) {
-    await Promise.all(Object.values(opened).map((s) => s.release()));
+    await Promise.all([...Object.values(opened), ...(diagnosis ? [diagnosis] : [])].map((s) => s.release()));
     throw new ModelPackError(dir, problems);
   }
   try {
     readScopeCalibration(dir, manifest);
   } catch (error) {
-    await Promise.all(Object.values(opened).map((s) => s.release()));
+    await Promise.all([...Object.values(opened), ...(diagnosis ? [diagnosis] : [])].map((s) => s.release()));
     throw error;
   }
   const sessions: ModelPackSessions = {
     visionEncoder: opened.vision_encoder!,
     generatorEncoder: opened.generator_encoder!,
     decoderStep: opened.decoder_step!,
+    diagnosis,
   };
   return {
     dir,
@@ -487,6 +522,7 @@ export async function loadModelPack(packDir: string, options: LoadModelPackOptio
         sessions.visionEncoder.release(),
         sessions.generatorEncoder.release(),
         sessions.decoderStep.release(),
+        ...(sessions.diagnosis ? [sessions.diagnosis.release()] : []),
       ]);
     },
   };
