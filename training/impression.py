@@ -45,7 +45,7 @@ from torch import nn
 
 from . import evaluate
 from .beam import beam_search
-from .models import FeedForward, MultiHeadAttention, sinusoid_table
+from .models import DecoderLayer, FeedForward, MultiHeadAttention, sinusoid_table
 
 PACK_FORMAT = "radiology-draft/impression-pack@1"
 MANIFEST_FORMAT = "radiology-draft/impression-manifest@1"
@@ -77,34 +77,6 @@ class EncoderLayer(nn.Module):
     def forward(self, x, keep):
         x = self.norm1(x + self.drop(self.self_attn(x, x, keep)))
         return self.norm2(x + self.drop(self.ffn(x)))
-
-
-class DecoderLayer(nn.Module):
-    """Post-norm decoder layer; cross-attention masked by the source keep mask; cached single-token step."""
-
-    def __init__(self, cfg: ImpressionConfig):
-        super().__init__()
-        self.self_attn = MultiHeadAttention(cfg.d_model, cfg.heads, cfg.dropout)
-        self.cross_attn = MultiHeadAttention(cfg.d_model, cfg.heads, cfg.dropout)
-        self.ffn = FeedForward(cfg.d_model, cfg.d_ff, cfg.dropout)
-        self.norm1 = nn.LayerNorm(cfg.d_model)
-        self.norm2 = nn.LayerNorm(cfg.d_model)
-        self.norm3 = nn.LayerNorm(cfg.d_model)
-        self.drop = nn.Dropout(cfg.dropout)
-
-    def forward(self, y, causal_keep, cross_k, cross_v, cross_keep):
-        k, v = self.self_attn.keys_values(y)
-        y = self.norm1(y + self.drop(self.self_attn.attend(y, k, v, causal_keep)))
-        y = self.norm2(y + self.drop(self.cross_attn.attend(y, cross_k, cross_v, cross_keep)))
-        return self.norm3(y + self.drop(self.ffn(y)))
-
-    def step(self, y, past_k, past_v, cross_k, cross_v, cross_keep):
-        k, v = self.self_attn.keys_values(y)
-        k = torch.cat([past_k, k], dim=2)
-        v = torch.cat([past_v, v], dim=2)
-        y = self.norm1(y + self.self_attn.attend(y, k, v))
-        y = self.norm2(y + self.cross_attn.attend(y, cross_k, cross_v, cross_keep))
-        return self.norm3(y + self.ffn(y)), k, v
 
 
 class ImpressionModel(nn.Module):

@@ -306,18 +306,19 @@ class DecoderLayer(nn.Module):
         self.norm3 = nn.LayerNorm(cfg.d_model)
         self.drop = nn.Dropout(cfg.dropout)
 
-    def forward(self, y, causal_keep, cross_k, cross_v):
+    def forward(self, y, causal_keep, cross_k, cross_v, cross_keep=None):
         k, v = self.self_attn.keys_values(y)
         y = self.norm1(y + self.drop(self.self_attn.attend(y, k, v, causal_keep)))
-        y = self.norm2(y + self.drop(self.cross_attn.attend(y, cross_k, cross_v)))
+        y = self.norm2(y + self.drop(self.cross_attn.attend(y, cross_k, cross_v, cross_keep)))
         return self.norm3(y + self.drop(self.ffn(y)))
 
-    def step(self, y, past_k, past_v, cross_k, cross_v):
+    def step(self, y, past_k, past_v, cross_k, cross_v, cross_keep=None):
+        """cross_keep: an optional mask of the source (the impression model's padded source; None attends all)."""
         k, v = self.self_attn.keys_values(y)
         k = torch.cat([past_k, k], dim=2)
         v = torch.cat([past_v, v], dim=2)
         y = self.norm1(y + self.self_attn.attend(y, k, v))
-        y = self.norm2(y + self.cross_attn.attend(y, cross_k, cross_v))
+        y = self.norm2(y + self.cross_attn.attend(y, cross_k, cross_v, cross_keep))
         return self.norm3(y + self.ffn(y)), k, v
 
 

@@ -31,6 +31,22 @@ import {
 import { REFERENCE_CONVENTIONS, type ReferenceConvention } from "../services/language/references";
 import { fmt, markdownTable, runCli, UserError } from "./language-cli-support";
 
+/** --split and --reference-convention, checked (the same words for every mode of the command). */
+function splitAndConvention(values: { split?: string; "reference-convention"?: string }): {
+  split: Split;
+  convention: ReferenceConvention;
+} {
+  const split = values.split as Split;
+  if (!SPLITS.includes(split))
+    throw new UserError(`--split must be one of ${SPLITS.join(", ")}, got "${values.split}"`);
+  const convention = values["reference-convention"] as ReferenceConvention;
+  if (!REFERENCE_CONVENTIONS.includes(convention))
+    throw new UserError(
+      `--reference-convention must be one of ${REFERENCE_CONVENTIONS.join(", ")}, got "${convention}"`,
+    );
+  return { split, convention };
+}
+
 /** Read predictions from JSON Lines; every problem names the file and line. */
 export function readPredictionsJsonl(filePath: string): Prediction[] {
   if (!fs.existsSync(filePath)) throw new UserError(`predictions file not found: ${filePath}`);
@@ -118,15 +134,7 @@ async function main(): Promise<void> {
   if (values.pack !== undefined) return packMode(values);
   if (!values.predictions) throw new UserError("--predictions FILE.jsonl is required");
   if (!values.out) throw new UserError("--out OUT.json is required");
-  const split = values.split as Split;
-  if (!SPLITS.includes(split))
-    throw new UserError(`--split must be one of ${SPLITS.join(", ")}, got "${values.split}"`);
-  const convention = values["reference-convention"] as ReferenceConvention;
-  if (!REFERENCE_CONVENTIONS.includes(convention)) {
-    throw new UserError(
-      `--reference-convention must be one of ${REFERENCE_CONVENTIONS.join(", ")}, got "${convention}"`,
-    );
-  }
+  const { split, convention } = splitAndConvention(values);
   const started = performance.now();
   const annotation = loadAnnotationFile(values.annotation!);
   const predictions = readPredictionsJsonl(values.predictions);
@@ -184,14 +192,7 @@ async function impressionMode(values: {
   out?: string;
   "reference-convention"?: string;
 }): Promise<void> {
-  const split = values.split as Split;
-  if (!SPLITS.includes(split))
-    throw new UserError(`--split must be one of ${SPLITS.join(", ")}, got "${values.split}"`);
-  const convention = values["reference-convention"] as ReferenceConvention;
-  if (!REFERENCE_CONVENTIONS.includes(convention))
-    throw new UserError(
-      `--reference-convention must be one of ${REFERENCE_CONVENTIONS.join(", ")}, got "${convention}"`,
-    );
+  const { split, convention } = splitAndConvention(values);
   const started = performance.now();
   const dataset = loadImpressionDataset(values.reports!, values.annotation!);
   if (values.pack !== undefined) {
@@ -237,14 +238,7 @@ async function packMode(values: {
   "reference-convention"?: string;
 }): Promise<void> {
   if (values.predictions) throw new UserError("--pack generates the predictions: leave out --predictions");
-  const split = values.split as Split;
-  if (!SPLITS.includes(split))
-    throw new UserError(`--split must be one of ${SPLITS.join(", ")}, got "${values.split}"`);
-  const convention = values["reference-convention"] as ReferenceConvention;
-  if (!REFERENCE_CONVENTIONS.includes(convention))
-    throw new UserError(
-      `--reference-convention must be one of ${REFERENCE_CONVENTIONS.join(", ")}, got "${convention}"`,
-    );
+  const { split, convention } = splitAndConvention(values);
   const threads = values.threads === undefined ? undefined : Number(values.threads);
   if (threads !== undefined && (!Number.isInteger(threads) || threads < 1 || threads > 64))
     throw new UserError(`--threads must be an integer from 1 to 64, got "${values.threads}"`);

@@ -67,4 +67,4 @@ test("the references from the CSV score 1; one normal sentence for every study i
   expect(normal.result.rouge_l).toBeLessThan(0.9);
   expect(normal.result.contradictions.normal_despite_acute).toBeGreaterThan(0);
   expect(normal.stdout).toMatch(/contradictions/);
-}, 120_000);
+}, 300_000);
