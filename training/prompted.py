@@ -72,16 +72,32 @@ class FindingPrompts(nn.Module):
 
 
 class PromptedGenerator(nn.Module):
-    """The report generator with finding prompts; `bind(decisions)` gives the object beam_search expects."""
+    """The report generator with finding prompts; `bind(decisions)` gives the object beam_search expects.
 
-    def __init__(self, generator: ReportGenerator, n_findings: int):
+    conditioning "memory": the prompt tokens join the fused memory (cross-attention only); "both": in addition a
+    label embedding (the mean of the K prompt vectors, through a linear map initialised at zero) is added to every
+    decoder input embedding, so that each step's self-attention input carries the decisions too.
+    """
+
+    def __init__(self, generator: ReportGenerator, n_findings: int, conditioning: str = "memory"):
         super().__init__()
         self.generator = generator
         self.prompts = FindingPrompts(n_findings, generator.cfg.d_model)
+        self.conditioning = conditioning
+        d = generator.cfg.d_model
+        self.label_proj = nn.Linear(d, d)
+        nn.init.zeros_(self.label_proj.weight)
+        nn.init.zeros_(self.label_proj.bias)
 
     def encode(self, patch_tokens, retrieved_ids, decisions):
         memory = self.generator.encode(patch_tokens, retrieved_ids)  # F = I_I + W * I_R
         return torch.cat([memory, self.prompts(decisions)], 1)
+
+    def label_bias(self, decisions: torch.Tensor) -> torch.Tensor | None:
+        """[B, d] or None (memory-only conditioning)."""
+        if self.conditioning != "both":
+            return None
+        return self.label_proj(self.prompts(decisions).mean(1))
 
     def forward(self, patch_tokens, retrieved_ids, decisions, input_ids):
         memory = self.encode(patch_tokens, retrieved_ids, decisions)
@@ -89,6 +105,9 @@ class PromptedGenerator(nn.Module):
         t = input_ids.shape[1]
         causal = torch.ones(t, t, dtype=torch.bool, device=input_ids.device).tril()[None, None]
         y = g.embed_tokens(input_ids)
+        bias = self.label_bias(decisions)
+        if bias is not None:
+            y = y + bias[:, None, :]
         for layer in g.decoder:
             k, v = layer.cross_attn.keys_values(memory)
             y = layer(y, causal, k, v)
@@ -96,10 +115,29 @@ class PromptedGenerator(nn.Module):
 
     def bind(self, decisions: torch.Tensor):
         outer = self
+        g = self.generator
+        bias = self.label_bias(decisions)
 
         class Bound:
             def encode(self, patch_tokens, retrieved_ids):
                 return outer.encode(patch_tokens, retrieved_ids, decisions)
+
+            def step(self, input_ids, beam_origin, past_keys, past_values, cross_keys, cross_values):
+                """ReportGenerator.step with the label bias added to the input embedding (rows = studies x beams)."""
+                if bias is None:
+                    return g.step(input_ids, beam_origin, past_keys, past_values, cross_keys, cross_values)
+                if beam_origin is not None:
+                    past_keys = past_keys.index_select(1, beam_origin)
+                    past_values = past_values.index_select(1, beam_origin)
+                position = torch._shape_as_tensor(past_keys)[3:4]
+                y = g.token_embed(input_ids) * math.sqrt(g.cfg.d_model) + g.pe.index_select(0, position)
+                y = y + bias.repeat_interleave(input_ids.shape[0] // bias.shape[0], 0)[:, None, :]
+                ks, vs = [], []
+                for i, layer in enumerate(g.decoder):
+                    y, k, v = layer.step(y, past_keys[i], past_values[i], cross_keys[i], cross_values[i])
+                    ks.append(k)
+                    vs.append(v)
+                return torch.log_softmax(g.out(y[:, 0]), dim=-1), torch.stack(ks), torch.stack(vs)
 
             def __getattr__(self, name):
                 return getattr(outer.generator, name)
@@ -125,6 +163,8 @@ def main(argv=None) -> int:
     ap.add_argument("--work", default=None, help="default data/training/<pack name>-prompted")
     ap.add_argument("--epochs", type=int, default=6)
     ap.add_argument("--lr", type=float, default=5e-4, help="generator (fine-tuned); prompts get 10x")
+    ap.add_argument("--conditioning", choices=("memory", "both"), default="memory",
+                    help="prompt tokens in the fused memory; both: also a label embedding on the decoder inputs")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--limit-studies", type=int, default=0, help="per split (smoke test)")
@@ -187,10 +227,10 @@ def main(argv=None) -> int:
         f"{100 * agree['val']:.1f} % (val), {100 * agree['test']:.1f} % (test) of decisions")
 
     torch.manual_seed(a.seed)
-    model = PromptedGenerator(base.generator, len(names))
+    model = PromptedGenerator(base.generator, len(names), a.conditioning)
     opt = torch.optim.Adam([
         {"params": list(model.generator.parameters()), "lr": a.lr},
-        {"params": list(model.prompts.parameters()), "lr": 10 * a.lr},
+        {"params": list(model.prompts.parameters()) + list(model.label_proj.parameters()), "lr": 10 * a.lr},
     ])
     train = data.splits["train"]
     steps = math.ceil(len(train) / p.gen_batch)
@@ -253,7 +293,7 @@ def main(argv=None) -> int:
         scored[split] = scorer(preds, os.path.join(work, f"prompted-{split}"))
         distinct[split] = len({tuple(s) for _, s in preds})
     torch.save({"names": names, "state_dict": model.state_dict()}, os.path.join(work, "prompted.pt"))
-    out = {"findings": names, "selected_epoch": best[1], "val": scored["val"], "test": scored["test"],
+    out = {"findings": names, "conditioning": a.conditioning, "selected_epoch": best[1], "val": scored["val"], "test": scored["test"],
            "distinct_drafts": distinct, "decision_agreement": agree, "retrieval": retrieval, "history": history,
            "lr": a.lr, "epochs": a.epochs, "seed": a.seed, "seconds": round(time.time() - started, 1)}
     with open(os.path.join(work, "prompted.json"), "w") as f:
