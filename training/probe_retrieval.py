@@ -53,12 +53,36 @@ def probe(name: str, train: np.ndarray, val: np.ndarray, y_train, y_val, lab_tra
     return out
 
 
+def write_decided_retrieval(folder: str, m, index, decided_space, truth_space, y_all, decided, features) -> None:
+    """Per val/test study, the train study that agrees with its decided findings on the most findings (the
+    branch's decisions against the train studies' drawn truth); ties go to the train study with the fewest drawn
+    findings the branch cannot decide (the likelier reading), then to the nearest by diagnosis features."""
+    os.makedirs(folder, exist_ok=True)
+    tr = [index[s.id] for s in m.split("train")]
+    undecided = np.delete(y_all, decided, axis=1).sum(1)
+    for split in ("val", "test"):
+        q = [index[s.id] for s in m.split(split)]
+        agree = (np.sign(decided_space[q])[:, None, :] == np.sign(truth_space[tr])[None, :, :]).sum(2)
+        score = agree - 0.01 * undecided[tr][None, :] + 0.001 * (features[q] @ features[tr].T)
+        nn = score.argmax(1)
+        path = os.path.join(folder, f"decided-findings-{split}.jsonl")
+        with open(path, "w") as f:
+            for row, i in enumerate(q):
+                f.write(json.dumps({"id": m.studies[i].id, "report": m.studies[tr[nn[row]]].report}) + "\n")
+        same = float(np.mean([np.array_equal(y_all[i], y_all[tr[j]]) for i, j in zip(q, nn)]))
+        print(f"{split}: wrote {path}; the retrieved train study has exactly the same drawn findings for "
+              f"{100 * same:.1f} %")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--manifest", required=True)
     ap.add_argument("--pack", required=True)
     ap.add_argument("--out", default=None, help="JSON with the figures")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--predictions", default=None,
+                    help="folder: write decided-findings-val.jsonl and -test.jsonl, the report of the train study "
+                         "retrieved by the decided findings (score them with npm run eval -- --predictions ... --data)")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
     rng = np.random.default_rng(42)
@@ -112,6 +136,9 @@ def main(argv=None) -> int:
     truth_space = (y_all[:, decided] * 2 - 1) / len(decided) ** 0.5
     results.append(probe("decided findings, gallery by drawn truth", truth_space[tr], decided_space[va], y_all[tr],
                          y_all[va], lab_all[tr], lab_all[va], rng, decided))
+    if a.predictions:
+        write_decided_retrieval(a.predictions, m, index, decided_space, truth_space, y_all, decided,
+                                np.concatenate(spaces["diagnosis features"], 0))
     # ceiling: a val study whose exact drawn set no train study has cannot share it with any retrieved study
     train_sets = {tuple(r) for r in y_all[tr].astype(int)}
     ceiling = float(np.mean([tuple(r) in train_sets for r in y_all[va].astype(int)]))
