@@ -45,6 +45,7 @@ from .train import (
     load_data,
     make_scorer,
     patch_token_cache,
+    reference_cross_entropy,
     retrieve,
     study_embeddings,
 )
@@ -261,11 +262,9 @@ def main(argv=None) -> int:
         for step, idx in enumerate(length_batches(train, p.gen_batch, rng, lengths)):
             if step >= steps:
                 break
-            tok, lens = data.tokens(idx)
-            inputs, targets = tok[:, :-1], tok[:, 1:]
-            keep = torch.arange(targets.shape[1])[None, :] < (lens - 1)[:, None]
-            logits = model(frozen[idx], data.retrieved_tokens(idx), truth[idx], inputs)
-            loss = nn.functional.cross_entropy(logits[keep], targets[keep])
+            # training: the drawn truth as the decisions
+            conditioned = lambda x, r, ids, d=truth[idx]: model(x, r, d, ids)  # noqa: E731
+            loss = reference_cross_entropy(conditioned, data, idx, frozen[idx], data.retrieved_tokens(idx), "cpu")
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_value_(model.parameters(), p.grad_clip_value)
