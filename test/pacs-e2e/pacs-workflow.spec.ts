@@ -13,6 +13,7 @@ import { expect, test } from "@playwright/test";
 import { type HarnessProcess, startHarnessProcess } from "../support/harness-process";
 import { freePort, type OrthancProcess, startOrthanc, stowFiles } from "../support/orthanc";
 import { basicAuth, demoFiles, readHeader, sharedChestFiles } from "../support/pacs-fixtures";
+import { consoleErrorsOf } from "../support/viewer-page";
 
 let pacs: OrthancProcess;
 let harness: HarnessProcess;
@@ -30,10 +31,7 @@ test.afterAll(async () => {
 });
 
 test("adds and tests a PACS connection, searches it, opens a study from it", async ({ page }) => {
-  const consoleErrors: string[] = [];
-  page.on("console", (m) => {
-    if (m.type() === "error") consoleErrors.push(m.text());
-  });
+  const consoleErrors = consoleErrorsOf(page);
   await page.goto(harness.url);
   await expect(page.getByTestId("worklist-empty")).toBeVisible();
 

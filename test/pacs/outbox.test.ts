@@ -10,11 +10,11 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BASIC_TEXT_SR_SOP_CLASS } from "../../src-main/services/export/dicom-sr";
-import { DicomWebClient } from "../../src-main/services/pacs/dicomweb-client";
+import type { DicomWebClient } from "../../src-main/services/pacs/dicomweb-client";
 import type { OutboxEntry } from "../../src-shared/pacs-types";
 import { type OrthancProcess, startOrthanc, stowFiles } from "../support/orthanc";
 import { demoFiles, readHeader, signedSr } from "../support/pacs-fixtures";
-import { launchJsonLines, orthancEnv, outboxStates } from "../support/pacs-processes";
+import { launchJsonLines, orthancClient, orthancEnv, outboxStates } from "../support/pacs-processes";
 import { openPacsService } from "../support/pacs-service";
 
 let pacs: OrthancProcess;
@@ -23,10 +23,7 @@ let client: DicomWebClient;
 beforeAll(async () => {
   pacs = await startOrthanc();
   expect(await stowFiles(pacs, demoFiles())).toBe(200);
-  client = new DicomWebClient({
-    baseUrl: pacs.dicomWebUrl,
-    auth: { kind: "basic", username: pacs.user, password: pacs.password },
-  });
+  client = orthancClient(pacs);
 });
 
 afterAll(async () => {

@@ -17,10 +17,10 @@ import { createCallerFactory } from "../../src-main/ipc/trpc";
 import { createServices, type Services } from "../../src-main/services";
 import { BASIC_TEXT_SR_SOP_CLASS } from "../../src-main/services/export/dicom-sr";
 import { ENCAPSULATED_PDF_SOP_CLASS } from "../../src-main/services/export/encapsulated-pdf";
-import { DicomWebClient } from "../../src-main/services/pacs/dicomweb-client";
+import type { DicomWebClient } from "../../src-main/services/pacs/dicomweb-client";
 import { type OrthancProcess, startOrthanc, stowFiles } from "../support/orthanc";
 import { demoFiles, readHeader, sharedChestFiles } from "../support/pacs-fixtures";
-import { launchJsonLines, orthancConnection, orthancEnv, outboxStates } from "../support/pacs-processes";
+import { launchJsonLines, orthancClient, orthancConnection, orthancEnv, outboxStates } from "../support/pacs-processes";
 
 const require = createRequire(import.meta.url);
 const dcmjs = require("dcmjs");
@@ -36,10 +36,7 @@ const demoUids = [...new Set(demoFiles().map((f) => readHeader(f).studyInstanceU
 beforeAll(async () => {
   pacs = await startOrthanc();
   expect(await stowFiles(pacs, demoFiles())).toBe(200);
-  client = new DicomWebClient({
-    baseUrl: pacs.dicomWebUrl,
-    auth: { kind: "basic", username: pacs.user, password: pacs.password },
-  });
+  client = orthancClient(pacs);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "rd-pacs-sign-"));
   services = createServices({ dataDir, transport: "in-process", modelPackDir: null });
   caller = createCallerFactory(appRouter)({ services });

@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 import readline from "node:readline";
 import { openCaseDatabase } from "../../src-main/db/database";
+import { DicomWebClient } from "../../src-main/services/pacs/dicomweb-client";
 import type { PacsConnectionInput } from "../../src-shared/pacs-types";
 
 const root = path.resolve(import.meta.dirname, "..", "..");
@@ -16,12 +17,20 @@ export interface ChildEnd {
   stderr: string;
 }
 
+const orthancAuth = (pacs: { user: string; password: string }) =>
+  ({ kind: "basic", username: pacs.user, password: pacs.password }) as const;
+
 /** The connection a test adds for an Orthanc (basic auth with its user and password). */
 export function orthancConnection(
   pacs: { dicomWebUrl: string; user: string; password: string },
   name = "Department PACS",
 ): PacsConnectionInput {
-  return { name, baseUrl: pacs.dicomWebUrl, auth: { kind: "basic", username: pacs.user, password: pacs.password } };
+  return { name, baseUrl: pacs.dicomWebUrl, auth: orthancAuth(pacs) };
+}
+
+/** A DICOMweb client of an Orthanc, as the tests use to look at what the workstation stored there. */
+export function orthancClient(pacs: { dicomWebUrl: string; user: string; password: string }): DicomWebClient {
+  return new DicomWebClient({ baseUrl: pacs.dicomWebUrl, auth: orthancAuth(pacs) });
 }
 
 /** The environment that tells a child process which Orthanc to use (read back with `orthancFromEnv`). */

@@ -20,3 +20,12 @@ export async function openStudy(page: Page, row: Locator): Promise<{ studyId: st
 export function stripFileNames(strip: Locator): Promise<string[]> {
   return strip.locator(".strip-image").evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.fileName ?? ""));
 }
+
+/** The page's console errors from now on, as they arrive (a test expects the list empty at its end). */
+export function consoleErrorsOf(page: Page): string[] {
+  const errors: string[] = [];
+  page.on("console", (m) => {
+    if (m.type() === "error") errors.push(m.text());
+  });
+  return errors;
+}
