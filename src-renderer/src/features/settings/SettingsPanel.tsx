@@ -4,7 +4,7 @@
  * list says only whether one is stored, and how this machine keeps it. One connection can be the default that signed
  * reports of local studies go to (a retrieved study's report always goes back to the PACS it came from).
  */
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import type {
   PacsAuthInput,
   PacsConnection,
@@ -17,6 +17,7 @@ import { useCommands } from "../../commands/CommandRegistry";
 import { useClient } from "../../ipc/ClientContext";
 import { errorText, openPanel, togglePanel, useOpenPanel } from "../pacs/panels";
 import "../pacs/pacs.css";
+import { usePacsChanges } from "../pacs/use-pacs-changes";
 
 type AuthKind = PacsAuthInput["kind"];
 
@@ -74,21 +75,12 @@ function SettingsDialog() {
     "overlay.close": () => openPanel(null),
   });
   const client = useClient();
-  const [changes, setChanges] = useState(0);
+  const [changes, reload] = usePacsChanges("connections");
   const list = useAsync(() => client.pacs.connections(), [client, changes]);
   const [form, setForm] = useState<Form>(EMPTY);
   const [formResult, setFormResult] = useState<{ ok: boolean; message: string } | null>(null);
   const [rowResults, setRowResults] = useState<Record<string, PacsTestResult | { ok: false; message: string }>>({});
   const [busy, setBusy] = useState(false);
-  useEffect(
-    () =>
-      client.events.onEvent({
-        onData: (e) => {
-          if (e.type === "pacs-changed" && e.area === "connections") setChanges((n) => n + 1);
-        },
-      }),
-    [client],
-  );
   const set = (patch: Partial<Form>) => setForm((f) => ({ ...f, ...patch }));
   const act = async (fn: () => Promise<void>) => {
     setBusy(true);
@@ -117,7 +109,7 @@ function SettingsDialog() {
         else await client.pacs.addConnection(toInput(form));
         setForm(EMPTY);
         setFormResult(null);
-        setChanges((n) => n + 1);
+        reload();
       } catch (err) {
         setFormResult({ ok: false, message: errorText(err) });
       }
@@ -133,7 +125,7 @@ function SettingsDialog() {
     act(async () => {
       try {
         await client.pacs.removeConnection({ connectionId: c.id });
-        setChanges((n) => n + 1);
+        reload();
       } catch (err) {
         setRowResults((m) => ({ ...m, [c.id]: { ok: false, message: errorText(err) } }));
       }
@@ -155,7 +147,7 @@ function SettingsDialog() {
     act(async () => {
       try {
         await client.pacs.setDefaultConnection({ connectionId });
-        setChanges((n) => n + 1);
+        reload();
       } catch (err) {
         setFormResult({ ok: false, message: errorText(err) });
       }
