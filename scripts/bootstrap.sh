@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 apt_packages=(
   chromium            # end-to-end tests and screenshots (Playwright drives /usr/bin/chromium)
   dcmtk               # dsrdump/dcmdump: validate exported DICOM SR and the demo DICOM studies
+  dicom3tools         # dciodvfy: validates exported DICOM SR and Encapsulated PDF against the IODs
   poppler-utils       # pdftotext: validate exported PDFs
   fonts-dejavu-core   # fonts for the renderer and PDF export
   python3-torch       # training recipe (Python is used for training and export only)

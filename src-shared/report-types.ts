@@ -89,6 +89,36 @@ export const SimilarCaseSchema = z.object({
 });
 export type SimilarCase = z.infer<typeof SimilarCaseSchema>;
 
+/** One finding of the model's diagnosis branch for the study: what the model saw, with its decision rule. */
+export const ModelFindingSchema = z.object({
+  /** The pack's finding name (e.g. "cardiomegaly", "pleural-effusion", "no-finding"). */
+  name: z.string().min(1).max(64),
+  probability: z.number().min(0).max(1),
+  /** Chosen on the pack's val split. */
+  threshold: z.number().min(0).max(1),
+  /** Whether the pack's val split supports a decision (enough val positives, val ROC AUC >= 0.8). */
+  reliable: z.boolean(),
+  /** reliable and probability >= threshold. */
+  positive: z.boolean(),
+});
+export type ModelFinding = z.infer<typeof ModelFindingSchema>;
+
+/** A model finding with the draft sentences that name it ([start, end) offsets into a section's text). */
+export const LinkedModelFindingSchema = ModelFindingSchema.extend({
+  sentences: z.array(AiSpanSchema),
+});
+export type LinkedModelFinding = z.infer<typeof LinkedModelFindingSchema>;
+
+/** The model's findings against the current draft text, recomputed with every report state. */
+export const FindingReviewSchema = z.object({
+  findings: z.array(LinkedModelFindingSchema),
+  /** Above threshold, and no sentence of Findings or Impression names it: flagged before signing. */
+  seenNotMentioned: z.array(z.string()),
+  /** Named in Findings or Impression, below the model's threshold: flagged before signing. */
+  mentionedNotSeen: z.array(z.string()),
+});
+export type FindingReview = z.infer<typeof FindingReviewSchema>;
+
 export const EngineModelSchema = z.object({
   name: z.string(),
   version: z.string(),
@@ -154,6 +184,11 @@ export const ReportStateSchema = z.object({
   engine: z.object({ available: z.boolean(), model: EngineModelSchema.nullable() }),
   /** Empty when the scope gate finds the study not eligible (and nobody overrode it). */
   similarCases: z.array(SimilarCaseSchema),
+  /**
+   * The model's findings for the study linked to the current draft (no findings when the pack has no diagnosis
+   * branch or nothing was drafted).
+   */
+  findingReview: FindingReviewSchema,
   /** The scope gate's decision: eligible, uncertain (caution; signing asks), not eligible (no AI draft). */
   scope: ScopeAssessmentSchema,
   signed: SignedReportSchema.nullable(),

@@ -43,6 +43,9 @@ class Study:
     labels: list[int | None]
     image_paths: list[str]  # absolute paths: [frontal, lateral]
     report: str  # raw report text, never processed here (only handed back to the toolkit's eval)
+    # What the synthetic renderer drew (tools/synth findings.json): [{kind, certainty, side?, severity?}];
+    # None when the dataset has no renderer (real images).
+    drawn_findings: list[dict] | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,7 @@ class DatasetManifest:
     max_seq_length: int
     tokenizer: dict
     studies: list[Study]
+    has_drawn_findings: bool = False
 
     def split(self, name: str) -> list[Study]:
         return [s for s in self.studies if s.split == name]
@@ -118,6 +122,7 @@ def load_manifest(path: str, check_images: bool = True) -> DatasetManifest:
         raise _fail(path, '"studies" must be a non-empty list')
     studies: list[Study] = []
     seen: set[str] = set()
+    has_drawn = doc.get("drawn_findings_source") is not None
     for i, s in enumerate(studies_doc):
         where = f"studies[{i}]"
         if not isinstance(s, dict):
@@ -157,7 +162,18 @@ def load_manifest(path: str, check_images: bool = True) -> DatasetManifest:
         report = s.get("report")
         if not isinstance(report, str):
             raise _fail(path, f'{where}: "report" must be a string')
-        studies.append(Study(sid, s["split"], ids, labels, abs_images, report))
+        drawn = s.get("drawn_findings")
+        if drawn is not None and (
+            not isinstance(drawn, list)
+            or not all(
+                isinstance(f, dict) and isinstance(f.get("kind"), str) and f.get("certainty") in ("positive", "uncertain")
+                for f in drawn
+            )
+        ):
+            raise _fail(path, f'{where}: "drawn_findings" must be a list of {{kind, certainty, side?, severity?}}')
+        if has_drawn and drawn is None:
+            raise _fail(path, f'{where}: no "drawn_findings" although the manifest has "drawn_findings_source"')
+        studies.append(Study(sid, s["split"], ids, labels, abs_images, report, drawn))
     for split in SPLITS:
         if not any(s.split == split for s in studies):
             raise _fail(path, f'no study in split "{split}"')
@@ -174,4 +190,5 @@ def load_manifest(path: str, check_images: bool = True) -> DatasetManifest:
         max_seq_length=max_len,
         tokenizer={k: v for k, v in tok.items() if k != "idx2token"},
         studies=studies,
+        has_drawn_findings=has_drawn,
     )

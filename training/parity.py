@@ -142,6 +142,14 @@ def main(argv=None) -> int:
             blob.add(name, t.numpy())
         beams = beam_search(gen, stacked, retrieved_ids, dec["beam_size"], dec["max_length"], dec["start_id"],
                             dec["end_id"])
+        if pack.get("diagnosis"):
+            # The diagnosis branch (training/diagnosis.py) on the same images: frontal [n,1,S,S], lateral [n,1,S,S].
+            from .diagnosis import load_diagnosis
+
+            net = load_diagnosis(os.path.join(pack_dir, pack["diagnosis"]["checkpoint"]))
+            logits, feats = net(x[:, 0], x[:, 1])
+            blob.add("diagnosis_probabilities", torch.sigmoid(logits).numpy())
+            blob.add("diagnosis_features", torch.nn.functional.normalize(feats, dim=-1).numpy())
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "tensors.bin"), "wb") as f:
         for part in blob.parts:

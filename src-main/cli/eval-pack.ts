@@ -12,7 +12,10 @@ import { type InferenceEngine, startInferenceCore } from "../services/inference"
 import { type EvaluationResult, evaluateReports, type Prediction } from "../services/language/evaluate-reports";
 import type { Split } from "../services/language/iu-xray-data";
 import { DEFAULT_ANNOTATION_PATH, loadAnnotationFile } from "../services/language/iu-xray-dataset";
+import { R2GenTokenizer } from "../services/language/r2gen-tokenizer";
 import type { ReferenceConvention } from "../services/language/references";
+import { readModelPackManifest } from "../services/model-pack";
+import { type NamingRate, namingRates } from "../services/reports/finding-review";
 import { asUserError, percentile, resolvePackDir } from "./inference-cli-support";
 import { UserError } from "./language-cli-support";
 
@@ -22,12 +25,19 @@ export interface EvalStudy {
   id: string;
   frontal: string;
   lateral: string;
+  /** The finding kinds the renderer drew (a tools/synth dataset's manifest), else undefined. */
+  drawn?: string[];
 }
 
 const manifestSchema = z.object({
   root: z.string().optional(),
   studies: z.array(
-    z.object({ id: z.string().min(1), split: z.string(), images: z.tuple([z.string().min(1), z.string().min(1)]) }),
+    z.object({
+      id: z.string().min(1),
+      split: z.string(),
+      images: z.tuple([z.string().min(1), z.string().min(1)]),
+      drawn_findings: z.array(z.object({ kind: z.string() })).optional(),
+    }),
   ),
 });
 
@@ -50,7 +60,12 @@ export function readEvalStudies(dataDir: string, split: Split, annotationPath: s
     const root = parsed.root && fs.existsSync(parsed.root) ? parsed.root : dataDir;
     studies = parsed.studies
       .filter((s) => s.split === split)
-      .map((s) => ({ id: s.id, frontal: path.resolve(root, s.images[0]), lateral: path.resolve(root, s.images[1]) }));
+      .map((s) => ({
+        id: s.id,
+        frontal: path.resolve(root, s.images[0]),
+        lateral: path.resolve(root, s.images[1]),
+        ...(s.drawn_findings ? { drawn: [...new Set(s.drawn_findings.map((f) => f.kind))] } : {}),
+      }));
   } else {
     if (!fs.existsSync(dataDir))
       throw new UserError(`dataset folder ${dataDir} not found (generate the synthetic IU-Xray set, or pass --data)`);
@@ -82,6 +97,10 @@ export interface PackEvalOptions {
 
 export interface PackEvalOutcome {
   result: EvaluationResult;
+  /** Per drawn finding of the pack's diagnosis branch (or every drawn kind), drafts naming it; null without drawn findings. */
+  naming: NamingRate[] | null;
+  /** Distinct draft texts over the split. */
+  distinctDrafts: number;
   predictionsPath: string;
   outPath: string;
   seconds: number;
@@ -101,6 +120,22 @@ export async function evaluatePack(options: PackEvalOptions): Promise<PackEvalOu
       : DEFAULT_ANNOTATION_PATH;
   const annotation = loadAnnotationFile(annotationPath);
   const studies = readEvalStudies(dataDir, options.split, annotationPath);
+  // Every study generated must have its reference in the annotation: checked before minutes of generation.
+  const referenced = new Set(annotation[options.split].map((s) => s.id));
+  const unreferenced = studies.filter((s) => !referenced.has(s.id)).map((s) => s.id);
+  if (unreferenced.length > 0) {
+    throw new UserError(
+      `${unreferenced.length} ${options.split} studies of ${dataDir} are missing from the annotation ${annotationPath} (first: ${unreferenced.slice(0, 5).join(", ")}): their references are unknown`,
+    );
+  }
+  // Score with the vocabulary the pack was trained with (its manifest), never one rebuilt from this annotation.
+  let tokenizer: R2GenTokenizer;
+  try {
+    const packTokenizer = readModelPackManifest(packDir).tokenizer;
+    tokenizer = new R2GenTokenizer(packTokenizer.idx2token.slice(1), packTokenizer.max_seq_length);
+  } catch (error) {
+    throw asUserError(error);
+  }
   const started = performance.now();
   let engine: InferenceEngine;
   try {
@@ -146,10 +181,38 @@ export async function evaluatePack(options: PackEvalOptions): Promise<PackEvalOu
   fs.mkdirSync(path.dirname(outPath), { recursive: true });
   const predictionsPath = `${outPath.replace(/(\.metrics)?\.json$/, "")}.predictions.jsonl`;
   fs.writeFileSync(predictionsPath, `${predictions.map((p) => JSON.stringify(p)).join("\n")}\n`);
-  const result = evaluateReports(predictions, { annotation, split: options.split, convention: options.convention });
+  let result: EvaluationResult;
+  try {
+    result = evaluateReports(predictions, {
+      annotation,
+      split: options.split,
+      convention: options.convention,
+      tokenizer,
+    });
+  } catch (error) {
+    if (error instanceof Error && (error.name === "PredictionSetError" || error.name === "EvaluationInputError"))
+      throw new UserError(`${dataDir}: ${error.message}`);
+    throw error;
+  }
   const mean = times.reduce((a, b) => a + b, 0) / times.length;
+  let naming: NamingRate[] | null = null;
+  if (studies.every((s) => s.drawn)) {
+    const manifest = readModelPackManifest(packDir);
+    const counts = new Map<string, number>();
+    for (const s of studies) for (const k of s.drawn!) counts.set(k, (counts.get(k) ?? 0) + 1);
+    const kinds =
+      manifest.diagnosis?.findings.map((f) => f.name).filter((n) => n !== "no-finding") ??
+      [...counts.keys()].sort((a, b) => counts.get(b)! - counts.get(a)!);
+    const byId = new Map(predictions.map((p) => [p.id, p.report]));
+    naming = namingRates(
+      studies.map((s) => ({ drawn: s.drawn!, draft: byId.get(s.id)! })),
+      kinds,
+    );
+  }
   return {
     result,
+    naming,
+    distinctDrafts: new Set(predictions.map((p) => p.report)).size,
     predictionsPath,
     outPath,
     seconds: (performance.now() - started) / 1000,

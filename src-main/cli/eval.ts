@@ -129,7 +129,7 @@ async function main(): Promise<void> {
     });
   } catch (error) {
     bar.stop();
-    if (error instanceof Error && error.name === "PredictionSetError")
+    if (error instanceof Error && (error.name === "PredictionSetError" || error.name === "EvaluationInputError"))
       throw new UserError(`${values.predictions}: ${error.message}`);
     throw error;
   }
@@ -193,12 +193,25 @@ async function packMode(values: {
         pack: { dir: engine.packDir, name: engine.name, version: engine.version, modelId: engine.modelId },
         execution_provider: engine.executionProvider,
         per_study_ms: outcome.perStudyMs,
+        distinct_drafts: outcome.distinctDrafts,
+        drawn_finding_naming: outcome.naming,
       }),
       null,
       2,
     )}\n`,
   );
   console.log(metricsTable([{ name: `${engine.name} ${engine.version} (inference engine)`, result }]));
+  if (outcome.naming) {
+    const pct = (v: number | null) => (v === null ? "n/a" : `${(100 * v).toFixed(1)} %`);
+    console.log(
+      `\nDrawn findings named by the drafts (${result.n} studies, ${outcome.distinctDrafts} distinct drafts):\n${markdownTable(
+        ["finding", "drawn", "named when drawn", "false mentions (not drawn)"],
+        outcome.naming.map((r) => [r.kind, String(r.drawn), pct(r.namedRate), pct(r.falseMentionRate)]),
+      )}`,
+    );
+  } else {
+    console.log(`\n${outcome.distinctDrafts} distinct drafts over ${result.n} studies`);
+  }
   console.log(
     `\n${result.n} ${split} studies generated on ${engine.executionProvider} in ${outcome.seconds.toFixed(0)} s ` +
       `(per study p50 ${outcome.perStudyMs.p50.toFixed(0)} ms, p95 ${outcome.perStudyMs.p95.toFixed(0)} ms); ` +

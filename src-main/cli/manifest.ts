@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   const manifest = createManifest(dataset);
   writeManifest(manifest, values.out);
   console.log(
-    `wrote ${values.out}: ${manifest.studies.length} studies (train ${dataset.annotation.train.length}, val ${dataset.annotation.val.length}, test ${dataset.annotation.test.length}), vocabulary ${manifest.tokenizer.idx2token.length - 1} tokens, ${dataset.missingImages.length} missing images`,
+    `wrote ${values.out}: ${manifest.studies.length} studies (train ${dataset.annotation.train.length}, val ${dataset.annotation.val.length}, test ${dataset.annotation.test.length}), vocabulary ${manifest.tokenizer.idx2token.length - 1} tokens, ${dataset.missingImages.length} missing images, ${dataset.drawnFindings ? `drawn findings from ${path.join(dataset.root, "findings.json")}` : "no findings.json (no drawn findings: not a tools/synth dataset)"}`,
   );
 }
 

@@ -99,6 +99,20 @@ async function main(): Promise<void> {
       "--work",
       path.join(work, "train"),
     ]);
+    run("diagnosis branch (1 epoch)", PYTHON, [
+      "-m",
+      "training.diagnosis",
+      "--manifest",
+      manifestPath,
+      "--pack",
+      pack,
+      "--epochs",
+      "1",
+      "--min-positives",
+      "1",
+      "--work",
+      path.join(work, "diagnosis"),
+    ]);
     run("ONNX parity", "npx", ["vitest", "run", "test/integration/onnx-parity"], {
       MODEL_PACK_DIR: pack,
       PARITY_DATASET_MANIFEST: manifestPath,

@@ -271,6 +271,13 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE pacs_outbox ADD COLUMN kind TEXT NOT NULL DEFAULT 'sr' CHECK (kind IN ('sr', 'pdf'));
     `,
   },
+  {
+    version: 9,
+    name: "model findings of a drafting job",
+    sql: `
+      ALTER TABLE draft_jobs ADD COLUMN model_findings TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(model_findings));
+    `,
+  },
 ];
 
 export const latestSchemaVersion = migrations[migrations.length - 1]?.version ?? 0;

@@ -29,3 +29,18 @@ export function consoleErrorsOf(page: Page): string[] {
   });
   return errors;
 }
+
+/**
+ * Imports files or folders through the Import panel (opened if needed) and returns the result line; `oneStudy`
+ * ticks the panel's "one study" box (loose images grouped by the user).
+ */
+export async function importPaths(page: Page, paths: string[], oneStudy = false): Promise<string> {
+  const panel = page.getByRole("region", { name: "Import studies" });
+  if (!(await panel.isVisible())) await page.getByRole("button", { name: "Import", exact: true }).first().click();
+  await panel.locator("#import-paths").fill(paths.join("\n"));
+  await panel.getByRole("checkbox").setChecked(oneStudy);
+  await panel.getByRole("button", { name: "Import", exact: true }).click();
+  const result = panel.getByTestId("import-result");
+  await expect(result).toBeVisible({ timeout: 120_000 });
+  return (await result.textContent()) ?? "";
+}

@@ -3,6 +3,8 @@
  *   <out>/annotation.json            copy of the annotation (only the rendered studies when a subset is asked for)
  *   <out>/images/<id>/0.png, 1.png   frontal (PA) and lateral, 8-bit grayscale
  *   <out>/synthetic.json             what produced the images and that they are a simulation
+ *   <out>/findings.json              the findings drawn per study (radiology-draft/synthetic-findings@1), the truth
+ *                                    of the image that `npm run manifest` carries beside the CheXpert labels
  */
 import { readFileSync } from "node:fs";
 import { copyFile, mkdir, writeFile } from "node:fs/promises";
@@ -14,9 +16,20 @@ import { type Annotation, type IuStudy, loadIuStudies, type Split } from "./data
 import { SynthInputError } from "./errors";
 import type { IuSourcePaths } from "./paths";
 import { SEED_NAMESPACE } from "./prng";
+import type { DrawnFinding } from "./render";
 import type { WorkerJob, WorkerReply } from "./worker";
 
 export const GENERATOR_VERSION = "1";
+export const FINDINGS_FORMAT = "radiology-draft/synthetic-findings@1";
+
+/** `<out>/findings.json`: per rendered study, the findings drawn (the file `npm run manifest` reads). */
+export interface DrawnFindingsFile {
+  format: typeof FINDINGS_FORMAT;
+  simulation: true;
+  generatorVersion: string;
+  /** Study id -> drawn findings (an empty list: nothing drawn, a normal study). */
+  studies: Record<string, DrawnFinding[]>;
+}
 
 export interface GenerateOptions {
   source: IuSourcePaths;
@@ -121,6 +134,7 @@ export async function generateDataset(options: GenerateOptions): Promise<Generat
   const queue: IuStudy[][] = [];
   for (let i = 0; i < studies.length; i += batch) queue.push(studies.slice(i, i + batch));
   let done = 0;
+  const drawnById = new Map<string, DrawnFinding[]>();
   const workers = Array.from({ length: Math.min(workerCount, queue.length) }, startWorker);
   try {
     await Promise.all(
@@ -141,6 +155,7 @@ export async function generateDataset(options: GenerateOptions): Promise<Generat
                 reject(new Error(`rendering study ${reply.id} failed: ${reply.message}`));
                 return;
               }
+              for (const [i, id] of reply.ids.entries()) drawnById.set(id, reply.drawn[i]!);
               done += reply.ids.length;
               options.onProgress?.(done, studies.length);
               next();
@@ -156,6 +171,13 @@ export async function generateDataset(options: GenerateOptions): Promise<Generat
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
+  const findingsFile: DrawnFindingsFile = {
+    format: FINDINGS_FORMAT,
+    simulation: true,
+    generatorVersion: GENERATOR_VERSION,
+    studies: Object.fromEntries(studies.map((s) => [s.id, drawnById.get(s.id)!])),
+  };
+  await writeFile(path.join(options.outDir, "findings.json"), `${JSON.stringify(findingsFile)}\n`);
   return {
     studies: studies.length,
     images: studies.length * 2,

@@ -5,11 +5,12 @@
 import { type Anatomy, applyAnatomicFindings, sampleAnatomy } from "./anatomy";
 import { develop } from "./detector";
 import { drawFrontalFindings, drawLateralFindings, type Placement, placeFinding } from "./draw-findings";
-import type { FindingSpec, RenderSpec } from "./findings";
+import type { Certainty, FindingKind, FindingSpec, RenderSpec } from "./findings";
 import { drawFrontalAnatomy } from "./frontal";
 import { drawLateralAnatomy } from "./lateral";
 import { type Rng, rngFor } from "./prng";
 import { Plane } from "./raster";
+import type { Severity, Side } from "./report-text";
 import { StageTimer, type StageTimes } from "./timing";
 
 export interface RenderedStudy {
@@ -17,6 +18,32 @@ export interface RenderedStudy {
   lateral: Plane;
   /** The patient (after the anatomic findings), e.g. for the DICOM patient sex. */
   anatomy: Anatomy;
+  /** What was drawn, one entry per finding (the truth of the image; written to the dataset's findings.json). */
+  drawn: DrawnFinding[];
+}
+
+/**
+ * One finding as drawn: its kind, grade (positive = clearly visible, uncertain = subtle), the side it was drawn on
+ * (the renderer's choice when the report states none; absent for findings without a side, e.g. cardiomegaly) and
+ * the stated severity (absent when the report states none).
+ */
+export interface DrawnFinding {
+  kind: FindingKind;
+  certainty: Certainty;
+  side?: Side;
+  severity?: Severity;
+}
+
+function drawnFinding(f: FindingSpec, placement: Placement): DrawnFinding {
+  const sides = new Set(placement.sides);
+  const side: Side | undefined =
+    sides.size === 2 ? "bilateral" : sides.size === 1 ? [...sides][0]! : (f.side ?? undefined);
+  return {
+    kind: f.kind,
+    certainty: f.certainty,
+    ...(side ? { side } : {}),
+    ...(f.severity ? { severity: f.severity } : {}),
+  };
 }
 
 export function findingStream(spec: RenderSpec, f: FindingSpec): Rng {
@@ -90,7 +117,8 @@ export function renderStudy(spec: RenderSpec, size = 512, times?: StageTimes): R
   timer.mark("anatomy");
   const frontal = frontalImage(spec, prepared, size, timer, times);
   const lateral = lateralImage(spec, prepared, size, timer, times);
-  return { frontal, lateral, anatomy: prepared.anatomy };
+  const drawn = spec.findings.map((f, i) => drawnFinding(f, prepared.placements[i]!));
+  return { frontal, lateral, anatomy: prepared.anatomy, drawn };
 }
 
 /** The frontal view only (identical to renderStudy's frontal). */

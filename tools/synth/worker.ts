@@ -10,7 +10,7 @@ import type { IuStudy } from "./dataset";
 import { findingsOf } from "./findings";
 import { encodePng } from "./png";
 import { Plane } from "./raster";
-import { renderStudy } from "./render";
+import { type DrawnFinding, renderStudy } from "./render";
 
 export interface WorkerJob {
   studies: IuStudy[];
@@ -18,7 +18,9 @@ export interface WorkerJob {
   size: number;
 }
 
-export type WorkerReply = { kind: "done"; ids: string[] } | { kind: "error"; id: string; message: string };
+export type WorkerReply =
+  | { kind: "done"; ids: string[]; drawn: DrawnFinding[][] }
+  | { kind: "error"; id: string; message: string };
 
 if (!parentPort) throw new Error("tools/synth/worker.ts must run as a worker thread");
 const port = parentPort;
@@ -27,6 +29,7 @@ sharp.concurrency(1);
 
 port.on("message", async (job: WorkerJob) => {
   const ids: string[] = [];
+  const drawn: DrawnFinding[][] = [];
   for (const study of job.studies) {
     try {
       const { spec } = findingsOf(study);
@@ -37,12 +40,13 @@ port.on("message", async (job: WorkerJob) => {
       Plane.release(rendered.frontal, rendered.lateral);
       await Promise.all([writeFile(path.join(dir, "0.png"), frontal), writeFile(path.join(dir, "1.png"), lateral)]);
       ids.push(study.id);
+      drawn.push(rendered.drawn);
     } catch (error) {
       const reply: WorkerReply = { kind: "error", id: study.id, message: (error as Error).stack ?? String(error) };
       port.postMessage(reply);
       return;
     }
   }
-  const reply: WorkerReply = { kind: "done", ids };
+  const reply: WorkerReply = { kind: "done", ids, drawn };
   port.postMessage(reply);
 });

@@ -13,7 +13,7 @@ import { type ResourceLimits, Worker } from "node:worker_threads";
 import type { OodScore, ScopeCalibration } from "../../../src-shared/scope/chest-scope";
 import { galleryFromData, type IndexGallery, type ModelPackManifest } from "../model-pack";
 import { readScopeCalibration } from "../model-pack/load-model-pack";
-import type { DraftEngine, DraftEngineResult, DraftProgress, EngineModel } from "../reports/draft-engine";
+import type { DraftEngine, DraftEngineResult, DraftProgress, EngineModel, ModelFinding } from "../reports/draft-engine";
 import type { RetrievalService } from "../retrieval/retrieval-service";
 import type { SimilarCase } from "../retrieval/types";
 import { abortedError, deserializeFailure, InferenceError } from "./errors";
@@ -69,6 +69,8 @@ export interface StageTimings {
   decodeMs: number;
   preprocessMs: number;
   visionMs: number;
+  /** The diagnosis branch (0 for a pack without one). */
+  diagnosisMs: number;
   /** Similar-case search on the retrieval index plus the generator's gallery lookup. */
   retrievalMs: number;
   /** The similar-case search alone (runs while the worker generates). */
@@ -101,6 +103,8 @@ export interface GeneratedReport {
   /** The gallery study whose report the generator read. */
   retrieved: { studyId: string; similarity: number };
   similarCases: SimilarCase[];
+  /** The diagnosis branch's findings in the pack's order (empty for a pack without one). */
+  modelFindings: ModelFinding[];
   embedding: { modelId: string; vector: Float32Array };
   /** PNG of the frontal view when asked for (GenerateOptions.thumbnail), else null. */
   thumbnail: Uint8Array | null;
@@ -386,6 +390,7 @@ export class InferenceEngine implements DraftEngine {
       findings: report.findings,
       impression: report.impression,
       similarCases: report.similarCases,
+      modelFindings: report.modelFindings,
       model: report.model,
       embedding: report.embedding,
       thumbnail: report.thumbnail,
@@ -451,6 +456,7 @@ export class InferenceEngine implements DraftEngine {
       steps: result.steps ?? 0,
       retrieved: result.retrieved ?? { studyId: "", similarity: 0 },
       similarCases: similar.cases,
+      modelFindings: (result.findings ?? []).map((f) => ({ ...f })),
       embedding: { modelId: result.modelId, vector: result.embedding },
       thumbnail: result.thumbnail,
       views: { frontal: result.frontal, lateral: result.lateral, warnings: result.viewWarnings },
@@ -459,6 +465,7 @@ export class InferenceEngine implements DraftEngine {
         decodeMs: t.decodeMs,
         preprocessMs: t.preprocessMs,
         visionMs: t.visionMs,
+        diagnosisMs: t.diagnosisMs,
         retrievalMs: similar.ms + t.galleryMs,
         similarSearchMs: similar.ms,
         galleryMs: t.galleryMs,

@@ -12,9 +12,10 @@ import path from "node:path";
 import { parentPort } from "node:worker_threads";
 import * as ort from "onnxruntime-node";
 import sharp from "sharp";
-import { classifyViews, type DecodedImage, decodeImageFile } from "../imaging";
+import { type DecodedImage, decodeImageFile } from "../imaging";
 import {
   type CrossMemory,
+  diagnosisFindingReliable,
   encodeStudy,
   generateTokens,
   loadModelPack,
@@ -24,12 +25,14 @@ import {
   readModelPackManifest,
   studyEmbedding,
 } from "../model-pack";
+import { chooseDraftViews } from "./draft-views";
 import { InferenceError, serializeFailure } from "./errors";
 import { greyFromDecoded, type PreprocessingSpec, preprocessGrey, preprocessingSpecFrom } from "./preprocess";
 import type {
   ExecutionProviderName,
   LoadedInfo,
   MainToWorkerMessage,
+  ModelFindingResult,
   RunRequest,
   ViewChoice,
   WorkerRunResult,
@@ -190,6 +193,37 @@ async function thumbnailOf(image: DecodedImage): Promise<Uint8Array> {
   return new Uint8Array(png.buffer.slice(png.byteOffset, png.byteOffset + png.byteLength));
 }
 
+/** The diagnosis branch on the preprocessed views (frontal, then lateral unless duplicated); null without one. */
+async function diagnose(
+  pack: ModelPack,
+  batch: Float32Array,
+  duplicated: boolean,
+  size: number,
+): Promise<ModelFindingResult[] | null> {
+  const session = pack.sessions.diagnosis;
+  const section = pack.manifest.diagnosis;
+  if (!session || !section) return null;
+  const plane = size * size;
+  const frontal = batch.subarray(0, plane);
+  const lateral = duplicated ? frontal : batch.subarray(plane, 2 * plane);
+  const out = await session.run({
+    frontal: new ort.Tensor("float32", frontal.slice(), [1, 1, size, size]),
+    lateral: new ort.Tensor("float32", lateral.slice(), [1, 1, size, size]),
+  });
+  const probabilities = out.probabilities!.data as Float32Array;
+  return section.findings.map((f, i) => {
+    const probability = probabilities[i]!;
+    const reliable = diagnosisFindingReliable(f);
+    return {
+      name: f.name,
+      probability,
+      threshold: f.threshold,
+      reliable,
+      positive: reliable && probability >= f.threshold,
+    };
+  });
+}
+
 async function run(id: number, request: RunRequest, signal: AbortSignal): Promise<WorkerRunResult> {
   if (!loaded) throw new InferenceError("ENGINE_CLOSED", "the model pack is not loaded");
   const { pack, spec } = loaded;
@@ -214,23 +248,12 @@ async function run(id: number, request: RunRequest, signal: AbortSignal): Promis
   const decodeMs = performance.now() - t;
   check();
 
-  const overrides = images.map((image) => (image.view === "frontal" || image.view === "lateral" ? image.view : null));
-  const views = classifyViews(decoded, { overrides });
-  const warnings = [...views.warnings];
-  let frontalIndex = views.frontalIndex;
-  let lateralIndex = views.lateralIndex;
-  if (frontalIndex === null && lateralIndex !== null) {
-    warnings.push("no frontal view: the lateral view is used for both");
-    frontalIndex = lateralIndex;
-  }
-  if (frontalIndex === null) frontalIndex = 0;
-  const duplicated = lateralIndex === null || lateralIndex === frontalIndex;
-  if (lateralIndex === null) {
-    warnings.push("no lateral view: the frontal view is used for both (as the model pack specifies)");
-    lateralIndex = frontalIndex;
-  }
+  const { frontalIndex, lateralIndex, duplicated, assignments, warnings } = chooseDraftViews(
+    decoded,
+    images.map((image) => image.view),
+  );
   const choice = (index: number): ViewChoice => {
-    const a = views.assignments[index]!;
+    const a = assignments[index]!;
     return { index, path: images[index]!.path, source: a.source, reason: a.reason, confident: a.confident };
   };
 
@@ -265,6 +288,10 @@ async function run(id: number, request: RunRequest, signal: AbortSignal): Promis
   const modelId = pack.manifest.embedding.model_id;
   post({ type: "embedding", id, modelId, vector: embedding.slice() });
 
+  t = performance.now();
+  const findings = await diagnose(pack, batch, duplicated, size);
+  const diagnosisMs = performance.now() - t;
+
   const thumbnail = request.thumbnail ? await thumbnailOf(decoded[frontalIndex]!) : null;
   const base = {
     frontal: choice(frontalIndex),
@@ -273,6 +300,7 @@ async function run(id: number, request: RunRequest, signal: AbortSignal): Promis
     modelId,
     embedding,
     thumbnail,
+    findings,
   };
   if (request.mode === "embed") {
     return {
@@ -281,7 +309,7 @@ async function run(id: number, request: RunRequest, signal: AbortSignal): Promis
       tokens: null,
       score: null,
       steps: null,
-      timings: { decodeMs, preprocessMs, visionMs, galleryMs: 0, encoderMs: 0, beamMs: 0 },
+      timings: { decodeMs, preprocessMs, visionMs, diagnosisMs, galleryMs: 0, encoderMs: 0, beamMs: 0 },
     };
   }
   check();
@@ -307,7 +335,7 @@ async function run(id: number, request: RunRequest, signal: AbortSignal): Promis
     tokens: beam.tokens,
     score: beam.score,
     steps: beam.steps,
-    timings: { decodeMs, preprocessMs, visionMs, galleryMs, encoderMs, beamMs },
+    timings: { decodeMs, preprocessMs, visionMs, diagnosisMs, galleryMs, encoderMs, beamMs },
   };
 }
 

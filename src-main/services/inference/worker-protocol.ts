@@ -61,10 +61,24 @@ export interface WorkerTimings {
   readonly preprocessMs: number;
   /** The vision encoder on both views, and the study embedding. */
   readonly visionMs: number;
+  /** The diagnosis branch on both views (0 without one). */
+  readonly diagnosisMs: number;
   /** Nearest gallery study for the generator (exact top-1 over the pack gallery). */
   readonly galleryMs: number;
   readonly encoderMs: number;
   readonly beamMs: number;
+}
+
+/** One finding of the pack's diagnosis branch for a study. */
+export interface ModelFindingResult {
+  readonly name: string;
+  readonly probability: number;
+  /** Chosen on val (the pack manifest's diagnosis section). */
+  readonly threshold: number;
+  /** Whether the pack's val split supports a decision for this finding (val ROC AUC and positives, docs/model.md). */
+  readonly reliable: boolean;
+  /** reliable and probability >= threshold: the model saw it. */
+  readonly positive: boolean;
 }
 
 export interface EmbeddingMessage {
@@ -85,6 +99,8 @@ export interface WorkerRunResult {
   readonly thumbnail: Uint8Array | null;
   /** The generator's input: the most similar gallery study and its cosine similarity (generate mode). */
   readonly retrieved: { readonly studyId: string; readonly similarity: number } | null;
+  /** The diagnosis branch's findings, in the pack's order; null for a pack without a diagnosis branch. */
+  readonly findings: readonly ModelFindingResult[] | null;
   /** Generated token ids, without start and end ids (generate mode). */
   readonly tokens: readonly number[] | null;
   readonly score: number | null;

@@ -15,6 +15,27 @@ import {
 
 export const MANIFEST_FORMAT = "radiology-draft/dataset-manifest@1";
 
+/**
+ * One finding the synthetic renderer drew in a study (tools/synth's `findings.json`): the truth of the image, which
+ * the report's CheXpert labels are not (negated mentions are never drawn; labeler errors are suppressed).
+ */
+export interface DrawnFinding {
+  /** tools/synth finding kind, e.g. "cardiomegaly", "pleural-effusion", "central-line". */
+  kind: string;
+  /** positive: clearly visible; uncertain: drawn subtle (hedged text or label -1). */
+  certainty: "positive" | "uncertain";
+  side?: "left" | "right" | "bilateral";
+  severity?: "mild" | "moderate" | "marked";
+}
+
+/** The drawn findings of a rendered dataset, per study id, with the file they came from. */
+export interface DrawnFindingsInput {
+  byId: ReadonlyMap<string, readonly DrawnFinding[]>;
+  /** Format of the file read (radiology-draft/synthetic-findings@1). */
+  format: string;
+  generatorVersion: string;
+}
+
 export interface ManifestStudy {
   id: string;
   split: Split;
@@ -24,6 +45,8 @@ export interface ManifestStudy {
   labels: LabelVector;
   /** Paths relative to the manifest root: images/<id>/0.png (frontal), images/<id>/1.png (lateral). */
   images: string[];
+  /** The findings drawn in this study's images (present when the dataset has tools/synth's findings.json). */
+  drawn_findings?: DrawnFinding[];
 }
 
 export interface DatasetManifest {
@@ -45,6 +68,8 @@ export interface DatasetManifest {
   studies: ManifestStudy[];
   /** Image paths (relative to root) that did not exist when the manifest was written; absent when none. */
   missing_images?: string[];
+  /** Where `studies[].drawn_findings` came from; absent for a dataset without a renderer (real images). */
+  drawn_findings_source?: { file: "findings.json"; format: string; generator_version: string };
 }
 
 export interface ManifestInputs {
@@ -56,6 +81,8 @@ export interface ManifestInputs {
   /** Relative image paths found missing (the caller checks the file system). */
   missingImages?: readonly string[];
   dataset?: string;
+  /** The renderer's drawn findings; every annotation study must have an entry. */
+  drawnFindings?: DrawnFindingsInput;
 }
 
 /** Relative image path of an annotation image entry ("<id>/0.png" -> "images/<id>/0.png"). */
@@ -82,6 +109,19 @@ export function buildDatasetManifest(inputs: ManifestInputs): DatasetManifest {
       `${unlabelled.length} studies have no row in the labels CSV (uid = number after CXR): ${unlabelled.slice(0, 10).join(", ")}${unlabelled.length > 10 ? ", ..." : ""}`,
     );
   }
+  const drawn = inputs.drawnFindings;
+  // Studies whose images are missing (allowed with --allow-missing-images) were not rendered: no entry needed.
+  const unrendered = new Set((inputs.missingImages ?? []).map((p) => p.split("/")[1]));
+  if (drawn) {
+    const missing = SPLITS.flatMap((split) => annotation[split].map((s) => s.id)).filter(
+      (id) => !drawn.byId.has(id) && !unrendered.has(id),
+    );
+    if (missing.length > 0) {
+      throw new Error(
+        `${missing.length} studies of the annotation have no entry in the dataset's findings.json: ${missing.slice(0, 10).join(", ")}${missing.length > 10 ? ", ..." : ""}`,
+      );
+    }
+  }
   const studies: ManifestStudy[] = [];
   for (const split of SPLITS) {
     for (const study of annotation[split]) {
@@ -93,6 +133,7 @@ export function buildDatasetManifest(inputs: ManifestInputs): DatasetManifest {
         token_ids: tokenizer.encode(study.report),
         labels: [...labelsByUid.get(uidOfStudyId(study.id))!.labels],
         images: study.image_path.map(manifestImagePath),
+        ...(drawn?.byId.has(study.id) ? { drawn_findings: drawn.byId.get(study.id)!.map((f) => ({ ...f })) } : {}),
       });
     }
   }
@@ -115,5 +156,12 @@ export function buildDatasetManifest(inputs: ManifestInputs): DatasetManifest {
     studies,
   };
   if (inputs.missingImages && inputs.missingImages.length > 0) manifest.missing_images = [...inputs.missingImages];
+  if (drawn) {
+    manifest.drawn_findings_source = {
+      file: "findings.json",
+      format: drawn.format,
+      generator_version: drawn.generatorVersion,
+    };
+  }
   return manifest;
 }

@@ -8,7 +8,7 @@ import { corpusBleu } from "./metrics/bleu";
 import { type ClinicalEfficacy, clinicalEfficacy } from "./metrics/clinical-efficacy";
 import { corpusMeteor } from "./metrics/meteor";
 import { corpusRougeL } from "./metrics/rouge";
-import { R2GenTokenizer } from "./r2gen-tokenizer";
+import { R2GEN_UNK_TOKEN, R2GenTokenizer } from "./r2gen-tokenizer";
 import { prepareReportText, type ReferenceConvention } from "./references";
 
 export interface Prediction {
@@ -21,7 +21,10 @@ export interface EvaluationOptions {
   annotation: Annotation;
   split?: Split;
   convention?: ReferenceConvention;
-  /** Defaults to the R2Gen tokenizer built from the annotation's train split. */
+  /**
+   * The vocabulary the model was trained with (a pack's manifest `tokenizer.idx2token`). Without it, the R2Gen
+   * tokenizer is built from the annotation's train split, which must then hold the train reports.
+   */
   tokenizer?: R2GenTokenizer;
   /** Called after each metric with its name (progress display). */
   onProgress?: (step: "prepare" | "bleu" | "meteor" | "rouge_l" | "ce", done: number, total: number) => void;
@@ -52,6 +55,14 @@ function listIds(ids: readonly string[]): string {
   return `${ids.slice(0, 10).join(", ")}${ids.length > 10 ? `, ... (${ids.length} in all)` : ""}`;
 }
 
+/** An input that would make the scores meaningless (no vocabulary to score with, references the vocabulary cannot read). */
+export class EvaluationInputError extends Error {
+  override name = "EvaluationInputError";
+}
+
+/** Above this share of '<unk>' tokens in the references, the vocabulary is not the one these reports were written in. */
+export const MAX_REFERENCE_UNKNOWN_SHARE = 0.5;
+
 /** Check that predictions cover the split exactly once each. Throws PredictionSetError otherwise. */
 export function matchPredictionsToSplit(
   predictions: readonly Prediction[],
@@ -81,14 +92,37 @@ export function evaluateReports(predictions: readonly Prediction[], options: Eva
   const convention = options.convention ?? "r2gen";
   const { annotation } = options;
   const byId = matchPredictionsToSplit(predictions, annotation, split);
+  if (!options.tokenizer && convention === "r2gen" && annotation.train.length === 0) {
+    throw new EvaluationInputError(
+      "the annotation has no train studies, so there is no vocabulary to score with (R2Gen builds it from the train split): score with the model pack's vocabulary (--pack) or pass the full annotation (--annotation)",
+    );
+  }
   const tokenizer = options.tokenizer ?? R2GenTokenizer.fromTrainReports(annotation.train.map((study) => study.report));
   const studies = annotation[split];
+  if (studies.length === 0) throw new EvaluationInputError(`the annotation has no ${split} studies to score`);
   const progress = options.onProgress ?? (() => {});
   const scored = studies.map((study) => ({
     id: study.id,
     hypothesis: prepareReportText(byId.get(study.id)!, convention, tokenizer),
     reference: prepareReportText(study.report, convention, tokenizer),
   }));
+  if (convention === "r2gen") {
+    let tokens = 0;
+    let unknown = 0;
+    for (const { reference } of scored) {
+      for (const token of reference.split(" ")) {
+        if (token === "") continue;
+        tokens++;
+        if (token === R2GEN_UNK_TOKEN) unknown++;
+      }
+    }
+    if (tokens === 0) throw new EvaluationInputError(`the ${split} references are empty after cleaning`);
+    if (unknown / tokens > MAX_REFERENCE_UNKNOWN_SHARE) {
+      throw new EvaluationInputError(
+        `${((100 * unknown) / tokens).toFixed(1)} % of the ${split} reference tokens are unknown to the scoring vocabulary (${tokenizer.vocabularySize} tokens): it is not the vocabulary these reports were tokenised with, and any score would be meaningless`,
+      );
+    }
+  }
   progress("prepare", 1, 5);
   const segments = scored.map(({ hypothesis, reference }) => ({ hypothesis, references: [reference] }));
   const { bleu } = corpusBleu(segments, 4);

@@ -4,8 +4,14 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import { z } from "zod";
 import { appRoot } from "../../paths";
-import { buildDatasetManifest, type DatasetManifest, manifestImagePath } from "./dataset-manifest";
+import {
+  buildDatasetManifest,
+  type DatasetManifest,
+  type DrawnFindingsInput,
+  manifestImagePath,
+} from "./dataset-manifest";
 import {
   type Annotation,
   type LabelledReport,
@@ -54,6 +60,52 @@ export function loadReportLabelsFile(filePath: string = DEFAULT_LABELS_PATH): Ma
   }
 }
 
+/** tools/synth's `<root>/findings.json` (radiology-draft/synthetic-findings@1). */
+export const DRAWN_FINDINGS_FILE = "findings.json";
+const DRAWN_FINDINGS_FORMAT = "radiology-draft/synthetic-findings@1";
+
+const drawnFindingsFileSchema = z.object({
+  format: z.literal(DRAWN_FINDINGS_FORMAT),
+  simulation: z.literal(true),
+  generatorVersion: z.string(),
+  studies: z.record(
+    z.string().min(1),
+    z.array(
+      z.strictObject({
+        kind: z.string().regex(/^[a-z][a-z-]*$/),
+        certainty: z.enum(["positive", "uncertain"]),
+        side: z.enum(["left", "right", "bilateral"]).optional(),
+        severity: z.enum(["mild", "moderate", "marked"]).optional(),
+      }),
+    ),
+  ),
+});
+
+/** The renderer's drawn findings under a dataset root, or undefined when the dataset has none (real images). */
+export function loadDrawnFindingsFile(root: string): DrawnFindingsInput | undefined {
+  const filePath = path.join(root, DRAWN_FINDINGS_FILE);
+  if (!fs.existsSync(filePath)) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(readText(filePath, "drawn findings file"));
+  } catch (error) {
+    if (error instanceof DatasetInputError) throw error;
+    throw new DatasetInputError(`${filePath}: invalid JSON (${(error as Error).message})`);
+  }
+  const parsed = drawnFindingsFileSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new DatasetInputError(
+      `${filePath}: not a ${DRAWN_FINDINGS_FORMAT} file (${issue.path.join(".") || "top level"}: ${issue.message})`,
+    );
+  }
+  return {
+    byId: new Map(Object.entries(parsed.data.studies)),
+    format: parsed.data.format,
+    generatorVersion: parsed.data.generatorVersion,
+  };
+}
+
 export interface LoadDatasetOptions {
   /** Dataset folder (R2Gen layout); images are looked up under <root>/images. */
   root: string;
@@ -69,6 +121,8 @@ export interface IuXrayDataset {
   missingImages: string[];
   /** Studies with at least one missing image, per split. */
   studiesMissingImages: Record<Split, number>;
+  /** The renderer's findings.json under root, when the dataset is synthetic. */
+  drawnFindings?: DrawnFindingsInput;
 }
 
 /** Load the annotation and labels and check every image under root. */
@@ -94,7 +148,15 @@ export function loadIuXrayDataset(options: LoadDatasetOptions): IuXrayDataset {
       if (missing) studiesMissingImages[split]++;
     }
   }
-  return { root, annotation, labelsByUid, missingImages, studiesMissingImages };
+  const drawnFindings = loadDrawnFindingsFile(root);
+  return {
+    root,
+    annotation,
+    labelsByUid,
+    missingImages,
+    studiesMissingImages,
+    ...(drawnFindings ? { drawnFindings } : {}),
+  };
 }
 
 /** Build the shared manifest for a loaded dataset (missing images listed in `missing_images`). */
@@ -106,6 +168,7 @@ export function createManifest(dataset: IuXrayDataset, created = new Date().toIS
       root: dataset.root,
       created,
       missingImages: dataset.missingImages,
+      ...(dataset.drawnFindings ? { drawnFindings: dataset.drawnFindings } : {}),
     });
   } catch (error) {
     throw new DatasetInputError((error as Error).message);

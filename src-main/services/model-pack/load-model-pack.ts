@@ -85,6 +85,8 @@ export interface ModelPackSessions {
   visionEncoder: ort.InferenceSession;
   generatorEncoder: ort.InferenceSession;
   decoderStep: ort.InferenceSession;
+  /** The diagnosis branch (models.diagnosis), or null for a pack without one. */
+  diagnosis: ort.InferenceSession | null;
 }
 
 export interface ModelPack {
@@ -187,6 +189,10 @@ export function verifyModelPackFiles(packDir: string, manifest: ModelPackManifes
     referenced.push(["gallery.thumbnails.data", manifest.gallery.thumbnails.data]);
   }
   if (manifest.pytorch_checkpoint) referenced.push(["pytorch_checkpoint", manifest.pytorch_checkpoint]);
+  if (manifest.models.diagnosis) referenced.push(["models.diagnosis.file", manifest.models.diagnosis.file]);
+  if (Boolean(manifest.models.diagnosis) !== Boolean(manifest.diagnosis)) {
+    problems.push("models.diagnosis and the diagnosis section must be both present or both absent");
+  }
   if (manifest.scope_calibration) referenced.push(["scope_calibration", manifest.scope_calibration]);
   for (const [field, p] of referenced) if (!listed.has(p)) problems.push(`${field} "${p}" is not in manifest files`);
   const vision = listed.get(manifest.models.vision_encoder.file);
@@ -295,7 +301,7 @@ function describeShape(shape: readonly (number | string)[]): string {
 
 /** Compare one session's real inputs/outputs (names, order, dtype, shape) with the manifest's declaration. */
 export function checkSessionInterface(
-  key: ModelKey,
+  key: ModelKey | "diagnosis",
   session: ort.InferenceSession,
   declared: { inputs: TensorSpec[]; outputs: TensorSpec[] },
 ): string[] {
@@ -376,6 +382,24 @@ export function checkCrossModelShapes(manifest: ModelPackManifest): string[] {
   if (pastKeys && crossIn && (pastKeys[0] !== crossIn[0] || pastKeys[2] !== crossIn[2] || pastKeys[4] !== crossIn[4])) {
     problems.push(`decoder_step past_keys ${describeShape(pastKeys)} disagrees with cross_keys layers/heads/head size`);
   }
+  const diagnosis = manifest.models.diagnosis;
+  if (diagnosis) {
+    for (const name of ["frontal", "lateral"]) {
+      const input = diagnosis.inputs.find((t) => t.name === name)?.shape;
+      if (!input || input[1] !== 1 || input[2] !== resize.height || input[3] !== resize.width) {
+        problems.push(
+          `diagnosis input ${name} does not take 1x${resize.height}x${resize.width} (preprocessing.resize)`,
+        );
+      }
+    }
+    const probabilities = diagnosis.outputs.find((t) => t.name === "probabilities")?.shape;
+    const count = manifest.diagnosis?.findings.length;
+    if (!probabilities || probabilities[1] !== count) {
+      problems.push(
+        `diagnosis probabilities ${probabilities ? describeShape(probabilities) : "(missing)"} do not have one value per finding (${count})`,
+      );
+    }
+  }
   if (logProbs && logProbs[1] !== manifest.tokenizer.idx2token.length) {
     problems.push(
       `decoder_step log_probs ${describeShape(logProbs)} disagrees with the vocabulary (${manifest.tokenizer.idx2token.length} tokens)`,
@@ -438,20 +462,31 @@ export async function loadModelPack(packDir: string, options: LoadModelPackOptio
     await Promise.all(Object.values(opened).map((s) => s.release()));
     throw error;
   }
+  let diagnosis: ort.InferenceSession | null = null;
+  const diagnosisSpec = manifest.models.diagnosis;
+  if (diagnosisSpec && problems.length === 0) {
+    try {
+      diagnosis = await ort.InferenceSession.create(path.join(dir, diagnosisSpec.file), options.sessionOptions ?? {});
+      problems.push(...checkSessionInterface("diagnosis", diagnosis, diagnosisSpec));
+    } catch (error) {
+      problems.push(`${diagnosisSpec.file}: onnxruntime cannot load it (${(error as Error).message})`);
+    }
+  }
   if (problems.length > 0) {
-    await Promise.all(Object.values(opened).map((s) => s.release()));
+    await Promise.all([...Object.values(opened), ...(diagnosis ? [diagnosis] : [])].map((s) => s.release()));
     throw new ModelPackError(dir, problems);
   }
   try {
     readScopeCalibration(dir, manifest);
   } catch (error) {
-    await Promise.all(Object.values(opened).map((s) => s.release()));
+    await Promise.all([...Object.values(opened), ...(diagnosis ? [diagnosis] : [])].map((s) => s.release()));
     throw error;
   }
   const sessions: ModelPackSessions = {
     visionEncoder: opened.vision_encoder!,
     generatorEncoder: opened.generator_encoder!,
     decoderStep: opened.decoder_step!,
+    diagnosis,
   };
   return {
     dir,
@@ -463,6 +498,7 @@ export async function loadModelPack(packDir: string, options: LoadModelPackOptio
         sessions.visionEncoder.release(),
         sessions.generatorEncoder.release(),
         sessions.decoderStep.release(),
+        ...(sessions.diagnosis ? [sessions.diagnosis.release()] : []),
       ]);
     },
   };

@@ -97,6 +97,35 @@ export const galleryThumbnailsIndexSchema = z
   .passthrough();
 export type GalleryThumbnailsIndex = z.infer<typeof galleryThumbnailsIndexSchema>;
 
+/** One finding of the diagnosis branch (training/diagnosis.py): its name and the threshold chosen on val. */
+export const diagnosisFindingSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z][A-Za-z -]*$/, "must be a finding name"),
+    threshold: z.number().gt(0).lt(1),
+    val_auc: z.number().min(0).max(1).nullable(),
+    test_auc: z.number().min(0).max(1).nullable(),
+  })
+  .passthrough();
+export type DiagnosisFinding = z.infer<typeof diagnosisFindingSchema>;
+
+/** A finding decides (can be "seen") only when val supports its threshold: enough val positives and a val AUC. */
+export const DIAGNOSIS_MIN_VAL_POSITIVES = 5;
+export const DIAGNOSIS_MIN_VAL_AUC = 0.8;
+export function diagnosisFindingReliable(f: DiagnosisFinding): boolean {
+  const positives = typeof f.val_positives === "number" ? f.val_positives : 0;
+  return positives >= DIAGNOSIS_MIN_VAL_POSITIVES && (f.val_auc ?? 0) >= DIAGNOSIS_MIN_VAL_AUC;
+}
+
+/** `diagnosis`: the per-finding head's findings, in the order of `diagnosis.onnx`'s probabilities. */
+export const diagnosisSectionSchema = z
+  .object({
+    format: z.literal("radiology-draft/diagnosis@1"),
+    targets: z.string(),
+    findings: z.array(diagnosisFindingSchema).min(1),
+  })
+  .passthrough();
+export type DiagnosisSection = z.infer<typeof diagnosisSectionSchema>;
+
 export const modelPackManifestSchema = z.object({
   format: z.literal(MODEL_PACK_FORMAT),
   name: z.string().min(1),
@@ -158,7 +187,10 @@ export const modelPackManifestSchema = z.object({
     vision_encoder: onnxModelSpecSchema,
     generator_encoder: onnxModelSpecSchema,
     decoder_step: onnxModelSpecSchema,
+    /** Optional: per-finding probabilities from both views (a pack without it drafts without findings). */
+    diagnosis: onnxModelSpecSchema.optional(),
   }),
+  diagnosis: diagnosisSectionSchema.optional(),
   patch_tokens: z.object({
     per_view: z.number().int().positive(),
     dim: z.number().int().positive(),

@@ -3,10 +3,10 @@
  * similar cases and the study embedding come out. The reports service runs with `engine: null` until a model pack
  * is loaded and then answers drafting requests with an "unavailable" job state, never with invented text.
  */
-import type { EngineModel, LabelVector, SimilarCase } from "../../../src-shared/report-types";
+import type { EngineModel, LabelVector, ModelFinding, SimilarCase } from "../../../src-shared/report-types";
 import type { OodScore } from "../../../src-shared/scope/chest-scope";
 
-export type { EngineModel, SimilarCase };
+export type { EngineModel, ModelFinding, SimilarCase };
 
 export interface DraftProgress {
   /** A short name of the current stage, e.g. "decode", "vision", "retrieval", "beam decode". */
@@ -33,6 +33,8 @@ export interface DraftEngineResult {
   impression: string;
   /** Top-k retrieved cases, most similar first. */
   similarCases: SimilarCase[];
+  /** The diagnosis branch's findings (absent or empty when the pack has none). */
+  modelFindings?: ModelFinding[];
   model: EngineModel;
   /** The study's embedding, kept with the job so the signed case can join the retrieval index. */
   embedding?: StudyEmbedding;

@@ -12,6 +12,8 @@ import {
   type DraftVersion,
   type EngineModel,
   EngineModelSchema,
+  type ModelFinding,
+  ModelFindingSchema,
   type ReportSections,
   ReportSectionsSchema,
   type SignedReport,
@@ -40,6 +42,7 @@ export interface DraftJobRecord {
   model: EngineModel | null;
   aiVersionId: number | null;
   similarCases: SimilarCase[];
+  modelFindings: ModelFinding[];
   embedding: StudyEmbedding | null;
   /** The drafting run's thumbnail of the frontal view (the study's retrieval index entry once signed). */
   thumbnail: Uint8Array | null;
@@ -235,6 +238,7 @@ export class ReportRecords {
           model: string | null;
           ai_version_id: number | null;
           similar_cases: string;
+          model_findings: string;
           embedding: Buffer | null;
           embedding_model: string | null;
           thumbnail: Buffer | null;
@@ -253,6 +257,9 @@ export class ReportRecords {
       aiVersionId: r.ai_version_id,
       similarCases: parseJson(r.similar_cases, `similar-case list of ${studyId}`, (v) =>
         SimilarCaseSchema.array().parse(v),
+      ),
+      modelFindings: parseJson(r.model_findings, `model findings of ${studyId}`, (v) =>
+        ModelFindingSchema.array().parse(v),
       ),
       embedding:
         r.embedding && r.embedding_model ? { modelId: r.embedding_model, vector: blobToVector(r.embedding) } : null,
@@ -280,20 +287,23 @@ export class ReportRecords {
       model: EngineModel;
       aiVersionId: number;
       similarCases: SimilarCase[];
+      modelFindings: ModelFinding[];
       embedding: StudyEmbedding | null;
       thumbnail: Uint8Array | null;
     },
   ): void {
     this.db
       .prepare(
-        `UPDATE draft_jobs SET state = 'done', model = ?, ai_version_id = ?, similar_cases = ?, embedding = ?,
-           embedding_model = ?, thumbnail = ?, message = NULL, finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+        `UPDATE draft_jobs SET state = 'done', model = ?, ai_version_id = ?, similar_cases = ?, model_findings = ?,
+           embedding = ?, embedding_model = ?, thumbnail = ?, message = NULL,
+           finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
          WHERE study_id = ?`,
       )
       .run(
         JSON.stringify(result.model),
         result.aiVersionId,
         JSON.stringify(result.similarCases),
+        JSON.stringify(result.modelFindings),
         result.embedding ? vectorToBlob(result.embedding.vector) : null,
         result.embedding?.modelId ?? null,
         result.thumbnail

@@ -42,6 +42,7 @@ import type {
   SignedCaseSink,
 } from "./draft-engine";
 import { ReportConflictError } from "./errors";
+import { reviewFindings } from "./finding-review";
 import { ReportRecords } from "./report-records";
 
 export const SIGNER_SETTING = "reports.signer";
@@ -200,6 +201,11 @@ export class ReportsService {
       // A study outside the model's scope shows no similar cases (unless the user overrode the gate).
       similarCases: scope.draftAllowed ? (row?.similarCases ?? []) : [],
       scope,
+      // The model's findings follow the same rule: none for a study the gate keeps from the model.
+      findingReview: reviewFindings(
+        draft?.sections ?? EMPTY_SECTIONS,
+        scope.draftAllowed ? (row?.modelFindings ?? []) : [],
+      ),
       signed,
       addenda: signed ? this.records.addenda(signed.id) : [],
     };
@@ -425,6 +431,7 @@ export class ReportsService {
         model: result.model,
         aiVersionId: aiVersion.id,
         similarCases: result.similarCases,
+        modelFindings: result.modelFindings ?? [],
         embedding: result.embedding ?? null,
         thumbnail: result.thumbnail ?? null,
       });
@@ -439,6 +446,7 @@ export class ReportsService {
           version: aiVersion.version,
           model: result.model,
           similarCases: result.similarCases.map((c) => ({ studyId: c.studyId, similarity: c.similarity })),
+          modelFindings: (result.modelFindings ?? []).filter((f) => f.positive).map((f) => f.name),
           embedding: result.embedding
             ? { modelId: result.embedding.modelId, dims: result.embedding.vector.length }
             : null,

@@ -243,6 +243,41 @@ describe("ONNX (onnxruntime-node) vs PyTorch", () => {
     }
   });
 
+  it("diagnosis branch: per-finding probabilities and features (when the pack has one)", async (ctx) => {
+    const session = pack.sessions.diagnosis;
+    if (!session) {
+      ctx.skip();
+      return;
+    }
+    const [n, views, , size] = fixture.shape("images") as [number, number, number, number];
+    const images = fixture.float("images");
+    const plane = size * size;
+    const frontal = new Float32Array(n * plane);
+    const lateral = new Float32Array(n * plane);
+    for (let i = 0; i < n; i++) {
+      frontal.set(images.subarray(i * views * plane, (i * views + 1) * plane), i * plane);
+      lateral.set(images.subarray((i * views + 1) * plane, (i * views + 2) * plane), i * plane);
+    }
+    const out = await session.run({
+      frontal: new ort.Tensor("float32", frontal, [n, 1, size, size]),
+      lateral: new ort.Tensor("float32", lateral, [n, 1, size, size]),
+    });
+    const probabilities = out.probabilities!.data as Float32Array;
+    const expected = fixture.float("diagnosis_probabilities");
+    diffs.diagnosis_probabilities = maxAbsDiff(probabilities, expected);
+    diffs.diagnosis_features = maxAbsDiff(out.features!.data as Float32Array, fixture.float("diagnosis_features"));
+    expect(diffs.diagnosis_probabilities).toBeLessThanOrEqual(TOLERANCE);
+    expect(diffs.diagnosis_features).toBeLessThanOrEqual(TOLERANCE);
+    // Same decisions (probability >= the manifest's threshold) wherever PyTorch is not within tolerance of one.
+    const thresholds = pack.manifest.diagnosis!.findings.map((f) => f.threshold);
+    let differing = 0;
+    probabilities.forEach((p, k) => {
+      const t = thresholds[k % thresholds.length]!;
+      if (Math.abs(expected[k]! - t) > TOLERANCE && p >= t !== expected[k]! >= t) differing++;
+    });
+    expect(differing).toBe(0);
+  });
+
   it("end to end per study: same retrieved train study and the same beam-search report", async () => {
     const [n, views] = fixture.shape("images") as [number, number];
     const vision = await runVisionEncoder(pack, fixture.float("images"), n * views);

@@ -4,18 +4,24 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { readPredictionsJsonl } from "../../../src-main/cli/eval";
+import { evaluatePack } from "../../../src-main/cli/eval-pack";
 import {
   mostFrequentBaseline,
   randomBaseline,
   samePositiveFindingsOracle,
   seededRandom,
 } from "../../../src-main/services/language/baselines";
-import { evaluateReports, PredictionSetError } from "../../../src-main/services/language/evaluate-reports";
+import {
+  EvaluationInputError,
+  evaluateReports,
+  PredictionSetError,
+} from "../../../src-main/services/language/evaluate-reports";
 import { loadAnnotationFile } from "../../../src-main/services/language/iu-xray-dataset";
 import { clinicalEfficacyFromLabels } from "../../../src-main/services/language/metrics/clinical-efficacy";
 import type { LabelVector } from "../../../src-main/services/language/observations";
 import { R2GenTokenizer } from "../../../src-main/services/language/r2gen-tokenizer";
 import { prepareReportText } from "../../../src-main/services/language/references";
+import { readModelPackManifest } from "../../../src-main/services/model-pack";
 
 const annotation = loadAnnotationFile();
 const groundTruth = annotation.test.map((study) => ({ id: study.id, report: study.report }));
@@ -81,6 +87,64 @@ describe("evaluateReports", () => {
       /not in the test split: CXR0_X/,
     );
     expect(() => evaluateReports([...groundTruth, groundTruth[0]!], { annotation })).toThrow(/repeat ids/);
+  });
+
+  // Issue 14.9: an annotation that lists only the test split once scored a constant normal report BLEU-4 0.77 and
+  // CE F1 1.00 (vocabulary from an empty train split: every token <unk> on both sides).
+  const constantNormal = "The heart is normal in size. The mediastinum is unremarkable. The lungs are clear.";
+  const testOnly = { train: [], val: [], test: annotation.test };
+  const normalPredictions = annotation.test.map((s) => ({ id: s.id, report: constantNormal }));
+
+  it("refuses an annotation without a train split when no vocabulary is given", () => {
+    expect(() => evaluateReports(normalPredictions, { annotation: testOnly })).toThrow(EvaluationInputError);
+    expect(() => evaluateReports(normalPredictions, { annotation: testOnly })).toThrow(
+      /the annotation has no train studies, so there is no vocabulary to score with/,
+    );
+  });
+
+  it("refuses references that the scoring vocabulary cannot read (mostly <unk>)", () => {
+    const foreign = R2GenTokenizer.fromTrainReports(["zzz yyy xxx . zzz yyy xxx . zzz yyy xxx ."]);
+    expect(() => evaluateReports(normalPredictions, { annotation: testOnly, tokenizer: foreign })).toThrow(
+      /% of the test reference tokens are unknown to the scoring vocabulary/,
+    );
+  });
+
+  it("scores a test-only annotation with the pack's vocabulary exactly as with the full annotation", () => {
+    const packTokenizer = readModelPackManifest(path.join("models", "iu-xray-synth-demo")).tokenizer;
+    const tokenizer = new R2GenTokenizer(packTokenizer.idx2token.slice(1), packTokenizer.max_seq_length);
+    const withPack = evaluateReports(normalPredictions, { annotation: testOnly, tokenizer });
+    const full = evaluateReports(normalPredictions, { annotation });
+    expect(withPack.bleu4).toBeCloseTo(full.bleu4, 12);
+    expect(withPack.ce.f1).toBeCloseTo(full.ce.f1, 12);
+    expect(withPack.bleu4).toBeLessThan(0.2);
+    expect(withPack.ce.f1).toBeLessThan(0.6);
+  });
+
+  it("eval --pack refuses studies missing from the annotation before generating", async () => {
+    const dir = fs.mkdtempSync(path.join(tmp, "refs-"));
+    const fixture = loadAnnotationFile(path.join("test", "fixtures", "synth", "annotation.json"));
+    const [first, ...rest] = fixture.test;
+    const lacking = path.join(dir, "annotation.json");
+    fs.writeFileSync(lacking, JSON.stringify({ ...fixture, test: rest }));
+    const images = ["0.png", "1.png"].map((v) => `images/${first!.id}/${v}`);
+    fs.writeFileSync(
+      path.join(dir, "manifest.json"),
+      JSON.stringify({
+        root: path.resolve("test/fixtures/synth"),
+        studies: [{ id: first!.id, split: "test", images }],
+      }),
+    );
+    await expect(
+      evaluatePack({
+        pack: path.join("models", "iu-xray-synth-demo"),
+        split: "test",
+        data: dir,
+        annotation: lacking,
+        out: path.join(dir, "x.json"),
+        convention: "r2gen",
+        threads: 1,
+      }),
+    ).rejects.toThrow(new RegExp(`test studies of .* are missing from the annotation .*\\(first: ${first!.id}\\)`));
   });
 });
 

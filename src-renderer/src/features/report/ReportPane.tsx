@@ -22,6 +22,7 @@ import { useClient } from "../../ipc/ClientContext";
 import { ReportPacsStatus } from "../pacs/ReportPacsStatus";
 import { Dialog } from "./Dialog";
 import { saveExport } from "./download";
+import { findingWarnings, ModelFindings } from "./ModelFindings";
 import { type ReportSession, type ReportSnapshot, useReportSession } from "./report-session";
 import { SectionEditor, type SectionEditorHandle } from "./SectionEditor";
 import "./report.css";
@@ -389,6 +390,8 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
 
   const startSign = async () => {
     if (!session || !canSign) return;
+    // The model-findings check reads the saved draft: save what was typed first.
+    await session.flush();
     setNotice(null);
     try {
       const signer = await client.reports.signer();
@@ -536,6 +539,13 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
               ))
             )}
           </div>
+          {!signed && server && (
+            <ModelFindings
+              review={server.findingReview}
+              sections={snapshot.sections}
+              onSelect={(section, start, end) => editors.current[section]?.select(start, end)}
+            />
+          )}
           {!signed && (
             <footer className="report-legend">
               <SaveIndicator snapshot={snapshot} session={session} />
@@ -642,6 +652,12 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
             The report of <strong>{study?.patientName?.replace(/\^/g, " ") ?? study?.id}</strong> is locked once signed;
             later changes are addenda. Signed version: v{snapshot?.baseVersion ?? "—"}.
           </p>
+          {server &&
+            findingWarnings(server.findingReview).map((w) => (
+              <p key={w} className="warn-text" data-testid="sign-finding-warning">
+                {w}
+              </p>
+            ))}
           {server?.draft && server.draft.aiSpans.length > 0 && (
             <p className="warn-text">
               {marks ? Object.values(marks).reduce((n, m) => n + m.ai.length, 0) : 0} AI sentences are unchanged. Make

@@ -34,6 +34,8 @@ export interface SectionEditorProps {
 
 export interface SectionEditorHandle {
   focus(): void;
+  /** Focus and select [start, end) (e.g. the sentence that names a model finding). */
+  select(start: number, end: number): void;
 }
 
 /** Splits the text at every range boundary and renders each piece with the marks that cover it. */
@@ -69,7 +71,17 @@ function paint(text: string, ai: TextRange[], match: Array<TextRange & { caseIds
 
 export const SectionEditor = forwardRef<SectionEditorHandle, SectionEditorProps>(function SectionEditor(props, ref) {
   const textarea = useRef<HTMLTextAreaElement>(null);
-  useImperativeHandle(ref, () => ({ focus: () => textarea.current?.focus() }), []);
+  useImperativeHandle(
+    ref,
+    () => ({
+      focus: () => textarea.current?.focus(),
+      select: (start: number, end: number) => {
+        textarea.current?.focus();
+        textarea.current?.setSelectionRange(start, end);
+      },
+    }),
+    [],
+  );
 
   // Grow with the text (never shrink below the reserved minimum, set in CSS).
   // biome-ignore lint/correctness/useExhaustiveDependencies: the height follows the text.
