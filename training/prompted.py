@@ -40,10 +40,12 @@ from .pack import load_checkpoint, round_to_fp16
 from .train import (
     PRESETS,
     REPO_ROOT,
+    Log,
     batches,
     length_batches,
     load_data,
     make_scorer,
+    optimizer_step,
     patch_token_cache,
     reference_cross_entropy,
     retrieve,
@@ -185,13 +187,7 @@ def main(argv=None) -> int:
         return 2
     work = a.work or os.path.join(REPO_ROOT, "data", "training", f"{os.path.basename(pack_dir)}-prompted")
     os.makedirs(work, exist_ok=True)
-    log_file = open(os.path.join(work, "prompted.log"), "a")
-
-    def log(msg: str) -> None:
-        line = f"[{time.strftime('%H:%M:%S')}] {msg}"
-        print(line, flush=True)
-        log_file.write(line + "\n")
-        log_file.flush()
+    log = Log(os.path.join(work, "prompted.log"))
 
     m = load_manifest(a.manifest)
     if not m.has_drawn_findings:
@@ -265,11 +261,7 @@ def main(argv=None) -> int:
             # training: the drawn truth as the decisions
             conditioned = lambda x, r, ids, d=truth[idx]: model(x, r, d, ids)  # noqa: E731
             loss = reference_cross_entropy(conditioned, data, idx, frozen[idx], data.retrieved_tokens(idx), "cpu")
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_value_(model.parameters(), p.grad_clip_value)
-            opt.step()
-            sched.step()
+            optimizer_step(opt, sched, model, loss, p.grad_clip_value)
             losses.append(loss.item())
         train_seconds = time.time() - t0
         preds = generate("val")
