@@ -39,7 +39,7 @@ from .models import CnnVisionEncoder
 from .pack import OPSET, _declare_output_shapes, _fp16_storage, round_to_fp16
 from .pack_thumbnails import pack_file_entries
 from .preprocess import build_image_cache
-from .train import REPO_ROOT, augment_images
+from .train import REPO_ROOT, Log, augment_images
 
 NO_FINDING = "no-finding"
 # The CheXpert observation each drawn kind comes from (tools/synth/findings.ts, `source`), to score the same
@@ -234,13 +234,7 @@ def main(argv=None) -> int:
     channels = tuple(cfg.get("cnn_channels") or (32, 64, 128, 256))
     work = a.work or os.path.join(REPO_ROOT, "data", "training", f"{os.path.basename(pack_dir)}-diagnosis")
     os.makedirs(work, exist_ok=True)
-    log_file = open(os.path.join(work, "diagnosis.log"), "a")
-
-    def log(msg: str) -> None:
-        line = f"[{time.strftime('%H:%M:%S')}] {msg}"
-        print(line, flush=True)
-        log_file.write(line + "\n")
-        log_file.flush()
+    log = Log(os.path.join(work, "diagnosis.log"))
 
     started = time.time()
     m = load_manifest(a.manifest)

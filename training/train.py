@@ -374,6 +374,15 @@ def batch_patch_tokens(model: ReportModel, data: Data, idx: list[int], frozen_to
     return frozen_tokens[idx].to(device)
 
 
+def optimizer_step(opt, sched, model: torch.nn.Module, loss: torch.Tensor, clip_value: float) -> None:
+    """One optimiser step of a training loop: backward, clip each gradient value, step the optimiser and schedule."""
+    opt.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_value_(model.parameters(), clip_value)
+    opt.step()
+    sched.step()
+
+
 def reference_cross_entropy(generator, data: Data, idx: list[int], patches: torch.Tensor,
                             retrieved: torch.Tensor | None, device) -> torch.Tensor:
     """Token cross-entropy of the studies' reference reports under teacher forcing (ids and the end id)."""
@@ -431,11 +440,7 @@ def train_generator(variant: str, p: Preset, data: Data, pretrained_vision: Visi
             retrieved = data.retrieved_tokens(idx).to(device) if use_retrieval else None
             patches = batch_patch_tokens(model, data, idx, frozen_tokens, device)
             loss = reference_cross_entropy(model.generator, data, idx, patches, retrieved, device)
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_value_(model.parameters(), p.grad_clip_value)
-            opt.step()
-            sched.step()
+            optimizer_step(opt, sched, model, loss, p.grad_clip_value)
             losses.append(loss.item())
         train_seconds = time.time() - t0
         preds = generate(model, p, data, "val", device, use_retrieval, frozen_tokens=frozen_tokens)
