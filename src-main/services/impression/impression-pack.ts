@@ -9,16 +9,17 @@ import { z } from "zod";
 import { impressionTokenizer } from "../language/impression-dataset";
 import type { R2GenTokenizer } from "../language/r2gen-tokenizer";
 import { TfIdfIndex } from "../language/tfidf";
-import { checkPackFiles, checkSessionInterface, ModelPackError, onnxModelSpecSchema } from "../model-pack";
+import {
+  checkPackFiles,
+  checkSessionInterface,
+  ModelPackError,
+  onnxModelSpecSchema,
+  packFileSchema,
+  r2genTokenizerFields,
+  relativePath,
+} from "../model-pack";
 
 export const IMPRESSION_PACK_FORMAT = "radiology-draft/impression-pack@1";
-
-const relativePath = z
-  .string()
-  .min(1)
-  .refine((p) => !p.startsWith("/") && !p.includes("\\") && !p.split("/").includes(".."), {
-    message: "must be a relative path inside the pack",
-  });
 
 const scoreSchema = z.record(z.string(), z.number());
 
@@ -33,12 +34,7 @@ export const impressionPackManifestSchema = z.object({
     kind: z.literal("r2gen-iu-xray"),
     threshold: z.number().int().positive(),
     max_findings_tokens: z.number().int().positive(),
-    max_seq_length: z.number().int().positive(),
-    bos_id: z.number().int().nonnegative(),
-    eos_id: z.number().int().nonnegative(),
-    pad_id: z.number().int().nonnegative(),
-    unk_token: z.string(),
-    idx2token: z.array(z.string()).min(2),
+    ...r2genTokenizerFields,
   }),
   decoding: z.object({
     beam_size: z.number().int().min(1).max(16),
@@ -54,9 +50,7 @@ export const impressionPackManifestSchema = z.object({
   }),
   models: z.object({ impression_encoder: onnxModelSpecSchema, impression_step: onnxModelSpecSchema }),
   pytorch_checkpoint: relativePath.optional(),
-  files: z.array(
-    z.object({ path: relativePath, bytes: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
-  ),
+  files: z.array(packFileSchema),
   metrics: z.object({ val: scoreSchema.optional(), test: scoreSchema.optional() }).passthrough(),
 });
 export type ImpressionPackManifest = z.infer<typeof impressionPackManifestSchema>;

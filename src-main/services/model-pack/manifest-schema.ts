@@ -7,12 +7,33 @@ import { z } from "zod";
 export const MODEL_PACK_FORMAT = "radiology-draft/model-pack@1";
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, "must be 64 lowercase hex digits");
-const relativePath = z
+/** A path inside a pack directory (model pack and impression pack). */
+export const relativePath = z
   .string()
   .min(1)
   .refine((p) => !p.startsWith("/") && !p.includes("\\") && !p.split("/").includes(".."), {
     message: "must be a relative path inside the pack (no '..', no leading '/')",
   });
+
+/** One entry of a pack's `files` list: what checkPackFiles verifies. */
+export const packFileSchema = z.object({
+  path: relativePath,
+  bytes: z.number().int().nonnegative(),
+  sha256: sha256Hex,
+});
+
+/**
+ * The R2Gen tokenizer fields both packs carry (kind and extra fields are each pack's own): the ids and the
+ * vocabulary the decoders and `R2GenTokenizer` read.
+ */
+export const r2genTokenizerFields = {
+  max_seq_length: z.number().int().positive(),
+  bos_id: z.number().int().nonnegative(),
+  eos_id: z.number().int().nonnegative(),
+  pad_id: z.number().int().nonnegative(),
+  unk_token: z.string(),
+  idx2token: z.array(z.string()).min(2),
+};
 
 export const tensorDtypeSchema = z.enum(["float32", "float16", "int64", "int32"]);
 export type TensorDtype = z.infer<typeof tensorDtypeSchema>;
@@ -152,17 +173,7 @@ export const modelPackManifestSchema = z.object({
     })
     .passthrough(),
   preprocessing: preprocessingSchema,
-  tokenizer: z
-    .object({
-      kind: z.string(),
-      max_seq_length: z.number().int().positive(),
-      bos_id: z.number().int().nonnegative(),
-      eos_id: z.number().int().nonnegative(),
-      pad_id: z.number().int().nonnegative(),
-      unk_token: z.string(),
-      idx2token: z.array(z.string()).min(2),
-    })
-    .passthrough(),
+  tokenizer: z.object({ kind: z.string(), ...r2genTokenizerFields }).passthrough(),
   decoding: z.object({
     algorithm: z.string(),
     beam_size: z.number().int().positive(),
@@ -210,7 +221,7 @@ export const modelPackManifestSchema = z.object({
   pytorch_checkpoint: relativePath.optional(),
   /** The scope gate's out-of-distribution threshold (src-shared/scope ScopeCalibrationSchema); optional. */
   scope_calibration: relativePath.optional(),
-  files: z.array(z.object({ path: relativePath, bytes: z.number().int().nonnegative(), sha256: sha256Hex })).min(1),
+  files: z.array(packFileSchema).min(1),
   metrics: z.object({
     scored_by: z.string(),
     split_for_selection: z.literal("val"),
