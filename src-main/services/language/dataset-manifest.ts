@@ -6,11 +6,10 @@ import { type Annotation, type LabelledReport, SPLITS, type Split, uidOfStudyId 
 import { CHEXPERT_OBSERVATIONS, type LabelVector } from "./observations";
 import { cleanReportIuXray } from "./r2gen-cleaning";
 import {
-  R2GEN_MAX_SEQ_LENGTH,
-  R2GEN_SPECIAL_ID,
   R2GEN_THRESHOLD,
-  R2GEN_UNK_TOKEN,
   R2GenTokenizer,
+  type R2GenTokenizerManifest,
+  r2genTokenizerManifest,
 } from "./r2gen-tokenizer";
 
 export const MANIFEST_FORMAT = "radiology-draft/dataset-manifest@1";
@@ -55,16 +54,7 @@ export interface DatasetManifest {
   created: string;
   root: string;
   observations: string[];
-  tokenizer: {
-    kind: "r2gen-iu-xray";
-    threshold: number;
-    max_seq_length: number;
-    bos_id: number;
-    eos_id: number;
-    pad_id: number;
-    unk_token: string;
-    idx2token: string[];
-  };
+  tokenizer: R2GenTokenizerManifest;
   studies: ManifestStudy[];
   /** Image paths (relative to root) that did not exist when the manifest was written; absent when none. */
   missing_images?: string[];
@@ -143,16 +133,7 @@ export function buildDatasetManifest(inputs: ManifestInputs): DatasetManifest {
     created: inputs.created,
     root: inputs.root,
     observations: [...CHEXPERT_OBSERVATIONS],
-    tokenizer: {
-      kind: "r2gen-iu-xray",
-      threshold: R2GEN_THRESHOLD,
-      max_seq_length: R2GEN_MAX_SEQ_LENGTH,
-      bos_id: R2GEN_SPECIAL_ID,
-      eos_id: R2GEN_SPECIAL_ID,
-      pad_id: R2GEN_SPECIAL_ID,
-      unk_token: R2GEN_UNK_TOKEN,
-      idx2token: [...tokenizer.idx2token],
-    },
+    tokenizer: r2genTokenizerManifest(tokenizer, R2GEN_THRESHOLD),
     studies,
   };
   if (inputs.missingImages && inputs.missingImages.length > 0) manifest.missing_images = [...inputs.missingImages];

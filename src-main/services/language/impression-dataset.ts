@@ -19,8 +19,9 @@ import {
   buildR2GenVocabulary,
   R2GEN_INDEX0_PLACEHOLDER,
   R2GEN_SPECIAL_ID,
-  R2GEN_UNK_TOKEN,
   R2GenTokenizer,
+  type R2GenTokenizerManifest,
+  r2genTokenizerManifest,
 } from "./r2gen-tokenizer";
 import { TfIdfIndex } from "./tfidf";
 
@@ -65,17 +66,7 @@ export interface ImpressionManifest {
   sources: { reports: string; annotation: string };
   /** train: R2Gen train + outside; r2gen_train / outside break train down. */
   counts: Record<Split | "r2gen_train" | "outside", SplitCounts>;
-  tokenizer: {
-    kind: "r2gen-iu-xray";
-    threshold: number;
-    max_findings_tokens: number;
-    max_seq_length: number;
-    bos_id: number;
-    eos_id: number;
-    pad_id: number;
-    unk_token: string;
-    idx2token: string[];
-  };
+  tokenizer: R2GenTokenizerManifest & { max_findings_tokens: number };
   examples: ImpressionExample[];
 }
 
@@ -202,17 +193,9 @@ export function buildImpressionManifest(
     created,
     sources,
     counts: dataset.counts,
-    tokenizer: {
-      kind: "r2gen-iu-xray",
-      threshold: IMPRESSION_VOCAB_THRESHOLD,
+    tokenizer: r2genTokenizerManifest(dataset.tokenizer, IMPRESSION_VOCAB_THRESHOLD, {
       max_findings_tokens: IMPRESSION_MAX_FINDINGS_TOKENS,
-      max_seq_length: IMPRESSION_MAX_SEQ_LENGTH,
-      bos_id: R2GEN_SPECIAL_ID,
-      eos_id: R2GEN_SPECIAL_ID,
-      pad_id: R2GEN_SPECIAL_ID,
-      unk_token: R2GEN_UNK_TOKEN,
-      idx2token: [...dataset.tokenizer.idx2token],
-    },
+    }),
     examples: dataset.examples,
   };
 }

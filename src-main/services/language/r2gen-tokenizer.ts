@@ -81,3 +81,34 @@ export class R2GenTokenizer {
     return tokens.join(" ");
   }
 }
+
+/** A tokenizer as the training manifests store it (dataset manifest, impression manifest): Python reads these. */
+export interface R2GenTokenizerManifest {
+  kind: "r2gen-iu-xray";
+  threshold: number;
+  max_seq_length: number;
+  bos_id: number;
+  eos_id: number;
+  pad_id: number;
+  unk_token: string;
+  idx2token: string[];
+}
+
+/** The manifest form of `tokenizer` built with vocabulary `threshold`; `extra` fields follow the threshold. */
+export function r2genTokenizerManifest<E extends object = Record<never, never>>(
+  tokenizer: R2GenTokenizer,
+  threshold: number,
+  extra?: E,
+): R2GenTokenizerManifest & E {
+  return {
+    kind: "r2gen-iu-xray",
+    threshold,
+    ...(extra as E),
+    max_seq_length: tokenizer.maxSeqLength,
+    bos_id: R2GEN_SPECIAL_ID,
+    eos_id: R2GEN_SPECIAL_ID,
+    pad_id: R2GEN_SPECIAL_ID,
+    unk_token: R2GEN_UNK_TOKEN,
+    idx2token: [...tokenizer.idx2token],
+  };
+}
