@@ -1,9 +1,18 @@
 /**
  * A strict RFC 4180 CSV parser (quoted fields, "" escapes, CRLF or LF line ends, embedded newlines in quotes).
  * Pure: no Node imports. Throws on malformed quoting with the line number (for a quote never closed, the line where
- * it opens).
+ * it opens); with `source`, the message starts with it (`<source>: CSV line …`).
  */
-export function parseCsv(text: string): string[][] {
+export function parseCsv(text: string, source?: string): string[][] {
+  if (source === undefined) return parseCsvText(text);
+  try {
+    return parseCsvText(text);
+  } catch (error) {
+    throw new Error(`${source}: ${(error as Error).message}`);
+  }
+}
+
+function parseCsvText(text: string): string[][] {
   const rows: string[][] = [];
   let row: string[] = [];
   let field = "";

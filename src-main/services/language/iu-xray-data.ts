@@ -90,12 +90,7 @@ function parseLabelCell(cell: string, where: string): LabelValue {
  * by uid. `source` names the input in errors.
  */
 export function parseReportLabelsCsv(text: string, source: string): Map<number, LabelledReport> {
-  let rows: string[][];
-  try {
-    rows = parseCsv(text);
-  } catch (error) {
-    throw new Error(`${source}: ${(error as Error).message}`);
-  }
+  const rows = parseCsv(text, source);
   const header = rows[0];
   const expected = ["uid", "Reports", ...CHEXPERT_OBSERVATIONS];
   if (!header || header.length !== expected.length || header.some((name, i) => name.trim() !== expected[i])) {

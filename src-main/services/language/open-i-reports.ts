@@ -26,12 +26,7 @@ export const OPEN_I_REPORT_COLUMNS = [
 
 /** Parse indiana_reports.csv into rows keyed by uid. `source` names the input in errors. */
 export function parseOpenIReportsCsv(text: string, source: string): Map<number, OpenIReport> {
-  let rows: string[][];
-  try {
-    rows = parseCsv(text);
-  } catch (error) {
-    throw new Error(`${source}: ${(error as Error).message}`);
-  }
+  const rows = parseCsv(text, source);
   const header = rows[0]?.map((name) => name.trim());
   const column = new Map(header?.map((name, index) => [name, index]));
   const missing = OPEN_I_REPORT_COLUMNS.filter((name) => !column.has(name));
