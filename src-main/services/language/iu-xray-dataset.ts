@@ -33,6 +33,15 @@ export const DEFAULT_ANNOTATION_PATH = path.join(appRoot(), "resources", "iu_xra
 export const DEFAULT_LABELS_PATH = path.join(appRoot(), "resources", "iu_xray", "report-labels.csv");
 export const DEFAULT_OPEN_I_REPORTS_PATH = path.join(appRoot(), "resources", "iu_xray", "indiana_reports.csv");
 
+/** Run a pure parser or builder over read input: its error becomes a DatasetInputError (`prefix` first, if given). */
+function asInputError<T>(build: () => T, prefix = ""): T {
+  try {
+    return build();
+  } catch (error) {
+    throw new DatasetInputError(`${prefix}${(error as Error).message}`);
+  }
+}
+
 function readText(filePath: string, what: string): string {
   if (!fs.existsSync(filePath)) throw new DatasetInputError(`${what} not found: ${filePath}`);
   if (!fs.statSync(filePath).isFile()) throw new DatasetInputError(`${what} is not a file: ${filePath}`);
@@ -47,30 +56,18 @@ export function loadAnnotationFile(filePath: string = DEFAULT_ANNOTATION_PATH): 
   } catch (error) {
     throw new DatasetInputError(`${filePath}: invalid JSON (${(error as Error).message})`);
   }
-  try {
-    return parseAnnotation(json, filePath);
-  } catch (error) {
-    throw new DatasetInputError((error as Error).message);
-  }
+  return asInputError(() => parseAnnotation(json, filePath));
 }
 
 export function loadReportLabelsFile(filePath: string = DEFAULT_LABELS_PATH): Map<number, LabelledReport> {
   const text = readText(filePath, "labels CSV");
-  try {
-    return parseReportLabelsCsv(text, filePath);
-  } catch (error) {
-    throw new DatasetInputError((error as Error).message);
-  }
+  return asInputError(() => parseReportLabelsCsv(text, filePath));
 }
 
 /** The Open-i report table (indiana_reports.csv), keyed by uid. */
 export function loadOpenIReportsFile(filePath: string = DEFAULT_OPEN_I_REPORTS_PATH): Map<number, OpenIReport> {
   const text = readText(filePath, "Open-i report table");
-  try {
-    return parseOpenIReportsCsv(text, filePath);
-  } catch (error) {
-    throw new DatasetInputError((error as Error).message);
-  }
+  return asInputError(() => parseOpenIReportsCsv(text, filePath));
 }
 
 /** The findings → impression dataset from the report table and the R2Gen annotation (which decides val/test). */
@@ -80,11 +77,7 @@ export function loadImpressionDataset(
 ): ImpressionDataset {
   const annotation = loadAnnotationFile(annotationPath);
   const reports = loadOpenIReportsFile(reportsPath);
-  try {
-    return buildImpressionDataset(annotation, reports);
-  } catch (error) {
-    throw new DatasetInputError(`${reportsPath}: ${(error as Error).message}`);
-  }
+  return asInputError(() => buildImpressionDataset(annotation, reports), `${reportsPath}: `);
 }
 
 /** tools/synth's `<root>/findings.json` (radiology-draft/synthetic-findings@1). */
@@ -188,18 +181,16 @@ export function loadIuXrayDataset(options: LoadDatasetOptions): IuXrayDataset {
 
 /** Build the shared manifest for a loaded dataset (missing images listed in `missing_images`). */
 export function createManifest(dataset: IuXrayDataset, created = new Date().toISOString()): DatasetManifest {
-  try {
-    return buildDatasetManifest({
+  return asInputError(() =>
+    buildDatasetManifest({
       annotation: dataset.annotation,
       labelsByUid: dataset.labelsByUid,
       root: dataset.root,
       created,
       missingImages: dataset.missingImages,
       ...(dataset.drawnFindings ? { drawnFindings: dataset.drawnFindings } : {}),
-    });
-  } catch (error) {
-    throw new DatasetInputError((error as Error).message);
-  }
+    }),
+  );
 }
 
 /** Write a manifest as JSON (creating the folder). */
