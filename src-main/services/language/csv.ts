@@ -12,6 +12,33 @@ export function parseCsv(text: string, source?: string): string[][] {
   }
 }
 
+/**
+ * A uid-keyed table's data rows (`rows[0]` is the header) into a map: blank rows skipped, every row with `columns`
+ * cells and a positive integer uid in `uidColumn`, each uid once. `build` gets the row, its uid and its place in
+ * errors (`<source> row <n>`).
+ */
+export function rowsByUid<T>(
+  rows: readonly string[][],
+  source: string,
+  columns: number,
+  uidColumn: number,
+  build: (row: string[], uid: number, where: string) => T,
+): Map<number, T> {
+  const byUid = new Map<number, T>();
+  for (let r = 1; r < rows.length; r++) {
+    const row = rows[r]!;
+    if (row.length === 1 && row[0] === "") continue;
+    const where = `${source} row ${r + 1}`;
+    if (row.length !== columns) throw new Error(`${where}: ${row.length} columns, expected ${columns}`);
+    const uidText = row[uidColumn]!.trim();
+    const uid = /^\d+$/.test(uidText) ? Number(uidText) : 0;
+    if (uid <= 0) throw new Error(`${where}: uid "${row[uidColumn]}" is not a positive integer`);
+    if (byUid.has(uid)) throw new Error(`${where}: uid ${uid} appears twice`);
+    byUid.set(uid, build(row, uid, where));
+  }
+  return byUid;
+}
+
 function parseCsvText(text: string): string[][] {
   const rows: string[][] = [];
   let row: string[] = [];

@@ -3,7 +3,7 @@
  * imports; file reading lives in iu-xray-dataset.ts.
  */
 import { z } from "zod";
-import { parseCsv } from "./csv";
+import { parseCsv, rowsByUid } from "./csv";
 import { CHEXPERT_OBSERVATIONS, type LabelValue, type LabelVector } from "./observations";
 
 export const SPLITS = ["train", "val", "test"] as const;
@@ -96,18 +96,9 @@ export function parseReportLabelsCsv(text: string, source: string): Map<number, 
   if (!header || header.length !== expected.length || header.some((name, i) => name.trim() !== expected[i])) {
     throw new Error(`${source}: header must be "${expected.join(",")}", got "${header?.join(",") ?? ""}"`);
   }
-  const byUid = new Map<number, LabelledReport>();
-  for (let r = 1; r < rows.length; r++) {
-    const row = rows[r]!;
-    if (row.length === 1 && row[0] === "") continue;
-    const where = `${source} row ${r + 1}`;
-    if (row.length !== expected.length) throw new Error(`${where}: ${row.length} columns, expected ${expected.length}`);
-    const uidText = row[0]!.trim();
-    const uid = /^\d+$/.test(uidText) ? Number(uidText) : 0;
-    if (uid <= 0) throw new Error(`${where}: uid "${row[0]}" is not a positive integer`);
-    if (byUid.has(uid)) throw new Error(`${where}: uid ${uid} appears twice`);
-    const labels = row.slice(2).map((cell, i) => parseLabelCell(cell, `${where} (${CHEXPERT_OBSERVATIONS[i]})`));
-    byUid.set(uid, { uid, report: row[1]!, labels });
-  }
-  return byUid;
+  return rowsByUid(rows, source, expected.length, 0, (row, uid, where) => ({
+    uid,
+    report: row[1]!,
+    labels: row.slice(2).map((cell, i) => parseLabelCell(cell, `${where} (${CHEXPERT_OBSERVATIONS[i]})`)),
+  }));
 }

@@ -3,7 +3,7 @@
  * impression), all 3,851 IU-Xray reports with their sections. Pure: no Node imports; reading the file lives in
  * iu-xray-dataset.ts.
  */
-import { parseCsv } from "./csv";
+import { parseCsv, rowsByUid } from "./csv";
 
 export interface OpenIReport {
   uid: number;
@@ -34,23 +34,11 @@ export function parseOpenIReportsCsv(text: string, source: string): Map<number, 
     throw new Error(`${source}: not an Open-i report table (missing column ${missing.join(", ")})`);
   }
   const at = (row: string[], name: (typeof OPEN_I_REPORT_COLUMNS)[number]) => row[column.get(name)!] ?? "";
-  const byUid = new Map<number, OpenIReport>();
-  for (let r = 1; r < rows.length; r++) {
-    const row = rows[r]!;
-    if (row.length === 1 && row[0] === "") continue;
-    const where = `${source} row ${r + 1}`;
-    if (row.length !== header.length) throw new Error(`${where}: ${row.length} columns, expected ${header.length}`);
-    const uidText = at(row, "uid").trim();
-    const uid = /^\d+$/.test(uidText) ? Number(uidText) : 0;
-    if (uid <= 0) throw new Error(`${where}: uid "${at(row, "uid")}" is not a positive integer`);
-    if (byUid.has(uid)) throw new Error(`${where}: uid ${uid} appears twice`);
-    byUid.set(uid, {
-      uid,
-      indication: at(row, "indication"),
-      comparison: at(row, "comparison"),
-      findings: at(row, "findings"),
-      impression: at(row, "impression"),
-    });
-  }
-  return byUid;
+  return rowsByUid(rows, source, header.length, column.get("uid")!, (row, uid) => ({
+    uid,
+    indication: at(row, "indication"),
+    comparison: at(row, "comparison"),
+    findings: at(row, "findings"),
+    impression: at(row, "impression"),
+  }));
 }
