@@ -22,15 +22,13 @@ import {
 } from "../services/language/baselines";
 import { evaluateImpressions } from "../services/language/evaluate-impressions";
 import { type EvaluationResult, evaluateReports, type Prediction } from "../services/language/evaluate-reports";
-import { SPLITS, type Split } from "../services/language/iu-xray-data";
 import {
   DEFAULT_ANNOTATION_PATH,
   DEFAULT_OPEN_I_REPORTS_PATH,
   loadAnnotationFile,
   loadImpressionDataset,
 } from "../services/language/iu-xray-dataset";
-import { REFERENCE_CONVENTIONS, type ReferenceConvention } from "../services/language/references";
-import { contradictionLine, metricsTable, resultJson } from "./eval";
+import { checkSection, contradictionLine, metricsTable, resultJson, splitAndConvention } from "./eval";
 import { runCli, UserError } from "./language-cli-support";
 
 async function main(): Promise<void> {
@@ -45,21 +43,12 @@ async function main(): Promise<void> {
       reports: { type: "string", default: DEFAULT_OPEN_I_REPORTS_PATH },
     },
   });
-  if (values.section !== "findings" && values.section !== "impression")
-    throw new UserError(`--section must be findings or impression, got "${values.section}"`);
-  const split = values.split as Split;
-  if (!SPLITS.includes(split))
-    throw new UserError(`--split must be one of ${SPLITS.join(", ")}, got "${values.split}"`);
+  const section = checkSection(values);
+  const { split, convention } = splitAndConvention(values);
   const seed = Number(values.seed);
   if (!Number.isInteger(seed)) throw new UserError(`--seed must be an integer, got "${values.seed}"`);
-  const convention = values["reference-convention"] as ReferenceConvention;
-  if (!REFERENCE_CONVENTIONS.includes(convention)) {
-    throw new UserError(
-      `--reference-convention must be one of ${REFERENCE_CONVENTIONS.join(", ")}, got "${convention}"`,
-    );
-  }
   const started = performance.now();
-  if (values.section === "impression") {
+  if (section === "impression") {
     const out = values.out ?? path.join(appRoot(), "data", "baselines", `impression-${split}.json`);
     const dataset = loadImpressionDataset(values.reports!, values.annotation!);
     const results = impressionBaselines(dataset, split).map((system) => ({

@@ -35,8 +35,15 @@ import type { NamingRate } from "../services/reports/finding-review";
 import { drawnNamingRates } from "./drawn-naming";
 import { fmt, markdownTable, runCli, UserError } from "./language-cli-support";
 
-/** --split and --reference-convention, checked (the same words for every mode of the command). */
-function splitAndConvention(values: { split?: string; "reference-convention"?: string }): {
+/** --section, checked: findings (the default) or impression. */
+export function checkSection(values: { section?: string }): "findings" | "impression" {
+  if (values.section !== "findings" && values.section !== "impression")
+    throw new UserError(`--section must be findings or impression, got "${values.section}"`);
+  return values.section;
+}
+
+/** --split and --reference-convention, checked (the same words for every mode of the command, and for baselines). */
+export function splitAndConvention(values: { split?: string; "reference-convention"?: string }): {
   split: Split;
   convention: ReferenceConvention;
 } {
@@ -132,9 +139,7 @@ async function main(): Promise<void> {
       reports: { type: "string", default: DEFAULT_OPEN_I_REPORTS_PATH },
     },
   });
-  if (values.section !== "findings" && values.section !== "impression")
-    throw new UserError(`--section must be findings or impression, got "${values.section}"`);
-  if (values.section === "impression") return impressionMode(values);
+  if (checkSection(values) === "impression") return impressionMode(values);
   if (values.pack !== undefined) return packMode(values);
   if (!values.predictions) throw new UserError("--predictions FILE.jsonl is required");
   if (!values.out) throw new UserError("--out OUT.json is required");
