@@ -6,14 +6,10 @@
  * read, parse, decode and render). A worker that dies fails its request with WORKER_FAILED and is replaced. Idle
  * workers are unref'ed (a CLI exits when its work is done) and end after `idleTimeoutMs` (their codecs hold memory).
  */
-import { existsSync, readFileSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { abortedError, ImagingError, isSerializedImagingError } from "../../../src-shared/imaging/errors";
 import type { DecodedImage, DecodeImageOptions } from "../../../src-shared/imaging/image-types";
-import { resolvePackagePath } from "./commonjs-packages";
+import { availableCpus, siblingWorkerUrl, startWorker, workerUrlOption } from "../worker-threads";
 import { resolveDecodeOptions } from "./decode-image";
 import type { PoolToWorkerMessage, WorkerRequest, WorkerToPoolMessage } from "./decode-worker-protocol";
 import type { InspectImageOptions, InspectResult } from "./inspect-image";
@@ -52,49 +48,12 @@ interface Slot {
 }
 
 export function defaultPoolSize(): number {
-  const cpus = typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
-  return Math.max(1, Math.min(2, cpus));
+  return Math.max(1, Math.min(2, availableCpus()));
 }
 
-/**
- * decode-worker with this module's own extension: beside this module (from source), beside the bundle holding it
- * (out/main/index.js), or one folder up when the bundler put this module in a chunk folder (out/main/chunks/, where
- * electron-vite places the code the main entry and the workers share).
- */
+/** decode-worker beside this module or its bundle (see siblingWorkerUrl). */
 export function defaultWorkerUrl(): URL {
-  const here = new URL(import.meta.url);
-  const extension = isTypeScript(here) ? ".ts" : ".js";
-  const beside = new URL(`./decode-worker${extension}`, here);
-  if (here.protocol !== "file:" || existsSync(fileURLToPath(beside))) return beside;
-  const above = new URL(`../decode-worker${extension}`, here);
-  return existsSync(fileURLToPath(above)) ? above : beside;
-}
-
-function isTypeScript(url: URL): boolean {
-  return /\.[cm]?ts$/.test(url.pathname);
-}
-
-/** file: URL of tsx's ESM registration API, found through tsx's package.json exports. */
-function tsxEsmApiUrl(): string {
-  const packageJsonPath = resolvePackagePath("tsx/package.json");
-  const pkg = JSON.parse(readFileSync(packageJsonPath, "utf8")) as {
-    exports?: Record<string, { import?: { default?: string } } | string>;
-  };
-  const entry = pkg.exports?.["./esm/api"];
-  const relative = (typeof entry === "object" && entry.import?.default) || "./dist/esm/api/index.mjs";
-  return pathToFileURL(path.join(path.dirname(packageJsonPath), relative)).href;
-}
-
-/**
- * Worker source for a TypeScript entry (tests, tsx-run CLIs). On Node 20, "--import tsx" in a worker's execArgv does
- * not apply to the worker's own entry module, so a small bootstrap registers tsx's ESM hooks, then imports the entry.
- */
-function typeScriptBootstrap(workerUrl: URL): string {
-  return [
-    `import(${JSON.stringify(tsxEsmApiUrl())})`,
-    `  .then((api) => { api.register(); return import(${JSON.stringify(workerUrl.href)}); })`,
-    "  .catch((error) => { setImmediate(() => { throw error; }); });",
-  ].join("\n");
+  return siblingWorkerUrl(import.meta.url, "decode-worker");
 }
 
 export class ImageDecodePool {
@@ -114,12 +73,7 @@ export class ImageDecodePool {
       throw new RangeError(`ImageDecodePool size must be an integer from 1 to 64, got ${size}`);
     }
     this.size = size;
-    this.workerUrl =
-      options.workerUrl === undefined
-        ? defaultWorkerUrl()
-        : options.workerUrl instanceof URL
-          ? options.workerUrl
-          : pathToFileURL(options.workerUrl);
+    this.workerUrl = workerUrlOption(options.workerUrl, defaultWorkerUrl);
     this.execArgv = options.execArgv ? [...options.execArgv] : [];
     this.resourceLimits = options.resourceLimits;
     this.idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
@@ -238,9 +192,7 @@ export class ImageDecodePool {
       execArgv: this.execArgv,
       ...(this.resourceLimits ? { resourceLimits: this.resourceLimits } : {}),
     };
-    const worker = isTypeScript(this.workerUrl)
-      ? new Worker(typeScriptBootstrap(this.workerUrl), { ...options, eval: true })
-      : new Worker(this.workerUrl, options);
+    const worker = startWorker(this.workerUrl, options);
     const slot: Slot = { worker, task: null, idleTimer: null };
     this.slots.push(slot);
     worker.on("message", (message: WorkerToPoolMessage) => this.onMessage(slot, message));

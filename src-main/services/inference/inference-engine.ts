@@ -4,12 +4,8 @@
  * loop stays free; the similar-case search runs here on the retrieval index (SQLite-backed RetrievalService) while
  * the worker generates. Implements the reports service's DraftEngine seam.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import os from "node:os";
 import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { type ResourceLimits, Worker } from "node:worker_threads";
+import type { ResourceLimits, Worker } from "node:worker_threads";
 import type { OodScore, ScopeCalibration } from "../../../src-shared/scope/chest-scope";
 import type { ImpressionService } from "../impression/impression-service";
 import { galleryFromData, type IndexGallery, type ModelPackManifest } from "../model-pack";
@@ -17,6 +13,7 @@ import { readScopeCalibration } from "../model-pack/load-model-pack";
 import type { DraftEngine, DraftEngineResult, DraftProgress, EngineModel, ModelFinding } from "../reports/draft-engine";
 import type { RetrievalService } from "../retrieval/retrieval-service";
 import type { SimilarCase } from "../retrieval/types";
+import { availableCpus, siblingWorkerUrl, startWorker, workerUrlOption } from "../worker-threads";
 import { abortedError, deserializeFailure, InferenceError } from "./errors";
 import { type DisplayCasing, displayReport, rawReportText, reportSections } from "./report-text";
 import type {
@@ -165,44 +162,12 @@ const STAGE_SPANS: Record<string, [number, number]> = {
 };
 
 export function defaultThreads(): number {
-  const cpus = typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
-  return Math.max(1, Math.min(4, cpus));
+  return Math.max(1, Math.min(4, availableCpus()));
 }
 
-/**
- * inference-worker with this module's own extension: beside this module (from source), beside the bundle holding it
- * (out/main/index.js), or one folder up when the bundler put this module in a chunk folder (out/main/chunks/).
- */
+/** inference-worker beside this module or its bundle (see siblingWorkerUrl). */
 export function defaultWorkerUrl(): URL {
-  const here = new URL(import.meta.url);
-  const extension = isTypeScript(here) ? ".ts" : ".js";
-  const beside = new URL(`./inference-worker${extension}`, here);
-  if (here.protocol !== "file:" || existsSync(fileURLToPath(beside))) return beside;
-  const above = new URL(`../inference-worker${extension}`, here);
-  return existsSync(fileURLToPath(above)) ? above : beside;
-}
-
-function isTypeScript(url: URL): boolean {
-  return /\.[cm]?ts$/.test(url.pathname);
-}
-
-/**
- * Worker source for a TypeScript entry (tests, tsx CLIs): on Node 20 a worker does not inherit tsx's loader, so a
- * bootstrap registers tsx's ESM hooks and then imports the entry (as the imaging decode pool does).
- */
-function typeScriptBootstrap(workerUrl: URL): string {
-  const tsxPackage = createRequire(import.meta.url).resolve("tsx/package.json");
-  const pkg = JSON.parse(readFileSync(tsxPackage, "utf8")) as {
-    exports?: Record<string, { import?: { default?: string } } | string>;
-  };
-  const entry = pkg.exports?.["./esm/api"];
-  const relative = (typeof entry === "object" && entry.import?.default) || "./dist/esm/api/index.mjs";
-  const api = pathToFileURL(path.join(path.dirname(tsxPackage), relative)).href;
-  return [
-    `import(${JSON.stringify(api)})`,
-    `  .then((api) => { api.register(); return import(${JSON.stringify(workerUrl.href)}); })`,
-    "  .catch((error) => { setImmediate(() => { throw error; }); });",
-  ].join("\n");
+  return siblingWorkerUrl(import.meta.url, "inference-worker");
 }
 
 function clampSimilarity(value: number): number {
@@ -354,16 +319,8 @@ export class InferenceEngine implements DraftEngine {
   }
 
   private static spawn(options: InferenceEngineOptions): Worker {
-    const url =
-      options.workerUrl === undefined
-        ? defaultWorkerUrl()
-        : options.workerUrl instanceof URL
-          ? options.workerUrl
-          : pathToFileURL(options.workerUrl);
-    const workerOptions = options.resourceLimits ? { resourceLimits: options.resourceLimits } : {};
-    return isTypeScript(url)
-      ? new Worker(typeScriptBootstrap(url), { ...workerOptions, eval: true })
-      : new Worker(url, workerOptions);
+    const url = workerUrlOption(options.workerUrl, defaultWorkerUrl);
+    return startWorker(url, options.resourceLimits ? { resourceLimits: options.resourceLimits } : {});
   }
 
   private attach(worker: Worker): void {
