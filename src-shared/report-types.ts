@@ -169,6 +169,19 @@ export const AddendumSchema = z.object({
 });
 export type Addendum = z.infer<typeof AddendumSchema>;
 
+/**
+ * Something that keeps a draft from being signed (issue 18.2): where it is ([start, end) in a section's text, where the
+ * report pane puts the cursor) and what to fix.
+ */
+export const SignOffIssueSchema = z.object({
+  code: z.enum(["empty-section", "placeholder", "pick-list", "blank", "laterality"]),
+  section: SectionKeySchema,
+  start: z.number().int().nonnegative(),
+  end: z.number().int().nonnegative(),
+  message: z.string(),
+});
+export type SignOffIssue = z.infer<typeof SignOffIssueSchema>;
+
 /** Everything the report pane shows for one study. */
 export const ReportStateSchema = z.object({
   studyId: StudyIdSchema,
@@ -191,6 +204,8 @@ export const ReportStateSchema = z.object({
   findingReview: FindingReviewSchema,
   /** The scope gate's decision: eligible, uncertain (caution; signing asks), not eligible (no AI draft). */
   scope: ScopeAssessmentSchema,
+  /** What the newest draft must fix before it can be signed (empty: nothing; computed with every state). */
+  signOffIssues: z.array(SignOffIssueSchema),
   signed: SignedReportSchema.nullable(),
   addenda: z.array(AddendumSchema),
 });

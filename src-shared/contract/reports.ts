@@ -68,10 +68,12 @@ export const reportsContract = {
         version: z.number().int().positive(),
         /** The user confirmed an AI-assisted report of an uncertain or overridden study (scope gate). */
         confirmScope: z.boolean().optional(),
+        /** The user attests that they reviewed the AI-drafted sentences left unchanged (required while any remain). */
+        attestUntouchedAi: z.boolean().optional(),
       })
       .strict(),
     SignResultSchema,
-    "Signs the reviewed draft version: locks it, audits it, adds the case to the retrieval index.",
+    "Signs the reviewed draft version (refused while the sign-off checks find something to fix): locks it, audits it, adds the case to the retrieval index.",
   ),
   overrideScope: def(
     "mutation",

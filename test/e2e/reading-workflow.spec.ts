@@ -156,6 +156,7 @@ test("demo study: AI draft, edit survives restart, insert, sign, export, signed 
   await page.getByRole("button", { name: "Sign", exact: true }).click();
   await page.getByLabel("Signing radiologist").fill("Dr Anna Smith");
   await page.getByRole("button", { name: "Save name" }).click();
+  await page.getByRole("checkbox", { name: "Attest the unchanged AI sentences" }).check();
   await page.getByRole("button", { name: "Sign as Dr Anna Smith" }).click();
   await expect(page.getByTestId("signed-report")).toBeVisible();
   await expect(page.getByTestId("report-notice")).toContainText("Signed by Dr Anna Smith.");

@@ -32,6 +32,7 @@ import { crashPoint } from "../crash-points";
 import type { EventBus } from "../events/event-bus";
 import { formatReportBody, type ReportDocument, sha256Hex } from "../export/report-document";
 import { exportReport, toExportResult } from "../export/report-export";
+import { checkSignOff } from "../language/sign-off-checks";
 import { StudyScopeGate } from "../scope/scope-gate";
 import { NotFoundError } from "../studies/studies-service";
 import type {
@@ -206,6 +207,7 @@ export class ReportsService {
         draft?.sections ?? EMPTY_SECTIONS,
         scope.draftAllowed ? (row?.modelFindings ?? []) : [],
       ),
+      signOffIssues: signed || !draft ? [] : checkSignOff(draft.sections),
       signed,
       addenda: signed ? this.records.addenda(signed.id) : [],
     };
@@ -582,7 +584,10 @@ export class ReportsService {
    * Signs the newest draft version, which must be the one the user reviewed (`version`). Locks the report, writes
    * the audit log, and adds the case to the retrieval index when an index and the study embedding exist.
    */
-  sign(studyId: string, input: { version: number; confirmScope?: boolean | undefined }): SignResult {
+  sign(
+    studyId: string,
+    input: { version: number; confirmScope?: boolean | undefined; attestUntouchedAi?: boolean | undefined },
+  ): SignResult {
     this.requireStudy(studyId);
     this.requireUnsigned(studyId);
     if (this.running.has(studyId)) {
@@ -599,6 +604,12 @@ export class ReportsService {
     if (!latest.sections.findings.trim() && !latest.sections.impression.trim()) {
       throw new ReportConflictError("the report has neither findings nor an impression: nothing to sign");
     }
+    const issues = checkSignOff(latest.sections);
+    if (issues.length > 0) {
+      throw new ReportConflictError(
+        `${issues.length === 1 ? "1 thing to fix" : `${issues.length} things to fix`} before signing: ${issues.map((i) => i.message).join("; ")}`,
+      );
+    }
     const text = formatReportBody(latest.sections);
     const textSha256 = sha256Hex(text);
     const job = this.records.job(studyId);
@@ -607,6 +618,12 @@ export class ReportsService {
     if (aiVersion && scope.signNeedsConfirmation && input.confirmScope !== true) {
       throw new ReportConflictError(
         `${scope.override ? "The scope check was overridden" : "The scope check is uncertain"} (${scope.headline}): confirm that the AI-assisted report applies to this study before signing`,
+      );
+    }
+    const untouchedAi = latest.aiSpans.length;
+    if (untouchedAi > 0 && input.attestUntouchedAi !== true) {
+      throw new ReportConflictError(
+        `${untouchedAi === 1 ? "1 sentence the AI drafted is" : `${untouchedAi} sentences the AI drafted are`} unchanged: attest that you reviewed ${untouchedAi === 1 ? "it" : "them"} (attestUntouchedAi) before signing`,
       );
     }
     this.records.transaction(() => {
@@ -625,6 +642,7 @@ export class ReportsService {
         aiAssisted: aiVersion !== null,
         model: aiVersion ? (job?.model ?? null) : null,
         untouchedAiSentences: latest.aiSpans.length,
+        untouchedAiAttested: untouchedAi > 0,
         scope: {
           outcome: scope.outcome,
           headline: scope.headline,

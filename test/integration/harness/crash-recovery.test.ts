@@ -99,6 +99,7 @@ describe.skipIf(!pack.dir)("crash recovery with real harness processes", { timeo
         studyId,
         version: drafted.draft!.version,
         confirmScope: true,
+        attestUntouchedAi: true,
       });
       await expect(signing).rejects.toThrow();
       expect(await first.exited).toEqual({ code: null, signal: "SIGKILL" });

@@ -40,7 +40,7 @@ beforeAll(async () => {
     origin: "user",
   });
   h.reports.setSigner(SIGNER);
-  h.reports.sign(STUDY, { version: h.reports.state(STUDY).draft!.version });
+  h.reports.sign(STUDY, { version: h.reports.state(STUDY).draft!.version, attestUntouchedAi: true });
   h.reports.addAddendum(STUDY, ADDENDUM);
 });
 afterAll(() => h.close());

@@ -14,6 +14,7 @@ import {
   SECTION_TITLES,
   type SectionKey,
   type Signer,
+  type SignOffIssue,
 } from "../../../../src-shared/report-types";
 import { SCOPE_OUTCOME_WORDS } from "../../../../src-shared/scope/chest-scope";
 import { useCommands } from "../../commands/CommandRegistry";
@@ -341,6 +342,9 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
   const [overrideOpen, setOverrideOpen] = useState(false);
   const [overrideReason, setOverrideReason] = useState("");
   const [scopeConfirmed, setScopeConfirmed] = useState(false);
+  const [aiAttested, setAiAttested] = useState(false);
+  // What keeps the draft from being signed (sign-off safeguards, checked by the reports service on every save).
+  const [signOffIssues, setSignOffIssues] = useState<SignOffIssue[]>([]);
   const [signStep, setSignStep] = useState<SignStep>(null);
   const [signerName, setSignerName] = useState("");
   const [notice, setNotice] = useState<{ kind: "ok" | "error"; text: string } | null>(null);
@@ -352,6 +356,7 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
     setConfirmRegenerate(false);
     setSignStep(null);
     setOverrideOpen(false);
+    setSignOffIssues([]);
   }, [studyId]);
 
   const server = snapshot?.server ?? null;
@@ -379,6 +384,8 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
     !!sections &&
     (sections.findings.trim() !== "" || sections.impression.trim() !== "");
 
+  // Untouched AI sentences need the signer's explicit attestation (the reports service refuses without it).
+  const untouchedAi = server?.draft?.aiSpans.length ?? 0;
   // Signing an AI-assisted report of an uncertain or overridden study asks for an explicit confirmation.
   const scopeNeedsConfirmation = !!server?.aiSections && server.scope.signNeedsConfirmation;
 
@@ -388,15 +395,28 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
     else void session.regenerate(false);
   };
 
+  /** Puts the cursor on what a sign-off issue asks to fix. */
+  const goToIssue = (issue: SignOffIssue) => editors.current[issue.section]?.select(issue.start, issue.end);
+
+  /** After a save, the server's sign-off issues: listed above the report, the cursor on the first one. */
+  const refuseIfIssues = (): boolean => {
+    const issues = session?.getSnapshot().server?.signOffIssues ?? [];
+    setSignOffIssues(issues);
+    if (issues[0]) goToIssue(issues[0]);
+    return issues.length > 0;
+  };
+
   const startSign = async () => {
     if (!session || !canSign) return;
-    // The model-findings check reads the saved draft: save what was typed first.
+    // The model-findings check and the sign-off safeguards read the saved draft: save what was typed first.
     await session.flush();
     setNotice(null);
+    if (refuseIfIssues()) return;
     try {
       const signer = await client.reports.signer();
       setSignerName(signer.name);
       setScopeConfirmed(false);
+      setAiAttested(false);
       setSignStep(signer.source === "settings" ? { step: "confirm", signer } : { step: "name", signer, next: "sign" });
     } catch (err) {
       setNotice({ kind: "error", text: errorText(err) });
@@ -420,13 +440,14 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
     if (!session) return;
     setSignStep(null);
     try {
-      const result = await session.sign(scopeNeedsConfirmation && scopeConfirmed);
+      const result = await session.sign(scopeNeedsConfirmation && scopeConfirmed, untouchedAi > 0 && aiAttested);
       setNotice({
         kind: "ok",
         text: `Signed by ${result.state.signed?.signedBy}. ${result.retrieval.message[0]?.toUpperCase()}${result.retrieval.message.slice(1)}.`,
       });
     } catch (err) {
       setNotice({ kind: "error", text: `Not signed: ${errorText(err)}` });
+      refuseIfIssues();
     }
   };
 
@@ -496,6 +517,27 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
                 Dismiss
               </button>
             </p>
+          )}
+          {signOffIssues.length > 0 && !signed && (
+            <div className="report-message error" role="alert" data-testid="sign-off-issues">
+              <p>
+                Not signed: {signOffIssues.length === 1 ? "1 thing to fix" : `${signOffIssues.length} things to fix`}{" "}
+                first.
+              </p>
+              <ul>
+                {signOffIssues.map((issue) => (
+                  <li key={`${issue.code}:${issue.section}:${issue.start}`} data-testid="sign-off-issue">
+                    {issue.message}{" "}
+                    <button type="button" className="link-button" onClick={() => goToIssue(issue)}>
+                      Go there
+                    </button>
+                  </li>
+                ))}
+              </ul>
+              <button type="button" className="link-button" onClick={() => setSignOffIssues([])}>
+                Dismiss
+              </button>
+            </div>
           )}
           {notice && (
             <p className={`report-message ${notice.kind}`} role="status" data-testid="report-notice">
@@ -637,7 +679,7 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
           title="Sign this report?"
           confirmLabel={`Sign as ${signStep.signer.name}`}
           confirmKind="sign"
-          confirmDisabled={scopeNeedsConfirmation && !scopeConfirmed}
+          confirmDisabled={(scopeNeedsConfirmation && !scopeConfirmed) || (untouchedAi > 0 && !aiAttested)}
           onCancel={() => setSignStep(null)}
           onConfirm={() => void doSign()}
         >
@@ -658,11 +700,18 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
                 {w}
               </p>
             ))}
-          {server?.draft && server.draft.aiSpans.length > 0 && (
-            <p className="warn-text">
-              {marks ? Object.values(marks).reduce((n, m) => n + m.ai.length, 0) : 0} AI sentences are unchanged. Make
-              sure you have reviewed them.
-            </p>
+          {untouchedAi > 0 && (
+            <label className="scope-confirm warn-text">
+              <input
+                type="checkbox"
+                checked={aiAttested}
+                onChange={(e) => setAiAttested(e.target.checked)}
+                aria-label="Attest the unchanged AI sentences"
+              />{" "}
+              {untouchedAi === 1 ? "1 sentence the AI drafted is" : `${untouchedAi} sentences the AI drafted are`}{" "}
+              unchanged. I have reviewed {untouchedAi === 1 ? "it" : "each of them"} and attest that the report
+              describes this study.
+            </label>
           )}
         </Dialog>
       )}

@@ -365,9 +365,10 @@ export class ReportSession {
 
   /**
    * Signs the version on screen (after saving it). `confirmScope`: the user confirmed that an AI-assisted report of an
-   * uncertain or overridden study (scope gate) applies to it.
+   * uncertain or overridden study (scope gate) applies to it. `attestUntouchedAi`: the user attests that they reviewed
+   * the AI sentences left unchanged.
    */
-  async sign(confirmScope = false): Promise<SignResult> {
+  async sign(confirmScope = false, attestUntouchedAi = false): Promise<SignResult> {
     await this.flush();
     const version = this.snapshot.baseVersion;
     if (version === null) throw new Error("there is no saved draft to sign yet");
@@ -375,6 +376,7 @@ export class ReportSession {
       studyId: this.studyId,
       version,
       ...(confirmScope ? { confirmScope } : {}),
+      ...(attestUntouchedAi ? { attestUntouchedAi } : {}),
     });
     this.set({ server: result.state });
     writeBackup(this.studyId, null);
