@@ -1,7 +1,8 @@
 /**
  * PDF of a signed report (pdfkit): header with patient and study, the sections, the signature line, the
  * "AI-assisted draft reviewed and signed by ..." note, addenda, and page numbers. Letter or A4. DejaVu Sans when the
- * system has it (full Unicode), the PDF standard Helvetica otherwise.
+ * system has it (full Unicode, embedded: the file then aims at PDF/A-2b), the PDF standard Helvetica otherwise (plain
+ * PDF 1.3, not archival).
  */
 import fs from "node:fs";
 import PDFDocument from "pdfkit";
@@ -22,9 +23,16 @@ const INK = "#111111";
 const MUTED = "#555555";
 const RULE = "#999999";
 
+/** Whether DejaVu Sans is installed: only embedded fonts make a PDF/A, so the standard-14 fallback writes plain PDF. */
+export const pdfFontsEmbedded = () => Object.values(FONTS).every((f) => fs.existsSync(`${DEJAVU_DIR}/${f.file}`));
+
 export function renderPdf(doc: ReportDocument, paper: PaperSize = "LETTER"): Promise<Buffer> {
   const signedAt = new Date(doc.signedAt);
+  const archival = pdfFontsEmbedded();
   const pdf = new PDFDocument({
+    // PDF/A-2b (archival): PDF 1.7, every font embedded (DejaVu), XMP metadata with the pdfaid part and conformance
+    // and an sRGB output intent, both written by pdfkit.
+    ...(archival ? { pdfVersion: "1.7" as const, subset: "PDF/A-2b" as const, lang: "en-US", displayTitle: true } : {}),
     size: paper,
     margins: { top: 54, bottom: 64, left: 60, right: 60 },
     bufferPages: true,
