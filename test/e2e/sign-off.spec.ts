@@ -3,7 +3,8 @@
  * Sign-off safeguards (issue 18.2) in Chromium through the loopback harness: a draft holding IU-Xray's XXXX token,
  * then a laterality contradiction, is refused with what to fix and the cursor on it; the fixed draft still needs the
  * attestation of the untouched AI sentences before the Sign button works. The drafting engine is the FIXED-REPORT
- * TEST DOUBLE (test/support) returning the real IU-Xray report CXR2434_IM-0976. Screenshot:
+ * TEST DOUBLE (test/support) returning the real IU-Xray report CXR2434_IM-0976. The fixed text names a pneumothorax: the
+ * worklist flags the study critical and signing needs the communication record (issue 18.3). Screenshot:
  * test-results/sign-off-refused.png.
  */
 import fs from "node:fs";
@@ -101,8 +102,21 @@ test("signing is refused with the fix named and the cursor on it; untouched AI t
   );
   await expect(signAs).toBeDisabled();
   await page.getByRole("checkbox", { name: "Attest the unchanged AI sentences" }).check();
+  // A pneumothorax is a critical result (issue 18.3): the worklist flags the study, and Sign also waits for the
+  // communication record.
+  await expect(page.getByRole("complementary", { name: "Worklist" }).locator(".critical-badge")).toHaveText("critical");
+  await expect(page.getByTestId("critical-communication")).toContainText("Critical result: pneumothorax.");
+  await expect(signAs).toBeDisabled();
+  await page.getByLabel("Communicated to").fill("Dr Ward, ED registrar");
+  await page.getByLabel("Communicated how").selectOption("in person");
   await signAs.click();
   await expect(page.getByTestId("signed-report")).toBeVisible();
-  const signed = services.reports.audit("study-s").find((e) => e.action === "report.signed");
+  const audit = services.reports.audit("study-s");
+  const signed = audit.find((e) => e.action === "report.signed");
   expect(signed?.details).toMatchObject({ untouchedAiSentences: 2, untouchedAiAttested: true });
+  expect(audit.find((e) => e.action === "report.critical-communicated")?.details).toMatchObject({
+    recipient: "Dr Ward, ED registrar",
+    method: "in person",
+    findings: ["pneumothorax"],
+  });
 });

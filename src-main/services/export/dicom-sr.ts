@@ -10,7 +10,7 @@ import fs from "node:fs";
 import { createRequire } from "node:module";
 import type { SectionKey } from "../../../src-shared/report-types";
 import { SECTION_KEYS } from "../../../src-shared/report-types";
-import { aiNote, isoDate, type ReportDocument, uidFromName } from "./report-document";
+import { aiNote, criticalNote, isoDate, type ReportDocument, uidFromName } from "./report-document";
 
 export const BASIC_TEXT_SR_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.88.11";
 const EXPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2.1";
@@ -231,6 +231,8 @@ export function renderDicomSr(doc: ReportDocument): Buffer {
     const codes = SECTION_CODES[key];
     content.push(container(codes.heading, [textItem(codes.item, text)]));
   }
+  const critical = criticalNote(doc);
+  if (critical) content.push(textItem(COMMENT, critical));
   const note = aiNote(doc);
   if (note) content.push(textItem(COMMENT, note));
   for (const a of doc.addenda) {

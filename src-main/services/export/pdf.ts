@@ -8,7 +8,7 @@ import fs from "node:fs";
 import PDFDocument from "pdfkit";
 import type { PaperSize } from "../../../src-shared/report-types";
 import { SECTION_KEYS, SECTION_TITLES } from "../../../src-shared/report-types";
-import { aiNote, displayInstant, displayName, isoDate, type ReportDocument } from "./report-document";
+import { aiNote, criticalNote, displayInstant, displayName, isoDate, type ReportDocument } from "./report-document";
 
 const DEJAVU_DIR = "/usr/share/fonts/truetype/dejavu";
 const FONTS = {
@@ -119,6 +119,11 @@ export function renderPdf(doc: ReportDocument, paper: PaperSize = "LETTER"): Pro
     .fillColor(INK)
     .text(`Electronically signed by ${doc.signedBy}`, left, pdf.y, { width });
   pdf.font("regular").fontSize(9.5).fillColor(MUTED).text(displayInstant(doc.signedAt), { width });
+  const critical = criticalNote(doc);
+  if (critical) {
+    pdf.moveDown(0.3);
+    pdf.font("bold").fontSize(10).fillColor(INK).text(critical, { width });
+  }
   const note = aiNote(doc);
   if (note) {
     pdf.moveDown(0.3);

@@ -12,6 +12,9 @@ import {
 } from "../../../src-shared/report-text";
 import {
   type AuditEntry,
+  type CriticalCommunication,
+  type CriticalCommunicationInput,
+  CriticalCommunicationInputSchema,
   type DraftJob,
   type DraftOrigin,
   type DraftVersion,
@@ -32,6 +35,7 @@ import { crashPoint } from "../crash-points";
 import type { EventBus } from "../events/event-bus";
 import { formatReportBody, type ReportDocument, sha256Hex } from "../export/report-document";
 import { exportReport, toExportResult } from "../export/report-export";
+import { criticalFindingsIn, criticalTerms, DEFAULT_CRITICAL_FINDINGS } from "../language/critical-findings";
 import { checkSignOff } from "../language/sign-off-checks";
 import { StudyScopeGate } from "../scope/scope-gate";
 import { NotFoundError } from "../studies/studies-service";
@@ -47,6 +51,8 @@ import { reviewFindings } from "./finding-review";
 import { ReportRecords } from "./report-records";
 
 export const SIGNER_SETTING = "reports.signer";
+/** The configurable list of critical findings (issue 18.3); DEFAULT_CRITICAL_FINDINGS until set. */
+export const CRITICAL_FINDINGS_SETTING = "reports.criticalFindings";
 
 /** Message prefix of runs stopped by a crash or by closing the application (redrafted on the next open). */
 const INTERRUPTED = "interrupted";
@@ -191,6 +197,15 @@ export class ReportsService {
     const signed = this.records.signed(studyId);
     const row = this.records.job(studyId);
     const scope = this.scope.assess(studyId);
+    const critical = criticalFindingsIn(
+      signed?.sections ?? draft?.sections ?? EMPTY_SECTIONS,
+      this.criticalFindings(),
+      scope.draftAllowed ? (row?.modelFindings ?? []) : [],
+    );
+    // The worklist puts critical studies first (studies.critical), kept in step with the text here.
+    if (this.records.setStudyCritical(studyId, critical.length > 0)) {
+      this.options.events.publish({ type: "studies-changed", studyIds: [studyId] });
+    }
     return {
       studyId,
       status: study.status,
@@ -208,6 +223,10 @@ export class ReportsService {
         scope.draftAllowed ? (row?.modelFindings ?? []) : [],
       ),
       signOffIssues: signed || !draft ? [] : checkSignOff(draft.sections),
+      critical: {
+        findings: critical,
+        communication: signed ? this.records.criticalCommunication(signed.id) : null,
+      },
       signed,
       addenda: signed ? this.records.addenda(signed.id) : [],
     };
@@ -570,6 +589,24 @@ export class ReportsService {
     return this.signer();
   }
 
+  /** The list of critical findings: the setting, else the default (pneumothorax, free air and its wordings). */
+  criticalFindings(): string[] {
+    const stored = this.records.setting(CRITICAL_FINDINGS_SETTING);
+    return Array.isArray(stored) && stored.every((t) => typeof t === "string")
+      ? (stored as string[])
+      : [...DEFAULT_CRITICAL_FINDINGS];
+  }
+
+  setCriticalFindings(findings: readonly string[]): string[] {
+    const list = [...new Set(findings.map((f) => f.trim().toLowerCase()).filter((f) => f.length >= 2))];
+    const before = this.criticalFindings();
+    this.records.transaction(() => {
+      this.records.putSetting(CRITICAL_FINDINGS_SETTING, list);
+      this.records.audit(this.signer().name, "settings.critical-findings", null, { previous: before, list });
+    });
+    return this.criticalFindings();
+  }
+
   private confirmedSigner(purpose = "signing"): string {
     const signer = this.signer();
     if (signer.source !== "settings") {
@@ -586,7 +623,12 @@ export class ReportsService {
    */
   sign(
     studyId: string,
-    input: { version: number; confirmScope?: boolean | undefined; attestUntouchedAi?: boolean | undefined },
+    input: {
+      version: number;
+      confirmScope?: boolean | undefined;
+      attestUntouchedAi?: boolean | undefined;
+      criticalCommunication?: CriticalCommunicationInput | undefined;
+    },
   ): SignResult {
     this.requireStudy(studyId);
     this.requireUnsigned(studyId);
@@ -626,8 +668,24 @@ export class ReportsService {
         `${untouchedAi === 1 ? "1 sentence the AI drafted is" : `${untouchedAi} sentences the AI drafted are`} unchanged: attest that you reviewed ${untouchedAi === 1 ? "it" : "them"} (attestUntouchedAi) before signing`,
       );
     }
+    const critical = criticalFindingsIn(
+      latest.sections,
+      this.criticalFindings(),
+      scope.draftAllowed ? (job?.modelFindings ?? []) : [],
+    );
+    const terms = criticalTerms(critical);
+    let communication: CriticalCommunication | null = null;
+    if (terms.length > 0) {
+      const parsed = CriticalCommunicationInputSchema.safeParse(input.criticalCommunication);
+      if (!parsed.success) {
+        throw new ReportConflictError(
+          `the report holds a critical result (${terms.join(", ")}): record to whom, how and when it was communicated before signing${input.criticalCommunication ? ` (${parsed.error.issues[0]?.message ?? "invalid record"})` : ""}`,
+        );
+      }
+      communication = { ...parsed.data, findings: terms, recordedBy: signer };
+    }
     this.records.transaction(() => {
-      this.records.insertSigned({
+      const signedRow = this.records.insertSigned({
         studyId,
         draftVersionId: latest.id,
         sections: latest.sections,
@@ -636,6 +694,10 @@ export class ReportsService {
         signedBy: signer,
       });
       this.records.setStudyStatus(studyId, "signed");
+      if (communication) {
+        this.records.insertCriticalCommunication(signedRow.id, communication);
+        this.records.audit(signer, "report.critical-communicated", studyId, { ...communication });
+      }
       this.records.audit(signer, "report.signed", studyId, {
         version: latest.version,
         textSha256,
@@ -815,6 +877,7 @@ export class ReportsService {
       aiAssisted: aiVersion !== null,
       scope: this.scope.assess(studyId),
       application: this.options.application,
+      critical: this.records.criticalCommunication(signed.id),
     };
   }
 

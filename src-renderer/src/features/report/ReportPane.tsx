@@ -6,6 +6,7 @@ import { useEffect, useMemo, useRef, useState } from "react";
 import type { StudyDetail } from "../../../../src-shared/domain";
 import { computeAiSpans, sentencesFoundInCases } from "../../../../src-shared/report-text";
 import {
+  COMMUNICATION_METHODS,
   type DraftVersion,
   type ExportFormat,
   type PaperSize,
@@ -16,6 +17,16 @@ import {
   type Signer,
   type SignOffIssue,
 } from "../../../../src-shared/report-types";
+
+type CommunicationMethod = (typeof COMMUNICATION_METHODS)[number];
+
+/** Now as the value of a datetime-local input (local time, minutes). */
+function localDateTimeNow(): string {
+  const d = new Date();
+  d.setMinutes(d.getMinutes() - d.getTimezoneOffset());
+  return d.toISOString().slice(0, 16);
+}
+
 import { SCOPE_OUTCOME_WORDS } from "../../../../src-shared/scope/chest-scope";
 import { useCommands } from "../../commands/CommandRegistry";
 import { useShortcutHint } from "../../commands/key-bindings";
@@ -343,6 +354,12 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
   const [overrideReason, setOverrideReason] = useState("");
   const [scopeConfirmed, setScopeConfirmed] = useState(false);
   const [aiAttested, setAiAttested] = useState(false);
+  // The communication record a critical result needs before signing: to whom, how, when (local date-time input).
+  const [told, setTold] = useState<{ recipient: string; method: CommunicationMethod; at: string }>({
+    recipient: "",
+    method: "phone",
+    at: "",
+  });
   // What keeps the draft from being signed (sign-off safeguards, checked by the reports service on every save).
   const [signOffIssues, setSignOffIssues] = useState<SignOffIssue[]>([]);
   const [signStep, setSignStep] = useState<SignStep>(null);
@@ -386,6 +403,10 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
 
   // Untouched AI sentences need the signer's explicit attestation (the reports service refuses without it).
   const untouchedAi = server?.draft?.aiSpans.length ?? 0;
+  // Critical results in the draft: signing needs the communication record.
+  const criticalTermsShown = [...new Set((server?.critical.findings ?? []).map((f) => f.term))];
+  const communicationComplete =
+    told.recipient.trim().length >= 2 && told.at !== "" && !Number.isNaN(new Date(told.at).getTime());
   // Signing an AI-assisted report of an uncertain or overridden study asks for an explicit confirmation.
   const scopeNeedsConfirmation = !!server?.aiSections && server.scope.signNeedsConfirmation;
 
@@ -417,6 +438,7 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
       setSignerName(signer.name);
       setScopeConfirmed(false);
       setAiAttested(false);
+      setTold({ recipient: "", method: "phone", at: localDateTimeNow() });
       setSignStep(signer.source === "settings" ? { step: "confirm", signer } : { step: "name", signer, next: "sign" });
     } catch (err) {
       setNotice({ kind: "error", text: errorText(err) });
@@ -440,7 +462,13 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
     if (!session) return;
     setSignStep(null);
     try {
-      const result = await session.sign(scopeNeedsConfirmation && scopeConfirmed, untouchedAi > 0 && aiAttested);
+      const result = await session.sign(
+        scopeNeedsConfirmation && scopeConfirmed,
+        untouchedAi > 0 && aiAttested,
+        criticalTermsShown.length > 0
+          ? { recipient: told.recipient.trim(), method: told.method, communicatedAt: new Date(told.at).toISOString() }
+          : undefined,
+      );
       setNotice({
         kind: "ok",
         text: `Signed by ${result.state.signed?.signedBy}. ${result.retrieval.message[0]?.toUpperCase()}${result.retrieval.message.slice(1)}.`,
@@ -679,7 +707,11 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
           title="Sign this report?"
           confirmLabel={`Sign as ${signStep.signer.name}`}
           confirmKind="sign"
-          confirmDisabled={(scopeNeedsConfirmation && !scopeConfirmed) || (untouchedAi > 0 && !aiAttested)}
+          confirmDisabled={
+            (scopeNeedsConfirmation && !scopeConfirmed) ||
+            (untouchedAi > 0 && !aiAttested) ||
+            (criticalTermsShown.length > 0 && !communicationComplete)
+          }
           onCancel={() => setSignStep(null)}
           onConfirm={() => void doSign()}
         >
@@ -700,6 +732,38 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
                 {w}
               </p>
             ))}
+          {criticalTermsShown.length > 0 && (
+            <fieldset className="critical-communication" data-testid="critical-communication">
+              <legend className="warn-text">
+                Critical result: {criticalTermsShown.join(", ")}. Record to whom, how and when it was communicated.
+              </legend>
+              <input
+                aria-label="Communicated to"
+                className="wide-input"
+                placeholder="Communicated to (name, role)"
+                value={told.recipient}
+                onChange={(e) => setTold({ ...told, recipient: e.target.value })}
+                maxLength={200}
+              />
+              <select
+                aria-label="Communicated how"
+                value={told.method}
+                onChange={(e) => setTold({ ...told, method: e.target.value as CommunicationMethod })}
+              >
+                {COMMUNICATION_METHODS.map((m) => (
+                  <option key={m} value={m}>
+                    {m}
+                  </option>
+                ))}
+              </select>
+              <input
+                aria-label="Communicated at"
+                type="datetime-local"
+                value={told.at}
+                onChange={(e) => setTold({ ...told, at: e.target.value })}
+              />
+            </fieldset>
+          )}
           {untouchedAi > 0 && (
             <label className="scope-confirm warn-text">
               <input

@@ -8,6 +8,7 @@ import { useEffect, useState, useSyncExternalStore } from "react";
 import type { ContractClient } from "../../../../src-shared/contract-client";
 import { appendSentence, mergeSections, sectionsEqual } from "../../../../src-shared/report-text";
 import {
+  type CriticalCommunicationInput,
   EMPTY_SECTIONS,
   type ReportSections,
   type ReportState,
@@ -368,7 +369,11 @@ export class ReportSession {
    * uncertain or overridden study (scope gate) applies to it. `attestUntouchedAi`: the user attests that they reviewed
    * the AI sentences left unchanged.
    */
-  async sign(confirmScope = false, attestUntouchedAi = false): Promise<SignResult> {
+  async sign(
+    confirmScope = false,
+    attestUntouchedAi = false,
+    criticalCommunication?: CriticalCommunicationInput,
+  ): Promise<SignResult> {
     await this.flush();
     const version = this.snapshot.baseVersion;
     if (version === null) throw new Error("there is no saved draft to sign yet");
@@ -377,6 +382,7 @@ export class ReportSession {
       version,
       ...(confirmScope ? { confirmScope } : {}),
       ...(attestUntouchedAi ? { attestUntouchedAi } : {}),
+      ...(criticalCommunication ? { criticalCommunication } : {}),
     });
     this.set({ server: result.state });
     writeBackup(this.studyId, null);
