@@ -117,7 +117,7 @@ describe("signing a critical report", () => {
       "CRITICAL RESULT (pneumothorax): communicated to Dr Ward (ED registrar) by phone at 2026-12-03 13:05 UTC; recorded by Dr Anna Smith.";
     expect(formatPlainText(doc)).toContain(note);
     expect(renderDicomSr(doc).toString("latin1")).toContain(note);
-    const fhir = renderFhirDiagnosticReport(doc) as { presentedForm: Array<{ data: string }> };
+    const fhir = renderFhirDiagnosticReport(doc) as unknown as { presentedForm: Array<{ data: string }> };
     expect(Buffer.from(fhir.presentedForm[0]!.data, "base64").toString("utf8")).toContain(note);
     // A record is locked once written.
     expect(() => h.db.prepare("DELETE FROM critical_communications").run()).toThrow(/cannot be deleted/);
