@@ -7,7 +7,8 @@
  *     [--ca FILE.pem] [same options]
  *
  * Inputs: DICOM, PNG or JPEG files, or folders (walked; files that are not DICOM/PNG/JPEG are skipped). Views come
- * from the metadata, the file names or the order (docs/imaging.md); --views sets them in the order of the files.
+ * from the metadata, the file names or --views (in the order of the files); never from the order alone, except for
+ * the images of one DICOM study (docs/imaging.md, docs/inference.md).
  * Before the model loads, every file is read and decoded as the engine decodes it (inspectImageFile): a damaged or
  * unsupported file, or files of two patients, end the command with one line naming the file and the problem (exit
  * code 1), and no draft. The scope gate (src-shared/scope, docs/scope.md) then decides from the files' headers: a study

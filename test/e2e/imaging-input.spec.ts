@@ -9,9 +9,9 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { expect, type Locator, type Page, test } from "@playwright/test";
+import { expect, type Locator, test } from "@playwright/test";
 import { type HarnessProcess, startHarnessProcess } from "../support/harness-process";
-import { openStudy, stripFileNames } from "../support/viewer-page";
+import { importPaths, openStudy, stripFileNames } from "../support/viewer-page";
 import {
   jpegLsRgbWithoutPreamble,
   rleTablePastEnd,
@@ -34,17 +34,6 @@ test.beforeAll(async () => {
 test.afterAll(async () => {
   await harness?.stop();
 });
-
-async function importPaths(page: Page, paths: string[], oneStudy = false): Promise<string> {
-  const panel = page.getByRole("region", { name: "Import studies" });
-  if (!(await panel.isVisible())) await page.getByRole("button", { name: "Import", exact: true }).first().click();
-  await panel.locator("#import-paths").fill(paths.join("\n"));
-  await panel.getByRole("checkbox").setChecked(oneStudy);
-  await panel.getByRole("button", { name: "Import", exact: true }).click();
-  const result = panel.getByTestId("import-result");
-  await expect(result).toBeVisible({ timeout: 120_000 });
-  return (await result.textContent()) ?? "";
-}
 
 /** Grey-level spread over the frontal viewport's canvas: a displayed radiograph is far from flat. */
 async function displayedSpread(viewport: Locator): Promise<{ std: number; distinct: number }> {

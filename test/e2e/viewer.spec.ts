@@ -11,7 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { expect, type Locator, type Page, test } from "@playwright/test";
 import { type HarnessProcess, startHarnessProcess } from "../support/harness-process";
-import { openStudy, stripFileNames } from "../support/viewer-page";
+import { importPaths, openStudy, stripFileNames } from "../support/viewer-page";
 
 const root = path.resolve(import.meta.dirname, "..", "..");
 const shared = path.resolve(root, "../shared/data");
@@ -112,16 +112,6 @@ async function renderStats(viewport: Locator): Promise<RenderStats> {
       scale,
     };
   });
-}
-
-async function importPaths(page: Page, paths: string[]): Promise<string> {
-  const panel = page.getByRole("region", { name: "Import studies" });
-  if (!(await panel.isVisible())) await page.getByRole("button", { name: "Import", exact: true }).first().click();
-  await panel.locator("#import-paths").fill(paths.join("\n"));
-  await panel.getByRole("button", { name: "Import", exact: true }).click();
-  const result = panel.getByTestId("import-result");
-  await expect(result).toBeVisible({ timeout: 120_000 });
-  return (await result.textContent()) ?? "";
 }
 
 const frontal = (page: Page) => page.locator('section.viewport[data-view="frontal"]');

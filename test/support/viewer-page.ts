@@ -20,3 +20,18 @@ export async function openStudy(page: Page, row: Locator): Promise<{ studyId: st
 export function stripFileNames(strip: Locator): Promise<string[]> {
   return strip.locator(".strip-image").evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.fileName ?? ""));
 }
+
+/**
+ * Imports files or folders through the Import panel (opened if needed) and returns the result line; `oneStudy`
+ * ticks the panel's "one study" box (loose images grouped by the user).
+ */
+export async function importPaths(page: Page, paths: string[], oneStudy = false): Promise<string> {
+  const panel = page.getByRole("region", { name: "Import studies" });
+  if (!(await panel.isVisible())) await page.getByRole("button", { name: "Import", exact: true }).first().click();
+  await panel.locator("#import-paths").fill(paths.join("\n"));
+  await panel.getByRole("checkbox").setChecked(oneStudy);
+  await panel.getByRole("button", { name: "Import", exact: true }).click();
+  const result = panel.getByTestId("import-result");
+  await expect(result).toBeVisible({ timeout: 120_000 });
+  return (await result.textContent()) ?? "";
+}

@@ -8,6 +8,11 @@ export const INFERENCE_ERROR_CODES = [
   "NO_IMAGES",
   /** The request is malformed (names the field). */
   "INVALID_REQUEST",
+  /**
+   * The study has several images and none has a known view (no metadata, file name or user choice): frontal and
+   * lateral are never taken from the order of the files; the user sets them (names the files).
+   */
+  "VIEWS_UNKNOWN",
   /** The study is not in the case database, or has no image files. */
   "STUDY_NOT_FOUND",
   /** Cancelled through the AbortSignal (`name === "AbortError"`). */

@@ -12,7 +12,7 @@ import path from "node:path";
 import { parentPort } from "node:worker_threads";
 import * as ort from "onnxruntime-node";
 import sharp from "sharp";
-import { classifyViews, type DecodedImage, decodeImageFile } from "../imaging";
+import { type DecodedImage, decodeImageFile } from "../imaging";
 import {
   type CrossMemory,
   diagnosisFindingReliable,
@@ -25,6 +25,7 @@ import {
   readModelPackManifest,
   studyEmbedding,
 } from "../model-pack";
+import { chooseDraftViews } from "./draft-views";
 import { InferenceError, serializeFailure } from "./errors";
 import { greyFromDecoded, type PreprocessingSpec, preprocessGrey, preprocessingSpecFrom } from "./preprocess";
 import type {
@@ -247,23 +248,12 @@ async function run(id: number, request: RunRequest, signal: AbortSignal): Promis
   const decodeMs = performance.now() - t;
   check();
 
-  const overrides = images.map((image) => (image.view === "frontal" || image.view === "lateral" ? image.view : null));
-  const views = classifyViews(decoded, { overrides });
-  const warnings = [...views.warnings];
-  let frontalIndex = views.frontalIndex;
-  let lateralIndex = views.lateralIndex;
-  if (frontalIndex === null && lateralIndex !== null) {
-    warnings.push("no frontal view: the lateral view is used for both");
-    frontalIndex = lateralIndex;
-  }
-  if (frontalIndex === null) frontalIndex = 0;
-  const duplicated = lateralIndex === null || lateralIndex === frontalIndex;
-  if (lateralIndex === null) {
-    warnings.push("no lateral view: the frontal view is used for both (as the model pack specifies)");
-    lateralIndex = frontalIndex;
-  }
+  const { frontalIndex, lateralIndex, duplicated, assignments, warnings } = chooseDraftViews(
+    decoded,
+    images.map((image) => image.view),
+  );
   const choice = (index: number): ViewChoice => {
-    const a = views.assignments[index]!;
+    const a = assignments[index]!;
     return { index, path: images[index]!.path, source: a.source, reason: a.reason, confident: a.confident };
   };
 

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openCaseDatabase } from "../../../src-main/db/database";
 import { isImagingError } from "../../../src-main/services/imaging";
 import { createServices, type Services } from "../../../src-main/services/index";
-import { InferenceEngine } from "../../../src-main/services/inference";
+import { InferenceEngine, studyImagesFrom } from "../../../src-main/services/inference";
 import { readModelPackManifest } from "../../../src-main/services/model-pack";
 import { ModelMismatchError } from "../../../src-main/services/retrieval/errors";
 import { RetrievalService } from "../../../src-main/services/retrieval/retrieval-service";
@@ -24,6 +24,12 @@ if (!pack.dir) console.warn(`inference integration tests skipped: ${pack.reason}
 const shared = path.resolve(import.meta.dirname, "../../../../shared/data");
 const DICOM_FILE = path.join(shared, "dicom", "CR-MONO1-10-chest_implicitLE.dcm");
 const NIH_PNGS = ["00000001_000.png", "00027426_000.png"].map((n) => path.join(shared, "images", "nih", n));
+const COVID_JPEG = path.join(shared, "images", "covid", "41182_2020_203_Fig3_HTML.jpg");
+/** The two NIH PNGs as a two-view study: their names say no view, so the caller says which is which. */
+const NIH_VIEWS = [
+  { path: NIH_PNGS[0]!, view: "frontal" as const },
+  { path: NIH_PNGS[1]!, view: "lateral" as const },
+];
 
 function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -178,8 +184,8 @@ describe.skipIf(!pack.dir)("inference engine on the real model pack", () => {
 
   it("gives the study embedding of the pack's model, unit length, and the same draft for the same images", async () => {
     const engine = services.inference.engine!;
-    const a = await engine.generateFromImages(NIH_PNGS.map((p) => ({ path: p })));
-    const b = await engine.generateFromImages(NIH_PNGS.map((p) => ({ path: p })));
+    const a = await engine.generateFromImages(NIH_VIEWS);
+    const b = await engine.generateFromImages(NIH_VIEWS);
     expect(a.embedding.modelId).toBe(manifest!.embedding.model_id);
     expect(a.embedding.vector).toHaveLength(manifest!.embedding.dim);
     const norm = Math.sqrt(a.embedding.vector.reduce((s, v) => s + v * v, 0));
@@ -193,6 +199,80 @@ describe.skipIf(!pack.dir)("inference engine on the real model pack", () => {
     expect(a.rawText.split(" ").length).toBe(a.tokens.length);
     expect(a.views.frontal.path).not.toBe(a.views.lateral.path);
   }, 120_000);
+
+  it("never takes frontal and lateral from the order of loose images: unknown views stay unknown up to the model", async () => {
+    const engine = services.inference.engine!;
+    const base = (p: string) => path.basename(p);
+    // Two loose PNGs whose files and names say no view: refused, naming both, in either order.
+    for (const order of [NIH_PNGS, [...NIH_PNGS].reverse()]) {
+      const error = await engine.generateFromImages(order.map((p) => ({ path: p }))).catch((e: unknown) => e);
+      expect(error).toMatchObject({ name: "InferenceError", code: "VIEWS_UNKNOWN" });
+      for (const p of order) expect((error as Error).message).toContain(`"${base(p)}"`);
+    }
+    // The views the caller gives decide, whatever the order of the files.
+    for (const [frontal, lateral] of [NIH_PNGS, [...NIH_PNGS].reverse()] as const) {
+      const report = await engine.generateFromImages([
+        { path: lateral!, view: "lateral" },
+        { path: frontal!, view: "frontal" },
+      ]);
+      expect([report.views.frontal.path, report.views.lateral.path]).toEqual([frontal, lateral]);
+      expect(report.views.frontal.source).toBe("override");
+      expect(report.views.lateral.duplicated).toBe(false);
+    }
+    // A file name that says the view decides; the image of unknown view beside it is not read.
+    const dir = tempDir("rd-views-");
+    try {
+      const pa = path.join(dir, "chest-pa.png");
+      fs.copyFileSync(NIH_PNGS[1]!, pa);
+      const mixed = await engine.generateFromImages([{ path: NIH_PNGS[0]! }, { path: pa }]);
+      expect(mixed.views.frontal).toMatchObject({ path: pa, source: "file-name" });
+      expect(mixed.views.lateral).toMatchObject({ path: pa, duplicated: true });
+      expect(mixed.views.warnings).toContain(
+        `image "${base(NIH_PNGS[0]!)}": view unknown, not used for the draft (set its view in the image strip)`,
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    // A single image of unknown view is the study: read for both views, and the warning says its view is unknown.
+    const single = await engine.generateFromImages([{ path: COVID_JPEG }]);
+    expect(single.views.frontal).toMatchObject({ path: COVID_JPEG, source: "none", confident: false });
+    expect(single.views.lateral.duplicated).toBe(true);
+    expect(single.views.warnings.join("\n")).toMatch(/view of "41182_2020_203_Fig3_HTML.jpg" is unknown/);
+  }, 120_000);
+
+  it("a user-grouped study of loose images drafts only once the user has set the views, from those views", async () => {
+    const folder = path.join(studiesDir, "grouped-loose");
+    fs.mkdirSync(folder);
+    for (const file of [...NIH_PNGS, COVID_JPEG]) fs.copyFileSync(file, path.join(folder, path.basename(file)));
+    const imported = await services.importer.importPaths([folder], { looseImages: "one-study" });
+    expect(imported.failures).toEqual([]);
+    expect(imported.studyIds).toHaveLength(1);
+    const studyId = imported.studyIds[0]!;
+    const images = () => services.studies.get(studyId).images;
+    expect(images().map((i) => i.view)).toEqual(["unknown", "unknown", "unknown"]);
+    expect(services.reports.open(studyId).job.state).toBe("running");
+    const refused = await waitForJob(services, studyId);
+    expect(refused.job.state).toBe("failed");
+    expect(refused.job.message).toMatch(/none of the study's 3 images has a known view/);
+    for (const file of [...NIH_PNGS, COVID_JPEG]) expect(refused.job.message).toContain(path.basename(file));
+    expect(refused.draft).toBeNull();
+    expect(refused.similarCases).toEqual([]);
+
+    // The user sets the last file (in path order) as frontal and the first as lateral: the draft reads those.
+    const byName = (name: string) => images().find((i) => path.basename(i.filePath) === name)!;
+    const frontal = byName(path.basename(NIH_PNGS[1]!));
+    const lateral = byName(path.basename(NIH_PNGS[0]!));
+    services.importer.setView(frontal.id, "frontal");
+    services.importer.setView(lateral.id, "lateral");
+    // What the draft job reads (services.index: studyImages) is what the viewer shows.
+    const used = await services.inference.engine!.generateFromImages(studyImagesFrom(images()));
+    expect([used.views.frontal.path, used.views.lateral.path]).toEqual([frontal.filePath, lateral.filePath]);
+    expect(used.views.warnings).toContain(
+      `image "${path.basename(COVID_JPEG)}": view unknown, not used for the draft (set its view in the image strip)`,
+    );
+    services.reports.regenerate(studyId, { replaceUserEdits: false });
+    await expectDraft(studyId, await waitForJob(services, studyId));
+  }, 180_000);
 
   it("refuses a corrupt file with an ImagingError naming the file", async () => {
     const dir = tempDir("rd-corrupt-");
@@ -223,17 +303,14 @@ describe.skipIf(!pack.dir)("inference engine on the real model pack", () => {
   it("cancels a running request with an AbortError and serves the next one", async () => {
     const engine = services.inference.engine!;
     const controller = new AbortController();
-    const running = engine.generateFromImages(
-      NIH_PNGS.map((p) => ({ path: p })),
-      {
-        signal: controller.signal,
-        onProgress: (p) => {
-          if (p.stage === "vision") controller.abort(new Error("the user cancelled"));
-        },
+    const running = engine.generateFromImages(NIH_VIEWS, {
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.stage === "vision") controller.abort(new Error("the user cancelled"));
       },
-    );
+    });
     await expect(running).rejects.toMatchObject({ name: "AbortError" });
-    const next = await engine.generateFromImages(NIH_PNGS.map((p) => ({ path: p })));
+    const next = await engine.generateFromImages(NIH_VIEWS);
     expect(next.tokens.length).toBeGreaterThan(0);
   }, 120_000);
 

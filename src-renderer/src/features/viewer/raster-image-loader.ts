@@ -3,6 +3,9 @@
  * transport, decodes them with the browser (createImageBitmap, no colour-space conversion) and hands cornerstone a
  * grayscale image (one value per pixel, 0..255) or, when the file has colour, an RGB image.
  * Browsers decode to 8 bits per channel, so a 16-bit PNG is shown at 8-bit precision.
+ * Damaged data is refused with its reason: a file that ends before its EOI marker (JPEG) or IEND chunk (PNG) is refused
+ * before decoding, naming the truncation (Chromium's createImageBitmap refuses such files too, but only says "The
+ * source image could not be decoded"), and a decoder failure is worded as the engine words it.
  */
 import type { Image, ImageLoadObject } from "cornerstone-core";
 import { imageRequestHeaders } from "../../ipc/transport";
@@ -20,13 +23,46 @@ export async function describeFailedResponse(res: Response): Promise<string> {
   return `HTTP ${res.status}`;
 }
 
+const lastIndexOf = (bytes: Uint8Array, pattern: readonly number[]): number => {
+  outer: for (let i = bytes.length - pattern.length; i >= 0; i--) {
+    for (let j = 0; j < pattern.length; j++) if (bytes[i + j] !== pattern[j]) continue outer;
+    return i;
+  }
+  return -1;
+};
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47];
+const IDAT = [0x49, 0x44, 0x41, 0x54];
+const IEND = [0x49, 0x45, 0x4e, 0x44];
+
+/** Why a PNG or JPEG file is cut short, or null: a JPEG needs an EOI marker after its last scan, a PNG its IEND. */
+export function rasterTruncation(bytes: Uint8Array): string | null {
+  if (PNG_SIGNATURE.every((b, i) => bytes[i] === b)) {
+    return lastIndexOf(bytes, IEND) > lastIndexOf(bytes, IDAT)
+      ? null
+      : "the PNG file has no IEND chunk after its image data: it is truncated";
+  }
+  if (bytes[0] === 0xff && bytes[1] === 0xd8) {
+    return lastIndexOf(bytes, [0xff, 0xd9]) > lastIndexOf(bytes, [0xff, 0xda])
+      ? null
+      : "the JPEG file has no EOI marker (FFD9) after its last scan: it is truncated";
+  }
+  return "the file is neither a PNG nor a JPEG image";
+}
+
 async function decode(url: string, imageId: string): Promise<Image> {
   const res = await fetch(url, { headers: imageRequestHeaders(), cache: "no-store" });
   if (!res.ok) throw new Error(await describeFailedResponse(res));
-  const bitmap = await createImageBitmap(await res.blob(), {
-    colorSpaceConversion: "none",
-    premultiplyAlpha: "none",
-  });
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  const truncated = rasterTruncation(bytes);
+  if (truncated) throw new Error(truncated);
+  const format = bytes[0] === 0x89 ? "PNG" : "JPEG";
+  let bitmap: ImageBitmap;
+  try {
+    bitmap = await createImageBitmap(new Blob([bytes]), { colorSpaceConversion: "none", premultiplyAlpha: "none" });
+  } catch (err) {
+    // The engine's words for the same refusal (src-main/services/imaging/raster-reader.ts).
+    throw new Error(`the ${format} image cannot be decoded: ${err instanceof Error ? err.message : String(err)}`);
+  }
   const { width, height } = bitmap;
   const canvas = new OffscreenCanvas(width, height);
   const context = canvas.getContext("2d", { willReadFrequently: true });
