@@ -34,59 +34,58 @@ function quote(text: string, max = 90): string {
   return `"${text.length > max ? `${text.slice(0, max - 1)}…` : text}"`;
 }
 
-function placeholderIssues(sections: ReportSections): SignOffIssue[] {
-  const issues: SignOffIssue[] = [];
-  for (const section of Object.keys(TITLES) as SectionKey[]) {
-    const text = sections[section];
-    const sentenceAt = (offset: number) =>
-      splitSentences(text).find((s) => s.start <= offset && offset < s.end)?.text ?? text;
-    const found: Array<{ start: number; end: number; issue: SignOffIssue }> = [];
-    for (const m of text.matchAll(ANONYMISATION)) {
-      found.push({
-        start: m.index,
-        end: m.index + m[0].length,
-        issue: {
-          code: "placeholder",
-          section,
-          start: m.index,
-          end: m.index + m[0].length,
-          message: `${TITLES[section]}: ${quote(sentenceAt(m.index))} holds the anonymisation token ${m[0]}; replace it with the word it stands for or remove it`,
-        },
-      });
-    }
-    for (const m of text.matchAll(PICK_LIST)) {
-      const options = m[0]
+/** Each kind of placeholder: its pattern and what the refusal tells the user to do with a match. */
+const PLACEHOLDERS: ReadonlyArray<{
+  code: SignOffIssue["code"];
+  pattern: RegExp;
+  fix: (match: string, where: string, sentence: string) => string;
+}> = [
+  {
+    code: "placeholder",
+    pattern: ANONYMISATION,
+    fix: (m, where, sentence) =>
+      `${where}: ${quote(sentence)} holds the anonymisation token ${m}; replace it with the word it stands for or remove it`,
+  },
+  {
+    code: "pick-list",
+    pattern: PICK_LIST,
+    fix: (m, where, sentence) => {
+      const options = m
         .slice(1, -1)
         .split("|")
         .map((o) => o.trim())
         .filter(Boolean);
-      found.push({
-        start: m.index,
-        end: m.index + m[0].length,
-        issue: {
-          code: "pick-list",
+      return `${where}: the pick-list ${m} in ${quote(sentence)} is not filled in; replace it with ${options.length ? options.map((o) => `"${o}"`).join(" or ") : "your choice"}`;
+    },
+  },
+  {
+    code: "blank",
+    pattern: BLANK,
+    fix: (m, where, sentence) =>
+      `${where}: the template blank ${m} in ${quote(sentence)} is not filled in; write the value or remove the sentence`,
+  },
+];
+
+function placeholderIssues(sections: ReportSections): SignOffIssue[] {
+  const issues: SignOffIssue[] = [];
+  for (const section of Object.keys(TITLES) as SectionKey[]) {
+    const text = sections[section];
+    const sentences = splitSentences(text);
+    const sentenceAt = (offset: number) => sentences.find((s) => s.start <= offset && offset < s.end)?.text ?? text;
+    const found: SignOffIssue[] = [];
+    for (const { code, pattern, fix } of PLACEHOLDERS) {
+      for (const m of text.matchAll(pattern)) {
+        const start = m.index;
+        found.push({
+          code,
           section,
-          start: m.index,
-          end: m.index + m[0].length,
-          message: `${TITLES[section]}: the pick-list ${m[0]} in ${quote(sentenceAt(m.index))} is not filled in; replace it with ${options.length ? options.map((o) => `"${o}"`).join(" or ") : "your choice"}`,
-        },
-      });
+          start,
+          end: start + m[0].length,
+          message: fix(m[0], TITLES[section], sentenceAt(start)),
+        });
+      }
     }
-    for (const m of text.matchAll(BLANK)) {
-      found.push({
-        start: m.index,
-        end: m.index + m[0].length,
-        issue: {
-          code: "blank",
-          section,
-          start: m.index,
-          end: m.index + m[0].length,
-          message: `${TITLES[section]}: the template blank ${m[0]} in ${quote(sentenceAt(m.index))} is not filled in; write the value or remove the sentence`,
-        },
-      });
-    }
-    found.sort((a, b) => a.start - b.start);
-    issues.push(...found.map((f) => f.issue));
+    issues.push(...found.sort((a, b) => a.start - b.start));
   }
   return issues;
 }

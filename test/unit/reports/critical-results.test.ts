@@ -3,24 +3,17 @@
  * wordings) marks the report critical, negated mentions do not; signing a critical report needs the communication
  * record, which goes into the audit log, the text, the SR and the FHIR export; the worklist lists critical first.
  */
-import fs from "node:fs";
-import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { renderDicomSr } from "../../../src-main/services/export/dicom-sr";
 import { renderFhirDiagnosticReport } from "../../../src-main/services/export/fhir";
 import { formatPlainText } from "../../../src-main/services/export/report-document";
 import { criticalFindingsIn, DEFAULT_CRITICAL_FINDINGS } from "../../../src-main/services/language/critical-findings";
-import { parseReportLabelsCsv } from "../../../src-main/services/language/iu-xray-data";
 import { StudiesService } from "../../../src-main/services/studies/studies-service";
 import { EMPTY_SECTIONS, type ReportSections } from "../../../src-shared/report-types";
+import { iuSentence } from "../../support/fixed-report-test-engine";
 import { dicomStudy, insertStudy, makeReportsHarness, type ReportsHarness } from "../../support/report-fixtures";
 
-const LABELS = path.resolve(import.meta.dirname, "../../../resources/iu_xray/report-labels.csv");
-const reports = [...parseReportLabelsCsv(fs.readFileSync(LABELS, "utf8"), LABELS).values()].map((r) => r.report);
-function iu(sentence: string): string {
-  if (!reports.some((r) => r.includes(sentence))) throw new Error(`not an IU-Xray sentence: ${sentence}`);
-  return sentence;
-}
+const iu = iuSentence;
 const sections = (findings: string, impression: string): ReportSections => ({
   ...EMPTY_SECTIONS,
   findings,

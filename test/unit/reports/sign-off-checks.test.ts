@@ -3,13 +3,10 @@
  * pick-lists, template blanks, empty sections, laterality; and the reports service refusing to sign while any
  * remain, or while untouched AI sentences are not attested.
  */
-import fs from "node:fs";
-import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { parseReportLabelsCsv } from "../../../src-main/services/language/iu-xray-data";
 import { checkSignOff } from "../../../src-main/services/language/sign-off-checks";
 import { EMPTY_SECTIONS, type ReportSections } from "../../../src-shared/report-types";
-import { FixedReportTestEngine } from "../../support/fixed-report-test-engine";
+import { FixedReportTestEngine, iuSentence } from "../../support/fixed-report-test-engine";
 import {
   dicomStudy,
   insertStudy,
@@ -18,13 +15,7 @@ import {
   type ReportsHarness,
 } from "../../support/report-fixtures";
 
-const LABELS = path.resolve(import.meta.dirname, "../../../resources/iu_xray/report-labels.csv");
-const reports = [...parseReportLabelsCsv(fs.readFileSync(LABELS, "utf8"), LABELS).values()].map((r) => r.report);
-/** A sentence that occurs in a real IU-Xray report (fails loudly if the data does not hold it). */
-function iu(sentence: string): string {
-  if (!reports.some((r) => r.includes(sentence))) throw new Error(`not an IU-Xray sentence: ${sentence}`);
-  return sentence;
-}
+const iu = iuSentence;
 
 const sections = (findings: string, impression: string): ReportSections => ({
   ...EMPTY_SECTIONS,
