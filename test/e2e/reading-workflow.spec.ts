@@ -152,7 +152,8 @@ test("demo study: AI draft, edit survives restart, insert, sign, export, signed 
   await expect(page.locator("[data-testid=save-state][data-status=saved]")).toBeVisible();
   await shot(page, "3-inserted");
 
-  // Sign.
+  // Sign. (The demo pack drafts no Impression, and the sign-off safeguards refuse an empty one: the radiologist writes it.)
+  await page.getByTestId("report-impression").fill("No acute cardiopulmonary abnormality.");
   await page.getByRole("button", { name: "Sign", exact: true }).click();
   await page.getByLabel("Signing radiologist").fill("Dr Anna Smith");
   await page.getByRole("button", { name: "Save name" }).click();

@@ -104,9 +104,12 @@ test("adds and tests a PACS connection, searches it, opens a study from it", asy
   await page.screenshot({ path: "test-results/pacs-opened.png" });
 
   // Signed: the report goes back to the PACS it came from, and the pane says so; an addendum is a second SR.
+  // (The demo pack drafts no Impression and the sign-off safeguards refuse an empty one: the radiologist writes it.)
+  await page.getByTestId("report-impression").fill("No acute cardiopulmonary abnormality.");
   await page.getByRole("button", { name: "Sign", exact: true }).click();
   await page.getByLabel("Signing radiologist").fill("Dr Anna Smith");
   await page.getByRole("button", { name: "Save name" }).click();
+  await page.getByRole("checkbox", { name: "Attest the unchanged AI sentences" }).check();
   await page.getByRole("button", { name: "Sign as Dr Anna Smith" }).click();
   await expect(page.getByTestId("signed-report")).toBeVisible();
   const pacsStatus = page.getByTestId("report-pacs-status");
