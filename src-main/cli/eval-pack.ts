@@ -15,7 +15,8 @@ import { DEFAULT_ANNOTATION_PATH, loadAnnotationFile } from "../services/languag
 import { R2GenTokenizer } from "../services/language/r2gen-tokenizer";
 import type { ReferenceConvention } from "../services/language/references";
 import { readModelPackManifest } from "../services/model-pack";
-import { type NamingRate, namingRates } from "../services/reports/finding-review";
+import type { NamingRate } from "../services/reports/finding-review";
+import { drawnNamingRates } from "./drawn-naming";
 import { asUserError, percentile, resolvePackDir } from "./inference-cli-support";
 import { UserError } from "./language-cli-support";
 
@@ -195,20 +196,13 @@ export async function evaluatePack(options: PackEvalOptions): Promise<PackEvalOu
     throw error;
   }
   const mean = times.reduce((a, b) => a + b, 0) / times.length;
-  let naming: NamingRate[] | null = null;
-  if (studies.every((s) => s.drawn)) {
-    const manifest = readModelPackManifest(packDir);
-    const counts = new Map<string, number>();
-    for (const s of studies) for (const k of s.drawn!) counts.set(k, (counts.get(k) ?? 0) + 1);
-    const kinds =
-      manifest.diagnosis?.findings.map((f) => f.name).filter((n) => n !== "no-finding") ??
-      [...counts.keys()].sort((a, b) => counts.get(b)! - counts.get(a)!);
-    const byId = new Map(predictions.map((p) => [p.id, p.report]));
-    naming = namingRates(
-      studies.map((s) => ({ drawn: s.drawn!, draft: byId.get(s.id)! })),
-      kinds,
-    );
-  }
+  const naming = studies.every((s) => s.drawn)
+    ? drawnNamingRates(
+        studies,
+        predictions,
+        readModelPackManifest(packDir).diagnosis?.findings.map((f) => f.name) ?? null,
+      )
+    : null;
   return {
     result,
     naming,

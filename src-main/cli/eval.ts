@@ -2,7 +2,9 @@
  * Score generated reports: BLEU-1..4, METEOR, ROUGE-L (pycocoevalcap conventions) and clinical efficacy.
  *
  *   npm run eval -- --predictions FILE.jsonl --out OUT.json [--split test] [--annotation path]
- *     [--reference-convention r2gen|raw]
+ *     [--reference-convention r2gen|raw] [--data DIR]
+ *     (--data: a tools/synth dataset folder; adds, per drawn finding, the share of drafts naming it and the
+ *     false-mention rate)
  *   npm run eval -- --pack DIR --split test [--data data/iu_xray_synth] [--out OUT.json] [--threads N]
  *     (the inference engine generates the split first: src-main/cli/eval-pack.ts)
  *
@@ -18,6 +20,8 @@ import { type EvaluationResult, evaluateReports, type Prediction } from "../serv
 import { SPLITS, type Split } from "../services/language/iu-xray-data";
 import { DEFAULT_ANNOTATION_PATH, loadAnnotationFile } from "../services/language/iu-xray-dataset";
 import { REFERENCE_CONVENTIONS, type ReferenceConvention } from "../services/language/references";
+import type { NamingRate } from "../services/reports/finding-review";
+import { drawnNamingRates } from "./drawn-naming";
 import { fmt, markdownTable, runCli, UserError } from "./language-cli-support";
 
 /** Read predictions from JSON Lines; every problem names the file and line. */
@@ -136,15 +140,45 @@ async function main(): Promise<void> {
   bar.stop();
   const seconds = (performance.now() - started) / 1000;
   fs.mkdirSync(path.dirname(path.resolve(values.out)), { recursive: true });
+  const distinctDrafts = new Set(predictions.map((p) => p.report)).size;
+  // --data: a tools/synth dataset folder whose manifest carries the drawn findings of the split's studies.
+  let naming: NamingRate[] | null = null;
+  if (values.data !== undefined) {
+    const { readEvalStudies } = await import("./eval-pack");
+    // The scoring above checked the predictions against the annotation's split; the dataset may hold more.
+    const scoredIds = new Set(predictions.map((p) => p.id));
+    const studies = readEvalStudies(values.data, split, values.annotation!).filter((s) => scoredIds.has(s.id));
+    if (!studies.every((s) => s.drawn))
+      throw new UserError(`${values.data}: the dataset manifest carries no drawn findings for the ${split} split`);
+    naming = drawnNamingRates(studies, predictions, null);
+  }
   const json = resultJson(result, {
     predictions: path.resolve(values.predictions),
     annotation: path.resolve(values.annotation!),
+    distinct_drafts: distinctDrafts,
+    ...(naming ? { drawn_finding_naming: naming } : {}),
   });
   fs.writeFileSync(values.out, `${JSON.stringify(json, null, 2)}\n`);
   console.log(metricsTable([{ name: path.basename(values.predictions), result }]));
+  printNaming(result.n, naming, distinctDrafts);
   console.log(
     `\n${result.n} ${split} studies, reference convention ${convention}; wrote ${values.out} in ${seconds.toFixed(1)} s`,
   );
+}
+
+/** The drawn-findings table (share of drafts naming each drawn finding, false mentions) and the distinct drafts. */
+function printNaming(n: number, naming: readonly NamingRate[] | null, distinctDrafts: number): void {
+  if (naming) {
+    const pct = (v: number | null) => (v === null ? "n/a" : `${(100 * v).toFixed(1)} %`);
+    console.log(
+      `\nDrawn findings named by the drafts (${n} studies, ${distinctDrafts} distinct drafts):\n${markdownTable(
+        ["finding", "drawn", "named when drawn", "false mentions (not drawn)"],
+        naming.map((r) => [r.kind, String(r.drawn), pct(r.namedRate), pct(r.falseMentionRate)]),
+      )}`,
+    );
+  } else {
+    console.log(`\n${distinctDrafts} distinct drafts over ${n} studies`);
+  }
 }
 
 /** --pack: generate the split with the inference engine, then score it (src-main/cli/eval-pack.ts). */
@@ -201,17 +235,7 @@ async function packMode(values: {
     )}\n`,
   );
   console.log(metricsTable([{ name: `${engine.name} ${engine.version} (inference engine)`, result }]));
-  if (outcome.naming) {
-    const pct = (v: number | null) => (v === null ? "n/a" : `${(100 * v).toFixed(1)} %`);
-    console.log(
-      `\nDrawn findings named by the drafts (${result.n} studies, ${outcome.distinctDrafts} distinct drafts):\n${markdownTable(
-        ["finding", "drawn", "named when drawn", "false mentions (not drawn)"],
-        outcome.naming.map((r) => [r.kind, String(r.drawn), pct(r.namedRate), pct(r.falseMentionRate)]),
-      )}`,
-    );
-  } else {
-    console.log(`\n${outcome.distinctDrafts} distinct drafts over ${result.n} studies`);
-  }
+  printNaming(result.n, outcome.naming, outcome.distinctDrafts);
   console.log(
     `\n${result.n} ${split} studies generated on ${engine.executionProvider} in ${outcome.seconds.toFixed(0)} s ` +
       `(per study p50 ${outcome.perStudyMs.p50.toFixed(0)} ms, p95 ${outcome.perStudyMs.p95.toFixed(0)} ms); ` +

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { drawnNamingRates } from "../../../src-main/cli/drawn-naming";
 import { findingsNamedIn, namingRates, reviewFindings } from "../../../src-main/services/reports/finding-review";
 import { EMPTY_SECTIONS, type ModelFinding } from "../../../src-shared/report-types";
 
@@ -67,6 +68,28 @@ describe("naming rates (issue 14.5)", () => {
         falseMentions: 1,
         falseMentionRate: 0.5,
       },
+    ]);
+  });
+
+  it("eval's drawn-finding table: pack order without No Finding, else every drawn kind by frequency", () => {
+    const studies = [
+      { id: "a", drawn: ["pleural-effusion", "cardiomegaly"] },
+      { id: "b", drawn: ["cardiomegaly"] },
+      { id: "c", drawn: [] },
+    ];
+    const predictions = [
+      { id: "a", report: "the heart is enlarged . small left pleural effusion ." },
+      { id: "b", report: "the heart is normal in size ." },
+      { id: "c", report: "no pleural effusion ." },
+    ];
+    const byPack = drawnNamingRates(studies, predictions, ["no-finding", "pleural-effusion", "cardiomegaly"]);
+    expect(byPack.map((r) => [r.kind, r.named, r.drawn, r.falseMentions])).toEqual([
+      ["pleural-effusion", 1, 1, 0],
+      ["cardiomegaly", 1, 2, 0],
+    ]);
+    expect(drawnNamingRates(studies, predictions, null).map((r) => r.kind)).toEqual([
+      "cardiomegaly",
+      "pleural-effusion",
     ]);
   });
 });

@@ -1,0 +1,309 @@
+"""Diagnosis-driven generation (issue 14.3, PromptMRG-style), the fourth row beside the paper's three Table II rows:
+
+    /usr/bin/python3 -m training.prompted --manifest data/iu_xray_synth256/manifest.json \\
+        --pack models/iu-xray-synth-demo --epochs 6 --seed 42
+
+The pack's +MedCLIP+Retrieval generator (pytorch/checkpoint.pt) is fine-tuned with one prompt token per finding the
+diagnosis branch decides on (the pack's `diagnosis` section: >= 5 val positives and val AUC >= 0.8, the rule the
+engine uses): token k is a learned label embedding E[k, decision_k] (decision 0 = absent, 1 = present), appended to
+the fusion encoder's output, so the decoder cross-attends to F = I_I + W * I_R (the paper's fusion, unchanged) and
+to the K prompt tokens. Trained by token cross-entropy with the drawn findings (the truth, tools/synth's
+findings.json) as decisions; evaluated with the diagnosis branch's predicted decisions (probability >= the pack's
+val threshold, diagnosis.pt on the same preprocessed images). The epoch with the best val BLEU-4 + clinical F1 (with
+predicted decisions) is kept; test is scored once, at the end. Writes <work>/prompted.pt, prompted-{val,test}
+predictions and metrics, and prompted.json (config, history, per-split metrics, distinct drafts).
+
+The pack itself is not changed: shipping this model needs the engine to feed the decisions to generator_encoder.onnx
+(an extra input), which is not done here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import math
+import os
+import random
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+from .beam import beam_search
+from .diagnosis import load_diagnosis, predict
+from .manifest import load_manifest
+from .models import ReportGenerator
+from .pack import load_checkpoint, round_to_fp16
+from .train import (
+    PRESETS,
+    REPO_ROOT,
+    batches,
+    length_batches,
+    load_data,
+    make_scorer,
+    patch_token_cache,
+    reference_cross_entropy,
+    retrieve,
+    study_embeddings,
+)
+
+
+def reliable(f: dict) -> bool:
+    """The engine's rule (diagnosisFindingReliable): enough val positives and a val AUC that supports a decision."""
+    return (f.get("val_positives") or 0) >= 5 and (f.get("val_auc") or 0) >= 0.8
+
+
+class FindingPrompts(nn.Module):
+    """K prompt tokens: E[2k + decision_k] + a per-finding position, appended to the fused encoder memory."""
+
+    def __init__(self, n_findings: int, d_model: int):
+        super().__init__()
+        self.n = n_findings
+        # N(0, 1) like the token embeddings before their sqrt(d) scale: on the fused memory's scale, so that the
+        # decoder's cross-attention notices them from the first step (std 0.02 left them unread: one modal draft).
+        self.embed = nn.Embedding(2 * n_findings, d_model)
+
+    def forward(self, decisions: torch.Tensor) -> torch.Tensor:
+        """decisions [B, K] long 0/1 -> [B, K, d]."""
+        idx = torch.arange(self.n, device=decisions.device)[None, :] * 2 + decisions
+        return self.embed(idx)
+
+
+class PromptedGenerator(nn.Module):
+    """The report generator with finding prompts; `bind(decisions)` gives the object beam_search expects.
+
+    conditioning "memory": the prompt tokens join the fused memory (cross-attention only); "both": in addition a
+    label embedding (the mean of the K prompt vectors, through a linear map initialised at zero) is added to every
+    decoder input embedding, so that each step's self-attention input carries the decisions too.
+    """
+
+    def __init__(self, generator: ReportGenerator, n_findings: int, conditioning: str = "memory"):
+        super().__init__()
+        self.generator = generator
+        self.prompts = FindingPrompts(n_findings, generator.cfg.d_model)
+        self.conditioning = conditioning
+        d = generator.cfg.d_model
+        self.label_proj = nn.Linear(d, d)
+        nn.init.zeros_(self.label_proj.weight)
+        nn.init.zeros_(self.label_proj.bias)
+
+    def encode(self, patch_tokens, retrieved_ids, decisions):
+        memory = self.generator.encode(patch_tokens, retrieved_ids)  # F = I_I + W * I_R
+        return torch.cat([memory, self.prompts(decisions)], 1)
+
+    def label_bias(self, decisions: torch.Tensor) -> torch.Tensor | None:
+        """[B, d] or None (memory-only conditioning)."""
+        if self.conditioning != "both":
+            return None
+        return self.label_proj(self.prompts(decisions).mean(1))
+
+    def forward(self, patch_tokens, retrieved_ids, decisions, input_ids):
+        memory = self.encode(patch_tokens, retrieved_ids, decisions)
+        g = self.generator
+        t = input_ids.shape[1]
+        causal = torch.ones(t, t, dtype=torch.bool, device=input_ids.device).tril()[None, None]
+        y = g.embed_tokens(input_ids)
+        bias = self.label_bias(decisions)
+        if bias is not None:
+            y = y + bias[:, None, :]
+        for layer in g.decoder:
+            k, v = layer.cross_attn.keys_values(memory)
+            y = layer(y, causal, k, v)
+        return g.out(y)
+
+    def bind(self, decisions: torch.Tensor):
+        outer = self
+        g = self.generator
+        bias = self.label_bias(decisions)
+
+        class Bound:
+            def encode(self, patch_tokens, retrieved_ids):
+                return outer.encode(patch_tokens, retrieved_ids, decisions)
+
+            def step(self, input_ids, beam_origin, past_keys, past_values, cross_keys, cross_values):
+                """ReportGenerator.step with the label bias added to the input embedding (rows = studies x beams)."""
+                if bias is None:
+                    return g.step(input_ids, beam_origin, past_keys, past_values, cross_keys, cross_values)
+                if beam_origin is not None:
+                    past_keys = past_keys.index_select(1, beam_origin)
+                    past_values = past_values.index_select(1, beam_origin)
+                position = torch._shape_as_tensor(past_keys)[3:4]
+                y = g.token_embed(input_ids) * math.sqrt(g.cfg.d_model) + g.pe.index_select(0, position)
+                y = y + bias.repeat_interleave(input_ids.shape[0] // bias.shape[0], 0)[:, None, :]
+                ks, vs = [], []
+                for i, layer in enumerate(g.decoder):
+                    y, k, v = layer.step(y, past_keys[i], past_values[i], cross_keys[i], cross_values[i])
+                    ks.append(k)
+                    vs.append(v)
+                return torch.log_softmax(g.out(y[:, 0]), dim=-1), torch.stack(ks), torch.stack(vs)
+
+            def __getattr__(self, name):
+                return getattr(outer.generator, name)
+
+        return Bound()
+
+
+def drawn_decisions(manifest, names: list[str]) -> np.ndarray:
+    """[n_studies, K] 0/1: the finding was drawn (no-finding: nothing was drawn)."""
+    out = np.zeros((len(manifest.studies), len(names)), dtype=np.int64)
+    for i, s in enumerate(manifest.studies):
+        kinds = {f["kind"] for f in s.drawn_findings}
+        for j, n in enumerate(names):
+            out[i, j] = int(not kinds) if n == "no-finding" else int(n in kinds)
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python3 -m training.prompted", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--manifest", required=True)
+    ap.add_argument("--pack", required=True, help="pack with pytorch/checkpoint.pt and a diagnosis section")
+    ap.add_argument("--work", default=None, help="default data/training/<pack name>-prompted")
+    ap.add_argument("--epochs", type=int, default=6)
+    ap.add_argument("--lr", type=float, default=5e-4, help="generator (fine-tuned); prompts get 10x")
+    ap.add_argument("--conditioning", choices=("memory", "both"), default="memory",
+                    help="prompt tokens in the fused memory; both: also a label embedding on the decoder inputs")
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--limit-studies", type=int, default=0, help="per split (smoke test)")
+    ap.add_argument("--max-steps-per-epoch", type=int, default=0, help="smoke test")
+    a = ap.parse_args(argv)
+
+    torch.set_num_threads(a.threads)
+    random.seed(a.seed)
+    np.random.seed(a.seed)
+    torch.manual_seed(a.seed)
+    started = time.time()
+    pack_dir = os.path.abspath(a.pack)
+    with open(os.path.join(pack_dir, "manifest.json")) as f:
+        pack = json.load(f)
+    if "diagnosis" not in pack:
+        print(f"error: {pack_dir} has no diagnosis section (run training.diagnosis first)", file=sys.stderr)
+        return 2
+    work = a.work or os.path.join(REPO_ROOT, "data", "training", f"{os.path.basename(pack_dir)}-prompted")
+    os.makedirs(work, exist_ok=True)
+    log_file = open(os.path.join(work, "prompted.log"), "a")
+
+    def log(msg: str) -> None:
+        line = f"[{time.strftime('%H:%M:%S')}] {msg}"
+        print(line, flush=True)
+        log_file.write(line + "\n")
+        log_file.flush()
+
+    m = load_manifest(a.manifest)
+    if not m.has_drawn_findings:
+        print(f"error: {a.manifest} carries no drawn findings (tools/synth findings.json)", file=sys.stderr)
+        return 2
+    p = copy.deepcopy(PRESETS[pack["training"]["preset"]])
+    p.limit_studies = a.limit_studies
+    data = load_data(m, p, log)
+
+    base = load_checkpoint(os.path.join(pack_dir, "pytorch", "checkpoint.pt"))
+    if not base.generator.cfg.use_retrieval:
+        print("error: the pack's generator does not read a retrieved report", file=sys.stderr)
+        return 2
+    vision = base.vision.eval()
+    embeddings = {s: study_embeddings(vision, data, data.splits[s], "cpu", p.eval_batch)
+                  for s in ("train", "val", "test")}
+    retrieval = retrieve(data, embeddings)
+    frozen = patch_token_cache(vision, data, "cpu", p.eval_batch)
+
+    findings = [f for f in pack["diagnosis"]["findings"] if reliable(f)]
+    names = [f["name"] for f in findings]
+    thresholds = np.array([f["threshold"] for f in findings], dtype=np.float32)
+    truth = torch.from_numpy(drawn_decisions(m, names))
+    net = load_diagnosis(os.path.join(pack_dir, "pytorch", "diagnosis.pt"))
+    all_names = [f["name"] for f in pack["diagnosis"]["findings"]]
+    cols = [all_names.index(n) for n in names]
+    predicted = torch.zeros_like(truth)
+    for split in ("val", "test"):
+        idx = data.splits[split]
+        probs = predict(net, data.images, idx)[:, cols]
+        predicted[idx] = torch.from_numpy((probs >= thresholds[None, :]).astype(np.int64))
+    agree = {s: float((predicted[data.splits[s]] == truth[data.splits[s]]).float().mean()) for s in ("val", "test")}
+    log(f"{len(names)} prompted findings: {', '.join(names)}; predicted decisions agree with drawn truth "
+        f"{100 * agree['val']:.1f} % (val), {100 * agree['test']:.1f} % (test) of decisions")
+
+    torch.manual_seed(a.seed)
+    model = PromptedGenerator(base.generator, len(names), a.conditioning)
+    opt = torch.optim.Adam([
+        {"params": list(model.generator.parameters()), "lr": a.lr},
+        {"params": list(model.prompts.parameters()) + list(model.label_proj.parameters()), "lr": 10 * a.lr},
+    ])
+    train = data.splits["train"]
+    steps = math.ceil(len(train) / p.gen_batch)
+    if a.max_steps_per_epoch:
+        steps = min(steps, a.max_steps_per_epoch)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / p.warmup_steps))
+    rng = random.Random(a.seed)
+    lengths = [len(s.token_ids) for s in data.studies]
+    scorer = make_scorer(data, work)
+
+    @torch.no_grad()
+    def generate(split: str) -> list[tuple[str, list[int]]]:
+        model.eval()
+        out = []
+        for part in batches(data.splits[split], p.eval_batch, None):
+            bound = model.bind(predicted[part])
+            seqs = beam_search(bound, frozen[part], data.retrieved_tokens(part), p.beam_size, p.max_length,
+                               m.bos_id, m.eos_id)
+            out.extend((data.studies[i].id, s) for i, s in zip(part, seqs))
+        return out
+
+    history = []
+    best = (-1.0, 0, None, None)
+    for epoch in range(1, a.epochs + 1):
+        model.train()
+        t0 = time.time()
+        losses = []
+        for step, idx in enumerate(length_batches(train, p.gen_batch, rng, lengths)):
+            if step >= steps:
+                break
+            # training: the drawn truth as the decisions
+            conditioned = lambda x, r, ids, d=truth[idx]: model(x, r, d, ids)  # noqa: E731
+            loss = reference_cross_entropy(conditioned, data, idx, frozen[idx], data.retrieved_tokens(idx), "cpu")
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_value_(model.parameters(), p.grad_clip_value)
+            opt.step()
+            sched.step()
+            losses.append(loss.item())
+        train_seconds = time.time() - t0
+        preds = generate("val")
+        metrics = scorer(preds, os.path.join(work, f"prompted-val-epoch{epoch}"))
+        score = metrics["BLEU-4"] + metrics["clinical_f1"]
+        distinct = len({tuple(s) for _, s in preds})
+        history.append({"epoch": epoch, "train_loss": float(np.mean(losses)), "val": metrics,
+                        "val_distinct_drafts": distinct, "train_seconds": round(train_seconds, 1)})
+        log(f"epoch {epoch}/{a.epochs}: loss {np.mean(losses):.3f}, val BLEU-4 {metrics['BLEU-4']:.4f} CE F1 "
+            f"{metrics['clinical_f1']:.4f}, {distinct} distinct drafts (train {train_seconds:.0f}s, total "
+            f"{time.time() - t0:.0f}s)")
+        if score > best[0]:
+            best = (score, epoch, copy.deepcopy(model.state_dict()), metrics)
+
+    model.load_state_dict(best[2])
+    round_to_fp16(model)
+    scored, distinct = {}, {}
+    for split in ("val", "test"):
+        preds = generate(split)
+        scored[split] = scorer(preds, os.path.join(work, f"prompted-{split}"))
+        distinct[split] = len({tuple(s) for _, s in preds})
+    torch.save({"names": names, "state_dict": model.state_dict()}, os.path.join(work, "prompted.pt"))
+    out = {"findings": names, "conditioning": a.conditioning, "selected_epoch": best[1], "val": scored["val"], "test": scored["test"],
+           "distinct_drafts": distinct, "decision_agreement": agree, "retrieval": retrieval, "history": history,
+           "lr": a.lr, "epochs": a.epochs, "seed": a.seed, "seconds": round(time.time() - started, 1)}
+    with open(os.path.join(work, "prompted.json"), "w") as f:
+        json.dump(out, f, indent=1)
+    t = scored["test"]
+    log(f"test (epoch {best[1]}): BLEU-1 {t['BLEU-1']:.4f} BLEU-4 {t['BLEU-4']:.4f} METEOR {t['METEOR']:.4f} "
+        f"ROUGE-L {t['ROUGE-L']:.4f} CE P {t['clinical_precision']:.4f} R {t['clinical_recall']:.4f} F1 "
+        f"{t['clinical_f1']:.4f}; {distinct['test']} distinct drafts; predictions {work}/prompted-test.predictions.jsonl"
+        f" ({time.time() - started:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
