@@ -3,6 +3,10 @@
  * wordings) marks the report critical, negated mentions do not; signing a critical report needs the communication
  * record, which goes into the audit log, the text, the SR and the FHIR export; the worklist lists critical first.
  */
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { renderDicomSr } from "../../../src-main/services/export/dicom-sr";
 import { renderFhirDiagnosticReport } from "../../../src-main/services/export/fhir";
@@ -109,7 +113,21 @@ describe("signing a critical report", () => {
     const note =
       "CRITICAL RESULT (pneumothorax): communicated to Dr Ward (ED registrar) by phone at 2026-12-03 13:05 UTC; recorded by Dr Anna Smith.";
     expect(formatPlainText(doc)).toContain(note);
-    expect(renderDicomSr(doc).toString("latin1")).toContain(note);
+    const sr = renderDicomSr(doc);
+    expect(sr.toString("latin1")).toContain(note);
+    // The critical SR is as valid as any other: dciodvfy 0 errors, dsrdump exit 0 with nothing on stderr.
+    if (spawnSync("which", ["dciodvfy"]).status === 0 && spawnSync("which", ["dsrdump"]).status === 0) {
+      const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "rd-critical-")), "critical.sr.dcm");
+      fs.writeFileSync(file, sr);
+      const check = spawnSync("dciodvfy", [file], { encoding: "utf8" });
+      const errors = `${check.stdout}\n${check.stderr}`.split("\n").filter((l) => /^Error/.test(l));
+      const dump = spawnSync("dsrdump", ["+Pl", file], { encoding: "utf8" });
+      console.log(`critical SR: dciodvfy ${errors.length} errors; dsrdump exit ${dump.status}`);
+      expect(errors).toEqual([]);
+      expect(dump.status).toBe(0);
+      expect(dump.stderr).toBe("");
+      expect(dump.stdout).toContain(note);
+    }
     const fhir = renderFhirDiagnosticReport(doc) as unknown as { presentedForm: Array<{ data: string }> };
     expect(Buffer.from(fhir.presentedForm[0]!.data, "base64").toString("utf8")).toContain(note);
     // A record is locked once written.
