@@ -71,6 +71,18 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[index]!;
 }
 
+/** Latency percentiles and recall@10 of the queries that ran (the first `found.length` of `truth`). */
+function queryFigures(latencies: readonly number[], found: readonly ScoredRows[], truth: readonly ScoredRows[]) {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  return {
+    queries: latencies.length,
+    p50Ms: percentile(sorted, 50),
+    p95Ms: percentile(sorted, 95),
+    meanMs: latencies.reduce((a, b) => a + b, 0) / latencies.length,
+    recallAt10: meanRecall(found, truth.slice(0, found.length)),
+  };
+}
+
 function bar(label: string, total: number): cliProgress.SingleBar {
   const progress = new cliProgress.SingleBar(
     { format: `${label.padEnd(28)} [{bar}] {percentage}% {value}/{total} {duration_formatted}`, hideCursor: true },
@@ -183,18 +195,13 @@ async function main(): Promise<void> {
       const { latencies, results: found } = await timeQueries(evalQueries, queryCount, dim, querySeconds, 5, (q) =>
         exactTopK(data, dim, size, q, K),
       );
-      const sorted = [...latencies].sort((a, b) => a - b);
       record({
         method: "exact",
         detail: "TypeScript, 1 thread",
         buildSeconds: 0,
         indexBytes: data.byteLength,
         rssDeltaBytes: 0,
-        queries: latencies.length,
-        p50Ms: percentile(sorted, 50),
-        p95Ms: percentile(sorted, 95),
-        meanMs: latencies.reduce((a, b) => a + b, 0) / latencies.length,
-        recallAt10: meanRecall(found, evalTruth.slice(0, found.length)),
+        ...queryFigures(latencies, found, evalTruth),
       });
     }
 
@@ -211,18 +218,13 @@ async function main(): Promise<void> {
         const { latencies, results: found } = await timeQueries(evalQueries, queryCount, dim, querySeconds, 5, (q) =>
           pool.search(q, K),
         );
-        const sorted = [...latencies].sort((a, b) => a - b);
         record({
           method: "exact-workers",
           detail: `TypeScript, ${threads} worker threads on a SharedArrayBuffer (start = copy + spawn)`,
           buildSeconds: startSeconds,
           indexBytes: data.byteLength,
           rssDeltaBytes: 0,
-          queries: latencies.length,
-          p50Ms: percentile(sorted, 50),
-          p95Ms: percentile(sorted, 95),
-          meanMs: latencies.reduce((a, b) => a + b, 0) / latencies.length,
-          recallAt10: meanRecall(found, evalTruth.slice(0, found.length)),
+          ...queryFigures(latencies, found, evalTruth),
         });
       } finally {
         await pool.close();
@@ -262,18 +264,13 @@ async function main(): Promise<void> {
           }[];
           return { rows: rows.map((r) => Number(r.rowid) - 1), scores: rows.map((r) => 1 - r.distance) };
         });
-        const sorted = [...latencies].sort((a, b) => a - b);
         record({
           method: "sqlite-vec",
           detail: `sqlite-vec ${version} vec0 float[${dim}] cosine, brute-force knn`,
           buildSeconds,
           indexBytes: fs.statSync(file).size,
           rssDeltaBytes: rssDelta,
-          queries: latencies.length,
-          p50Ms: percentile(sorted, 50),
-          p95Ms: percentile(sorted, 95),
-          meanMs: latencies.reduce((a, b) => a + b, 0) / latencies.length,
-          recallAt10: meanRecall(found, evalTruth.slice(0, found.length)),
+          ...queryFigures(latencies, found, evalTruth),
         });
       } finally {
         db.close();
@@ -310,18 +307,13 @@ async function main(): Promise<void> {
         queryCount,
         (q) => index.search(q, K, nprobe),
       );
-      const sorted = [...latencies].sort((a, b) => a - b);
       record({
         method: "ivf",
         detail: `IVF-Flat nlist ${nlist}, nprobe ${nprobe} (tuned recall ${tunedRecall.toFixed(4)}), onnxruntime GEMM 1 thread`,
         buildSeconds,
         indexBytes: index.bytes,
         rssDeltaBytes: rssDelta,
-        queries: latencies.length,
-        p50Ms: percentile(sorted, 50),
-        p95Ms: percentile(sorted, 95),
-        meanMs: latencies.reduce((a, b) => a + b, 0) / latencies.length,
-        recallAt10: meanRecall(found, evalTruth),
+        ...queryFigures(latencies, found, evalTruth),
       });
     }
   }

@@ -1,8 +1,9 @@
 import { initTRPC, TRPCError } from "@trpc/server";
-import { ZodError } from "zod";
+import { ZodError, type ZodType } from "zod";
 import { BUSY_TIMEOUT_MS, isDatabaseBusy } from "../db/database";
 import { redactPaths } from "../security/redact";
 import type { Services } from "../services";
+import { PacsError, type PacsErrorCode } from "../services/pacs/errors";
 import { ReportConflictError } from "../services/reports/errors";
 import { NotFoundError } from "../services/studies/studies-service";
 
@@ -52,6 +53,23 @@ const t = initTRPC.context<IpcContext>().create({
   },
 });
 
+/** PACS failures keep their one-line message and get a transport code that says what kind they are. */
+const PACS_CODES: Record<PacsErrorCode, TRPCError["code"]> = {
+  UNREACHABLE: "PRECONDITION_FAILED",
+  TLS: "PRECONDITION_FAILED",
+  TIMEOUT: "TIMEOUT",
+  UNAUTHORIZED: "PRECONDITION_FAILED",
+  FORBIDDEN: "PRECONDITION_FAILED",
+  NOT_FOUND: "NOT_FOUND",
+  CONFLICT: "CONFLICT",
+  REFUSED: "PRECONDITION_FAILED",
+  SERVER_ERROR: "PRECONDITION_FAILED",
+  BAD_RESPONSE: "PRECONDITION_FAILED",
+  INVALID_INPUT: "BAD_REQUEST",
+  OUT_OF_SCOPE: "UNPROCESSABLE_CONTENT",
+  ABORTED: "CLIENT_CLOSED_REQUEST",
+};
+
 /** Turns the services' domain errors into transport errors with the right code; handlers stay thin. */
 const domainErrors = t.middleware(async ({ next }) => {
   const result = await next();
@@ -62,6 +80,9 @@ const domainErrors = t.middleware(async ({ next }) => {
     }
     if (cause instanceof ReportConflictError) {
       throw new TRPCError({ code: "CONFLICT", message: cause.message, cause });
+    }
+    if (cause instanceof PacsError) {
+      throw new TRPCError({ code: PACS_CODES[cause.code], message: cause.message, cause });
     }
     if (isDatabaseBusy(cause)) {
       // busy_timeout already waited (BUSY_TIMEOUT_MS): say so plainly instead of SQLite's "database is locked".
@@ -78,3 +99,7 @@ const domainErrors = t.middleware(async ({ next }) => {
 export const router = t.router;
 export const procedure = t.procedure.use(domainErrors);
 export const createCallerFactory = t.createCallerFactory;
+
+/** The procedure for one contract entry: its input and output schemas, checked on every call. */
+export const fromContract = <I extends ZodType, O extends ZodType>(entry: { input: I; output: O }) =>
+  procedure.input(entry.input).output(entry.output);

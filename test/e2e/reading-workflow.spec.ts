@@ -15,6 +15,7 @@ import path from "node:path";
 import { expect, type Page, test } from "@playwright/test";
 import { type HarnessProcess, startHarnessProcess } from "../support/harness-process";
 import { downloadExports } from "../support/report-exports";
+import { signAsNewSigner } from "../support/report-page";
 
 interface DicomFile {
   dict: Record<string, { Value: unknown[] }>;
@@ -154,12 +155,7 @@ test("demo study: AI draft, edit survives restart, insert, sign, export, signed 
 
   // Sign. (The demo pack drafts no Impression, and the sign-off safeguards refuse an empty one: the radiologist writes it.)
   await page.getByTestId("report-impression").fill("No acute cardiopulmonary abnormality.");
-  await page.getByRole("button", { name: "Sign", exact: true }).click();
-  await page.getByLabel("Signing radiologist").fill("Dr Anna Smith");
-  await page.getByRole("button", { name: "Save name" }).click();
-  await page.getByRole("checkbox", { name: "Attest the unchanged AI sentences" }).check();
-  await page.getByRole("button", { name: "Sign as Dr Anna Smith" }).click();
-  await expect(page.getByTestId("signed-report")).toBeVisible();
+  await signAsNewSigner(page, "Dr Anna Smith", { attestUntouchedAi: true });
   await expect(page.getByTestId("report-notice")).toContainText("Signed by Dr Anna Smith.");
 
   // Exports are written and valid.

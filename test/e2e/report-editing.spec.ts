@@ -17,6 +17,7 @@ import { createServices, type Services } from "../../src-main/services";
 import { FixedReportTestEngine } from "../support/fixed-report-test-engine";
 import { downloadExports } from "../support/report-exports";
 import { dicomStudy, gate, insertStudy } from "../support/report-fixtures";
+import { signAsNewSigner } from "../support/report-page";
 
 const root = path.resolve(import.meta.dirname, "..", "..");
 const rendererDir = process.env.RD_RENDERER_DIR ?? path.join(root, "out", "renderer");
@@ -131,12 +132,7 @@ test("draft, edit, restart, insert from a similar case, sign and export", async 
   await expect(page.getByTestId("report-findings")).toHaveValue(new RegExp(sentence.slice(0, 12)));
 
   // Sign: the signer's name is asked once.
-  await page.getByRole("button", { name: "Sign", exact: true }).click();
-  await page.getByLabel("Signing radiologist").fill("Dr Anna Smith");
-  await page.getByRole("button", { name: "Save name" }).click();
-  await page.getByRole("checkbox", { name: "Attest the unchanged AI sentences" }).check();
-  await page.getByRole("button", { name: "Sign as Dr Anna Smith" }).click();
-  await expect(page.getByTestId("signed-report")).toBeVisible();
+  await signAsNewSigner(page, "Dr Anna Smith", { attestUntouchedAi: true });
   await expect(page.getByTestId("report-notice")).toContainText("Signed by Dr Anna Smith.");
   const audit = running.services.reports.audit("study-a");
   expect(audit.find((e) => e.action === "report.signed")?.actor).toBe("Dr Anna Smith");

@@ -11,7 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { expect, type Locator, type Page, test } from "@playwright/test";
 import { type HarnessProcess, startHarnessProcess } from "../support/harness-process";
-import { importPaths, openStudy, stripFileNames } from "../support/viewer-page";
+import { consoleErrorsOf, importPaths, openStudy, stripFileNames } from "../support/viewer-page";
 
 const root = path.resolve(import.meta.dirname, "..", "..");
 const shared = path.resolve(root, "../shared/data");
@@ -127,10 +127,7 @@ async function showImage(page: Page, fileName: string): Promise<Locator> {
 }
 
 test("imports every file of ../shared/data/dicom and each one displays correctly", async ({ page }) => {
-  const consoleErrors: string[] = [];
-  page.on("console", (m) => {
-    if (m.type() === "error") consoleErrors.push(m.text());
-  });
+  const consoleErrors = consoleErrorsOf(page);
   page.on("pageerror", (e) => consoleErrors.push(e.message));
   await page.goto(harness.url);
   await expect(page.getByTestId("worklist-empty")).toBeVisible();

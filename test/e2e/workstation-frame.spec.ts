@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
 import { type HarnessProcess, startHarnessProcess } from "../support/harness-process";
+import { consoleErrorsOf } from "../support/viewer-page";
 
 let harness: HarnessProcess;
 
@@ -17,10 +18,7 @@ test.afterAll(async () => {
 });
 
 test("opens the workstation frame, round-trips IPC and shows what main reports", async ({ page }) => {
-  const consoleErrors: string[] = [];
-  page.on("console", (m) => {
-    if (m.type() === "error") consoleErrors.push(m.text());
-  });
+  const consoleErrors = consoleErrorsOf(page);
   await page.goto(harness.url);
   await expect(page.getByRole("complementary", { name: "Worklist" })).toBeVisible();
   await expect(page.getByRole("main", { name: "Viewer" })).toBeVisible();

@@ -13,6 +13,8 @@ import { expect, test } from "@playwright/test";
 import { type HarnessProcess, startHarnessProcess } from "../support/harness-process";
 import { freePort, type OrthancProcess, startOrthanc, stowFiles } from "../support/orthanc";
 import { basicAuth, demoFiles, readHeader, sharedChestFiles } from "../support/pacs-fixtures";
+import { signAsNewSigner } from "../support/report-page";
+import { consoleErrorsOf } from "../support/viewer-page";
 
 let pacs: OrthancProcess;
 let harness: HarnessProcess;
@@ -30,10 +32,7 @@ test.afterAll(async () => {
 });
 
 test("adds and tests a PACS connection, searches it, opens a study from it", async ({ page }) => {
-  const consoleErrors: string[] = [];
-  page.on("console", (m) => {
-    if (m.type() === "error") consoleErrors.push(m.text());
-  });
+  const consoleErrors = consoleErrorsOf(page);
   await page.goto(harness.url);
   await expect(page.getByTestId("worklist-empty")).toBeVisible();
 
@@ -106,12 +105,7 @@ test("adds and tests a PACS connection, searches it, opens a study from it", asy
   // Signed: the report goes back to the PACS it came from, and the pane says so; an addendum is a second SR.
   // (The demo pack drafts no Impression and the sign-off safeguards refuse an empty one: the radiologist writes it.)
   await page.getByTestId("report-impression").fill("No acute cardiopulmonary abnormality.");
-  await page.getByRole("button", { name: "Sign", exact: true }).click();
-  await page.getByLabel("Signing radiologist").fill("Dr Anna Smith");
-  await page.getByRole("button", { name: "Save name" }).click();
-  await page.getByRole("checkbox", { name: "Attest the unchanged AI sentences" }).check();
-  await page.getByRole("button", { name: "Sign as Dr Anna Smith" }).click();
-  await expect(page.getByTestId("signed-report")).toBeVisible();
+  await signAsNewSigner(page, "Dr Anna Smith", { attestUntouchedAi: true });
   const pacsStatus = page.getByTestId("report-pacs-status");
   await expect(pacsStatus.locator("li")).toHaveCount(1);
   await expect(pacsStatus).toContainText(/Report: Stored on Department PACS · \d\d:\d\d/, { timeout: 30_000 });

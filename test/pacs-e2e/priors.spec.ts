@@ -13,6 +13,7 @@ import { createServices } from "../../src-main/services";
 import { type HarnessProcess, startHarnessProcess } from "../support/harness-process";
 import { type OrthancProcess, startOrthanc, stowFiles } from "../support/orthanc";
 import { demoFiles, readHeader, signedSr } from "../support/pacs-fixtures";
+import { consoleErrorsOf } from "../support/viewer-page";
 
 let pacs: OrthancProcess;
 let harness: HarnessProcess;
@@ -52,10 +53,7 @@ test.afterAll(async () => {
 });
 
 test("lists the PACS prior, opens its SR report, and opens it beside the current study", async ({ page }) => {
-  const consoleErrors: string[] = [];
-  page.on("console", (m) => {
-    if (m.type() === "error") consoleErrors.push(m.text());
-  });
+  const consoleErrors = consoleErrorsOf(page);
   await page.goto(harness.url);
   // The local list (the PACS part of the worklist lists the prior too, until it is retrieved).
   await page

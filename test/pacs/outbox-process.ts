@@ -8,6 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { instanceUids } from "../../src-main/services/pacs/outbox";
 import type { PacsService } from "../../src-main/services/pacs/pacs-service";
+import { orthancConnection, orthancFromEnv } from "../support/pacs-processes";
 import { openPacsService } from "../support/pacs-service";
 
 const dataDir = process.env.RD_DATA_DIR as string;
@@ -20,16 +21,7 @@ const pacs: PacsService = openPacsService(dataDir, (e) => {
   }
 }).service;
 const connectionId =
-  pacs.listConnections()[0]?.id ??
-  pacs.addConnection({
-    name: "Test PACS",
-    baseUrl: process.env.RD_PACS_URL as string,
-    auth: {
-      kind: "basic",
-      username: process.env.RD_PACS_USER as string,
-      password: process.env.RD_PACS_PASSWORD as string,
-    },
-  }).id;
+  pacs.listConnections()[0]?.id ?? pacs.addConnection(orthancConnection(orthancFromEnv(), "Test PACS")).id;
 for (const file of fs.readdirSync(srDir).sort()) {
   const bytes = fs.readFileSync(path.join(srDir, file));
   pacs.storeReport({ bytes, sopInstanceUid: instanceUids(bytes).sopInstanceUid, connectionId });

@@ -4,31 +4,26 @@
  * store and started again: every report ends up stored, byte-identical, exactly once (QIDO-RS counts each SOP
  * Instance UID once and the SR count equals the queue), with the state and last error visible on the way.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import readline from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openCaseDatabase } from "../../src-main/db/database";
 import { BASIC_TEXT_SR_SOP_CLASS } from "../../src-main/services/export/dicom-sr";
-import { DicomWebClient } from "../../src-main/services/pacs/dicomweb-client";
+import type { DicomWebClient } from "../../src-main/services/pacs/dicomweb-client";
 import type { OutboxEntry } from "../../src-shared/pacs-types";
 import { type OrthancProcess, startOrthanc, stowFiles } from "../support/orthanc";
 import { demoFiles, readHeader, signedSr } from "../support/pacs-fixtures";
+import { launchJsonLines, orthancClient, orthancEnv, outboxStates } from "../support/pacs-processes";
 import { openPacsService } from "../support/pacs-service";
 
-const root = path.resolve(import.meta.dirname, "..", "..");
 let pacs: OrthancProcess;
 let client: DicomWebClient;
 
 beforeAll(async () => {
   pacs = await startOrthanc();
   expect(await stowFiles(pacs, demoFiles())).toBe(200);
-  client = new DicomWebClient({
-    baseUrl: pacs.dicomWebUrl,
-    auth: { kind: "basic", username: pacs.user, password: pacs.password },
-  });
+  client = orthancClient(pacs);
 });
 
 afterAll(async () => {
@@ -138,32 +133,10 @@ describe("STOW-RS outbox", () => {
       ...process.env,
       RD_DATA_DIR: dataDir,
       RD_SR_DIR: srDir,
-      RD_PACS_URL: pacs.dicomWebUrl,
-      RD_PACS_USER: pacs.user,
-      RD_PACS_PASSWORD: pacs.password,
+      ...orthancEnv(pacs),
     };
-    const launch = (onLine: (msg: { state?: string; done?: boolean }, child: ChildProcess) => void) => {
-      const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "test/pacs/outbox-process.ts")], {
-        cwd: root,
-        env,
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let stderr = "";
-      child.stderr?.on("data", (d: Buffer) => {
-        stderr += d.toString();
-      });
-      readline.createInterface({ input: child.stdout! }).on("line", (line) => {
-        try {
-          onLine(JSON.parse(line), child);
-        } catch {
-          /* not ours */
-        }
-      });
-      const exited = new Promise<{ code: number | null; signal: string | null; stderr: string }>((resolve) =>
-        child.once("exit", (code, signal) => resolve({ code, signal, stderr })),
-      );
-      return { child, exited };
-    };
+    const launch = (onLine: (msg: { state?: string; done?: boolean }, child: ChildProcess) => void) =>
+      launchJsonLines("test/pacs/outbox-process.ts", env, onLine);
     // First run: kill -9 as soon as a store is in flight after at least one entry was stored.
     let stored = 0;
     const first = launch((msg, child) => {
@@ -172,12 +145,7 @@ describe("STOW-RS outbox", () => {
     });
     const end1 = await first.exited;
     expect(end1.signal, end1.stderr).toBe("SIGKILL");
-    const db = openCaseDatabase(path.join(dataDir, "cases.sqlite"));
-    const rows = db.prepare("SELECT state, count(*) AS n FROM pacs_outbox GROUP BY state").all() as Array<{
-      state: string;
-      n: number;
-    }>;
-    db.close();
+    const rows = outboxStates(dataDir);
     console.log(`killed -9 mid-store: outbox ${rows.map((r) => `${r.n} ${r.state}`).join(", ")}`);
     expect(rows.reduce((n, r) => n + r.n, 0)).toBe(20);
     expect(rows.find((r) => r.state === "sending")?.n ?? 0).toBeLessThanOrEqual(1);

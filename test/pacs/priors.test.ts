@@ -14,6 +14,7 @@ import { createCallerFactory } from "../../src-main/ipc/trpc";
 import { createServices, type Services } from "../../src-main/services";
 import { type OrthancProcess, startOrthanc, stowFiles } from "../support/orthanc";
 import { demoFiles, readHeader, signedSr } from "../support/pacs-fixtures";
+import { orthancConnection } from "../support/pacs-processes";
 
 let pacs: OrthancProcess;
 let services: Services;
@@ -54,13 +55,7 @@ beforeAll(async () => {
     modelPackDir: null,
   });
   caller = createCallerFactory(appRouter)({ services });
-  connectionId = (
-    await caller.pacs.addConnection({
-      name: "Department PACS",
-      baseUrl: pacs.dicomWebUrl,
-      auth: { kind: "basic", username: pacs.user, password: pacs.password },
-    })
-  ).id;
+  connectionId = (await caller.pacs.addConnection(orthancConnection(pacs))).id;
 });
 
 afterAll(async () => {

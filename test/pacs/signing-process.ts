@@ -6,6 +6,7 @@
  * when RD_EXPECT entries are all stored.
  */
 import { createServices } from "../../src-main/services";
+import { orthancConnection, orthancFromEnv } from "../support/pacs-processes";
 
 const expected = Number(process.env.RD_EXPECT);
 const services = createServices({
@@ -28,15 +29,7 @@ services.events.subscribe((e) => {
 });
 
 if (services.pacs.listConnections().length === 0) {
-  const { id: connectionId } = services.pacs.addConnection({
-    name: "Department PACS",
-    baseUrl: process.env.RD_PACS_URL as string,
-    auth: {
-      kind: "basic",
-      username: process.env.RD_PACS_USER as string,
-      password: process.env.RD_PACS_PASSWORD as string,
-    },
-  });
+  const { id: connectionId } = services.pacs.addConnection(orthancConnection(orthancFromEnv()));
   services.reports.setSigner("Dr Kill Test");
   const studyIds: string[] = [];
   for (const uid of (process.env.RD_STUDY_UIDS as string).split(",")) {

@@ -5,12 +5,11 @@
  * ("unreachable"), then stored once when the PACS is back; local studies go to the default connection only when one
  * is set; and the workstation killed with kill -9 in the middle of a store loses no signed report and stores each once.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
-import readline from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openCaseDatabase } from "../../src-main/db/database";
 import { appRouter } from "../../src-main/ipc/router";
@@ -18,11 +17,11 @@ import { createCallerFactory } from "../../src-main/ipc/trpc";
 import { createServices, type Services } from "../../src-main/services";
 import { BASIC_TEXT_SR_SOP_CLASS } from "../../src-main/services/export/dicom-sr";
 import { ENCAPSULATED_PDF_SOP_CLASS } from "../../src-main/services/export/encapsulated-pdf";
-import { DicomWebClient } from "../../src-main/services/pacs/dicomweb-client";
+import type { DicomWebClient } from "../../src-main/services/pacs/dicomweb-client";
 import { type OrthancProcess, startOrthanc, stowFiles } from "../support/orthanc";
 import { demoFiles, readHeader, sharedChestFiles } from "../support/pacs-fixtures";
+import { launchJsonLines, orthancClient, orthancConnection, orthancEnv, outboxStates } from "../support/pacs-processes";
 
-const root = path.resolve(import.meta.dirname, "..", "..");
 const require = createRequire(import.meta.url);
 const dcmjs = require("dcmjs");
 
@@ -37,20 +36,11 @@ const demoUids = [...new Set(demoFiles().map((f) => readHeader(f).studyInstanceU
 beforeAll(async () => {
   pacs = await startOrthanc();
   expect(await stowFiles(pacs, demoFiles())).toBe(200);
-  client = new DicomWebClient({
-    baseUrl: pacs.dicomWebUrl,
-    auth: { kind: "basic", username: pacs.user, password: pacs.password },
-  });
+  client = orthancClient(pacs);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "rd-pacs-sign-"));
   services = createServices({ dataDir, transport: "in-process", modelPackDir: null });
   caller = createCallerFactory(appRouter)({ services });
-  connectionId = (
-    await caller.pacs.addConnection({
-      name: "Department PACS",
-      baseUrl: pacs.dicomWebUrl,
-      auth: { kind: "basic", username: pacs.user, password: pacs.password },
-    })
-  ).id;
+  connectionId = (await caller.pacs.addConnection(orthancConnection(pacs))).id;
   await caller.reports.setSigner({ name: "Dr Anna Smith" });
 });
 
@@ -232,44 +222,20 @@ describe("signing stores the report on the PACS", () => {
     const env = {
       ...process.env,
       RD_DATA_DIR: dataDir,
-      RD_PACS_URL: pacs.dicomWebUrl,
-      RD_PACS_USER: pacs.user,
-      RD_PACS_PASSWORD: pacs.password,
+      ...orthancEnv(pacs),
       RD_STUDY_UIDS: uids.join(","),
       RD_EXPECT: String(uids.length),
     };
-    const launch = (onLine: (msg: Record<string, number>, child: ChildProcess) => void) => {
-      const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "test/pacs/signing-process.ts")], {
-        cwd: root,
-        env,
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let stderr = "";
-      child.stderr?.on("data", (d: Buffer) => {
-        stderr += d.toString();
-      });
-      readline.createInterface({ input: child.stdout! }).on("line", (line) => {
-        try {
-          onLine(JSON.parse(line), child);
-        } catch {
-          /* not ours */
-        }
-      });
-      return new Promise<{ code: number | null; signal: string | null; stderr: string }>((resolve) =>
-        child.once("exit", (code, signal) => resolve({ code, signal, stderr })),
-      );
-    };
+    const launch = (onLine: (msg: Record<string, number>, child: ChildProcess) => void) =>
+      launchJsonLines("test/pacs/signing-process.ts", env, onLine).exited;
     const first = await launch((msg, child) => {
       if ((msg.sending ?? 0) >= 1 && (msg.stored ?? 0) >= 1) child.kill("SIGKILL");
     });
     expect(first.signal, first.stderr).toBe("SIGKILL");
     const db = openCaseDatabase(path.join(dataDir, "cases.sqlite"));
     const signed = (db.prepare("SELECT count(*) AS n FROM signed_reports").get() as { n: number }).n;
-    const rows = db.prepare("SELECT state, count(*) AS n FROM pacs_outbox GROUP BY state").all() as Array<{
-      state: string;
-      n: number;
-    }>;
     db.close();
+    const rows = outboxStates(dataDir);
     console.log(`kill -9 mid-store: ${signed} signed; outbox ${rows.map((r) => `${r.n} ${r.state}`).join(", ")}`);
     expect(signed).toBe(uids.length);
     expect(rows.reduce((n, r) => n + r.n, 0)).toBe(uids.length);

@@ -21,6 +21,15 @@ export function stripFileNames(strip: Locator): Promise<string[]> {
   return strip.locator(".strip-image").evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.fileName ?? ""));
 }
 
+/** The page's console errors from now on, as they arrive (a test expects the list empty at its end). */
+export function consoleErrorsOf(page: Page): string[] {
+  const errors: string[] = [];
+  page.on("console", (m) => {
+    if (m.type() === "error") errors.push(m.text());
+  });
+  return errors;
+}
+
 /**
  * Imports files or folders through the Import panel (opened if needed) and returns the result line; `oneStudy`
  * ticks the panel's "one study" box (loose images grouped by the user).

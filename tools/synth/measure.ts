@@ -17,37 +17,29 @@ export function fromBytes(bytes: Uint8Array, width: number, height: number): Gra
   return { width, height, data };
 }
 
-function boxSmooth(image: GrayImage, radius: number): Float32Array {
-  const { width: w, height: h, data } = image;
-  const tmp = new Float32Array(w * h);
+/** One pass of a box mean along (dx, dy) = (1, 0) rows or (0, 1) columns; the window is cut at the border. */
+function boxPass(src: Float32Array, w: number, h: number, radius: number, dx: number, dy: number): Float32Array {
   const out = new Float32Array(w * h);
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       let acc = 0;
       let n = 0;
       for (let k = -radius; k <= radius; k++) {
-        const xx = x + k;
-        if (xx < 0 || xx >= w) continue;
-        acc += data[y * w + xx]!;
-        n++;
-      }
-      tmp[y * w + x] = acc / n;
-    }
-  }
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      let acc = 0;
-      let n = 0;
-      for (let k = -radius; k <= radius; k++) {
-        const yy = y + k;
-        if (yy < 0 || yy >= h) continue;
-        acc += tmp[yy * w + x]!;
+        const xx = x + k * dx;
+        const yy = y + k * dy;
+        if (xx < 0 || xx >= w || yy < 0 || yy >= h) continue;
+        acc += src[yy * w + xx]!;
         n++;
       }
       out[y * w + x] = acc / n;
     }
   }
   return out;
+}
+
+function boxSmooth(image: GrayImage, radius: number): Float32Array {
+  const { width: w, height: h, data } = image;
+  return boxPass(boxPass(data, w, h, radius, 1, 0), w, h, radius, 0, 1);
 }
 
 /** Otsu threshold of values in [0, 1]. */

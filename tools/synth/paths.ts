@@ -31,3 +31,17 @@ export function defaultIuSourcePaths(): IuSourcePaths {
     labelsPath: path.join(SHARED_IU_DIR, "report-labels.csv"),
   };
 }
+
+/** The CLIs' --annotation and --labels options, defaulting to the IU-Xray sources found here. */
+export function iuSourceOptions() {
+  const defaults = defaultIuSourcePaths();
+  return {
+    annotation: { type: "string", default: defaults.annotationPath },
+    labels: { type: "string", default: defaults.labelsPath },
+  } as const;
+}
+
+/** The IU-Xray sources a CLI was given (--annotation, --labels), as absolute paths. */
+export function iuSourcesFrom(values: { annotation: string; labels: string }): IuSourcePaths {
+  return { annotationPath: path.resolve(values.annotation), labelsPath: path.resolve(values.labels) };
+}

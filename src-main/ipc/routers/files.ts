@@ -1,9 +1,6 @@
 import { filesContract as c } from "../../../src-shared/contract/files";
-import { procedure, router } from "../trpc";
+import { fromContract, router } from "../trpc";
 
 export const filesRouter = router({
-  imageSources: procedure
-    .input(c.imageSources.input)
-    .output(c.imageSources.output)
-    .query(({ ctx, input }) => ctx.services.files.imageSources(input.studyId)),
+  imageSources: fromContract(c.imageSources).query(({ ctx, input }) => ctx.services.files.imageSources(input.studyId)),
 });

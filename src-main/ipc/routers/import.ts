@@ -1,19 +1,12 @@
 import { importContract as c } from "../../../src-shared/contract/import";
-import { procedure, router } from "../trpc";
+import { fromContract, router } from "../trpc";
 
 export const importRouter = router({
-  paths: procedure
-    .input(c.paths.input)
-    .output(c.paths.output)
-    .mutation(({ ctx, input }) =>
-      ctx.services.importer.importPaths(input.paths, { jobId: input.jobId, looseImages: input.looseImages }),
-    ),
-  pickPaths: procedure
-    .input(c.pickPaths.input)
-    .output(c.pickPaths.output)
-    .mutation(({ ctx, input }) => ctx.services.importer.pickPaths(input.kind)),
-  setView: procedure
-    .input(c.setView.input)
-    .output(c.setView.output)
-    .mutation(({ ctx, input }) => ctx.services.importer.setView(input.imageId, input.view)),
+  paths: fromContract(c.paths).mutation(({ ctx, input }) =>
+    ctx.services.importer.importPaths(input.paths, { jobId: input.jobId, looseImages: input.looseImages }),
+  ),
+  pickPaths: fromContract(c.pickPaths).mutation(({ ctx, input }) => ctx.services.importer.pickPaths(input.kind)),
+  setView: fromContract(c.setView).mutation(({ ctx, input }) =>
+    ctx.services.importer.setView(input.imageId, input.view),
+  ),
 });

@@ -94,7 +94,7 @@ export function personName(name: string): string {
 }
 
 /** Limits a value to its VR's maximum length (LO 64, SH 16). */
-const clip = (value: string, max: number) => (value.length > max ? value.slice(0, max) : value);
+export const clip = (value: string, max: number) => (value.length > max ? value.slice(0, max) : value);
 
 interface ReferencedInstance {
   seriesInstanceUid: string;
@@ -194,7 +194,6 @@ export function srInstanceUids(doc: ReportDocument): { seriesInstanceUid: string
  * same report (the signed report and the earlier addenda) in the Predecessor Documents Sequence (0040,A360).
  */
 export function renderDicomSr(doc: ReportDocument): Buffer {
-  const { DicomDict, DicomMetaDictionary } = dcmjs();
   const signed = dicomDateTime(doc.signedAt);
   const studyUid = srStudyInstanceUid(doc);
   const uids = srInstanceUids(doc);
@@ -338,10 +337,19 @@ export function renderDicomSr(doc: ReportDocument): Buffer {
     ContentSequence: content,
   };
 
+  return writePart10(dataset, doc);
+}
+
+/**
+ * A dataset (dcmjs naturalized, with SOPClassUID and SOPInstanceUID) as a DICOM Part 10 file in Explicit VR Little
+ * Endian, with this application's file meta information; the SR and the Encapsulated PDF are written with it.
+ */
+export function writePart10(dataset: Record<string, unknown>, doc: Pick<ReportDocument, "application">): Buffer {
+  const { DicomDict, DicomMetaDictionary } = dcmjs();
   const meta = {
     FileMetaInformationVersion: new Uint8Array([0, 1]).buffer,
-    MediaStorageSOPClassUID: BASIC_TEXT_SR_SOP_CLASS,
-    MediaStorageSOPInstanceUID: sopInstanceUid,
+    MediaStorageSOPClassUID: dataset.SOPClassUID,
+    MediaStorageSOPInstanceUID: dataset.SOPInstanceUID,
     TransferSyntaxUID: EXPLICIT_VR_LITTLE_ENDIAN,
     ImplementationClassUID: IMPLEMENTATION_CLASS_UID,
     ImplementationVersionName: clip(`RDRAFT_${doc.application.version}`, 16),

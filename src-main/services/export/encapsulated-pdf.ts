@@ -4,28 +4,16 @@
  * signed report, then one per addendum): its SOP Instance UID is derived from that SR's, so every STOW-RS retry
  * stores the same instance. Written with dcmjs, Explicit VR Little Endian.
  */
-import { createRequire } from "node:module";
-import { srInstanceUids, srStudyInstanceUid } from "./dicom-sr";
+import { clip, srInstanceUids, srStudyInstanceUid, writePart10 } from "./dicom-sr";
 import { isoDate, type ReportDocument, uidFromName } from "./report-document";
 
 export const ENCAPSULATED_PDF_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.104.1";
-const EXPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2.1";
-const IMPLEMENTATION_CLASS_UID = uidFromName("radiology-draft/dicom-sr-writer");
-
-interface DcmjsData {
-  DicomDict: new (meta: Record<string, unknown>) => { dict: Record<string, unknown>; write(): ArrayBuffer };
-  DicomMetaDictionary: { denaturalizeDataset(dataset: Record<string, unknown>): Record<string, unknown> };
-}
-const require = createRequire(import.meta.url);
 
 /** The Encapsulated PDF's SOP Instance UID for the SR with this SOP Instance UID. */
 export const pdfInstanceUid = (srSopInstanceUid: string) => uidFromName(`radiology-draft/pdf/${srSopInstanceUid}`);
 
-const clip = (value: string, max: number) => (value.length > max ? value.slice(0, max) : value);
-
 /** Wraps the report's PDF (the export's bytes) for the report's newest SR (`doc` with the addenda written until then). */
 export function renderEncapsulatedPdf(doc: ReportDocument, pdf: Uint8Array): { bytes: Buffer; sopInstanceUid: string } {
-  const { DicomDict, DicomMetaDictionary } = (require("dcmjs") as { data: DcmjsData }).data;
   const studyUid = srStudyInstanceUid(doc);
   const srUids = srInstanceUids(doc).sopInstanceUids;
   const sopInstanceUid = pdfInstanceUid(srUids[srUids.length - 1] as string);
@@ -71,15 +59,5 @@ export function renderEncapsulatedPdf(doc: ReportDocument, pdf: Uint8Array): { b
     EncapsulatedDocumentLength: pdf.length,
     EncapsulatedDocument: [padded.buffer],
   };
-  const meta = {
-    FileMetaInformationVersion: new Uint8Array([0, 1]).buffer,
-    MediaStorageSOPClassUID: ENCAPSULATED_PDF_SOP_CLASS,
-    MediaStorageSOPInstanceUID: sopInstanceUid,
-    TransferSyntaxUID: EXPLICIT_VR_LITTLE_ENDIAN,
-    ImplementationClassUID: IMPLEMENTATION_CLASS_UID,
-    ImplementationVersionName: clip(`RDRAFT_${doc.application.version}`, 16),
-  };
-  const dict = new DicomDict(DicomMetaDictionary.denaturalizeDataset(meta));
-  dict.dict = DicomMetaDictionary.denaturalizeDataset(dataset);
-  return { bytes: Buffer.from(dict.write()), sopInstanceUid };
+  return { bytes: writePart10(dataset, doc), sopInstanceUid };
 }

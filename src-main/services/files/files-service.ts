@@ -20,7 +20,7 @@ import {
 } from "../../../src-shared/import-types";
 import type { CaseDatabase } from "../../db/database";
 import { sniffImageFile } from "../imaging/decode-image";
-import { NotFoundError } from "../studies/studies-service";
+import { NotFoundError, STUDY_IMAGES_IN_VIEWER_ORDER } from "../studies/studies-service";
 
 /** Why an image cannot be served; `status` is the HTTP status the harness answers with. */
 export class ImageFileError extends Error {
@@ -99,8 +99,7 @@ export class FilesService {
     const rows = this.db
       .prepare(
         `SELECT i.id, i.file_path, i.file_sha256, i.view, i.view_reason, i.width, i.height, i.transfer_syntax
-         FROM images i JOIN series se ON se.id = i.series_id WHERE se.study_id = ?
-         ORDER BY CASE i.view WHEN 'frontal' THEN 0 WHEN 'lateral' THEN 1 ELSE 2 END, i.file_path`,
+         ${STUDY_IMAGES_IN_VIEWER_ORDER}`,
       )
       .all(studyId) as ImageRow[];
     return Promise.all(

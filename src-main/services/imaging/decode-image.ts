@@ -221,15 +221,11 @@ export function fileSystemError(path: string, cause: unknown): ImagingError {
   return new ImagingError("READ_FAILED", path, `the file cannot be read (${code ?? describeThrown(cause)})`, { cause });
 }
 
-async function decodeWithOptions(
-  bytes: Uint8Array,
-  path: string,
-  opts: ResolvedOptions,
-  readMs: number,
-  t0: number,
-): Promise<DecodedImage> {
+/** decodeBytes, with anything that is not an ImagingError turned into one naming the file. */
+async function decodeWithOptions(...args: Parameters<typeof decodeBytes>): Promise<DecodedImage> {
+  const path = args[1];
   try {
-    return await decodeBytes(bytes, path, opts, readMs, t0);
+    return await decodeBytes(...args);
   } catch (cause) {
     if (isImagingError(cause)) throw cause;
     // Anything else is a defect or an input the readers did not anticipate: still a typed error naming the file.

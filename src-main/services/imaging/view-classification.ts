@@ -226,46 +226,34 @@ export function classifyViews(
     const sourcePath = inputOf(item).sourcePath;
     const decision = decisions[index];
     if (decision) return { index, sourcePath, ...decision, confident: true };
+    const guessed = (view: View, source: ViewDecisionSource, reason: string): ViewAssignment => ({
+      index,
+      sourcePath,
+      view,
+      source,
+      reason,
+      confident: false,
+    });
     if (options.useOrder === false) {
-      return {
-        index,
-        sourcePath,
-        view: "unknown",
-        source: "none",
-        reason: "no view information in the file or its name: choose frontal or lateral in the image strip",
-        confident: false,
-      };
+      return guessed(
+        "unknown",
+        "none",
+        "no view information in the file or its name: choose frontal or lateral in the image strip",
+      );
     }
     if (!haveFrontal) {
       haveFrontal = true;
-      return {
-        index,
-        sourcePath,
-        view: "frontal",
-        source: "order",
-        reason: "no view information: the first such image is taken as frontal",
-        confident: false,
-      };
+      return guessed("frontal", "order", "no view information: the first such image is taken as frontal");
     }
     if (!haveLateral) {
       haveLateral = true;
-      return {
-        index,
-        sourcePath,
-        view: "lateral",
-        source: "order",
-        reason: "no view information: taken as the lateral view, as the study has a frontal one",
-        confident: false,
-      };
+      return guessed(
+        "lateral",
+        "order",
+        "no view information: taken as the lateral view, as the study has a frontal one",
+      );
     }
-    return {
-      index,
-      sourcePath,
-      view: "unknown",
-      source: "order",
-      reason: "no view information, and the study already has a frontal and a lateral view",
-      confident: false,
-    };
+    return guessed("unknown", "order", "no view information, and the study already has a frontal and a lateral view");
   });
 
   const pick = (view: View): number | null =>

@@ -387,24 +387,21 @@ export function labelReport(report: string): LabelerResult {
         for (const match of sentence.matchAll(exclusion)) excluded.push([match.index, match.index + match[0].length]);
       }
       const taken: [number, number][] = [];
-      for (const pattern of rule.mentions) {
-        for (const match of sentence.matchAll(pattern)) {
-          const start = match.index;
-          const end = start + match[0].length;
-          if (overlaps(start, end, excluded) || overlaps(start, end, taken)) continue;
-          taken.push([start, end]);
-          const decision = classifyMention(sentence, start, end);
-          mentions.push({ observation: rule.observation, phrase: match[0], sentence, ...decision });
-        }
-      }
-      for (const pattern of rule.descriptors ?? []) {
-        for (const match of sentence.matchAll(pattern)) {
-          const start = match.index;
-          const end = start + match[0].length;
-          if (overlaps(start, end, excluded) || overlaps(start, end, taken)) continue;
-          taken.push([start, end]);
-          const decision = classifyDescriptor(sentence, start, end);
-          mentions.push({ observation: rule.observation, phrase: match[0], sentence, ...decision });
+      // Mentions first, then descriptors; a span one of them took is not read again.
+      const passes = [
+        [rule.mentions, classifyMention],
+        [rule.descriptors ?? [], classifyDescriptor],
+      ] as const;
+      for (const [patterns, classify] of passes) {
+        for (const pattern of patterns) {
+          for (const match of sentence.matchAll(pattern)) {
+            const start = match.index;
+            const end = start + match[0].length;
+            if (overlaps(start, end, excluded) || overlaps(start, end, taken)) continue;
+            taken.push([start, end]);
+            const decision = classify(sentence, start, end);
+            mentions.push({ observation: rule.observation, phrase: match[0], sentence, ...decision });
+          }
         }
       }
     }

@@ -13,18 +13,12 @@ import { createRequire } from "node:module";
 import type { PriorStudy, PriorsResult } from "../../../src-shared/pacs-types";
 import type { CaseDatabase } from "../../db/database";
 import { isoDate } from "../export/report-document";
-import { NotFoundError } from "../studies/studies-service";
+import { NotFoundError, type StudyHeaderRow } from "../studies/studies-service";
 import type { PacsConnections } from "./connections";
 
 const require = createRequire(import.meta.url);
 
-interface StudyRow {
-  id: string;
-  study_instance_uid: string | null;
-  patient_id: string | null;
-  patient_name: string | null;
-  study_date: string | null;
-  description: string | null;
+interface StudyRow extends StudyHeaderRow {
   modalities: string | null;
   signed: number;
 }

@@ -8,13 +8,17 @@ export class NotFoundError extends Error {
   }
 }
 
-interface StudyRow {
+/** The columns of a `studies` row that name the study and its patient. */
+export interface StudyHeaderRow {
   id: string;
   study_instance_uid: string | null;
   patient_id: string | null;
   patient_name: string | null;
   study_date: string | null;
   description: string | null;
+}
+
+interface StudyRow extends StudyHeaderRow {
   source: "demo" | "import";
   pacs_connection: string | null;
   status: StudyStatus;
@@ -22,6 +26,10 @@ interface StudyRow {
   image_count: number;
   updated_at: string;
 }
+
+/** A study's images (alias i, series se; one parameter: the study id) in viewer order: frontal, lateral, others, then path. */
+export const STUDY_IMAGES_IN_VIEWER_ORDER = `FROM images i JOIN series se ON se.id = i.series_id WHERE se.study_id = ?
+  ORDER BY CASE i.view WHEN 'frontal' THEN 0 WHEN 'lateral' THEN 1 ELSE 2 END, i.file_path`;
 
 const toSummary = (r: StudyRow): StudySummary => ({
   id: r.id,
@@ -81,8 +89,7 @@ export class StudiesService {
     const images = this.db
       .prepare(
         `SELECT i.id, se.series_instance_uid, i.sop_instance_uid, i.file_path, i.view, i.view_reason, i.width, i.height
-         FROM images i JOIN series se ON se.id = i.series_id WHERE se.study_id = ?
-         ORDER BY CASE i.view WHEN 'frontal' THEN 0 WHEN 'lateral' THEN 1 ELSE 2 END, i.file_path`,
+         ${STUDY_IMAGES_IN_VIEWER_ORDER}`,
       )
       .all(studyId) as Array<{
       id: string;

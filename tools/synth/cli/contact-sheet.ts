@@ -13,18 +13,16 @@ import { writeContactSheet } from "../contact-sheet";
 import { loadIuStudies } from "../dataset";
 import { intOption, SynthInputError } from "../errors";
 import { DEVICE_KINDS, findingsOf, LABEL_FINDING_KINDS, TEXT_FINDING_KINDS } from "../findings";
-import { DEFAULT_SYNTH_OUT, defaultIuSourcePaths, REPO_ROOT } from "../paths";
+import { DEFAULT_SYNTH_OUT, iuSourceOptions, iuSourcesFrom, REPO_ROOT } from "../paths";
 
 const KINDS: readonly string[] = [...LABEL_FINDING_KINDS, ...DEVICE_KINDS, ...TEXT_FINDING_KINDS];
 
 async function main(): Promise<void> {
-  const defaults = defaultIuSourcePaths();
   const { values } = parseArgs({
     options: {
       root: { type: "string", default: DEFAULT_SYNTH_OUT },
       out: { type: "string" },
-      annotation: { type: "string", default: defaults.annotationPath },
-      labels: { type: "string", default: defaults.labelsPath },
+      ...iuSourceOptions(),
       ids: { type: "string" },
       finding: { type: "string" },
       split: { type: "string" },
@@ -47,10 +45,7 @@ async function main(): Promise<void> {
   const unknown = wanted.filter((k) => !KINDS.includes(k));
   if (unknown.length > 0)
     throw new SynthInputError(`unknown --finding ${unknown.join(", ")}; known: ${KINDS.join(", ")}`);
-  const { studies } = await loadIuStudies({
-    annotationPath: path.resolve(values.annotation),
-    labelsPath: path.resolve(values.labels),
-  });
+  const { studies } = await loadIuStudies(iuSourcesFrom(values));
   let selected = studies;
   if (values.ids) {
     const ids = values.ids

@@ -11,20 +11,18 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { runCli } from "../../../src-main/cli/language-cli-support";
 import { commandExists, writeDemoStudies } from "../demo-studies";
-import { DEMO_STUDIES_DIR, defaultIuSourcePaths } from "../paths";
+import { DEMO_STUDIES_DIR, iuSourceOptions, iuSourcesFrom } from "../paths";
 
 async function main(): Promise<void> {
-  const defaults = defaultIuSourcePaths();
   const { values } = parseArgs({
     options: {
       out: { type: "string", default: DEMO_STUDIES_DIR },
-      annotation: { type: "string", default: defaults.annotationPath },
-      labels: { type: "string", default: defaults.labelsPath },
+      ...iuSourceOptions(),
     },
   });
   const outDir = path.resolve(values.out);
   const entries = await writeDemoStudies({
-    source: { annotationPath: path.resolve(values.annotation), labelsPath: path.resolve(values.labels) },
+    source: iuSourcesFrom(values),
     outDir,
     onStudy: (e) =>
       console.log(

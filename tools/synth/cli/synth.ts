@@ -14,15 +14,13 @@ import { runCli } from "../../../src-main/cli/language-cli-support";
 import type { Split } from "../dataset";
 import { intOption, SynthInputError } from "../errors";
 import { generateDataset } from "../generate";
-import { DEFAULT_SYNTH_OUT, defaultIuSourcePaths } from "../paths";
+import { DEFAULT_SYNTH_OUT, iuSourceOptions, iuSourcesFrom } from "../paths";
 
 async function main(): Promise<void> {
-  const defaults = defaultIuSourcePaths();
   const { values } = parseArgs({
     options: {
       out: { type: "string", default: DEFAULT_SYNTH_OUT },
-      annotation: { type: "string", default: defaults.annotationPath },
-      labels: { type: "string", default: defaults.labelsPath },
+      ...iuSourceOptions(),
       size: { type: "string" },
       workers: { type: "string" },
       ids: { type: "string" },
@@ -53,7 +51,7 @@ async function main(): Promise<void> {
     cliProgress.Presets.shades_classic,
   );
   const result = await generateDataset({
-    source: { annotationPath: path.resolve(values.annotation), labelsPath: path.resolve(values.labels) },
+    source: iuSourcesFrom(values),
     outDir,
     size,
     workers,

@@ -27,6 +27,22 @@ const CONT_EN4 = new RegExp(`([${ALPHA}])[']([${ALPHA}])`, "g");
 const CONT_EN5 = /([0-9])[']([s])/g;
 const NBP_ALPHA = new RegExp(`[${ALPHA}]`);
 const WHITE = /[\s\u00a0\u2000-\u200b\u202f\u205f\u3000]+/g;
+/** After the dots, in this order (a string is replaced everywhere as it stands). */
+const COMMA_QUOTE_DASH_REWRITES: ReadonlyArray<readonly [RegExp | string, string]> = [
+  [COMMA1, "$1 , $2"],
+  [COMMA2, "$1 , $2"],
+  [COMMA3, "$1 , $2"],
+  [QUOTE_NORM, "'"],
+  [QUOTE_NORM2, ' " '],
+  ["\u2013", "-"],
+  ["--", "-"],
+  [RM_DASH, "$1 $2"],
+  [CONT_EN, "$1 ' $2"],
+  [CONT_EN2, "$1 ' $2"],
+  [CONT_EN3, "$1 ' $2"],
+  [CONT_EN4, "$1 '$2"],
+  [CONT_EN5, "$1 '$2"],
+];
 /** Java's StringTokenizer default delimiters. */
 const TOKEN_SPLIT = /[ \t\n\r\f]+/;
 
@@ -53,19 +69,8 @@ export function meteorNormalizeEnglish(line: string): string {
     working = working.replace(MULTI_DOT2, "DOTDOTMULTI $1");
     working = working.replaceAll("DOTMULTI.", "DOTDOTMULTI");
   }
-  working = working.replace(COMMA1, "$1 , $2");
-  working = working.replace(COMMA2, "$1 , $2");
-  working = working.replace(COMMA3, "$1 , $2");
-  working = working.replace(QUOTE_NORM, "'");
-  working = working.replace(QUOTE_NORM2, ' " ');
-  working = working.replaceAll("\u2013", "-");
-  working = working.replaceAll("--", "-");
-  working = working.replace(RM_DASH, "$1 $2");
-  working = working.replace(CONT_EN, "$1 ' $2");
-  working = working.replace(CONT_EN2, "$1 ' $2");
-  working = working.replace(CONT_EN3, "$1 ' $2");
-  working = working.replace(CONT_EN4, "$1 '$2");
-  working = working.replace(CONT_EN5, "$1 '$2");
+  for (const [from, to] of COMMA_QUOTE_DASH_REWRITES)
+    working = typeof from === "string" ? working.replaceAll(from, to) : working.replace(from, to);
 
   const words = javaTokenize(working);
   const rebuilt: string[] = [];

@@ -71,6 +71,18 @@ function setUsed(path: PartialAlignment, m: Match): void {
 }
 
 /** Constants.PARTIAL_COMPARE_TOTAL: more matches, then fewer chunks, then shorter distance. */
+/** Counts match `m` into `path` (weighted and plain lengths, chunks) and moves past it; the distance is the caller's. */
+function takeMatch(path: PartialAlignment, m: Match): void {
+  path.matchCount++;
+  path.matches1 = javaIntAdd(path.matches1, m.matchLength * ALIGNMENT_WEIGHTS[m.module]!);
+  path.matches2 = javaIntAdd(path.matches2, m.length * ALIGNMENT_WEIGHTS[m.module]!);
+  path.allMatches1 += m.matchLength;
+  path.allMatches2 += m.length;
+  if (path.lastMatchEnd !== -1 && m.matchStart !== path.lastMatchEnd) path.chunks++;
+  path.idx = m.start + m.length;
+  path.lastMatchEnd = m.matchStart + m.matchLength;
+}
+
 function comparePaths(x: PartialAlignment, y: PartialAlignment): number {
   const matchDiff = y.matches1 + y.matches2 - (x.matches1 + x.matches2);
   if (matchDiff > 0) return 1;
@@ -149,14 +161,7 @@ function resolve(matches: Match[][], start: PartialAlignment): PartialAlignment 
           nextPaths.push(path);
         } else if (path.matches[path.idx]) {
           const m = path.matches[path.idx]!;
-          path.matchCount++;
-          path.matches1 = javaIntAdd(path.matches1, m.matchLength * ALIGNMENT_WEIGHTS[m.module]!);
-          path.matches2 = javaIntAdd(path.matches2, m.length * ALIGNMENT_WEIGHTS[m.module]!);
-          path.allMatches1 += m.matchLength;
-          path.allMatches2 += m.length;
-          if (path.lastMatchEnd !== -1 && m.matchStart !== path.lastMatchEnd) path.chunks++;
-          path.idx = m.start + m.length;
-          path.lastMatchEnd = m.matchStart + m.matchLength;
+          takeMatch(path, m);
           path.distance += Math.abs(m.start - m.matchStart);
           nextPaths.push(path);
         }
@@ -167,14 +172,7 @@ function resolve(matches: Match[][], start: PartialAlignment): PartialAlignment 
         const newPath = copyPath(path);
         setUsed(newPath, m);
         newPath.matches[current] = m;
-        newPath.matchCount++;
-        newPath.matches1 = javaIntAdd(newPath.matches1, m.matchLength * ALIGNMENT_WEIGHTS[m.module]!);
-        newPath.matches2 = javaIntAdd(newPath.matches2, m.length * ALIGNMENT_WEIGHTS[m.module]!);
-        newPath.allMatches1 += m.matchLength;
-        newPath.allMatches2 += m.length;
-        if (newPath.lastMatchEnd !== -1 && m.matchStart !== newPath.lastMatchEnd) newPath.chunks++;
-        newPath.idx = m.start + m.length;
-        newPath.lastMatchEnd = m.matchStart + m.matchLength;
+        takeMatch(newPath, m);
         // METEOR 1.5 adds this distance to the parent path, not the new one; kept for identical tie-breaking.
         path.distance += Math.abs(m.start - m.matchStart);
         nextPaths.push(newPath);

@@ -7,21 +7,13 @@ import type { OutboxEntry } from "../../../../src-shared/pacs-types";
 import { useShortcutHint } from "../../commands/key-bindings";
 import { useClient } from "../../ipc/ClientContext";
 import { togglePanel } from "./panels";
+import { usePacsChanges } from "./use-pacs-changes";
 
 export function PacsStatusItem() {
   const client = useClient();
   const hint = useShortcutHint();
   const [outbox, setOutbox] = useState<OutboxEntry[]>([]);
-  const [changes, setChanges] = useState(0);
-  useEffect(
-    () =>
-      client.events.onEvent({
-        onData: (e) => {
-          if (e.type === "pacs-changed" && e.area === "outbox") setChanges((n) => n + 1);
-        },
-      }),
-    [client],
-  );
+  const [changes] = usePacsChanges("outbox");
   // biome-ignore lint/correctness/useExhaustiveDependencies: reload on outbox changes.
   useEffect(() => {
     let live = true;

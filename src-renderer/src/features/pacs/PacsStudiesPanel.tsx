@@ -7,9 +7,9 @@
  */
 import { useEffect, useRef, useState } from "react";
 import type { PacsStudy, PacsStudyPage } from "../../../../src-shared/pacs-types";
+import { OverlayPanel } from "../../app/OverlayPanel";
 import { useAsync } from "../../app/useAsync";
 import { useCommands } from "../../commands/CommandRegistry";
-import { useShortcutKey } from "../../commands/key-bindings";
 import { useClient } from "../../ipc/ClientContext";
 import { setPacsWorklistQuery } from "./pacs-worklist";
 import { errorText, formatDate, formatName, openPanel, togglePanel, useOpenPanel } from "./panels";
@@ -46,7 +46,6 @@ function PacsStudiesDialog(props: { onOpenStudy: (studyId: string) => void }) {
   useCommands({
     "overlay.close": () => openPanel(null),
   });
-  const closeKey = useShortcutKey("overlay.close");
   const client = useClient();
   const connections = useAsync(() => client.pacs.connections(), [client]);
   const [connectionId, setConnectionId] = useState<string | null>(null);
@@ -143,179 +142,176 @@ function PacsStudiesDialog(props: { onOpenStudy: (studyId: string) => void }) {
     });
 
   return (
-    <div className="overlay" role="dialog" aria-modal="true" aria-label="PACS studies">
-      <div className="overlay-panel dept-panel dept-panel-wide">
-        <header className="overlay-header">
-          <h2>PACS studies</h2>
-          <button type="button" className="btn-ghost" onClick={() => openPanel(null)} aria-label="Close PACS studies">
-            {closeKey || "Close"}
+    <OverlayPanel
+      title="PACS studies"
+      closeLabel="Close PACS studies"
+      onClose={() => openPanel(null)}
+      className="dept-panel dept-panel-wide"
+    >
+      {connections.status === "ok" && list.length === 0 && (
+        <p className="hint">
+          No PACS connection yet.{" "}
+          <button type="button" className="btn" onClick={() => openPanel("settings")}>
+            Add one in Settings
           </button>
-        </header>
-        {connections.status === "ok" && list.length === 0 && (
-          <p className="hint">
-            No PACS connection yet.{" "}
-            <button type="button" className="btn" onClick={() => openPanel("settings")}>
-              Add one in Settings
-            </button>
-          </p>
-        )}
-        {list.length > 0 && (
-          <form
-            className="pacs-search"
-            aria-label="Search the PACS"
-            onSubmit={(e) => {
-              e.preventDefault();
-              void search(0);
-            }}
-          >
-            <label>
-              PACS
-              <select value={active ?? ""} onChange={(e) => setConnectionId(e.target.value)}>
-                {list.map((c) => (
-                  <option key={c.id} value={c.id}>
-                    {c.name}
-                  </option>
-                ))}
-              </select>
-            </label>
-            <label>
-              Patient name
-              <input
-                value={filters.patientName}
-                onChange={(e) => setF({ patientName: e.target.value })}
-                placeholder="Doe^John or Doe"
-              />
-            </label>
-            <label>
-              Patient ID
-              <input value={filters.patientId} onChange={(e) => setF({ patientId: e.target.value })} />
-            </label>
-            <label>
-              Accession
-              <input value={filters.accessionNumber} onChange={(e) => setF({ accessionNumber: e.target.value })} />
-            </label>
-            <label>
-              From
-              <input type="date" value={filters.dateFrom} onChange={(e) => setF({ dateFrom: e.target.value })} />
-            </label>
-            <label>
-              To
-              <input type="date" value={filters.dateTo} onChange={(e) => setF({ dateTo: e.target.value })} />
-            </label>
-            <fieldset className="pacs-modalities">
-              <legend>Modality</legend>
-              {MODALITIES.map((m) => (
-                <label key={m}>
-                  <input type="checkbox" checked={filters.modalities.includes(m)} onChange={() => toggleModality(m)} />
-                  {m}
-                </label>
+        </p>
+      )}
+      {list.length > 0 && (
+        <form
+          className="pacs-search"
+          aria-label="Search the PACS"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void search(0);
+          }}
+        >
+          <label>
+            PACS
+            <select value={active ?? ""} onChange={(e) => setConnectionId(e.target.value)}>
+              {list.map((c) => (
+                <option key={c.id} value={c.id}>
+                  {c.name}
+                </option>
               ))}
-            </fieldset>
-            <button type="submit" className="btn btn-primary" disabled={searching || !active}>
-              {searching ? "Searching…" : "Search"}
+            </select>
+          </label>
+          <label>
+            Patient name
+            <input
+              value={filters.patientName}
+              onChange={(e) => setF({ patientName: e.target.value })}
+              placeholder="Doe^John or Doe"
+            />
+          </label>
+          <label>
+            Patient ID
+            <input value={filters.patientId} onChange={(e) => setF({ patientId: e.target.value })} />
+          </label>
+          <label>
+            Accession
+            <input value={filters.accessionNumber} onChange={(e) => setF({ accessionNumber: e.target.value })} />
+          </label>
+          <label>
+            From
+            <input type="date" value={filters.dateFrom} onChange={(e) => setF({ dateFrom: e.target.value })} />
+          </label>
+          <label>
+            To
+            <input type="date" value={filters.dateTo} onChange={(e) => setF({ dateTo: e.target.value })} />
+          </label>
+          <fieldset className="pacs-modalities">
+            <legend>Modality</legend>
+            {MODALITIES.map((m) => (
+              <label key={m}>
+                <input type="checkbox" checked={filters.modalities.includes(m)} onChange={() => toggleModality(m)} />
+                {m}
+              </label>
+            ))}
+          </fieldset>
+          <button type="submit" className="btn btn-primary" disabled={searching || !active}>
+            {searching ? "Searching…" : "Search"}
+          </button>
+        </form>
+      )}
+      {searchError && (
+        <p className="error-text" role="alert">
+          Search failed: {searchError}
+        </p>
+      )}
+      {retrieval?.kind === "running" && (
+        <div className="pacs-retrieval" role="status" aria-live="polite">
+          <progress value={retrieval.done} max={Math.max(1, retrieval.total)} />
+          <span>
+            Retrieving {retrieval.total ? `${retrieval.done} / ${retrieval.total}` : ""} {retrieval.message}
+          </span>
+          <button type="button" className="btn" onClick={cancel}>
+            Cancel
+          </button>
+        </div>
+      )}
+      {retrieval?.kind === "error" && (
+        <p className="error-text" role="alert">
+          Retrieval failed: {retrieval.message}
+        </p>
+      )}
+      {page && (
+        <>
+          <table className="pacs-results" aria-label="PACS search results">
+            <thead>
+              <tr>
+                <th>Patient</th>
+                <th>ID</th>
+                <th>Date</th>
+                <th>Description</th>
+                <th>Accession</th>
+                <th>Mod.</th>
+                <th>Images</th>
+                <th>Source</th>
+                <th />
+              </tr>
+            </thead>
+            <tbody>
+              {page.studies.length === 0 && (
+                <tr>
+                  <td colSpan={9} className="hint">
+                    No study matches.
+                  </td>
+                </tr>
+              )}
+              {page.studies.map((s) => (
+                <tr key={s.studyInstanceUid} data-study-uid={s.studyInstanceUid}>
+                  <td>{formatName(s.patientName)}</td>
+                  <td>{s.patientId ?? ""}</td>
+                  <td>{formatDate(s.studyDate)}</td>
+                  <td>{s.description ?? ""}</td>
+                  <td>{s.accessionNumber ?? ""}</td>
+                  <td>{s.modalities.join(", ")}</td>
+                  <td>{s.instanceCount ?? ""}</td>
+                  <td className={`pacs-source pacs-cached-${s.cached}`}>
+                    {s.cached === "complete"
+                      ? "PACS · cached"
+                      : s.cached === "partial"
+                        ? "PACS · partly cached"
+                        : "PACS"}
+                  </td>
+                  <td>
+                    <button
+                      type="button"
+                      className="btn"
+                      disabled={retrieval?.kind === "running"}
+                      onClick={() => void openStudy(s)}
+                    >
+                      Open
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <div className="pacs-paging">
+            <button
+              type="button"
+              className="btn"
+              disabled={offset === 0 || searching}
+              onClick={() => void search(Math.max(0, offset - PAGE))}
+            >
+              Previous
             </button>
-          </form>
-        )}
-        {searchError && (
-          <p className="error-text" role="alert">
-            Search failed: {searchError}
-          </p>
-        )}
-        {retrieval?.kind === "running" && (
-          <div className="pacs-retrieval" role="status" aria-live="polite">
-            <progress value={retrieval.done} max={Math.max(1, retrieval.total)} />
             <span>
-              Retrieving {retrieval.total ? `${retrieval.done} / ${retrieval.total}` : ""} {retrieval.message}
+              {page.studies.length ? `${offset + 1}–${offset + page.studies.length}` : "0"}
+              {page.more ? " (more)" : ""}
             </span>
-            <button type="button" className="btn" onClick={cancel}>
-              Cancel
+            <button
+              type="button"
+              className="btn"
+              disabled={!page.more || searching}
+              onClick={() => void search(offset + PAGE)}
+            >
+              Next
             </button>
           </div>
-        )}
-        {retrieval?.kind === "error" && (
-          <p className="error-text" role="alert">
-            Retrieval failed: {retrieval.message}
-          </p>
-        )}
-        {page && (
-          <>
-            <table className="pacs-results" aria-label="PACS search results">
-              <thead>
-                <tr>
-                  <th>Patient</th>
-                  <th>ID</th>
-                  <th>Date</th>
-                  <th>Description</th>
-                  <th>Accession</th>
-                  <th>Mod.</th>
-                  <th>Images</th>
-                  <th>Source</th>
-                  <th />
-                </tr>
-              </thead>
-              <tbody>
-                {page.studies.length === 0 && (
-                  <tr>
-                    <td colSpan={9} className="hint">
-                      No study matches.
-                    </td>
-                  </tr>
-                )}
-                {page.studies.map((s) => (
-                  <tr key={s.studyInstanceUid} data-study-uid={s.studyInstanceUid}>
-                    <td>{formatName(s.patientName)}</td>
-                    <td>{s.patientId ?? ""}</td>
-                    <td>{formatDate(s.studyDate)}</td>
-                    <td>{s.description ?? ""}</td>
-                    <td>{s.accessionNumber ?? ""}</td>
-                    <td>{s.modalities.join(", ")}</td>
-                    <td>{s.instanceCount ?? ""}</td>
-                    <td className={`pacs-source pacs-cached-${s.cached}`}>
-                      {s.cached === "complete"
-                        ? "PACS · cached"
-                        : s.cached === "partial"
-                          ? "PACS · partly cached"
-                          : "PACS"}
-                    </td>
-                    <td>
-                      <button
-                        type="button"
-                        className="btn"
-                        disabled={retrieval?.kind === "running"}
-                        onClick={() => void openStudy(s)}
-                      >
-                        Open
-                      </button>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-            <div className="pacs-paging">
-              <button
-                type="button"
-                className="btn"
-                disabled={offset === 0 || searching}
-                onClick={() => void search(Math.max(0, offset - PAGE))}
-              >
-                Previous
-              </button>
-              <span>
-                {page.studies.length ? `${offset + 1}–${offset + page.studies.length}` : "0"}
-                {page.more ? " (more)" : ""}
-              </span>
-              <button
-                type="button"
-                className="btn"
-                disabled={!page.more || searching}
-                onClick={() => void search(offset + PAGE)}
-              >
-                Next
-              </button>
-            </div>
-          </>
-        )}
-      </div>
-    </div>
+        </>
+      )}
+    </OverlayPanel>
   );
 }

@@ -8,6 +8,7 @@ import type { OutboxEntry } from "../../../../src-shared/pacs-types";
 import { useClient } from "../../ipc/ClientContext";
 import { errorText } from "./panels";
 import "./pacs.css";
+import { usePacsChanges } from "./use-pacs-changes";
 
 const time = (iso: string | null) =>
   iso ? new Date(iso).toLocaleTimeString([], { hour12: false, hour: "2-digit", minute: "2-digit" }) : "";
@@ -31,17 +32,8 @@ export function ReportPacsStatus({ studyId }: { studyId: string }) {
   const client = useClient();
   const [entries, setEntries] = useState<OutboxEntry[]>([]);
   const [names, setNames] = useState<Map<string, string>>(new Map());
-  const [changes, setChanges] = useState(0);
+  const [changes] = usePacsChanges();
   const [error, setError] = useState<string | null>(null);
-  useEffect(
-    () =>
-      client.events.onEvent({
-        onData: (e) => {
-          if (e.type === "pacs-changed") setChanges((n) => n + 1);
-        },
-      }),
-    [client],
-  );
   // biome-ignore lint/correctness/useExhaustiveDependencies: reload on PACS changes.
   useEffect(() => {
     let live = true;

@@ -4,19 +4,20 @@
  * list says only whether one is stored, and how this machine keeps it. One connection can be the default that signed
  * reports of local studies go to (a retrieved study's report always goes back to the PACS it came from).
  */
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import type {
   PacsAuthInput,
   PacsConnection,
   PacsConnectionInput,
   PacsTestResult,
 } from "../../../../src-shared/pacs-types";
+import { OverlayPanel } from "../../app/OverlayPanel";
 import { useAsync } from "../../app/useAsync";
 import { useCommands } from "../../commands/CommandRegistry";
-import { useShortcutKey } from "../../commands/key-bindings";
 import { useClient } from "../../ipc/ClientContext";
 import { errorText, openPanel, togglePanel, useOpenPanel } from "../pacs/panels";
 import "../pacs/pacs.css";
+import { usePacsChanges } from "../pacs/use-pacs-changes";
 
 type AuthKind = PacsAuthInput["kind"];
 
@@ -73,23 +74,13 @@ function SettingsDialog() {
   useCommands({
     "overlay.close": () => openPanel(null),
   });
-  const closeKey = useShortcutKey("overlay.close");
   const client = useClient();
-  const [changes, setChanges] = useState(0);
+  const [changes, reload] = usePacsChanges("connections");
   const list = useAsync(() => client.pacs.connections(), [client, changes]);
   const [form, setForm] = useState<Form>(EMPTY);
   const [formResult, setFormResult] = useState<{ ok: boolean; message: string } | null>(null);
   const [rowResults, setRowResults] = useState<Record<string, PacsTestResult | { ok: false; message: string }>>({});
   const [busy, setBusy] = useState(false);
-  useEffect(
-    () =>
-      client.events.onEvent({
-        onData: (e) => {
-          if (e.type === "pacs-changed" && e.area === "connections") setChanges((n) => n + 1);
-        },
-      }),
-    [client],
-  );
   const set = (patch: Partial<Form>) => setForm((f) => ({ ...f, ...patch }));
   const act = async (fn: () => Promise<void>) => {
     setBusy(true);
@@ -118,7 +109,7 @@ function SettingsDialog() {
         else await client.pacs.addConnection(toInput(form));
         setForm(EMPTY);
         setFormResult(null);
-        setChanges((n) => n + 1);
+        reload();
       } catch (err) {
         setFormResult({ ok: false, message: errorText(err) });
       }
@@ -134,7 +125,7 @@ function SettingsDialog() {
     act(async () => {
       try {
         await client.pacs.removeConnection({ connectionId: c.id });
-        setChanges((n) => n + 1);
+        reload();
       } catch (err) {
         setRowResults((m) => ({ ...m, [c.id]: { ok: false, message: errorText(err) } }));
       }
@@ -156,7 +147,7 @@ function SettingsDialog() {
     act(async () => {
       try {
         await client.pacs.setDefaultConnection({ connectionId });
-        setChanges((n) => n + 1);
+        reload();
       } catch (err) {
         setFormResult({ ok: false, message: errorText(err) });
       }
@@ -167,158 +158,156 @@ function SettingsDialog() {
     form.name.trim() !== "" && form.baseUrl.trim() !== "" && (form.kind !== "basic" || form.username !== "");
 
   return (
-    <div className="overlay" role="dialog" aria-modal="true" aria-label="Settings">
-      <div className="overlay-panel dept-panel">
-        <header className="overlay-header">
-          <h2>Settings · PACS connections (DICOMweb)</h2>
-          <button type="button" className="btn-ghost" onClick={() => openPanel(null)} aria-label="Close settings">
-            {closeKey || "Close"}
+    <OverlayPanel
+      label="Settings"
+      title="Settings · PACS connections (DICOMweb)"
+      closeLabel="Close settings"
+      onClose={() => openPanel(null)}
+      className="dept-panel"
+    >
+      {list.status === "error" && <p className="error-text">Could not load the connections: {list.error}</p>}
+      {list.status === "ok" && (
+        <p className="hint" data-testid="secret-protection">
+          Passwords and tokens: {list.value.secretProtection}.
+        </p>
+      )}
+      <ul className="pacs-connections" aria-label="PACS connections">
+        {connections.length === 0 && list.status === "ok" && <li className="hint">No PACS connection yet.</li>}
+        {connections.map((c) => {
+          const r = rowResults[c.id];
+          return (
+            <li key={c.id} data-connection-id={c.id}>
+              <div className="pacs-connection-head">
+                <strong>{c.name}</strong>
+                <span className="meta">
+                  {c.baseUrl} ·{" "}
+                  {c.auth.kind === "none"
+                    ? "no authentication"
+                    : c.auth.kind === "basic"
+                      ? `Basic (${c.auth.username})`
+                      : "bearer token"}
+                  {c.auth.kind !== "none" && !c.auth.hasSecret ? " · secret missing" : ""}
+                  {c.hasCaCertificate ? " · custom CA" : ""}
+                  {c.storePdf ? " · SR + PDF" : ""}
+                </span>
+              </div>
+              <div className="pacs-connection-actions">
+                <label className="pacs-default" title="Signed reports of local studies go to this PACS">
+                  <input
+                    type="checkbox"
+                    checked={defaultId === c.id}
+                    disabled={busy}
+                    onChange={(e) => void setDefault(e.target.checked ? c.id : null)}
+                  />
+                  Default for local studies
+                </label>
+                <button type="button" className="btn" disabled={busy} onClick={() => void testRow(c)}>
+                  Test connection
+                </button>
+                <button type="button" className="btn" disabled={busy} onClick={() => edit(c)}>
+                  Edit
+                </button>
+                <button type="button" className="btn btn-danger" disabled={busy} onClick={() => void remove(c)}>
+                  Remove
+                </button>
+              </div>
+              {r && (
+                <p role="status" className={r.ok ? "ok-text" : "error-text"}>
+                  {r.ok ? "✓ " : "✗ "}
+                  {r.message}
+                </p>
+              )}
+            </li>
+          );
+        })}
+      </ul>
+      <form
+        className="pacs-form"
+        aria-label={form.editing ? "Edit PACS connection" : "Add a PACS connection"}
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (canSave && !busy) void save();
+        }}
+      >
+        <h3>{form.editing ? `Edit ${form.name}` : "Add a PACS connection"}</h3>
+        <label>
+          Name
+          <input value={form.name} onChange={(e) => set({ name: e.target.value })} placeholder="Department PACS" />
+        </label>
+        <label>
+          DICOMweb base URL
+          <input
+            value={form.baseUrl}
+            onChange={(e) => set({ baseUrl: e.target.value })}
+            placeholder="https://pacs.example.org/dicom-web"
+            spellCheck={false}
+          />
+        </label>
+        <label>
+          Authentication
+          <select value={form.kind} onChange={(e) => set({ kind: e.target.value as AuthKind, secret: "" })}>
+            <option value="none">None</option>
+            <option value="basic">HTTP Basic</option>
+            <option value="bearer">Bearer token</option>
+          </select>
+        </label>
+        {form.kind === "basic" && (
+          <label>
+            User name
+            <input value={form.username} onChange={(e) => set({ username: e.target.value })} autoComplete="off" />
+          </label>
+        )}
+        {form.kind !== "none" && (
+          <label>
+            {form.kind === "basic" ? "Password" : "Token"}
+            <input
+              type="password"
+              value={form.secret}
+              onChange={(e) => set({ secret: e.target.value })}
+              autoComplete="new-password"
+              placeholder={form.editing ? "(unchanged)" : ""}
+            />
+          </label>
+        )}
+        <label>
+          CA certificate (PEM, optional{form.editing ? "; empty keeps the stored one" : ""})
+          <textarea
+            rows={2}
+            value={form.ca}
+            onChange={(e) => set({ ca: e.target.value })}
+            spellCheck={false}
+            placeholder="-----BEGIN CERTIFICATE-----"
+          />
+        </label>
+        <label className="pacs-store-pdf">
+          <input type="checkbox" checked={form.storePdf} onChange={(e) => set({ storePdf: e.target.checked })} />
+          Also store signed reports as PDF (Encapsulated PDF), where this PACS accepts it
+        </label>
+        <div className="pacs-form-actions">
+          <button
+            type="button"
+            className="btn"
+            disabled={busy || form.baseUrl.trim() === ""}
+            onClick={() => void testForm()}
+          >
+            Test connection
           </button>
-        </header>
-        {list.status === "error" && <p className="error-text">Could not load the connections: {list.error}</p>}
-        {list.status === "ok" && (
-          <p className="hint" data-testid="secret-protection">
-            Passwords and tokens: {list.value.secretProtection}.
+          <button type="submit" className="btn btn-primary" disabled={busy || !canSave}>
+            {form.editing ? "Save changes" : "Add connection"}
+          </button>
+          {form.editing && (
+            <button type="button" className="btn" onClick={() => setForm(EMPTY)}>
+              Cancel edit
+            </button>
+          )}
+        </div>
+        {formResult && (
+          <p role="status" data-testid="pacs-form-result" className={formResult.ok ? "ok-text" : "error-text"}>
+            {formResult.ok ? "✓ " : "✗ "}
+            {formResult.message}
           </p>
         )}
-        <ul className="pacs-connections" aria-label="PACS connections">
-          {connections.length === 0 && list.status === "ok" && <li className="hint">No PACS connection yet.</li>}
-          {connections.map((c) => {
-            const r = rowResults[c.id];
-            return (
-              <li key={c.id} data-connection-id={c.id}>
-                <div className="pacs-connection-head">
-                  <strong>{c.name}</strong>
-                  <span className="meta">
-                    {c.baseUrl} ·{" "}
-                    {c.auth.kind === "none"
-                      ? "no authentication"
-                      : c.auth.kind === "basic"
-                        ? `Basic (${c.auth.username})`
-                        : "bearer token"}
-                    {c.auth.kind !== "none" && !c.auth.hasSecret ? " · secret missing" : ""}
-                    {c.hasCaCertificate ? " · custom CA" : ""}
-                    {c.storePdf ? " · SR + PDF" : ""}
-                  </span>
-                </div>
-                <div className="pacs-connection-actions">
-                  <label className="pacs-default" title="Signed reports of local studies go to this PACS">
-                    <input
-                      type="checkbox"
-                      checked={defaultId === c.id}
-                      disabled={busy}
-                      onChange={(e) => void setDefault(e.target.checked ? c.id : null)}
-                    />
-                    Default for local studies
-                  </label>
-                  <button type="button" className="btn" disabled={busy} onClick={() => void testRow(c)}>
-                    Test connection
-                  </button>
-                  <button type="button" className="btn" disabled={busy} onClick={() => edit(c)}>
-                    Edit
-                  </button>
-                  <button type="button" className="btn btn-danger" disabled={busy} onClick={() => void remove(c)}>
-                    Remove
-                  </button>
-                </div>
-                {r && (
-                  <p role="status" className={r.ok ? "ok-text" : "error-text"}>
-                    {r.ok ? "✓ " : "✗ "}
-                    {r.message}
-                  </p>
-                )}
-              </li>
-            );
-          })}
-        </ul>
-        <form
-          className="pacs-form"
-          aria-label={form.editing ? "Edit PACS connection" : "Add a PACS connection"}
-          onSubmit={(e) => {
-            e.preventDefault();
-            if (canSave && !busy) void save();
-          }}
-        >
-          <h3>{form.editing ? `Edit ${form.name}` : "Add a PACS connection"}</h3>
-          <label>
-            Name
-            <input value={form.name} onChange={(e) => set({ name: e.target.value })} placeholder="Department PACS" />
-          </label>
-          <label>
-            DICOMweb base URL
-            <input
-              value={form.baseUrl}
-              onChange={(e) => set({ baseUrl: e.target.value })}
-              placeholder="https://pacs.example.org/dicom-web"
-              spellCheck={false}
-            />
-          </label>
-          <label>
-            Authentication
-            <select value={form.kind} onChange={(e) => set({ kind: e.target.value as AuthKind, secret: "" })}>
-              <option value="none">None</option>
-              <option value="basic">HTTP Basic</option>
-              <option value="bearer">Bearer token</option>
-            </select>
-          </label>
-          {form.kind === "basic" && (
-            <label>
-              User name
-              <input value={form.username} onChange={(e) => set({ username: e.target.value })} autoComplete="off" />
-            </label>
-          )}
-          {form.kind !== "none" && (
-            <label>
-              {form.kind === "basic" ? "Password" : "Token"}
-              <input
-                type="password"
-                value={form.secret}
-                onChange={(e) => set({ secret: e.target.value })}
-                autoComplete="new-password"
-                placeholder={form.editing ? "(unchanged)" : ""}
-              />
-            </label>
-          )}
-          <label>
-            CA certificate (PEM, optional{form.editing ? "; empty keeps the stored one" : ""})
-            <textarea
-              rows={2}
-              value={form.ca}
-              onChange={(e) => set({ ca: e.target.value })}
-              spellCheck={false}
-              placeholder="-----BEGIN CERTIFICATE-----"
-            />
-          </label>
-          <label className="pacs-store-pdf">
-            <input type="checkbox" checked={form.storePdf} onChange={(e) => set({ storePdf: e.target.checked })} />
-            Also store signed reports as PDF (Encapsulated PDF), where this PACS accepts it
-          </label>
-          <div className="pacs-form-actions">
-            <button
-              type="button"
-              className="btn"
-              disabled={busy || form.baseUrl.trim() === ""}
-              onClick={() => void testForm()}
-            >
-              Test connection
-            </button>
-            <button type="submit" className="btn btn-primary" disabled={busy || !canSave}>
-              {form.editing ? "Save changes" : "Add connection"}
-            </button>
-            {form.editing && (
-              <button type="button" className="btn" onClick={() => setForm(EMPTY)}>
-                Cancel edit
-              </button>
-            )}
-          </div>
-          {formResult && (
-            <p role="status" data-testid="pacs-form-result" className={formResult.ok ? "ok-text" : "error-text"}>
-              {formResult.ok ? "✓ " : "✗ "}
-              {formResult.message}
-            </p>
-          )}
-        </form>
-      </div>
-    </div>
+      </form>
+    </OverlayPanel>
   );
 }
