@@ -22,6 +22,7 @@ interface StudyRow extends StudyHeaderRow {
   source: "demo" | "import";
   pacs_connection: string | null;
   status: StudyStatus;
+  critical: number;
   image_count: number;
   updated_at: string;
 }
@@ -40,24 +41,25 @@ const toSummary = (r: StudyRow): StudySummary => ({
   source: r.source,
   pacsConnection: r.pacs_connection,
   status: r.status,
+  critical: r.critical === 1,
   imageCount: r.image_count,
   updatedAt: r.updated_at,
 });
 
 const SUMMARY_SELECT = `
   SELECT s.id, s.study_instance_uid, s.patient_id, s.patient_name, s.study_date, s.description, s.source, s.status,
-         s.updated_at,
+         s.critical, s.updated_at,
          (SELECT count(*) FROM images i JOIN series se ON se.id = i.series_id WHERE se.study_id = s.id) AS image_count,
          (SELECT c.name FROM pacs_studies p JOIN pacs_connections c ON c.id = p.connection_id
             WHERE p.study_id = s.id ORDER BY p.retrieved_at DESC LIMIT 1) AS pacs_connection
   FROM studies s`;
 
 /**
- * The worklist's order, total and stable: newest study date first (no date last), then the most recently added study (its first import), then the
- * id. Nothing a draft, a signature or a re-import changes is in it, so rows never move while the user works down
- * the list.
+ * The worklist's order, total and stable: studies with a critical result first (issue 18.3), then newest study date first (no date last), then the most recently added study (its first import), then the
+ * id. Apart from the critical flag (set when a draft names a critical result), nothing a draft, a signature or a
+ * re-import changes is in it, so rows do not move while the user works down the list.
  */
-const WORKLIST_ORDER = "s.study_date DESC, s.created_at DESC, s.id";
+const WORKLIST_ORDER = "s.critical DESC, s.study_date DESC, s.created_at DESC, s.id";
 
 /** The worklist: studies, their series and images, as stored in the case database. */
 export class StudiesService {
