@@ -61,6 +61,20 @@ const SUMMARY_SELECT = `
  */
 const WORKLIST_ORDER = "s.critical DESC, s.study_date DESC, s.created_at DESC, s.id";
 
+/** At most this many words of a worklist search are used (each adds a clause). */
+const MAX_SEARCH_WORDS = 8;
+
+/**
+ * The words of a worklist search: split on spaces, the commas and carets of a typed name ("Smith, John",
+ * "SMITH^JOHN") dropped, so each word is looked for on its own.
+ */
+export function searchWords(search: string): string[] {
+  return search
+    .split(/[\s,^]+/)
+    .filter((w) => w !== "")
+    .slice(0, MAX_SEARCH_WORDS);
+}
+
 /** The worklist: studies, their series and images, as stored in the case database. */
 export class StudiesService {
   constructor(private readonly db: CaseDatabase) {}
@@ -72,11 +86,17 @@ export class StudiesService {
       where.push("s.status = @status");
       params.status = filter.status;
     }
-    if (filter.search?.trim()) {
+    for (const [i, word] of searchWords(filter.search ?? "").entries()) {
+      // Every word matches somewhere: patient name (any component) or ID, date, description, a series' modality
+      // or description, or the study id.
+      const q = `@q${i}`;
       where.push(
-        "(s.patient_name LIKE @q ESCAPE '\\' OR s.patient_id LIKE @q ESCAPE '\\' OR s.description LIKE @q ESCAPE '\\' OR s.id LIKE @q ESCAPE '\\')",
+        `(s.patient_name LIKE ${q} ESCAPE '\\' OR s.patient_id LIKE ${q} ESCAPE '\\' OR s.study_date LIKE ${q} ESCAPE '\\'
+          OR s.description LIKE ${q} ESCAPE '\\' OR s.id LIKE ${q} ESCAPE '\\'
+          OR EXISTS (SELECT 1 FROM series se WHERE se.study_id = s.id
+                       AND (se.modality LIKE ${q} ESCAPE '\\' OR se.description LIKE ${q} ESCAPE '\\')))`,
       );
-      params.q = `%${filter.search.trim().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      params[`q${i}`] = `%${word.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     }
     const sql = `${SUMMARY_SELECT} ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
       ORDER BY ${WORKLIST_ORDER}`;
