@@ -24,6 +24,8 @@ export const StudySummarySchema = z.object({
   /** The PACS connection (its name) the study was retrieved from; null for a study read from files. */
   pacsConnection: z.string().nullable(),
   status: StudyStatusSchema,
+  /** The report (draft or signed) holds a critical result (issue 18.3): the worklist lists such studies first. */
+  critical: z.boolean(),
   imageCount: z.number().int().nonnegative(),
   updatedAt: z.string(),
 });

@@ -169,6 +169,52 @@ export const AddendumSchema = z.object({
 });
 export type Addendum = z.infer<typeof AddendumSchema>;
 
+/**
+ * Something that keeps a draft from being signed (issue 18.2): where it is ([start, end) in a section's text, where the
+ * report pane puts the cursor) and what to fix.
+ */
+export const SignOffIssueSchema = z.object({
+  code: z.enum(["empty-section", "placeholder", "pick-list", "blank", "laterality"]),
+  section: SectionKeySchema,
+  start: z.number().int().nonnegative(),
+  end: z.number().int().nonnegative(),
+  message: z.string(),
+});
+export type SignOffIssue = z.infer<typeof SignOffIssueSchema>;
+
+/**
+ * A critical result (issue 18.3): a sentence of Findings or Impression that affirms or hedges a finding on the
+ * configurable critical list, or a positive model finding on it (section null).
+ */
+export const CriticalFindingSchema = z.object({
+  term: z.string(),
+  source: z.enum(["text", "model"]),
+  section: SectionKeySchema.nullable(),
+  start: z.number().int().nonnegative(),
+  end: z.number().int().nonnegative(),
+  text: z.string(),
+});
+export type CriticalFinding = z.infer<typeof CriticalFindingSchema>;
+
+export const COMMUNICATION_METHODS = ["phone", "in person", "secure message", "page"] as const;
+/** Who was told of a critical result, how and when (required to sign a critical report). */
+export const CriticalCommunicationInputSchema = z
+  .object({
+    recipient: z.string().trim().min(2, "name whom the result was communicated to").max(200),
+    method: z.enum(COMMUNICATION_METHODS),
+    /** ISO-8601 instant. */
+    communicatedAt: z.string().datetime({ offset: true }),
+  })
+  .strict();
+export type CriticalCommunicationInput = z.infer<typeof CriticalCommunicationInputSchema>;
+
+export const CriticalCommunicationSchema = CriticalCommunicationInputSchema.extend({
+  /** The critical terms communicated. */
+  findings: z.array(z.string()),
+  recordedBy: z.string(),
+});
+export type CriticalCommunication = z.infer<typeof CriticalCommunicationSchema>;
+
 /** Everything the report pane shows for one study. */
 export const ReportStateSchema = z.object({
   studyId: StudyIdSchema,
@@ -191,6 +237,13 @@ export const ReportStateSchema = z.object({
   findingReview: FindingReviewSchema,
   /** The scope gate's decision: eligible, uncertain (caution; signing asks), not eligible (no AI draft). */
   scope: ScopeAssessmentSchema,
+  /** What the newest draft must fix before it can be signed (empty: nothing; computed with every state). */
+  signOffIssues: z.array(SignOffIssueSchema),
+  /** Critical results in the newest draft (or the signed report) and, once signed, their communication record. */
+  critical: z.object({
+    findings: z.array(CriticalFindingSchema),
+    communication: CriticalCommunicationSchema.nullable(),
+  }),
   signed: SignedReportSchema.nullable(),
   addenda: z.array(AddendumSchema),
 });

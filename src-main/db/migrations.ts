@@ -278,6 +278,26 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE draft_jobs ADD COLUMN model_findings TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(model_findings));
     `,
   },
+  {
+    version: 10,
+    name: "critical results: the study's flag (worklist order) and the communication record of a signed report",
+    sql: `
+      ALTER TABLE studies ADD COLUMN critical INTEGER NOT NULL DEFAULT 0 CHECK (critical IN (0, 1));
+      CREATE TABLE critical_communications (
+        signed_report_id  INTEGER PRIMARY KEY REFERENCES signed_reports(id),
+        findings          TEXT NOT NULL CHECK (json_valid(findings)),
+        recipient         TEXT NOT NULL,
+        method            TEXT NOT NULL,
+        communicated_at   TEXT NOT NULL,
+        recorded_by       TEXT NOT NULL,
+        created_at        TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+      );
+      CREATE TRIGGER critical_communications_locked BEFORE UPDATE ON critical_communications
+        BEGIN SELECT RAISE(ABORT, 'a critical result communication is locked once recorded'); END;
+      CREATE TRIGGER critical_communications_no_delete BEFORE DELETE ON critical_communications
+        BEGIN SELECT RAISE(ABORT, 'a critical result communication cannot be deleted'); END;
+    `,
+  },
 ];
 
 export const latestSchemaVersion = migrations[migrations.length - 1]?.version ?? 0;

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { StudyIdSchema } from "../domain";
 import {
   AuditEntrySchema,
+  CriticalCommunicationInputSchema,
   DraftVersionSchema,
   ExportFormatSchema,
   ExportResultSchema,
@@ -74,10 +75,26 @@ export const reportsContract = {
         version: z.number().int().positive(),
         /** The user confirmed an AI-assisted report of an uncertain or overridden study (scope gate). */
         confirmScope: z.boolean().optional(),
+        /** The user attests that they reviewed the AI-drafted sentences left unchanged (required while any remain). */
+        attestUntouchedAi: z.boolean().optional(),
+        /** Required when the report holds a critical result: to whom, how and when it was communicated. */
+        criticalCommunication: CriticalCommunicationInputSchema.optional(),
       })
       .strict(),
     SignResultSchema,
-    "Signs the reviewed draft version: locks it, audits it, adds the case to the retrieval index.",
+    "Signs the reviewed draft version (refused while the sign-off checks find something to fix): locks it, audits it, adds the case to the retrieval index.",
+  ),
+  criticalFindings: def(
+    "query",
+    NoInput,
+    z.array(z.string()),
+    "The configurable list of critical findings (default: pneumothorax, free air and its wordings).",
+  ),
+  setCriticalFindings: def(
+    "mutation",
+    z.object({ findings: z.array(z.string().trim().min(2).max(80)).max(100) }).strict(),
+    z.array(z.string()),
+    "Sets the list of critical findings (audited).",
   ),
   overrideScope: def(
     "mutation",

@@ -50,7 +50,9 @@ test("model findings: listed with probability and threshold, linked to sentences
   await link.click();
   expect(await findings.evaluate((el) => (el as HTMLTextAreaElement).selectionEnd)).toBe(added.length);
 
-  // Before signing: the model saw cardiomegaly, which the text does not mention.
+  // Before signing: the model saw cardiomegaly, which the text does not mention. (The sign-off safeguards refuse an
+  // empty Impression, which this draft has: the radiologist writes one that names nothing new.)
+  await page.getByTestId("report-impression").fill("Small bilateral pleural effusions.");
   await page.getByRole("button", { name: "Sign", exact: true }).click();
   // A fresh data folder: the workstation asks once who signs.
   await page.getByLabel("Signing radiologist").fill("Dr Anna Smith");

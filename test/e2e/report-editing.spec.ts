@@ -132,7 +132,7 @@ test("draft, edit, restart, insert from a similar case, sign and export", async 
   await expect(page.getByTestId("report-findings")).toHaveValue(new RegExp(sentence.slice(0, 12)));
 
   // Sign: the signer's name is asked once.
-  await signAsNewSigner(page, "Dr Anna Smith");
+  await signAsNewSigner(page, "Dr Anna Smith", { attestUntouchedAi: true });
   await expect(page.getByTestId("report-notice")).toContainText("Signed by Dr Anna Smith.");
   const audit = running.services.reports.audit("study-a");
   expect(audit.find((e) => e.action === "report.signed")?.actor).toBe("Dr Anna Smith");

@@ -106,6 +106,7 @@ test("not eligible: the pane says why, no draft or similar cases; the override d
   await expect(page.getByRole("dialog")).toContainText("The scope check was overridden (MR images");
   await page.screenshot({ path: path.join(shots, "scope-sign-confirm.png") });
   await confirm.check();
+  await page.getByRole("checkbox", { name: "Attest the unchanged AI sentences" }).check();
   await signAs.click();
   await expect(page.getByTestId("signed-report")).toBeVisible();
   const signed = services.reports.audit("mr-study").find((e) => e.action === "report.signed");
@@ -129,6 +130,7 @@ test("not eligible: the pane says why, no draft or similar cases; the override d
   await expect(page.getByRole("button", { name: "Sign as Dr Gate Keeper" })).toBeDisabled();
   await expect(page.getByRole("dialog")).toContainText("The scope check is uncertain (DX without Body Part Examined");
   await page.getByRole("checkbox", { name: /I confirm/ }).check();
+  await page.getByRole("checkbox", { name: "Attest the unchanged AI sentences" }).check();
   await page.getByRole("button", { name: "Sign as Dr Gate Keeper" }).click();
   await expect(page.getByTestId("signed-report")).toBeVisible();
   expect(errors).toEqual([]);

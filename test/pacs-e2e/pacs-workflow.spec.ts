@@ -103,7 +103,9 @@ test("adds and tests a PACS connection, searches it, opens a study from it", asy
   await page.screenshot({ path: "test-results/pacs-opened.png" });
 
   // Signed: the report goes back to the PACS it came from, and the pane says so; an addendum is a second SR.
-  await signAsNewSigner(page, "Dr Anna Smith");
+  // (The demo pack drafts no Impression and the sign-off safeguards refuse an empty one: the radiologist writes it.)
+  await page.getByTestId("report-impression").fill("No acute cardiopulmonary abnormality.");
+  await signAsNewSigner(page, "Dr Anna Smith", { attestUntouchedAi: true });
   const pacsStatus = page.getByTestId("report-pacs-status");
   await expect(pacsStatus.locator("li")).toHaveCount(1);
   await expect(pacsStatus).toContainText(/Report: Stored on Department PACS · \d\d:\d\d/, { timeout: 30_000 });

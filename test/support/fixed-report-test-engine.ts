@@ -49,6 +49,14 @@ function iuData() {
   return cached;
 }
 
+let allReports: string[] | null = null;
+/** A sentence that occurs in a real IU-Xray report (any of the 3,851 in report-labels.csv); throws if none holds it. */
+export function iuSentence(sentence: string): string {
+  allReports ??= [...parseReportLabelsCsv(fs.readFileSync(IU_LABELS, "utf8"), IU_LABELS).values()].map((r) => r.report);
+  if (!allReports.some((r) => r.includes(sentence))) throw new Error(`not an IU-Xray sentence: ${sentence}`);
+  return sentence;
+}
+
 export function iuReport(id: string): string {
   const found = iuData().reports.find((r) => r.id === id);
   if (!found) throw new Error(`no IU-Xray report with id ${id} in ${IU_ANNOTATION}`);

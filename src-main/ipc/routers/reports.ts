@@ -46,6 +46,14 @@ export const reportsRouter = router({
     .input(c.sign.input)
     .output(c.sign.output)
     .mutation(({ ctx, input }) => ctx.services.reports.sign(input.studyId, input)),
+  criticalFindings: procedure
+    .input(c.criticalFindings.input)
+    .output(c.criticalFindings.output)
+    .query(({ ctx }) => ctx.services.reports.criticalFindings()),
+  setCriticalFindings: procedure
+    .input(c.setCriticalFindings.input)
+    .output(c.setCriticalFindings.output)
+    .mutation(({ ctx, input }) => ctx.services.reports.setCriticalFindings(input.findings)),
   overrideScope: procedure
     .input(c.overrideScope.input)
     .output(c.overrideScope.output)

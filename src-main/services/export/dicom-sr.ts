@@ -10,7 +10,7 @@ import fs from "node:fs";
 import { createRequire } from "node:module";
 import type { SectionKey } from "../../../src-shared/report-types";
 import { SECTION_KEYS } from "../../../src-shared/report-types";
-import { aiNote, isoDate, type ReportDocument, uidFromName } from "./report-document";
+import { aiNote, criticalNote, isoDate, type ReportDocument, uidFromName } from "./report-document";
 
 export const BASIC_TEXT_SR_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.88.11";
 const EXPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2.1";
@@ -72,14 +72,25 @@ function dicomDateTime(iso: string): { date: string; time: string; dateTime: str
   return { date, time, dateTime: `${date}${time}+0000` };
 }
 
-/** A DICOM PN from a display name: "Jane Q. Doe" -> "Doe^Jane Q."; names with "^" are kept as they are. */
+/** Honorifics written before a name ("Dr", "Prof."): DICOM PN's prefix component, never part of the given name. */
+const NAME_PREFIX = /^(?:dr|prof|professor|mr|mrs|ms|miss|mx|sir|dame)\.?$/i;
+/** Degrees and generational suffixes written after a name ("MD", "PhD", "Jr."): PN's suffix component. */
+const NAME_SUFFIX = /^(?:md|phd|do|mbbs|mbchb|frcr|frcpc|facr|dmrd|jr|sr|ii|iii|iv)\.?$/i;
+
+/** A DICOM PN from a display name: "Dr Jane Q. Doe, MD" -> "Doe^Jane^Q.^Dr^MD"; names with "^" are kept as they are. */
 export function personName(name: string): string {
   const trimmed = name.trim();
   if (trimmed.includes("^")) return trimmed;
-  const parts = trimmed.split(/\s+/);
-  if (parts.length < 2) return trimmed;
+  const parts = trimmed.replace(/,/g, " ").split(/\s+/).filter(Boolean);
+  const prefixes: string[] = [];
+  const suffixes: string[] = [];
+  while (parts.length > 1 && NAME_PREFIX.test(parts[0] ?? "")) prefixes.push(parts.shift() as string);
+  while (parts.length > 1 && NAME_SUFFIX.test(parts[parts.length - 1] ?? "")) suffixes.unshift(parts.pop() as string);
+  if (parts.length < 2 && prefixes.length === 0 && suffixes.length === 0) return trimmed;
   const family = parts.pop() ?? "";
-  return `${family}^${parts.join(" ")}`;
+  const [given = "", ...middle] = parts;
+  // Family^Given^Middle^Prefix^Suffix (PS3.5 6.2.1), trailing empty components left out.
+  return [family, given, middle.join(" "), prefixes.join(" "), suffixes.join(" ")].join("^").replace(/\^+$/, "");
 }
 
 /** Limits a value to its VR's maximum length (LO 64, SH 16). */
@@ -219,6 +230,8 @@ export function renderDicomSr(doc: ReportDocument): Buffer {
     const codes = SECTION_CODES[key];
     content.push(container(codes.heading, [textItem(codes.item, text)]));
   }
+  const critical = criticalNote(doc);
+  if (critical) content.push(textItem(COMMENT, critical));
   const note = aiNote(doc);
   if (note) content.push(textItem(COMMENT, note));
   for (const a of doc.addenda) {

@@ -1,5 +1,5 @@
 /**
- * FHIR R4 DiagnosticReport (JSON) of a signed report: status final, code LOINC 18748-4 "Diagnostic imaging study",
+ * FHIR R4 DiagnosticReport (JSON) of a signed report: status final (appended after an addendum), code LOINC 18748-4 "Diagnostic imaging study",
  * the patient (contained Patient), the study (ImagingStudy by its DICOM Study Instance UID), effective and issued
  * times, the signing radiologist as performer and resultsInterpreter, the impression as conclusion and the whole
  * report as presentedForm (text/plain, base64).
@@ -49,7 +49,9 @@ export function renderFhirDiagnosticReport(doc: ReportDocument): FhirDiagnosticR
     id: fhirId(`report-${s.id}`),
     contained: [patient],
     identifier: [{ system: "urn:dicom:uid", value: `urn:oid:${reportUid}` }],
-    status: "final",
+    // R4: "appended" once addenda were added after the report was final (its content unchanged); the addenda are in
+    // presentedForm (the plain-text export prints them after the signature).
+    status: doc.addenda.length > 0 ? "appended" : "final",
     category: [
       {
         coding: [{ system: "http://terminology.hl7.org/CodeSystem/v2-0074", code: "RAD", display: "Radiology" }],

@@ -1,13 +1,14 @@
 /**
  * PDF of a signed report (pdfkit): header with patient and study, the sections, the signature line, the
  * "AI-assisted draft reviewed and signed by ..." note, addenda, and page numbers. Letter or A4. DejaVu Sans when the
- * system has it (full Unicode), the PDF standard Helvetica otherwise.
+ * system has it (full Unicode, embedded: the file then aims at PDF/A-2b), the PDF standard Helvetica otherwise (plain
+ * PDF 1.3, not archival).
  */
 import fs from "node:fs";
 import PDFDocument from "pdfkit";
 import type { PaperSize } from "../../../src-shared/report-types";
 import { SECTION_KEYS, SECTION_TITLES } from "../../../src-shared/report-types";
-import { aiNote, displayInstant, displayName, isoDate, type ReportDocument } from "./report-document";
+import { aiNote, criticalNote, displayInstant, displayName, isoDate, type ReportDocument } from "./report-document";
 
 const DEJAVU_DIR = "/usr/share/fonts/truetype/dejavu";
 const FONTS = {
@@ -22,9 +23,16 @@ const INK = "#111111";
 const MUTED = "#555555";
 const RULE = "#999999";
 
+/** Whether DejaVu Sans is installed: only embedded fonts make a PDF/A, so the standard-14 fallback writes plain PDF. */
+export const pdfFontsEmbedded = () => Object.values(FONTS).every((f) => fs.existsSync(`${DEJAVU_DIR}/${f.file}`));
+
 export function renderPdf(doc: ReportDocument, paper: PaperSize = "LETTER"): Promise<Buffer> {
   const signedAt = new Date(doc.signedAt);
+  const archival = pdfFontsEmbedded();
   const pdf = new PDFDocument({
+    // PDF/A-2b (archival): PDF 1.7, every font embedded (DejaVu), XMP metadata with the pdfaid part and conformance
+    // and an sRGB output intent, both written by pdfkit.
+    ...(archival ? { pdfVersion: "1.7" as const, subset: "PDF/A-2b" as const, lang: "en-US", displayTitle: true } : {}),
     size: paper,
     margins: { top: 54, bottom: 64, left: 60, right: 60 },
     bufferPages: true,
@@ -111,6 +119,11 @@ export function renderPdf(doc: ReportDocument, paper: PaperSize = "LETTER"): Pro
     .fillColor(INK)
     .text(`Electronically signed by ${doc.signedBy}`, left, pdf.y, { width });
   pdf.font("regular").fontSize(9.5).fillColor(MUTED).text(displayInstant(doc.signedAt), { width });
+  const critical = criticalNote(doc);
+  if (critical) {
+    pdf.moveDown(0.3);
+    pdf.font("bold").fontSize(10).fillColor(INK).text(critical, { width });
+  }
   const note = aiNote(doc);
   if (note) {
     pdf.moveDown(0.3);

@@ -3,7 +3,7 @@
  * plain-text rendering that is also the signed text.
  */
 import crypto from "node:crypto";
-import type { Addendum, EngineModel, ReportSections } from "../../../src-shared/report-types";
+import type { Addendum, CriticalCommunication, EngineModel, ReportSections } from "../../../src-shared/report-types";
 import { SECTION_KEYS, SECTION_TITLES } from "../../../src-shared/report-types";
 import { type ScopeAssessment, scopeExportNote } from "../../../src-shared/scope/chest-scope";
 
@@ -41,6 +41,15 @@ export interface ReportDocument {
   /** The scope gate's decision (src-shared/scope); an override or a confirmed caution is printed with the AI note. */
   scope?: ScopeAssessment | null;
   application: { name: string; version: string };
+  /** The communication record of the report's critical result (issue 18.3); absent or null when none. */
+  critical?: CriticalCommunication | null;
+}
+
+/** "CRITICAL RESULT (pneumothorax): communicated to Dr Ward by phone at ... UTC; recorded by ..." or null. */
+export function criticalNote(doc: ReportDocument): string | null {
+  const c = doc.critical;
+  if (!c) return null;
+  return `CRITICAL RESULT (${c.findings.join(", ")}): communicated to ${c.recipient} by ${c.method} at ${displayInstant(c.communicatedAt)}; recorded by ${c.recordedBy}.`;
 }
 
 export const sha256Hex = (data: string | Buffer) => crypto.createHash("sha256").update(data).digest("hex");
@@ -99,6 +108,8 @@ export function formatPlainText(doc: ReportDocument): string {
   lines.push(formatReportBody(doc.sections));
   lines.push("");
   lines.push(`Electronically signed by ${doc.signedBy} on ${displayInstant(doc.signedAt)}.`);
+  const critical = criticalNote(doc);
+  if (critical) lines.push(critical);
   const note = aiNote(doc);
   if (note) lines.push(note);
   for (const a of doc.addenda) {

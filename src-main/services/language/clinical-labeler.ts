@@ -349,6 +349,30 @@ function overlaps(start: number, end: number, ranges: readonly [number, number][
   return ranges.some(([s, e]) => start < e && s < end);
 }
 
+/**
+ * Mentions of a free phrase (e.g. "free air") in a report, each classified by the same negation and uncertainty
+ * rules as the observations: 1 affirmed, -1 hedged, 0 negated. The phrase matches whole words, case-insensitive.
+ */
+export function phraseMentions(
+  report: string,
+  phrase: string,
+): Array<{ sentence: string; value: 1 | 0 | -1; rule: string }> {
+  const words = phrase
+    .toLowerCase()
+    .trim()
+    .split(/\s+/)
+    .map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+  if (words.length === 0 || words[0] === "") return [];
+  const pattern = new RegExp(`\\b${words.join("\\s+")}(?:e?s)?\\b`, "g");
+  const out: Array<{ sentence: string; value: 1 | 0 | -1; rule: string }> = [];
+  for (const sentence of splitReportSentences(report)) {
+    for (const match of sentence.matchAll(pattern)) {
+      out.push({ sentence, ...classifyMention(sentence, match.index, match.index + match[0].length) });
+    }
+  }
+  return out;
+}
+
 /** Label one report (raw or R2Gen-cleaned text). */
 export function labelReport(report: string): LabelerResult {
   const labels: LabelVector = CHEXPERT_OBSERVATIONS.map(() => null);

@@ -28,7 +28,7 @@ export interface SrReport {
   sections: Array<{ heading: string; text: string }>;
   verified: boolean;
   complete: boolean;
-  /** The verifying observer's name as people write it ("Dr Anna Smith" from Smith^Dr Anna), when verified. */
+  /** The verifying observer's name as people write it ("Dr Anna Smith" from Smith^Anna^^Dr), when verified. */
   verifiedBy: string | null;
   /** ContentDate + ContentTime as YYYYMMDDHHMMSS (or shorter), when present. */
   contentDateTime: string | null;

@@ -8,6 +8,7 @@ import {
   type AiSpan,
   AiSpanSchema,
   type AuditEntry,
+  type CriticalCommunication,
   type DraftOrigin,
   type DraftVersion,
   type EngineModel,
@@ -413,6 +414,40 @@ export class ReportRecords {
         .prepare("SELECT id, text, author, created_at FROM report_addenda WHERE signed_report_id = ? ORDER BY id")
         .all(signedReportId) as Array<{ id: number; text: string; author: string; created_at: string }>
     ).map((r) => ({ id: r.id, text: r.text, author: r.author, createdAt: r.created_at }));
+  }
+
+  /** Sets the study's critical flag; true when it changed. */
+  setStudyCritical(studyId: string, critical: boolean): boolean {
+    const flag = critical ? 1 : 0;
+    return (
+      this.db.prepare("UPDATE studies SET critical = ? WHERE id = ? AND critical <> ?").run(flag, studyId, flag)
+        .changes > 0
+    );
+  }
+
+  insertCriticalCommunication(signedReportId: number, c: CriticalCommunication): void {
+    this.db
+      .prepare(
+        `INSERT INTO critical_communications (signed_report_id, findings, recipient, method, communicated_at, recorded_by)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+      )
+      .run(signedReportId, JSON.stringify(c.findings), c.recipient, c.method, c.communicatedAt, c.recordedBy);
+  }
+
+  criticalCommunication(signedReportId: number): CriticalCommunication | null {
+    const row = this.db
+      .prepare("SELECT * FROM critical_communications WHERE signed_report_id = ?")
+      .get(signedReportId) as
+      | { findings: string; recipient: string; method: string; communicated_at: string; recorded_by: string }
+      | undefined;
+    if (!row) return null;
+    return {
+      findings: JSON.parse(row.findings) as string[],
+      recipient: row.recipient,
+      method: row.method as CriticalCommunication["method"],
+      communicatedAt: row.communicated_at,
+      recordedBy: row.recorded_by,
+    };
   }
 
   insertAddendum(signedReportId: number, text: string, author: string): void {

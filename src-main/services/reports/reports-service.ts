@@ -12,6 +12,9 @@ import {
 } from "../../../src-shared/report-text";
 import {
   type AuditEntry,
+  type CriticalCommunication,
+  type CriticalCommunicationInput,
+  CriticalCommunicationInputSchema,
   type DraftJob,
   type DraftOrigin,
   type DraftVersion,
@@ -32,6 +35,8 @@ import { crashPoint } from "../crash-points";
 import type { EventBus } from "../events/event-bus";
 import { formatReportBody, type ReportDocument, sha256Hex } from "../export/report-document";
 import { exportReport, toExportResult } from "../export/report-export";
+import { criticalFindingsIn, criticalTerms, DEFAULT_CRITICAL_FINDINGS } from "../language/critical-findings";
+import { checkSignOff } from "../language/sign-off-checks";
 import { StudyScopeGate } from "../scope/scope-gate";
 import { NotFoundError } from "../studies/studies-service";
 import type {
@@ -52,6 +57,8 @@ import {
 } from "./request-sections";
 
 export const SIGNER_SETTING = "reports.signer";
+/** The configurable list of critical findings (issue 18.3); DEFAULT_CRITICAL_FINDINGS until set. */
+export const CRITICAL_FINDINGS_SETTING = "reports.criticalFindings";
 
 /** Message prefix of runs stopped by a crash or by closing the application (redrafted on the next open). */
 const INTERRUPTED = "interrupted";
@@ -258,6 +265,15 @@ export class ReportsService {
     const signed = this.records.signed(studyId);
     const row = this.records.job(studyId);
     const scope = this.scope.assess(studyId);
+    const critical = criticalFindingsIn(
+      signed?.sections ?? draft?.sections ?? EMPTY_SECTIONS,
+      this.criticalFindings(),
+      scope.draftAllowed ? (row?.modelFindings ?? []) : [],
+    );
+    // The worklist puts critical studies first (studies.critical), kept in step with the text here.
+    if (this.records.setStudyCritical(studyId, critical.length > 0)) {
+      this.options.events.publish({ type: "studies-changed", studyIds: [studyId] });
+    }
     return {
       studyId,
       status: study.status,
@@ -274,6 +290,11 @@ export class ReportsService {
         draft?.sections ?? EMPTY_SECTIONS,
         scope.draftAllowed ? (row?.modelFindings ?? []) : [],
       ),
+      signOffIssues: signed || !draft ? [] : checkSignOff(draft.sections),
+      critical: {
+        findings: critical,
+        communication: signed ? this.records.criticalCommunication(signed.id) : null,
+      },
       signed,
       addenda: signed ? this.records.addenda(signed.id) : [],
     };
@@ -664,6 +685,24 @@ export class ReportsService {
     return this.signer();
   }
 
+  /** The list of critical findings: the setting, else the default (pneumothorax, free air and its wordings). */
+  criticalFindings(): string[] {
+    const stored = this.records.setting(CRITICAL_FINDINGS_SETTING);
+    return Array.isArray(stored) && stored.every((t) => typeof t === "string")
+      ? (stored as string[])
+      : [...DEFAULT_CRITICAL_FINDINGS];
+  }
+
+  setCriticalFindings(findings: readonly string[]): string[] {
+    const list = [...new Set(findings.map((f) => f.trim().toLowerCase()).filter((f) => f.length >= 2))];
+    const before = this.criticalFindings();
+    this.records.transaction(() => {
+      this.records.putSetting(CRITICAL_FINDINGS_SETTING, list);
+      this.records.audit(this.signer().name, "settings.critical-findings", null, { previous: before, list });
+    });
+    return this.criticalFindings();
+  }
+
   private confirmedSigner(purpose = "signing"): string {
     const signer = this.signer();
     if (signer.source !== "settings") {
@@ -678,7 +717,15 @@ export class ReportsService {
    * Signs the newest draft version, which must be the one the user reviewed (`version`). Locks the report, writes
    * the audit log, and adds the case to the retrieval index when an index and the study embedding exist.
    */
-  sign(studyId: string, input: { version: number; confirmScope?: boolean | undefined }): SignResult {
+  sign(
+    studyId: string,
+    input: {
+      version: number;
+      confirmScope?: boolean | undefined;
+      attestUntouchedAi?: boolean | undefined;
+      criticalCommunication?: CriticalCommunicationInput | undefined;
+    },
+  ): SignResult {
     this.requireStudy(studyId);
     this.requireUnsigned(studyId);
     if (this.running.has(studyId)) {
@@ -695,6 +742,12 @@ export class ReportsService {
     if (!latest.sections.findings.trim() && !latest.sections.impression.trim()) {
       throw new ReportConflictError("the report has neither findings nor an impression: nothing to sign");
     }
+    const issues = checkSignOff(latest.sections);
+    if (issues.length > 0) {
+      throw new ReportConflictError(
+        `${issues.length === 1 ? "1 thing to fix" : `${issues.length} things to fix`} before signing: ${issues.map((i) => i.message).join("; ")}`,
+      );
+    }
     const text = formatReportBody(latest.sections);
     const textSha256 = sha256Hex(text);
     const job = this.records.job(studyId);
@@ -705,8 +758,30 @@ export class ReportsService {
         `${scope.override ? "The scope check was overridden" : "The scope check is uncertain"} (${scope.headline}): confirm that the AI-assisted report applies to this study before signing`,
       );
     }
+    const untouchedAi = latest.aiSpans.length;
+    if (untouchedAi > 0 && input.attestUntouchedAi !== true) {
+      throw new ReportConflictError(
+        `${untouchedAi === 1 ? "1 sentence the AI drafted is" : `${untouchedAi} sentences the AI drafted are`} unchanged: attest that you reviewed ${untouchedAi === 1 ? "it" : "them"} (attestUntouchedAi) before signing`,
+      );
+    }
+    const critical = criticalFindingsIn(
+      latest.sections,
+      this.criticalFindings(),
+      scope.draftAllowed ? (job?.modelFindings ?? []) : [],
+    );
+    const terms = criticalTerms(critical);
+    let communication: CriticalCommunication | null = null;
+    if (terms.length > 0) {
+      const parsed = CriticalCommunicationInputSchema.safeParse(input.criticalCommunication);
+      if (!parsed.success) {
+        throw new ReportConflictError(
+          `the report holds a critical result (${terms.join(", ")}): record to whom, how and when it was communicated before signing${input.criticalCommunication ? ` (${parsed.error.issues[0]?.message ?? "invalid record"})` : ""}`,
+        );
+      }
+      communication = { ...parsed.data, findings: terms, recordedBy: signer };
+    }
     this.records.transaction(() => {
-      this.records.insertSigned({
+      const signedRow = this.records.insertSigned({
         studyId,
         draftVersionId: latest.id,
         sections: latest.sections,
@@ -715,12 +790,17 @@ export class ReportsService {
         signedBy: signer,
       });
       this.records.setStudyStatus(studyId, "signed");
+      if (communication) {
+        this.records.insertCriticalCommunication(signedRow.id, communication);
+        this.records.audit(signer, "report.critical-communicated", studyId, { ...communication });
+      }
       this.records.audit(signer, "report.signed", studyId, {
         version: latest.version,
         textSha256,
         aiAssisted: aiVersion !== null,
         model: aiVersion ? (job?.model ?? null) : null,
         untouchedAiSentences: latest.aiSpans.length,
+        untouchedAiAttested: untouchedAi > 0,
         scope: {
           outcome: scope.outcome,
           headline: scope.headline,
@@ -893,6 +973,7 @@ export class ReportsService {
       aiAssisted: aiVersion !== null,
       scope: this.scope.assess(studyId),
       application: this.options.application,
+      critical: this.records.criticalCommunication(signed.id),
     };
   }
 

@@ -22,6 +22,7 @@ interface StudyRow extends StudyHeaderRow {
   source: "demo" | "import";
   pacs_connection: string | null;
   status: StudyStatus;
+  critical: number;
   image_count: number;
   updated_at: string;
 }
@@ -40,24 +41,39 @@ const toSummary = (r: StudyRow): StudySummary => ({
   source: r.source,
   pacsConnection: r.pacs_connection,
   status: r.status,
+  critical: r.critical === 1,
   imageCount: r.image_count,
   updatedAt: r.updated_at,
 });
 
 const SUMMARY_SELECT = `
   SELECT s.id, s.study_instance_uid, s.patient_id, s.patient_name, s.study_date, s.description, s.source, s.status,
-         s.updated_at,
+         s.critical, s.updated_at,
          (SELECT count(*) FROM images i JOIN series se ON se.id = i.series_id WHERE se.study_id = s.id) AS image_count,
          (SELECT c.name FROM pacs_studies p JOIN pacs_connections c ON c.id = p.connection_id
             WHERE p.study_id = s.id ORDER BY p.retrieved_at DESC LIMIT 1) AS pacs_connection
   FROM studies s`;
 
 /**
- * The worklist's order, total and stable: newest study date first (no date last), then the most recently added study (its first import), then the
- * id. Nothing a draft, a signature or a re-import changes is in it, so rows never move while the user works down
- * the list.
+ * The worklist's order, total and stable: studies with a critical result first (issue 18.3), then newest study date first (no date last), then the most recently added study (its first import), then the
+ * id. Apart from the critical flag (set when a draft names a critical result), nothing a draft, a signature or a
+ * re-import changes is in it, so rows do not move while the user works down the list.
  */
-const WORKLIST_ORDER = "s.study_date DESC, s.created_at DESC, s.id";
+const WORKLIST_ORDER = "s.critical DESC, s.study_date DESC, s.created_at DESC, s.id";
+
+/** At most this many words of a worklist search are used (each adds a clause). */
+const MAX_SEARCH_WORDS = 8;
+
+/**
+ * The words of a worklist search: split on spaces, the commas and carets of a typed name ("Smith, John",
+ * "SMITH^JOHN") dropped, so each word is looked for on its own.
+ */
+export function searchWords(search: string): string[] {
+  return search
+    .split(/[\s,^]+/)
+    .filter((w) => w !== "")
+    .slice(0, MAX_SEARCH_WORDS);
+}
 
 /** The worklist: studies, their series and images, as stored in the case database. */
 export class StudiesService {
@@ -70,11 +86,17 @@ export class StudiesService {
       where.push("s.status = @status");
       params.status = filter.status;
     }
-    if (filter.search?.trim()) {
+    for (const [i, word] of searchWords(filter.search ?? "").entries()) {
+      // Every word matches somewhere: patient name (any component) or ID, date, description, a series' modality
+      // or description, or the study id.
+      const q = `@q${i}`;
       where.push(
-        "(s.patient_name LIKE @q ESCAPE '\\' OR s.patient_id LIKE @q ESCAPE '\\' OR s.description LIKE @q ESCAPE '\\' OR s.id LIKE @q ESCAPE '\\')",
+        `(s.patient_name LIKE ${q} ESCAPE '\\' OR s.patient_id LIKE ${q} ESCAPE '\\' OR s.study_date LIKE ${q} ESCAPE '\\'
+          OR s.description LIKE ${q} ESCAPE '\\' OR s.id LIKE ${q} ESCAPE '\\'
+          OR EXISTS (SELECT 1 FROM series se WHERE se.study_id = s.id
+                       AND (se.modality LIKE ${q} ESCAPE '\\' OR se.description LIKE ${q} ESCAPE '\\')))`,
       );
-      params.q = `%${filter.search.trim().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      params[`q${i}`] = `%${word.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     }
     const sql = `${SUMMARY_SELECT} ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
       ORDER BY ${WORKLIST_ORDER}`;

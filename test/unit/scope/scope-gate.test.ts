@@ -167,7 +167,7 @@ describe.skipIf(!hasTool("dcmodify"))("scope gate in the reports service", () =>
     expect(() => h2.reports.sign("mr", { version })).toThrow(
       /The scope check was overridden \(MR images: .*\): confirm that the AI-assisted report applies/,
     );
-    h2.reports.sign("mr", { version, confirmScope: true });
+    h2.reports.sign("mr", { version, confirmScope: true, attestUntouchedAi: true });
     const signedAudit = h2.reports.audit("mr").find((e) => e.action === "report.signed");
     expect(signedAudit?.details.scope).toMatchObject({ outcome: "not-eligible", confirmed: true });
 
@@ -200,7 +200,7 @@ describe.skipIf(!hasTool("dcmodify"))("scope gate in the reports service", () =>
     await jobSettled(h, "chest");
     expect(() => h.reports.overrideScope("chest", { reason: "" })).toThrow(/nothing to override/);
     const version = h.reports.state("chest").draft!.version;
-    h.reports.sign("chest", { version });
+    h.reports.sign("chest", { version, attestUntouchedAi: true });
     const text = Buffer.from((await h.reports.export("chest", "text")).base64, "base64").toString("utf8");
     expect(text).not.toMatch(/Scope (override|caution)|Not eligible/);
   });
@@ -218,7 +218,7 @@ describe.skipIf(!hasTool("dcmodify"))("scope gate in the reports service", () =>
       await jobSettled(h, id);
       const version = h.reports.state(id).draft!.version;
       expect(() => h.reports.sign(id, { version })).toThrow(/The scope check is uncertain .*confirm/);
-      h.reports.sign(id, { version, confirmScope: true });
+      h.reports.sign(id, { version, confirmScope: true, attestUntouchedAi: true });
     }
     const text = Buffer.from((await h.reports.export("dx", "text")).base64, "base64").toString("utf8");
     expect(text).toMatch(

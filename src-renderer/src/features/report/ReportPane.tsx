@@ -6,6 +6,7 @@ import { useEffect, useMemo, useRef, useState } from "react";
 import type { StudyDetail } from "../../../../src-shared/domain";
 import { computeAiSpans, sentencesFoundInCases } from "../../../../src-shared/report-text";
 import {
+  COMMUNICATION_METHODS,
   type DraftVersion,
   type ExportFormat,
   type PaperSize,
@@ -14,7 +15,18 @@ import {
   SECTION_TITLES,
   type SectionKey,
   type Signer,
+  type SignOffIssue,
 } from "../../../../src-shared/report-types";
+
+type CommunicationMethod = (typeof COMMUNICATION_METHODS)[number];
+
+/** Now as the value of a datetime-local input (local time, minutes). */
+function localDateTimeNow(): string {
+  const d = new Date();
+  d.setMinutes(d.getMinutes() - d.getTimezoneOffset());
+  return d.toISOString().slice(0, 16);
+}
+
 import { SCOPE_OUTCOME_WORDS } from "../../../../src-shared/scope/chest-scope";
 import { useCommands } from "../../commands/CommandRegistry";
 import { useShortcutHint } from "../../commands/key-bindings";
@@ -342,6 +354,15 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
   const [overrideOpen, setOverrideOpen] = useState(false);
   const [overrideReason, setOverrideReason] = useState("");
   const [scopeConfirmed, setScopeConfirmed] = useState(false);
+  const [aiAttested, setAiAttested] = useState(false);
+  // The communication record a critical result needs before signing: to whom, how, when (local date-time input).
+  const [told, setTold] = useState<{ recipient: string; method: CommunicationMethod; at: string }>({
+    recipient: "",
+    method: "phone",
+    at: "",
+  });
+  // What keeps the draft from being signed (sign-off safeguards, checked by the reports service on every save).
+  const [signOffIssues, setSignOffIssues] = useState<SignOffIssue[]>([]);
   const [signStep, setSignStep] = useState<SignStep>(null);
   const [signerName, setSignerName] = useState("");
   const [notice, setNotice] = useState<{ kind: "ok" | "error"; text: string } | null>(null);
@@ -353,6 +374,7 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
     setConfirmRegenerate(false);
     setSignStep(null);
     setOverrideOpen(false);
+    setSignOffIssues([]);
   }, [studyId]);
 
   const server = snapshot?.server ?? null;
@@ -380,6 +402,12 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
     !!sections &&
     (sections.findings.trim() !== "" || sections.impression.trim() !== "");
 
+  // Untouched AI sentences need the signer's explicit attestation (the reports service refuses without it).
+  const untouchedAi = server?.draft?.aiSpans.length ?? 0;
+  // Critical results in the draft: signing needs the communication record.
+  const criticalTermsShown = [...new Set((server?.critical.findings ?? []).map((f) => f.term))];
+  const communicationComplete =
+    told.recipient.trim().length >= 2 && told.at !== "" && !Number.isNaN(new Date(told.at).getTime());
   // Signing an AI-assisted report of an uncertain or overridden study asks for an explicit confirmation.
   const scopeNeedsConfirmation = !!server?.aiSections && server.scope.signNeedsConfirmation;
 
@@ -400,15 +428,29 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
     else void session.suggestImpression(false);
   };
 
+  /** Puts the cursor on what a sign-off issue asks to fix. */
+  const goToIssue = (issue: SignOffIssue) => editors.current[issue.section]?.select(issue.start, issue.end);
+
+  /** After a save, the server's sign-off issues: listed above the report, the cursor on the first one. */
+  const refuseIfIssues = (): boolean => {
+    const issues = session?.getSnapshot().server?.signOffIssues ?? [];
+    setSignOffIssues(issues);
+    if (issues[0]) goToIssue(issues[0]);
+    return issues.length > 0;
+  };
+
   const startSign = async () => {
     if (!session || !canSign) return;
-    // The model-findings check reads the saved draft: save what was typed first.
+    // The model-findings check and the sign-off safeguards read the saved draft: save what was typed first.
     await session.flush();
     setNotice(null);
+    if (refuseIfIssues()) return;
     try {
       const signer = await client.reports.signer();
       setSignerName(signer.name);
       setScopeConfirmed(false);
+      setAiAttested(false);
+      setTold({ recipient: "", method: "phone", at: localDateTimeNow() });
       setSignStep(signer.source === "settings" ? { step: "confirm", signer } : { step: "name", signer, next: "sign" });
     } catch (err) {
       setNotice({ kind: "error", text: errorText(err) });
@@ -432,13 +474,20 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
     if (!session) return;
     setSignStep(null);
     try {
-      const result = await session.sign(scopeNeedsConfirmation && scopeConfirmed);
+      const result = await session.sign(
+        scopeNeedsConfirmation && scopeConfirmed,
+        untouchedAi > 0 && aiAttested,
+        criticalTermsShown.length > 0
+          ? { recipient: told.recipient.trim(), method: told.method, communicatedAt: new Date(told.at).toISOString() }
+          : undefined,
+      );
       setNotice({
         kind: "ok",
         text: `Signed by ${result.state.signed?.signedBy}. ${result.retrieval.message[0]?.toUpperCase()}${result.retrieval.message.slice(1)}.`,
       });
     } catch (err) {
       setNotice({ kind: "error", text: `Not signed: ${errorText(err)}` });
+      refuseIfIssues();
     }
   };
 
@@ -518,6 +567,27 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
                 Dismiss
               </button>
             </p>
+          )}
+          {signOffIssues.length > 0 && !signed && (
+            <div className="report-message error" role="alert" data-testid="sign-off-issues">
+              <p>
+                Not signed: {signOffIssues.length === 1 ? "1 thing to fix" : `${signOffIssues.length} things to fix`}{" "}
+                first.
+              </p>
+              <ul>
+                {signOffIssues.map((issue) => (
+                  <li key={`${issue.code}:${issue.section}:${issue.start}`} data-testid="sign-off-issue">
+                    {issue.message}{" "}
+                    <button type="button" className="link-button" onClick={() => goToIssue(issue)}>
+                      Go there
+                    </button>
+                  </li>
+                ))}
+              </ul>
+              <button type="button" className="link-button" onClick={() => setSignOffIssues([])}>
+                Dismiss
+              </button>
+            </div>
           )}
           {notice && (
             <p className={`report-message ${notice.kind}`} role="status" data-testid="report-notice">
@@ -676,7 +746,11 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
           title="Sign this report?"
           confirmLabel={`Sign as ${signStep.signer.name}`}
           confirmKind="sign"
-          confirmDisabled={scopeNeedsConfirmation && !scopeConfirmed}
+          confirmDisabled={
+            (scopeNeedsConfirmation && !scopeConfirmed) ||
+            (untouchedAi > 0 && !aiAttested) ||
+            (criticalTermsShown.length > 0 && !communicationComplete)
+          }
           onCancel={() => setSignStep(null)}
           onConfirm={() => void doSign()}
         >
@@ -697,11 +771,50 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
                 {w}
               </p>
             ))}
-          {server?.draft && server.draft.aiSpans.length > 0 && (
-            <p className="warn-text">
-              {marks ? Object.values(marks).reduce((n, m) => n + m.ai.length, 0) : 0} AI sentences are unchanged. Make
-              sure you have reviewed them.
-            </p>
+          {criticalTermsShown.length > 0 && (
+            <fieldset className="critical-communication" data-testid="critical-communication">
+              <legend className="warn-text">
+                Critical result: {criticalTermsShown.join(", ")}. Record to whom, how and when it was communicated.
+              </legend>
+              <input
+                aria-label="Communicated to"
+                className="wide-input"
+                placeholder="Communicated to (name, role)"
+                value={told.recipient}
+                onChange={(e) => setTold({ ...told, recipient: e.target.value })}
+                maxLength={200}
+              />
+              <select
+                aria-label="Communicated how"
+                value={told.method}
+                onChange={(e) => setTold({ ...told, method: e.target.value as CommunicationMethod })}
+              >
+                {COMMUNICATION_METHODS.map((m) => (
+                  <option key={m} value={m}>
+                    {m}
+                  </option>
+                ))}
+              </select>
+              <input
+                aria-label="Communicated at"
+                type="datetime-local"
+                value={told.at}
+                onChange={(e) => setTold({ ...told, at: e.target.value })}
+              />
+            </fieldset>
+          )}
+          {untouchedAi > 0 && (
+            <label className="scope-confirm warn-text">
+              <input
+                type="checkbox"
+                checked={aiAttested}
+                onChange={(e) => setAiAttested(e.target.checked)}
+                aria-label="Attest the unchanged AI sentences"
+              />{" "}
+              {untouchedAi === 1 ? "1 sentence the AI drafted is" : `${untouchedAi} sentences the AI drafted are`}{" "}
+              unchanged. I have reviewed {untouchedAi === 1 ? "it" : "each of them"} and attest that the report
+              describes this study.
+            </label>
           )}
         </Dialog>
       )}

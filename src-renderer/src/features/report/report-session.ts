@@ -8,6 +8,7 @@ import { useEffect, useState, useSyncExternalStore } from "react";
 import type { ContractClient } from "../../../../src-shared/contract-client";
 import { appendSentence, mergeSections, sectionsEqual } from "../../../../src-shared/report-text";
 import {
+  type CriticalCommunicationInput,
   EMPTY_SECTIONS,
   type ReportSections,
   type ReportState,
@@ -376,9 +377,14 @@ export class ReportSession {
 
   /**
    * Signs the version on screen (after saving it). `confirmScope`: the user confirmed that an AI-assisted report of an
-   * uncertain or overridden study (scope gate) applies to it.
+   * uncertain or overridden study (scope gate) applies to it. `attestUntouchedAi`: the user attests that they reviewed
+   * the AI sentences left unchanged.
    */
-  async sign(confirmScope = false): Promise<SignResult> {
+  async sign(
+    confirmScope = false,
+    attestUntouchedAi = false,
+    criticalCommunication?: CriticalCommunicationInput,
+  ): Promise<SignResult> {
     await this.flush();
     const version = this.snapshot.baseVersion;
     if (version === null) throw new Error("there is no saved draft to sign yet");
@@ -386,6 +392,8 @@ export class ReportSession {
       studyId: this.studyId,
       version,
       ...(confirmScope ? { confirmScope } : {}),
+      ...(attestUntouchedAi ? { attestUntouchedAi } : {}),
+      ...(criticalCommunication ? { criticalCommunication } : {}),
     });
     this.set({ server: result.state });
     writeBackup(this.studyId, null);

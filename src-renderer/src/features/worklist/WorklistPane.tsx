@@ -132,6 +132,11 @@ export function WorklistPane(props: { selectedId: string | null; onSelect: (id: 
                 {sourceOf(s)}
               </span>
               <span className={`status status-${s.status}`}>{s.status}</span>
+              {s.critical && (
+                <span className="critical-badge" title="The report holds a critical result">
+                  critical
+                </span>
+              )}
               <span className="meta">
                 {s.studyDate ?? "no date"} · {s.imageCount} image{s.imageCount === 1 ? "" : "s"}
                 {s.patientName && s.description ? ` · ${s.description}` : ""}

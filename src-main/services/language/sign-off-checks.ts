@@ -1,0 +1,166 @@
+/**
+ * Sign-off safeguards on a draft's text (issue 18.2): what must be fixed before a report may be signed.
+ *
+ * - Placeholders: IU-Xray's anonymisation token `XXXX` (any case: R2Gen-cleaned text and drafts written by a model
+ *   trained on it carry `xxxx`), unfilled pick-list slots (`[left|right]`), template blanks (`___`, `[ ]`, `[...]`).
+ * - Empty Findings or Impression.
+ * - Laterality: an observation affirmed (or hedged) on one side in Findings and only on the other side in
+ *   Impression ("small left pleural effusion" / "right pleural effusion"). Observations come from the clinical
+ *   labeler (one owner of report-language rules); a sentence naming both sides, or "bilateral", has no single side
+ *   and is never called contradictory.
+ *
+ * Every issue carries the section and the [start, end) offsets to put the cursor on, and a message that says what
+ * to fix. Pure: no I/O.
+ */
+import { splitSentences } from "../../../src-shared/report-text";
+import type { ReportSections, SectionKey, SignOffIssue } from "../../../src-shared/report-types";
+import { labelReport } from "./clinical-labeler";
+
+const TITLES: Record<SectionKey, string> = {
+  indication: "Indication",
+  comparison: "Comparison",
+  findings: "Findings",
+  impression: "Impression",
+};
+
+const ANONYMISATION = /\bx{3,}\b/gi;
+const PICK_LIST = /\[[^[\]\n]*\|[^[\]\n]*\]/g;
+const BLANK = /_{3,}|\[\s*(?:\.{2,}|…)?\s*\]/g;
+
+type Side = "left" | "right";
+const OPPOSITE: Record<Side, Side> = { left: "right", right: "left" };
+
+function quote(text: string, max = 90): string {
+  return `"${text.length > max ? `${text.slice(0, max - 1)}…` : text}"`;
+}
+
+/** Each kind of placeholder: its pattern and what the refusal tells the user to do with a match. */
+const PLACEHOLDERS: ReadonlyArray<{
+  code: SignOffIssue["code"];
+  pattern: RegExp;
+  fix: (match: string, where: string, sentence: string) => string;
+}> = [
+  {
+    code: "placeholder",
+    pattern: ANONYMISATION,
+    fix: (m, where, sentence) =>
+      `${where}: ${quote(sentence)} holds the anonymisation token ${m}; replace it with the word it stands for or remove it`,
+  },
+  {
+    code: "pick-list",
+    pattern: PICK_LIST,
+    fix: (m, where, sentence) => {
+      const options = m
+        .slice(1, -1)
+        .split("|")
+        .map((o) => o.trim())
+        .filter(Boolean);
+      return `${where}: the pick-list ${m} in ${quote(sentence)} is not filled in; replace it with ${options.length ? options.map((o) => `"${o}"`).join(" or ") : "your choice"}`;
+    },
+  },
+  {
+    code: "blank",
+    pattern: BLANK,
+    fix: (m, where, sentence) =>
+      `${where}: the template blank ${m} in ${quote(sentence)} is not filled in; write the value or remove the sentence`,
+  },
+];
+
+function placeholderIssues(sections: ReportSections): SignOffIssue[] {
+  const issues: SignOffIssue[] = [];
+  for (const section of Object.keys(TITLES) as SectionKey[]) {
+    const text = sections[section];
+    const sentences = splitSentences(text);
+    const sentenceAt = (offset: number) => sentences.find((s) => s.start <= offset && offset < s.end)?.text ?? text;
+    const found: SignOffIssue[] = [];
+    for (const { code, pattern, fix } of PLACEHOLDERS) {
+      for (const m of text.matchAll(pattern)) {
+        const start = m.index;
+        found.push({
+          code,
+          section,
+          start,
+          end: start + m[0].length,
+          message: fix(m[0], TITLES[section], sentenceAt(start)),
+        });
+      }
+    }
+    issues.push(...found.sort((a, b) => a.start - b.start));
+  }
+  return issues;
+}
+
+/** The single side a sentence speaks of, or null (none, both, bilateral). */
+function sideOf(sentence: string): Side | null {
+  const lower = sentence.toLowerCase();
+  if (/\b(?:bilateral(?:ly)?|both)\b/.test(lower)) return null;
+  const left = /\bleft\b/.test(lower);
+  const right = /\bright\b/.test(lower);
+  if (left === right) return null;
+  return left ? "left" : "right";
+}
+
+/** Affirmed or hedged observations a sentence names (CheXpert observations and the labeler's other findings). */
+function observationsOf(sentence: string): Set<string> {
+  const result = labelReport(sentence);
+  const out = new Set<string>();
+  for (const m of result.mentions) if (m.value !== 0 && m.observation !== "No Finding") out.add(m.observation);
+  for (const other of result.otherFindings) out.add(other);
+  return out;
+}
+
+interface SidedSentence {
+  start: number;
+  end: number;
+  text: string;
+  side: Side | null;
+  observations: Set<string>;
+}
+
+function sidedSentences(text: string): SidedSentence[] {
+  return splitSentences(text).map((s) => ({ ...s, side: sideOf(s.text), observations: observationsOf(s.text) }));
+}
+
+function lateralityIssues(sections: ReportSections): SignOffIssue[] {
+  const findings = sidedSentences(sections.findings);
+  const issues: SignOffIssue[] = [];
+  for (const imp of sidedSentences(sections.impression)) {
+    if (!imp.side) continue;
+    for (const observation of imp.observations) {
+      const inFindings = findings.filter((f) => f.observations.has(observation));
+      if (inFindings.length === 0) continue;
+      // Findings agree (same side) or leave it open (no single side): nothing to flag.
+      if (inFindings.some((f) => f.side !== OPPOSITE[imp.side as Side])) continue;
+      const other = inFindings[0] as SidedSentence;
+      issues.push({
+        code: "laterality",
+        section: "impression",
+        start: imp.start,
+        end: imp.end,
+        message: `Laterality: Findings call the ${observation.toLowerCase()} ${other.side}-sided (${quote(other.text)}), Impression ${imp.side}-sided (${quote(imp.text)}); make the sides agree`,
+      });
+      break;
+    }
+  }
+  return issues;
+}
+
+function emptySectionIssues(sections: ReportSections): SignOffIssue[] {
+  const issues: SignOffIssue[] = [];
+  for (const section of ["findings", "impression"] as const) {
+    if (sections[section].trim() !== "") continue;
+    issues.push({
+      code: "empty-section",
+      section,
+      start: 0,
+      end: 0,
+      message: `${TITLES[section]} is empty; write the ${section === "findings" ? "findings" : "impression"} before signing`,
+    });
+  }
+  return issues;
+}
+
+/** Everything that keeps this text from being signed, in reading order of the fixes (empty, placeholders, sides). */
+export function checkSignOff(sections: ReportSections): SignOffIssue[] {
+  return [...emptySectionIssues(sections), ...placeholderIssues(sections), ...lateralityIssues(sections)];
+}
