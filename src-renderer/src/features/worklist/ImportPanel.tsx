@@ -7,6 +7,7 @@
  */
 import { useEffect, useRef, useState } from "react";
 import type { ImportResult, LooseImages } from "../../../../src-shared/import-types";
+import { useCommands } from "../../commands/CommandRegistry";
 import { useClient } from "../../ipc/ClientContext";
 import { detectTransport } from "../../ipc/transport";
 
@@ -83,6 +84,13 @@ export function ImportPanel(props: { onClose: () => void; onImported: (result: I
     .map((p) => p.trim())
     .filter(Boolean);
   const busy = phase.kind === "importing";
+  // Escape (the overlay.close command) closes the panel as its ✕ does; not while an import runs, whose progress the
+  // panel shows. Registered while the panel is open only: the newest overlay.close binding wins.
+  useCommands({
+    "overlay.close": () => {
+      if (!busy) props.onClose();
+    },
+  });
 
   return (
     <section className="import-panel" aria-label="Import studies">
