@@ -315,6 +315,9 @@ export const migrations: readonly Migration[] = [
         pin_hash       TEXT CHECK (pin_hash IS NULL OR pin_hash LIKE 'scrypt$%'),
         created_at     TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
       );
+      -- Who signed, as an account: its user name and DICOM PN (NULL for reports signed with a free-text name).
+      ALTER TABLE signed_reports ADD COLUMN signed_by_account TEXT;
+      ALTER TABLE signed_reports ADD COLUMN signed_by_pn TEXT;
     `,
   },
 ];

@@ -191,9 +191,11 @@ export class AccountsService {
   }
 
   /** Checks the password or PIN of the signed-in account (re-authentication before signing, unlocking). */
-  async verify(credential: Credential, purpose: string): Promise<Account> {
+  async verify(credential: Credential, purpose: string, options: { unlocking?: boolean } = {}): Promise<Account> {
     const parsed = CredentialSchema.safeParse(credential);
     if (!parsed.success) throw new AccountError(`enter your password or PIN for ${purpose}`, "BAD_REQUEST");
+    // A locked session is unlocked first (unlock), so a credential typed for signing never lifts the lock silently.
+    if (!options.unlocking) this.requireUnlocked(purpose);
     const row = this.current ? this.row("id", this.current.accountId) : undefined;
     if (!row) throw new AccountError(`no one is signed in: sign in before ${purpose}`, "UNAUTHORIZED");
     const c = parsed.data;
@@ -211,7 +213,7 @@ export class AccountsService {
   }
 
   async unlock(credential: Credential): Promise<AccountSession> {
-    const account = await this.verify(credential, "unlocking");
+    const account = await this.verify(credential, "unlocking", { unlocking: true });
     this.audit(account.username, "account.unlocked", {});
     return this.session();
   }
