@@ -1,5 +1,5 @@
 import type { DenseKernel } from "./dense-kernel";
-import { type ScoredRows, scanInto } from "./exact-scan";
+import type { ScoredRows } from "./exact-scan";
 import { SeededRandom } from "./seeded-random";
 import { TopK } from "./vector-math";
 
@@ -187,9 +187,22 @@ export class IvfFlatIndex {
       const start = this.listStart[list]!;
       const size = this.listStart[list + 1]! - start;
       if (size === 0) continue;
-      // A list is ~√n rows: scanned in this thread (one kernel call per list costs more than the list's arithmetic).
-      if (this.ownsData) scanPositions(top, this.data, this.dim, start, start + size, query, this.rowOfPosition, skip);
-      else scanInto(top, this.data, this.dim, start, start + size, query, skip);
+      const scores = await this.kernel.dotProducts(
+        query,
+        1,
+        this.data.subarray(start * this.dim, (start + size) * this.dim),
+        size,
+        this.dim,
+      );
+      let threshold = top.threshold;
+      for (let i = 0; i < size; i++) {
+        const score = scores[i]!;
+        if (score < threshold) continue;
+        const row = this.rowOfPosition[start + i]!;
+        if (skip?.(row)) continue;
+        top.push(score, row);
+        threshold = top.threshold;
+      }
     }
     const { items, scores } = top.results();
     return { rows: items, scores };
@@ -260,23 +273,6 @@ async function assignNearest(
     }
     onBatch?.(start + m);
   }
-}
-
-/** Scans positions [start, end) of `data` into `top`, reporting rowOfPosition[position]. */
-function scanPositions(
-  top: TopK,
-  data: Float32Array,
-  dim: number,
-  start: number,
-  end: number,
-  query: Float32Array,
-  rowOfPosition: Int32Array,
-  skip?: (row: number) => boolean,
-): void {
-  const local = new TopK(top.k);
-  scanInto(local, data, dim, start, end, query, skip ? (p) => skip(rowOfPosition[p]!) : undefined);
-  const { items, scores } = local.results();
-  for (let i = 0; i < items.length; i++) top.push(scores[i]!, rowOfPosition[items[i]!]!);
 }
 
 /**
