@@ -166,6 +166,8 @@ describe("tag browser rows", () => {
     const purpose = find(source.items![0]!, "(0040,A170)")!;
     expect(purpose.name).toBe("PurposeOfReferenceCodeSequence");
     expect(purpose.items![0]!.length).toBeGreaterThan(0);
+    // Item delimiters are framing, not rows.
+    expect(source.items![0]!.some((r) => r.tag.startsWith("(FFFE"))).toBe(false);
     expect(find(rows, "(7FE0,0010)")?.value).toMatch(/^encapsulated pixel data, \d+ fragment/);
     expect(rows.some((r) => r.isPrivate)).toBe(false);
   });

@@ -96,7 +96,11 @@ function elementValue(ds: DataSet, attrs: AttributeReader, el: Element, vr: stri
 /** The rows of a data set (and of its sequences, recursively), in tag order. */
 export function tagRows(ds: DataSet, dictionary: TagDictionary, path = ""): TagRow[] {
   const attrs = new AttributeReader(ds);
-  const tags = Object.keys(ds.elements).sort();
+  // dicom-parser keeps an undefined-length item's Item Delimitation Item (FFFE,E00D) among its elements: framing,
+  // not data.
+  const tags = Object.keys(ds.elements)
+    .filter((tag) => !tag.startsWith("xfffe"))
+    .sort();
   return tags.map((key) => {
     const el = ds.elements[key]!;
     const group = Number.parseInt(key.slice(1, 5), 16);
