@@ -14,7 +14,7 @@ import { expect, type Locator, type Page, test } from "@playwright/test";
 import dicomParser from "dicom-parser";
 import { type HarnessProcess, startHarnessProcess } from "../support/harness-process";
 import { PRIVATE_CREATOR, writeReadingAidFixture } from "../support/reading-aid-fixtures";
-import { consoleErrorsOf, importPaths, openStudy } from "../support/viewer-page";
+import { consoleErrorsOf, displayedSpread, importPaths, openStudy } from "../support/viewer-page";
 
 const root = path.resolve(import.meta.dirname, "..", "..");
 const rg1 = path.resolve(root, "../shared/data/dicom/RG1_CR_chest_J2KI.dcm");
@@ -149,25 +149,7 @@ test("the magnifier follows the cursor and shows the image enlarged (g)", async 
   const lensBox = (await lens.boundingBox())!;
   // Centred on the cursor.
   expect(Math.abs(lensBox.x + lensBox.width / 2 - (box.x + box.width * 0.35))).toBeLessThan(2);
-  const stats = await lens.evaluate(async (el: HTMLElement) => {
-    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
-    const canvas = el.querySelector("canvas") as HTMLCanvasElement;
-    const data = (canvas.getContext("2d") as CanvasRenderingContext2D).getImageData(
-      0,
-      0,
-      canvas.width,
-      canvas.height,
-    ).data;
-    let sum = 0;
-    let sq = 0;
-    const n = data.length / 4;
-    for (let i = 0; i < data.length; i += 4) {
-      sum += data[i] as number;
-      sq += (data[i] as number) ** 2;
-    }
-    const mean = sum / n;
-    return { width: canvas.width, mean, std: Math.sqrt(sq / n - mean * mean) };
-  });
+  const stats = await displayedSpread(lens);
   expect(stats.width).toBeGreaterThan(100);
   expect(stats.mean).toBeGreaterThan(10);
   expect(stats.std).toBeGreaterThan(3);
