@@ -11,6 +11,7 @@ import { filesContract } from "./contract/files";
 import { importContract } from "./contract/import";
 import { inferenceContract } from "./contract/inference";
 import { keyBindingsContract } from "./contract/key-bindings";
+import { measurementsContract } from "./contract/measurements";
 import { pacsContract } from "./contract/pacs";
 import { reportsContract } from "./contract/reports";
 import { studiesContract } from "./contract/studies";
@@ -27,6 +28,7 @@ export const contract = {
   reports: reportsContract,
   inference: inferenceContract,
   pacs: pacsContract,
+  measurements: measurementsContract,
 } as const;
 
 export type Contract = typeof contract;

@@ -37,6 +37,7 @@ import { formatReportBody, type ReportDocument, sha256Hex } from "../export/repo
 import { exportReport, toExportResult } from "../export/report-export";
 import { criticalFindingsIn, criticalTerms, DEFAULT_CRITICAL_FINDINGS } from "../language/critical-findings";
 import { checkSignOff } from "../language/sign-off-checks";
+import type { MeasurementsService } from "../measurements/measurements-service";
 import { StudyScopeGate } from "../scope/scope-gate";
 import { NotFoundError } from "../studies/studies-service";
 import type {
@@ -101,6 +102,8 @@ export interface ReportsServiceOptions {
   now?: () => number;
   /** Where signed reports and addenda go next (the PACS outbox, docs/pacs.md), looked up when one is signed. */
   publisher?: () => SignedReportPublisher | null | undefined;
+  /** The study's measurements: signing locks them into the signed record, which the exports carry. */
+  measurements?: Pick<MeasurementsService, "lockForSignedReport" | "ofSignedReport">;
 }
 
 /**
@@ -790,6 +793,8 @@ export class ReportsService {
         signedBy: signer,
       });
       this.records.setStudyStatus(studyId, "signed");
+      const measured = this.options.measurements?.lockForSignedReport(studyId, signedRow.id) ?? 0;
+      if (measured > 0) this.records.audit(signer, "measurement.signed", studyId, { count: measured });
       if (communication) {
         this.records.insertCriticalCommunication(signedRow.id, communication);
         this.records.audit(signer, "report.critical-communicated", studyId, { ...communication });
@@ -974,6 +979,7 @@ export class ReportsService {
       scope: this.scope.assess(studyId),
       application: this.options.application,
       critical: this.records.criticalCommunication(signed.id),
+      measurements: this.options.measurements?.ofSignedReport(signed.id) ?? [],
     };
   }
 
