@@ -37,6 +37,28 @@ export type Calibration = z.infer<typeof CalibrationSchema>;
 
 export const UNCALIBRATED: Calibration = { source: "none", rowSpacingMm: null, columnSpacingMm: null };
 
+/**
+ * The calibration of an image from its Pixel Spacing (0028,0030) and Imager Pixel Spacing (0018,1164) values (row
+ * spacing first): Pixel Spacing wins; a missing, zero, negative or unreadable pair counts as absent ("0.000\\0.000"
+ * is seen in real files).
+ */
+export function calibrationFromSpacing(
+  pixelSpacing: readonly number[],
+  imagerPixelSpacing: readonly number[],
+): Calibration {
+  const valid = (v: readonly number[]) =>
+    v.length >= 2 && v.slice(0, 2).every((n) => Number.isFinite(n) && n > 0 && n <= 100);
+  if (valid(pixelSpacing))
+    return { source: "PixelSpacing", rowSpacingMm: pixelSpacing[0]!, columnSpacingMm: pixelSpacing[1]! };
+  if (valid(imagerPixelSpacing))
+    return {
+      source: "ImagerPixelSpacing",
+      rowSpacingMm: imagerPixelSpacing[0]!,
+      columnSpacingMm: imagerPixelSpacing[1]!,
+    };
+  return UNCALIBRATED;
+}
+
 /** The calibration as the overlay and the report state it. */
 export function calibrationLabel(c: Calibration): string {
   if (c.source === "none") return "uncalibrated (no pixel spacing)";
@@ -64,7 +86,6 @@ export const MeasurementDraftSchema = z
     imageId: IdSchema,
     kind: z.enum(MEASUREMENT_KINDS),
     points: z.array(PointSchema).min(2).max(4),
-    calibration: CalibrationSchema,
     /** Only for an ellipse. */
     stats: RoiStatsSchema.nullable().default(null),
     label: z.string().trim().max(200).default(""),

@@ -8,6 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { type CaseDatabase, openCaseDatabase } from "../../src-main/db/database";
 import { EventBus } from "../../src-main/services/events/event-bus";
+import { MeasurementsService } from "../../src-main/services/measurements/measurements-service";
 import type { DraftEngine, SignedCaseSink } from "../../src-main/services/reports/draft-engine";
 import { ReportsService } from "../../src-main/services/reports/reports-service";
 import type { AppEvent } from "../../src-shared/domain";
@@ -149,6 +150,7 @@ export interface ReportsHarness {
   events: EventBus;
   seen: AppEvent[];
   reports: ReportsService;
+  measurements: MeasurementsService;
   /** Changes the engine the service's provider gives (null: no model pack, e.g. while it loads). */
   setEngine(engine: DraftEngine | null): void;
   /** Opens the same database again with a fresh service, as after a restart (or a crash when not closed). */
@@ -171,7 +173,9 @@ export function makeReportsHarness(
   const seen: AppEvent[] = [];
   events.subscribe((e) => seen.push(e));
   let engine = options.engine ?? null;
+  const measurements = new MeasurementsService(db);
   const reports = new ReportsService({
+    measurements,
     db,
     events,
     engine: () => engine,
@@ -186,6 +190,7 @@ export function makeReportsHarness(
     events,
     seen,
     reports,
+    measurements,
     setEngine: (next) => {
       engine = next;
     },

@@ -251,7 +251,11 @@ function measurementGroup(m: Measurement, image: ReferencedInstance | null): Rec
       }
       break;
   }
-  items.push(textItem(COMMENT, `${measurementSentence(m)} Calibration: ${calibrationLabel(m.calibration)}.`));
+  // In ASCII, so a measured report needs no other character set than the rest of the report.
+  // The sentence states the calibration, except an angle's (which the spacing only skews when anisotropic).
+  const calibration = m.kind === "angle" ? ` Calibration: ${calibrationLabel(m.calibration)}.` : "";
+  const comment = `${measurementSentence(m)}${calibration}`.replace(/×/g, "x").replace(/°/g, " deg").replace(/²/g, "2");
+  items.push(textItem(COMMENT, comment));
   return container(MEASUREMENT_GROUP, items);
 }
 

@@ -1,11 +1,15 @@
 /**
  * Measurements kept with the study (table `measurements`, migration 11): made in the viewer, listed, edited
  * (points, label, ROI statistics) and deleted while the report is open; signing locks them into the signed record
- * (the DICOM SR and the PDF carry them). Values are computed here from the points and the calibration
- * (src-shared/measurements.ts), never taken from the renderer.
+ * (the DICOM SR and the PDF carry them). The calibration is read here from the image file's header (Pixel Spacing,
+ * else Imager Pixel Spacing, else uncalibrated) and the values computed from the points (src-shared/measurements.ts);
+ * neither is taken from the renderer.
  */
+import fs from "node:fs";
+import { AttributeReader, sniffDicom } from "../../../src-shared/imaging/dicom-reader";
 import {
   type Calibration,
+  calibrationFromSpacing,
   type Measurement,
   type MeasurementDraft,
   MeasurementDraftSchema,
@@ -14,8 +18,10 @@ import {
   POINTS_PER_KIND,
   type Point,
   type RoiStats,
+  UNCALIBRATED,
 } from "../../../src-shared/measurements";
 import type { CaseDatabase } from "../../db/database";
+import { parseDicomBytes } from "../imaging/decode-image";
 import { ReportConflictError } from "../reports/errors";
 import { NotFoundError } from "../studies/studies-service";
 
@@ -94,12 +100,15 @@ export class MeasurementsService {
     const draft = MeasurementDraftSchema.parse(input);
     this.requireStudy(draft.studyId);
     const image = this.db
-      .prepare("SELECT i.id FROM images i JOIN series s ON s.id = i.series_id WHERE i.id = ? AND s.study_id = ?")
-      .get(draft.imageId, draft.studyId);
+      .prepare(
+        "SELECT i.id, i.file_path FROM images i JOIN series s ON s.id = i.series_id WHERE i.id = ? AND s.study_id = ?",
+      )
+      .get(draft.imageId, draft.studyId) as { id: string; file_path: string } | undefined;
     if (!image) throw new NotFoundError(`image ${draft.imageId} is not an image of study ${draft.studyId}`);
     this.requireUnsigned(draft.studyId);
+    const calibration = this.calibrationOf(image.file_path);
     // Throws for a degenerate shape (an angle without arms, a zero thoracic width) before anything is stored.
-    const values = measurementValues(draft.kind, draft.points, draft.calibration);
+    const values = measurementValues(draft.kind, draft.points, calibration);
     const id = this.db.transaction(() => {
       const result = this.db
         .prepare(
@@ -111,7 +120,7 @@ export class MeasurementsService {
           draft.imageId,
           draft.kind,
           JSON.stringify(draft.points),
-          JSON.stringify(draft.calibration),
+          JSON.stringify(calibration),
           draft.stats ? JSON.stringify(draft.stats) : null,
           draft.label,
         );
@@ -165,6 +174,20 @@ export class MeasurementsService {
     return this.db
       .prepare("UPDATE measurements SET signed_report_id = ? WHERE study_id = ? AND signed_report_id IS NULL")
       .run(signedReportId, studyId).changes;
+  }
+
+  /** The image's calibration from its header; PNG / JPEG files have none (uncalibrated). */
+  calibrationOf(filePath: string): Calibration {
+    let bytes: Buffer;
+    try {
+      bytes = fs.readFileSync(filePath);
+    } catch (err) {
+      throw new NotFoundError(`the image file ${filePath} cannot be read: ${(err as Error).message}`);
+    }
+    if (!sniffDicom(bytes)) return UNCALIBRATED;
+    const parsed = parseDicomBytes(bytes, filePath, 512 * 1024 * 1024, "viewer");
+    const attrs = new AttributeReader(parsed.dataSet);
+    return calibrationFromSpacing(attrs.numbers("x00280030"), attrs.numbers("x00181164"));
   }
 
   private requireStudy(studyId: string): void {
