@@ -36,6 +36,17 @@ const CALIBRATED = "siim-study";
 const UNCAL = "cr-study";
 const SIIM = "SIIM_CR_chest_JPEGBaseline.dcm";
 const imageOf = (study: string) => `${study}-image-0`;
+/** Cardiac width 400 px inside a thoracic width of 800 px; a 3-4-5 line of 500 px. */
+const CTR_POINTS = [
+  { x: 300, y: 500 },
+  { x: 700, y: 500 },
+  { x: 100, y: 600 },
+  { x: 900, y: 600 },
+];
+const LINE = [
+  { x: 0, y: 0 },
+  { x: 300, y: 400 },
+];
 
 describe("values and calibration", () => {
   const pixel = { source: "PixelSpacing", rowSpacingMm: 0.168, columnSpacingMm: 0.168 } as const;
@@ -52,26 +63,8 @@ describe("values and calibration", () => {
   });
 
   it("computes length, angle, ellipse area and the cardiothoracic ratio", () => {
-    expect(
-      measurementValues(
-        "length",
-        [
-          { x: 0, y: 0 },
-          { x: 300, y: 400 },
-        ],
-        pixel,
-      ).value,
-    ).toBeCloseTo(84, 6);
-    expect(
-      measurementValues(
-        "length",
-        [
-          { x: 0, y: 0 },
-          { x: 300, y: 400 },
-        ],
-        UNCALIBRATED,
-      ),
-    ).toMatchObject({
+    expect(measurementValues("length", LINE, pixel).value).toBeCloseTo(84, 6);
+    expect(measurementValues("length", LINE, UNCALIBRATED)).toMatchObject({
       value: 500,
       unit: "px",
     });
@@ -109,16 +102,7 @@ describe("values and calibration", () => {
     );
     expect(ellipse.unit).toBe("mm2");
     expect(ellipse.value).toBeCloseTo((Math.PI * 16.8 * 8.4) / 4, 6);
-    const ctr = measurementValues(
-      "ctr",
-      [
-        { x: 300, y: 500 },
-        { x: 700, y: 500 },
-        { x: 100, y: 600 },
-        { x: 900, y: 600 },
-      ],
-      pixel,
-    );
+    const ctr = measurementValues("ctr", CTR_POINTS, pixel);
     expect(ctr.value).toBeCloseTo(0.5, 9);
     expect(ctr.parts.map((p) => [p.name, Number(p.value.toFixed(1)), p.unit])).toEqual([
       ["cardiac width", 67.2, "mm"],
@@ -144,16 +128,7 @@ describe("values and calibration", () => {
       label: "",
       stats: null,
       calibration: pixel,
-      values: measurementValues(
-        "ctr",
-        [
-          { x: 300, y: 500 },
-          { x: 700, y: 500 },
-          { x: 100, y: 600 },
-          { x: 900, y: 600 },
-        ],
-        pixel,
-      ),
+      values: measurementValues("ctr", CTR_POINTS, pixel),
     };
     expect(measurementSentence(ctr)).toBe(
       "Cardiothoracic ratio 0.50 (cardiac width 67.2 mm, thoracic width 134.4 mm; Pixel Spacing 0.168 × 0.168 mm).",
@@ -359,12 +334,7 @@ describe("the measurements service on a real case database", () => {
       studyId: CALIBRATED,
       imageId: imageOf(CALIBRATED),
       kind: "ctr",
-      points: [
-        { x: 300, y: 500 },
-        { x: 700, y: 500 },
-        { x: 100, y: 600 },
-        { x: 900, y: 600 },
-      ],
+      points: CTR_POINTS,
     });
     h.reports.open(CALIBRATED);
     await jobSettled(h, CALIBRATED);
