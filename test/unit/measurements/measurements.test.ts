@@ -15,6 +15,7 @@ import { ENHANCED_SR_SOP_CLASS } from "../../../src-main/services/export/dicom-s
 import {
   calibrationFromSpacing,
   MeasurementDraftSchema,
+  type MeasurementKind,
   measurementSentence,
   measurementValues,
   UNCALIBRATED,
@@ -197,40 +198,31 @@ describe("the measurements service on a real case database", () => {
     insertStudy(h.db, dicomStudy("rg1-study", "RG1_CR_chest_J2KI.dcm"));
   });
   afterAll(() => h.close());
+  const measure = (
+    study: string,
+    kind: MeasurementKind,
+    points: Array<{ x: number; y: number }>,
+    extra: { stats?: { mean: number; sd: number; pixels: number }; label?: string } = {},
+  ) => h.measurements.create({ studyId: study, imageId: imageOf(study), kind, points, ...extra });
 
   it("takes the calibration from the file: SIIM 0.168 mm, CR-MONO1 none, RG1's zero spacing none", () => {
-    const a = h.measurements.create({
-      studyId: CALIBRATED,
-      imageId: imageOf(CALIBRATED),
-      kind: "length",
-      points: [
-        { x: 100, y: 100 },
-        { x: 400, y: 500 },
-      ],
-    });
+    const a = measure(CALIBRATED, "length", [
+      { x: 100, y: 100 },
+      { x: 400, y: 500 },
+    ]);
     expect(a.calibration).toEqual({ source: "PixelSpacing", rowSpacingMm: 0.168, columnSpacingMm: 0.168 });
     expect(a.values.unit).toBe("mm");
     expect(a.values.value).toBeCloseTo(84, 6);
-    const b = h.measurements.create({
-      studyId: UNCAL,
-      imageId: imageOf(UNCAL),
-      kind: "length",
-      points: [
-        { x: 0, y: 0 },
-        { x: 30, y: 40 },
-      ],
-    });
+    const b = measure(UNCAL, "length", [
+      { x: 0, y: 0 },
+      { x: 30, y: 40 },
+    ]);
     expect(b.calibration).toEqual(UNCALIBRATED);
     expect(b.values).toMatchObject({ value: 50, unit: "px" });
-    const c = h.measurements.create({
-      studyId: "rg1-study",
-      imageId: imageOf("rg1-study"),
-      kind: "length",
-      points: [
-        { x: 0, y: 0 },
-        { x: 3, y: 4 },
-      ],
-    });
+    const c = measure("rg1-study", "length", [
+      { x: 0, y: 0 },
+      { x: 3, y: 4 },
+    ]);
     expect(c.calibration.source).toBe("none");
     console.log(
       `calibration: ${SIIM} ${a.values.value.toFixed(1)} mm; CR-MONO1 ${b.values.value} px; RG1 ${c.calibration.source}`,
@@ -253,27 +245,20 @@ describe("the measurements service on a real case database", () => {
   });
 
   it("edits and deletes, audited, and keeps them across a restart", () => {
-    const roi = h.measurements.create({
-      studyId: CALIBRATED,
-      imageId: imageOf(CALIBRATED),
-      kind: "ellipse",
-      points: [
+    const roi = measure(
+      CALIBRATED,
+      "ellipse",
+      [
         { x: 200, y: 200 },
         { x: 300, y: 260 },
       ],
-      stats: { mean: 812.5, sd: 40.25, pixels: 4700 },
-      label: "Left upper zone",
-    });
-    const angle = h.measurements.create({
-      studyId: CALIBRATED,
-      imageId: imageOf(CALIBRATED),
-      kind: "angle",
-      points: [
-        { x: 10, y: 0 },
-        { x: 0, y: 0 },
-        { x: 0, y: 10 },
-      ],
-    });
+      { stats: { mean: 812.5, sd: 40.25, pixels: 4700 }, label: "Left upper zone" },
+    );
+    const angle = measure(CALIBRATED, "angle", [
+      { x: 10, y: 0 },
+      { x: 0, y: 0 },
+      { x: 0, y: 10 },
+    ]);
     const edited = h.measurements.update({
       id: roi.id,
       points: [
@@ -330,12 +315,7 @@ describe("the measurements service on a real case database", () => {
   });
 
   it("locks the measurements into the signed report and carries them into the SR, the PDF and the text", async () => {
-    h.measurements.create({
-      studyId: CALIBRATED,
-      imageId: imageOf(CALIBRATED),
-      kind: "ctr",
-      points: CTR_POINTS,
-    });
+    measure(CALIBRATED, "ctr", CTR_POINTS);
     h.reports.open(CALIBRATED);
     await jobSettled(h, CALIBRATED);
     h.reports.setSigner("Dr Anna Smith");
@@ -345,15 +325,10 @@ describe("the measurements service on a real case database", () => {
     expect(() => h.measurements.delete(signed[0]!.id)).toThrow(/signed with the report/);
     expect(() => h.measurements.update({ id: signed[0]!.id, label: "x" })).toThrow(/locked/);
     expect(() =>
-      h.measurements.create({
-        studyId: CALIBRATED,
-        imageId: imageOf(CALIBRATED),
-        kind: "length",
-        points: [
-          { x: 0, y: 0 },
-          { x: 1, y: 1 },
-        ],
-      }),
+      measure(CALIBRATED, "length", [
+        { x: 0, y: 0 },
+        { x: 1, y: 1 },
+      ]),
     ).toThrow(/is signed/);
     // The database refuses it too (triggers), whatever the caller.
     expect(() => h.db.prepare("DELETE FROM measurements WHERE id = ?").run(signed[0]!.id)).toThrow(/signed report/);
