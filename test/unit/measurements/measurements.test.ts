@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appRouter } from "../../../src-main/ipc/router";
 import { createCallerFactory } from "../../../src-main/ipc/trpc";
 import { ENHANCED_SR_SOP_CLASS } from "../../../src-main/services/export/dicom-sr";
+import { readSrReport } from "../../../src-main/services/pacs/sr-report";
 import {
   calibrationFromSpacing,
   MeasurementDraftSchema,
@@ -358,6 +359,10 @@ describe("the measurements service on a real case database", () => {
         `SR: ${(dump.stdout.match(/contains NUM/g) ?? []).length} NUM items, ${(dump.stdout.match(/inferred from IMAGE/g) ?? []).length} image references`,
       );
     }
+    // Read back as a prior's report (PACS): the findings stay the indexed text, the measurements their own section.
+    const back = readSrReport(fs.readFileSync(srFile));
+    expect(back.text).toBe(h.reports.state(CALIBRATED).signed!.sections.findings);
+    expect(back.sections.find((x) => x.heading === "Imaging Measurements")?.text).toContain(sentences[0]!.slice(0, 12));
     if (hasTool("dciodvfy")) {
       const check = spawnSync("dciodvfy", [srFile], { encoding: "utf8" });
       const report = `${check.stdout}\n${check.stderr}`;
