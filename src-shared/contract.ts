@@ -4,6 +4,7 @@
  * the renderer calls it through the typed client (./contract-client.ts). It is data, so tests walk every procedure
  * (test/unit/ipc/contract.test.ts).
  */
+import { accountsContract } from "./contract/accounts";
 import { appContract } from "./contract/app";
 import type { AnyProcedureDef } from "./contract/define";
 import { eventsContract } from "./contract/events";
@@ -29,6 +30,7 @@ export const contract = {
   inference: inferenceContract,
   pacs: pacsContract,
   measurements: measurementsContract,
+  accounts: accountsContract,
 } as const;
 
 export type Contract = typeof contract;
