@@ -12,6 +12,7 @@ import { filesContract } from "./contract/files";
 import { importContract } from "./contract/import";
 import { inferenceContract } from "./contract/inference";
 import { keyBindingsContract } from "./contract/key-bindings";
+import { measurementsContract } from "./contract/measurements";
 import { pacsContract } from "./contract/pacs";
 import { reportsContract } from "./contract/reports";
 import { studiesContract } from "./contract/studies";
@@ -28,6 +29,7 @@ export const contract = {
   reports: reportsContract,
   inference: inferenceContract,
   pacs: pacsContract,
+  measurements: measurementsContract,
   accounts: accountsContract,
 } as const;
 

@@ -299,7 +299,31 @@ export const migrations: readonly Migration[] = [
     `,
   },
   {
-    // 11 is taken by the measurement branch (issue 18 work); numbers are renumbered at merge time if needed.
+    version: 11,
+    name: "measurements on the study's images (length, angle, elliptical ROI, cardiothoracic ratio)",
+    sql: `
+      CREATE TABLE measurements (
+        id                INTEGER PRIMARY KEY AUTOINCREMENT,
+        study_id          TEXT NOT NULL REFERENCES studies(id) ON DELETE CASCADE,
+        image_id          TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+        kind              TEXT NOT NULL CHECK (kind IN ('length', 'angle', 'ellipse', 'ctr')),
+        points            TEXT NOT NULL CHECK (json_valid(points)),
+        calibration       TEXT NOT NULL CHECK (json_valid(calibration)),
+        stats             TEXT CHECK (stats IS NULL OR json_valid(stats)),
+        label             TEXT NOT NULL DEFAULT '',
+        -- Set when the report is signed: the measurement is then part of the signed record (SR, PDF) and locked.
+        signed_report_id  INTEGER REFERENCES signed_reports(id) ON DELETE RESTRICT,
+        created_at        TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+        updated_at        TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+      );
+      CREATE INDEX measurements_study ON measurements(study_id);
+      CREATE TRIGGER measurements_signed_locked BEFORE UPDATE ON measurements WHEN OLD.signed_report_id IS NOT NULL
+        BEGIN SELECT RAISE(ABORT, 'a measurement of a signed report is locked'); END;
+      CREATE TRIGGER measurements_signed_no_delete BEFORE DELETE ON measurements WHEN OLD.signed_report_id IS NOT NULL
+        BEGIN SELECT RAISE(ABORT, 'a measurement of a signed report cannot be deleted'); END;
+    `,
+  },
+  {
     version: 12,
     name: "local user accounts: the radiologist's name in DICOM PN parts, scrypt hashes of password and PIN",
     sql: `

@@ -9,6 +9,7 @@ import { filesRouter } from "./routers/files";
 import { importRouter } from "./routers/import";
 import { inferenceRouter } from "./routers/inference";
 import { keyBindingsRouter } from "./routers/key-bindings";
+import { measurementsRouter } from "./routers/measurements";
 import { pacsRouter } from "./routers/pacs";
 import { reportsRouter } from "./routers/reports";
 import { studiesRouter } from "./routers/studies";
@@ -24,5 +25,6 @@ export const appRouter = router({
   reports: reportsRouter,
   inference: inferenceRouter,
   pacs: pacsRouter,
+  measurements: measurementsRouter,
   accounts: accountsRouter,
 });

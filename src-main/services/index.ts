@@ -10,6 +10,7 @@ import { FilesService } from "./files/files-service";
 import { ImportService } from "./import/import-service";
 import { InferenceHost, studyImagesFrom } from "./inference/engine-host";
 import { labelReport } from "./language/clinical-labeler";
+import { MeasurementsService } from "./measurements/measurements-service";
 import { PacsService } from "./pacs/pacs-service";
 import { FileSecretStore, type SecretStore } from "./pacs/secret-store";
 import { KeyBindingsService } from "./preferences/key-bindings-service";
@@ -46,6 +47,7 @@ export interface Services {
   readonly retrieval: RetrievalService;
   readonly inference: InferenceHost;
   readonly pacs: PacsService;
+  readonly measurements: MeasurementsService;
   close(): void;
 }
 
@@ -83,6 +85,7 @@ export function createServices(options: ServicesOptions): Services {
     modelPackDir: options.modelPackDir,
   });
   const { draftEngine } = options;
+  const measurements = new MeasurementsService(db);
   const accounts = new AccountsService(db);
   const reports = new ReportsService({
     db,
@@ -96,6 +99,7 @@ export function createServices(options: ServicesOptions): Services {
     labelReport: (text) => labelReport(text).labels,
     application: { name: APP_NAME, version: readVersion(root) },
     // Signed reports and addenda go to the study's PACS through the STOW-RS outbox (docs/pacs.md).
+    measurements,
     publisher: () => (services as { pacs?: PacsService } | undefined)?.pacs?.publisher ?? null,
   });
   const services: Services = {
@@ -108,6 +112,7 @@ export function createServices(options: ServicesOptions): Services {
     keyBindings: new KeyBindingsService(db),
     accounts,
     reports,
+    measurements,
     retrieval,
     inference,
     pacs: new PacsService({

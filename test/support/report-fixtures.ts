@@ -10,6 +10,7 @@ import path from "node:path";
 import { type CaseDatabase, openCaseDatabase } from "../../src-main/db/database";
 import { AccountsService } from "../../src-main/services/accounts/accounts-service";
 import { EventBus } from "../../src-main/services/events/event-bus";
+import { MeasurementsService } from "../../src-main/services/measurements/measurements-service";
 import type { DraftEngine, SignedCaseSink } from "../../src-main/services/reports/draft-engine";
 import { ReportsService } from "../../src-main/services/reports/reports-service";
 import type { AppEvent } from "../../src-shared/domain";
@@ -151,6 +152,7 @@ export interface ReportsHarness {
   events: EventBus;
   seen: AppEvent[];
   reports: ReportsService;
+  measurements: MeasurementsService;
   /** The local accounts (makeReportsHarness({accounts: true})), else null. */
   accounts: AccountsService | null;
   /** Changes the engine the service's provider gives (null: no model pack, e.g. while it loads). */
@@ -177,8 +179,10 @@ export function makeReportsHarness(
   const seen: AppEvent[] = [];
   events.subscribe((e) => seen.push(e));
   let engine = options.engine ?? null;
+  const measurements = new MeasurementsService(db);
   const accounts = options.accounts ? new AccountsService(db, options.now) : null;
   const reports = new ReportsService({
+    measurements,
     db,
     events,
     ...(accounts ? { accounts } : {}),
@@ -194,6 +198,7 @@ export function makeReportsHarness(
     events,
     seen,
     reports,
+    measurements,
     accounts,
     setEngine: (next) => {
       engine = next;

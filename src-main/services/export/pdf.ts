@@ -6,6 +6,7 @@
  */
 import fs from "node:fs";
 import PDFDocument from "pdfkit";
+import { measurementSentence } from "../../../src-shared/measurements";
 import type { PaperSize } from "../../../src-shared/report-types";
 import { SECTION_KEYS, SECTION_TITLES } from "../../../src-shared/report-types";
 import { aiNote, criticalNote, displayInstant, displayName, isoDate, type ReportDocument } from "./report-document";
@@ -107,6 +108,18 @@ export function renderPdf(doc: ReportDocument, paper: PaperSize = "LETTER"): Pro
     });
     pdf.moveDown(0.2);
     pdf.font("regular").fontSize(11).fillColor(INK).text(text, { width, lineGap: 2 });
+    pdf.moveDown(0.4);
+  }
+
+  // Measurements signed with the report, one sentence each (with the calibration)
+  const measurements = doc.measurements ?? [];
+  if (measurements.length > 0) {
+    pdf.moveDown(0.3);
+    pdf.font("bold").fontSize(10).fillColor(INK).text("MEASUREMENTS", left, pdf.y, { width, characterSpacing: 0.5 });
+    pdf.moveDown(0.2);
+    for (const m of measurements) {
+      pdf.font("regular").fontSize(10.5).fillColor(INK).text(measurementSentence(m), { width, lineGap: 2 });
+    }
     pdf.moveDown(0.4);
   }
 

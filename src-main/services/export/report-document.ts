@@ -3,6 +3,7 @@
  * plain-text rendering that is also the signed text.
  */
 import crypto from "node:crypto";
+import { type Measurement, measurementSentence } from "../../../src-shared/measurements";
 import type { Addendum, CriticalCommunication, EngineModel, ReportSections } from "../../../src-shared/report-types";
 import { SECTION_KEYS, SECTION_TITLES } from "../../../src-shared/report-types";
 import { type ScopeAssessment, scopeExportNote } from "../../../src-shared/scope/chest-scope";
@@ -19,6 +20,8 @@ export interface ReportStudy {
 
 /** An image of the study as the case database knows it (for the DICOM SR evidence references). */
 export interface ReportImage {
+  /** The case database's image id (measurements name their image by it). */
+  imageId?: string;
   filePath: string;
   seriesInstanceUid: string | null;
   sopInstanceUid: string | null;
@@ -45,6 +48,8 @@ export interface ReportDocument {
   application: { name: string; version: string };
   /** The communication record of the report's critical result (issue 18.3); absent or null when none. */
   critical?: CriticalCommunication | null;
+  /** The measurements signed with the report (src-shared/measurements.ts); absent or empty when none. */
+  measurements?: Measurement[];
 }
 
 /** "CRITICAL RESULT (pneumothorax): communicated to Dr Ward by phone at ... UTC; recorded by ..." or null. */
@@ -109,6 +114,12 @@ export function formatPlainText(doc: ReportDocument): string {
   lines.push("");
   lines.push(formatReportBody(doc.sections));
   lines.push("");
+  const measurements = doc.measurements ?? [];
+  if (measurements.length > 0) {
+    lines.push("MEASUREMENTS:");
+    for (const m of measurements) lines.push(measurementSentence(m));
+    lines.push("");
+  }
   lines.push(`Electronically signed by ${doc.signedBy} on ${displayInstant(doc.signedAt)}.`);
   const critical = criticalNote(doc);
   if (critical) lines.push(critical);

@@ -58,6 +58,7 @@ export interface StudyRecord extends ReportStudy {
 }
 
 export interface ImageRecord {
+  imageId: string;
   filePath: string;
   seriesInstanceUid: string | null;
   sopInstanceUid: string | null;
@@ -138,16 +139,18 @@ export class ReportRecords {
     return (
       this.db
         .prepare(
-          `SELECT i.file_path, se.series_instance_uid, i.sop_instance_uid, i.view
+          `SELECT i.id, i.file_path, se.series_instance_uid, i.sop_instance_uid, i.view
            FROM images i JOIN series se ON se.id = i.series_id WHERE se.study_id = ? ORDER BY i.file_path`,
         )
         .all(studyId) as Array<{
+        id: string;
         file_path: string;
         series_instance_uid: string | null;
         sop_instance_uid: string | null;
         view: string;
       }>
     ).map((r) => ({
+      imageId: r.id,
       filePath: r.file_path,
       seriesInstanceUid: r.series_instance_uid,
       sopInstanceUid: r.sop_instance_uid,

@@ -39,6 +39,7 @@ import { formatReportBody, type ReportDocument, sha256Hex } from "../export/repo
 import { exportReport, toExportResult } from "../export/report-export";
 import { criticalFindingsIn, criticalTerms, DEFAULT_CRITICAL_FINDINGS } from "../language/critical-findings";
 import { checkSignOff } from "../language/sign-off-checks";
+import type { MeasurementsService } from "../measurements/measurements-service";
 import { StudyScopeGate } from "../scope/scope-gate";
 import { NotFoundError } from "../studies/studies-service";
 import type {
@@ -103,6 +104,8 @@ export interface ReportsServiceOptions {
   now?: () => number;
   /** Where signed reports and addenda go next (the PACS outbox, docs/pacs.md), looked up when one is signed. */
   publisher?: () => SignedReportPublisher | null | undefined;
+  /** The study's measurements: signing locks them into the signed record, which the exports carry. */
+  measurements?: Pick<MeasurementsService, "lockForSignedReport" | "ofSignedReport">;
   /**
    * Local accounts (docs/security.md). Once an account exists, the signed-in account replaces the free-text signer:
    * signing and addenda need its password or PIN (signWithCredential, addAddendumWithCredential).
@@ -811,6 +814,8 @@ export class ReportsService {
         account: account ? { username: account.username, dicomName: account.dicomName } : null,
       });
       this.records.setStudyStatus(studyId, "signed");
+      const measured = this.options.measurements?.lockForSignedReport(studyId, signedRow.id) ?? 0;
+      if (measured > 0) this.records.audit(signer, "measurement.signed", studyId, { count: measured });
       if (communication) {
         this.records.insertCriticalCommunication(signedRow.id, communication);
         this.records.audit(signer, "report.critical-communicated", studyId, {
@@ -1039,6 +1044,7 @@ export class ReportsService {
       scope: this.scope.assess(studyId),
       application: this.options.application,
       critical: this.records.criticalCommunication(signed.id),
+      measurements: this.options.measurements?.ofSignedReport(signed.id) ?? [],
     };
   }
 
