@@ -20,6 +20,10 @@ export const StudySummarySchema = z.object({
   patientName: z.string().nullable(),
   studyDate: z.string().nullable(),
   description: z.string().nullable(),
+  /** Accession Number (0008,0050) of the study's images, when they carry one. */
+  accessionNumber: z.string().nullable(),
+  /** The distinct modalities of the study's series (e.g. ["CR"]), in series order. */
+  modalities: z.array(z.string()),
   source: z.enum(["demo", "import"]),
   /** The PACS connection (its name) the study was retrieved from; null for a study read from files. */
   pacsConnection: z.string().nullable(),

@@ -298,6 +298,16 @@ export const migrations: readonly Migration[] = [
         BEGIN SELECT RAISE(ABORT, 'a critical result communication cannot be deleted'); END;
     `,
   },
+  {
+    version: 13,
+    name: "study header from the images: institution, accession number, referring physician (issue 18.5)",
+    sql: `
+      ALTER TABLE studies ADD COLUMN institution_name TEXT;
+      ALTER TABLE studies ADD COLUMN accession_number TEXT;
+      ALTER TABLE studies ADD COLUMN referring_physician TEXT;
+      CREATE INDEX studies_accession ON studies(accession_number);
+    `,
+  },
 ];
 
 export const latestSchemaVersion = migrations[migrations.length - 1]?.version ?? 0;

@@ -108,7 +108,8 @@ export class ReportRecords {
   study(studyId: string): StudyRecord | null {
     const r = this.db
       .prepare(
-        `SELECT id, study_instance_uid, patient_id, patient_name, study_date, description, status
+        `SELECT id, study_instance_uid, patient_id, patient_name, study_date, description, status,
+                institution_name, accession_number, referring_physician
          FROM studies WHERE id = ?`,
       )
       .get(studyId) as
@@ -120,6 +121,9 @@ export class ReportRecords {
           study_date: string | null;
           description: string | null;
           status: StudyStatus;
+          institution_name: string | null;
+          accession_number: string | null;
+          referring_physician: string | null;
         }
       | undefined;
     if (!r) return null;
@@ -130,6 +134,9 @@ export class ReportRecords {
       patientName: r.patient_name,
       studyDate: r.study_date,
       description: r.description,
+      institutionName: r.institution_name,
+      accessionNumber: r.accession_number,
+      referringPhysician: r.referring_physician,
       status: r.status,
     };
   }
