@@ -84,6 +84,13 @@ export const AppEventSchema = z.discriminatedUnion("type", [
     message: z.string().optional(),
   }),
   z.object({ type: z.literal("studies-changed"), studyIds: z.array(StudyIdSchema) }),
+  /** A draft version of the study was written (autosave): other tabs or windows on it reconcile (issue 18.6). */
+  z.object({
+    type: z.literal("draft-changed"),
+    studyId: StudyIdSchema,
+    version: z.number().int().positive(),
+    revision: z.number().int().positive(),
+  }),
   z.object({ type: z.literal("notice"), level: z.enum(["info", "warning", "error"]), message: z.string() }),
   /** PACS connections, the local cache of PACS studies or the STOW-RS outbox changed (docs/pacs.md). */
   z.object({ type: z.literal("pacs-changed"), area: z.enum(["connections", "cache", "outbox"]) }),

@@ -35,6 +35,7 @@ interface DraftVersionRow {
   author: string;
   created_at: string;
   updated_at: string | null;
+  revision: number;
 }
 
 export interface DraftJobRecord {
@@ -82,6 +83,7 @@ const toDraftVersion = (r: DraftVersionRow): DraftVersion => ({
   author: r.author,
   createdAt: r.created_at,
   updatedAt: r.updated_at ?? r.created_at,
+  revision: r.revision,
 });
 
 /** Float32 vector <-> little-endian bytes (the BLOB layout of draft_jobs.embedding). */
@@ -233,7 +235,9 @@ export class ReportRecords {
   /** Writes the newest version again (the same typing session, before a pause): its sections, spans and time. */
   updateVersion(id: number, sections: ReportSections, aiSpans: AiSpan[], at: string): DraftVersion {
     this.db
-      .prepare("UPDATE draft_versions SET sections = ?, ai_spans = ?, updated_at = ? WHERE id = ?")
+      .prepare(
+        "UPDATE draft_versions SET sections = ?, ai_spans = ?, updated_at = ?, revision = revision + 1 WHERE id = ?",
+      )
       .run(JSON.stringify(sections), JSON.stringify(aiSpans), at, id);
     return this.versionById(id)!;
   }
