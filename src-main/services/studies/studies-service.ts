@@ -85,12 +85,29 @@ export function searchWords(search: string): string[] {
 export class StudiesService {
   constructor(private readonly db: CaseDatabase) {}
 
-  list(filter: { search?: string | undefined; status?: StudyStatus | undefined } = {}): StudySummary[] {
+  list(
+    filter: {
+      search?: string | undefined;
+      status?: StudyStatus | undefined;
+      /** Inclusive study date range, YYYY-MM-DD (studies without a date are left out once a bound is given). */
+      dateFrom?: string | undefined;
+      dateTo?: string | undefined;
+    } = {},
+  ): StudySummary[] {
     const where: string[] = [];
     const params: Record<string, string> = {};
     if (filter.status) {
       where.push("s.status = @status");
       params.status = filter.status;
+    }
+    // Dates are stored as ISO YYYY-MM-DD (formatDicomDate at import), so they compare as text.
+    if (filter.dateFrom) {
+      where.push("substr(s.study_date, 1, 10) >= @dateFrom");
+      params.dateFrom = filter.dateFrom;
+    }
+    if (filter.dateTo) {
+      where.push("substr(s.study_date, 1, 10) <= @dateTo");
+      params.dateTo = filter.dateTo;
     }
     for (const [i, word] of searchWords(filter.search ?? "").entries()) {
       // Every word matches somewhere: patient name (any component) or ID, date, description, a series' modality
