@@ -45,8 +45,11 @@ async function start(): Promise<string> {
 
 const rows = (page: Page) => page.getByRole("list", { name: "Studies", exact: true }).locator(".worklist-row");
 const patients = async (page: Page) => rows(page).locator(".patient").allTextContents();
-/** Holds the page's autosaves (reports.save) until the returned function is called. */
-async function holdSaves(page: Page): Promise<() => Promise<void>> {
+/**
+ * Holds the page's autosaves (reports.save) until the returned function is called; then they pass (the newest route
+ * handles a request first, so a later hold takes over).
+ */
+async function holdSaves(page: Page): Promise<() => void> {
   let release: () => void = () => {};
   const held = new Promise<void>((r) => {
     release = r;
@@ -56,10 +59,7 @@ async function holdSaves(page: Page): Promise<() => Promise<void>> {
     await held;
     await route.continue();
   });
-  return async () => {
-    release();
-    await page.unroute(isSave);
-  };
+  return () => release();
 }
 
 const inDialog = (page: Page) => page.evaluate(() => document.activeElement?.closest('[role="dialog"]') != null);
@@ -183,7 +183,7 @@ test("two tabs on one draft: the other tab's write is announced, never overwritt
   await expect(b.locator("[data-testid=save-state][data-status=saving]")).toBeVisible();
   await findingsA.fill("Tab A second text.");
   await expect(a.locator("[data-testid=save-state][data-status=saved]")).toBeVisible();
-  await release();
+  release();
   const notice = b.getByTestId("draft-conflict");
   await expect(notice).toBeVisible();
   await expect(notice).toContainText("The draft changed elsewhere");
@@ -204,7 +204,7 @@ test("two tabs on one draft: the other tab's write is announced, never overwritt
   await expect(b.locator("[data-testid=save-state][data-status=saving]")).toBeVisible();
   await findingsA.fill("Tab A third text.");
   await expect(a.locator("[data-testid=save-state][data-status=saved]")).toBeVisible();
-  await release2();
+  release2();
   await expect(notice).toBeVisible();
   await b.getByRole("button", { name: "Keep mine as new revision" }).click();
   await expect(notice).toBeHidden();
