@@ -4,6 +4,7 @@
  * the renderer calls it through the typed client (./contract-client.ts). It is data, so tests walk every procedure
  * (test/unit/ipc/contract.test.ts).
  */
+import { accountsContract } from "./contract/accounts";
 import { appContract } from "./contract/app";
 import type { AnyProcedureDef } from "./contract/define";
 import { eventsContract } from "./contract/events";
@@ -27,6 +28,7 @@ export const contract = {
   reports: reportsContract,
   inference: inferenceContract,
   pacs: pacsContract,
+  accounts: accountsContract,
 } as const;
 
 export type Contract = typeof contract;

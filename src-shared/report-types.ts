@@ -180,6 +180,8 @@ export const SignedReportSchema = z.object({
   text: z.string(),
   textSha256: z.string(),
   signedBy: z.string(),
+  /** The signing account (user name and DICOM PN) when an account signed; null for a free-text signer. */
+  signedByAccount: z.object({ username: z.string(), dicomName: z.string() }).nullable(),
   signedAt: z.string(),
 });
 export type SignedReport = z.infer<typeof SignedReportSchema>;
@@ -275,7 +277,8 @@ export type ReportState = z.infer<typeof ReportStateSchema>;
 export const SignerSchema = z.object({
   name: z.string(),
   /** settings: confirmed by the user; os: a default from the operating system's user name, not yet confirmed. */
-  source: z.enum(["settings", "os"]),
+  /** account: the signed-in local account (docs/security.md), which replaces the name once an account exists. */
+  source: z.enum(["settings", "os", "account"]),
 });
 export type Signer = z.infer<typeof SignerSchema>;
 

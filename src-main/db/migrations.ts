@@ -299,6 +299,28 @@ export const migrations: readonly Migration[] = [
     `,
   },
   {
+    // 11 is taken by the measurement branch (issue 18 work); numbers are renumbered at merge time if needed.
+    version: 12,
+    name: "local user accounts: the radiologist's name in DICOM PN parts, scrypt hashes of password and PIN",
+    sql: `
+      CREATE TABLE accounts (
+        id             INTEGER PRIMARY KEY AUTOINCREMENT,
+        username       TEXT NOT NULL UNIQUE,
+        family_name    TEXT NOT NULL CHECK (family_name <> ''),
+        given_name     TEXT NOT NULL DEFAULT '',
+        middle_name    TEXT NOT NULL DEFAULT '',
+        name_prefix    TEXT NOT NULL DEFAULT '',
+        name_suffix    TEXT NOT NULL DEFAULT '',
+        password_hash  TEXT NOT NULL CHECK (password_hash LIKE 'scrypt$%'),
+        pin_hash       TEXT CHECK (pin_hash IS NULL OR pin_hash LIKE 'scrypt$%'),
+        created_at     TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+      );
+      -- Who signed, as an account: its user name and DICOM PN (NULL for reports signed with a free-text name).
+      ALTER TABLE signed_reports ADD COLUMN signed_by_account TEXT;
+      ALTER TABLE signed_reports ADD COLUMN signed_by_pn TEXT;
+    `,
+  },
+  {
     version: 13,
     name: "study header from the images (issue 18.5); draft version revision, refusing stale autosaves (issue 18.6)",
     sql: `

@@ -2,6 +2,7 @@
  * The IPC router: one router per contract area (./routers/), each a set of thin handlers that call services.
  * Served over electron-trpc in the Electron shell and over HTTP/WebSocket by the loopback harness.
  */
+import { accountsRouter } from "./routers/accounts";
 import { appRouter as app } from "./routers/app";
 import { eventsRouter } from "./routers/events";
 import { filesRouter } from "./routers/files";
@@ -23,4 +24,5 @@ export const appRouter = router({
   reports: reportsRouter,
   inference: inferenceRouter,
   pacs: pacsRouter,
+  accounts: accountsRouter,
 });

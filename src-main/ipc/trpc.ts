@@ -3,6 +3,7 @@ import { ZodError, type ZodType } from "zod";
 import { BUSY_TIMEOUT_MS, isDatabaseBusy } from "../db/database";
 import { redactPaths } from "../security/redact";
 import type { Services } from "../services";
+import { AccountError } from "../services/accounts/accounts-service";
 import { PacsError, type PacsErrorCode } from "../services/pacs/errors";
 import { DraftConflictError, ReportConflictError } from "../services/reports/errors";
 import { NotFoundError } from "../services/studies/studies-service";
@@ -82,6 +83,9 @@ const domainErrors = t.middleware(async ({ next }) => {
     }
     if (cause instanceof ReportConflictError) {
       throw new TRPCError({ code: "CONFLICT", message: cause.message, cause });
+    }
+    if (cause instanceof AccountError) {
+      throw new TRPCError({ code: cause.code, message: cause.message, cause });
     }
     if (cause instanceof PacsError) {
       throw new TRPCError({ code: PACS_CODES[cause.code], message: cause.message, cause });

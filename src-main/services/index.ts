@@ -3,6 +3,7 @@ import path from "node:path";
 import type { AppInfo } from "../../src-shared/domain";
 import { type CaseDatabase, openCaseDatabase } from "../db/database";
 import { APP_NAME, appRoot } from "../paths";
+import { AccountsService } from "./accounts/accounts-service";
 import { AppService } from "./app/app-service";
 import { EventBus } from "./events/event-bus";
 import { FilesService } from "./files/files-service";
@@ -40,6 +41,7 @@ export interface Services {
   readonly importer: ImportService;
   readonly files: FilesService;
   readonly keyBindings: KeyBindingsService;
+  readonly accounts: AccountsService;
   readonly reports: ReportsService;
   readonly retrieval: RetrievalService;
   readonly inference: InferenceHost;
@@ -81,8 +83,10 @@ export function createServices(options: ServicesOptions): Services {
     modelPackDir: options.modelPackDir,
   });
   const { draftEngine } = options;
+  const accounts = new AccountsService(db);
   const reports = new ReportsService({
     db,
+    accounts,
     events,
     // The engine of the moment: null until the pack has loaded (the reports service answers "unavailable").
     engine: draftEngine ? () => draftEngine : () => inference.engine,
@@ -102,6 +106,7 @@ export function createServices(options: ServicesOptions): Services {
     importer,
     files: new FilesService(db, { thumbnail: (studyId) => retrieval.thumbnail(studyId) }),
     keyBindings: new KeyBindingsService(db),
+    accounts,
     reports,
     retrieval,
     inference,

@@ -204,7 +204,7 @@ export function renderDicomSr(doc: ReportDocument): Buffer {
   const sopInstanceUid = uids.sopInstanceUids[uids.sopInstanceUids.length - 1] as string;
   const predecessors = uids.sopInstanceUids.slice(0, -1);
   const instances = referencedInstances(doc);
-  const signer = personName(doc.signedBy);
+  const signer = doc.signedByAccount?.dicomName ?? personName(doc.signedBy);
   const studyDate = isoDate(doc.study.studyDate)?.replace(/-/g, "") ?? "";
 
   const content: Record<string, unknown>[] = [

@@ -82,8 +82,8 @@ export function renderFhirDiagnosticReport(doc: ReportDocument): FhirDiagnosticR
     },
     effectiveDateTime: studyDate ?? doc.signedAt,
     issued: doc.signedAt,
-    performer: [{ display: doc.signedBy }, ...(s.institutionName ? [{ display: s.institutionName }] : [])],
-    resultsInterpreter: [{ display: doc.signedBy }],
+    performer: [interpreter(doc), ...(s.institutionName ? [{ display: s.institutionName }] : [])],
+    resultsInterpreter: [interpreter(doc)],
     imagingStudy: [
       {
         identifier: { system: "urn:dicom:uid", value: `urn:oid:${studyUid}` },
@@ -102,3 +102,13 @@ export function renderFhirDiagnosticReport(doc: ReportDocument): FhirDiagnosticR
     ],
   };
 }
+
+/** The signer: the local account's user name as identifier when an account signed, else the name alone. */
+function interpreter(doc: ReportDocument): { display: string; identifier?: { system: string; value: string } } {
+  return doc.signedByAccount
+    ? { display: doc.signedBy, identifier: { system: ACCOUNT_SYSTEM, value: doc.signedByAccount.username } }
+    : { display: doc.signedBy };
+}
+
+/** Identifier system of the workstation's local accounts. */
+export const ACCOUNT_SYSTEM = "urn:radiology-draft:account";

@@ -51,6 +51,8 @@ export interface ReportDocument {
   sections: ReportSections;
   signedReportId: number;
   signedBy: string;
+  /** The signing account when an account signed (docs/security.md): its DICOM PN goes into the SR as it is. */
+  signedByAccount?: { username: string; dicomName: string } | null;
   /** ISO-8601 UTC. */
   signedAt: string;
   textSha256: string;

@@ -368,6 +368,8 @@ export class ReportRecords {
           text: string;
           text_sha256: string;
           signed_by: string;
+          signed_by_account: string | null;
+          signed_by_pn: string | null;
           signed_at: string;
         }
       | undefined;
@@ -380,6 +382,8 @@ export class ReportRecords {
       text: r.text,
       textSha256: r.text_sha256,
       signedBy: r.signed_by,
+      signedByAccount:
+        r.signed_by_account && r.signed_by_pn ? { username: r.signed_by_account, dicomName: r.signed_by_pn } : null,
       signedAt: r.signed_at,
     };
   }
@@ -402,11 +406,13 @@ export class ReportRecords {
     text: string;
     textSha256: string;
     signedBy: string;
+    account?: { username: string; dicomName: string } | null;
   }): SignedReport {
     this.db
       .prepare(
-        `INSERT INTO signed_reports (study_id, draft_version_id, sections, text, text_sha256, signed_by)
-         VALUES (?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO signed_reports (study_id, draft_version_id, sections, text, text_sha256, signed_by,
+           signed_by_account, signed_by_pn)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         entry.studyId,
@@ -415,6 +421,8 @@ export class ReportRecords {
         entry.text,
         entry.textSha256,
         entry.signedBy,
+        entry.account?.username ?? null,
+        entry.account?.dicomName ?? null,
       );
     return this.signed(entry.studyId)!;
   }

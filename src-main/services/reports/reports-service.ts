@@ -4,6 +4,7 @@
  * exports. Knows nothing of Electron; the IPC router calls it.
  */
 import os from "node:os";
+import type { Account, Credential } from "../../../src-shared/account-types";
 import {
   computeAiSpans,
   hasUserEditsToAiSections,
@@ -32,6 +33,7 @@ import {
   type SignResult,
 } from "../../../src-shared/report-types";
 import type { CaseDatabase } from "../../db/database";
+import type { AccountsService } from "../accounts/accounts-service";
 import { crashPoint } from "../crash-points";
 import type { EventBus } from "../events/event-bus";
 import { formatReportBody, type ReportDocument, sha256Hex } from "../export/report-document";
@@ -102,6 +104,11 @@ export interface ReportsServiceOptions {
   now?: () => number;
   /** Where signed reports and addenda go next (the PACS outbox, docs/pacs.md), looked up when one is signed. */
   publisher?: () => SignedReportPublisher | null | undefined;
+  /**
+   * Local accounts (docs/security.md). Once an account exists, the signed-in account replaces the free-text signer:
+   * signing and addenda need its password or PIN (signWithCredential, addAddendumWithCredential).
+   */
+  accounts?: AccountsService;
 }
 
 /**
@@ -711,6 +718,11 @@ export class ReportsService {
 
   /** The signing radiologist: the confirmed name from the settings, else the OS user name (not yet confirmed). */
   signer(): Signer {
+    const accounts = this.options.accounts;
+    if (accounts && !accounts.session().firstRun) {
+      const session = accounts.session();
+      return { name: session.account?.displayName ?? "", source: "account" };
+    }
     const stored = this.records.setting(SIGNER_SETTING);
     const parsed = SignerNameSchema.safeParse(stored);
     if (parsed.success) return { name: parsed.data, source: "settings" };
@@ -718,6 +730,10 @@ export class ReportsService {
   }
 
   setSigner(name: string): Signer {
+    if (this.signer().source === "account")
+      throw new ReportConflictError(
+        "the signer is the signed-in account: a free-text name is not used once an account exists",
+      );
     const parsed = SignerNameSchema.safeParse(name);
     if (!parsed.success) throw new ReportConflictError(parsed.error.issues[0]?.message ?? "invalid signer name");
     const before = this.signer();
@@ -747,6 +763,8 @@ export class ReportsService {
   }
 
   private confirmedSigner(purpose = "signing"): string {
+    const accounts = this.options.accounts;
+    if (accounts && !accounts.session().firstRun) return accounts.requireUnlocked(purpose).displayName;
     const signer = this.signer();
     if (signer.source !== "settings") {
       throw new ReportConflictError(
@@ -768,13 +786,15 @@ export class ReportsService {
       attestUntouchedAi?: boolean | undefined;
       criticalCommunication?: CriticalCommunicationInput | undefined;
     },
+    verified: Account | null = null,
   ): SignResult {
     this.requireStudy(studyId);
     this.requireUnsigned(studyId);
     if (this.running.has(studyId)) {
       throw new ReportConflictError("the AI draft is still being written: wait for it or cancel it before signing");
     }
-    const signer = this.confirmedSigner();
+    const account = this.requireVerified(verified, "signing");
+    const signer = account?.displayName ?? this.confirmedSigner();
     const latest = this.records.latestVersion(studyId);
     if (!latest) throw new ReportConflictError(`study ${studyId} has no draft to sign`);
     if (latest.version !== input.version) {
@@ -831,11 +851,15 @@ export class ReportsService {
         text,
         textSha256,
         signedBy: signer,
+        account: account ? { username: account.username, dicomName: account.dicomName } : null,
       });
       this.records.setStudyStatus(studyId, "signed");
       if (communication) {
         this.records.insertCriticalCommunication(signedRow.id, communication);
-        this.records.audit(signer, "report.critical-communicated", studyId, { ...communication });
+        this.records.audit(signer, "report.critical-communicated", studyId, {
+          ...communication,
+          account: account?.username ?? null,
+        });
       }
       this.records.audit(signer, "report.signed", studyId, {
         version: latest.version,
@@ -844,6 +868,7 @@ export class ReportsService {
         model: aiVersion ? (job?.model ?? null) : null,
         untouchedAiSentences: latest.aiSpans.length,
         untouchedAiAttested: untouchedAi > 0,
+        account: account?.username ?? null,
         scope: {
           outcome: scope.outcome,
           headline: scope.headline,
@@ -966,17 +991,56 @@ export class ReportsService {
     return outcome;
   }
 
-  addAddendum(studyId: string, text: string): ReportState {
+  /**
+   * Once an account exists, signing needs the account's password or PIN, checked here: the account it verifies is
+   * the signer (the name in every export, the PN in the SR, FHIR's resultsInterpreter, the audit log).
+   */
+  private requireVerified(verified: Account | null, purpose: string): Account | null {
+    const accounts = this.options.accounts;
+    if (!accounts || accounts.session().firstRun) return null;
+    const current = accounts.requireUnlocked(purpose);
+    if (!verified || verified.id !== current.id)
+      throw new ReportConflictError(`${purpose} needs your password or PIN: enter it to confirm that you sign`);
+    return verified;
+  }
+
+  async signWithCredential(
+    studyId: string,
+    input: Parameters<ReportsService["sign"]>[1] & { credential: Credential },
+  ): Promise<SignResult> {
+    const account = await this.requireAccounts().verify(input.credential, "signing");
+    return this.sign(studyId, input, account);
+  }
+
+  async addAddendumWithCredential(studyId: string, text: string, credential: Credential): Promise<ReportState> {
+    const account = await this.requireAccounts().verify(credential, "adding an addendum");
+    return this.addAddendum(studyId, text, account);
+  }
+
+  private requireAccounts(): AccountsService {
+    const accounts = this.options.accounts;
+    if (!accounts || accounts.session().firstRun)
+      throw new ReportConflictError(
+        "no account exists yet: create one (accounts.create) before signing with a password",
+      );
+    return accounts;
+  }
+
+  addAddendum(studyId: string, text: string, verified: Account | null = null): ReportState {
     this.requireStudy(studyId);
     const signed = this.records.signed(studyId);
     if (!signed)
       throw new ReportConflictError(`the report of study ${studyId} is not signed yet: edit the draft instead`);
     const trimmed = text.trim();
     if (!trimmed) throw new ReportConflictError("an addendum needs text");
-    const author = this.confirmedSigner();
+    const account = this.requireVerified(verified, "adding an addendum");
+    const author = account?.displayName ?? this.confirmedSigner();
     this.records.transaction(() => {
       this.records.insertAddendum(signed.id, trimmed, author);
-      this.records.audit(author, "report.addendum", studyId, { textSha256: sha256Hex(trimmed) });
+      this.records.audit(author, "report.addendum", studyId, {
+        textSha256: sha256Hex(trimmed),
+        account: account?.username ?? null,
+      });
       this.queueForPacs(studyId, author);
     });
     this.options.publisher?.()?.flush();
@@ -1012,6 +1076,7 @@ export class ReportsService {
       sections: signed.sections,
       signedReportId: signed.id,
       signedBy: signed.signedBy,
+      signedByAccount: signed.signedByAccount,
       signedAt: signed.signedAt,
       textSha256: signed.textSha256,
       addenda: this.records.addenda(signed.id),

@@ -4,7 +4,9 @@
  * a local backup of unsaved text, and the drafting job's live progress. Plain TypeScript with a subscribe/snapshot
  * interface for React's useSyncExternalStore.
  */
+
 import { useEffect, useState, useSyncExternalStore } from "react";
+import type { Credential } from "../../../../src-shared/account-types";
 import type { ContractClient } from "../../../../src-shared/contract-client";
 import { appendSentence, mergeSections, sectionsEqual } from "../../../../src-shared/report-text";
 import {
@@ -498,6 +500,7 @@ export class ReportSession {
     confirmScope = false,
     attestUntouchedAi = false,
     criticalCommunication?: CriticalCommunicationInput,
+    credential?: Credential,
   ): Promise<SignResult> {
     await this.flush();
     const version = this.snapshot.baseVersion;
@@ -508,6 +511,7 @@ export class ReportSession {
       ...(confirmScope ? { confirmScope } : {}),
       ...(attestUntouchedAi ? { attestUntouchedAi } : {}),
       ...(criticalCommunication ? { criticalCommunication } : {}),
+      ...(credential ? { credential } : {}),
     });
     this.set({ server: result.state });
     writeBackup(this.studyId, null);

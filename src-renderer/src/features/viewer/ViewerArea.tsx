@@ -11,6 +11,7 @@ import { useCommands, useRunCommand } from "../../commands/CommandRegistry";
 import { useEffectiveCommands, useShortcutHint } from "../../commands/key-bindings";
 import { useClient } from "../../ipc/ClientContext";
 import type { PresetId } from "./presets";
+import { ReadingAids } from "./ReadingAids";
 import { Viewport, type ViewportHandle } from "./Viewport";
 import { VIEWER_TOOLBAR } from "./viewer-toolbar";
 import "./viewer.css";
@@ -219,6 +220,15 @@ export function ViewerArea({
           );
         })}
       </div>
+      <ReadingAids
+        activeSource={
+          activeSlot === "lateral" && comparison
+            ? compareState.status === "ok"
+              ? (compareState.value?.source ?? null)
+              : null
+            : sourceOf(activeSlot)
+        }
+      />
       {study && sources.length > 0 && (
         <ol
           className="image-strip"

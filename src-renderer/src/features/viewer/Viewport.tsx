@@ -10,6 +10,7 @@ import type { StudyDetail } from "../../../../src-shared/domain";
 import type { ImageSource } from "../../../../src-shared/import-types";
 import { cornerstoneImageId, describeLoadError, initCornerstone } from "./cornerstone-setup";
 import { PRESETS, type PresetId, presetWindow } from "./presets";
+import { ViewportAids } from "./ViewportAids";
 
 export interface ViewportHandle {
   applyPreset(id: PresetId): void;
@@ -309,6 +310,12 @@ export function Viewport({ slot, study, source, position, active, onActivate, em
         onPointerCancel={onPointerUp}
         onDoubleClick={fit}
         onContextMenu={(e) => e.preventDefault()}
+      />
+      <ViewportAids
+        slot={slot}
+        element={element}
+        image={image}
+        transform={view ? { rotation: view.rotation, hflip: view.hflip, vflip: view.vflip } : null}
       />
       {load.status === "empty" && <div className="viewport-message">{emptyText}</div>}
       {load.status === "loading" && <div className="viewport-message">Loading {source?.fileName}…</div>}
