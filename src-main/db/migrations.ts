@@ -344,6 +344,18 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE signed_reports ADD COLUMN signed_by_pn TEXT;
     `,
   },
+  {
+    version: 13,
+    name: "study header from the images (issue 18.5); draft version revision, refusing stale autosaves (issue 18.6)",
+    sql: `
+      ALTER TABLE studies ADD COLUMN institution_name TEXT;
+      ALTER TABLE studies ADD COLUMN accession_number TEXT;
+      ALTER TABLE studies ADD COLUMN referring_physician TEXT;
+      CREATE INDEX studies_accession ON studies(accession_number);
+      -- Every write of a draft version (an autosave into the same version too) counts up its revision.
+      ALTER TABLE draft_versions ADD COLUMN revision INTEGER NOT NULL DEFAULT 1 CHECK (revision >= 1);
+    `,
+  },
 ];
 
 export const latestSchemaVersion = migrations[migrations.length - 1]?.version ?? 0;

@@ -5,7 +5,7 @@ import { redactPaths } from "../security/redact";
 import type { Services } from "../services";
 import { AccountError } from "../services/accounts/accounts-service";
 import { PacsError, type PacsErrorCode } from "../services/pacs/errors";
-import { ReportConflictError } from "../services/reports/errors";
+import { DraftConflictError, ReportConflictError } from "../services/reports/errors";
 import { NotFoundError } from "../services/studies/studies-service";
 
 export interface IpcContext {
@@ -49,6 +49,8 @@ const t = initTRPC.context<IpcContext>().create({
         // The procedure path comes from the request URL: echo it like any other message text.
         path: typeof data.path === "string" ? redactPaths(data.path.slice(0, 200)) : data.path,
         issues: zod ? zod.issues.map((i) => ({ path: i.path.map(String), message: redactPaths(i.message) })) : null,
+        // A stale autosave (issue 18.6): the newest version and revision, so the editor can offer the newer text.
+        draftConflict: error.cause instanceof DraftConflictError ? error.cause.conflict : null,
       },
     };
   },

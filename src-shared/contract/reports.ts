@@ -35,11 +35,15 @@ export const reportsContract = {
         sections: ReportSectionsSchema,
         /** The draft version the editor started from (null: none yet). */
         baseVersion: z.number().int().positive().nullable(),
+        /** That version's revision as the editor read it (null: none yet); a stale one is refused (issue 18.6). */
+        baseRevision: z.number().int().positive().nullable(),
+        /** Store as a new version, never into the newest one (keeping one's text after a draft conflict). */
+        asNewVersion: z.boolean().optional(),
         origin: z.enum(["user", "insert"]),
       })
       .strict(),
     ReportStateSchema.extend({ saved: z.boolean() }),
-    "Autosave: a new draft version unless identical to the newest; merges with versions written meanwhile.",
+    "Autosave: a new draft version unless identical to the newest; merges with versions written meanwhile; a stale revision is refused with CONFLICT and data.draftConflict.",
   ),
   regenerate: def(
     "mutation",

@@ -105,6 +105,10 @@ export interface ImageMetadata {
   /** Study Date as stored (YYYYMMDD). */
   readonly studyDate: string | null;
   readonly studyDescription: string | null;
+  /** Institution Name (0008,0080), Accession Number (0008,0050), Referring Physician's Name (0008,0090, PN as stored). */
+  readonly institutionName: string | null;
+  readonly accessionNumber: string | null;
+  readonly referringPhysicianName: string | null;
   readonly modality: string | null;
   /** View Position (0018,5101), e.g. "PA", "AP", "LL", "RL", "LATERAL". */
   readonly viewPosition: string | null;

@@ -171,6 +171,9 @@ function isAscii(doc: ReportDocument): boolean {
     doc.study.patientName ?? "",
     doc.study.patientId ?? "",
     doc.study.description ?? "",
+    doc.study.institutionName ?? "",
+    doc.study.accessionNumber ?? "",
+    doc.study.referringPhysician ?? "",
     doc.study.id,
     ...doc.addenda.flatMap((a) => [a.text, a.author]),
     doc.aiModel?.name ?? "",
@@ -383,9 +386,10 @@ export function renderDicomSr(doc: ReportDocument): Buffer {
     StudyInstanceUID: studyUid,
     StudyDate: studyDate,
     StudyTime: "",
-    ReferringPhysicianName: "",
+    // Type 2 in General Study: the images' values when the study has them (issue 18.5), else empty.
+    ReferringPhysicianName: doc.study.referringPhysician ?? "",
     StudyID: clip(doc.study.id, 16),
-    AccessionNumber: "",
+    AccessionNumber: clip(doc.study.accessionNumber ?? "", 16),
     StudyDescription: clip(doc.study.description ?? "", 64),
     // SR Document Series
     Modality: "SR",
@@ -395,6 +399,7 @@ export function renderDicomSr(doc: ReportDocument): Buffer {
     ReferencedPerformedProcedureStepSequence: [],
     // General Equipment
     Manufacturer: clip(doc.application.name, 64),
+    ...(doc.study.institutionName ? { InstitutionName: clip(doc.study.institutionName, 64) } : {}),
     SoftwareVersions: clip(doc.application.version, 64),
     // SR Document General
     InstanceNumber: String(uids.sopInstanceUids.length),
@@ -414,7 +419,7 @@ export function renderDicomSr(doc: ReportDocument): Buffer {
       {
         StudyInstanceUID: studyUid,
         ReferencedStudySequence: [],
-        AccessionNumber: "",
+        AccessionNumber: clip(doc.study.accessionNumber ?? "", 16),
         PlacerOrderNumberImagingServiceRequest: "",
         FillerOrderNumberImagingServiceRequest: "",
         RequestedProcedureID: "",

@@ -48,7 +48,22 @@ export function renderFhirDiagnosticReport(doc: ReportDocument): FhirDiagnosticR
     resourceType: "DiagnosticReport",
     id: fhirId(`report-${s.id}`),
     contained: [patient],
-    identifier: [{ system: "urn:dicom:uid", value: `urn:oid:${reportUid}` }],
+    identifier: [
+      { system: "urn:dicom:uid", value: `urn:oid:${reportUid}` },
+      // The images' Accession Number (issue 18.5), typed ACSN as HL7 v2 table 0203 names it.
+      ...(s.accessionNumber
+        ? [
+            {
+              type: {
+                coding: [
+                  { system: "http://terminology.hl7.org/CodeSystem/v2-0203", code: "ACSN", display: "Accession ID" },
+                ],
+              },
+              value: s.accessionNumber,
+            },
+          ]
+        : []),
+    ],
     // R4: "appended" once addenda were added after the report was final (its content unchanged); the addenda are in
     // presentedForm (the plain-text export prints them after the signature).
     status: doc.addenda.length > 0 ? "appended" : "final",
@@ -67,7 +82,7 @@ export function renderFhirDiagnosticReport(doc: ReportDocument): FhirDiagnosticR
     },
     effectiveDateTime: studyDate ?? doc.signedAt,
     issued: doc.signedAt,
-    performer: [interpreter(doc)],
+    performer: [interpreter(doc), ...(s.institutionName ? [{ display: s.institutionName }] : [])],
     resultsInterpreter: [interpreter(doc)],
     imagingStudy: [
       {

@@ -9,7 +9,15 @@ import PDFDocument from "pdfkit";
 import { measurementSentence } from "../../../src-shared/measurements";
 import type { PaperSize } from "../../../src-shared/report-types";
 import { SECTION_KEYS, SECTION_TITLES } from "../../../src-shared/report-types";
-import { aiNote, criticalNote, displayInstant, displayName, isoDate, type ReportDocument } from "./report-document";
+import {
+  aiNote,
+  criticalNote,
+  displayInstant,
+  displayName,
+  isoDate,
+  type ReportDocument,
+  studyHeaderRows,
+} from "./report-document";
 
 const DEJAVU_DIR = "/usr/share/fonts/truetype/dejavu";
 const FONTS = {
@@ -77,13 +85,8 @@ export function renderPdf(doc: ReportDocument, paper: PaperSize = "LETTER"): Pro
   pdf.moveDown(0.5);
   rule(INK);
   const s = doc.study;
-  const rows: Array<[string, string]> = [
-    ["Patient", displayName(s.patientName) ?? "(no name)"],
-    ["Patient ID", s.patientId ?? "(none)"],
-    ["Study date", isoDate(s.studyDate) ?? "(unknown)"],
-    ["Study", s.description ?? "Chest radiograph"],
-  ];
-  if (s.studyInstanceUid) rows.push(["Study UID", s.studyInstanceUid]);
+  const rows = studyHeaderRows(s);
+  if (!s.description) rows.splice(3, 0, ["Study", "Chest radiograph"]);
   for (const [label, value] of rows) {
     const y = pdf.y;
     pdf.font("bold").fontSize(9.5).fillColor(MUTED).text(label, left, y, { width: 90 });

@@ -16,6 +16,27 @@ export interface ReportStudy {
   /** As stored: DICOM DA (YYYYMMDD) or ISO (YYYY-MM-DD...). */
   studyDate: string | null;
   description: string | null;
+  /** From the images (issue 18.5); null when not known, and then not printed. */
+  institutionName: string | null;
+  accessionNumber: string | null;
+  /** Referring Physician's Name as stored (DICOM PN, carets). */
+  referringPhysician: string | null;
+}
+
+/** The header lines every export prints, in order: label and value, only those the study has. */
+export function studyHeaderRows(s: ReportStudy): Array<[string, string]> {
+  const rows: Array<[string, string]> = [
+    ["Patient", displayName(s.patientName) ?? "(no name)"],
+    ["Patient ID", s.patientId ?? "(none)"],
+    ["Study date", isoDate(s.studyDate) ?? "(unknown)"],
+  ];
+  if (s.description) rows.push(["Study", s.description]);
+  if (s.accessionNumber) rows.push(["Accession", s.accessionNumber]);
+  if (s.institutionName) rows.push(["Institution", s.institutionName]);
+  const referrer = displayName(s.referringPhysician);
+  if (referrer) rows.push(["Referred by", referrer]);
+  if (s.studyInstanceUid) rows.push(["Study UID", s.studyInstanceUid]);
+  return rows;
 }
 
 /** An image of the study as the case database knows it (for the DICOM SR evidence references). */
@@ -106,11 +127,7 @@ export function formatPlainText(doc: ReportDocument): string {
   const lines: string[] = [];
   lines.push("CHEST RADIOGRAPH REPORT");
   lines.push("");
-  lines.push(`Patient:     ${displayName(s.patientName) ?? "(no name)"}`);
-  lines.push(`Patient ID:  ${s.patientId ?? "(none)"}`);
-  lines.push(`Study date:  ${isoDate(s.studyDate) ?? "(unknown)"}`);
-  if (s.description) lines.push(`Study:       ${s.description}`);
-  if (s.studyInstanceUid) lines.push(`Study UID:   ${s.studyInstanceUid}`);
+  for (const [label, value] of studyHeaderRows(s)) lines.push(`${`${label}:`.padEnd(13)}${value}`);
   lines.push("");
   lines.push(formatReportBody(doc.sections));
   lines.push("");

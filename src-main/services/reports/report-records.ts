@@ -35,6 +35,7 @@ interface DraftVersionRow {
   author: string;
   created_at: string;
   updated_at: string | null;
+  revision: number;
 }
 
 export interface DraftJobRecord {
@@ -83,6 +84,7 @@ const toDraftVersion = (r: DraftVersionRow): DraftVersion => ({
   author: r.author,
   createdAt: r.created_at,
   updatedAt: r.updated_at ?? r.created_at,
+  revision: r.revision,
 });
 
 /** Float32 vector <-> little-endian bytes (the BLOB layout of draft_jobs.embedding). */
@@ -109,7 +111,8 @@ export class ReportRecords {
   study(studyId: string): StudyRecord | null {
     const r = this.db
       .prepare(
-        `SELECT id, study_instance_uid, patient_id, patient_name, study_date, description, status
+        `SELECT id, study_instance_uid, patient_id, patient_name, study_date, description, status,
+                institution_name, accession_number, referring_physician
          FROM studies WHERE id = ?`,
       )
       .get(studyId) as
@@ -121,6 +124,9 @@ export class ReportRecords {
           study_date: string | null;
           description: string | null;
           status: StudyStatus;
+          institution_name: string | null;
+          accession_number: string | null;
+          referring_physician: string | null;
         }
       | undefined;
     if (!r) return null;
@@ -131,6 +137,9 @@ export class ReportRecords {
       patientName: r.patient_name,
       studyDate: r.study_date,
       description: r.description,
+      institutionName: r.institution_name,
+      accessionNumber: r.accession_number,
+      referringPhysician: r.referring_physician,
       status: r.status,
     };
   }
@@ -229,7 +238,9 @@ export class ReportRecords {
   /** Writes the newest version again (the same typing session, before a pause): its sections, spans and time. */
   updateVersion(id: number, sections: ReportSections, aiSpans: AiSpan[], at: string): DraftVersion {
     this.db
-      .prepare("UPDATE draft_versions SET sections = ?, ai_spans = ?, updated_at = ? WHERE id = ?")
+      .prepare(
+        "UPDATE draft_versions SET sections = ?, ai_spans = ?, updated_at = ?, revision = revision + 1 WHERE id = ?",
+      )
       .run(JSON.stringify(sections), JSON.stringify(aiSpans), at, id);
     return this.versionById(id)!;
   }

@@ -27,6 +27,7 @@ import {
   type PaperSize,
   type ReportSections,
   type ReportState,
+  SECTION_KEYS,
   type Signer,
   SignerNameSchema,
   type SignResult,
@@ -49,7 +50,7 @@ import type {
   DraftProgress,
   SignedCaseSink,
 } from "./draft-engine";
-import { ReportConflictError } from "./errors";
+import { DraftConflictError, ReportConflictError } from "./errors";
 import { reviewFindings } from "./finding-review";
 import { ReportRecords } from "./report-records";
 import {
@@ -608,24 +609,62 @@ export class ReportsService {
    * newest version while the same user keeps typing on it, as a new version after a pause of VERSION_PAUSE_MS or
    * after an explicit step (an `insert` save is always a new version). `baseVersion` is the version the editor started from; when newer versions exist (the AI
    * draft arrived meanwhile), sections the editor did not change take the newer text (three-way merge).
+   *
+   * Stale writes are refused (issue 18.6) when the editor names its `baseRevision` (the renderer always does): a
+   * version rewritten since that revision, or a newer version written by a person (another tab or window) that
+   * changed a section this editor changed too, throws DraftConflictError instead of overwriting. `asNewVersion`
+   * (the editor keeps its text after such a conflict) stores the text as a new version, never into the newest one.
    */
   save(
     studyId: string,
-    input: { sections: ReportSections; baseVersion: number | null; origin: Extract<DraftOrigin, "user" | "insert"> },
+    input: {
+      sections: ReportSections;
+      baseVersion: number | null;
+      baseRevision?: number | null | undefined;
+      asNewVersion?: boolean | undefined;
+      origin: Extract<DraftOrigin, "user" | "insert">;
+    },
   ): ReportState & { saved: boolean } {
     this.requireStudy(studyId);
     this.requireUnsigned(studyId);
     let saved = false;
+    let written: DraftVersion | null = null;
     this.records.transaction(() => {
       const latest = this.records.latestVersion(studyId);
       let sections = input.sections;
+      const checked = input.baseRevision !== undefined;
+      const conflict = () =>
+        new DraftConflictError({
+          studyId,
+          version: latest!.version,
+          revision: latest!.revision,
+          author: latest!.author,
+          updatedAt: latest!.updatedAt,
+        });
       if (latest && (input.baseVersion === null || input.baseVersion < latest.version)) {
         // The editor started from an older version (or from nothing): sections it left alone take the newer text.
         const base =
           input.baseVersion === null
             ? EMPTY_SECTIONS
             : (this.records.versionByNumber(studyId, input.baseVersion)?.sections ?? null);
-        if (base) sections = mergeSections(base, input.sections, latest.sections);
+        if (base) {
+          const clash = SECTION_KEYS.some(
+            (k) =>
+              base[k] !== input.sections[k] &&
+              base[k] !== latest.sections[k] &&
+              input.sections[k] !== latest.sections[k],
+          );
+          if (checked && clash && latest.origin !== "ai") throw conflict();
+          sections = mergeSections(base, input.sections, latest.sections);
+        }
+      } else if (
+        latest &&
+        checked &&
+        input.baseVersion === latest.version &&
+        input.baseRevision !== latest.revision &&
+        !sectionsEqual(input.sections, latest.sections)
+      ) {
+        throw conflict();
       }
       if (latest ? sectionsEqual(sections, latest.sections) : sectionsEqual(sections, EMPTY_SECTIONS)) return;
       const aiSpans = computeAiSpans(sections, this.aiSections(studyId));
@@ -638,15 +677,19 @@ export class ReportsService {
         latest.origin === "user" &&
         latest.author === author &&
         input.baseVersion === latest.version &&
+        !input.asNewVersion &&
         now - Date.parse(latest.updatedAt) < VERSION_PAUSE_MS;
-      if (sameSession) this.records.updateVersion(latest.id, sections, aiSpans, at);
-      else this.records.insertVersion(studyId, sections, aiSpans, input.origin, author, at);
+      written = sameSession
+        ? this.records.updateVersion(latest.id, sections, aiSpans, at)
+        : this.records.insertVersion(studyId, sections, aiSpans, input.origin, author, at);
       saved = true;
       const study = this.records.study(studyId);
       if (study?.status === "new" && this.records.setStudyStatus(studyId, "drafted")) {
         this.options.events.publish({ type: "studies-changed", studyIds: [studyId] });
       }
     });
+    const w = written as DraftVersion | null;
+    if (w) this.options.events.publish({ type: "draft-changed", studyId, version: w.version, revision: w.revision });
     return { ...this.state(studyId), saved };
   }
 
@@ -1030,6 +1073,9 @@ export class ReportsService {
         patientName: study.patientName,
         studyDate: study.studyDate,
         description: study.description,
+        institutionName: study.institutionName,
+        accessionNumber: study.accessionNumber,
+        referringPhysician: study.referringPhysician,
       },
       images: this.records.images(studyId),
       sections: signed.sections,

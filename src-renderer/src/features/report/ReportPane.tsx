@@ -179,13 +179,15 @@ function SaveIndicator({ snapshot, session }: { snapshot: ReportSnapshot; sessio
       </button>
     );
   const label =
-    s.status === "pending"
-      ? "Editing…"
-      : s.status === "saving"
-        ? "Saving…"
-        : v === null
-          ? "Nothing saved yet"
-          : `Saved · v${v}${s.savedAt ? ` · ${time(s.savedAt)}` : ""}`;
+    s.status === "conflict"
+      ? "Not saved — changed elsewhere"
+      : s.status === "pending"
+        ? "Editing…"
+        : s.status === "saving"
+          ? "Saving…"
+          : v === null
+            ? "Nothing saved yet"
+            : `Saved · v${v}${s.savedAt ? ` · ${time(s.savedAt)}` : ""}`;
   return (
     <span className={`save-state ${s.status}`} data-testid="save-state" data-status={s.status}>
       {label}
@@ -593,6 +595,20 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
               </ul>
               <button type="button" className="link-button" onClick={() => setSignOffIssues([])}>
                 Dismiss
+              </button>
+            </div>
+          )}
+          {snapshot.conflict && !signed && (
+            <div className="report-message error" role="alert" data-testid="draft-conflict">
+              <p>
+                The draft changed elsewhere (another tab or window): version {snapshot.conflict.version} by{" "}
+                {snapshot.conflict.author} at {time(snapshot.conflict.updatedAt)}. Your text here is not saved yet.
+              </p>
+              <button type="button" className="btn" onClick={() => session.loadNewer()}>
+                Load newer
+              </button>{" "}
+              <button type="button" className="btn" onClick={() => void session.keepMine()}>
+                Keep mine as new revision
               </button>
             </div>
           )}
