@@ -32,7 +32,8 @@ const DEMO = path.join(root, "resources", "demo-studies");
 /** An uncompressed demo study (Explicit VR LE): its copy becomes the follow-up study. */
 const FIRST_STUDY = "CXR12_IM-0133";
 const FIRST_PATIENT_ID = "SYNTH-IU-CXR0012";
-const FIRST_BUTTON = /CXR0012 demo (new|drafting|drafted) 2015-10-27/;
+// The row names the patient, source and status first, then the ID, accession and date columns.
+const FIRST_BUTTON = /CXR0012 demo (new|drafting|drafted)\b.* 2015-10-27/;
 
 test.setTimeout(600_000);
 
