@@ -10,8 +10,14 @@ export const studiesContract = {
         search: z.string().max(200).optional(),
         status: StudyStatusSchema.optional(),
         /** Study date range, inclusive, YYYY-MM-DD (either end may be left open). */
-        dateFrom: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "a date is YYYY-MM-DD").optional(),
-        dateTo: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "a date is YYYY-MM-DD").optional(),
+        dateFrom: z
+          .string()
+          .regex(/^\d{4}-\d{2}-\d{2}$/, "a date is YYYY-MM-DD")
+          .optional(),
+        dateTo: z
+          .string()
+          .regex(/^\d{4}-\d{2}-\d{2}$/, "a date is YYYY-MM-DD")
+          .optional(),
       })
       .strict(),
     z.array(StudySummarySchema),
