@@ -214,8 +214,13 @@ test("priors: hanging protocol with dates and the prior's report, prior thumbnai
   await expect(priorStrip.locator(".strip-thumb[data-state=ready]")).toHaveCount(2, { timeout: 60_000 });
   await expect(current.strip.locator(".strip-thumb[data-state=ready]")).toHaveCount(2, { timeout: 60_000 });
   for (const s of await thumbStats(priorStrip)) expect(s.range).toBeGreaterThan(100);
+  // The worklist collapsed (and the import panel closed) gives the comparison the room.
+  await page.getByRole("region", { name: "Import studies" }).getByRole("button", { name: /Close/ }).click();
+  await page.keyboard.press("Alt+[");
+  await expect(worklist).toBeHidden();
   await page.waitForTimeout(300);
   await page.screenshot({ path: path.join(shots, "viewer-priors.png") });
+  await page.keyboard.press("Alt+[");
 
   // 2×2: the current study's two views over the prior's two.
   await page.keyboard.press("Control+Alt+4");
@@ -234,7 +239,12 @@ test("priors: hanging protocol with dates and the prior's report, prior thumbnai
   await page.keyboard.press("ArrowUp");
   await page.keyboard.press("Enter");
   await expect(page.getByTestId("frontal-date")).toHaveText("Current · 2025-06-01");
-  await page.keyboard.press("Control+Alt+2");
+  // The hanging protocol again: whatever the layout and the viewports showed, current frontal beside prior frontal.
+  await page.keyboard.press("Alt+p");
+  await expect.poll(() => visibleSlots(page)).toEqual(["frontal", "prior-frontal"]);
+  await expect(page.getByTestId("frontal-date")).toHaveText("Current · 2025-06-01");
+  await expect(page.getByTestId("frontal-view-label")).toContainText("Frontal");
+  await expect(page.getByTestId("prior-frontal-view-label")).toContainText("Frontal");
 
   // Similar cases: a gallery case has no images here: its thumbnail, enlarged, labelled "thumbnail only".
   await expect(page.locator("[data-testid=ai-strip][data-state=done]")).toBeVisible({ timeout: 180_000 });

@@ -35,6 +35,7 @@ export function App() {
   const [maximised, setMaximised] = useState(false);
   const [worklistCollapsed, setWorklistCollapsed] = useState(false);
   const [sideCollapsed, setSideCollapsed] = useState(false);
+  const [protocolRun, setProtocolRun] = useState(0);
   // A different study closes the comparison.
   // biome-ignore lint/correctness/useExhaustiveDependencies: reset when the open study changes.
   useEffect(() => setCompare(null), [selectedId]);
@@ -53,7 +54,9 @@ export function App() {
   const openPrior = (prior: { studyId: string; report: ComparisonReport | null }, hang: boolean) => {
     setCompare({ studyId: prior.studyId, kind: "prior", report: prior.report });
     // The hanging protocol: current frontal beside the prior frontal, whatever the layout was.
-    if (hang) toLayout("1x2")();
+    if (!hang) return;
+    toLayout("1x2")();
+    setProtocolRun((n) => n + 1);
   };
   const frame = [
     "workstation",
@@ -71,6 +74,7 @@ export function App() {
         layout={layout}
         maximised={maximised}
         onToggleMaximise={() => setMaximised((m) => !m)}
+        protocolRun={protocolRun}
       />
       <div className="right-column">
         <ReportPane study={detail} />

@@ -84,12 +84,15 @@ export function ViewerArea({
   layout = "1x2",
   maximised = false,
   onToggleMaximise,
+  protocolRun = 0,
 }: {
   study: StudyDetail | null;
   comparison?: ComparisonCase | null;
   layout?: ViewerLayout;
   maximised?: boolean;
   onToggleMaximise?: () => void;
+  /** Counts the runs of the hanging protocol: each one hangs the current frontal beside the prior frontal. */
+  protocolRun?: number;
 }) {
   const client = useClient();
   const commands = useEffectiveCommands();
@@ -175,6 +178,18 @@ export function ViewerArea({
       "prior-lateral": compareSources.find((s) => s.view === "lateral")?.imageId ?? null,
     }));
   }, [compareKey]);
+  // The hanging protocol: the current study's frontal on the left, the prior's frontal beside it (set above when
+  // the prior's images arrive), the left one active.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs once per run of the protocol.
+  useEffect(() => {
+    if (protocolRun === 0) return;
+    setAssigned((current) => ({
+      ...current,
+      frontal: firstFrontal(sources),
+      "prior-frontal": firstFrontal(compareSources) ?? current["prior-frontal"],
+    }));
+    setActiveSlot("frontal");
+  }, [protocolRun]);
   // biome-ignore lint/correctness/useExhaustiveDependencies: a new study starts with the frontal viewport active.
   useEffect(() => {
     setAssigned((current) => ({ ...current, frontal: null, lateral: null }));
