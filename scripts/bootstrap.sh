@@ -8,6 +8,7 @@ apt_packages=(
   chromium            # end-to-end tests and screenshots (Playwright drives /usr/bin/chromium)
   dcmtk               # dsrdump/dcmdump: validate exported DICOM SR and the demo DICOM studies
   dicom3tools         # dciodvfy: validates exported DICOM SR and Encapsulated PDF against the IODs
+  libgdcm-tools       # gdcmconv: transcodes the 2k test and benchmark studies; its native decoders are the speed reference
   poppler-utils       # pdftotext: validate exported PDFs
   fonts-dejavu-core   # fonts for the renderer and PDF export
   python3-torch       # training recipe (Python is used for training and export only)

@@ -4,6 +4,7 @@
  * the renderer calls it through the typed client (./contract-client.ts). It is data, so tests walk every procedure
  * (test/unit/ipc/contract.test.ts).
  */
+import { accountsContract } from "./contract/accounts";
 import { appContract } from "./contract/app";
 import type { AnyProcedureDef } from "./contract/define";
 import { eventsContract } from "./contract/events";
@@ -11,6 +12,7 @@ import { filesContract } from "./contract/files";
 import { importContract } from "./contract/import";
 import { inferenceContract } from "./contract/inference";
 import { keyBindingsContract } from "./contract/key-bindings";
+import { measurementsContract } from "./contract/measurements";
 import { pacsContract } from "./contract/pacs";
 import { reportsContract } from "./contract/reports";
 import { studiesContract } from "./contract/studies";
@@ -27,6 +29,8 @@ export const contract = {
   reports: reportsContract,
   inference: inferenceContract,
   pacs: pacsContract,
+  measurements: measurementsContract,
+  accounts: accountsContract,
 } as const;
 
 export type Contract = typeof contract;

@@ -20,6 +20,10 @@ export const StudySummarySchema = z.object({
   patientName: z.string().nullable(),
   studyDate: z.string().nullable(),
   description: z.string().nullable(),
+  /** Accession Number (0008,0050) of the study's images, when they carry one. */
+  accessionNumber: z.string().nullable(),
+  /** The distinct modalities of the study's series (e.g. ["CR"]), in series order. */
+  modalities: z.array(z.string()),
   source: z.enum(["demo", "import"]),
   /** The PACS connection (its name) the study was retrieved from; null for a study read from files. */
   pacsConnection: z.string().nullable(),
@@ -80,6 +84,13 @@ export const AppEventSchema = z.discriminatedUnion("type", [
     message: z.string().optional(),
   }),
   z.object({ type: z.literal("studies-changed"), studyIds: z.array(StudyIdSchema) }),
+  /** A draft version of the study was written (autosave): other tabs or windows on it reconcile (issue 18.6). */
+  z.object({
+    type: z.literal("draft-changed"),
+    studyId: StudyIdSchema,
+    version: z.number().int().positive(),
+    revision: z.number().int().positive(),
+  }),
   z.object({ type: z.literal("notice"), level: z.enum(["info", "warning", "error"]), message: z.string() }),
   /** PACS connections, the local cache of PACS studies or the STOW-RS outbox changed (docs/pacs.md). */
   z.object({ type: z.literal("pacs-changed"), area: z.enum(["connections", "cache", "outbox"]) }),

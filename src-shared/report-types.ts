@@ -57,8 +57,31 @@ export const DraftVersionSchema = z.object({
   createdAt: z.string(),
   /** Last written: autosaves of one typing session go into one version until a pause (docs/reports.md). */
   updatedAt: z.string(),
+  /** Counts every write of this version (1 when created): an autosave names the revision it started from. */
+  revision: z.number().int().positive(),
 });
 export type DraftVersion = z.infer<typeof DraftVersionSchema>;
+
+/**
+ * An autosave refused because the draft changed elsewhere (another tab or window) since the editor read it (issue
+ * 18.6): the newest version and revision, who wrote it and when. The transport sends it as CONFLICT with
+ * `data.draftConflict`; the editor offers the newer text or keeps its own as a new revision.
+ */
+export const DraftConflictSchema = z.object({
+  studyId: StudyIdSchema,
+  version: z.number().int().positive(),
+  revision: z.number().int().positive(),
+  author: z.string(),
+  updatedAt: z.string(),
+});
+export type DraftConflict = z.infer<typeof DraftConflictSchema>;
+
+/** The draft conflict a failed call carries (a transport error with `data.draftConflict`), else null. */
+export function draftConflictOf(err: unknown): DraftConflict | null {
+  const data = (err as { data?: { draftConflict?: unknown } } | null)?.data;
+  const parsed = DraftConflictSchema.safeParse(data?.draftConflict);
+  return parsed.success ? parsed.data : null;
+}
 
 /** The 14 CheXpert observations, in CheXpert order (the order of every label vector in this project). */
 export const OBSERVATIONS = CHEXPERT_OBSERVATIONS;
@@ -157,6 +180,8 @@ export const SignedReportSchema = z.object({
   text: z.string(),
   textSha256: z.string(),
   signedBy: z.string(),
+  /** The signing account (user name and DICOM PN) when an account signed; null for a free-text signer. */
+  signedByAccount: z.object({ username: z.string(), dicomName: z.string() }).nullable(),
   signedAt: z.string(),
 });
 export type SignedReport = z.infer<typeof SignedReportSchema>;
@@ -252,7 +277,8 @@ export type ReportState = z.infer<typeof ReportStateSchema>;
 export const SignerSchema = z.object({
   name: z.string(),
   /** settings: confirmed by the user; os: a default from the operating system's user name, not yet confirmed. */
-  source: z.enum(["settings", "os"]),
+  /** account: the signed-in local account (docs/security.md), which replaces the name once an account exists. */
+  source: z.enum(["settings", "os", "account"]),
 });
 export type Signer = z.infer<typeof SignerSchema>;
 

@@ -22,25 +22,19 @@ import {
 } from "../services/language/baselines";
 import { evaluateImpressions } from "../services/language/evaluate-impressions";
 import { type EvaluationResult, evaluateReports, type Prediction } from "../services/language/evaluate-reports";
-import {
-  DEFAULT_ANNOTATION_PATH,
-  DEFAULT_OPEN_I_REPORTS_PATH,
-  loadAnnotationFile,
-  loadImpressionDataset,
-} from "../services/language/iu-xray-dataset";
+import { loadAnnotationFile, loadImpressionDataset } from "../services/language/iu-xray-dataset";
 import { checkSection, contradictionLine, metricsTable, resultJson, splitAndConvention } from "./eval";
-import { runCli, UserError } from "./language-cli-support";
+import { datasetFileOptions, runCli, UserError } from "./language-cli-support";
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       split: { type: "string", default: "test" },
       seed: { type: "string", default: "42" },
-      annotation: { type: "string", default: DEFAULT_ANNOTATION_PATH },
       "reference-convention": { type: "string", default: "r2gen" },
       out: { type: "string" },
       section: { type: "string", default: "findings" },
-      reports: { type: "string", default: DEFAULT_OPEN_I_REPORTS_PATH },
+      ...datasetFileOptions("annotation", "reports"),
     },
   });
   const section = checkSection(values);

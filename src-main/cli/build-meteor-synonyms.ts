@@ -13,16 +13,11 @@ import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { appRoot } from "../paths";
-import {
-  DEFAULT_ANNOTATION_PATH,
-  DEFAULT_LABELS_PATH,
-  loadAnnotationFile,
-  loadReportLabelsFile,
-} from "../services/language/iu-xray-dataset";
+import { loadAnnotationFile, loadReportLabelsFile } from "../services/language/iu-xray-dataset";
 import { javaTokenize, meteorNormalizeEnglish } from "../services/language/metrics/meteor-normalizer";
 import { cleanReportIuXray } from "../services/language/r2gen-cleaning";
 import { R2GEN_UNK_TOKEN } from "../services/language/r2gen-tokenizer";
-import { runCli, UserError } from "./language-cli-support";
+import { datasetFileOptions, runCli, UserError } from "./language-cli-support";
 
 const POS_FILES = ["noun", "verb", "adj", "adv"] as const;
 
@@ -112,8 +107,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       "wordnet-dir": { type: "string", default: "/usr/share/wordnet" },
-      annotation: { type: "string", default: DEFAULT_ANNOTATION_PATH },
-      labels: { type: "string", default: DEFAULT_LABELS_PATH },
+      ...datasetFileOptions("annotation", "labels"),
       out: {
         type: "string",
         default: path.join(appRoot(), "src-main/services/language/metrics/meteor-wordnet-synonyms.generated.ts"),

@@ -1,4 +1,25 @@
 /** Shared helpers for the report-language command-line tools (eval, manifest, baselines, bench:labeler). */
+import {
+  DEFAULT_ANNOTATION_PATH,
+  DEFAULT_LABELS_PATH,
+  DEFAULT_OPEN_I_REPORTS_PATH,
+} from "../services/language/iu-xray-dataset";
+
+/** The dataset-file options of the language CLIs, each defaulting to the project's copy in resources/iu_xray. */
+const DATASET_FILE_OPTIONS = {
+  annotation: { type: "string", default: DEFAULT_ANNOTATION_PATH },
+  labels: { type: "string", default: DEFAULT_LABELS_PATH },
+  reports: { type: "string", default: DEFAULT_OPEN_I_REPORTS_PATH },
+} as const;
+
+/** The named dataset-file options (`--annotation`, `--labels`, `--reports`) for a `parseArgs` options object. */
+export function datasetFileOptions<K extends keyof typeof DATASET_FILE_OPTIONS>(
+  ...names: K[]
+): Pick<typeof DATASET_FILE_OPTIONS, K> {
+  const picked = {} as Pick<typeof DATASET_FILE_OPTIONS, K>;
+  for (const name of names) picked[name] = DATASET_FILE_OPTIONS[name];
+  return picked;
+}
 
 /** An error caused by the user's input: printed as one line, no stack trace, exit code 1. */
 export class UserError extends Error {}

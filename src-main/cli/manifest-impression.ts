@@ -10,18 +10,13 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { appRoot } from "../paths";
 import { buildImpressionManifest } from "../services/language/impression-dataset";
-import {
-  DEFAULT_ANNOTATION_PATH,
-  DEFAULT_OPEN_I_REPORTS_PATH,
-  loadImpressionDataset,
-} from "../services/language/iu-xray-dataset";
-import { runCli } from "./language-cli-support";
+import { loadImpressionDataset } from "../services/language/iu-xray-dataset";
+import { datasetFileOptions, runCli } from "./language-cli-support";
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      reports: { type: "string", default: DEFAULT_OPEN_I_REPORTS_PATH },
-      annotation: { type: "string", default: DEFAULT_ANNOTATION_PATH },
+      ...datasetFileOptions("reports", "annotation"),
       out: { type: "string", default: path.join(appRoot(), "data", "impression", "manifest.json") },
     },
   });

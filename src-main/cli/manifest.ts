@@ -10,21 +10,14 @@
  */
 import path from "node:path";
 import { parseArgs } from "node:util";
-import {
-  createManifest,
-  DEFAULT_ANNOTATION_PATH,
-  DEFAULT_LABELS_PATH,
-  loadIuXrayDataset,
-  writeManifest,
-} from "../services/language/iu-xray-dataset";
-import { runCli, UserError } from "./language-cli-support";
+import { createManifest, loadIuXrayDataset, writeManifest } from "../services/language/iu-xray-dataset";
+import { datasetFileOptions, runCli, UserError } from "./language-cli-support";
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       root: { type: "string" },
-      annotation: { type: "string", default: DEFAULT_ANNOTATION_PATH },
-      labels: { type: "string", default: DEFAULT_LABELS_PATH },
+      ...datasetFileOptions("annotation", "labels"),
       out: { type: "string" },
       "allow-missing-images": { type: "boolean", default: false },
     },

@@ -298,6 +298,64 @@ export const migrations: readonly Migration[] = [
         BEGIN SELECT RAISE(ABORT, 'a critical result communication cannot be deleted'); END;
     `,
   },
+  {
+    version: 11,
+    name: "measurements on the study's images (length, angle, elliptical ROI, cardiothoracic ratio)",
+    sql: `
+      CREATE TABLE measurements (
+        id                INTEGER PRIMARY KEY AUTOINCREMENT,
+        study_id          TEXT NOT NULL REFERENCES studies(id) ON DELETE CASCADE,
+        image_id          TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+        kind              TEXT NOT NULL CHECK (kind IN ('length', 'angle', 'ellipse', 'ctr')),
+        points            TEXT NOT NULL CHECK (json_valid(points)),
+        calibration       TEXT NOT NULL CHECK (json_valid(calibration)),
+        stats             TEXT CHECK (stats IS NULL OR json_valid(stats)),
+        label             TEXT NOT NULL DEFAULT '',
+        -- Set when the report is signed: the measurement is then part of the signed record (SR, PDF) and locked.
+        signed_report_id  INTEGER REFERENCES signed_reports(id) ON DELETE RESTRICT,
+        created_at        TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+        updated_at        TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+      );
+      CREATE INDEX measurements_study ON measurements(study_id);
+      CREATE TRIGGER measurements_signed_locked BEFORE UPDATE ON measurements WHEN OLD.signed_report_id IS NOT NULL
+        BEGIN SELECT RAISE(ABORT, 'a measurement of a signed report is locked'); END;
+      CREATE TRIGGER measurements_signed_no_delete BEFORE DELETE ON measurements WHEN OLD.signed_report_id IS NOT NULL
+        BEGIN SELECT RAISE(ABORT, 'a measurement of a signed report cannot be deleted'); END;
+    `,
+  },
+  {
+    version: 12,
+    name: "local user accounts: the radiologist's name in DICOM PN parts, scrypt hashes of password and PIN",
+    sql: `
+      CREATE TABLE accounts (
+        id             INTEGER PRIMARY KEY AUTOINCREMENT,
+        username       TEXT NOT NULL UNIQUE,
+        family_name    TEXT NOT NULL CHECK (family_name <> ''),
+        given_name     TEXT NOT NULL DEFAULT '',
+        middle_name    TEXT NOT NULL DEFAULT '',
+        name_prefix    TEXT NOT NULL DEFAULT '',
+        name_suffix    TEXT NOT NULL DEFAULT '',
+        password_hash  TEXT NOT NULL CHECK (password_hash LIKE 'scrypt$%'),
+        pin_hash       TEXT CHECK (pin_hash IS NULL OR pin_hash LIKE 'scrypt$%'),
+        created_at     TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+      );
+      -- Who signed, as an account: its user name and DICOM PN (NULL for reports signed with a free-text name).
+      ALTER TABLE signed_reports ADD COLUMN signed_by_account TEXT;
+      ALTER TABLE signed_reports ADD COLUMN signed_by_pn TEXT;
+    `,
+  },
+  {
+    version: 13,
+    name: "study header from the images (issue 18.5); draft version revision, refusing stale autosaves (issue 18.6)",
+    sql: `
+      ALTER TABLE studies ADD COLUMN institution_name TEXT;
+      ALTER TABLE studies ADD COLUMN accession_number TEXT;
+      ALTER TABLE studies ADD COLUMN referring_physician TEXT;
+      CREATE INDEX studies_accession ON studies(accession_number);
+      -- Every write of a draft version (an autosave into the same version too) counts up its revision.
+      ALTER TABLE draft_versions ADD COLUMN revision INTEGER NOT NULL DEFAULT 1 CHECK (revision >= 1);
+    `,
+  },
 ];
 
 export const latestSchemaVersion = migrations[migrations.length - 1]?.version ?? 0;

@@ -1,9 +1,11 @@
 /**
  * npm run serve -- [--port N] [--host 127.0.0.1] [--data-dir DIR] [--renderer-dir DIR] [--no-demo-studies]
- *                  [--model-pack DIR|none] [--max-body-bytes N]
+ *                  [--model-pack DIR|none] [--max-body-bytes N] [--demo-account]
  * Starts the services and router under plain Node and serves the built renderer on loopback. On first start the
  * demo studies (resources/demo-studies) are imported before it listens, unless --no-demo-studies.
  * Prints one JSON line {"event":"listening",...} (machine-readable, used by the tests) and a human line.
+ * --demo-account creates the demo account (DEMO_ACCOUNT below, docs/security.md) when no account exists and signs
+ * it in at every start, so a test or a demo can sign with its password or PIN. Never for real reports.
  * The data folder is held by this process while it runs (a second one on it is refused, naming this one).
  */
 import path from "node:path";
@@ -12,6 +14,14 @@ import { setDataDirLockKind } from "../db/data-dir-lock";
 import { appRoot, resolveDataDir } from "../paths";
 import { createServices } from "../services";
 import { startHarness } from "./harness-server";
+
+/** The harness's demo account (--demo-account): public credentials, for tests and demonstrations only. */
+const DEMO_ACCOUNT = {
+  username: "demo",
+  name: { family: "Radiologist", given: "Demo", middle: "", prefix: "Dr.", suffix: "" },
+  password: "demo-password",
+  pin: "2468",
+};
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -23,6 +33,7 @@ async function main(): Promise<void> {
       "no-demo-studies": { type: "boolean", default: false },
       "model-pack": { type: "string" },
       "max-body-bytes": { type: "string" },
+      "demo-account": { type: "boolean", default: false },
     },
     strict: true,
   });
@@ -45,6 +56,12 @@ async function main(): Promise<void> {
     if (seed.result && seed.result.failures.length > 0) {
       console.error(`demo studies: ${seed.result.failures.length} file(s) could not be imported from ${seed.folder}`);
     }
+  }
+  if (values["demo-account"]) {
+    const { firstRun } = services.accounts.session();
+    if (firstRun) await services.accounts.create(DEMO_ACCOUNT);
+    else await services.accounts.signIn(DEMO_ACCOUNT.username, DEMO_ACCOUNT.password);
+    console.error(`demo account: signed in as ${DEMO_ACCOUNT.username} (password and PIN in src-main/harness/cli.ts)`);
   }
   const harness = await startHarness({
     services,

@@ -3,8 +3,9 @@ import { ZodError, type ZodType } from "zod";
 import { BUSY_TIMEOUT_MS, isDatabaseBusy } from "../db/database";
 import { redactPaths } from "../security/redact";
 import type { Services } from "../services";
+import { AccountError } from "../services/accounts/accounts-service";
 import { PacsError, type PacsErrorCode } from "../services/pacs/errors";
-import { ReportConflictError } from "../services/reports/errors";
+import { DraftConflictError, ReportConflictError } from "../services/reports/errors";
 import { NotFoundError } from "../services/studies/studies-service";
 
 export interface IpcContext {
@@ -48,6 +49,8 @@ const t = initTRPC.context<IpcContext>().create({
         // The procedure path comes from the request URL: echo it like any other message text.
         path: typeof data.path === "string" ? redactPaths(data.path.slice(0, 200)) : data.path,
         issues: zod ? zod.issues.map((i) => ({ path: i.path.map(String), message: redactPaths(i.message) })) : null,
+        // A stale autosave (issue 18.6): the newest version and revision, so the editor can offer the newer text.
+        draftConflict: error.cause instanceof DraftConflictError ? error.cause.conflict : null,
       },
     };
   },
@@ -80,6 +83,9 @@ const domainErrors = t.middleware(async ({ next }) => {
     }
     if (cause instanceof ReportConflictError) {
       throw new TRPCError({ code: "CONFLICT", message: cause.message, cause });
+    }
+    if (cause instanceof AccountError) {
+      throw new TRPCError({ code: cause.code, message: cause.message, cause });
     }
     if (cause instanceof PacsError) {
       throw new TRPCError({ code: PACS_CODES[cause.code], message: cause.message, cause });

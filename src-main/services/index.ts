@@ -3,12 +3,14 @@ import path from "node:path";
 import type { AppInfo } from "../../src-shared/domain";
 import { type CaseDatabase, openCaseDatabase } from "../db/database";
 import { APP_NAME, appRoot } from "../paths";
+import { AccountsService } from "./accounts/accounts-service";
 import { AppService } from "./app/app-service";
 import { EventBus } from "./events/event-bus";
 import { FilesService } from "./files/files-service";
 import { ImportService } from "./import/import-service";
 import { InferenceHost, studyImagesFrom } from "./inference/engine-host";
 import { labelReport } from "./language/clinical-labeler";
+import { MeasurementsService } from "./measurements/measurements-service";
 import { PacsService } from "./pacs/pacs-service";
 import { FileSecretStore, type SecretStore } from "./pacs/secret-store";
 import { KeyBindingsService } from "./preferences/key-bindings-service";
@@ -40,10 +42,12 @@ export interface Services {
   readonly importer: ImportService;
   readonly files: FilesService;
   readonly keyBindings: KeyBindingsService;
+  readonly accounts: AccountsService;
   readonly reports: ReportsService;
   readonly retrieval: RetrievalService;
   readonly inference: InferenceHost;
   readonly pacs: PacsService;
+  readonly measurements: MeasurementsService;
   close(): void;
 }
 
@@ -81,8 +85,11 @@ export function createServices(options: ServicesOptions): Services {
     modelPackDir: options.modelPackDir,
   });
   const { draftEngine } = options;
+  const measurements = new MeasurementsService(db);
+  const accounts = new AccountsService(db);
   const reports = new ReportsService({
     db,
+    accounts,
     events,
     // The engine of the moment: null until the pack has loaded (the reports service answers "unavailable").
     engine: draftEngine ? () => draftEngine : () => inference.engine,
@@ -92,6 +99,7 @@ export function createServices(options: ServicesOptions): Services {
     labelReport: (text) => labelReport(text).labels,
     application: { name: APP_NAME, version: readVersion(root) },
     // Signed reports and addenda go to the study's PACS through the STOW-RS outbox (docs/pacs.md).
+    measurements,
     publisher: () => (services as { pacs?: PacsService } | undefined)?.pacs?.publisher ?? null,
   });
   const services: Services = {
@@ -102,7 +110,9 @@ export function createServices(options: ServicesOptions): Services {
     importer,
     files: new FilesService(db, { thumbnail: (studyId) => retrieval.thumbnail(studyId) }),
     keyBindings: new KeyBindingsService(db),
+    accounts,
     reports,
+    measurements,
     retrieval,
     inference,
     pacs: new PacsService({

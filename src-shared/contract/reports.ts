@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { CredentialSchema } from "../account-types";
 import { StudyIdSchema } from "../domain";
 import {
   AuditEntrySchema,
@@ -34,11 +35,15 @@ export const reportsContract = {
         sections: ReportSectionsSchema,
         /** The draft version the editor started from (null: none yet). */
         baseVersion: z.number().int().positive().nullable(),
+        /** That version's revision as the editor read it (null: none yet); a stale one is refused (issue 18.6). */
+        baseRevision: z.number().int().positive().nullable(),
+        /** Store as a new version, never into the newest one (keeping one's text after a draft conflict). */
+        asNewVersion: z.boolean().optional(),
         origin: z.enum(["user", "insert"]),
       })
       .strict(),
     ReportStateSchema.extend({ saved: z.boolean() }),
-    "Autosave: a new draft version unless identical to the newest; merges with versions written meanwhile.",
+    "Autosave: a new draft version unless identical to the newest; merges with versions written meanwhile; a stale revision is refused with CONFLICT and data.draftConflict.",
   ),
   regenerate: def(
     "mutation",
@@ -79,6 +84,8 @@ export const reportsContract = {
         attestUntouchedAi: z.boolean().optional(),
         /** Required when the report holds a critical result: to whom, how and when it was communicated. */
         criticalCommunication: CriticalCommunicationInputSchema.optional(),
+        /** Once an account exists: the signed-in account's password or PIN (docs/security.md). */
+        credential: CredentialSchema.optional(),
       })
       .strict(),
     SignResultSchema,
@@ -104,9 +111,15 @@ export const reportsContract = {
   ),
   addAddendum: def(
     "mutation",
-    z.object({ studyId: StudyIdSchema, text: z.string().trim().min(1).max(MAX_SECTION_CHARS) }).strict(),
+    z
+      .object({
+        studyId: StudyIdSchema,
+        text: z.string().trim().min(1).max(MAX_SECTION_CHARS),
+        credential: CredentialSchema.optional(),
+      })
+      .strict(),
     ReportStateSchema,
-    "Adds an addendum to a signed report.",
+    "Adds an addendum to a signed report (once an account exists, with its password or PIN).",
   ),
   audit: def("query", StudyInput, z.array(AuditEntrySchema), "The audit log of a study, oldest first."),
   export: def(

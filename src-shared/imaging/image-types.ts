@@ -105,6 +105,10 @@ export interface ImageMetadata {
   /** Study Date as stored (YYYYMMDD). */
   readonly studyDate: string | null;
   readonly studyDescription: string | null;
+  /** Institution Name (0008,0080), Accession Number (0008,0050), Referring Physician's Name (0008,0090, PN as stored). */
+  readonly institutionName: string | null;
+  readonly accessionNumber: string | null;
+  readonly referringPhysicianName: string | null;
   readonly modality: string | null;
   /** View Position (0018,5101), e.g. "PA", "AP", "LL", "RL", "LATERAL". */
   readonly viewPosition: string | null;
@@ -169,6 +173,11 @@ export interface DecodedImage {
    * Colour input gives luminance. Padding pixels keep their value; see paddingMask.
    */
   readonly modalityPixels: Float32Array;
+  /**
+   * Set when a JPEG 2000 frame was decoded at a reduced resolution level (DecodeImageOptions.minLongSide): width and
+   * height are then the full image's divided by 2^resolutionLevel, rounded up (metadata keeps the full size).
+   */
+  readonly resolutionLevel?: number;
   /** Smallest and largest modality value over non-padding pixels. */
   readonly modalityRange: { readonly min: number; readonly max: number };
   /** 1 where the pixel is padding (Pixel Padding Value / Range), else 0; null when the file declares no padding. */
@@ -198,6 +207,11 @@ export interface DecodeImageOptions {
   readonly maxFileBytes?: number | undefined;
   /** Refuse images with more pixels than this (default 64 megapixels). */
   readonly maxPixels?: number | undefined;
+  /**
+   * The long side the caller needs (e.g. the model's input size): a JPEG 2000 frame may then be decoded at a reduced
+   * resolution level whose long side is still at least this. Default: full resolution.
+   */
+  readonly minLongSide?: number | undefined;
   /** Cancels the decode: the promise rejects with ImagingError code "ABORTED" (name "AbortError"). */
   readonly signal?: AbortSignal | undefined;
 }

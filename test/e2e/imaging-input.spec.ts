@@ -9,9 +9,9 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { expect, type Locator, test } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 import { type HarnessProcess, startHarnessProcess } from "../support/harness-process";
-import { importPaths, openStudy, stripFileNames } from "../support/viewer-page";
+import { displayedSpread, importPaths, openStudy, stripFileNames } from "../support/viewer-page";
 import {
   jpegLsRgbWithoutPreamble,
   rleTablePastEnd,
@@ -34,33 +34,6 @@ test.beforeAll(async () => {
 test.afterAll(async () => {
   await harness?.stop();
 });
-
-/** Grey-level spread over the frontal viewport's canvas: a displayed radiograph is far from flat. */
-async function displayedSpread(viewport: Locator): Promise<{ std: number; distinct: number }> {
-  return viewport.evaluate(async (section: HTMLElement) => {
-    await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
-    const canvas = section.querySelector("canvas") as HTMLCanvasElement;
-    const data = (canvas.getContext("2d") as CanvasRenderingContext2D).getImageData(
-      0,
-      0,
-      canvas.width,
-      canvas.height,
-    ).data;
-    let sum = 0;
-    let sq = 0;
-    let n = 0;
-    const values = new Set<number>();
-    for (let i = 0; i < data.length; i += 4 * 97) {
-      const g = 0.299 * (data[i] as number) + 0.587 * (data[i + 1] as number) + 0.114 * (data[i + 2] as number);
-      sum += g;
-      sq += g * g;
-      n++;
-      values.add(Math.round(g));
-    }
-    const mean = sum / n;
-    return { std: Math.sqrt(Math.max(0, sq / n - mean * mean)), distinct: values.size };
-  });
-}
 
 test("HTJ2K, JPEG XL and JPEG-LS RGB files import and display", async ({ page }) => {
   // Transcoding the samples (JPEG XL encodes slowly) and decoding six images: slow on a loaded 2-core machine.

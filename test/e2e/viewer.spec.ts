@@ -333,7 +333,7 @@ test("every shortcut hint in the UI is read from the current key bindings", asyn
   // The defaults, as the command table has them.
   await expect(importButton).toHaveAttribute("title", "Import files or a folder (Ctrl+O)");
   await expect(sign).toHaveAttribute("title", "Sign and lock the report (Ctrl+Shift+S)");
-  await expect(search).toHaveAttribute("placeholder", "Search patient, ID, description (/)");
+  await expect(search).toHaveAttribute("placeholder", "Search patient, ID, accession, description (/)");
   await expect(pacs).toHaveAttribute("title", "Search the PACS (Ctrl+Shift+O)");
   await expect(page.getByRole("button", { name: "Invert", exact: true })).toHaveAttribute(
     "title",
@@ -359,7 +359,7 @@ test("every shortcut hint in the UI is read from the current key bindings", asyn
   await expect(help).toBeHidden();
   await expect(importButton).toHaveAttribute("title", "Import files or a folder (Alt+I)");
   await expect(sign).toHaveAttribute("title", "Sign and lock the report (Alt+S)");
-  await expect(search).toHaveAttribute("placeholder", "Search patient, ID, description (Alt+F)");
+  await expect(search).toHaveAttribute("placeholder", "Search patient, ID, accession, description (Alt+F)");
   await expect(pacs).toHaveAttribute("title", "Search the PACS (Alt+P)");
   // The hint is what the key does.
   await page.keyboard.press("Alt+f");

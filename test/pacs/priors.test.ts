@@ -72,6 +72,7 @@ describe("priors", () => {
       studyId: localId,
       sections: { indication: "", comparison: "", findings: "Local prior: clear lungs.", impression: "Normal." },
       baseVersion: null,
+      baseRevision: null,
       origin: "user",
     });
     await caller.reports.sign({ studyId: localId, version: saved.draft?.version as number });

@@ -63,6 +63,7 @@ async function writeAndSign(studyId: string, findings: string): Promise<void> {
     studyId,
     sections: { indication: "", comparison: "", findings, impression: "No acute disease." },
     baseVersion: null,
+    baseRevision: null,
     origin: "user",
   });
   await caller.reports.sign({ studyId, version: saved.draft?.version as number });

@@ -2,12 +2,15 @@
  * Fixtures for the report tests: a case database in a temporary folder with studies whose images are the real
  * DICOM files in ../shared/data/dicom (their UIDs read from the files), and the reports service over it.
  */
+
 import fs from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { type CaseDatabase, openCaseDatabase } from "../../src-main/db/database";
+import { AccountsService } from "../../src-main/services/accounts/accounts-service";
 import { EventBus } from "../../src-main/services/events/event-bus";
+import { MeasurementsService } from "../../src-main/services/measurements/measurements-service";
 import type { DraftEngine, SignedCaseSink } from "../../src-main/services/reports/draft-engine";
 import { ReportsService } from "../../src-main/services/reports/reports-service";
 import type { AppEvent } from "../../src-shared/domain";
@@ -149,6 +152,9 @@ export interface ReportsHarness {
   events: EventBus;
   seen: AppEvent[];
   reports: ReportsService;
+  measurements: MeasurementsService;
+  /** The local accounts (makeReportsHarness({accounts: true})), else null. */
+  accounts: AccountsService | null;
   /** Changes the engine the service's provider gives (null: no model pack, e.g. while it loads). */
   setEngine(engine: DraftEngine | null): void;
   /** Opens the same database again with a fresh service, as after a restart (or a crash when not closed). */
@@ -163,6 +169,8 @@ export function makeReportsHarness(
     dataDir?: string;
     /** The service's clock (ms), for scripted editing sessions. */
     now?: () => number;
+    /** Local accounts (docs/security.md): once one exists, the signed-in account signs with its password or PIN. */
+    accounts?: boolean;
   } = {},
 ): ReportsHarness {
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "rd-reports-"));
@@ -171,9 +179,13 @@ export function makeReportsHarness(
   const seen: AppEvent[] = [];
   events.subscribe((e) => seen.push(e));
   let engine = options.engine ?? null;
+  const measurements = new MeasurementsService(db);
+  const accounts = options.accounts ? new AccountsService(db, options.now) : null;
   const reports = new ReportsService({
+    measurements,
     db,
     events,
+    ...(accounts ? { accounts } : {}),
     engine: () => engine,
     retrieval: options.retrieval ?? null,
     application: { name: "Radiology Draft", version: "0.1.0" },
@@ -186,6 +198,8 @@ export function makeReportsHarness(
     events,
     seen,
     reports,
+    measurements,
+    accounts,
     setEngine: (next) => {
       engine = next;
     },

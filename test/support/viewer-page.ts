@@ -44,3 +44,32 @@ export async function importPaths(page: Page, paths: string[], oneStudy = false)
   await expect(result).toBeVisible({ timeout: 120_000 });
   return (await result.textContent()) ?? "";
 }
+
+/** Grey-level spread over the canvas inside `viewport` (a viewport, the magnifier): a displayed radiograph is far from flat. */
+export async function displayedSpread(
+  viewport: Locator,
+): Promise<{ mean: number; std: number; distinct: number; width: number }> {
+  return viewport.evaluate(async (section: HTMLElement) => {
+    await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+    const canvas = section.querySelector("canvas") as HTMLCanvasElement;
+    const data = (canvas.getContext("2d") as CanvasRenderingContext2D).getImageData(
+      0,
+      0,
+      canvas.width,
+      canvas.height,
+    ).data;
+    let sum = 0;
+    let sq = 0;
+    let n = 0;
+    const values = new Set<number>();
+    for (let i = 0; i < data.length; i += 4 * 97) {
+      const g = 0.299 * (data[i] as number) + 0.587 * (data[i + 1] as number) + 0.114 * (data[i + 2] as number);
+      sum += g;
+      sq += g * g;
+      n++;
+      values.add(Math.round(g));
+    }
+    const mean = sum / n;
+    return { mean, std: Math.sqrt(Math.max(0, sq / n - mean * mean)), distinct: values.size, width: canvas.width };
+  });
+}

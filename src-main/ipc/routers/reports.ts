@@ -18,7 +18,12 @@ export const reportsRouter = router({
   ),
   signer: fromContract(c.signer).query(({ ctx }) => ctx.services.reports.signer()),
   setSigner: fromContract(c.setSigner).mutation(({ ctx, input }) => ctx.services.reports.setSigner(input.name)),
-  sign: fromContract(c.sign).mutation(({ ctx, input }) => ctx.services.reports.sign(input.studyId, input)),
+  sign: fromContract(c.sign).mutation(({ ctx, input }) => {
+    const { credential, ...rest } = input;
+    return credential
+      ? ctx.services.reports.signWithCredential(input.studyId, { ...rest, credential })
+      : ctx.services.reports.sign(input.studyId, rest);
+  }),
   criticalFindings: fromContract(c.criticalFindings).query(({ ctx }) => ctx.services.reports.criticalFindings()),
   setCriticalFindings: fromContract(c.setCriticalFindings).mutation(({ ctx, input }) =>
     ctx.services.reports.setCriticalFindings(input.findings),
@@ -27,7 +32,9 @@ export const reportsRouter = router({
     ctx.services.reports.overrideScope(input.studyId, input),
   ),
   addAddendum: fromContract(c.addAddendum).mutation(({ ctx, input }) =>
-    ctx.services.reports.addAddendum(input.studyId, input.text),
+    input.credential
+      ? ctx.services.reports.addAddendumWithCredential(input.studyId, input.text, input.credential)
+      : ctx.services.reports.addAddendum(input.studyId, input.text),
   ),
   audit: fromContract(c.audit).query(({ ctx, input }) => ctx.services.reports.audit(input.studyId)),
   export: fromContract(c.export).mutation(({ ctx, input }) =>

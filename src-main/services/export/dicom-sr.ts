@@ -8,11 +8,19 @@
  */
 import fs from "node:fs";
 import { createRequire } from "node:module";
+import { calibrationLabel, type Measurement, measurementSentence } from "../../../src-shared/measurements";
 import type { SectionKey } from "../../../src-shared/report-types";
 import { SECTION_KEYS } from "../../../src-shared/report-types";
 import { aiNote, criticalNote, isoDate, type ReportDocument, uidFromName } from "./report-document";
 
 export const BASIC_TEXT_SR_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.88.11";
+/** Enhanced SR: a report with measurements (NUM content items) needs it; Basic Text SR allows no NUM. */
+export const ENHANCED_SR_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.88.22";
+
+/** The SR's SOP class: Enhanced SR when the report was signed with measurements, else Basic Text SR. */
+export function srSopClass(doc: Pick<ReportDocument, "measurements">): string {
+  return (doc.measurements?.length ?? 0) > 0 ? ENHANCED_SR_SOP_CLASS : BASIC_TEXT_SR_SOP_CLASS;
+}
 const EXPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2.1";
 /** Implementation Class UID of this application's DICOM writer (2.25 UID derived from its name). */
 const IMPLEMENTATION_CLASS_UID = uidFromName("radiology-draft/dicom-sr-writer");
@@ -44,6 +52,30 @@ const SECTION_CODES: Record<SectionKey, { heading: Code; item: Code }> = {
   impression: { heading: code("121072", "DCM", "Impressions"), item: code("121073", "DCM", "Impression") },
 };
 const ADDENDUM = code("121078", "DCM", "Addendum");
+/** TID 1500 style measurement content (TID 1501 "Measurement Group", TID 300 "Measurement"). */
+const IMAGING_MEASUREMENTS = code("126010", "DCM", "Imaging Measurements");
+const MEASUREMENT_GROUP = code("125007", "DCM", "Measurement Group");
+const TRACKING_IDENTIFIER = code("112039", "DCM", "Tracking Identifier");
+const SOURCE_OF_MEASUREMENT = code("121112", "DCM", "Source of Measurement");
+const LENGTH = code("410668003", "SCT", "Length");
+const ANGLE = code("1483009", "SCT", "Angle");
+const AREA = code("42798000", "SCT", "Area");
+const MEAN = code("373098007", "SCT", "Mean");
+const STANDARD_DEVIATION = code("386136009", "SCT", "Standard Deviation");
+/** No standard code found for these: this application's private scheme (99RDRAFT), with the meaning spelt out. */
+const CARDIOTHORACIC_RATIO = code("CTR", "99RDRAFT", "Cardiothoracic ratio");
+const CARDIAC_WIDTH = code("CARDIAC-W", "99RDRAFT", "Cardiac width");
+const THORACIC_WIDTH = code("THORACIC-W", "99RDRAFT", "Thoracic width");
+/** UCUM units. */
+const UCUM: Record<string, Code> = {
+  mm: code("mm", "UCUM", "millimeter"),
+  px: code("{pixels}", "UCUM", "pixels"),
+  deg: code("deg", "UCUM", "degree"),
+  mm2: code("mm2", "UCUM", "square millimeter"),
+  px2: code("{pixels2}", "UCUM", "square pixels"),
+  ratio: code("{ratio}", "UCUM", "ratio"),
+  value: code("1", "UCUM", "no units"),
+};
 const COMMENT = code("121106", "DCM", "Comment");
 
 // dcmjs ships no type declarations; this is the part of its API used here.
@@ -139,6 +171,9 @@ function isAscii(doc: ReportDocument): boolean {
     doc.study.patientName ?? "",
     doc.study.patientId ?? "",
     doc.study.description ?? "",
+    doc.study.institutionName ?? "",
+    doc.study.accessionNumber ?? "",
+    doc.study.referringPhysician ?? "",
     doc.study.id,
     ...doc.addenda.flatMap((a) => [a.text, a.author]),
     doc.aiModel?.name ?? "",
@@ -159,6 +194,72 @@ function textItem(concept: Code, text: string): Record<string, unknown> {
     ConceptNameCodeSequence: [concept],
     TextValue: text,
   };
+}
+
+/** A NUM item (TID 300) with its UCUM unit and, where the image is DICOM, the image it was measured on. */
+function numItem(concept: Code, value: number, unit: Code, image: ReferencedInstance | null): Record<string, unknown> {
+  return {
+    RelationshipType: "CONTAINS",
+    ValueType: "NUM",
+    ConceptNameCodeSequence: [concept],
+    MeasuredValueSequence: [{ NumericValue: dsValue(value), MeasurementUnitsCodeSequence: [unit] }],
+    ...(image
+      ? {
+          ContentSequence: [
+            {
+              RelationshipType: "INFERRED FROM",
+              ValueType: "IMAGE",
+              ConceptNameCodeSequence: [SOURCE_OF_MEASUREMENT],
+              ReferencedSOPSequence: [
+                { ReferencedSOPClassUID: image.sopClassUid, ReferencedSOPInstanceUID: image.sopInstanceUid },
+              ],
+            },
+          ],
+        }
+      : {}),
+  };
+}
+
+/** A DS value (at most 16 characters). */
+function dsValue(value: number): string {
+  const text = String(Number(value.toPrecision(10)));
+  return text.length <= 16 ? text : value.toExponential(8);
+}
+
+/** One measurement as a Measurement Group: the tracking identifier, its NUM items, the sentence and calibration. */
+function measurementGroup(m: Measurement, image: ReferencedInstance | null): Record<string, unknown> {
+  const items: Record<string, unknown>[] = [textItem(TRACKING_IDENTIFIER, `measurement ${m.id}`)];
+  const v = m.values;
+  const unit = (u: string) => UCUM[u] ?? UCUM.value!;
+  switch (m.kind) {
+    case "length":
+      items.push(numItem(LENGTH, v.value, unit(v.unit), image));
+      break;
+    case "angle":
+      items.push(numItem(ANGLE, v.value, unit(v.unit), image));
+      break;
+    case "ellipse":
+      items.push(numItem(AREA, v.value, unit(v.unit), image));
+      if (m.stats) {
+        items.push(numItem(MEAN, m.stats.mean, UCUM.value!, image));
+        items.push(numItem(STANDARD_DEVIATION, m.stats.sd, UCUM.value!, image));
+      }
+      break;
+    case "ctr":
+      items.push(numItem(CARDIOTHORACIC_RATIO, v.value, UCUM.ratio!, image));
+      for (const part of v.parts) {
+        items.push(
+          numItem(part.name === "cardiac width" ? CARDIAC_WIDTH : THORACIC_WIDTH, part.value, unit(part.unit), image),
+        );
+      }
+      break;
+  }
+  // In ASCII, so a measured report needs no other character set than the rest of the report.
+  // The sentence states the calibration, except an angle's (which the spacing only skews when anisotropic).
+  const calibration = m.kind === "angle" ? ` Calibration: ${calibrationLabel(m.calibration)}.` : "";
+  const comment = `${measurementSentence(m)}${calibration}`.replace(/×/g, "x").replace(/°/g, " deg").replace(/²/g, "2");
+  items.push(textItem(COMMENT, comment));
+  return container(MEASUREMENT_GROUP, items);
 }
 
 function container(concept: Code, children: Record<string, unknown>[]): Record<string, unknown> {
@@ -201,7 +302,7 @@ export function renderDicomSr(doc: ReportDocument): Buffer {
   const sopInstanceUid = uids.sopInstanceUids[uids.sopInstanceUids.length - 1] as string;
   const predecessors = uids.sopInstanceUids.slice(0, -1);
   const instances = referencedInstances(doc);
-  const signer = personName(doc.signedBy);
+  const signer = doc.signedByAccount?.dicomName ?? personName(doc.signedBy);
   const studyDate = isoDate(doc.study.studyDate)?.replace(/-/g, "") ?? "";
 
   const content: Record<string, unknown>[] = [
@@ -230,6 +331,21 @@ export function renderDicomSr(doc: ReportDocument): Buffer {
     const codes = SECTION_CODES[key];
     content.push(container(codes.heading, [textItem(codes.item, text)]));
   }
+  const measurements = doc.measurements ?? [];
+  if (measurements.length > 0) {
+    const byImage = new Map(
+      doc.images.flatMap((i) => {
+        const ref = instances.find((r) => r.sopInstanceUid === i.sopInstanceUid);
+        return i.imageId && ref ? [[i.imageId, ref] as const] : [];
+      }),
+    );
+    content.push(
+      container(
+        IMAGING_MEASUREMENTS,
+        measurements.map((m) => measurementGroup(m, byImage.get(m.imageId) ?? null)),
+      ),
+    );
+  }
   const critical = criticalNote(doc);
   if (critical) content.push(textItem(COMMENT, critical));
   const note = aiNote(doc);
@@ -257,7 +373,7 @@ export function renderDicomSr(doc: ReportDocument): Buffer {
     // dcmjs writes text as UTF-8: declare it whenever the text is not plain ASCII (the default repertoire).
     ...(isAscii(doc) ? {} : { SpecificCharacterSet: "ISO_IR 192" }),
     // SOP Common
-    SOPClassUID: BASIC_TEXT_SR_SOP_CLASS,
+    SOPClassUID: srSopClass(doc),
     SOPInstanceUID: sopInstanceUid,
     InstanceCreationDate: signed.date,
     InstanceCreationTime: signed.time,
@@ -270,9 +386,10 @@ export function renderDicomSr(doc: ReportDocument): Buffer {
     StudyInstanceUID: studyUid,
     StudyDate: studyDate,
     StudyTime: "",
-    ReferringPhysicianName: "",
+    // Type 2 in General Study: the images' values when the study has them (issue 18.5), else empty.
+    ReferringPhysicianName: doc.study.referringPhysician ?? "",
     StudyID: clip(doc.study.id, 16),
-    AccessionNumber: "",
+    AccessionNumber: clip(doc.study.accessionNumber ?? "", 16),
     StudyDescription: clip(doc.study.description ?? "", 64),
     // SR Document Series
     Modality: "SR",
@@ -282,6 +399,7 @@ export function renderDicomSr(doc: ReportDocument): Buffer {
     ReferencedPerformedProcedureStepSequence: [],
     // General Equipment
     Manufacturer: clip(doc.application.name, 64),
+    ...(doc.study.institutionName ? { InstitutionName: clip(doc.study.institutionName, 64) } : {}),
     SoftwareVersions: clip(doc.application.version, 64),
     // SR Document General
     InstanceNumber: String(uids.sopInstanceUids.length),
@@ -301,7 +419,7 @@ export function renderDicomSr(doc: ReportDocument): Buffer {
       {
         StudyInstanceUID: studyUid,
         ReferencedStudySequence: [],
-        AccessionNumber: "",
+        AccessionNumber: clip(doc.study.accessionNumber ?? "", 16),
         PlacerOrderNumberImagingServiceRequest: "",
         FillerOrderNumberImagingServiceRequest: "",
         RequestedProcedureID: "",
@@ -320,7 +438,7 @@ export function renderDicomSr(doc: ReportDocument): Buffer {
                 {
                   SeriesInstanceUID: seriesUid,
                   ReferencedSOPSequence: predecessors.map((uid) => ({
-                    ReferencedSOPClassUID: BASIC_TEXT_SR_SOP_CLASS,
+                    ReferencedSOPClassUID: srSopClass(doc),
                     ReferencedSOPInstanceUID: uid,
                   })),
                 },

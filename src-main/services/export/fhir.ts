@@ -48,7 +48,22 @@ export function renderFhirDiagnosticReport(doc: ReportDocument): FhirDiagnosticR
     resourceType: "DiagnosticReport",
     id: fhirId(`report-${s.id}`),
     contained: [patient],
-    identifier: [{ system: "urn:dicom:uid", value: `urn:oid:${reportUid}` }],
+    identifier: [
+      { system: "urn:dicom:uid", value: `urn:oid:${reportUid}` },
+      // The images' Accession Number (issue 18.5), typed ACSN as HL7 v2 table 0203 names it.
+      ...(s.accessionNumber
+        ? [
+            {
+              type: {
+                coding: [
+                  { system: "http://terminology.hl7.org/CodeSystem/v2-0203", code: "ACSN", display: "Accession ID" },
+                ],
+              },
+              value: s.accessionNumber,
+            },
+          ]
+        : []),
+    ],
     // R4: "appended" once addenda were added after the report was final (its content unchanged); the addenda are in
     // presentedForm (the plain-text export prints them after the signature).
     status: doc.addenda.length > 0 ? "appended" : "final",
@@ -67,8 +82,8 @@ export function renderFhirDiagnosticReport(doc: ReportDocument): FhirDiagnosticR
     },
     effectiveDateTime: studyDate ?? doc.signedAt,
     issued: doc.signedAt,
-    performer: [{ display: doc.signedBy }],
-    resultsInterpreter: [{ display: doc.signedBy }],
+    performer: [interpreter(doc), ...(s.institutionName ? [{ display: s.institutionName }] : [])],
+    resultsInterpreter: [interpreter(doc)],
     imagingStudy: [
       {
         identifier: { system: "urn:dicom:uid", value: `urn:oid:${studyUid}` },
@@ -87,3 +102,13 @@ export function renderFhirDiagnosticReport(doc: ReportDocument): FhirDiagnosticR
     ],
   };
 }
+
+/** The signer: the local account's user name as identifier when an account signed, else the name alone. */
+function interpreter(doc: ReportDocument): { display: string; identifier?: { system: string; value: string } } {
+  return doc.signedByAccount
+    ? { display: doc.signedBy, identifier: { system: ACCOUNT_SYSTEM, value: doc.signedByAccount.username } }
+    : { display: doc.signedBy };
+}
+
+/** Identifier system of the workstation's local accounts. */
+export const ACCOUNT_SYSTEM = "urn:radiology-draft:account";

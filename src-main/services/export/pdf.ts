@@ -6,9 +6,18 @@
  */
 import fs from "node:fs";
 import PDFDocument from "pdfkit";
+import { measurementSentence } from "../../../src-shared/measurements";
 import type { PaperSize } from "../../../src-shared/report-types";
 import { SECTION_KEYS, SECTION_TITLES } from "../../../src-shared/report-types";
-import { aiNote, criticalNote, displayInstant, displayName, isoDate, type ReportDocument } from "./report-document";
+import {
+  aiNote,
+  criticalNote,
+  displayInstant,
+  displayName,
+  isoDate,
+  type ReportDocument,
+  studyHeaderRows,
+} from "./report-document";
 
 const DEJAVU_DIR = "/usr/share/fonts/truetype/dejavu";
 const FONTS = {
@@ -76,13 +85,8 @@ export function renderPdf(doc: ReportDocument, paper: PaperSize = "LETTER"): Pro
   pdf.moveDown(0.5);
   rule(INK);
   const s = doc.study;
-  const rows: Array<[string, string]> = [
-    ["Patient", displayName(s.patientName) ?? "(no name)"],
-    ["Patient ID", s.patientId ?? "(none)"],
-    ["Study date", isoDate(s.studyDate) ?? "(unknown)"],
-    ["Study", s.description ?? "Chest radiograph"],
-  ];
-  if (s.studyInstanceUid) rows.push(["Study UID", s.studyInstanceUid]);
+  const rows = studyHeaderRows(s);
+  if (!s.description) rows.splice(3, 0, ["Study", "Chest radiograph"]);
   for (const [label, value] of rows) {
     const y = pdf.y;
     pdf.font("bold").fontSize(9.5).fillColor(MUTED).text(label, left, y, { width: 90 });
@@ -107,6 +111,18 @@ export function renderPdf(doc: ReportDocument, paper: PaperSize = "LETTER"): Pro
     });
     pdf.moveDown(0.2);
     pdf.font("regular").fontSize(11).fillColor(INK).text(text, { width, lineGap: 2 });
+    pdf.moveDown(0.4);
+  }
+
+  // Measurements signed with the report, one sentence each (with the calibration)
+  const measurements = doc.measurements ?? [];
+  if (measurements.length > 0) {
+    pdf.moveDown(0.3);
+    pdf.font("bold").fontSize(10).fillColor(INK).text("MEASUREMENTS", left, pdf.y, { width, characterSpacing: 0.5 });
+    pdf.moveDown(0.2);
+    for (const m of measurements) {
+      pdf.font("regular").fontSize(10.5).fillColor(INK).text(measurementSentence(m), { width, lineGap: 2 });
+    }
     pdf.moveDown(0.4);
   }
 

@@ -3,6 +3,7 @@
  * plain-text rendering that is also the signed text.
  */
 import crypto from "node:crypto";
+import { type Measurement, measurementSentence } from "../../../src-shared/measurements";
 import type { Addendum, CriticalCommunication, EngineModel, ReportSections } from "../../../src-shared/report-types";
 import { SECTION_KEYS, SECTION_TITLES } from "../../../src-shared/report-types";
 import { type ScopeAssessment, scopeExportNote } from "../../../src-shared/scope/chest-scope";
@@ -15,10 +16,33 @@ export interface ReportStudy {
   /** As stored: DICOM DA (YYYYMMDD) or ISO (YYYY-MM-DD...). */
   studyDate: string | null;
   description: string | null;
+  /** From the images (issue 18.5); null when not known, and then not printed. */
+  institutionName: string | null;
+  accessionNumber: string | null;
+  /** Referring Physician's Name as stored (DICOM PN, carets). */
+  referringPhysician: string | null;
+}
+
+/** The header lines every export prints, in order: label and value, only those the study has. */
+export function studyHeaderRows(s: ReportStudy): Array<[string, string]> {
+  const rows: Array<[string, string]> = [
+    ["Patient", displayName(s.patientName) ?? "(no name)"],
+    ["Patient ID", s.patientId ?? "(none)"],
+    ["Study date", isoDate(s.studyDate) ?? "(unknown)"],
+  ];
+  if (s.description) rows.push(["Study", s.description]);
+  if (s.accessionNumber) rows.push(["Accession", s.accessionNumber]);
+  if (s.institutionName) rows.push(["Institution", s.institutionName]);
+  const referrer = displayName(s.referringPhysician);
+  if (referrer) rows.push(["Referred by", referrer]);
+  if (s.studyInstanceUid) rows.push(["Study UID", s.studyInstanceUid]);
+  return rows;
 }
 
 /** An image of the study as the case database knows it (for the DICOM SR evidence references). */
 export interface ReportImage {
+  /** The case database's image id (measurements name their image by it). */
+  imageId?: string;
   filePath: string;
   seriesInstanceUid: string | null;
   sopInstanceUid: string | null;
@@ -30,6 +54,8 @@ export interface ReportDocument {
   sections: ReportSections;
   signedReportId: number;
   signedBy: string;
+  /** The signing account when an account signed (docs/security.md): its DICOM PN goes into the SR as it is. */
+  signedByAccount?: { username: string; dicomName: string } | null;
   /** ISO-8601 UTC. */
   signedAt: string;
   textSha256: string;
@@ -43,6 +69,8 @@ export interface ReportDocument {
   application: { name: string; version: string };
   /** The communication record of the report's critical result (issue 18.3); absent or null when none. */
   critical?: CriticalCommunication | null;
+  /** The measurements signed with the report (src-shared/measurements.ts); absent or empty when none. */
+  measurements?: Measurement[];
 }
 
 /** "CRITICAL RESULT (pneumothorax): communicated to Dr Ward by phone at ... UTC; recorded by ..." or null. */
@@ -99,14 +127,16 @@ export function formatPlainText(doc: ReportDocument): string {
   const lines: string[] = [];
   lines.push("CHEST RADIOGRAPH REPORT");
   lines.push("");
-  lines.push(`Patient:     ${displayName(s.patientName) ?? "(no name)"}`);
-  lines.push(`Patient ID:  ${s.patientId ?? "(none)"}`);
-  lines.push(`Study date:  ${isoDate(s.studyDate) ?? "(unknown)"}`);
-  if (s.description) lines.push(`Study:       ${s.description}`);
-  if (s.studyInstanceUid) lines.push(`Study UID:   ${s.studyInstanceUid}`);
+  for (const [label, value] of studyHeaderRows(s)) lines.push(`${`${label}:`.padEnd(13)}${value}`);
   lines.push("");
   lines.push(formatReportBody(doc.sections));
   lines.push("");
+  const measurements = doc.measurements ?? [];
+  if (measurements.length > 0) {
+    lines.push("MEASUREMENTS:");
+    for (const m of measurements) lines.push(measurementSentence(m));
+    lines.push("");
+  }
   lines.push(`Electronically signed by ${doc.signedBy} on ${displayInstant(doc.signedAt)}.`);
   const critical = criticalNote(doc);
   if (critical) lines.push(critical);

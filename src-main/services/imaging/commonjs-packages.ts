@@ -18,3 +18,19 @@ export function loadDcmjsCodecs(): DcmjsCodecsModule {
 export function resolvePackagePath(specifier: string): string {
   return requireCommonJs.resolve(specifier);
 }
+
+/** The Emscripten factory of a cornerstone codec build (it finds its .wasm next to its own file). */
+export type EmscriptenFactory<M> = (moduleOverrides?: {
+  print?: (text: string) => void;
+  printErr?: (text: string) => void;
+}) => Promise<M>;
+
+/** @cornerstonejs/codec-openjpeg's WebAssembly decoder (OpenJPEG 2.x; the one that decodes reduced resolutions). */
+export function loadOpenJpegFactory<M>(): EmscriptenFactory<M> {
+  return requireCommonJs("@cornerstonejs/codec-openjpeg/decodewasmjs") as EmscriptenFactory<M>;
+}
+
+/** @cornerstonejs/codec-charls's WebAssembly decoder (CharLS 2.x JPEG-LS). */
+export function loadCharlsFactory<M>(): EmscriptenFactory<M> {
+  return requireCommonJs("@cornerstonejs/codec-charls/decodewasmjs") as EmscriptenFactory<M>;
+}

@@ -31,7 +31,7 @@ import {
   type UserWindow,
 } from "../../../src-shared/imaging/image-types";
 import type { ImagingConsumer } from "../../../src-shared/imaging/transfer-syntaxes";
-import { decodeStoredPixels } from "./dicom-pixel-data";
+import { decodeStoredFrame } from "./dicom-pixel-data";
 import { renderGrayscale, windowProblem } from "./grayscale-pipeline";
 import { readRaster } from "./raster-reader";
 
@@ -46,6 +46,7 @@ const OptionsSchema = z.object({
     .optional(),
   maxFileBytes: z.number().int().positive().optional(),
   maxPixels: z.number().int().positive().optional(),
+  minLongSide: z.number().int().positive().optional(),
   signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, "must be an AbortSignal").optional(),
 });
 
@@ -54,6 +55,7 @@ export interface ResolvedOptions {
   readonly window: UserWindow | undefined;
   readonly maxFileBytes: number;
   readonly maxPixels: number;
+  readonly minLongSide: number | undefined;
   readonly signal: AbortSignal | undefined;
 }
 
@@ -75,6 +77,7 @@ export function resolveDecodeOptions(path: string, options: unknown): ResolvedOp
     window: o.window,
     maxFileBytes: o.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
     maxPixels: o.maxPixels ?? DEFAULT_MAX_PIXELS,
+    minLongSide: o.minLongSide,
     signal: o.signal,
   };
 }
@@ -280,11 +283,11 @@ async function decodeBytes(
   checkPixelLimit(setup.image, opts.maxPixels, path);
   throwIfAborted(path, opts.signal);
   const tDecode = performance.now();
-  const stored = await decodeStoredPixels(parsed, setup.image, opts.frame, path);
+  const stored = await decodeStoredFrame(parsed, setup.image, opts.frame, path, opts.minLongSide);
   throwIfAborted(path, opts.signal);
   const tRender = performance.now();
   const out = renderGrayscale({
-    stored,
+    stored: stored.values,
     modality: setup.modality,
     padding: setup.padding,
     voi: { ...setup.voi, user: opts.window },
@@ -293,8 +296,9 @@ async function decodeBytes(
   const tEnd = performance.now();
   return {
     metadata: setup.metadata,
-    width: setup.image.columns,
-    height: setup.image.rows,
+    width: stored.width,
+    height: stored.height,
+    ...(stored.level > 0 ? { resolutionLevel: stored.level } : {}),
     ...out,
     timings: {
       readMs,

@@ -7,14 +7,18 @@ import type { DicomImageDescription, ParsedDicom } from "../../../src-shared/ima
 import { ImagingError } from "../../../src-shared/imaging/errors";
 import type { StoredPixels } from "../../../src-shared/imaging/image-types";
 import { frameBytes, nativeFrameLength } from "../../../src-shared/imaging/pixel-frames";
+import { decodeJpegLsGrey } from "./charls-decoder";
 import { decodeFrame } from "./native-codecs";
+import { decodeJpeg2000Reduced } from "./reduced-resolution";
 
 async function frameSamples(
   parsed: ParsedDicom,
   image: DicomImageDescription,
   frame: number,
   path: string,
+  minLongSide: number | undefined,
 ): Promise<FrameSamples> {
+  const full = { width: image.columns, height: image.rows, level: 0 };
   const located = frameBytes(parsed, image, frame, path);
   if (located.kind === "native") {
     const { bytesPerSample } = located;
@@ -35,24 +39,46 @@ async function frameSamples(
       samples: swapBytePairs ? all.subarray(skip, skip + nativeFrameLength(image)) : all,
       photometric: image.photometric,
       planarConfiguration: image.planarConfiguration,
+      ...full,
     };
   }
+  const encoded = {
+    codec: located.codec,
+    data: located.bytes,
+    width: image.columns,
+    height: image.rows,
+    bitsAllocated: image.bitsAllocated,
+    bitsStored: image.bitsStored,
+    samplesPerPixel: image.samplesPerPixel,
+    pixelRepresentation: image.pixelRepresentation,
+    planarConfiguration: image.planarConfiguration,
+    photometric: image.photometric,
+  };
+  if (minLongSide !== undefined) {
+    const reduced = await decodeJpeg2000Reduced(encoded, minLongSide, path);
+    if (reduced) {
+      const perSample = reduced.data.length / (reduced.width * reduced.height);
+      return {
+        samples: samplesOf(reduced.data, perSample === 1 ? 1 : 2, false, false),
+        photometric: image.photometric,
+        planarConfiguration: image.planarConfiguration,
+        width: reduced.width,
+        height: reduced.height,
+        level: reduced.level,
+      };
+    }
+    const jpegLs = await decodeJpegLsGrey(encoded, path);
+    if (jpegLs) {
+      return {
+        samples: samplesOf(jpegLs, jpegLs.length === image.rows * image.columns ? 1 : 2, false, false),
+        photometric: image.photometric,
+        planarConfiguration: image.planarConfiguration,
+        ...full,
+      };
+    }
+  }
   const samplesPerFrame = image.rows * image.columns * image.samplesPerPixel;
-  const decoded = await decodeFrame(
-    {
-      codec: located.codec,
-      data: located.bytes,
-      width: image.columns,
-      height: image.rows,
-      bitsAllocated: image.bitsAllocated,
-      bitsStored: image.bitsStored,
-      samplesPerPixel: image.samplesPerPixel,
-      pixelRepresentation: image.pixelRepresentation,
-      planarConfiguration: image.planarConfiguration,
-      photometric: image.photometric,
-    },
-    path,
-  );
+  const decoded = await decodeFrame(encoded, path);
   const perSample = decoded.data.length / samplesPerFrame;
   if (perSample !== 1 && perSample !== 2 && perSample !== 4) {
     throw new ImagingError(
@@ -65,14 +91,22 @@ async function frameSamples(
     samples: samplesOf(decoded.data, perSample, false, false),
     photometric: decoded.photometric.toUpperCase(),
     planarConfiguration: decoded.planarConfiguration,
+    ...full,
   };
 }
 
 /** Raw unsigned samples of one frame, in platform (little-endian) order. */
-interface FrameSamples {
+interface FrameSamples extends DecodedSize {
   readonly samples: Uint8Array | Uint16Array | Uint32Array;
   readonly photometric: string;
   readonly planarConfiguration: number;
+}
+
+/** The size a frame was decoded at: the image's own, or a reduced JPEG 2000 resolution level (width / 2^level). */
+export interface DecodedSize {
+  readonly width: number;
+  readonly height: number;
+  readonly level: number;
 }
 
 /** A typed view of `bytes` as unsigned samples; copies when unaligned, byte-swaps big-endian data. */
@@ -119,8 +153,29 @@ export async function decodeStoredPixels(
   frame: number,
   path: string,
 ): Promise<StoredPixels> {
-  const { samples, photometric, planarConfiguration } = await frameSamples(parsed, image, frame, path);
-  const pixels = image.rows * image.columns;
+  return (await decodeStoredFrame(parsed, image, frame, path)).values;
+}
+
+/**
+ * decodeStoredPixels, optionally at a reduced size: with `minLongSide`, a JPEG 2000 frame is decoded at the smallest
+ * resolution level whose long side is still ≥ minLongSide (reduced-resolution.ts); other frames at full size.
+ */
+export async function decodeStoredFrame(
+  parsed: ParsedDicom,
+  image: DicomImageDescription,
+  frame: number,
+  path: string,
+  minLongSide?: number,
+): Promise<DecodedSize & { readonly values: StoredPixels }> {
+  const { samples, photometric, planarConfiguration, width, height, level } = await frameSamples(
+    parsed,
+    image,
+    frame,
+    path,
+    minLongSide,
+  );
+  const size = { width, height, level };
+  const pixels = width * height;
   const bitsStored = image.bitsStored;
   const signed = image.pixelRepresentation === 1;
   const sampleBits = samples.BYTES_PER_ELEMENT * 8;
@@ -145,7 +200,7 @@ export async function decodeStoredPixels(
       for (let i = 0; i < samples.length; i++) values[i] = ((samples[i] as number) >>> shift) & mask;
     }
   }
-  if (image.samplesPerPixel === 1) return values;
+  if (image.samplesPerPixel === 1) return { values, ...size };
 
   const out: StoredPixels = values instanceof Float64Array ? new Float64Array(pixels) : new Int32Array(pixels);
   const planar = planarConfiguration === 1;
@@ -168,5 +223,5 @@ export async function decodeStoredPixels(
       `decoded colour data in ${photometric} cannot be converted to grayscale`,
     );
   }
-  return out;
+  return { values: out, ...size };
 }

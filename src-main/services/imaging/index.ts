@@ -17,6 +17,7 @@ export { decodeImageBuffer, decodeImageFile } from "./decode-image";
 export { defaultPoolSize, defaultWorkerUrl, ImageDecodePool, type ImageDecodePoolOptions } from "./decode-pool";
 export { applyWindow } from "./grayscale-pipeline";
 export { type ImageInspection, type InspectImageOptions, type InspectResult, inspectImageFile } from "./inspect-image";
+export { warmUpCodecs } from "./native-codecs";
 export {
   type ClassifyViewsOptions,
   classifyViews,

@@ -14,7 +14,9 @@ import {
   type EncodedFrame,
   FrameCodecFailure,
 } from "../../../src-shared/imaging/pixel-frame-codecs";
+import { ensureCharls } from "./charls-decoder";
 import { type DcmjsCodecsModule, loadDcmjsCodecs, resolvePackagePath } from "./commonjs-packages";
+import { ensureOpenJpeg } from "./reduced-resolution";
 
 type CodecsModule = DcmjsCodecsModule;
 
@@ -80,4 +82,9 @@ export async function decodeFrame(frame: EncodedFrame, forPath: string): Promise
     if (cause.codecThrew) resetAfterFailure(codecs);
     throw new ImagingError("CORRUPT_PIXEL_DATA", forPath, cause.message, { cause: cause.cause ?? cause });
   }
+}
+
+/** Instantiates every WebAssembly codec of this thread now (≈0.5 s), so the first decode of a session is not the slow one. */
+export async function warmUpCodecs(): Promise<void> {
+  await Promise.all([ensureCodecs("codec warm-up"), ensureOpenJpeg("codec warm-up"), ensureCharls("codec warm-up")]);
 }

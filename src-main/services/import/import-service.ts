@@ -459,18 +459,42 @@ export class ImportService {
         this.db
           .prepare(
             `UPDATE studies SET patient_name = COALESCE(patient_name, ?), patient_id = COALESCE(patient_id, ?),
-               study_date = COALESCE(study_date, ?), description = COALESCE(description, ?) WHERE id = ?`,
+               study_date = COALESCE(study_date, ?), description = COALESCE(description, ?),
+               institution_name = COALESCE(institution_name, ?), accession_number = COALESCE(accession_number, ?),
+               referring_physician = COALESCE(referring_physician, ?) WHERE id = ?`,
           )
-          .run(patientName, m.patientId, studyDate, description, row.id);
+          .run(
+            patientName,
+            m.patientId,
+            studyDate,
+            description,
+            m.institutionName,
+            m.accessionNumber,
+            m.referringPhysicianName,
+            row.id,
+          );
         return row.id;
       }
       const id = `st-${hash(`uid:${uid}`, 16)}`;
+      // Institution, accession and referring physician as the file has them (the exports print them: issue 18.5).
       this.db
         .prepare(
-          `INSERT INTO studies (id, study_instance_uid, patient_id, patient_name, study_date, description, source)
-           VALUES (?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO studies (id, study_instance_uid, patient_id, patient_name, study_date, description, source,
+                                institution_name, accession_number, referring_physician)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(id, uid, m.patientId, patientName, studyDate, description, source);
+        .run(
+          id,
+          uid,
+          m.patientId,
+          patientName,
+          studyDate,
+          description,
+          source,
+          m.institutionName,
+          m.accessionNumber,
+          m.referringPhysicianName,
+        );
       return id;
     }
     // Loose images (PNG/JPEG, DICOM without a StudyInstanceUID): one study per file, per R2Gen folder, or the user's.

@@ -12,7 +12,7 @@ import path from "node:path";
 import { parentPort } from "node:worker_threads";
 import * as ort from "onnxruntime-node";
 import sharp from "sharp";
-import { type DecodedImage, decodeImageFile } from "../imaging";
+import { type DecodedImage, decodeImageFile, warmUpCodecs } from "../imaging";
 import {
   type CrossMemory,
   diagnosisFindingReliable,
@@ -115,6 +115,7 @@ async function probeProvider(modelPath: string, provider: ExecutionProviderName)
 }
 
 async function warmUp(pack: ModelPack, spec: PreprocessingSpec): Promise<void> {
+  await warmUpCodecs();
   const size = spec.size;
   const out = await pack.sessions.visionEncoder.run({
     image: new ort.Tensor("float32", new Float32Array(2 * size * size), [2, 1, size, size]),
@@ -240,7 +241,8 @@ async function run(id: number, request: RunRequest, signal: AbortSignal): Promis
   // Concurrently: PNG/JPEG decoding runs on libuv's thread pool, so two views use two cores.
   const decoded: DecodedImage[] = await Promise.all(
     images.map(async (image) => {
-      const result = await decodeImageFile(image.path, { signal });
+      // JPEG 2000 is decoded at the smallest resolution level that still covers the model input (reduced-resolution.ts).
+      const result = await decodeImageFile(image.path, { signal, minLongSide: spec.size });
       progress("decode", ++decodedCount, images.length);
       return result;
     }),

@@ -35,6 +35,7 @@ interface DraftVersionRow {
   author: string;
   created_at: string;
   updated_at: string | null;
+  revision: number;
 }
 
 export interface DraftJobRecord {
@@ -58,6 +59,7 @@ export interface StudyRecord extends ReportStudy {
 }
 
 export interface ImageRecord {
+  imageId: string;
   filePath: string;
   seriesInstanceUid: string | null;
   sopInstanceUid: string | null;
@@ -82,6 +84,7 @@ const toDraftVersion = (r: DraftVersionRow): DraftVersion => ({
   author: r.author,
   createdAt: r.created_at,
   updatedAt: r.updated_at ?? r.created_at,
+  revision: r.revision,
 });
 
 /** Float32 vector <-> little-endian bytes (the BLOB layout of draft_jobs.embedding). */
@@ -108,7 +111,8 @@ export class ReportRecords {
   study(studyId: string): StudyRecord | null {
     const r = this.db
       .prepare(
-        `SELECT id, study_instance_uid, patient_id, patient_name, study_date, description, status
+        `SELECT id, study_instance_uid, patient_id, patient_name, study_date, description, status,
+                institution_name, accession_number, referring_physician
          FROM studies WHERE id = ?`,
       )
       .get(studyId) as
@@ -120,6 +124,9 @@ export class ReportRecords {
           study_date: string | null;
           description: string | null;
           status: StudyStatus;
+          institution_name: string | null;
+          accession_number: string | null;
+          referring_physician: string | null;
         }
       | undefined;
     if (!r) return null;
@@ -130,6 +137,9 @@ export class ReportRecords {
       patientName: r.patient_name,
       studyDate: r.study_date,
       description: r.description,
+      institutionName: r.institution_name,
+      accessionNumber: r.accession_number,
+      referringPhysician: r.referring_physician,
       status: r.status,
     };
   }
@@ -138,16 +148,18 @@ export class ReportRecords {
     return (
       this.db
         .prepare(
-          `SELECT i.file_path, se.series_instance_uid, i.sop_instance_uid, i.view
+          `SELECT i.id, i.file_path, se.series_instance_uid, i.sop_instance_uid, i.view
            FROM images i JOIN series se ON se.id = i.series_id WHERE se.study_id = ? ORDER BY i.file_path`,
         )
         .all(studyId) as Array<{
+        id: string;
         file_path: string;
         series_instance_uid: string | null;
         sop_instance_uid: string | null;
         view: string;
       }>
     ).map((r) => ({
+      imageId: r.id,
       filePath: r.file_path,
       seriesInstanceUid: r.series_instance_uid,
       sopInstanceUid: r.sop_instance_uid,
@@ -226,7 +238,9 @@ export class ReportRecords {
   /** Writes the newest version again (the same typing session, before a pause): its sections, spans and time. */
   updateVersion(id: number, sections: ReportSections, aiSpans: AiSpan[], at: string): DraftVersion {
     this.db
-      .prepare("UPDATE draft_versions SET sections = ?, ai_spans = ?, updated_at = ? WHERE id = ?")
+      .prepare(
+        "UPDATE draft_versions SET sections = ?, ai_spans = ?, updated_at = ?, revision = revision + 1 WHERE id = ?",
+      )
       .run(JSON.stringify(sections), JSON.stringify(aiSpans), at, id);
     return this.versionById(id)!;
   }
@@ -357,6 +371,8 @@ export class ReportRecords {
           text: string;
           text_sha256: string;
           signed_by: string;
+          signed_by_account: string | null;
+          signed_by_pn: string | null;
           signed_at: string;
         }
       | undefined;
@@ -369,6 +385,8 @@ export class ReportRecords {
       text: r.text,
       textSha256: r.text_sha256,
       signedBy: r.signed_by,
+      signedByAccount:
+        r.signed_by_account && r.signed_by_pn ? { username: r.signed_by_account, dicomName: r.signed_by_pn } : null,
       signedAt: r.signed_at,
     };
   }
@@ -391,11 +409,13 @@ export class ReportRecords {
     text: string;
     textSha256: string;
     signedBy: string;
+    account?: { username: string; dicomName: string } | null;
   }): SignedReport {
     this.db
       .prepare(
-        `INSERT INTO signed_reports (study_id, draft_version_id, sections, text, text_sha256, signed_by)
-         VALUES (?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO signed_reports (study_id, draft_version_id, sections, text, text_sha256, signed_by,
+           signed_by_account, signed_by_pn)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         entry.studyId,
@@ -404,6 +424,8 @@ export class ReportRecords {
         entry.text,
         entry.textSha256,
         entry.signedBy,
+        entry.account?.username ?? null,
+        entry.account?.dicomName ?? null,
       );
     return this.signed(entry.studyId)!;
   }

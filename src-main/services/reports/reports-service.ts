@@ -4,6 +4,7 @@
  * exports. Knows nothing of Electron; the IPC router calls it.
  */
 import os from "node:os";
+import type { Account, Credential } from "../../../src-shared/account-types";
 import {
   computeAiSpans,
   hasUserEditsToAiSections,
@@ -26,17 +27,20 @@ import {
   type PaperSize,
   type ReportSections,
   type ReportState,
+  SECTION_KEYS,
   type Signer,
   SignerNameSchema,
   type SignResult,
 } from "../../../src-shared/report-types";
 import type { CaseDatabase } from "../../db/database";
+import type { AccountsService } from "../accounts/accounts-service";
 import { crashPoint } from "../crash-points";
 import type { EventBus } from "../events/event-bus";
 import { formatReportBody, type ReportDocument, sha256Hex } from "../export/report-document";
 import { exportReport, toExportResult } from "../export/report-export";
 import { criticalFindingsIn, criticalTerms, DEFAULT_CRITICAL_FINDINGS } from "../language/critical-findings";
 import { checkSignOff } from "../language/sign-off-checks";
+import type { MeasurementsService } from "../measurements/measurements-service";
 import { StudyScopeGate } from "../scope/scope-gate";
 import { NotFoundError } from "../studies/studies-service";
 import type {
@@ -46,7 +50,7 @@ import type {
   DraftProgress,
   SignedCaseSink,
 } from "./draft-engine";
-import { ReportConflictError } from "./errors";
+import { DraftConflictError, ReportConflictError } from "./errors";
 import { reviewFindings } from "./finding-review";
 import { ReportRecords } from "./report-records";
 import {
@@ -101,6 +105,13 @@ export interface ReportsServiceOptions {
   now?: () => number;
   /** Where signed reports and addenda go next (the PACS outbox, docs/pacs.md), looked up when one is signed. */
   publisher?: () => SignedReportPublisher | null | undefined;
+  /** The study's measurements: signing locks them into the signed record, which the exports carry. */
+  measurements?: Pick<MeasurementsService, "lockForSignedReport" | "ofSignedReport">;
+  /**
+   * Local accounts (docs/security.md). Once an account exists, the signed-in account replaces the free-text signer:
+   * signing and addenda need its password or PIN (signWithCredential, addAddendumWithCredential).
+   */
+  accounts?: AccountsService;
 }
 
 /**
@@ -598,24 +609,62 @@ export class ReportsService {
    * newest version while the same user keeps typing on it, as a new version after a pause of VERSION_PAUSE_MS or
    * after an explicit step (an `insert` save is always a new version). `baseVersion` is the version the editor started from; when newer versions exist (the AI
    * draft arrived meanwhile), sections the editor did not change take the newer text (three-way merge).
+   *
+   * Stale writes are refused (issue 18.6) when the editor names its `baseRevision` (the renderer always does): a
+   * version rewritten since that revision, or a newer version written by a person (another tab or window) that
+   * changed a section this editor changed too, throws DraftConflictError instead of overwriting. `asNewVersion`
+   * (the editor keeps its text after such a conflict) stores the text as a new version, never into the newest one.
    */
   save(
     studyId: string,
-    input: { sections: ReportSections; baseVersion: number | null; origin: Extract<DraftOrigin, "user" | "insert"> },
+    input: {
+      sections: ReportSections;
+      baseVersion: number | null;
+      baseRevision?: number | null | undefined;
+      asNewVersion?: boolean | undefined;
+      origin: Extract<DraftOrigin, "user" | "insert">;
+    },
   ): ReportState & { saved: boolean } {
     this.requireStudy(studyId);
     this.requireUnsigned(studyId);
     let saved = false;
+    let written: DraftVersion | null = null;
     this.records.transaction(() => {
       const latest = this.records.latestVersion(studyId);
       let sections = input.sections;
+      const checked = input.baseRevision !== undefined;
+      const conflict = () =>
+        new DraftConflictError({
+          studyId,
+          version: latest!.version,
+          revision: latest!.revision,
+          author: latest!.author,
+          updatedAt: latest!.updatedAt,
+        });
       if (latest && (input.baseVersion === null || input.baseVersion < latest.version)) {
         // The editor started from an older version (or from nothing): sections it left alone take the newer text.
         const base =
           input.baseVersion === null
             ? EMPTY_SECTIONS
             : (this.records.versionByNumber(studyId, input.baseVersion)?.sections ?? null);
-        if (base) sections = mergeSections(base, input.sections, latest.sections);
+        if (base) {
+          const clash = SECTION_KEYS.some(
+            (k) =>
+              base[k] !== input.sections[k] &&
+              base[k] !== latest.sections[k] &&
+              input.sections[k] !== latest.sections[k],
+          );
+          if (checked && clash && latest.origin !== "ai") throw conflict();
+          sections = mergeSections(base, input.sections, latest.sections);
+        }
+      } else if (
+        latest &&
+        checked &&
+        input.baseVersion === latest.version &&
+        input.baseRevision !== latest.revision &&
+        !sectionsEqual(input.sections, latest.sections)
+      ) {
+        throw conflict();
       }
       if (latest ? sectionsEqual(sections, latest.sections) : sectionsEqual(sections, EMPTY_SECTIONS)) return;
       const aiSpans = computeAiSpans(sections, this.aiSections(studyId));
@@ -628,15 +677,19 @@ export class ReportsService {
         latest.origin === "user" &&
         latest.author === author &&
         input.baseVersion === latest.version &&
+        !input.asNewVersion &&
         now - Date.parse(latest.updatedAt) < VERSION_PAUSE_MS;
-      if (sameSession) this.records.updateVersion(latest.id, sections, aiSpans, at);
-      else this.records.insertVersion(studyId, sections, aiSpans, input.origin, author, at);
+      written = sameSession
+        ? this.records.updateVersion(latest.id, sections, aiSpans, at)
+        : this.records.insertVersion(studyId, sections, aiSpans, input.origin, author, at);
       saved = true;
       const study = this.records.study(studyId);
       if (study?.status === "new" && this.records.setStudyStatus(studyId, "drafted")) {
         this.options.events.publish({ type: "studies-changed", studyIds: [studyId] });
       }
     });
+    const w = written as DraftVersion | null;
+    if (w) this.options.events.publish({ type: "draft-changed", studyId, version: w.version, revision: w.revision });
     return { ...this.state(studyId), saved };
   }
 
@@ -668,6 +721,11 @@ export class ReportsService {
 
   /** The signing radiologist: the confirmed name from the settings, else the OS user name (not yet confirmed). */
   signer(): Signer {
+    const accounts = this.options.accounts;
+    if (accounts && !accounts.session().firstRun) {
+      const session = accounts.session();
+      return { name: session.account?.displayName ?? "", source: "account" };
+    }
     const stored = this.records.setting(SIGNER_SETTING);
     const parsed = SignerNameSchema.safeParse(stored);
     if (parsed.success) return { name: parsed.data, source: "settings" };
@@ -675,6 +733,10 @@ export class ReportsService {
   }
 
   setSigner(name: string): Signer {
+    if (this.signer().source === "account")
+      throw new ReportConflictError(
+        "the signer is the signed-in account: a free-text name is not used once an account exists",
+      );
     const parsed = SignerNameSchema.safeParse(name);
     if (!parsed.success) throw new ReportConflictError(parsed.error.issues[0]?.message ?? "invalid signer name");
     const before = this.signer();
@@ -704,6 +766,8 @@ export class ReportsService {
   }
 
   private confirmedSigner(purpose = "signing"): string {
+    const accounts = this.options.accounts;
+    if (accounts && !accounts.session().firstRun) return accounts.requireUnlocked(purpose).displayName;
     const signer = this.signer();
     if (signer.source !== "settings") {
       throw new ReportConflictError(
@@ -725,13 +789,15 @@ export class ReportsService {
       attestUntouchedAi?: boolean | undefined;
       criticalCommunication?: CriticalCommunicationInput | undefined;
     },
+    verified: Account | null = null,
   ): SignResult {
     this.requireStudy(studyId);
     this.requireUnsigned(studyId);
     if (this.running.has(studyId)) {
       throw new ReportConflictError("the AI draft is still being written: wait for it or cancel it before signing");
     }
-    const signer = this.confirmedSigner();
+    const account = this.requireVerified(verified, "signing");
+    const signer = account?.displayName ?? this.confirmedSigner();
     const latest = this.records.latestVersion(studyId);
     if (!latest) throw new ReportConflictError(`study ${studyId} has no draft to sign`);
     if (latest.version !== input.version) {
@@ -788,11 +854,17 @@ export class ReportsService {
         text,
         textSha256,
         signedBy: signer,
+        account: account ? { username: account.username, dicomName: account.dicomName } : null,
       });
       this.records.setStudyStatus(studyId, "signed");
+      const measured = this.options.measurements?.lockForSignedReport(studyId, signedRow.id) ?? 0;
+      if (measured > 0) this.records.audit(signer, "measurement.signed", studyId, { count: measured });
       if (communication) {
         this.records.insertCriticalCommunication(signedRow.id, communication);
-        this.records.audit(signer, "report.critical-communicated", studyId, { ...communication });
+        this.records.audit(signer, "report.critical-communicated", studyId, {
+          ...communication,
+          account: account?.username ?? null,
+        });
       }
       this.records.audit(signer, "report.signed", studyId, {
         version: latest.version,
@@ -801,6 +873,7 @@ export class ReportsService {
         model: aiVersion ? (job?.model ?? null) : null,
         untouchedAiSentences: latest.aiSpans.length,
         untouchedAiAttested: untouchedAi > 0,
+        account: account?.username ?? null,
         scope: {
           outcome: scope.outcome,
           headline: scope.headline,
@@ -923,17 +996,56 @@ export class ReportsService {
     return outcome;
   }
 
-  addAddendum(studyId: string, text: string): ReportState {
+  /**
+   * Once an account exists, signing needs the account's password or PIN, checked here: the account it verifies is
+   * the signer (the name in every export, the PN in the SR, FHIR's resultsInterpreter, the audit log).
+   */
+  private requireVerified(verified: Account | null, purpose: string): Account | null {
+    const accounts = this.options.accounts;
+    if (!accounts || accounts.session().firstRun) return null;
+    const current = accounts.requireUnlocked(purpose);
+    if (!verified || verified.id !== current.id)
+      throw new ReportConflictError(`${purpose} needs your password or PIN: enter it to confirm that you sign`);
+    return verified;
+  }
+
+  async signWithCredential(
+    studyId: string,
+    input: Parameters<ReportsService["sign"]>[1] & { credential: Credential },
+  ): Promise<SignResult> {
+    const account = await this.requireAccounts().verify(input.credential, "signing");
+    return this.sign(studyId, input, account);
+  }
+
+  async addAddendumWithCredential(studyId: string, text: string, credential: Credential): Promise<ReportState> {
+    const account = await this.requireAccounts().verify(credential, "adding an addendum");
+    return this.addAddendum(studyId, text, account);
+  }
+
+  private requireAccounts(): AccountsService {
+    const accounts = this.options.accounts;
+    if (!accounts || accounts.session().firstRun)
+      throw new ReportConflictError(
+        "no account exists yet: create one (accounts.create) before signing with a password",
+      );
+    return accounts;
+  }
+
+  addAddendum(studyId: string, text: string, verified: Account | null = null): ReportState {
     this.requireStudy(studyId);
     const signed = this.records.signed(studyId);
     if (!signed)
       throw new ReportConflictError(`the report of study ${studyId} is not signed yet: edit the draft instead`);
     const trimmed = text.trim();
     if (!trimmed) throw new ReportConflictError("an addendum needs text");
-    const author = this.confirmedSigner();
+    const account = this.requireVerified(verified, "adding an addendum");
+    const author = account?.displayName ?? this.confirmedSigner();
     this.records.transaction(() => {
       this.records.insertAddendum(signed.id, trimmed, author);
-      this.records.audit(author, "report.addendum", studyId, { textSha256: sha256Hex(trimmed) });
+      this.records.audit(author, "report.addendum", studyId, {
+        textSha256: sha256Hex(trimmed),
+        account: account?.username ?? null,
+      });
       this.queueForPacs(studyId, author);
     });
     this.options.publisher?.()?.flush();
@@ -961,11 +1073,15 @@ export class ReportsService {
         patientName: study.patientName,
         studyDate: study.studyDate,
         description: study.description,
+        institutionName: study.institutionName,
+        accessionNumber: study.accessionNumber,
+        referringPhysician: study.referringPhysician,
       },
       images: this.records.images(studyId),
       sections: signed.sections,
       signedReportId: signed.id,
       signedBy: signed.signedBy,
+      signedByAccount: signed.signedByAccount,
       signedAt: signed.signedAt,
       textSha256: signed.textSha256,
       addenda: this.records.addenda(signed.id),
@@ -974,6 +1090,7 @@ export class ReportsService {
       scope: this.scope.assess(studyId),
       application: this.options.application,
       critical: this.records.criticalCommunication(signed.id),
+      measurements: this.options.measurements?.ofSignedReport(signed.id) ?? [],
     };
   }
 

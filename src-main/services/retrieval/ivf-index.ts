@@ -5,7 +5,8 @@ import { TopK } from "./vector-math";
 
 /**
  * IVF-Flat: an inverted-file index over L2-normalised vectors. Spherical k-means (on a sample) splits the vectors
- * into `nlist` lists around unit centroids; the vectors are copied list by list into one contiguous matrix. A query
+ * into `nlist` lists around unit centroids; the vectors are laid out list by list in one contiguous matrix — a copy,
+ * or (`inPlace`) the caller's own matrix reordered, so the index holds no second copy of the vectors. A query
  * scores the centroids, scans the `nprobe` best lists exactly (float32 dot products, so the similarities returned
  * are exact) and keeps the top k. Recall depends only on whether a true neighbour's list was probed, which lets
  * `recallByNprobe` compute recall for every nprobe from the ground truth without searching.
@@ -21,6 +22,14 @@ export interface IvfBuildOptions {
   /** Rows per kernel call while assigning (default 4096). */
   batchRows?: number;
   onProgress?: (phase: "train" | "assign", done: number, total: number) => void;
+  /**
+   * Reorder rows [0, count) of `vectors` in place (list by list) instead of copying them: the index then holds only
+   * centroids and tables (≈ 12 bytes a vector), and its rows are the new positions. At the end of the build, with
+   * nothing else running in between: `canReorder()` is asked (false, e.g. the owner changed the matrix meanwhile:
+   * the build copies as without `inPlace`), then the rows are reordered and `onPermuted(previousRow)` gets the former
+   * row of each position, so the owner can renumber what it keeps by row.
+   */
+  inPlace?: { canReorder(): boolean; onPermuted(previousRow: Int32Array): void };
 }
 
 export class IvfFlatIndex {
@@ -32,13 +41,15 @@ export class IvfFlatIndex {
     readonly centroids: Float32Array,
     /** List l holds positions [listStart[l], listStart[l + 1]) of `data`. */
     readonly listStart: Int32Array,
-    /** count × dim: the vectors, reordered list by list. */
+    /** count × dim: the vectors, reordered list by list (a copy, or the caller's matrix reordered in place). */
     readonly data: Float32Array,
-    /** The original row of each position of `data`. */
+    /** The row reported for each position of `data`: the caller's original row (a copy), or the position itself (in place). */
     readonly rowOfPosition: Int32Array,
-    /** The list of each original row. */
+    /** The list of each reported row. */
     readonly listOfRow: Int32Array,
     private readonly kernel: DenseKernel,
+    /** Whether `data` is the index's own copy (counted in `bytes`) or the caller's matrix. */
+    private readonly ownsData: boolean,
   ) {}
 
   static async build(
@@ -112,14 +123,25 @@ export class IvfFlatIndex {
     for (let row = 0; row < count; row++) listStart[listOfRow[row]! + 1]!++;
     for (let list = 0; list < nlist; list++) listStart[list + 1]! += listStart[list]!;
     const fill = listStart.slice(0, nlist);
-    const data = new Float32Array(count * dim);
     const rowOfPosition = new Int32Array(count);
-    for (let row = 0; row < count; row++) {
-      const position = fill[listOfRow[row]!]!++;
-      rowOfPosition[position] = row;
+    for (let row = 0; row < count; row++) rowOfPosition[fill[listOfRow[row]!]!++] = row;
+    // No await from here on: the check, the reordering and the owner's renumbering happen before anything else runs.
+    if (options.inPlace?.canReorder()) {
+      permuteRowsInPlace(vectors, dim, rowOfPosition);
+      const listOfPosition = new Int32Array(count);
+      for (let list = 0; list < nlist; list++) listOfPosition.fill(list, listStart[list]!, listStart[list + 1]!);
+      options.inPlace.onPermuted(rowOfPosition);
+      const identity = new Int32Array(count);
+      for (let i = 0; i < count; i++) identity[i] = i;
+      const data = vectors.subarray(0, count * dim);
+      return new IvfFlatIndex(dim, count, nlist, centroids, listStart, data, identity, listOfPosition, kernel, false);
+    }
+    const data = new Float32Array(count * dim);
+    for (let position = 0; position < count; position++) {
+      const row = rowOfPosition[position]!;
       data.set(vectors.subarray(row * dim, (row + 1) * dim), position * dim);
     }
-    return new IvfFlatIndex(dim, count, nlist, centroids, listStart, data, rowOfPosition, listOfRow, kernel);
+    return new IvfFlatIndex(dim, count, nlist, centroids, listStart, data, rowOfPosition, listOfRow, kernel, true);
   }
 
   /** The same index searched through another kernel (e.g. one onnxruntime thread for queries after a 2-thread build). */
@@ -134,13 +156,14 @@ export class IvfFlatIndex {
       this.rowOfPosition,
       this.listOfRow,
       kernel,
+      this.ownsData,
     );
   }
 
-  /** Bytes held by the index (vectors, centroids, list tables). */
+  /** Bytes held by the index (its copy of the vectors, if it has one; centroids; list tables). */
   get bytes(): number {
     return (
-      this.data.byteLength +
+      (this.ownsData ? this.data.byteLength : 0) +
       this.centroids.byteLength +
       this.listStart.byteLength +
       this.rowOfPosition.byteLength +
@@ -249,5 +272,33 @@ async function assignNearest(
       out[start + i] = best;
     }
     onBatch?.(start + m);
+  }
+}
+
+/**
+ * Reorders rows so that row p of the result is row `source[p]` of the input (source is a permutation of
+ * 0..n-1), in place: each cycle of the permutation is rotated through one spare row, so memory stays at one row.
+ */
+export function permuteRowsInPlace(matrix: Float32Array, dim: number, source: Int32Array): void {
+  const n = source.length;
+  const done = new Uint8Array(n);
+  const spare = new Float32Array(dim);
+  for (let first = 0; first < n; first++) {
+    if (done[first] || source[first] === first) {
+      done[first] = 1;
+      continue;
+    }
+    spare.set(matrix.subarray(first * dim, (first + 1) * dim));
+    let position = first;
+    for (;;) {
+      done[position] = 1;
+      const from = source[position]!;
+      if (from === first) {
+        matrix.set(spare, position * dim);
+        break;
+      }
+      matrix.copyWithin(position * dim, from * dim, (from + 1) * dim);
+      position = from;
+    }
   }
 }

@@ -423,12 +423,25 @@ export class RetrievalService {
   private async buildAnn(store: VectorStore): Promise<AnnState | null> {
     this.kernel ??= OnnxKernel.create({ threads: 1 });
     const kernel = await this.kernel;
-    const generation = store.generation;
     const slots = store.usedSlots;
     const matrix = store.matrix;
     const dim = store.dim;
     const nlist = Math.max(1, Math.round(Math.sqrt(slots)));
-    const index = await IvfFlatIndex.build(matrix, slots, dim, { nlist, kernel, seed: 1 });
+    // The IVF reorders the store's own matrix list by list (no second copy of the vectors), unless the store changed
+    // while it was being built (then it copies, and the result is discarded below as stale).
+    let generation = store.generation;
+    const index = await IvfFlatIndex.build(matrix, slots, dim, {
+      nlist,
+      kernel,
+      seed: 1,
+      inPlace: {
+        canReorder: () => store.generation === generation && store.matrix === matrix && this.store === store,
+        onPermuted: (previousSlot) => {
+          store.renumber(previousSlot);
+          generation = store.generation;
+        },
+      },
+    });
     // Calibrate nprobe: live cases as queries (each excluding itself), exact neighbours as truth.
     const random = new SeededRandom(2);
     const querySlots: number[] = [];

@@ -85,6 +85,20 @@ export class VectorStore {
     this.generation++;
   }
 
+  /**
+   * Renumbers slots [0, previousSlot.length) after the matrix rows were reordered in place (the IVF build): slot p now
+   * holds what slot previousSlot[p] held. Bumps `generation`.
+   */
+  renumber(previousSlot: Int32Array): void {
+    const before = this.idOfSlot.slice(0, previousSlot.length);
+    for (let slot = 0; slot < previousSlot.length; slot++) {
+      const id = before[previousSlot[slot]!] ?? null;
+      this.idOfSlot[slot] = id;
+      if (id !== null) this.slotOfId.set(id, slot);
+    }
+    this.generation++;
+  }
+
   /** True for a slot that holds no case (removed). */
   isHole(slot: number): boolean {
     return this.idOfSlot[slot] === null;

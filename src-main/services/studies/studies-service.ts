@@ -19,6 +19,8 @@ export interface StudyHeaderRow {
 }
 
 interface StudyRow extends StudyHeaderRow {
+  accession_number: string | null;
+  modalities: string | null;
   source: "demo" | "import";
   pacs_connection: string | null;
   status: StudyStatus;
@@ -38,6 +40,8 @@ const toSummary = (r: StudyRow): StudySummary => ({
   patientName: r.patient_name,
   studyDate: r.study_date,
   description: r.description,
+  accessionNumber: r.accession_number,
+  modalities: r.modalities ? r.modalities.split("\\") : [],
   source: r.source,
   pacsConnection: r.pacs_connection,
   status: r.status,
@@ -48,7 +52,9 @@ const toSummary = (r: StudyRow): StudySummary => ({
 
 const SUMMARY_SELECT = `
   SELECT s.id, s.study_instance_uid, s.patient_id, s.patient_name, s.study_date, s.description, s.source, s.status,
-         s.critical, s.updated_at,
+         s.critical, s.updated_at, s.accession_number,
+         (SELECT group_concat(m, '\\') FROM (SELECT DISTINCT se.modality AS m FROM series se
+            WHERE se.study_id = s.id AND se.modality IS NOT NULL ORDER BY se.rowid)) AS modalities,
          (SELECT count(*) FROM images i JOIN series se ON se.id = i.series_id WHERE se.study_id = s.id) AS image_count,
          (SELECT c.name FROM pacs_studies p JOIN pacs_connections c ON c.id = p.connection_id
             WHERE p.study_id = s.id ORDER BY p.retrieved_at DESC LIMIT 1) AS pacs_connection
@@ -79,12 +85,29 @@ export function searchWords(search: string): string[] {
 export class StudiesService {
   constructor(private readonly db: CaseDatabase) {}
 
-  list(filter: { search?: string | undefined; status?: StudyStatus | undefined } = {}): StudySummary[] {
+  list(
+    filter: {
+      search?: string | undefined;
+      status?: StudyStatus | undefined;
+      /** Inclusive study date range, YYYY-MM-DD (studies without a date are left out once a bound is given). */
+      dateFrom?: string | undefined;
+      dateTo?: string | undefined;
+    } = {},
+  ): StudySummary[] {
     const where: string[] = [];
     const params: Record<string, string> = {};
     if (filter.status) {
       where.push("s.status = @status");
       params.status = filter.status;
+    }
+    // Dates are stored as ISO YYYY-MM-DD (formatDicomDate at import), so they compare as text.
+    if (filter.dateFrom) {
+      where.push("substr(s.study_date, 1, 10) >= @dateFrom");
+      params.dateFrom = filter.dateFrom;
+    }
+    if (filter.dateTo) {
+      where.push("substr(s.study_date, 1, 10) <= @dateTo");
+      params.dateTo = filter.dateTo;
     }
     for (const [i, word] of searchWords(filter.search ?? "").entries()) {
       // Every word matches somewhere: patient name (any component) or ID, date, description, a series' modality
@@ -93,6 +116,7 @@ export class StudiesService {
       where.push(
         `(s.patient_name LIKE ${q} ESCAPE '\\' OR s.patient_id LIKE ${q} ESCAPE '\\' OR s.study_date LIKE ${q} ESCAPE '\\'
           OR s.description LIKE ${q} ESCAPE '\\' OR s.id LIKE ${q} ESCAPE '\\'
+          OR s.accession_number LIKE ${q} ESCAPE '\\'
           OR EXISTS (SELECT 1 FROM series se WHERE se.study_id = s.id
                        AND (se.modality LIKE ${q} ESCAPE '\\' OR se.description LIKE ${q} ESCAPE '\\')))`,
       );

@@ -1,6 +1,7 @@
 /** The frame of a full overlay panel (shortcuts, settings, PACS studies): a modal dialog with a title and a Close button showing the current key. */
-import type { ReactNode } from "react";
+import { type ReactNode, useRef } from "react";
 import { useShortcutKey } from "../commands/key-bindings";
+import { useFocusTrap } from "./useFocusTrap";
 
 export function OverlayPanel(props: {
   title: string;
@@ -14,8 +15,10 @@ export function OverlayPanel(props: {
   children: ReactNode;
 }) {
   const closeKey = useShortcutKey("overlay.close");
+  const ref = useRef<HTMLDivElement>(null);
+  useFocusTrap(ref);
   return (
-    <div className="overlay" role="dialog" aria-modal="true" aria-label={props.label ?? props.title}>
+    <div className="overlay" role="dialog" aria-modal="true" aria-label={props.label ?? props.title} ref={ref}>
       <div className={props.className ? `overlay-panel ${props.className}` : "overlay-panel"}>
         <header className="overlay-header">
           <h2>{props.title}</h2>

@@ -75,6 +75,15 @@ const COMMAND_TABLE = [
     group: "Viewer",
     keys: ["PageUp"],
   },
+  { id: "viewer.orientationMarkers", label: "Show or hide the orientation markers", group: "Viewer", keys: ["o"] },
+  { id: "viewer.magnifier", label: "Magnifier under the cursor (on / off)", group: "Viewer", keys: ["g"] },
+  {
+    id: "viewer.pixelValue",
+    label: "Pixel value under the cursor: stored and modality value (on / off)",
+    group: "Viewer",
+    keys: ["u"],
+  },
+  { id: "viewer.tags", label: "DICOM tags of the active image", group: "Viewer", keys: ["Ctrl+i"] },
   { id: "report.undo", label: "Undo in the report section (last focused)", group: "Report", keys: ["Ctrl+z"] },
   {
     id: "report.redo",

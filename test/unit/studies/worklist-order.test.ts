@@ -45,3 +45,14 @@ describe("the worklist order", () => {
     expect(drafted).toEqual(before.filter((id) => drafted.includes(id)));
   });
 });
+
+describe("worklist date search and accession (issue 18.6)", () => {
+  it("a date range keeps the studies dated inside it, both ends inclusive; accession is searched", () => {
+    const { db, studies } = seeded();
+    db.prepare("UPDATE studies SET accession_number = 'ACC-77' WHERE id = 'st-e'").run();
+    expect(studies.list({ dateFrom: "2004-08-26", dateTo: "2004-08-26" }).map((s) => s.id)).toEqual(["st-a", "st-b"]);
+    expect(studies.list({ dateFrom: "2005-01-01" }).map((s) => s.id)).toEqual(["st-e"]);
+    expect(studies.list({ dateTo: "2009-12-31" }).map((s) => s.id)).toEqual(["st-a", "st-b"]);
+    expect(studies.list({ search: "acc-77" }).map((s) => [s.id, s.accessionNumber])).toEqual([["st-e", "ACC-77"]]);
+  });
+});

@@ -10,13 +10,17 @@ const GROUPS: CommandGroup[] = ["General", "Worklist", "Viewer", "Report"];
 export function HelpOverlay() {
   const [open, setOpen] = useState(false);
   const commands = useEffectiveCommands();
-  useCommands({
-    "help.toggle": () => setOpen((o) => !o),
-    "overlay.close": () => setOpen(false),
-  });
+  useCommands({ "help.toggle": () => setOpen((o) => !o) });
   if (!open) return null;
+  return <ShortcutsPanel commands={commands} onClose={() => setOpen(false)} />;
+}
+
+/** Mounted while open only, so its Escape (overlay.close) is the newest binding, above the panes' own. */
+function ShortcutsPanel(props: { commands: ReturnType<typeof useEffectiveCommands>; onClose: () => void }) {
+  const { commands, onClose } = props;
+  useCommands({ "overlay.close": onClose });
   return (
-    <OverlayPanel title="Keyboard shortcuts" closeLabel="Close" onClose={() => setOpen(false)}>
+    <OverlayPanel title="Keyboard shortcuts" closeLabel="Close" onClose={onClose}>
       {GROUPS.map((group) => {
         const rows = commands.filter((c) => c.group === group);
         if (rows.length === 0) return null;

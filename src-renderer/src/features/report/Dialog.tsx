@@ -1,5 +1,6 @@
 /** A small modal dialog in the workstation's style (confirmations, the signer's name). Escape or Cancel closes it. */
 import { type ReactNode, useEffect, useRef } from "react";
+import { useFocusTrap } from "../../app/useFocusTrap";
 import { useCommands } from "../../commands/CommandRegistry";
 
 export function Dialog(props: {
@@ -15,6 +16,8 @@ export function Dialog(props: {
   useCommands({
     "overlay.close": props.onCancel,
   });
+  const dialogRef = useRef<HTMLDivElement>(null);
+  useFocusTrap(dialogRef);
   useEffect(() => {
     // Focus the first field, else the confirm button.
     const panel = confirmRef.current?.closest(".overlay-panel");
@@ -22,7 +25,7 @@ export function Dialog(props: {
     (field ?? confirmRef.current)?.focus();
   }, []);
   return (
-    <div className="overlay" role="dialog" aria-modal="true" aria-label={props.title}>
+    <div className="overlay" role="dialog" aria-modal="true" aria-label={props.title} ref={dialogRef}>
       <form
         className="overlay-panel report-dialog"
         onSubmit={(e) => {

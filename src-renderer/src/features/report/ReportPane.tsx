@@ -2,7 +2,9 @@
  * The report pane: the AI draft's live state, four editable sections with AI and similar-case marks, autosave
  * status, undo/redo, regenerate, history, sign (asks the signer's name once), addenda and exports once signed.
  */
+
 import { useEffect, useMemo, useRef, useState } from "react";
+import type { Credential } from "../../../../src-shared/account-types";
 import type { StudyDetail } from "../../../../src-shared/domain";
 import { computeAiSpans, sentencesFoundInCases } from "../../../../src-shared/report-text";
 import {
@@ -177,13 +179,15 @@ function SaveIndicator({ snapshot, session }: { snapshot: ReportSnapshot; sessio
       </button>
     );
   const label =
-    s.status === "pending"
-      ? "Editing…"
-      : s.status === "saving"
-        ? "Saving…"
-        : v === null
-          ? "Nothing saved yet"
-          : `Saved · v${v}${s.savedAt ? ` · ${time(s.savedAt)}` : ""}`;
+    s.status === "conflict"
+      ? "Not saved — changed elsewhere"
+      : s.status === "pending"
+        ? "Editing…"
+        : s.status === "saving"
+          ? "Saving…"
+          : v === null
+            ? "Nothing saved yet"
+            : `Saved · v${v}${s.savedAt ? ` · ${time(s.savedAt)}` : ""}`;
   return (
     <span className={`save-state ${s.status}`} data-testid="save-state" data-status={s.status}>
       {label}
@@ -365,6 +369,8 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
   const [signOffIssues, setSignOffIssues] = useState<SignOffIssue[]>([]);
   const [signStep, setSignStep] = useState<SignStep>(null);
   const [signerName, setSignerName] = useState("");
+  // The signed-in account's password or PIN (once an account exists it signs, docs/security.md); never stored.
+  const [secret, setSecret] = useState("");
   const [notice, setNotice] = useState<{ kind: "ok" | "error"; text: string } | null>(null);
   // A notice (signed, exported, failed) belongs to the study it was about: another study starts without it.
   const studyId = study?.id ?? null;
@@ -450,8 +456,9 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
       setSignerName(signer.name);
       setScopeConfirmed(false);
       setAiAttested(false);
+      setSecret("");
       setTold({ recipient: "", method: "phone", at: localDateTimeNow() });
-      setSignStep(signer.source === "settings" ? { step: "confirm", signer } : { step: "name", signer, next: "sign" });
+      setSignStep(signer.source === "os" ? { step: "name", signer, next: "sign" } : { step: "confirm", signer });
     } catch (err) {
       setNotice({ kind: "error", text: errorText(err) });
     }
@@ -463,7 +470,7 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
     try {
       const signer = await client.reports.signer();
       setSignerName(signer.name);
-      if (signer.source === "settings") setOverrideOpen(true);
+      if (signer.source !== "os") setOverrideOpen(true);
       else setSignStep({ step: "name", signer, next: "override" });
     } catch (err) {
       setNotice({ kind: "error", text: errorText(err) });
@@ -480,7 +487,9 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
         criticalTermsShown.length > 0
           ? { recipient: told.recipient.trim(), method: told.method, communicatedAt: new Date(told.at).toISOString() }
           : undefined,
+        signStep?.signer.source === "account" ? credentialOf(secret) : undefined,
       );
+      setSecret("");
       setNotice({
         kind: "ok",
         text: `Signed by ${result.state.signed?.signedBy}. ${result.retrieval.message[0]?.toUpperCase()}${result.retrieval.message.slice(1)}.`,
@@ -586,6 +595,20 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
               </ul>
               <button type="button" className="link-button" onClick={() => setSignOffIssues([])}>
                 Dismiss
+              </button>
+            </div>
+          )}
+          {snapshot.conflict && !signed && (
+            <div className="report-message error" role="alert" data-testid="draft-conflict">
+              <p>
+                The draft changed elsewhere (another tab or window): version {snapshot.conflict.version} by{" "}
+                {snapshot.conflict.author} at {time(snapshot.conflict.updatedAt)}. Your text here is not saved yet.
+              </p>
+              <button type="button" className="btn" onClick={() => session.loadNewer()}>
+                Load newer
+              </button>{" "}
+              <button type="button" className="btn" onClick={() => void session.keepMine()}>
+                Keep mine as new revision
               </button>
             </div>
           )}
@@ -749,7 +772,8 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
           confirmDisabled={
             (scopeNeedsConfirmation && !scopeConfirmed) ||
             (untouchedAi > 0 && !aiAttested) ||
-            (criticalTermsShown.length > 0 && !communicationComplete)
+            (criticalTermsShown.length > 0 && !communicationComplete) ||
+            (signStep.signer.source === "account" && secret === "")
           }
           onCancel={() => setSignStep(null)}
           onConfirm={() => void doSign()}
@@ -760,6 +784,18 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
               {server.scope.override ? "The scope check was overridden" : "The scope check is uncertain"} (
               {server.scope.headline}). I confirm that this AI-assisted report applies to this study.
             </label>
+          )}
+          {signStep.signer.source === "account" && (
+            <input
+              aria-label="Password or PIN"
+              className="wide-input"
+              type="password"
+              autoComplete="current-password"
+              placeholder={`Password or PIN of ${signStep.signer.name}`}
+              value={secret}
+              onChange={(e) => setSecret(e.target.value)}
+              maxLength={256}
+            />
           )}
           <p>
             The report of <strong>{study?.patientName?.replace(/\^/g, " ") ?? study?.id}</strong> is locked once signed;
@@ -820,4 +856,9 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
       )}
     </section>
   );
+}
+
+/** A PIN is 4 to 8 digits; a password has at least 10 characters, so the two never overlap. */
+function credentialOf(secret: string): Credential {
+  return /^[0-9]{4,8}$/.test(secret) ? { pin: secret } : { password: secret };
 }

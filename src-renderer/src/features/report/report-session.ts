@@ -4,11 +4,14 @@
  * a local backup of unsaved text, and the drafting job's live progress. Plain TypeScript with a subscribe/snapshot
  * interface for React's useSyncExternalStore.
  */
+
 import { useEffect, useState, useSyncExternalStore } from "react";
+import type { Credential } from "../../../../src-shared/account-types";
 import type { ContractClient } from "../../../../src-shared/contract-client";
 import { appendSentence, mergeSections, sectionsEqual } from "../../../../src-shared/report-text";
 import {
   type CriticalCommunicationInput,
+  draftConflictOf,
   EMPTY_SECTIONS,
   type ReportSections,
   type ReportState,
@@ -24,7 +27,17 @@ const UNDO_COALESCE_MS = 1000;
 const UNDO_DEPTH = 200;
 const BACKUP_PREFIX = "radiology-draft.unsaved.";
 
-export type SaveStatus = "idle" | "pending" | "saving" | "saved" | "error";
+export type SaveStatus = "idle" | "pending" | "saving" | "saved" | "error" | "conflict";
+
+/** The draft changed elsewhere (another tab or window) while this one had unsaved text (issue 18.6). */
+export interface DraftConflictNotice {
+  version: number;
+  revision: number;
+  author: string;
+  updatedAt: string;
+  /** The newer text, offered by "Load newer". */
+  state: ReportState;
+}
 
 export interface JobProgress {
   done: number;
@@ -40,6 +53,10 @@ export interface ReportSnapshot {
   sections: ReportSections;
   /** The draft version the local text is based on. */
   baseVersion: number | null;
+  /** That version's revision as last read or written here; autosave sends it and a stale one is refused. */
+  baseRevision: number | null;
+  /** Set when the draft changed elsewhere and this editor holds unsaved text: autosave waits for the user's choice. */
+  conflict: DraftConflictNotice | null;
   save: { status: SaveStatus; error: string | null; savedAt: string | null };
   progress: JobProgress | null;
   canUndo: Record<SectionKey, boolean>;
@@ -98,6 +115,7 @@ export class ReportSession {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private inFlight: Promise<void> | null = null;
   private pendingOrigin: "user" | "insert" = "user";
+  private pendingAsNewVersion = false;
   private unsubscribeEvents: (() => void) | null = null;
   private disposed = false;
   private readonly onPageHide = () => {
@@ -116,6 +134,8 @@ export class ReportSession {
       server: null,
       sections: EMPTY_SECTIONS,
       baseVersion: null,
+      baseRevision: null,
+      conflict: null,
       save: { status: "idle", error: null, savedAt: null },
       progress: null,
       canUndo: { ...noHistory },
@@ -128,6 +148,10 @@ export class ReportSession {
           this.set({ progress: e.done >= e.total ? null : { done: e.done, total: e.total, stage: e.message ?? null } });
         } else if (e.type === "studies-changed" && e.studyIds.includes(studyId)) {
           void this.refresh();
+        } else if (e.type === "draft-changed" && e.studyId === studyId && !this.inFlight) {
+          // Another tab or window wrote the draft (this one's own saves reconcile from their answer).
+          const s = this.snapshot;
+          if (e.version !== s.baseVersion || e.revision !== s.baseRevision) void this.refresh();
         }
       },
     });
@@ -164,7 +188,14 @@ export class ReportSession {
       const server = await this.client.reports.open({ studyId: this.studyId });
       const sections = server.draft?.sections ?? EMPTY_SECTIONS;
       this.baseSections = sections;
-      this.set({ loading: false, error: null, server, sections, baseVersion: server.draft?.version ?? null });
+      this.set({
+        loading: false,
+        error: null,
+        server,
+        sections,
+        baseVersion: server.draft?.version ?? null,
+        baseRevision: server.draft?.revision ?? null,
+      });
       // Text typed before a crash or a closed window that never reached the server.
       const backup = readBackup(this.studyId);
       if (backup && !server.signed && backup.baseVersion === (server.draft?.version ?? null)) {
@@ -193,6 +224,22 @@ export class ReportSession {
   private adopt(server: ReportState): void {
     const serverVersion = server.draft?.version ?? null;
     const base = this.snapshot.baseVersion;
+    if (
+      server.draft &&
+      serverVersion === base &&
+      this.snapshot.baseRevision !== null &&
+      server.draft.revision > this.snapshot.baseRevision
+    ) {
+      // The same version was rewritten elsewhere (another tab typing): take it when nothing here is unsaved,
+      // otherwise ask (never overwrite either side silently).
+      if (sectionsEqual(this.snapshot.sections, this.baseSections)) {
+        this.baseSections = server.draft.sections;
+        this.set({ server, sections: server.draft.sections, baseRevision: server.draft.revision });
+      } else {
+        this.noticeConflict(server);
+      }
+      return;
+    }
     if (serverVersion !== null && (base === null || serverVersion > base)) {
       const theirs = server.draft!.sections;
       const merged = mergeSections(this.baseSections, this.snapshot.sections, theirs);
@@ -201,11 +248,61 @@ export class ReportSession {
       }
       this.baseSections = theirs;
       const dirty = !sectionsEqual(merged, theirs);
-      this.set({ server, sections: merged, baseVersion: serverVersion, ...this.historyFlags() });
+      this.set({
+        server,
+        sections: merged,
+        baseVersion: serverVersion,
+        baseRevision: server.draft!.revision,
+        ...this.historyFlags(),
+      });
       if (dirty) this.schedule();
     } else {
       this.set({ server });
     }
+  }
+
+  private noticeConflict(state: ReportState): void {
+    const d = state.draft;
+    if (!d) return;
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    this.set({
+      conflict: { version: d.version, revision: d.revision, author: d.author, updatedAt: d.updatedAt, state },
+      save: { ...this.snapshot.save, status: "conflict", error: null },
+    });
+  }
+
+  /** "Load newer": the text written elsewhere replaces this editor's (its own stays in undo, Ctrl+Z). */
+  loadNewer(): void {
+    const c = this.snapshot.conflict;
+    if (!c?.state.draft) return;
+    const theirs = c.state.draft.sections;
+    for (const k of SECTION_KEYS) {
+      if (theirs[k] !== this.snapshot.sections[k]) this.pushHistory(k, this.snapshot.sections[k], true);
+    }
+    this.baseSections = theirs;
+    this.set({
+      server: c.state,
+      sections: theirs,
+      baseVersion: c.version,
+      baseRevision: c.revision,
+      conflict: null,
+      save: { status: "saved", error: null, savedAt: this.snapshot.save.savedAt },
+      ...this.historyFlags(),
+    });
+    writeBackup(this.studyId, null);
+  }
+
+  /** "Keep mine as new revision": this editor's text is saved as a new version after the newer one (kept in history). */
+  async keepMine(): Promise<void> {
+    const c = this.snapshot.conflict;
+    if (!c?.state.draft) return;
+    this.baseSections = c.state.draft.sections;
+    this.pendingAsNewVersion = true;
+    this.set({ server: c.state, baseVersion: c.version, baseRevision: c.revision, conflict: null });
+    await this.flush();
   }
 
   private pushHistory(section: SectionKey, previous: string, force: boolean): void {
@@ -289,9 +386,14 @@ export class ReportSession {
     }
     while (this.inFlight) await this.inFlight;
     const s = this.snapshot;
-    if (s.server?.signed || s.loading) return;
+    // While a draft conflict waits for the user's choice nothing is written (the local text stays in the backup).
+    if (s.server?.signed || s.loading || s.conflict) return;
     const server = s.server?.draft?.sections ?? EMPTY_SECTIONS;
-    if (sectionsEqual(s.sections, server) && s.baseVersion === (s.server?.draft?.version ?? null)) {
+    if (
+      sectionsEqual(s.sections, server) &&
+      s.baseVersion === (s.server?.draft?.version ?? null) &&
+      s.baseRevision === (s.server?.draft?.revision ?? null)
+    ) {
       if (s.save.status === "pending") this.set({ save: { ...s.save, status: "saved" } });
       writeBackup(this.studyId, null);
       return;
@@ -299,6 +401,8 @@ export class ReportSession {
     const sent = s.sections;
     const origin = this.pendingOrigin;
     this.pendingOrigin = "user";
+    const asNewVersion = this.pendingAsNewVersion;
+    this.pendingAsNewVersion = false;
     this.set({ save: { ...s.save, status: "saving", error: null } });
     this.inFlight = (async () => {
       try {
@@ -306,6 +410,8 @@ export class ReportSession {
           studyId: this.studyId,
           sections: sent,
           baseVersion: s.baseVersion,
+          baseRevision: s.baseRevision,
+          ...(asNewVersion ? { asNewVersion } : {}),
           origin,
         });
         const { saved: _saved, ...state } = result;
@@ -317,6 +423,7 @@ export class ReportSession {
           server: state,
           sections: local,
           baseVersion: state.draft?.version ?? null,
+          baseRevision: state.draft?.revision ?? null,
           save: {
             status: sectionsEqual(local, savedSections) ? "saved" : "pending",
             error: null,
@@ -326,6 +433,15 @@ export class ReportSession {
         if (sectionsEqual(local, savedSections)) writeBackup(this.studyId, null);
         else this.schedule();
       } catch (err) {
+        if (draftConflictOf(err)) {
+          // Refused as stale: the draft changed elsewhere. Fetch the newer text and ask.
+          try {
+            this.noticeConflict(await this.client.reports.state({ studyId: this.studyId }));
+            return;
+          } catch {
+            // Fall through to the plain error.
+          }
+        }
         this.set({ save: { status: "error", error: errorText(err), savedAt: this.snapshot.save.savedAt } });
       }
     })();
@@ -384,6 +500,7 @@ export class ReportSession {
     confirmScope = false,
     attestUntouchedAi = false,
     criticalCommunication?: CriticalCommunicationInput,
+    credential?: Credential,
   ): Promise<SignResult> {
     await this.flush();
     const version = this.snapshot.baseVersion;
@@ -394,6 +511,7 @@ export class ReportSession {
       ...(confirmScope ? { confirmScope } : {}),
       ...(attestUntouchedAi ? { attestUntouchedAi } : {}),
       ...(criticalCommunication ? { criticalCommunication } : {}),
+      ...(credential ? { credential } : {}),
     });
     this.set({ server: result.state });
     writeBackup(this.studyId, null);

@@ -14,6 +14,7 @@ import { useEffectiveCommands, useShortcutHint } from "../../commands/key-bindin
 import { useClient } from "../../ipc/ClientContext";
 import { fileChannelUrl, imageRequestHeaders } from "../../ipc/transport";
 import type { PresetId } from "./presets";
+import { ReadingAids } from "./ReadingAids";
 import { ThumbnailStrip, type ThumbnailStripHandle } from "./ThumbnailStrip";
 import { Viewport, type ViewportHandle, type ViewportSlot } from "./Viewport";
 import { VIEWER_TOOLBAR } from "./viewer-toolbar";
@@ -385,6 +386,7 @@ export function ViewerArea({
           );
         })}
       </div>
+      <ReadingAids activeSource={sourceOf(activeSlot)} />
       {study && sources.length > 0 && !maximised && (
         <ThumbnailStrip
           ref={strip}

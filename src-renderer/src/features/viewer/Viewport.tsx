@@ -11,6 +11,7 @@ import type { StudyDetail } from "../../../../src-shared/domain";
 import type { ImageSource } from "../../../../src-shared/import-types";
 import { cornerstoneImageId, describeLoadError, initCornerstone } from "./cornerstone-setup";
 import { PRESETS, type PresetId, presetWindow } from "./presets";
+import { ViewportAids } from "./ViewportAids";
 
 export interface ViewportHandle {
   applyPreset(id: PresetId): void;
@@ -333,6 +334,12 @@ export function Viewport(props: ViewportProps) {
         onPointerCancel={onPointerUp}
         onDoubleClick={onMaximise ?? fit}
         onContextMenu={(e) => e.preventDefault()}
+      />
+      <ViewportAids
+        slot={slot}
+        element={element}
+        image={image}
+        transform={view ? { rotation: view.rotation, hflip: view.hflip, vflip: view.vflip } : null}
       />
       {load.status === "empty" && <div className="viewport-message">{emptyText}</div>}
       {load.status === "loading" && <div className="viewport-message">Loading {source?.fileName}…</div>}

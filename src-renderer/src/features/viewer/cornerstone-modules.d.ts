@@ -41,6 +41,8 @@ declare module "cornerstone-core" {
     voiLUT?: unknown;
     photometricInterpretation?: string;
     data?: { string(tag: string): string | undefined };
+    /** The wado loader's Modality LUT Sequence, where the file has one. */
+    modalityLUT?: { firstValueMapped: number; lut: ArrayLike<number> };
   }
   export interface ImageLoadObject {
     promise: Promise<Image>;
@@ -61,6 +63,7 @@ declare module "cornerstone-core" {
   export function resize(element: HTMLElement, forceFitToWindow?: boolean): void;
   export function getImage(element: HTMLElement): Image | undefined;
   export function renderToCanvas(canvas: HTMLCanvasElement, image: Image, viewport?: Partial<Viewport>): void;
+  export function pageToPixel(element: HTMLElement, pageX: number, pageY: number): { x: number; y: number };
   export function pixelToCanvas(element: HTMLElement, pt: { x: number; y: number }): { x: number; y: number };
   export const imageCache: { purgeCache(): void; setMaximumSizeBytes(bytes: number): void };
   export const EVENTS: { IMAGE_RENDERED: string };

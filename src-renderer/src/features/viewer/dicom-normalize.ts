@@ -106,13 +106,13 @@ export type Transcode = (bytes: Uint8Array) => Promise<Uint8Array>;
 
 const workerTranscode: Transcode = async (bytes) => (await import("./transcoder")).transcode(bytes);
 
-/** Returns bytes the wado image loader can parse and decode without codecs. `name` is used in errors. */
-export async function normalizeDicomBytes(
-  buffer: ArrayBuffer,
-  name = "the image",
-  transcode: Transcode = workerTranscode,
-): Promise<ArrayBuffer> {
-  let bytes: Uint8Array = asPart10(new Uint8Array(buffer), name);
+/**
+ * The file as a Part 10 file the one reader parses in the renderer: a preamble and meta header added where it has
+ * none, a deflated data set inflated (its meta header then says Explicit VR Little Endian). The tag browser reads
+ * the file through this too.
+ */
+export async function readableDicomBytes(buffer: ArrayBuffer, name = "the image"): Promise<Uint8Array> {
+  const bytes: Uint8Array = asPart10(new Uint8Array(buffer), name);
   let elements: ReturnType<typeof readMeta>["elements"];
   let end: number;
   try {
@@ -121,13 +121,21 @@ export async function normalizeDicomBytes(
     throw new ImagingError("CORRUPT_DICOM", name, "the File Meta Information is damaged or truncated");
   }
   const ts = elements.find((m) => m.element === 0x0010);
-  if (ts && transferSyntax(asciiValue(ts.value))?.deflated) {
-    const inflated = await inflateRaw(bytes.subarray(end), name);
-    bytes = writePart10(
-      elements.map((m) => (m === ts ? { ...m, value: textValue(EXPLICIT_VR_LITTLE_ENDIAN) } : m)),
-      [inflated],
-    );
-  }
+  if (!ts || !transferSyntax(asciiValue(ts.value))?.deflated) return bytes;
+  const inflated = await inflateRaw(bytes.subarray(end), name);
+  return writePart10(
+    elements.map((m) => (m === ts ? { ...m, value: textValue(EXPLICIT_VR_LITTLE_ENDIAN) } : m)),
+    [inflated],
+  );
+}
+
+/** Returns bytes the wado image loader can parse and decode without codecs. `name` is used in errors. */
+export async function normalizeDicomBytes(
+  buffer: ArrayBuffer,
+  name = "the image",
+  transcode: Transcode = workerTranscode,
+): Promise<ArrayBuffer> {
+  const bytes = await readableDicomBytes(buffer, name);
   const { parsed, image } = readDicomImage(bytes, name, { consumer: "viewer" });
   const hasModality = Boolean(parsed.dataSet.string("x00080060")?.trim());
   if (parsed.transferSyntax.codec !== "native") {
