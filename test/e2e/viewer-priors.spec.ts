@@ -23,7 +23,6 @@ import { consoleErrorsOf, importPaths, openStudy } from "../support/viewer-page"
 const root = path.resolve(import.meta.dirname, "..", "..");
 const shots = path.join(root, "test-results");
 const DEMO_STUDY = path.join(root, "resources", "demo-studies", "CXR12_IM-0133");
-const DEMO_ROW = /CXR0012 demo (new|drafting|drafted|signed) 2015-10-27/;
 
 test.setTimeout(600_000);
 test.use({ viewport: { width: 1280, height: 800 } });
@@ -33,6 +32,10 @@ test.afterEach(async () => {
   await harness?.stop();
   harness = null;
 });
+
+/** The worklist row of the demo study CXR0012 (2015-10-27). */
+const demoRow = (page: Page) =>
+  page.locator(".worklist-row").filter({ hasText: "CXR0012" }).filter({ hasText: "2015-10-27" }).first();
 
 const viewport = (page: Page, slot: string) => page.locator(`section.viewport[data-view="${slot}"]`);
 
@@ -89,7 +92,7 @@ test("layouts, maximise, collapsed panes and the thumbnail strip, each by its ke
   const errors = consoleErrorsOf(page);
   await page.goto(harness.url);
   const worklist = page.getByRole("complementary", { name: "Worklist" });
-  const { strip } = await openStudy(page, worklist.getByRole("button", { name: DEMO_ROW }).first());
+  const { strip } = await openStudy(page, demoRow(page));
   await expect(viewport(page, "frontal")).toHaveAttribute("data-state", "ready", { timeout: 60_000 });
   await expect(viewport(page, "lateral")).toHaveAttribute("data-state", "ready", { timeout: 60_000 });
 
@@ -181,7 +184,7 @@ test("priors: hanging protocol with dates and the prior's report, prior thumbnai
   await expect(page.getByTestId("status-model")).toContainText(/Model .* · (cpu|cuda)/i, { timeout: 120_000 });
 
   // The prior: the demo study, signed.
-  const prior = await openStudy(page, worklist.getByRole("button", { name: DEMO_ROW }).first());
+  const prior = await openStudy(page, demoRow(page));
   await expect(page.locator("[data-testid=ai-strip][data-state=done]")).toBeVisible({ timeout: 180_000 });
   await page.getByTestId("report-impression").fill("No acute cardiopulmonary abnormality.");
   await signAsNewSigner(page, "Dr Anna Smith", { attestUntouchedAi: true });
@@ -190,7 +193,7 @@ test("priors: hanging protocol with dates and the prior's report, prior thumbnai
   const followUpDir = path.join(dataDir, "follow-up");
   writeFollowUpStudy(followUpDir, DEMO_STUDY);
   await importPaths(page, [followUpDir]);
-  const current = await openStudy(page, worklist.getByRole("button", { name: /2025-06-01/ }).first());
+  const current = await openStudy(page, page.locator(".worklist-row").filter({ hasText: "2025-06-01" }).first());
   const priors = page.getByRole("region", { name: "Priors" });
   const row = priors.getByRole("list", { name: "Prior studies" }).getByRole("listitem").first();
   await expect(row).toContainText("2015-10-27");
