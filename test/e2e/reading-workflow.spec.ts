@@ -9,22 +9,13 @@
  */
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
-import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { expect, type Page, test } from "@playwright/test";
+import { writeFollowUpStudy } from "../support/follow-up-study";
 import { type HarnessProcess, startHarnessProcess } from "../support/harness-process";
 import { downloadExports } from "../support/report-exports";
 import { signAsNewSigner } from "../support/report-page";
-
-interface DicomFile {
-  dict: Record<string, { Value: unknown[] }>;
-  meta: Record<string, { Value: unknown[] }>;
-  write(): ArrayBuffer;
-}
-const dcmjs = createRequire(import.meta.url)("dcmjs") as {
-  data: { DicomMessage: { readFile(buffer: ArrayBuffer): DicomFile } };
-};
 
 const root = path.resolve(import.meta.dirname, "..", "..");
 const shots = path.join(root, "test-results");
@@ -44,32 +35,6 @@ test.afterEach(async () => {
 });
 
 const shot = (page: Page, name: string) => page.screenshot({ path: path.join(shots, `workflow-${name}.png`) });
-
-/** A follow-up of the demo study: same patient and pixels, new study/series/instance UIDs and a later date. */
-function writeFollowUpStudy(dir: string): void {
-  fs.mkdirSync(dir, { recursive: true });
-  const uid = (n: number) => `2.25.${BigInt(`0x${(Date.now() * 1000 + n).toString(16)}`).toString()}${n}`;
-  const study = uid(1);
-  const series = uid(2);
-  for (const [i, name] of ["PA.dcm", "LL.dcm"].entries()) {
-    const bytes = fs.readFileSync(path.join(DEMO, FIRST_STUDY, name));
-    const file = dcmjs.data.DicomMessage.readFile(
-      bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
-    );
-    const sop = uid(10 + i);
-    const set = (group: Record<string, { Value: unknown[] }>, tag: string, value: string) => {
-      const element = group[tag];
-      if (!element) throw new Error(`${name} has no tag ${tag}`);
-      element.Value = [value];
-    };
-    set(file.dict, "0020000D", study);
-    set(file.dict, "0020000E", `${series}${i}`);
-    set(file.dict, "00080018", sop);
-    set(file.meta, "00020003", sop);
-    set(file.dict, "00080020", "20250601");
-    fs.writeFileSync(path.join(dir, name), Buffer.from(file.write()));
-  }
-}
 
 async function api<T>(page: Page, procedure: string, input?: unknown): Promise<T> {
   return page.evaluate(
@@ -182,7 +147,7 @@ test("demo study: AI draft, edit survives restart, insert, sign, export, signed 
 
   // A follow-up study of the same patient: the signed case is among its similar cases and opens beside it.
   const followUpDir = path.join(dataDir, "follow-up");
-  writeFollowUpStudy(followUpDir);
+  writeFollowUpStudy(followUpDir, path.join(DEMO, FIRST_STUDY));
   const panel = page.getByRole("region", { name: "Import studies" });
   if (!(await panel.isVisible())) await page.getByRole("button", { name: "Import", exact: true }).first().click();
   await panel.locator("#import-paths").fill(followUpDir);

@@ -1,4 +1,5 @@
 import { useEffect, useState } from "react";
+import { useCommands } from "../commands/CommandRegistry";
 import { HelpOverlay } from "../features/help/HelpOverlay";
 import { PacsStudiesPanel } from "../features/pacs/PacsStudiesPanel";
 import { PriorsPane } from "../features/priors/PriorsPane";
@@ -6,12 +7,21 @@ import { ReportPane } from "../features/report/ReportPane";
 import { SettingsPanel } from "../features/settings/SettingsPanel";
 import { SimilarCasesPane } from "../features/similar-cases/SimilarCasesPane";
 import { StatusBar } from "../features/status-bar/StatusBar";
-import { ViewerArea } from "../features/viewer/ViewerArea";
+import {
+  type ComparisonCase,
+  type ComparisonReport,
+  ViewerArea,
+  type ViewerLayout,
+} from "../features/viewer/ViewerArea";
 import { WorklistPane } from "../features/worklist/WorklistPane";
 import { useClient } from "../ipc/ClientContext";
 import { useAsync } from "./useAsync";
 
-/** The workstation frame: worklist | viewer (frontal + lateral) | report over priors over similar cases; status bar below. */
+/**
+ * The workstation frame: worklist | viewer | report over priors over similar cases; status bar below. The worklist
+ * and the side panes collapse (commands `layout.toggleWorklist` / `layout.toggleSidePanes`); a maximised viewport
+ * (`viewer.maximise`, double click) has the window to itself but for the viewer's toolbar and the status bar.
+ */
 export function App() {
   const client = useClient();
   const [selectedId, setSelectedId] = useState<string | null>(null);
@@ -20,21 +30,59 @@ export function App() {
     [client, selectedId],
   );
   const detail = study.status === "ok" ? study.value : null;
-  const [compareId, setCompareId] = useState<string | null>(null);
+  const [compare, setCompare] = useState<Omit<ComparisonCase, "onClose"> | null>(null);
+  const [layout, setLayout] = useState<ViewerLayout>("1x2");
+  const [maximised, setMaximised] = useState(false);
+  const [worklistCollapsed, setWorklistCollapsed] = useState(false);
+  const [sideCollapsed, setSideCollapsed] = useState(false);
+  const [protocolRun, setProtocolRun] = useState(0);
   // A different study closes the comparison.
   // biome-ignore lint/correctness/useExhaustiveDependencies: reset when the open study changes.
-  useEffect(() => setCompareId(null), [selectedId]);
+  useEffect(() => setCompare(null), [selectedId]);
+  const toLayout = (next: ViewerLayout) => () => {
+    setLayout(next);
+    setMaximised(false);
+  };
+  useCommands({
+    "viewer.layout.1x1": toLayout("1x1"),
+    "viewer.layout.1x2": toLayout("1x2"),
+    "viewer.layout.2x2": toLayout("2x2"),
+    "viewer.maximise": () => setMaximised((m) => !m),
+    "layout.toggleWorklist": () => setWorklistCollapsed((c) => !c),
+    "layout.toggleSidePanes": () => setSideCollapsed((c) => !c),
+  });
+  const openPrior = (prior: { studyId: string; report: ComparisonReport | null }, hang: boolean) => {
+    setCompare({ studyId: prior.studyId, kind: "prior", report: prior.report });
+    // The hanging protocol: current frontal beside the prior frontal, whatever the layout was.
+    if (!hang) return;
+    toLayout("1x2")();
+    setProtocolRun((n) => n + 1);
+  };
+  const frame = [
+    "workstation",
+    worklistCollapsed || maximised ? "worklist-collapsed" : "",
+    sideCollapsed || maximised ? "side-collapsed" : "",
+  ]
+    .filter(Boolean)
+    .join(" ");
   return (
-    <div className="workstation">
+    <div className={frame} data-layout={layout} data-maximised={maximised ? "true" : "false"}>
       <WorklistPane selectedId={selectedId} onSelect={setSelectedId} refreshKey={0} />
       <ViewerArea
         study={detail}
-        comparison={compareId ? { studyId: compareId, onClose: () => setCompareId(null) } : null}
+        comparison={compare ? { ...compare, onClose: () => setCompare(null) } : null}
+        layout={layout}
+        maximised={maximised}
+        onToggleMaximise={() => setMaximised((m) => !m)}
+        protocolRun={protocolRun}
       />
       <div className="right-column">
         <ReportPane study={detail} />
-        <PriorsPane study={detail} onOpenBeside={setCompareId} />
-        <SimilarCasesPane study={detail} onOpenBeside={setCompareId} />
+        <PriorsPane study={detail} onOpenBeside={openPrior} />
+        <SimilarCasesPane
+          study={detail}
+          onOpenBeside={(studyId, thumbnailUrl) => setCompare({ studyId, kind: "similar", thumbnailUrl })}
+        />
       </div>
       <StatusBar />
       <HelpOverlay />

@@ -2,12 +2,15 @@
  * Priors: the open study's patient's earlier studies, on this workstation and on the PACS (`pacs.priors`), newest
  * first with date, description, source and whether a signed report exists. "Report" shows the prior's signed report
  * (a local signed report, or the PACS's SR read in main); "Open beside" retrieves a PACS prior into the cache when it
- * is not there yet (progress, Cancel) and shows it in the comparison viewport.
+ * is not there yet (progress, Cancel) and shows it in the comparison viewport with its signed report beside it. The
+ * hanging protocol (`viewer.hangPrior`) does that for the most recent prior: current frontal beside prior frontal.
  */
 import { useEffect, useState } from "react";
 import type { StudyDetail } from "../../../../src-shared/domain";
 import type { PriorStudy, PriorsResult } from "../../../../src-shared/pacs-types";
 import { SECTION_KEYS, SECTION_TITLES } from "../../../../src-shared/report-types";
+import { useCommands, useRunCommand } from "../../commands/CommandRegistry";
+import { useShortcutHint } from "../../commands/key-bindings";
 import { useClient } from "../../ipc/ClientContext";
 import { errorText } from "../pacs/panels";
 import "./priors.css";
@@ -25,7 +28,22 @@ function sourceText(p: PriorStudy): string {
   return p.localStudyId ? `${p.connectionName ?? "PACS"} · cached` : (p.connectionName ?? "PACS");
 }
 
-export function PriorsPane({ study, onOpenBeside }: { study: StudyDetail | null; onOpenBeside: (id: string) => void }) {
+/** A prior to show beside the current study, with its signed report (null: none signed). */
+export interface OpenPrior {
+  studyId: string;
+  report: { title: string; sections: Array<{ heading: string; text: string }> } | null;
+}
+
+export function PriorsPane({
+  study,
+  onOpenBeside,
+}: {
+  study: StudyDetail | null;
+  /** `hang`: from the hanging protocol (the viewer goes to 2-up). */
+  onOpenBeside: (prior: OpenPrior, hang: boolean) => void;
+}) {
+  const hint = useShortcutHint();
+  const runCommand = useRunCommand();
   const client = useClient();
   const studyId = study?.id ?? null;
   const [result, setResult] = useState<PriorsResult | null>(null);
@@ -72,37 +90,45 @@ export function PriorsPane({ study, onOpenBeside }: { study: StudyDetail | null;
     };
   }, [client, studyId, changes]);
 
+  /** The prior's signed report (local, or the PACS's SR); null when it has none. */
+  const loadReport = async (p: PriorStudy): Promise<ShownReport | null> => {
+    const key = keyOf(p);
+    if (p.report === "local" && p.localStudyId) {
+      const state = await client.reports.state({ studyId: p.localStudyId });
+      const signed = state.signed;
+      if (!signed) throw new Error("the local report is not signed");
+      return {
+        key,
+        title: `Signed by ${signed.signedBy} · ${signed.signedAt.slice(0, 10)}`,
+        sections: [
+          ...SECTION_KEYS.filter((k) => signed.sections[k].trim()).map((k) => ({
+            heading: SECTION_TITLES[k],
+            text: signed.sections[k],
+          })),
+          ...state.addenda.map((a) => ({ heading: `Addendum · ${a.author}`, text: a.text })),
+        ],
+      };
+    }
+    if (p.report === "pacs-sr" && p.connectionId && p.studyInstanceUid) {
+      const sr = await client.pacs.studyReport({
+        connectionId: p.connectionId,
+        studyInstanceUid: p.studyInstanceUid,
+      });
+      return {
+        key,
+        title: `${sr.verified ? "Verified" : "Not verified"}${sr.verifiedBy ? ` by ${sr.verifiedBy}` : ""} · SR on ${p.connectionName ?? "the PACS"}`,
+        sections: sr.sections,
+      };
+    }
+    return null;
+  };
+
   const showReport = async (p: PriorStudy) => {
     const key = keyOf(p);
     if (report?.key === key) return setReport(null);
     setBusy({ key, jobId: null, text: "Loading the report…" });
     try {
-      if (p.report === "local" && p.localStudyId) {
-        const state = await client.reports.state({ studyId: p.localStudyId });
-        const signed = state.signed;
-        if (!signed) throw new Error("the local report is not signed");
-        setReport({
-          key,
-          title: `Signed by ${signed.signedBy} · ${signed.signedAt.slice(0, 10)}`,
-          sections: [
-            ...SECTION_KEYS.filter((k) => signed.sections[k].trim()).map((k) => ({
-              heading: SECTION_TITLES[k],
-              text: signed.sections[k],
-            })),
-            ...state.addenda.map((a) => ({ heading: `Addendum · ${a.author}`, text: a.text })),
-          ],
-        });
-      } else if (p.connectionId && p.studyInstanceUid) {
-        const sr = await client.pacs.studyReport({
-          connectionId: p.connectionId,
-          studyInstanceUid: p.studyInstanceUid,
-        });
-        setReport({
-          key,
-          title: `${sr.verified ? "Verified" : "Not verified"}${sr.verifiedBy ? ` by ${sr.verifiedBy}` : ""} · SR on ${p.connectionName ?? "the PACS"}`,
-          sections: sr.sections,
-        });
-      }
+      setReport(await loadReport(p));
       setError(null);
     } catch (err) {
       setError(`Report: ${errorText(err)}`);
@@ -111,26 +137,56 @@ export function PriorsPane({ study, onOpenBeside }: { study: StudyDetail | null;
     }
   };
 
-  const openBeside = async (p: PriorStudy) => {
+  const openBeside = async (p: PriorStudy, hang = false) => {
     const key = keyOf(p);
-    if (p.localStudyId) return onOpenBeside(p.localStudyId);
-    if (!p.connectionId || !p.studyInstanceUid) return;
-    const jobId = `prior-${crypto.randomUUID()}`;
-    setBusy({ key, jobId, text: "Retrieving…" });
+    let targetId = p.localStudyId;
+    const jobId = targetId ? null : `prior-${crypto.randomUUID()}`;
+    setBusy({ key, jobId, text: targetId ? "Opening…" : "Retrieving…" });
     try {
-      const got = await client.pacs.retrieveStudy({
-        connectionId: p.connectionId,
-        studyInstanceUid: p.studyInstanceUid,
-        jobId,
-      });
-      onOpenBeside(got.studyId);
-      setError(null);
+      if (!targetId) {
+        if (!p.connectionId || !p.studyInstanceUid) throw new Error("the prior is neither local nor on a PACS");
+        const got = await client.pacs.retrieveStudy({
+          connectionId: p.connectionId,
+          studyInstanceUid: p.studyInstanceUid,
+          jobId: jobId as string,
+        });
+        targetId = got.studyId;
+      }
+      // Its signed report goes beside its images; a report that cannot be read does not keep the images away.
+      let shown: ShownReport | null = null;
+      try {
+        shown = await loadReport(p);
+      } catch (err) {
+        setError(`Report: ${errorText(err)}`);
+      }
+      onOpenBeside(
+        { studyId: targetId, report: shown ? { title: shown.title, sections: shown.sections } : null },
+        hang,
+      );
+      if (shown) setError(null);
     } catch (err) {
       setError(`Open beside: ${errorText(err)}`);
     } finally {
       setBusy(null);
     }
   };
+
+  // The hanging protocol: the most recent prior (newest first; the viewer takes its first frontal image).
+  useCommands({
+    "viewer.hangPrior": () => {
+      const newest = result?.priors[0];
+      if (!studyId) return;
+      if (!newest) {
+        setError(
+          loading
+            ? "Hanging protocol: the priors are still being searched."
+            : "Hanging protocol: no earlier study of this patient.",
+        );
+        return;
+      }
+      if (busy === null) void openBeside(newest, true);
+    },
+  });
 
   const priors = result?.priors ?? [];
   return (
@@ -139,6 +195,18 @@ export function PriorsPane({ study, onOpenBeside }: { study: StudyDetail | null;
         <h2>Priors</h2>
         <span className="count">{studyId && !loading ? priors.length : ""}</span>
         {loading && <span className="muted">searching…</span>}
+        {priors.length > 0 && (
+          <button
+            type="button"
+            className="btn-ghost"
+            data-command="viewer.hangPrior"
+            disabled={busy !== null}
+            title={hint("Current frontal beside the most recent prior frontal", "viewer.hangPrior")}
+            onClick={() => runCommand("viewer.hangPrior")}
+          >
+            Hang newest prior
+          </button>
+        )}
       </header>
       {!studyId && <p className="hint">Open a study to see the patient's earlier studies.</p>}
       {error && <p className="error-text">{error}</p>}

@@ -137,8 +137,11 @@ export function SimilarCasesPane({
   onOpenBeside,
 }: {
   study: StudyDetail | null;
-  /** Called with the similar case's study id: the viewer shows its frontal image beside the current study. */
-  onOpenBeside: (studyId: string) => void;
+  /**
+   * Called with the similar case's study id and thumbnail: the viewer shows its frontal image beside the current
+   * study, or its thumbnail ("thumbnail only") when the workstation has no images of it.
+   */
+  onOpenBeside: (studyId: string, thumbnailUrl: string | undefined) => void;
 }) {
   const client = useClient();
   const { session, snapshot } = useReportSession(client, study?.id ?? null);
@@ -194,7 +197,7 @@ export function SimilarCasesPane({
             canInsert={canInsert}
             target={target}
             onInsert={(sentence) => void session?.insertSentence(sentence, target)}
-            onOpenBeside={() => onOpenBeside(c.studyId)}
+            onOpenBeside={() => onOpenBeside(c.studyId, c.thumbnailUrl)}
           />
         ))}
       </ul>

@@ -1,7 +1,9 @@
 /**
- * The viewer: frontal and lateral side by side, a toolbar (data: ./viewer-toolbar.ts) whose buttons run the same
- * commands as the hotkeys, and a strip of the study's images (click one to show it in the active viewport; the
- * view can be corrected there). The viewer loads images only through the image-file transport.
+ * The viewer: frontal and lateral side by side (or 1-up, or 2×2 with the study beside it, a prior or a similar
+ * case; any viewport can be maximised), a toolbar (data: ./viewer-toolbar.ts) whose buttons run the same commands as
+ * the hotkeys, and a strip of thumbnails of the study's images and of the study beside it (./ThumbnailStrip.tsx:
+ * pick one to show it in the active viewport; the view can be corrected there). The viewer loads images only through
+ * the image-file transport.
  */
 import { useEffect, useRef, useState } from "react";
 import type { StudyDetail, View } from "../../../../src-shared/domain";
@@ -10,28 +12,88 @@ import { useAsync } from "../../app/useAsync";
 import { useCommands, useRunCommand } from "../../commands/CommandRegistry";
 import { useEffectiveCommands, useShortcutHint } from "../../commands/key-bindings";
 import { useClient } from "../../ipc/ClientContext";
+import { fileChannelUrl, imageRequestHeaders } from "../../ipc/transport";
 import type { PresetId } from "./presets";
 import { ReadingAids } from "./ReadingAids";
-import { Viewport, type ViewportHandle } from "./Viewport";
+import { ThumbnailStrip, type ThumbnailStripHandle } from "./ThumbnailStrip";
+import { Viewport, type ViewportHandle, type ViewportSlot } from "./Viewport";
 import { VIEWER_TOOLBAR } from "./viewer-toolbar";
 import "./viewer.css";
 
-type Slot = "frontal" | "lateral";
-const SLOTS: readonly Slot[] = ["frontal", "lateral"];
-const VIEW_SHORT: Record<View, string> = { frontal: "F", lateral: "L", unknown: "?" };
+type Slot = ViewportSlot;
+const SLOTS: readonly Slot[] = ["frontal", "lateral", "prior-frontal", "prior-lateral"];
 
-/** A similar prior case opened beside the current study: its frontal image replaces the lateral viewport. */
+/** 1-up (the active viewport), 2-up (side by side) or 2×2 (the current study's two views over the prior's two). */
+export type ViewerLayout = "1x1" | "1x2" | "2x2";
+
+/** The prior's signed report, shown beside its images. */
+export interface ComparisonReport {
+  title: string;
+  sections: Array<{ heading: string; text: string }>;
+}
+
+/**
+ * A study opened beside the current one: a prior of the same patient (Priors pane or the hanging protocol) or a
+ * similar case. In 2-up its frontal image replaces the lateral viewport; in 2×2 its two views are the lower row.
+ * A similar case the workstation has no images of shows its thumbnail, enlarged and labelled "thumbnail only".
+ */
 export interface ComparisonCase {
   studyId: string;
+  kind: "prior" | "similar";
+  /** The case's thumbnail on the file channel (similar cases), shown when the workstation has no images of it. */
+  thumbnailUrl?: string | undefined;
+  /** The prior's signed report (or PACS SR), shown beside its images; null when it has none. */
+  report?: ComparisonReport | null;
   onClose: () => void;
+}
+
+/** Which viewports a layout shows (all stay mounted, so each keeps its image and view). */
+function visibleSlots(layout: ViewerLayout, maximised: boolean, active: Slot, comparing: boolean): Slot[] {
+  if (maximised || layout === "1x1") return [active];
+  if (layout === "2x2") return [...SLOTS];
+  return comparing ? ["frontal", "prior-frontal"] : ["frontal", "lateral"];
+}
+
+/** The thumbnail's bytes from the file channel as an object URL (an <img> cannot send the harness's token). */
+function useFileObjectUrl(fileUrl: string | undefined | null): "loading" | "none" | { url: string } {
+  const [state, setState] = useState<"loading" | "none" | { url: string }>(fileUrl ? "loading" : "none");
+  useEffect(() => {
+    if (!fileUrl) return setState("none");
+    let made: string | null = null;
+    let live = true;
+    setState("loading");
+    fetch(fileChannelUrl(fileUrl), { headers: imageRequestHeaders(), cache: "no-store" })
+      .then((res) => (res.ok ? res.blob() : null))
+      .then((blob) => {
+        if (!live) return;
+        if (!blob) return setState("none");
+        made = URL.createObjectURL(blob);
+        setState({ url: made });
+      })
+      .catch(() => live && setState("none"));
+    return () => {
+      live = false;
+      if (made) URL.revokeObjectURL(made);
+    };
+  }, [fileUrl]);
+  return state;
 }
 
 export function ViewerArea({
   study,
   comparison = null,
+  layout = "1x2",
+  maximised = false,
+  onToggleMaximise,
+  protocolRun = 0,
 }: {
   study: StudyDetail | null;
   comparison?: ComparisonCase | null;
+  layout?: ViewerLayout;
+  maximised?: boolean;
+  onToggleMaximise?: () => void;
+  /** Counts the runs of the hanging protocol: each one hangs the current frontal beside the prior frontal. */
+  protocolRun?: number;
 }) {
   const client = useClient();
   const commands = useEffectiveCommands();
@@ -49,17 +111,38 @@ export function ViewerArea({
   if (sourcesState.status === "ok") shownSources.current = { studyId, sources: sourcesState.value };
   const sources: ImageSource[] = shownSources.current.studyId === studyId ? shownSources.current.sources : [];
   const compareId = comparison?.studyId ?? null;
+  // A case is shown with its images only when this workstation has the study (asked through the worklist search,
+  // which answers an empty list rather than a 404 for a gallery case); else its thumbnail.
   const compareState = useAsync(async () => {
     if (!compareId) return null;
+    const listed = await client.studies.list({ search: compareId });
+    if (!listed.some((s) => s.id === compareId)) return { local: false as const };
     const [detail, compareSources] = await Promise.all([
       client.studies.get({ studyId: compareId }),
       client.files.imageSources({ studyId: compareId }),
     ]);
-    return { detail, source: compareSources.find((c) => c.view === "frontal") ?? compareSources[0] ?? null };
+    return { local: true as const, detail, sources: compareSources };
   }, [client, compareId]);
-  const [assigned, setAssigned] = useState<Record<Slot, string | null>>({ frontal: null, lateral: null });
+  const compareLoaded = compareState.status === "ok" ? compareState.value : null;
+  const compareSources = compareLoaded?.local ? compareLoaded.sources : [];
+  const compareDetail = compareLoaded?.local ? compareLoaded.detail : null;
+  const thumbnailOnly = comparison !== null && compareLoaded !== null && !compareLoaded.local;
+  const thumbnail = useFileObjectUrl(thumbnailOnly ? comparison?.thumbnailUrl : null);
+  const [assigned, setAssigned] = useState<Record<Slot, string | null>>({
+    frontal: null,
+    lateral: null,
+    "prior-frontal": null,
+    "prior-lateral": null,
+  });
   const [activeSlot, setActiveSlot] = useState<Slot>("frontal");
-  const viewports = { frontal: useRef<ViewportHandle>(null), lateral: useRef<ViewportHandle>(null) };
+  const viewports: Record<Slot, React.RefObject<ViewportHandle | null>> = {
+    frontal: useRef<ViewportHandle>(null),
+    lateral: useRef<ViewportHandle>(null),
+    "prior-frontal": useRef<ViewportHandle>(null),
+    "prior-lateral": useRef<ViewportHandle>(null),
+  };
+  const strip = useRef<ThumbnailStripHandle>(null);
+  const visible = visibleSlots(layout, maximised, activeSlot, comparison !== null);
 
   useEffect(
     () =>
@@ -80,27 +163,56 @@ export function ViewerArea({
       const ids = new Set(sources.map((s) => s.imageId));
       const keep = (slot: Slot) => (current[slot] && ids.has(current[slot]) ? current[slot] : null);
       return {
-        frontal:
-          keep("frontal") ??
-          sources.find((s) => s.view === "frontal")?.imageId ??
-          sources.find((s) => s.view === "unknown")?.imageId ??
-          null,
+        ...current,
+        frontal: keep("frontal") ?? firstFrontal(sources),
         lateral: keep("lateral") ?? sources.find((s) => s.view === "lateral")?.imageId ?? null,
       };
     });
   }, [sourceKey]);
+  // The study beside it: its first frontal (the hanging protocol's "prior frontal") and its first lateral.
+  const compareKey = `${compareId}|${compareSources.map((s) => `${s.imageId}:${s.view}`).join(",")}`;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: compareKey stands for the comparison's sources.
+  useEffect(() => {
+    setAssigned((current) => ({
+      ...current,
+      "prior-frontal": firstFrontal(compareSources),
+      "prior-lateral": compareSources.find((s) => s.view === "lateral")?.imageId ?? null,
+    }));
+  }, [compareKey]);
+  // The hanging protocol: the current study's frontal on the left, the prior's frontal beside it (set above when
+  // the prior's images arrive), the left one active.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs once per run of the protocol.
+  useEffect(() => {
+    if (protocolRun === 0) return;
+    setAssigned((current) => ({
+      ...current,
+      frontal: firstFrontal(sources),
+      "prior-frontal": firstFrontal(compareSources) ?? current["prior-frontal"],
+    }));
+    setActiveSlot("frontal");
+  }, [protocolRun]);
   // biome-ignore lint/correctness/useExhaustiveDependencies: a new study starts with the frontal viewport active.
   useEffect(() => {
-    setAssigned({ frontal: null, lateral: null });
+    setAssigned((current) => ({ ...current, frontal: null, lateral: null }));
     setActiveSlot("frontal");
   }, [studyId]);
+  // A viewport the layout no longer shows is not left active (keys would act on an invisible image).
+  const visibleKey = visible.join(",");
+  // biome-ignore lint/correctness/useExhaustiveDependencies: visibleKey stands for the visible viewports.
+  useEffect(() => {
+    if (!visible.includes(activeSlot)) setActiveSlot(visible[0] ?? "frontal");
+  }, [visibleKey]);
 
-  const sourceOf = (slot: Slot) => sources.find((s) => s.imageId === assigned[slot]) ?? null;
+  const allSources = [...sources, ...compareSources];
+  const sourceOf = (slot: Slot) => allSources.find((s) => s.imageId === assigned[slot]) ?? null;
+  const isPriorImage = (imageId: string | null) => !!imageId && compareSources.some((s) => s.imageId === imageId);
   const active = () => viewports[activeSlot].current;
   const step = (delta: number) => {
-    if (sources.length === 0) return;
-    const index = sources.findIndex((s) => s.imageId === assigned[activeSlot]);
-    const next = sources[(index + delta + sources.length) % sources.length];
+    // The active viewport steps through the images of the study it shows.
+    const list = isPriorImage(assigned[activeSlot]) ? compareSources : sources;
+    if (list.length === 0) return;
+    const index = list.findIndex((s) => s.imageId === assigned[activeSlot]);
+    const next = list[(index + delta + list.length) % list.length];
     if (next) setAssigned((a) => ({ ...a, [activeSlot]: next.imageId }));
   };
 
@@ -120,9 +232,11 @@ export function ViewerArea({
     "viewer.flipHorizontal": () => active()?.flipHorizontal(),
     "viewer.flipVertical": () => active()?.flipVertical(),
     "viewer.reset": () => active()?.reset(),
-    "viewer.switchViewport": () => setActiveSlot((s) => (s === "frontal" ? "lateral" : "frontal")),
+    "viewer.switchViewport": () =>
+      setActiveSlot((s) => visible[(visible.indexOf(s) + 1) % visible.length] ?? "frontal"),
     "viewer.nextImage": () => step(1),
     "viewer.previousImage": () => step(-1),
+    "viewer.focusStrip": () => strip.current?.focus(assigned[activeSlot]),
   });
   const runCommand = useRunCommand();
 
@@ -133,8 +247,13 @@ export function ViewerArea({
     );
   };
 
-  const positionOf = (source: ImageSource | null) =>
-    source ? `${sources.findIndex((s) => s.imageId === source.imageId) + 1} / ${sources.length}` : null;
+  // A viewport may show an image of either study (picked from the strip): its overlay names that image's study.
+  const studyOf = (source: ImageSource | null) => (source && isPriorImage(source.imageId) ? compareDetail : study);
+  const positionOf = (source: ImageSource | null) => {
+    if (!source) return null;
+    const list = isPriorImage(source.imageId) ? compareSources : sources;
+    return `${list.findIndex((s) => s.imageId === source.imageId) + 1} / ${list.length}`;
+  };
 
   return (
     <main className="viewer-area" aria-label="Viewer" data-study-id={studyId ?? undefined}>
@@ -162,37 +281,81 @@ export function ViewerArea({
           </div>
         ))}
         <span className="tool-hint">
-          Drag: W/L · Shift/middle drag: pan · Right drag/wheel: zoom · Double click: fit
+          Drag: W/L · Shift/middle drag: pan · Right drag/wheel: zoom · Double click: maximise
         </span>
       </div>
-      <div className="viewports">
+      <div className="viewports" data-layout={maximised ? "maximised" : layout} data-visible={visible.join(" ")}>
         {SLOTS.map((slot) => {
-          if (slot === "lateral" && comparison) {
-            const loaded = compareState.status === "ok" ? compareState.value : null;
-            return (
-              <div className="comparison-slot" key="comparison" data-testid="comparison-viewport">
-                <div className="comparison-banner">
-                  <span>Similar prior case {comparison.studyId}</span>
-                  <button type="button" className="tool" onClick={comparison.onClose}>
-                    Close comparison
-                  </button>
+          const hidden = !visible.includes(slot);
+          const prior = slot === "prior-frontal" || slot === "prior-lateral";
+          if (prior) {
+            const banner = comparison && (
+              <div className="comparison-banner">
+                <span>
+                  {comparison.kind === "prior" ? "Prior study" : "Similar prior case"} {comparison.studyId}
+                  {compareDetail?.studyDate ? ` · ${compareDetail.studyDate}` : ""}
+                  {slot === "prior-lateral" ? " · lateral" : ""}
+                </span>
+                <button type="button" className="tool" onClick={comparison.onClose}>
+                  Close comparison
+                </button>
+              </div>
+            );
+            if (comparison && thumbnailOnly) {
+              return (
+                <div
+                  className="comparison-slot"
+                  key={slot}
+                  hidden={hidden}
+                  data-testid={slot === "prior-frontal" ? "comparison-viewport" : undefined}
+                  data-state="thumbnail-only"
+                >
+                  {banner}
+                  <ThumbnailOnly studyId={comparison.studyId} state={thumbnail} lateral={slot === "prior-lateral"} />
                 </div>
-                <Viewport
-                  ref={viewports.lateral}
-                  slot="lateral"
-                  study={loaded?.detail ?? null}
-                  source={loaded?.source ?? null}
-                  position={null}
-                  active={activeSlot === "lateral"}
-                  onActivate={() => setActiveSlot("lateral")}
-                  emptyText={
-                    compareState.status === "loading"
-                      ? "Loading the prior case…"
-                      : compareState.status === "error"
-                        ? `No images of ${comparison.studyId} on this workstation: gallery cases from the model pack carry a report and an embedding only; signed and imported cases have images.`
-                        : "The prior case has no images."
-                  }
-                />
+              );
+            }
+            return (
+              <div
+                className="comparison-slot"
+                key={slot}
+                hidden={hidden}
+                data-testid={slot === "prior-frontal" ? "comparison-viewport" : undefined}
+              >
+                {banner}
+                <div className="comparison-body">
+                  <Viewport
+                    ref={viewports[slot]}
+                    slot={slot}
+                    study={sourceOf(slot) ? studyOf(sourceOf(slot)) : compareDetail}
+                    source={sourceOf(slot)}
+                    position={positionOf(sourceOf(slot))}
+                    role={isPriorImage(assigned[slot]) ? "Prior" : comparison ? "Current" : null}
+                    active={activeSlot === slot && (comparison !== null || layout === "2x2")}
+                    onActivate={() => setActiveSlot(slot)}
+                    onMaximise={onToggleMaximise}
+                    emptyText={
+                      !comparison
+                        ? `No prior beside this study: ${hint("hanging protocol", "viewer.hangPrior")}, or Open beside in Priors`
+                        : compareState.status === "loading"
+                          ? "Loading the study beside it…"
+                          : compareState.status === "error"
+                            ? `The study beside it cannot be shown: ${compareState.error}`
+                            : `No ${slot === "prior-frontal" ? "frontal" : "lateral"} image in ${comparison.studyId}`
+                    }
+                  />
+                  {comparison?.report && slot === "prior-frontal" && (
+                    <aside className="comparison-report" data-testid="comparison-report" aria-label="Prior report">
+                      <p className="muted">{comparison.report.title}</p>
+                      {comparison.report.sections.map((sec) => (
+                        <p key={`${sec.heading}:${sec.text.slice(0, 20)}`}>
+                          <strong>{sec.heading}: </strong>
+                          {sec.text}
+                        </p>
+                      ))}
+                    </aside>
+                  )}
+                </div>
               </div>
             );
           }
@@ -202,11 +365,14 @@ export function ViewerArea({
               key={slot}
               ref={viewports[slot]}
               slot={slot}
-              study={study}
+              study={studyOf(source)}
               source={source}
               position={positionOf(source)}
+              role={isPriorImage(source?.imageId ?? null) ? "Prior" : comparison ? "Current" : null}
               active={activeSlot === slot && study !== null}
               onActivate={() => setActiveSlot(slot)}
+              onMaximise={onToggleMaximise}
+              hidden={hidden}
               emptyText={
                 study === null
                   ? "No study open"
@@ -220,55 +386,68 @@ export function ViewerArea({
           );
         })}
       </div>
-      <ReadingAids
-        activeSource={
-          activeSlot === "lateral" && comparison
-            ? compareState.status === "ok"
-              ? (compareState.value?.source ?? null)
-              : null
-            : sourceOf(activeSlot)
-        }
-      />
-      {study && sources.length > 0 && (
-        <ol
-          className="image-strip"
-          aria-label="Images of the study"
-          data-study-id={shownSources.current.studyId ?? undefined}
-        >
-          {sources.map((s, i) => {
-            const shownIn = SLOTS.filter((slot) => assigned[slot] === s.imageId);
-            return (
-              <li key={s.imageId} className={shownIn.length ? "shown" : undefined}>
-                <button
-                  type="button"
-                  className="strip-image"
-                  data-image-id={s.imageId}
-                  data-file-name={s.fileName}
-                  title={`${s.fileName} · ${s.encoding}${s.viewReason ? ` · view: ${s.viewReason}` : ""}${
-                    s.problem ? ` · ${s.problem}` : ""
-                  }\nClick: show in the active viewport`}
-                  onClick={() => setAssigned((a) => ({ ...a, [activeSlot]: s.imageId }))}
-                >
-                  <span className={`view-badge view-${s.view}`}>{VIEW_SHORT[s.view]}</span>
-                  <span className="strip-index">{i + 1}</span>
-                  <span className="strip-name">{s.fileName}</span>
-                  <span className="strip-encoding">{s.available ? s.encoding : "missing"}</span>
-                </button>
-                <select
-                  className="strip-view"
-                  value={s.view}
-                  aria-label={`View of ${s.fileName}`}
-                  onChange={(e) => setView(s.imageId, e.target.value as View)}
-                >
-                  <option value="frontal">Frontal</option>
-                  <option value="lateral">Lateral</option>
-                  <option value="unknown">Unknown</option>
-                </select>
-              </li>
-            );
-          })}
-        </ol>
+      <ReadingAids activeSource={sourceOf(activeSlot)} />
+      {study && sources.length > 0 && !maximised && (
+        <ThumbnailStrip
+          ref={strip}
+          rows={[
+            {
+              key: "current",
+              studyId: shownSources.current.studyId ?? studyId ?? "",
+              label: study.studyDate ?? "current",
+              sources,
+              canSetView: true,
+            },
+            ...(compareDetail && compareSources.length > 0
+              ? [
+                  {
+                    key: "prior" as const,
+                    studyId: compareDetail.id,
+                    label: `${comparison?.kind === "prior" ? "Prior" : "Similar"} · ${compareDetail.studyDate ?? compareDetail.id}`,
+                    sources: compareSources,
+                    canSetView: false,
+                  },
+                ]
+              : []),
+          ]}
+          shownIn={(imageId) => visible.filter((slot) => assigned[slot] === imageId)}
+          onPick={(imageId) => setAssigned((a) => ({ ...a, [activeSlot]: imageId }))}
+          onSetView={setView}
+        />
       )}
     </main>
+  );
+}
+
+/** A study's first frontal image, else its first image of unknown view. */
+function firstFrontal(list: readonly ImageSource[]): string | null {
+  return list.find((s) => s.view === "frontal")?.imageId ?? list.find((s) => s.view === "unknown")?.imageId ?? null;
+}
+
+/** A similar case without images on this workstation: its thumbnail, enlarged, said to be only that. */
+function ThumbnailOnly({
+  studyId,
+  state,
+  lateral,
+}: {
+  studyId: string;
+  state: "loading" | "none" | { url: string };
+  lateral: boolean;
+}) {
+  if (lateral)
+    return <div className="viewport-message">Thumbnail only: the workstation has no lateral image of {studyId}.</div>;
+  return (
+    <div className="thumbnail-only">
+      {typeof state === "object" ? (
+        <img src={state.url} alt={`Thumbnail of ${studyId} (frontal view)`} draggable={false} />
+      ) : null}
+      <div className="thumbnail-only-label" role="note">
+        {state === "loading"
+          ? "Loading the thumbnail…"
+          : state === "none"
+            ? `No images of ${studyId} on this workstation and no thumbnail: the retrieval index holds its report only.`
+            : "Thumbnail only — the workstation has no images of this case (a retrieval-index case carries its report, labels and a small frontal thumbnail)."}
+      </div>
+    </div>
   );
 }

@@ -2,7 +2,8 @@
  * One cornerstone viewport: loads an imported image, renders it with its aspect ratio preserved (cornerstone scales
  * both axes by one factor, corrected only by the pixel spacing), and handles the mouse:
  * left drag = window/level (horizontal: width, vertical: level), middle drag or Shift/Ctrl + left drag = pan,
- * right drag or wheel = zoom, double click = fit. The overlay shows patient, study date, view and the current W/L.
+ * right drag or wheel = zoom, double click = maximise / restore (`onMaximise`). The overlay shows patient, study date
+ * (with "Current" / "Prior" when a prior is beside it), view and the current W/L.
  */
 import type { Viewport as CsViewport, Image } from "cornerstone-core";
 import { type Ref, useCallback, useEffect, useImperativeHandle, useRef, useState } from "react";
@@ -41,8 +42,11 @@ type LoadState =
   | { status: "ready"; image: Image }
   | { status: "error"; message: string };
 
+/** The viewer's viewports: the current study's frontal and lateral, and the comparison (prior) study's two. */
+export type ViewportSlot = "frontal" | "lateral" | "prior-frontal" | "prior-lateral";
+
 export interface ViewportProps {
-  slot: "frontal" | "lateral";
+  slot: ViewportSlot;
   study: StudyDetail | null;
   source: ImageSource | null;
   /** Position of the image in the study ("2 / 13"). */
@@ -50,6 +54,12 @@ export interface ViewportProps {
   active: boolean;
   onActivate: () => void;
   emptyText: string;
+  /** "Current" or "Prior" before the study date in the overlay, when a prior is shown; none otherwise. */
+  role?: "Current" | "Prior" | null;
+  /** Double click: maximise the viewport (or restore the layout). */
+  onMaximise?: () => void;
+  /** Hidden by the layout: kept mounted (its image and view stay), not drawn. */
+  hidden?: boolean;
   ref?: Ref<ViewportHandle>;
 }
 
@@ -66,7 +76,20 @@ function round(value: number): string {
   return Math.abs(value) >= 100 ? String(Math.round(value)) : value.toFixed(1).replace(/\.0$/, "");
 }
 
-export function Viewport({ slot, study, source, position, active, onActivate, emptyText, ref }: ViewportProps) {
+export function Viewport(props: ViewportProps) {
+  const {
+    slot,
+    study,
+    source,
+    position,
+    active,
+    onActivate,
+    emptyText,
+    role = null,
+    onMaximise,
+    hidden = false,
+    ref,
+  } = props;
   const element = useRef<HTMLDivElement>(null);
   const [load, setLoad] = useState<LoadState>({ status: "empty" });
   const [view, setView] = useState<ViewState | null>(null);
@@ -283,6 +306,7 @@ export function Viewport({ slot, study, source, position, active, onActivate, em
   return (
     <section
       className={`viewport${active ? " active" : ""}`}
+      hidden={hidden}
       aria-label={`${slot} view`}
       data-view={slot}
       data-state={load.status}
@@ -308,7 +332,7 @@ export function Viewport({ slot, study, source, position, active, onActivate, em
         onPointerMove={onPointerMove}
         onPointerUp={onPointerUp}
         onPointerCancel={onPointerUp}
-        onDoubleClick={fit}
+        onDoubleClick={onMaximise ?? fit}
         onContextMenu={(e) => e.preventDefault()}
       />
       <ViewportAids
@@ -337,7 +361,10 @@ export function Viewport({ slot, study, source, position, active, onActivate, em
               {VIEW_LABEL[source.view]}
               {position ? ` · ${position}` : ""}
             </div>
-            <div>{study.studyDate ?? "No study date"}</div>
+            <div data-testid={`${slot}-date`}>
+              {role ? `${role} · ` : ""}
+              {study.studyDate ?? "No study date"}
+            </div>
             <div title={source.viewReason ?? undefined}>{shortReason(source.viewReason)}</div>
           </div>
           <div className="corner bottom-left">

@@ -62,6 +62,7 @@ declare module "cornerstone-core" {
   export function reset(element: HTMLElement): void;
   export function resize(element: HTMLElement, forceFitToWindow?: boolean): void;
   export function getImage(element: HTMLElement): Image | undefined;
+  export function renderToCanvas(canvas: HTMLCanvasElement, image: Image, viewport?: Partial<Viewport>): void;
   export function pageToPixel(element: HTMLElement, pageX: number, pageY: number): { x: number; y: number };
   export function pixelToCanvas(element: HTMLElement, pt: { x: number; y: number }): { x: number; y: number };
   export const imageCache: { purgeCache(): void; setMaximumSizeBytes(bytes: number): void };
