@@ -22,8 +22,8 @@ test("opens the workstation frame, round-trips IPC and shows what main reports",
   await page.goto(harness.url);
   await expect(page.getByRole("complementary", { name: "Worklist" })).toBeVisible();
   await expect(page.getByRole("main", { name: "Viewer" })).toBeVisible();
-  await expect(page.getByLabel("frontal view")).toBeVisible();
-  await expect(page.getByLabel("lateral view")).toBeVisible();
+  await expect(page.getByLabel("frontal view", { exact: true })).toBeVisible();
+  await expect(page.getByLabel("lateral view", { exact: true })).toBeVisible();
   await expect(page.getByRole("region", { name: "Report" })).toBeVisible();
   await expect(page.getByRole("region", { name: "Similar cases" })).toBeVisible();
   // The status bar shows what main reports over the transport.
