@@ -2,7 +2,9 @@
  * Sign-off safeguards on a draft's text (issue 18.2): what must be fixed before a report may be signed.
  *
  * - Placeholders: IU-Xray's anonymisation token `XXXX` (any case: R2Gen-cleaned text and drafts written by a model
- *   trained on it carry `xxxx`), unfilled pick-list slots (`[left|right]`), template blanks (`___`, `[ ]`, `[...]`).
+ *   trained on it carry `xxxx`), unfilled pick-list slots (`[left|right]`), template blanks (`___`, `[___]`, `[ ]`,
+ *   `[...]`). The slots are found by the one template-slot parser (src-shared/templates.ts) that the report editor's
+ *   Tab and pick-list chooser use too.
  * - Empty Findings or Impression.
  * - Laterality: an observation affirmed (or hedged) on one side in Findings and only on the other side in
  *   Impression ("small left pleural effusion" / "right pleural effusion"). Observations come from the clinical
@@ -14,6 +16,7 @@
  */
 import { splitSentences } from "../../../src-shared/report-text";
 import type { ReportSections, SectionKey, SignOffIssue } from "../../../src-shared/report-types";
+import { findSlots, type TemplateSlot } from "../../../src-shared/templates";
 import { labelReport } from "./clinical-labeler";
 
 const TITLES: Record<SectionKey, string> = {
@@ -24,8 +27,6 @@ const TITLES: Record<SectionKey, string> = {
 };
 
 const ANONYMISATION = /\bx{3,}\b/gi;
-const PICK_LIST = /\[[^[\]\n]*\|[^[\]\n]*\]/g;
-const BLANK = /_{3,}|\[\s*(?:\.{2,}|…)?\s*\]/g;
 
 type Side = "left" | "right";
 const OPPOSITE: Record<Side, Side> = { left: "right", right: "left" };
@@ -34,37 +35,13 @@ function quote(text: string, max = 90): string {
   return `"${text.length > max ? `${text.slice(0, max - 1)}…` : text}"`;
 }
 
-/** Each kind of placeholder: its pattern and what the refusal tells the user to do with a match. */
-const PLACEHOLDERS: ReadonlyArray<{
-  code: SignOffIssue["code"];
-  pattern: RegExp;
-  fix: (match: string, where: string, sentence: string) => string;
-}> = [
-  {
-    code: "placeholder",
-    pattern: ANONYMISATION,
-    fix: (m, where, sentence) =>
-      `${where}: ${quote(sentence)} holds the anonymisation token ${m}; replace it with the word it stands for or remove it`,
-  },
-  {
-    code: "pick-list",
-    pattern: PICK_LIST,
-    fix: (m, where, sentence) => {
-      const options = m
-        .slice(1, -1)
-        .split("|")
-        .map((o) => o.trim())
-        .filter(Boolean);
-      return `${where}: the pick-list ${m} in ${quote(sentence)} is not filled in; replace it with ${options.length ? options.map((o) => `"${o}"`).join(" or ") : "your choice"}`;
-    },
-  },
-  {
-    code: "blank",
-    pattern: BLANK,
-    fix: (m, where, sentence) =>
-      `${where}: the template blank ${m} in ${quote(sentence)} is not filled in; write the value or remove the sentence`,
-  },
-];
+/** What the refusal tells the user to do with an unfilled slot. */
+function slotFix(slot: TemplateSlot, where: string, sentence: string): string {
+  if (slot.kind === "blank")
+    return `${where}: the template blank ${slot.text} in ${quote(sentence)} is not filled in; write the value or remove the sentence`;
+  const choices = slot.options.length ? slot.options.map((o) => `"${o}"`).join(" or ") : "your choice";
+  return `${where}: the pick-list ${slot.text} in ${quote(sentence)} is not filled in; replace it with ${choices}`;
+}
 
 function placeholderIssues(sections: ReportSections): SignOffIssue[] {
   const issues: SignOffIssue[] = [];
@@ -73,17 +50,23 @@ function placeholderIssues(sections: ReportSections): SignOffIssue[] {
     const sentences = splitSentences(text);
     const sentenceAt = (offset: number) => sentences.find((s) => s.start <= offset && offset < s.end)?.text ?? text;
     const found: SignOffIssue[] = [];
-    for (const { code, pattern, fix } of PLACEHOLDERS) {
-      for (const m of text.matchAll(pattern)) {
-        const start = m.index;
-        found.push({
-          code,
-          section,
-          start,
-          end: start + m[0].length,
-          message: fix(m[0], TITLES[section], sentenceAt(start)),
-        });
-      }
+    for (const m of text.matchAll(ANONYMISATION)) {
+      found.push({
+        code: "placeholder",
+        section,
+        start: m.index,
+        end: m.index + m[0].length,
+        message: `${TITLES[section]}: ${quote(sentenceAt(m.index))} holds the anonymisation token ${m[0]}; replace it with the word it stands for or remove it`,
+      });
+    }
+    for (const slot of findSlots(text)) {
+      found.push({
+        code: slot.kind,
+        section,
+        start: slot.start,
+        end: slot.end,
+        message: slotFix(slot, TITLES[section], sentenceAt(slot.start)),
+      });
     }
     issues.push(...found.sort((a, b) => a.start - b.start));
   }
