@@ -12,6 +12,7 @@ import { filesContract } from "./contract/files";
 import { importContract } from "./contract/import";
 import { inferenceContract } from "./contract/inference";
 import { keyBindingsContract } from "./contract/key-bindings";
+import { macrosContract } from "./contract/macros";
 import { measurementsContract } from "./contract/measurements";
 import { pacsContract } from "./contract/pacs";
 import { reportsContract } from "./contract/reports";
@@ -31,6 +32,7 @@ export const contract = {
   pacs: pacsContract,
   measurements: measurementsContract,
   accounts: accountsContract,
+  macros: macrosContract,
 } as const;
 
 export type Contract = typeof contract;

@@ -356,6 +356,26 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE draft_versions ADD COLUMN revision INTEGER NOT NULL DEFAULT 1 CHECK (revision >= 1);
     `,
   },
+  {
+    version: 14,
+    name: "report macros per account: name, text with pick-list slots and blanks, optional hotkey (issue 18.4)",
+    sql: `
+      CREATE TABLE macros (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        -- The account whose macro it is; NULL: the workstation's, made while no account existed (the first
+        -- account to use macros adopts them).
+        account_id  INTEGER REFERENCES accounts(id) ON DELETE CASCADE,
+        name        TEXT NOT NULL CHECK (length(trim(name)) BETWEEN 1 AND 80),
+        text        TEXT NOT NULL CHECK (length(text) BETWEEN 1 AND 10000),
+        -- A chord in the command table's notation ("Alt+Shift+n"), or NULL.
+        hotkey      TEXT CHECK (hotkey IS NULL OR length(hotkey) BETWEEN 3 AND 40),
+        created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+        updated_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+      );
+      CREATE UNIQUE INDEX macros_owner_name ON macros(ifnull(account_id, 0), name COLLATE NOCASE);
+      CREATE UNIQUE INDEX macros_owner_hotkey ON macros(ifnull(account_id, 0), hotkey) WHERE hotkey IS NOT NULL;
+    `,
+  },
 ];
 
 export const latestSchemaVersion = migrations[migrations.length - 1]?.version ?? 0;

@@ -9,6 +9,7 @@ import { filesRouter } from "./routers/files";
 import { importRouter } from "./routers/import";
 import { inferenceRouter } from "./routers/inference";
 import { keyBindingsRouter } from "./routers/key-bindings";
+import { macrosRouter } from "./routers/macros";
 import { measurementsRouter } from "./routers/measurements";
 import { pacsRouter } from "./routers/pacs";
 import { reportsRouter } from "./routers/reports";
@@ -27,4 +28,5 @@ export const appRouter = router({
   pacs: pacsRouter,
   measurements: measurementsRouter,
   accounts: accountsRouter,
+  macros: macrosRouter,
 });

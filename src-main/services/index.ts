@@ -10,6 +10,7 @@ import { FilesService } from "./files/files-service";
 import { ImportService } from "./import/import-service";
 import { InferenceHost, studyImagesFrom } from "./inference/engine-host";
 import { labelReport } from "./language/clinical-labeler";
+import { MacrosService } from "./macros/macros-service";
 import { MeasurementsService } from "./measurements/measurements-service";
 import { PacsService } from "./pacs/pacs-service";
 import { FileSecretStore, type SecretStore } from "./pacs/secret-store";
@@ -48,6 +49,7 @@ export interface Services {
   readonly inference: InferenceHost;
   readonly pacs: PacsService;
   readonly measurements: MeasurementsService;
+  readonly macros: MacrosService;
   close(): void;
 }
 
@@ -113,6 +115,7 @@ export function createServices(options: ServicesOptions): Services {
     accounts,
     reports,
     measurements,
+    macros: new MacrosService(db, accounts),
     retrieval,
     inference,
     pacs: new PacsService({
