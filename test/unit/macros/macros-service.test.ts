@@ -139,7 +139,7 @@ describe("MacrosService (real SQLite)", () => {
     expect(refusal(() => macros.delete(a.id as number)).code).toBe("NOT_FOUND");
 
     // A restart: the same macros come back for the same account.
-    closers.splice(0).forEach((c) => c());
+    for (const c of closers.splice(0)) c();
     const again = open(dir);
     await again.accounts.signIn("ada", "correct horse battery");
     expect(again.macros.list().macros.map((m) => [m.name, m.hotkey])).toEqual([
