@@ -117,6 +117,29 @@ const COMMAND_TABLE = [
     whileTyping: true,
   },
   { id: "report.sign", label: "Sign the report", group: "Report", keys: ["Ctrl+Shift+s"], whileTyping: true },
+  // Templates and macros (issue 18.4, docs/reports.md "Templates and macros").
+  {
+    id: "report.macros",
+    label: "Insert a macro or template at the cursor (search by name)",
+    group: "Report",
+    keys: ["Ctrl+Shift+m"],
+    whileTyping: true,
+  },
+  {
+    id: "report.manageMacros",
+    label: "Macros: create, edit, delete, import and export",
+    group: "Report",
+    keys: ["Ctrl+Alt+m"],
+    whileTyping: true,
+  },
+  // Handled by the section editor itself (a slot's own keys), listed here so the help shows and rebinds them.
+  {
+    id: "report.nextSlot",
+    label: "Next template slot ([a|b] pick-list or ___ blank) in the section",
+    group: "Report",
+    keys: ["Tab"],
+  },
+  { id: "report.previousSlot", label: "Previous template slot in the section", group: "Report", keys: ["Shift+Tab"] },
 ] as const satisfies readonly CommandSpec[];
 
 /** The id of a command of the table. */

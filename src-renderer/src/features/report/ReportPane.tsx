@@ -6,6 +6,7 @@
 import { useEffect, useMemo, useRef, useState } from "react";
 import type { Credential } from "../../../../src-shared/account-types";
 import type { StudyDetail } from "../../../../src-shared/domain";
+import type { Macro, MacroList } from "../../../../src-shared/macro-types";
 import { computeAiSpans, sentencesFoundInCases } from "../../../../src-shared/report-text";
 import {
   COMMUNICATION_METHODS,
@@ -19,6 +20,7 @@ import {
   type Signer,
   type SignOffIssue,
 } from "../../../../src-shared/report-types";
+import type { ReportCursor } from "../../../../src-shared/templates";
 
 type CommunicationMethod = (typeof COMMUNICATION_METHODS)[number];
 
@@ -31,8 +33,11 @@ function localDateTimeNow(): string {
 
 import { SCOPE_OUTCOME_WORDS } from "../../../../src-shared/scope/chest-scope";
 import { useCommands } from "../../commands/CommandRegistry";
-import { useShortcutHint } from "../../commands/key-bindings";
+import { chordOf, findCommand } from "../../commands/commands";
+import { effectiveCommands, useShortcutHint } from "../../commands/key-bindings";
 import { useClient } from "../../ipc/ClientContext";
+import { MacroManager } from "../macros/MacroManager";
+import { MacroPicker } from "../macros/MacroPicker";
 import { ReportPacsStatus } from "../pacs/ReportPacsStatus";
 import { Dialog } from "./Dialog";
 import { saveExport } from "./download";
@@ -372,6 +377,11 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
   // The signed-in account's password or PIN (once an account exists it signs, docs/security.md); never stored.
   const [secret, setSecret] = useState("");
   const [notice, setNotice] = useState<{ kind: "ok" | "error"; text: string } | null>(null);
+  // Templates and macros (issue 18.4): the list (built-ins and the account's), the search box, the manager, and
+  // where the cursor goes once a macro is in the text.
+  const [macroList, setMacroList] = useState<MacroList | null>(null);
+  const [macroPane, setMacroPane] = useState<"picker" | "manager" | null>(null);
+  const [macroCursor, setMacroCursor] = useState<ReportCursor | null>(null);
   // A notice (signed, exported, failed) belongs to the study it was about: another study starts without it.
   const studyId = study?.id ?? null;
   // biome-ignore lint/correctness/useExhaustiveDependencies: reset when the open study changes.
@@ -500,8 +510,52 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
     }
   };
 
+  const reloadMacros = () =>
+    client.macros.list().then(setMacroList, (err: unknown) => setNotice({ kind: "error", text: errorText(err) }));
+  // biome-ignore lint/correctness/useExhaustiveDependencies: read again whenever the search box or manager opens.
+  useEffect(() => {
+    void reloadMacros();
+  }, [client, macroPane]);
+
+  const editable = !!session && !!server && !signed && !snapshot?.loading;
+  const insertMacro = (macro: Macro) => {
+    if (!session || !editable) return;
+    const section = session.getSnapshot().lastFocused;
+    const at = editors.current[section]?.selection() ?? { start: 0, end: 0 };
+    const cursor = session.insertMacro(macro.text, { section, ...at });
+    setMacroPane(null);
+    if (cursor) setMacroCursor(cursor);
+  };
+  // Once the inserted text has rendered (and the search box has given the focus back): the cursor on its first slot.
+  useEffect(() => {
+    if (!macroCursor || macroPane) return;
+    editors.current[macroCursor.section]?.select(macroCursor.start, macroCursor.end);
+    setMacroCursor(null);
+  }, [macroCursor, macroPane]);
+
+  // A macro's own hotkey inserts it; the command table's keys come first.
+  const macroByKey = useRef<{ macros: readonly Macro[]; insert: (m: Macro) => void }>({ macros: [], insert: () => {} });
+  macroByKey.current = { macros: editable ? (macroList?.macros ?? []) : [], insert: insertMacro };
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const chord = chordOf(e);
+      if (!/^(Ctrl|Alt)\+/.test(chord) || findCommand(chord, effectiveCommands())) return;
+      if (document.querySelector(".overlay")) return;
+      const macro = macroByKey.current.macros.find((m) => m.hotkey === chord);
+      if (!macro) return;
+      e.preventDefault();
+      macroByKey.current.insert(macro);
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, []);
+
   const hint = useShortcutHint();
   useCommands({
+    "report.macros": () => {
+      if (editable) setMacroPane("picker");
+    },
+    "report.manageMacros": () => setMacroPane("manager"),
     "report.undo": () => session?.undo(),
     "report.redo": () => session?.redo(),
     "report.save": () => void session?.flush(),
@@ -525,6 +579,15 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
         {session && server && !signed && (
           <>
             <History session={session} current={snapshot?.baseVersion ?? null} />
+            <button
+              type="button"
+              className="btn"
+              onClick={() => setMacroPane("picker")}
+              disabled={!editable}
+              title={hint("Insert a macro or template at the cursor", "report.macros")}
+            >
+              Macros
+            </button>
             <button
               type="button"
               className="btn"
@@ -674,6 +737,18 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
             </footer>
           )}
         </>
+      )}
+      {macroPane === "picker" && editable && (
+        <MacroPicker
+          macros={macroList?.macros ?? []}
+          note={macroList?.owner.kind === "none" ? macroList.owner.reason : null}
+          onInsert={insertMacro}
+          onManage={() => setMacroPane("manager")}
+          onClose={() => setMacroPane(null)}
+        />
+      )}
+      {macroPane === "manager" && (
+        <MacroManager list={macroList} onChanged={() => void reloadMacros()} onClose={() => setMacroPane(null)} />
       )}
       {confirmRegenerate && session && (
         <Dialog

@@ -13,11 +13,19 @@ export function base64ToBytes(base64: string): Uint8Array<ArrayBuffer> {
 }
 
 export function saveExport(file: ExportResult): void {
-  const blob = new Blob([base64ToBytes(file.base64)], { type: file.mimeType });
+  saveBlob(new Blob([base64ToBytes(file.base64)], { type: file.mimeType }), file.fileName);
+}
+
+/** A text file (the macros JSON export) handed to the user the same way. */
+export function saveText(fileName: string, text: string, mimeType: string): void {
+  saveBlob(new Blob([text], { type: mimeType }), fileName);
+}
+
+function saveBlob(blob: Blob, fileName: string): void {
   const url = URL.createObjectURL(blob);
   const a = document.createElement("a");
   a.href = url;
-  a.download = file.fileName;
+  a.download = fileName;
   a.rel = "noopener";
   a.style.display = "none";
   document.body.appendChild(a);

@@ -19,6 +19,7 @@ import {
   type SectionKey,
   type SignResult,
 } from "../../../../src-shared/report-types";
+import { applyMacro, type ReportCursor } from "../../../../src-shared/templates";
 
 /** Autosave delay after the last keystroke. */
 export const AUTOSAVE_DELAY_MS = 800;
@@ -341,6 +342,20 @@ export class ReportSession {
     this.pushHistory(section, previous, true);
     this.setSections({ ...this.snapshot.sections, [section]: next }, "insert", section);
     await this.flush();
+  }
+
+  /**
+   * Inserts a macro or template (src-shared/templates.ts) at the cursor, its section parts into their sections; one
+   * undo step per changed section, saved at once as origin 'insert'. Returns where the cursor goes (its first slot),
+   * or null when the report cannot be edited.
+   */
+  insertMacro(text: string, cursor: ReportCursor): ReportCursor | null {
+    if (this.readOnly()) return null;
+    const applied = applyMacro(this.snapshot.sections, text, cursor);
+    for (const k of applied.changed) this.pushHistory(k, this.snapshot.sections[k], true);
+    this.setSections(applied.sections, "insert", applied.cursor.section);
+    void this.flush();
+    return applied.cursor;
   }
 
   undo(section: SectionKey = this.snapshot.lastFocused): void {
