@@ -4,14 +4,14 @@
  * file (main validates it and names what is wrong). A built-in template is read-only and can be copied.
  */
 import { useState } from "react";
-import { type Macro, MacroHotkeySchema, type MacroList } from "../../../../src-shared/macro-types";
+import type { Macro, MacroList } from "../../../../src-shared/macro-types";
 import { findSlots } from "../../../../src-shared/templates";
 import { OverlayPanel } from "../../app/OverlayPanel";
 import { useCommands } from "../../commands/CommandRegistry";
 import { chordOf, formatChord } from "../../commands/commands";
-import { effectiveCommands } from "../../commands/key-bindings";
 import { useClient } from "../../ipc/ClientContext";
 import { saveText } from "../report/download";
+import { hotkeyProblem } from "./macro-search";
 import "./macros.css";
 
 const MODIFIER_KEYS = new Set(["Shift", "Control", "Alt", "Meta", "AltGraph", "CapsLock"]);
@@ -20,14 +20,6 @@ const errorText = (err: unknown) => (err instanceof Error ? err.message : String
 
 type Form = { id: number | null; name: string; text: string; hotkey: string | null };
 const EMPTY_FORM: Form = { id: null, name: "", text: "", hotkey: null };
-
-/** Why a chord cannot be a macro's hotkey (format, or a command's key), or null. */
-export function hotkeyProblem(chord: string): string | null {
-  if (!MacroHotkeySchema.safeParse(chord).success)
-    return `${formatChord(chord)} is not a hotkey: use Ctrl or Alt (optionally with Shift) and one key, e.g. Alt+Shift+N`;
-  const command = effectiveCommands().find((c) => c.keys.includes(chord));
-  return command ? `${formatChord(chord)} is the key of “${command.label}”; choose another` : null;
-}
 
 export function MacroManager(props: { list: MacroList | null; onChanged: () => void; onClose: () => void }) {
   const client = useClient();

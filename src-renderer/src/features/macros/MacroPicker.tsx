@@ -8,18 +8,8 @@ import { OverlayPanel } from "../../app/OverlayPanel";
 import { useCommands } from "../../commands/CommandRegistry";
 import { formatChord } from "../../commands/commands";
 import { useShortcutHint } from "../../commands/key-bindings";
+import { filterMacros } from "./macro-search";
 import "./macros.css";
-
-/** Macros whose name holds every word of the query (any case); names starting with the query first. */
-export function filterMacros(macros: readonly Macro[], query: string): Macro[] {
-  const q = query.trim().toLowerCase();
-  const words = q.split(/\s+/).filter(Boolean);
-  const hits = macros.filter((m) => words.every((w) => m.name.toLowerCase().includes(w)));
-  return [
-    ...hits.filter((m) => m.name.toLowerCase().startsWith(q)),
-    ...hits.filter((m) => !m.name.toLowerCase().startsWith(q)),
-  ];
-}
 
 export function MacroPicker(props: {
   macros: readonly Macro[];
