@@ -178,6 +178,18 @@ test("normal chest template by search, Tab through its slots, pick-lists, signin
   await expect(manager.getByRole("button", { name: /^Effusion/ })).toBeVisible();
   await page.keyboard.press("Escape");
   await expect(manager).toHaveCount(0);
+  // Ctrl+Alt+M opens the manager directly; the built-in template is read-only there.
+  await page.keyboard.press("Control+Alt+M");
+  await manager.getByRole("button", { name: /^Normal chest/ }).click();
+  await expect(manager).toContainText(
+    "Normal chest is a built-in template: every account has it; it cannot be changed.",
+  );
+  await expect(manager.getByLabel("Macro text")).toHaveCount(0);
+  await manager.getByRole("button", { name: /^Effusion/ }).click();
+  await expect(manager.getByLabel("Macro text")).toHaveValue(EFFUSION);
+  await page.screenshot({ path: path.join(shots, "report-macros-manager.png") });
+  await page.keyboard.press("Escape");
+  await expect(manager).toHaveCount(0);
 
   // The macro's hotkey inserts it at the cursor (end of Findings), its first slot selected with its chooser.
   await findings.focus();

@@ -512,10 +512,11 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
 
   const reloadMacros = () =>
     client.macros.list().then(setMacroList, (err: unknown) => setNotice({ kind: "error", text: errorText(err) }));
-  // biome-ignore lint/correctness/useExhaustiveDependencies: read again whenever the search box or manager opens.
+  // Read again for every study and whenever the search box or manager opens or closes (the account may have changed).
+  // biome-ignore lint/correctness/useExhaustiveDependencies: those are the moments to read the list again.
   useEffect(() => {
     void reloadMacros();
-  }, [client, macroPane]);
+  }, [client, macroPane, studyId]);
 
   const editable = !!session && !!server && !signed && !snapshot?.loading;
   const insertMacro = (macro: Macro) => {
