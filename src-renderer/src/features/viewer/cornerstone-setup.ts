@@ -58,10 +58,14 @@ export function initCornerstone(): typeof cornerstone {
   return cornerstone;
 }
 
-/** The cornerstone image id of an imported image. */
+/**
+ * The cornerstone image id of an imported image. DICOM is asked for "for the viewer": main answers a compressed
+ * file with its decoded copy where one is ready (docs/viewer.md), so a 2k×2k JPEG 2000 or JPEG-LS image is not
+ * decoded here; the tag browser fetches the file itself (imageUrl).
+ */
 export function cornerstoneImageId(imageId: string, format: ImageFormat): string {
   const url = imageUrl(imageId);
-  return format === "dicom" ? `wadouri:${url}` : `${RASTER_SCHEME}:${url}`;
+  return format === "dicom" ? `wadouri:${url}?for=viewer` : `${RASTER_SCHEME}:${url}`;
 }
 
 /** A readable message for whatever a failed image load rejected with. */
