@@ -16,10 +16,10 @@ import { appRoot } from "../paths";
 import { loadAverage, writeResults } from "./harness-bench-support";
 
 const BENCHES = [
-  { name: "inference", script: "bench.ts", latest: "inference-latest" },
-  { name: "real 2k study", script: "bench-real-study.ts", latest: "real-study-latest" },
-  { name: "viewer first image", script: "bench-viewer.ts", latest: "viewer-latest" },
-  { name: "start-up", script: "bench-startup.ts", latest: "startup-latest" },
+  { name: "inference", script: "bench.ts", latest: "inference-" },
+  { name: "real 2k study", script: "bench-real-study.ts", latest: "real-study-" },
+  { name: "viewer first image", script: "bench-viewer.ts", latest: "viewer-" },
+  { name: "start-up", script: "bench-startup.ts", latest: "startup-" },
 ] as const;
 
 async function main(): Promise<void> {
@@ -35,23 +35,30 @@ async function main(): Promise<void> {
     benches.push({
       name: "retrieval 1M",
       script: "bench-retrieval.ts",
-      latest: "retrieval-latest",
+      latest: "retrieval-",
       node: ["--expose-gc"],
     });
   const loadAverageBefore = loadAverage();
   const results: { name: string; exitCode: number | null; markdown: string; result: unknown }[] = [];
   for (const b of benches) {
     console.error(`\n=== ${b.name} (${b.script}) ===`);
+    const startedAt = Date.now() - 1000;
     const run = spawnSync(
       process.execPath,
       [...(b.node ?? []), "--import", "tsx", path.join(appRoot(), "src-main/bench", b.script), "--out", out],
       { cwd: appRoot(), stdio: ["ignore", "inherit", "inherit"] },
     );
+    // The newest result file the benchmark wrote during this run (named <prefix><time>.<ext>).
     const read = (ext: string) => {
-      const file = path.join(out, `${b.latest}.${ext}`);
-      return fs.existsSync(file) && fs.statSync(file).mtimeMs >= Date.now() - 3_600_000
-        ? fs.readFileSync(file, "utf8")
-        : null;
+      const files = fs.existsSync(out)
+        ? fs
+            .readdirSync(out)
+            .filter((n) => n.startsWith(b.latest) && n.endsWith(`.${ext}`))
+            .map((n) => path.join(out, n))
+            .filter((f) => fs.statSync(f).mtimeMs >= startedAt)
+            .sort((x, y) => fs.statSync(y).mtimeMs - fs.statSync(x).mtimeMs)
+        : [];
+      return files[0] ? fs.readFileSync(files[0], "utf8") : null;
     };
     const json = run.status === 0 ? read("json") : null;
     results.push({
