@@ -88,6 +88,11 @@ export const ImageSourceSchema = z.object({
   /** False when the file is missing or changed since import (it will not be served). */
   available: z.boolean(),
   problem: z.string().nullable(),
+  /**
+   * Whether main has a reduced-resolution copy of the image for the viewer's first paint (a large compressed DICOM
+   * image whose decoded copy is written: docs/viewer.md); fetched as the image's file "for=viewer-preview".
+   */
+  preview: z.boolean().optional(),
 });
 export type ImageSource = z.infer<typeof ImageSourceSchema>;
 

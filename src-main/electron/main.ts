@@ -25,7 +25,7 @@ import { DATA_DIR_ENV } from "../paths";
 import { contentSecurityPolicy } from "../security/csp";
 import { redactPaths } from "../security/redact";
 import { createServices, type Services } from "../services";
-import { ImageFileError } from "../services/files/files-service";
+import { ImageFileError, readImageOptionsFor } from "../services/files/files-service";
 import { checkExternalUrl, type ExternalLinkPolicy, loadExternalLinkPolicy, NO_EXTERNAL_LINKS } from "./external-links";
 import { type AppPage, guardIpcChannel, senderOf, senderProblem } from "./ipc-sender";
 import { safeStorageSecretStore } from "./safe-storage";
@@ -101,7 +101,9 @@ function hardenSessions(): void {
 }
 
 /**
- * rd-image://image/<imageId>: the bytes of an image recorded in the case database, checked against its SHA-256;
+ * rd-image://image/<imageId>: the bytes of an image recorded in the case database, checked against its SHA-256
+ * (`?for=viewer`: a compressed file's decoded copy where one is ready; `?for=viewer-preview`: its reduced-resolution
+ * copy; FilesService);
  * rd-image://thumbnail/<studyId>: a similar case's thumbnail from the retrieval index.
  */
 function serveImageFiles(activeServices: Services): void {
@@ -113,7 +115,10 @@ function serveImageFiles(activeServices: Services): void {
     }
     try {
       const id = decodeURIComponent(url.pathname.replace(/^\/+/, ""));
-      const file = await activeServices.files.readFile(url.host === "thumbnail" ? `${THUMBNAIL_FILE_PREFIX}${id}` : id);
+      const file = await activeServices.files.readFile(
+        url.host === "thumbnail" ? `${THUMBNAIL_FILE_PREFIX}${id}` : id,
+        readImageOptionsFor(url.searchParams.get("for")),
+      );
       return new Response(new Uint8Array(file.bytes), {
         headers: {
           ...cors,

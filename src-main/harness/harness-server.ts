@@ -21,7 +21,7 @@ import { HARNESS_FILES_PATH } from "../../src-shared/import-types";
 import { appRouter } from "../ipc/router";
 import { contentSecurityPolicy } from "../security/csp";
 import type { Services } from "../services";
-import { ImageFileError } from "../services/files/files-service";
+import { ImageFileError, readImageOptionsFor } from "../services/files/files-service";
 import {
   answerClientError,
   checkDeclaredLength,
@@ -156,13 +156,16 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   };
 
   /**
-   * GET /files/<imageId>: only images recorded in the case database, by id, unchanged since import;
+   * GET /files/<imageId>: only images recorded in the case database, by id, unchanged since import
+   * (`?for=viewer`: a compressed file's decoded copy where one is ready; `?for=viewer-preview`: its reduced-resolution
+   * copy; FilesService);
    * GET /files/thumbnail/<studyId>: a similar case's thumbnail from the retrieval index.
    */
-  const serveImageFile = (req: http.IncomingMessage, res: http.ServerResponse, pathname: string) => {
+  const serveImageFile = (req: http.IncomingMessage, res: http.ServerResponse, pathname: string, query: string) => {
     requireMethod(req, ["GET", "HEAD"]);
     const imageId = pathname.slice(HARNESS_FILES_PATH.length);
-    options.services.files.readFile(imageId).then(
+    const read = readImageOptionsFor(new URLSearchParams(query).get("for"));
+    options.services.files.readFile(imageId, read).then(
       (file) => {
         res.writeHead(200, {
           "content-type": file.contentType,
@@ -212,12 +215,12 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   };
 
   const route = async (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const { pathname } = parseRequestTarget(req.url);
+    const { pathname, query } = parseRequestTarget(req.url);
     checkOrigin(req);
     checkDeclaredLength(req, maxBodyBytes);
     if (pathname.startsWith(HARNESS_FILES_PATH)) {
       requireToken(req);
-      return serveImageFile(req, res, pathname);
+      return serveImageFile(req, res, pathname, query);
     }
     if (pathname.startsWith("/trpc/")) {
       requireToken(req);

@@ -104,13 +104,27 @@ export function createServices(options: ServicesOptions): Services {
     measurements,
     publisher: () => (services as { pacs?: PacsService } | undefined)?.pacs?.publisher ?? null,
   });
+  const files = new FilesService(db, {
+    thumbnail: (studyId) => retrieval.thumbnail(studyId),
+    viewerCopiesDir: path.join(options.dataDir, "viewer-cache"),
+  });
+  // The viewer's decoded copies of newly imported compressed images are written in the background (docs/viewer.md).
+  const stopCopying = events.subscribe((event) => {
+    if (event.type !== "studies-changed") return;
+    try {
+      for (const id of event.studyIds) files.prepareViewerCopies(id);
+    } catch (err) {
+      // Never the import's failure: without a copy the renderer decodes the original itself.
+      console.error(`viewer copies: ${(err as Error).message}`);
+    }
+  });
   const services: Services = {
     db,
     events,
     app,
     studies,
     importer,
-    files: new FilesService(db, { thumbnail: (studyId) => retrieval.thumbnail(studyId) }),
+    files,
     keyBindings: new KeyBindingsService(db),
     accounts,
     reports,
@@ -126,6 +140,8 @@ export function createServices(options: ServicesOptions): Services {
       dataDir: options.dataDir,
     }),
     close: () => {
+      stopCopying();
+      void files.close();
       void services.pacs.close();
       void services.importer.close();
       void services.inference.close();

@@ -1,7 +1,7 @@
 /**
  * The bytes of one frame of a parsed DICOM image: native (uncompressed) pixel data checked to be long enough, or one
  * compressed frame located from the Basic Offset Table or the fragments. Used by the main process's decoder
- * (src-main/services/imaging/dicom-pixel-data.ts) and the renderer's transcoder (viewer/dicom-part10.ts), so both read
+ * (src-main/services/imaging/dicom-pixel-data.ts) and the renderer's transcoder (imaging/dicom-part10.ts), so both read
  * frames by the same rules and refuse the same damaged files. No Node or DOM APIs here.
  */
 import dicomParser from "dicom-parser";

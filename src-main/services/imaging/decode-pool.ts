@@ -13,6 +13,7 @@ import { availableCpus, siblingWorkerUrl, startWorker, workerUrlOption } from ".
 import { resolveDecodeOptions } from "./decode-image";
 import type { PoolToWorkerMessage, WorkerRequest, WorkerToPoolMessage } from "./decode-worker-protocol";
 import type { InspectImageOptions, InspectResult } from "./inspect-image";
+import type { ViewerCopyOutcome } from "./viewer-copy";
 
 export interface ImageDecodePoolOptions {
   /** Number of worker threads; default min(2, number of CPUs). */
@@ -35,7 +36,7 @@ interface Task {
   readonly path: string;
   readonly request: WorkerRequest;
   readonly signal: AbortSignal | undefined;
-  resolve(value: DecodedImage | InspectResult): void;
+  resolve(value: DecodedImage | InspectResult | ViewerCopyOutcome): void;
   reject(error: Error): void;
   settled: boolean;
   detachAbort(): void;
@@ -115,12 +116,20 @@ export class ImageDecodePool {
     return this.submit(path, { type: "inspect", path, options: rest }, signal) as Promise<InspectResult>;
   }
 
+  /**
+   * Writes the viewer's decoded copy of a compressed DICOM file to `target` (viewer-copy.ts) when the file still has
+   * `sha256`; resolves with what was done.
+   */
+  viewerCopy(path: string, sha256: string, target: string, signal?: AbortSignal): Promise<ViewerCopyOutcome> {
+    return this.submit(path, { type: "viewer-copy", path, sha256, target }, signal) as Promise<ViewerCopyOutcome>;
+  }
+
   private submit(path: string, request: WorkerRequest, signal: AbortSignal | undefined): Promise<unknown> {
     if (this.closed) {
       return Promise.reject(new ImagingError("WORKER_FAILED", path, "the image decode pool is closed"));
     }
     if (signal?.aborted) return Promise.reject(abortedError(path, signal));
-    return new Promise<DecodedImage | InspectResult>((resolve, reject) => {
+    return new Promise<DecodedImage | InspectResult | ViewerCopyOutcome>((resolve, reject) => {
       const onAbort = () => this.cancel(task);
       const task: Task = {
         id: this.nextId++,
@@ -155,7 +164,7 @@ export class ImageDecodePool {
     await Promise.all(slots.map((slot) => slot.worker.terminate()));
   }
 
-  private settle(task: Task, outcome: Error | DecodedImage | InspectResult): void {
+  private settle(task: Task, outcome: Error | DecodedImage | InspectResult | ViewerCopyOutcome): void {
     if (task.settled) return;
     task.settled = true;
     task.detachAbort();
@@ -209,6 +218,8 @@ export class ImageDecodePool {
       this.settle(task, message.image);
     } else if (message.type === "inspected") {
       this.settle(task, message.result);
+    } else if (message.type === "viewer-copied") {
+      this.settle(task, message.outcome);
     } else if (isSerializedImagingError(message.error)) {
       this.settle(task, ImagingError.fromJSON(message.error));
     } else {

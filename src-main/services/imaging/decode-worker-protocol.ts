@@ -2,6 +2,7 @@
 import type { SerializedImagingError } from "../../../src-shared/imaging/errors";
 import type { DecodedImage, DecodeImageOptions } from "../../../src-shared/imaging/image-types";
 import type { InspectImageOptions, InspectResult } from "./inspect-image";
+import type { ViewerCopyOutcome } from "./viewer-copy";
 
 /** Decode options that cross the thread boundary (the AbortSignal stays in the calling thread). */
 export type WorkerDecodeOptions = Omit<DecodeImageOptions, "signal">;
@@ -9,7 +10,8 @@ export type WorkerInspectOptions = Omit<InspectImageOptions, "signal">;
 
 export type WorkerRequest =
   | { readonly type: "decode"; readonly path: string; readonly options: WorkerDecodeOptions }
-  | { readonly type: "inspect"; readonly path: string; readonly options: WorkerInspectOptions };
+  | { readonly type: "inspect"; readonly path: string; readonly options: WorkerInspectOptions }
+  | { readonly type: "viewer-copy"; readonly path: string; readonly sha256: string; readonly target: string };
 
 export type PoolToWorkerMessage =
   | ({ readonly id: number } & WorkerRequest)
@@ -18,6 +20,7 @@ export type PoolToWorkerMessage =
 export type WorkerToPoolMessage =
   | { readonly type: "result"; readonly id: number; readonly image: DecodedImage }
   | { readonly type: "inspected"; readonly id: number; readonly result: InspectResult }
+  | { readonly type: "viewer-copied"; readonly id: number; readonly outcome: ViewerCopyOutcome }
   | {
       readonly type: "error";
       readonly id: number;

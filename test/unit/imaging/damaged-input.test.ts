@@ -14,7 +14,7 @@ import { createServices, type Services } from "../../../src-main/services";
 import { decodeImageBuffer } from "../../../src-main/services/imaging/decode-image";
 import { decodeFrame, provideCodecsWasm } from "../../../src-renderer/src/features/viewer/dcmjs-frame-decoder";
 import { normalizeDicomBytes } from "../../../src-renderer/src/features/viewer/dicom-normalize";
-import { transcodeToExplicitLittleEndian } from "../../../src-renderer/src/features/viewer/dicom-part10";
+import { transcodeToExplicitLittleEndian } from "../../../src-shared/imaging/dicom-part10";
 import { isImagingError } from "../../../src-shared/imaging/errors";
 import { truncatedStreams } from "./derived-files";
 import { dicomFiles, REPO_ROOT, tempDir } from "./imaging-fixtures";

@@ -17,7 +17,7 @@ import {
   textValue,
   transcodeToExplicitLittleEndian,
   writePart10,
-} from "../../../src-renderer/src/features/viewer/dicom-part10";
+} from "../../../src-shared/imaging/dicom-part10";
 import { isImagingError } from "../../../src-shared/imaging/errors";
 import {
   TRANSFER_SYNTAXES,

@@ -8,7 +8,7 @@ import path from "node:path";
 import dicomParser from "dicom-parser";
 import { beforeAll, describe, expect, it } from "vitest";
 import { decodeFrame, provideCodecsWasm } from "../../../src-renderer/src/features/viewer/dcmjs-frame-decoder";
-import { transcodeToExplicitLittleEndian } from "../../../src-renderer/src/features/viewer/dicom-part10";
+import { transcodeToExplicitLittleEndian } from "../../../src-shared/imaging/dicom-part10";
 import { EXPLICIT_VR_LITTLE_ENDIAN as EXPLICIT_LE } from "../../../src-shared/imaging/transfer-syntaxes";
 
 const root = path.resolve(import.meta.dirname, "..", "..", "..");

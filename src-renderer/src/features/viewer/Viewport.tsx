@@ -3,13 +3,15 @@
  * both axes by one factor, corrected only by the pixel spacing), and handles the mouse:
  * left drag = window/level (horizontal: width, vertical: level), middle drag or Shift/Ctrl + left drag = pan,
  * right drag or wheel = zoom, double click = maximise / restore (`onMaximise`). The overlay shows patient, study date
- * (with "Current" / "Prior" when a prior is beside it), view and the current W/L.
+ * (with "Current" / "Prior" when a prior is beside it), view and the current W/L. A large compressed image with a
+ * reduced-resolution copy in main (ImageSource.preview) is painted from that copy first (`data-state="preview"`, the
+ * tools wait) and replaced by the full image when it has loaded.
  */
 import type { Viewport as CsViewport, Image } from "cornerstone-core";
 import { type Ref, useCallback, useEffect, useImperativeHandle, useRef, useState } from "react";
 import type { StudyDetail } from "../../../../src-shared/domain";
 import type { ImageSource } from "../../../../src-shared/import-types";
-import { cornerstoneImageId, describeLoadError, initCornerstone } from "./cornerstone-setup";
+import { cornerstoneImageId, describeLoadError, initCornerstone, previewImageId } from "./cornerstone-setup";
 import { PRESETS, type PresetId, presetWindow } from "./presets";
 import { ViewportAids } from "./ViewportAids";
 
@@ -39,6 +41,7 @@ interface ViewState {
 type LoadState =
   | { status: "empty" }
   | { status: "loading" }
+  | { status: "preview"; image: Image }
   | { status: "ready"; image: Image }
   | { status: "error"; message: string };
 
@@ -162,10 +165,29 @@ export function Viewport(props: ViewportProps) {
       return;
     }
     let live = true;
+    let full = false;
     setLoad({ status: "loading" });
-    cs.loadAndCacheImage(cornerstoneImageId(source.imageId, source.format)).then(
+    const imageId = cornerstoneImageId(source.imageId, source.format);
+    // The reduced-resolution copy first, unless the full image has loaded already (issue 19.3). (It may be loading:
+    // the image strip asks for the same image.)
+    if (source.preview && !cs.imageCache.imageCache[imageId]?.loaded) {
+      // Ahead of the full images in the loader's decode queue.
+      cs.loadAndCacheImage(previewImageId(source.imageId), { priority: 10 }).then(
+        (preview) => {
+          if (!live || full) return;
+          cs.displayImage(el, preview, cs.getDefaultViewportForImage(el, preview));
+          cs.resize(el, true);
+          setLoad({ status: "preview", image: preview });
+        },
+        () => {
+          /* the full image follows; its failure is the one shown */
+        },
+      );
+    }
+    cs.loadAndCacheImage(imageId).then(
       (image) => {
         if (!live) return;
+        full = true;
         const viewport = cs.getDefaultViewportForImage(el, image);
         cs.displayImage(el, image, viewport);
         cs.resize(el, true);
@@ -174,6 +196,7 @@ export function Viewport(props: ViewportProps) {
         setLoad({ status: "ready", image });
       },
       (err: unknown) => {
+        full = true;
         // The message names the file: the reason alone would not say which image of the study failed.
         if (live) setLoad({ status: "error", message: `${source.fileName}: ${describeLoadError(err)}` });
       },
@@ -327,7 +350,7 @@ export function Viewport(props: ViewportProps) {
         ref={element}
         role="application"
         aria-label={`${slot} image: drag for window/level, wheel to zoom`}
-        className={`viewport-canvas${load.status === "ready" ? "" : " hidden"}`}
+        className={`viewport-canvas${load.status === "ready" || load.status === "preview" ? "" : " hidden"}`}
         onPointerDown={onPointerDown}
         onPointerMove={onPointerMove}
         onPointerUp={onPointerUp}
@@ -383,6 +406,11 @@ export function Viewport(props: ViewportProps) {
             {image && (
               <div>
                 {image.width} × {image.height}
+              </div>
+            )}
+            {load.status === "preview" && (
+              <div data-testid={`${slot}-preview`}>
+                Reduced resolution ({load.image.width} × {load.image.height}) · loading the full image
               </div>
             )}
             <div>{source.encoding}</div>

@@ -65,7 +65,12 @@ declare module "cornerstone-core" {
   export function renderToCanvas(canvas: HTMLCanvasElement, image: Image, viewport?: Partial<Viewport>): void;
   export function pageToPixel(element: HTMLElement, pageX: number, pageY: number): { x: number; y: number };
   export function pixelToCanvas(element: HTMLElement, pt: { x: number; y: number }): { x: number; y: number };
-  export const imageCache: { purgeCache(): void; setMaximumSizeBytes(bytes: number): void };
+  export const imageCache: {
+    purgeCache(): void;
+    setMaximumSizeBytes(bytes: number): void;
+    /** The cache's entries by image id; `loaded` once the image's promise has resolved. */
+    imageCache: Record<string, { loaded: boolean } | undefined>;
+  };
   export const EVENTS: { IMAGE_RENDERED: string };
 }
 

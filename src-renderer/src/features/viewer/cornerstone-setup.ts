@@ -50,7 +50,8 @@ export function initCornerstone(): typeof cornerstone {
   });
   cornerstoneWADOImageLoader.webWorkerManager.initialize({
     maxWebWorkers: Math.max(1, Math.min(4, (navigator.hardwareConcurrency || 2) - 1)),
-    startWebWorkersOnDemand: true,
+    // Started with the viewer, not on the first click (issue 19.3: the first image of a session is not slower).
+    startWebWorkersOnDemand: false,
     taskConfiguration: { decodeTask: { initializeCodecsOnStartup: false, strict: false } },
   });
   cornerstone.registerImageLoader(RASTER_SCHEME, loadRasterImage);
@@ -58,10 +59,22 @@ export function initCornerstone(): typeof cornerstone {
   return cornerstone;
 }
 
-/** The cornerstone image id of an imported image. */
+/**
+ * The cornerstone image id of an imported image. DICOM is asked for "for the viewer": main answers a compressed
+ * file with its decoded copy where one is ready (docs/viewer.md), so a 2k×2k JPEG 2000 or JPEG-LS image is not
+ * decoded here; the tag browser fetches the file itself (imageUrl).
+ */
 export function cornerstoneImageId(imageId: string, format: ImageFormat): string {
   const url = imageUrl(imageId);
-  return format === "dicom" ? `wadouri:${url}` : `${RASTER_SCHEME}:${url}`;
+  return format === "dicom" ? `wadouri:${url}?for=viewer` : `${RASTER_SCHEME}:${url}`;
+}
+
+/**
+ * The cornerstone image id of the reduced-resolution copy main keeps of a large compressed DICOM image
+ * (ImageSource.preview), painted first while the full image loads.
+ */
+export function previewImageId(imageId: string): string {
+  return `wadouri:${imageUrl(imageId)}?for=viewer-preview`;
 }
 
 /** A readable message for whatever a failed image load rejected with. */

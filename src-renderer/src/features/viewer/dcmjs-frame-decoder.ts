@@ -5,8 +5,8 @@
  * file:// page cannot fetch files anyway. Used by the transcode worker and by the unit tests (no DOM, no Node).
  */
 import * as dcmjsCodecs from "dcmjs-codecs";
+import type { DecodedFrame, EncodedFrame } from "../../../../src-shared/imaging/dicom-part10";
 import { decodeFrameWith, FrameCodecFailure } from "../../../../src-shared/imaging/pixel-frame-codecs";
-import type { DecodedFrame, EncodedFrame } from "./dicom-part10";
 
 // dcmjs-codecs is a CommonJS (webpack UMD) bundle: Vite exposes its exports directly, Node as the default export.
 const codecs = ((dcmjsCodecs as unknown as { default?: typeof dcmjsCodecs }).default ??

@@ -17,6 +17,8 @@
  *   elements in any order, and nothing here displays or uses the value.
  * Failures are ImagingErrors; the viewer shows their reason with the file's name.
  */
+
+import { asciiValue, readMeta, textValue, writePart10 } from "../../../../src-shared/imaging/dicom-part10";
 import { parseDicom, readDicomImage, sniffDicom } from "../../../../src-shared/imaging/dicom-reader";
 import { ImagingError } from "../../../../src-shared/imaging/errors";
 import { checkAllFrames } from "../../../../src-shared/imaging/pixel-frames";
@@ -25,7 +27,6 @@ import {
   IMPLICIT_VR_LITTLE_ENDIAN,
   transferSyntax,
 } from "../../../../src-shared/imaging/transfer-syntaxes";
-import { asciiValue, readMeta, textValue, writePart10 } from "./dicom-part10";
 
 /** The largest inflated data set the viewer accepts (the main process's limit is the file limit, 1 GiB). */
 const MAX_INFLATED_BYTES = 512 * 1024 * 1024;

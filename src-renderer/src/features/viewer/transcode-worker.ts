@@ -1,10 +1,11 @@
 /**
- * Web worker: compressed DICOM in, Explicit VR Little Endian out (./dicom-part10.ts), frames decoded with
+ * Web worker: compressed DICOM in, Explicit VR Little Endian out (src-shared/imaging/dicom-part10.ts), frames decoded with
  * dcmjs-codecs (./dcmjs-frame-decoder.ts). The codecs' .wasm arrives as bytes with the first request.
  */
+
+import { transcodeToExplicitLittleEndian } from "../../../../src-shared/imaging/dicom-part10";
 import { isImagingError } from "../../../../src-shared/imaging/errors";
 import { decodeFrame, provideCodecsWasm } from "./dcmjs-frame-decoder";
-import { transcodeToExplicitLittleEndian } from "./dicom-part10";
 
 interface Request {
   id: number;

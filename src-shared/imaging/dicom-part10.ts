@@ -1,19 +1,17 @@
 /**
- * Byte-level DICOM Part 10 helpers for the viewer (no DOM, no Node: also run by the unit tests): reading and writing
+ * Byte-level DICOM Part 10 helpers for the viewer (no DOM, no Node: run by the renderer's transcode worker, by the
+ * main process when it writes the viewer's decoded copy of a file (src-main/services/files/viewer-copies.ts), and by
+ * the unit tests): reading and writing
  * the File Meta Information, and transcoding a compressed (encapsulated) data set to Explicit VR Little Endian with a
  * frame decoder, so that cornerstone-wado-image-loader never needs its own codecs. (Its bundled codecs are Emscripten
  * builds that create functions from strings, which the renderer's CSP forbids.) The data set is read, checked and
  * split into frames by the one DICOM reader (src-shared/imaging), exactly as the main process reads it.
  */
-import { readDicomImage } from "../../../../src-shared/imaging/dicom-reader";
-import { ImagingError } from "../../../../src-shared/imaging/errors";
-import {
-  type DecodedFrame,
-  type EncodedFrame,
-  FrameCodecFailure,
-} from "../../../../src-shared/imaging/pixel-frame-codecs";
-import { frameBytes, nativeFrameLength } from "../../../../src-shared/imaging/pixel-frames";
-import { EXPLICIT_VR_LITTLE_ENDIAN } from "../../../../src-shared/imaging/transfer-syntaxes";
+import { readDicomImage } from "./dicom-reader";
+import { ImagingError } from "./errors";
+import { type DecodedFrame, type EncodedFrame, FrameCodecFailure } from "./pixel-frame-codecs";
+import { frameBytes, nativeFrameLength } from "./pixel-frames";
+import { EXPLICIT_VR_LITTLE_ENDIAN } from "./transfer-syntaxes";
 
 const LONG_VRS = new Set(["OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"]);
 
@@ -101,7 +99,7 @@ export function writePart10(meta: MetaElement[], dataSetParts: Uint8Array[]): Ui
   return out;
 }
 
-export type { DecodedFrame, EncodedFrame } from "../../../../src-shared/imaging/pixel-frame-codecs";
+export type { DecodedFrame, EncodedFrame } from "./pixel-frame-codecs";
 
 export type FrameDecoder = (frame: EncodedFrame) => DecodedFrame | Promise<DecodedFrame>;
 
@@ -183,8 +181,34 @@ export async function transcodeToExplicitLittleEndian(
     new DataView(value.buffer).setUint16(0, outPlanar, true);
     replacements.push({ tag: "x00280006", vr: "US", value });
   }
-  // The data set between the meta information and the pixel data, with the replacements spliced in.
-  const pixelHeaderStart = pixel.dataOffset - 12;
+  return writeNative(
+    bytes,
+    meta,
+    metaEnd,
+    ds,
+    replacements,
+    pixel.dataOffset - 12,
+    bitsAllocated > 8,
+    decoded,
+    frameLength * frames,
+  );
+}
+
+/**
+ * An Explicit VR Little Endian Part 10 file: the data set of `bytes` copied byte for byte from the end of its meta
+ * information up to `pixelHeaderStart` with `replacements` spliced in, then native pixel data made of `pixelParts`.
+ */
+function writeNative(
+  bytes: Uint8Array,
+  meta: MetaElement[],
+  metaEnd: number,
+  ds: ReturnType<typeof readDicomImage>["parsed"]["dataSet"],
+  replacements: Replacement[],
+  pixelHeaderStart: number,
+  wide: boolean,
+  pixelParts: Uint8Array[],
+  pixelLength: number,
+): Uint8Array {
   const parts: Uint8Array[] = [];
   let cursor = metaEnd;
   const sorted = replacements
@@ -202,14 +226,89 @@ export async function transcodeToExplicitLittleEndian(
     cursor = r.element.dataOffset + r.element.length;
   }
   parts.push(bytes.subarray(cursor, pixelHeaderStart));
-  const pixelLength = frameLength * frames;
   const padded = pixelLength % 2;
-  const pixelVr = bitsAllocated > 8 ? "OW" : "OB";
   const pixelHeader = new Uint8Array(12);
-  writeElementHeader(pixelHeader, 0, 0x7fe0, 0x0010, pixelVr, pixelLength + padded);
-  parts.push(pixelHeader, ...decoded);
+  writeElementHeader(pixelHeader, 0, 0x7fe0, 0x0010, wide ? "OW" : "OB", pixelLength + padded);
+  parts.push(pixelHeader, ...pixelParts);
   if (padded) parts.push(new Uint8Array(1));
 
   const newMeta = meta.map((m) => (m.element === 0x0010 ? { ...m, value: textValue(EXPLICIT_VR_LITTLE_ENDIAN) } : m));
   return writePart10(newMeta, parts);
+}
+
+/** The long side up to which an image needs no reduced-resolution first paint (issue 19.3). */
+export const PREVIEW_MAX_LONG_SIDE = 1024;
+
+/**
+ * A reduced-resolution copy of a native (uncompressed) single-frame grayscale Part 10 file, for the viewer's first
+ * paint: each block of `factor`×`factor` stored values averaged (the block's mean, rounded), Rows and Columns
+ * replaced (ceil(size / factor)), everything else — windows, rescale, photometric interpretation, pixel spacing —
+ * copied, so the loader shows it exactly as it shows the original, only smaller. Returns null for a file it does not
+ * apply to (compressed, colour, multi-frame, 32-bit, or already small).
+ */
+export function reducedResolutionCopy(bytes: Uint8Array, name = "the image"): Uint8Array | null {
+  if (!isPart10(bytes)) return null;
+  const { elements: meta, end: metaEnd } = readMeta(bytes);
+  const { parsed, image } = readDicomImage(bytes, name, { consumer: "viewer" });
+  const ts = parsed.transferSyntax;
+  if (ts.uid !== EXPLICIT_VR_LITTLE_ENDIAN || image.encapsulated) return null;
+  if (image.samplesPerPixel !== 1 || image.numberOfFrames !== 1) return null;
+  if (image.bitsAllocated !== 8 && image.bitsAllocated !== 16) return null;
+  const { rows, columns } = image;
+  const longSide = Math.max(rows, columns);
+  if (longSide <= PREVIEW_MAX_LONG_SIDE) return null;
+  const factor = Math.ceil(longSide / PREVIEW_MAX_LONG_SIDE);
+  const ds = parsed.dataSet;
+  const pixel = ds.elements.x7fe00010;
+  if (!pixel || pixel.length < nativeFrameLength(image)) return null;
+  const outRows = Math.ceil(rows / factor);
+  const outColumns = Math.ceil(columns / factor);
+  const wide = image.bitsAllocated === 16;
+  const signed = image.pixelRepresentation === 1;
+  const at = bytes.byteOffset + pixel.dataOffset;
+  // Stored values as they are in the file (little endian); the sign bit of a signed value is bit bitsStored - 1.
+  const src = wide
+    ? new Uint16Array(bytes.buffer.slice(at, at + rows * columns * 2))
+    : bytes.subarray(pixel.dataOffset, pixel.dataOffset + rows * columns);
+  const mask = 2 ** image.bitsStored - 1;
+  const shift = image.highBit + 1 - image.bitsStored;
+  const signBit = 2 ** (image.bitsStored - 1);
+  const storedValue = (raw: number) => {
+    const v = (raw >>> shift) & mask;
+    return signed && v >= signBit ? v - 2 * signBit : v;
+  };
+  const out = wide ? new Uint16Array(outRows * outColumns) : new Uint8Array(outRows * outColumns);
+  for (let r = 0; r < outRows; r++) {
+    const r0 = r * factor;
+    const r1 = Math.min(rows, r0 + factor);
+    for (let c = 0; c < outColumns; c++) {
+      const c0 = c * factor;
+      const c1 = Math.min(columns, c0 + factor);
+      let sum = 0;
+      for (let y = r0; y < r1; y++) for (let x = c0; x < c1; x++) sum += storedValue(src[y * columns + x] as number);
+      const mean = Math.round(sum / ((r1 - r0) * (c1 - c0)));
+      // Written back in the stored encoding (two's complement within bitsStored, at the same bit position).
+      out[r * outColumns + c] = ((mean < 0 ? mean + 2 * signBit : mean) & mask) << shift;
+    }
+  }
+  const us = (value: number) => {
+    const v = new Uint8Array(2);
+    new DataView(v.buffer).setUint16(0, value, true);
+    return v;
+  };
+  const pixelBytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  return writeNative(
+    bytes,
+    meta,
+    metaEnd,
+    ds,
+    [
+      { tag: "x00280010", vr: "US", value: us(outRows) },
+      { tag: "x00280011", vr: "US", value: us(outColumns) },
+    ],
+    pixel.dataOffset - 12,
+    wide,
+    [pixelBytes],
+    pixelBytes.length,
+  );
 }
