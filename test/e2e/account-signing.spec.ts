@@ -9,34 +9,18 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
-import { type Harness, startHarness } from "../../src-main/harness/harness-server";
-import { createServices, type Services } from "../../src-main/services";
+import { ADA_PASSWORD, createAda, servicesPerTest } from "../support/in-process-harness";
 import { downloadExports } from "../support/report-exports";
 import { dicomStudy, insertStudy } from "../support/report-fixtures";
 import { signAsAccount } from "../support/report-page";
 
-const root = path.resolve(import.meta.dirname, "..", "..");
-const rendererDir = process.env.RD_RENDERER_DIR ?? path.join(root, "out", "renderer");
-
-let services: Services | null = null;
-let harness: Harness | null = null;
-test.afterEach(async () => {
-  await harness?.close();
-  services?.close();
-  harness = null;
-  services = null;
-});
+const run = servicesPerTest();
 
 test("create the first account, sign with its password; PDF, SR and FHIR carry the account", async ({ page }) => {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "rd-e2e-account-"));
-  services = createServices({ dataDir, transport: "loopback", modelPackDir: null });
-  harness = await startHarness({ services, rendererDir });
+  const services = run.services("account");
+  const harness = await run.serve();
   insertStudy(services.db, { ...dicomStudy("study-a"), patientName: "Roe^Max", patientId: "P-0077" });
-  const ada = await services.accounts.create({
-    username: "ada",
-    name: { family: "Reviewer", given: "Ada", middle: "", prefix: "Dr.", suffix: "" },
-    password: "correct horse battery",
-  });
+  const ada = await createAda(services);
   await page.goto(harness.url);
   await page.getByRole("complementary", { name: "Worklist" }).getByRole("button", { name: /Roe/ }).click();
   await page.getByTestId("report-findings").fill("The lungs are clear. No pleural effusion.");
@@ -49,7 +33,7 @@ test("create the first account, sign with its password; PDF, SR and FHIR carry t
   await expect(page.getByText(/Not signed: wrong password/)).toBeVisible();
   expect(services.reports.state("study-a").signed).toBeNull();
 
-  await signAsAccount(page, { displayName: ada.displayName, secret: "correct horse battery" });
+  await signAsAccount(page, { displayName: ada.displayName, secret: ADA_PASSWORD });
   await expect(page.getByTestId("signed-report")).toContainText("Dr. Ada Reviewer");
   const files = await downloadExports(page, fs.mkdtempSync(path.join(os.tmpdir(), "rd-e2e-account-dl-")));
   const fhir = JSON.parse(fs.readFileSync(files.fhir, "utf8")) as { resultsInterpreter: unknown };

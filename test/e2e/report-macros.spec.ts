@@ -7,35 +7,14 @@
  * refused with what is wrong), and inserted by its hotkey. Screenshot: test-results/report-macros.png.
  */
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { expect, type Page, test } from "@playwright/test";
-import { type Harness, startHarness } from "../../src-main/harness/harness-server";
-import { createServices, type Services } from "../../src-main/services";
+import { expect, test } from "@playwright/test";
+import { createAda, focusedSelection, servicesPerTest, shotPath } from "../support/in-process-harness";
 import { dicomStudy, insertStudy } from "../support/report-fixtures";
 
-const root = path.resolve(import.meta.dirname, "..", "..");
-const rendererDir = process.env.RD_RENDERER_DIR ?? path.join(root, "out", "renderer");
-const shots = path.join(root, "test-results");
+const run = servicesPerTest();
 
-let services: Services | null = null;
-let harness: Harness | null = null;
-test.afterEach(async () => {
-  await harness?.close();
-  services?.close();
-  harness = null;
-  services = null;
-});
-
-/** The focused element's test id and its selected text. */
-const selection = (page: Page) =>
-  page.evaluate(() => {
-    const el = document.activeElement as HTMLTextAreaElement | null;
-    return {
-      testId: el?.getAttribute("data-testid") ?? null,
-      selected: el ? el.value.slice(el.selectionStart, el.selectionEnd) : "",
-    };
-  });
+const selection = focusedSelection;
 
 const FINDINGS_SLOT = {
   heart: "[normal|mildly enlarged]",
@@ -49,16 +28,11 @@ const EFFUSION = "Small [left|right] pleural effusion measuring [___] cm.";
 test("normal chest template by search, Tab through its slots, pick-lists, signing refused; a macro made, exported, imported, used by hotkey", async ({
   page,
 }) => {
-  fs.mkdirSync(shots, { recursive: true });
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "rd-e2e-macros-"));
-  services = createServices({ dataDir, transport: "loopback", modelPackDir: null });
-  harness = await startHarness({ services, rendererDir });
+  const services = run.services("macros");
+  const dataDir = run.dataDir();
+  const harness = await run.serve();
   insertStudy(services.db, { ...dicomStudy("study-m"), patientName: "Roe^Max", patientId: "P-0101" });
-  const ada = await services.accounts.create({
-    username: "ada",
-    name: { family: "Reviewer", given: "Ada", middle: "", prefix: "Dr.", suffix: "" },
-    password: "correct horse battery",
-  });
+  const ada = await createAda(services);
   await page.goto(harness.url);
   await page.getByRole("complementary", { name: "Worklist" }).getByRole("button", { name: /Roe/ }).click();
   const findings = page.getByTestId("report-findings");
@@ -187,7 +161,7 @@ test("normal chest template by search, Tab through its slots, pick-lists, signin
   await expect(manager.getByLabel("Macro text")).toHaveCount(0);
   await manager.getByRole("button", { name: /^Effusion/ }).click();
   await expect(manager.getByLabel("Macro text")).toHaveValue(EFFUSION);
-  await page.screenshot({ path: path.join(shots, "report-macros-manager.png") });
+  await page.screenshot({ path: shotPath("report-macros-manager.png") });
   await page.keyboard.press("Escape");
   await expect(manager).toHaveCount(0);
 
@@ -198,7 +172,7 @@ test("normal chest template by search, Tab through its slots, pick-lists, signin
   await expect(findings).toHaveValue(/abnormality\. Small \[left\|right\] pleural effusion measuring \[___\] cm\.$/);
   expect(await selection(page)).toEqual({ testId: "report-findings", selected: "[left|right]" });
   await expect(chooser.getByRole("option")).toHaveText(["1 left", "2 right"]);
-  await page.screenshot({ path: path.join(shots, "report-macros.png") });
+  await page.screenshot({ path: shotPath("report-macros.png") });
   await page.keyboard.press("2");
   await page.keyboard.press("Tab");
   expect(await selection(page)).toEqual({ testId: "report-findings", selected: "[___]" });

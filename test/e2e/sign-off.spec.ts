@@ -7,50 +7,20 @@
  * worklist flags the study critical and signing needs the communication record (issue 18.3). Screenshot:
  * test-results/sign-off-refused.png.
  */
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { expect, type Page, test } from "@playwright/test";
-import { type Harness, startHarness } from "../../src-main/harness/harness-server";
-import { createServices, type Services } from "../../src-main/services";
+import { expect, test } from "@playwright/test";
 import { FixedReportTestEngine } from "../support/fixed-report-test-engine";
+import { focusedSelection, servicesPerTest, shotPath } from "../support/in-process-harness";
 import { dicomStudy, insertStudy } from "../support/report-fixtures";
 
-const root = path.resolve(import.meta.dirname, "..", "..");
-const rendererDir = process.env.RD_RENDERER_DIR ?? path.join(root, "out", "renderer");
-const shots = path.join(root, "test-results");
+const run = servicesPerTest();
 
-let services: Services | null = null;
-let harness: Harness | null = null;
-test.afterEach(async () => {
-  await harness?.close();
-  services?.close();
-  harness = null;
-  services = null;
-});
-
-/** The focused element's test id and its selected text. */
-const selection = (page: Page) =>
-  page.evaluate(() => {
-    const el = document.activeElement as HTMLTextAreaElement | null;
-    return {
-      testId: el?.getAttribute("data-testid") ?? null,
-      selected: el ? el.value.slice(el.selectionStart, el.selectionEnd) : "",
-    };
-  });
+const selection = focusedSelection;
 
 test("signing is refused with the fix named and the cursor on it; untouched AI text needs the attestation", async ({
   page,
 }) => {
-  fs.mkdirSync(shots, { recursive: true });
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "rd-e2e-signoff-"));
-  services = createServices({
-    dataDir,
-    transport: "loopback",
-    modelPackDir: null,
-    draftEngine: new FixedReportTestEngine({ reportId: "CXR2434_IM-0976" }),
-  });
-  harness = await startHarness({ services, rendererDir });
+  const services = run.services("signoff", { draftEngine: new FixedReportTestEngine({ reportId: "CXR2434_IM-0976" }) });
+  const harness = await run.serve();
   insertStudy(services.db, { ...dicomStudy("study-s"), patientName: "Roe^Max", patientId: "P-0042" });
   await page.goto(harness.url);
   await page.getByRole("complementary", { name: "Worklist" }).getByRole("button", { name: /Roe/ }).click();
@@ -68,7 +38,7 @@ test("signing is refused with the fix named and the cursor on it; untouched AI t
   );
   await expect(page.getByRole("dialog")).toHaveCount(0);
   expect(await selection(page)).toEqual({ testId: "report-findings", selected: "XXXX" });
-  await page.screenshot({ path: path.join(shots, "sign-off-refused.png") });
+  await page.screenshot({ path: shotPath("sign-off-refused.png") });
 
   // Fixed, but the Impression now calls a left-sided pneumothorax right-sided.
   await findings.fill(

@@ -7,40 +7,20 @@
  * dialogs; and two tabs on one draft: the stale tab is told, offered the newer text, never overwritten silently.
  * The drafting engine is the FIXED-REPORT TEST DOUBLE (test/support). Screenshot: test-results/worklist-*.png.
  */
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { expect, type Page, test } from "@playwright/test";
-import { type Harness, startHarness } from "../../src-main/harness/harness-server";
-import { createServices, type Services } from "../../src-main/services";
 import { FixedReportTestEngine } from "../support/fixed-report-test-engine";
+import { servicesPerTest, shotPath } from "../support/in-process-harness";
 import { SHARED_DICOM_DIR } from "../support/report-fixtures";
 
-const root = path.resolve(import.meta.dirname, "..", "..");
-const rendererDir = process.env.RD_RENDERER_DIR ?? path.join(root, "out", "renderer");
-const shots = path.join(root, "test-results");
-
-let services: Services | null = null;
-let harness: Harness | null = null;
-test.afterEach(async () => {
-  await harness?.close();
-  services?.close();
-  harness = null;
-  services = null;
-});
+const run = servicesPerTest();
 
 async function start(): Promise<string> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "rd-e2e-worklist-"));
-  services = createServices({
-    dataDir,
-    transport: "loopback",
-    modelPackDir: null,
+  const services = run.services("worklist", {
     draftEngine: new FixedReportTestEngine({ reportId: "CXR1451_IM-0291" }),
   });
   const result = await services.importer.importPaths([SHARED_DICOM_DIR], { jobId: "e2e" });
   expect(result.failures).toEqual([]);
-  harness = await startHarness({ services, rendererDir });
-  return harness.url;
+  return (await run.serve()).url;
 }
 
 const rows = (page: Page) => page.getByRole("list", { name: "Studies", exact: true }).locator(".worklist-row");
@@ -98,7 +78,7 @@ test("columns, sorting, date search, search-box keys, Escape on every overlay, f
   const dated = dates.filter((d) => d !== "no date");
   expect(dated).toEqual([...dated].sort().reverse());
   console.log(`worklist by date, newest first: ${dates.join(", ")}`);
-  await page.screenshot({ path: path.join(shots, "worklist-columns.png") });
+  await page.screenshot({ path: shotPath("worklist-columns.png") });
 
   // Date search: a one-day range finds RG1 only; multi-word search still works beside it.
   await page.getByLabel("Study date from").fill("2004-08-26");
@@ -187,10 +167,10 @@ test("two tabs on one draft: the other tab's write is announced, never overwritt
   const notice = b.getByTestId("draft-conflict");
   await expect(notice).toBeVisible();
   await expect(notice).toContainText("The draft changed elsewhere");
-  await b.screenshot({ path: path.join(shots, "worklist-draft-conflict.png") });
+  await b.screenshot({ path: shotPath("worklist-draft-conflict.png") });
   expect(
-    services!.reports.state((await rows(a).filter({ hasText: "RG1" }).getAttribute("data-study-id"))!).draft!.sections
-      .findings,
+    run.current().reports.state((await rows(a).filter({ hasText: "RG1" }).getAttribute("data-study-id"))!).draft!
+      .sections.findings,
   ).toBe("Tab A second text.");
 
   // "Load newer": B shows A's text, nothing written.
@@ -211,7 +191,10 @@ test("two tabs on one draft: the other tab's write is announced, never overwritt
   await expect(b.locator("[data-testid=save-state][data-status=saved]")).toBeVisible();
   await expect(findingsA).toHaveValue("Tab B keeps this.");
   const studyId = (await rows(a).filter({ hasText: "RG1" }).getAttribute("data-study-id"))!;
-  const history = services!.reports.versions(studyId).map((v) => v.sections.findings);
+  const history = run
+    .current()
+    .reports.versions(studyId)
+    .map((v) => v.sections.findings);
   console.log(`draft history after the conflict: ${JSON.stringify(history.slice(0, 3))}`);
   expect(history[0]).toBe("Tab B keeps this.");
   expect(history).toContain("Tab A third text.");
