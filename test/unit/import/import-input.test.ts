@@ -7,8 +7,9 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createServices, type Services } from "../../../src-main/services";
+import { describe, expect, it } from "vitest";
+import type { Services } from "../../../src-main/services";
+import { servicesPerSuite, tempServices } from "../../support/vitest-fixtures";
 import {
   jpegLsRgbWithoutPreamble,
   modifiedCopy,
@@ -19,10 +20,6 @@ import {
 import { buildDicom, crChestDataset, DICOM_DIR, IMAGES_DIR, REFERENCE_CR } from "../imaging/imaging-fixtures";
 
 const tmp = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-
-function newServices(): Services {
-  return createServices({ dataDir: tmp("rd-import-input-"), transport: "in-process", modelPackDir: null });
-}
 
 /** Three chest PNGs of three different patients (two NIH CXR14 patients, one covid-chestxray case), one folder. */
 function threePatientsFolder(): { dir: string; files: string[] } {
@@ -46,49 +43,45 @@ const snapshot = (services: Services) => ({
 });
 
 describe("one study is one patient", () => {
-  let services: Services;
-  beforeAll(() => {
-    services = newServices();
-  });
-  afterAll(() => services.close());
+  const services = servicesPerSuite("rd-import-input-");
 
   it("three PNGs of three patients in one folder are three studies, none with a view guessed from order", async () => {
     const { dir } = threePatientsFolder();
-    const result = await services.importer.importPaths([dir]);
+    const result = await services().importer.importPaths([dir]);
     expect(result).toMatchObject({ imagesAdded: 3, failures: [] });
     expect(result.studyIds).toHaveLength(3);
     for (const id of result.studyIds) {
-      const study = services.studies.get(id);
+      const study = services().studies.get(id);
       expect(study.images).toHaveLength(1);
       expect(study.images[0]?.view).toBe("unknown");
     }
     // Re-importing the same files changes nothing.
-    const before = snapshot(services);
-    const again = await services.importer.importPaths([dir]);
+    const before = snapshot(services());
+    const again = await services().importer.importPaths([dir]);
     expect(again).toMatchObject({ imagesAdded: 0, imagesUpdated: 0, imagesUnchanged: 3, studyIds: [] });
-    expect(snapshot(services)).toEqual(before);
+    expect(snapshot(services())).toEqual(before);
   });
 
   it("the user can group loose images into one study; re-importing them changes nothing", async () => {
     const { dir, files } = threePatientsFolder();
     fs.renameSync(files[0] as string, path.join(dir, "chest-pa.png"));
     fs.renameSync(files[1] as string, path.join(dir, "chest-lateral.png"));
-    const result = await services.importer.importPaths([dir], { looseImages: "one-study" });
+    const result = await services().importer.importPaths([dir], { looseImages: "one-study" });
     expect(result).toMatchObject({ imagesAdded: 3, failures: [] });
     expect(result.studyIds).toHaveLength(1);
-    const study = services.studies.get(result.studyIds[0] as string);
+    const study = services().studies.get(result.studyIds[0] as string);
     expect(study.description).toBe(path.basename(dir));
     expect(study.images.map((i) => [path.basename(i.filePath), i.view]).sort()).toEqual([
       ["40779_2020_233_Fig2_HTML-a.png", "unknown"],
       ["chest-lateral.png", "lateral"],
       ["chest-pa.png", "frontal"],
     ]);
-    const before = snapshot(services);
+    const before = snapshot(services());
     for (const looseImages of ["one-study", "per-file"] as const) {
-      const again = await services.importer.importPaths([dir], { looseImages });
+      const again = await services().importer.importPaths([dir], { looseImages });
       expect(again).toMatchObject({ imagesAdded: 0, imagesUnchanged: 3, studyIds: [] });
     }
-    expect(snapshot(services)).toEqual(before);
+    expect(snapshot(services())).toEqual(before);
   });
 
   it("a DICOM file of another patient with the same StudyInstanceUID is refused, naming both patients", async () => {
@@ -98,14 +91,14 @@ describe("one study is one patient", () => {
       "(0010,0010)": "Other^Patient",
       "(0008,0018)": "2.25.4242424242",
     });
-    const result = await services.importer.importPaths([REFERENCE_CR, other]);
+    const result = await services().importer.importPaths([REFERENCE_CR, other]);
     expect(result.imagesAdded).toBe(1);
     expect(result.failures).toHaveLength(1);
     const [failure] = result.failures;
     expect(failure?.path).toBe(other);
     expect(failure?.reason).toMatch(/PatientID OTHER-42/);
-    const original = services.studies
-      .list()
+    const original = services()
+      .studies.list()
       .find((s) => s.studyInstanceUid === "1.2.392.200036.9125.0.199302241758.16");
     expect(original?.imageCount).toBe(1);
     expect(failure?.reason).toContain(`"${original?.patientName}"`);
@@ -117,7 +110,7 @@ describe("one study is one patient", () => {
 
 describe("text at import honours Specific Character Set", () => {
   it("UTF-8 (ISO_IR 192) and Latin-1 (ISO_IR 100) names reach the worklist as written", async () => {
-    const services = newServices();
+    const services = tempServices("rd-import-input-");
     try {
       const dir = tmp("rd-charset-");
       const utf8 = path.join(dir, "utf8.dcm");
@@ -160,16 +153,12 @@ describe("text at import honours Specific Character Set", () => {
 });
 
 describe("what imports is what decodes", () => {
-  let services: Services;
+  const services = servicesPerSuite("rd-import-input-");
   const dir = tmp("rd-input-");
-  beforeAll(() => {
-    services = newServices();
-  });
-  afterAll(() => services.close());
 
   it("palette colour, 1-bit, float, 32-bit and uncompressed YBR_FULL_422 are refused with the reason", async () => {
     const inputs = unsupportedInputs(dir);
-    const result = await services.importer.importPaths(inputs.map((i) => i.file));
+    const result = await services().importer.importPaths(inputs.map((i) => i.file));
     expect(result.imagesAdded).toBe(0);
     const reasons = new Map(result.failures.map((f) => [f.path, f.reason]));
     for (const input of inputs) {
@@ -180,11 +169,11 @@ describe("what imports is what decodes", () => {
 
   it("a JPEG-LS RGB file without preamble is imported, as the engine decodes it", async () => {
     const file = jpegLsRgbWithoutPreamble(dir);
-    const result = await services.importer.importPaths([file]);
+    const result = await services().importer.importPaths([file]);
     expect(result).toMatchObject({ imagesAdded: 1, failures: [] });
-    const image = services.studies.get(result.studyIds[0] as string).images[0];
+    const image = services().studies.get(result.studyIds[0] as string).images[0];
     expect([image?.width, image?.height]).toEqual([685, 756]);
-    const row = services.db.prepare("SELECT transfer_syntax FROM images WHERE file_path = ?").get(file) as {
+    const row = services().db.prepare("SELECT transfer_syntax FROM images WHERE file_path = ?").get(file) as {
       transfer_syntax: string;
     };
     expect(row.transfer_syntax).toBe("1.2.840.10008.1.2.4.80");
@@ -192,12 +181,8 @@ describe("what imports is what decodes", () => {
 });
 
 describe("damaged image data is refused at import", () => {
-  let services: Services;
+  const services = servicesPerSuite("rd-import-input-");
   const dir = tmp("rd-damaged-");
-  beforeAll(() => {
-    services = newServices();
-  });
-  afterAll(() => services.close());
 
   it("compressed streams cut short inside an intact container, an RLE table past the end, short native pixel data", async () => {
     const damaged = [...truncatedStreams(0.6), ...truncatedStreams(0.2), rleTablePastEnd()];
@@ -208,7 +193,7 @@ describe("damaged image data is refused at import", () => {
     });
     const short = path.join(dir, "short-pixels.dcm");
     fs.writeFileSync(short, buildDicom(crChestDataset({ Rows: 500 })));
-    const result = await services.importer.importPaths([...files.map((f) => f.file), short]);
+    const result = await services().importer.importPaths([...files.map((f) => f.file), short]);
     expect(result.imagesAdded).toBe(0);
     const reasons = new Map(result.failures.map((f) => [f.path, f.reason]));
     for (const f of files) expect(reasons.get(f.file), f.name).toMatch(f.problem);

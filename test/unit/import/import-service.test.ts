@@ -3,10 +3,11 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createServices, type Services } from "../../../src-main/services";
+import type { Services } from "../../../src-main/services";
 import { ImageFileError } from "../../../src-main/services/files/files-service";
 import { formatDicomDate, formatPersonName, ImportService } from "../../../src-main/services/import/import-service";
 import type { AppEvent } from "../../../src-shared/domain";
+import { servicesPerSuite, tempServices } from "../../support/vitest-fixtures";
 
 const root = path.resolve(import.meta.dirname, "..", "..", "..");
 const shared = path.resolve(root, "../shared/data");
@@ -17,15 +18,11 @@ const dicomFiles = fs.readdirSync(dicomDir).filter((f) => f.endsWith(".dcm"));
 const tmp = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 const sha256 = (file: string) => crypto.createHash("sha256").update(fs.readFileSync(file)).digest("hex");
 
-function newServices(): Services {
-  return createServices({ dataDir: tmp("rd-import-"), transport: "in-process", modelPackDir: null });
-}
-
 describe("import of the shared DICOM files", () => {
   let services: Services;
   const events: AppEvent[] = [];
   beforeAll(() => {
-    services = newServices();
+    services = tempServices("rd-import-");
     services.events.subscribe((e) => events.push(e));
   });
   afterAll(() => services.close());
@@ -155,11 +152,7 @@ describe("import of the shared DICOM files", () => {
 });
 
 describe("import of plain images and bad files", () => {
-  let services: Services;
-  beforeAll(() => {
-    services = newServices();
-  });
-  afterAll(() => services.close());
+  const services = servicesPerSuite("rd-import-");
 
   it("makes one study per loose image, one per R2Gen folder, and tells views from IU-Xray file names only", async () => {
     const dir = tmp("rd-import-png-");
@@ -169,15 +162,19 @@ describe("import of plain images and bad files", () => {
     fs.copyFileSync(path.join(nihDir, nih[0]!), path.join(study, "1.png"));
     fs.copyFileSync(path.join(nihDir, nih[1]!), path.join(study, "0.png"));
     const covid = path.join(shared, "images", "covid");
-    const result = await services.importer.importPaths([dir, nihDir, path.join(covid, "41182_2020_203_Fig3_HTML.jpg")]);
+    const result = await services().importer.importPaths([
+      dir,
+      nihDir,
+      path.join(covid, "41182_2020_203_Fig3_HTML.jpg"),
+    ]);
     expect(result.failures).toEqual([]);
     expect(result.imagesAdded).toBe(5);
-    const studies = services.studies.list();
+    const studies = services().studies.list();
     // The R2Gen folder is one study; every other loose file is a study of its own (they may be other patients).
     expect(studies.map((s) => s.description).sort()).toEqual(
       ["00000001_000.png", "00027426_000.png", "41182_2020_203_Fig3_HTML.jpg", "CXR1_1_IM-0001"].sort(),
     );
-    const iu = services.studies.get(studies.find((s) => s.description === "CXR1_1_IM-0001")!.id);
+    const iu = services().studies.get(studies.find((s) => s.description === "CXR1_1_IM-0001")!.id);
     expect(iu.studyInstanceUid).toBeNull();
     expect(iu.images.map((i) => [path.basename(i.filePath), i.view, i.viewReason])).toEqual([
       ["0.png", "frontal", 'file name "0.png": 0 is the frontal view (IU-Xray layout)'],
@@ -187,13 +184,15 @@ describe("import of plain images and bad files", () => {
     // No view in a loose image's file or name: it stays unknown (never guessed from the order of the files).
     const loose = studies.filter((s) => s.description !== "CXR1_1_IM-0001");
     for (const s of loose) {
-      const images = services.studies.get(s.id).images;
+      const images = services().studies.get(s.id).images;
       expect(images.map((i) => [i.view, i.viewReason])).toEqual([
         ["unknown", "no view information in the file or its name: choose frontal or lateral in the image strip"],
       ]);
     }
-    const jpeg = services.studies.list().find((s) => s.description === "41182_2020_203_Fig3_HTML.jpg")!;
-    const sources = await services.files.imageSources(jpeg.id);
+    const jpeg = services()
+      .studies.list()
+      .find((s) => s.description === "41182_2020_203_Fig3_HTML.jpg")!;
+    const sources = await services().files.imageSources(jpeg.id);
     expect(sources[0]).toMatchObject({ format: "jpeg", contentType: "image/jpeg", encoding: "JPEG" });
   });
 
@@ -208,7 +207,7 @@ describe("import of plain images and bad files", () => {
     fs.writeFileSync(path.join(dir, "truncated.dcm"), dicom.subarray(0, 200_000));
     fs.writeFileSync(path.join(dir, ".DS_Store"), "hidden");
     const missing = path.join(dir, "no-such-folder");
-    const result = await services.importer.importPaths([dir, missing, "relative/path"]);
+    const result = await services().importer.importPaths([dir, missing, "relative/path"]);
     expect(result.imagesAdded).toBe(1);
     const reasons = Object.fromEntries(result.failures.map((f) => [path.basename(f.path), f.reason]));
     expect(Object.keys(reasons).sort()).toEqual(
@@ -226,22 +225,22 @@ describe("import of plain images and bad files", () => {
     const dir = tmp("rd-import-change-");
     const file = path.join(dir, "0.png");
     fs.copyFileSync(path.join(nihDir, fs.readdirSync(nihDir)[0]!), file);
-    const result = await services.importer.importPaths([file]);
-    const [source] = await services.files.imageSources(result.studyIds[0]!);
-    expect((await services.files.readImage(source!.imageId)).contentType).toBe("image/png");
+    const result = await services().importer.importPaths([file]);
+    const [source] = await services().files.imageSources(result.studyIds[0]!);
+    expect((await services().files.readImage(source!.imageId)).contentType).toBe("image/png");
     fs.appendFileSync(file, Buffer.from([0]));
-    await expect(services.files.readImage(source!.imageId)).rejects.toMatchObject({ status: 409 });
+    await expect(services().files.readImage(source!.imageId)).rejects.toMatchObject({ status: 409 });
     // Importing it again records the new content.
-    const again = await services.importer.importPaths([file]);
+    const again = await services().importer.importPaths([file]);
     expect(again).toMatchObject({ imagesUpdated: 1, imagesAdded: 0 });
-    const [updated] = await services.files.imageSources(result.studyIds[0]!);
-    expect((await services.files.readImage(updated!.imageId)).bytes.length).toBe(fs.statSync(file).size);
+    const [updated] = await services().files.imageSources(result.studyIds[0]!);
+    expect((await services().files.readImage(updated!.imageId)).bytes.length).toBe(fs.statSync(file).size);
   });
 });
 
 describe("demo studies", () => {
   it("are imported once as source 'demo', and again only when the folder changes", async () => {
-    const services = newServices();
+    const services = tempServices("rd-import-");
     try {
       const demo = tmp("rd-demo-");
       fs.mkdirSync(path.join(demo, "study-a"));
@@ -280,7 +279,7 @@ describe("header formatting", () => {
 
 describe("views across imports", () => {
   it("a DICOM study imported in two parts: the second part's views count the first's, and the user's choice is kept", async () => {
-    const services = newServices();
+    const services = tempServices("rd-import-");
     try {
       // The NIH DX image and its JPEG transcoding: one StudyInstanceUID, no view attributes.
       const first = path.join(dicomDir, "NIH_DX_chest_implicitLE.dcm");
