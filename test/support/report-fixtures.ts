@@ -14,6 +14,7 @@ import { MeasurementsService } from "../../src-main/services/measurements/measur
 import type { DraftEngine, SignedCaseSink } from "../../src-main/services/reports/draft-engine";
 import { ReportsService } from "../../src-main/services/reports/reports-service";
 import type { AppEvent } from "../../src-shared/domain";
+import type { ReportSections, ReportState, SignResult } from "../../src-shared/report-types";
 
 const root = path.resolve(import.meta.dirname, "..", "..");
 export const SHARED_DICOM_DIR = path.resolve(root, "../shared/data/dicom");
@@ -162,17 +163,17 @@ export interface ReportsHarness {
   close(): void;
 }
 
-export function makeReportsHarness(
-  options: {
-    engine?: DraftEngine | null;
-    retrieval?: SignedCaseSink | null;
-    dataDir?: string;
-    /** The service's clock (ms), for scripted editing sessions. */
-    now?: () => number;
-    /** Local accounts (docs/security.md): once one exists, the signed-in account signs with its password or PIN. */
-    accounts?: boolean;
-  } = {},
-): ReportsHarness {
+export interface ReportsHarnessOptions {
+  engine?: DraftEngine | null;
+  retrieval?: SignedCaseSink | null;
+  dataDir?: string;
+  /** The service's clock (ms), for scripted editing sessions. */
+  now?: () => number;
+  /** Local accounts (docs/security.md): once one exists, the signed-in account signs with its password or PIN. */
+  accounts?: boolean;
+}
+
+export function makeReportsHarness(options: ReportsHarnessOptions = {}): ReportsHarness {
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "rd-reports-"));
   const db = openCaseDatabase(path.join(dataDir, "cases.sqlite"));
   const events = new EventBus();
@@ -243,4 +244,30 @@ export function gate(): { promise: Promise<void>; open: () => void } {
     open = resolve;
   });
   return { promise, open };
+}
+
+/** Opens the study and waits for its drafting job to settle: the state then (the AI draft, or why there is none). */
+export async function openDrafted(h: ReportsHarness, studyId: string): Promise<ReportState> {
+  h.reports.open(studyId);
+  await jobSettled(h, studyId);
+  return h.reports.state(studyId);
+}
+
+/** The radiologist's edit of the newest draft version: the sections given replaced, saved as a user edit. */
+export function editDraft(h: ReportsHarness, studyId: string, changes: Partial<ReportSections>): ReportState {
+  const draft = h.reports.state(studyId).draft;
+  if (!draft) throw new Error(`editDraft: study ${studyId} has no draft`);
+  return h.reports.save(studyId, {
+    sections: { ...draft.sections, ...changes },
+    baseVersion: draft.version,
+    origin: "user",
+  });
+}
+
+/** Signs the newest draft version as `signer`, attesting that its untouched AI sentences were reviewed. */
+export function signAttested(h: ReportsHarness, studyId: string, signer = "Dr Anna Smith"): SignResult {
+  const draft = h.reports.state(studyId).draft;
+  if (!draft) throw new Error(`signAttested: study ${studyId} has no draft`);
+  h.reports.setSigner(signer);
+  return h.reports.sign(studyId, { version: draft.version, attestUntouchedAi: true });
 }

@@ -14,12 +14,14 @@ import { medplumDefinitions, medplumIssues } from "../../support/fhir-validation
 import { FixedReportTestEngine } from "../../support/fixed-report-test-engine";
 import {
   dicomStudy,
+  editDraft,
   insertStudy,
-  jobSettled,
   makeReportsHarness,
+  openDrafted,
   type ReportsHarness,
   readDicomIds,
   SHARED_DICOM_DIR,
+  signAttested,
 } from "../../support/report-fixtures";
 
 const STUDY = "cr-study";
@@ -34,16 +36,9 @@ const image = readDicomIds(path.join(SHARED_DICOM_DIR, "CR-MONO1-10-chest_explic
 beforeAll(async () => {
   h = makeReportsHarness({ engine: new FixedReportTestEngine({ reportId: "CXR1451_IM-0291" }) });
   insertStudy(h.db, { ...dicomStudy(STUDY), patientName: "Doe^Jane", patientId: "P-0001", studyDate: "20240105" });
-  h.reports.open(STUDY);
-  await jobSettled(h, STUDY);
-  const draft = h.reports.state(STUDY).draft!;
-  h.reports.save(STUDY, {
-    sections: { ...draft.sections, indication: "Cough and fever for one week.", comparison: "None." },
-    baseVersion: draft.version,
-    origin: "user",
-  });
-  h.reports.setSigner(SIGNER);
-  h.reports.sign(STUDY, { version: h.reports.state(STUDY).draft!.version, attestUntouchedAi: true });
+  await openDrafted(h, STUDY);
+  editDraft(h, STUDY, { indication: "Cough and fever for one week.", comparison: "None." });
+  signAttested(h, STUDY, SIGNER);
   h.reports.addAddendum(STUDY, ADDENDUM);
 });
 afterAll(() => h.close());
@@ -276,15 +271,17 @@ describe("DICOM SR export (Basic Text SR, TID 2000 pattern)", () => {
     expect(dump.stdout).toContain("Müller^Zoë^^Dr");
   });
 
-  it("writes DICOM person names family-first", () => {
-    expect(personName("Anna Smith")).toBe("Smith^Anna");
-    expect(personName("Smith^Anna")).toBe("Smith^Anna");
-    expect(personName("radiologist")).toBe("radiologist");
-    // Honorifics go to the prefix component, degrees to the suffix, never into the given name.
-    expect(personName("Dr. Ada Reviewer")).toBe("Reviewer^Ada^^Dr.");
-    expect(personName("Dr Anna Smith")).toBe("Smith^Anna^^Dr");
-    expect(personName("Prof. Jane Q. Doe, MD PhD")).toBe("Doe^Jane^Q.^Prof.^MD PhD");
-    expect(personName("Dr Smith")).toBe("Smith^^^Dr");
+  // Honorifics go to the prefix component, degrees to the suffix, never into the given name.
+  it.each([
+    ["Anna Smith", "Smith^Anna"],
+    ["Smith^Anna", "Smith^Anna"],
+    ["radiologist", "radiologist"],
+    ["Dr. Ada Reviewer", "Reviewer^Ada^^Dr."],
+    ["Dr Anna Smith", "Smith^Anna^^Dr"],
+    ["Prof. Jane Q. Doe, MD PhD", "Doe^Jane^Q.^Prof.^MD PhD"],
+    ["Dr Smith", "Smith^^^Dr"],
+  ])("writes the DICOM person name of %s family-first: %s", (name, dicom) => {
+    expect(personName(name)).toBe(dicom);
   });
 });
 

@@ -12,7 +12,13 @@ import { ImportService } from "../../../src-main/services/import/import-service"
 import type { ExportResult } from "../../../src-shared/report-types";
 import { medplumDefinitions, medplumIssues } from "../../support/fhir-validation";
 import { FixedReportTestEngine } from "../../support/fixed-report-test-engine";
-import { jobSettled, makeReportsHarness, type ReportsHarness, SHARED_DICOM_DIR } from "../../support/report-fixtures";
+import {
+  makeReportsHarness,
+  openDrafted,
+  type ReportsHarness,
+  SHARED_DICOM_DIR,
+  signAttested,
+} from "../../support/report-fixtures";
 
 const RG1 = path.join(SHARED_DICOM_DIR, "RG1_CR_chest_J2KI.dcm");
 const out = fs.mkdtempSync(path.join(os.tmpdir(), "rd-header-"));
@@ -27,10 +33,8 @@ beforeAll(async () => {
   const result = await importer.importPaths([RG1], { jobId: "header" });
   expect(result.failures).toEqual([]);
   studyId = result.studyIds[0]!;
-  h.reports.open(studyId);
-  await jobSettled(h, studyId);
-  h.reports.setSigner("Dr Anna Smith");
-  h.reports.sign(studyId, { version: h.reports.state(studyId).draft!.version, attestUntouchedAi: true });
+  await openDrafted(h, studyId);
+  signAttested(h, studyId);
 });
 afterAll(async () => {
   await importer.close();

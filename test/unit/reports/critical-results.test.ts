@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { renderDicomSr } from "../../../src-main/services/export/dicom-sr";
 import { renderFhirDiagnosticReport } from "../../../src-main/services/export/fhir";
 import { formatPlainText } from "../../../src-main/services/export/report-document";
@@ -15,7 +15,8 @@ import { criticalFindingsIn, DEFAULT_CRITICAL_FINDINGS } from "../../../src-main
 import { StudiesService } from "../../../src-main/services/studies/studies-service";
 import { EMPTY_SECTIONS, type ReportSections } from "../../../src-shared/report-types";
 import { iuSentence } from "../../support/fixed-report-test-engine";
-import { dicomStudy, insertStudy, makeReportsHarness, type ReportsHarness } from "../../support/report-fixtures";
+import { dicomStudy, insertStudy, makeReportsHarness } from "../../support/report-fixtures";
+import { closedAfterEach } from "../../support/vitest-fixtures";
 
 const iu = iuSentence;
 const sections = (findings: string, impression: string): ReportSections => ({
@@ -61,15 +62,10 @@ describe("criticalFindingsIn", () => {
 });
 
 describe("signing a critical report", () => {
-  let open: ReportsHarness[] = [];
-  afterEach(() => {
-    for (const h of open) h.close();
-    open = [];
-  });
+  const closeLater = closedAfterEach();
 
   it("needs the communication record, which the audit log and every export carry; the worklist lists it first", () => {
-    const h = makeReportsHarness();
-    open.push(h);
+    const h = closeLater(makeReportsHarness());
     insertStudy(h.db, { ...dicomStudy("older-critical"), studyDate: "20200101" });
     insertStudy(h.db, { ...dicomStudy("newer-plain", "NIH_DX_chest_implicitLE.dcm"), studyDate: "20240101" });
     h.reports.setSigner("Dr Anna Smith");
@@ -135,8 +131,7 @@ describe("signing a critical report", () => {
   });
 
   it("the list is a setting, audited", () => {
-    const h = makeReportsHarness();
-    open.push(h);
+    const h = closeLater(makeReportsHarness());
     expect(h.reports.criticalFindings()).toEqual([...DEFAULT_CRITICAL_FINDINGS]);
     expect(h.reports.setCriticalFindings(["Pneumothorax", " tension pneumothorax ", "pneumothorax"])).toEqual([
       "pneumothorax",

@@ -3,16 +3,14 @@
  * the service's clock scripted) makes a handful of versions — a new one after a pause of a minute or at an explicit
  * step — while every autosave is still committed at once.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { VERSION_PAUSE_MS } from "../../../src-main/services/reports/reports-service";
 import { EMPTY_SECTIONS, type ReportSections } from "../../../src-shared/report-types";
-import { dicomStudy, insertStudy, makeReportsHarness, type ReportsHarness } from "../../support/report-fixtures";
+import { dicomStudy, insertStudy, makeReportsHarness } from "../../support/report-fixtures";
+import { closedAfterEach } from "../../support/vitest-fixtures";
 
 const STUDY = "study-history";
-const open: ReportsHarness[] = [];
-afterEach(() => {
-  for (const h of open.splice(0)) h.close();
-});
+const closeLater = closedAfterEach();
 
 /** What the user does, in order: type for a while (a save every `every` ms), pause, insert a sentence, restore. */
 type Step =
@@ -43,8 +41,7 @@ describe("draft history", () => {
   it("a scripted 10-minute editing session makes about ten versions, and every save is kept", () => {
     let now = Date.parse("2026-12-03T10:00:00Z");
     const started = now;
-    const h = makeReportsHarness({ now: () => now });
-    open.push(h);
+    const h = closeLater(makeReportsHarness({ now: () => now }));
     insertStudy(h.db, dicomStudy(STUDY));
     let sections: ReportSections = { ...EMPTY_SECTIONS };
     let base: number | null = null;
@@ -102,8 +99,7 @@ describe("draft history", () => {
     ]);
     expect(h.reports.state(STUDY).draft?.sections).toEqual(sections);
     // After a restart (a new service on the same file) the last save is there.
-    const after = h.restart();
-    open.push(after);
+    const after = closeLater(h.restart());
     expect(after.reports.state(STUDY).draft?.sections).toEqual(sections);
   });
 });

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { SignedCaseSink } from "../../../src-main/services/reports/draft-engine";
 import { NO_ENGINE_MESSAGE, VERSION_PAUSE_MS } from "../../../src-main/services/reports/reports-service";
 import { splitSentences } from "../../../src-shared/report-text";
@@ -6,24 +6,19 @@ import { EMPTY_SECTIONS, type ReportSections } from "../../../src-shared/report-
 import { FixedReportTestEngine, iuReport, TEST_DOUBLE_EMBEDDING_MODEL } from "../../support/fixed-report-test-engine";
 import {
   dicomStudy,
+  editDraft,
   gate,
   insertStudy,
   jobSettled,
   makeReportsHarness,
+  openDrafted,
   type ReportsHarness,
 } from "../../support/report-fixtures";
+import { closedAfterEach } from "../../support/vitest-fixtures";
 
 const REPORT_ID = "CXR2384_IM-0942";
 const STUDY = "study-1";
-let open: ReportsHarness[] = [];
-const track = (h: ReportsHarness) => {
-  open.push(h);
-  return h;
-};
-afterEach(() => {
-  for (const h of open) h.close();
-  open = [];
-});
+const track = closedAfterEach();
 
 function withStudy(h: ReportsHarness, id = STUDY): ReportsHarness {
   insertStudy(h.db, dicomStudy(id));
@@ -147,9 +142,7 @@ describe("AI drafting through the DraftEngine seam (fixed-report test double)", 
 
   it("a sentence stays AI while its text equals the AI's; edited and inserted sentences are not AI", async () => {
     const h = track(withStudy(makeReportsHarness({ engine: new FixedReportTestEngine({ reportId: REPORT_ID }) })));
-    h.reports.open(STUDY);
-    await jobSettled(h, STUDY);
-    const ai = h.reports.state(STUDY).draft!;
+    const ai = (await openDrafted(h, STUDY)).draft!;
     const [first, ...rest] = splitSentences(ai.sections.findings).map((s) => s.text);
     const edited = { ...ai.sections, findings: [`${first} Mildly.`.replace(".", ""), ...rest].join(" ") };
     const saved = h.reports.save(STUDY, { sections: edited, baseVersion: ai.version, origin: "user" });
@@ -208,14 +201,8 @@ describe("AI drafting through the DraftEngine seam (fixed-report test double)", 
   it("regenerate asks before replacing the user's edits, then replaces Findings and Impression", async () => {
     const engine = new FixedReportTestEngine({ reportId: REPORT_ID });
     const h = track(withStudy(makeReportsHarness({ engine })));
-    h.reports.open(STUDY);
-    await jobSettled(h, STUDY);
-    const ai = h.reports.state(STUDY).draft!;
-    h.reports.save(STUDY, {
-      sections: { ...ai.sections, indication: "Dyspnoea.", findings: "Edited by me." },
-      baseVersion: ai.version,
-      origin: "user",
-    });
+    const ai = (await openDrafted(h, STUDY)).draft!;
+    editDraft(h, STUDY, { indication: "Dyspnoea.", findings: "Edited by me." });
     expect(() => h.reports.regenerate(STUDY, { replaceUserEdits: false })).toThrow(/Confirm to replace them/);
     const running = h.reports.regenerate(STUDY, { replaceUserEdits: true });
     expect(running.job.state).toBe("running");
@@ -253,9 +240,7 @@ describe("AI drafting through the DraftEngine seam (fixed-report test double)", 
     expect(recovered.status).toBe("new");
     expect(recovered.job).toMatchObject({ state: "failed" });
     expect(recovered.job.message).toMatch(/^interrupted/);
-    after.reports.open(STUDY);
-    await jobSettled(after, STUDY);
-    expect(after.reports.state(STUDY).draft?.origin).toBe("ai");
+    expect((await openDrafted(after, STUDY)).draft?.origin).toBe("ai");
     h.db.close();
   });
 
@@ -267,9 +252,7 @@ describe("AI drafting through the DraftEngine seam (fixed-report test double)", 
       },
     };
     const h = track(withStudy(makeReportsHarness({ engine: failing })));
-    h.reports.open(STUDY);
-    await jobSettled(h, STUDY);
-    const state = h.reports.state(STUDY);
+    const state = await openDrafted(h, STUDY);
     expect(state.job).toMatchObject({
       state: "failed",
       message: "cannot decode image frontal.dcm: truncated pixel data",
@@ -291,8 +274,7 @@ describe("signing", () => {
         }),
       ),
     );
-    h.reports.open(STUDY);
-    await jobSettled(h, STUDY);
+    await openDrafted(h, STUDY);
     return h;
   }
 
@@ -407,11 +389,7 @@ describe("signing", () => {
     const h = await drafted();
     h.reports.setSigner("Dr Anna Smith");
     const v = h.reports.state(STUDY).draft!;
-    h.reports.save(STUDY, {
-      sections: { ...v.sections, indication: "Chest pain." },
-      baseVersion: v.version,
-      origin: "user",
-    });
+    editDraft(h, STUDY, { indication: "Chest pain." });
     expect(() => h.reports.sign(STUDY, { version: v.version })).toThrow(/changed after you reviewed it/);
     insertStudy(h.db, dicomStudy("study-2", "NIH_DX_chest_implicitLE.dcm"));
     h.reports.save("study-2", {

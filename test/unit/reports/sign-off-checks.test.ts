@@ -3,17 +3,12 @@
  * pick-lists, template blanks, empty sections, laterality; and the reports service refusing to sign while any
  * remain, or while untouched AI sentences are not attested.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { checkSignOff } from "../../../src-main/services/language/sign-off-checks";
 import { EMPTY_SECTIONS, type ReportSections } from "../../../src-shared/report-types";
 import { FixedReportTestEngine, iuSentence } from "../../support/fixed-report-test-engine";
-import {
-  dicomStudy,
-  insertStudy,
-  jobSettled,
-  makeReportsHarness,
-  type ReportsHarness,
-} from "../../support/report-fixtures";
+import { dicomStudy, insertStudy, jobSettled, makeReportsHarness } from "../../support/report-fixtures";
+import { closedAfterEach } from "../../support/vitest-fixtures";
 
 const iu = iuSentence;
 
@@ -109,16 +104,11 @@ describe("checkSignOff", () => {
 });
 
 describe("reports service signing with safeguards", () => {
-  let open: ReportsHarness[] = [];
-  afterEach(() => {
-    for (const h of open) h.close();
-    open = [];
-  });
+  const closeLater = closedAfterEach();
   const harness = (engine?: FixedReportTestEngine) => {
-    const h = makeReportsHarness(engine ? { engine } : {});
+    const h = closeLater(makeReportsHarness(engine ? { engine } : {}));
     insertStudy(h.db, dicomStudy("s1"));
     h.reports.setSigner("Dr Anna Smith");
-    open.push(h);
     return h;
   };
 

@@ -10,9 +10,10 @@ import { FixedReportTestEngine, TEST_DOUBLE_EMBEDDING_MODEL } from "../../suppor
 import {
   dicomStudy,
   insertStudy,
-  jobSettled,
   makeReportsHarness,
+  openDrafted,
   type ReportsHarness,
+  signAttested,
 } from "../../support/report-fixtures";
 
 const REPORT_ID = "CXR2384_IM-0942";
@@ -42,13 +43,8 @@ async function signedWith(index: (h: ReportsHarness) => RetrievalService) {
   service = index(harness);
   retrieval = service;
   insertStudy(harness.db, dicomStudy("study-1"));
-  harness.reports.open("study-1");
-  await jobSettled(harness, "study-1");
-  harness.reports.setSigner("Dr Anna Smith");
-  const result = harness.reports.sign("study-1", {
-    version: harness.reports.state("study-1").draft!.version,
-    attestUntouchedAi: true,
-  });
+  await openDrafted(harness, "study-1");
+  const result = signAttested(harness, "study-1");
   return { result, service, engine };
 }
 

@@ -9,7 +9,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import type { DraftEngine } from "../../../src-main/services/reports/draft-engine";
 import { EMPTY_SECTIONS } from "../../../src-shared/report-types";
 import { FixedReportTestEngine } from "../../support/fixed-report-test-engine";
@@ -18,10 +18,10 @@ import {
   insertStudy,
   jobSettled,
   makeReportsHarness,
-  type ReportsHarness,
   SHARED_DICOM_DIR,
   type TestStudy,
 } from "../../support/report-fixtures";
+import { closedAfterEach } from "../../support/vitest-fixtures";
 import { modifiedCopy } from "../imaging/derived-files";
 
 const CHEST = path.join(SHARED_DICOM_DIR, "CR-MONO1-10-chest_explicitLE.dcm");
@@ -33,15 +33,10 @@ const hasTool = (tool: string) => spawnSync(tool, ["--version"]).status !== null
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rd-scope-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-let harnesses: ReportsHarness[] = [];
-afterEach(() => {
-  for (const h of harnesses) h.close();
-  harnesses = [];
-});
+const closeLater = closedAfterEach();
 
 function harness(engine: DraftEngine | null = new FixedReportTestEngine({ reportId: REPORT_ID })) {
-  const h = makeReportsHarness({ engine });
-  harnesses.push(h);
+  const h = closeLater(makeReportsHarness({ engine }));
   h.reports.setSigner("Dr Scope Test");
   return h;
 }
@@ -63,6 +58,28 @@ const SOP = {
   NM: "1.2.840.10008.5.1.4.1.1.20",
 };
 
+/** Copies of the CR chest whose header says another body part: name, the attributes changed, the headline. */
+const OTHER_BODY_PARTS: Array<[name: string, values: Record<string, string>, headline: string]> = [
+  ["CR tibia", { "(0018,0015)": "EXTREMITY", "(0008,1030)": "TIBIA FIBULA 2 VIEWS" }, "CR of an extremity"],
+  [
+    "dental CR",
+    { "(0018,0015)": "", "(0008,1030)": "INTRAORAL SURVEY TEETH" },
+    'CR described as TEETH ("INTRAORAL SURVEY TEETH")',
+  ],
+  [
+    "knee by series description",
+    { "(0018,0015)": "", "(0008,103e)": "R KNEE AP" },
+    'CR described as KNEE ("R KNEE AP")',
+  ],
+  [
+    "hand by protocol name",
+    { "(0018,0015)": "", "(0018,1030)": "HAND PA/OBL" },
+    'CR described as HAND ("HAND PA/OBL")',
+  ],
+  ["DX skull", { "(0008,0060)": "DX", "(0018,0015)": "SKULL" }, "DX of the skull"],
+  ["CR abdomen", { "(0018,0015)": "ABDOMEN" }, "CR of the abdomen"],
+];
+
 /** Derived not-eligible inputs: the file, and the words the pane must show. */
 function notEligibleInputs(): Array<{ name: string; file: string; headline: string }> {
   const derive = (name: string, values: Record<string, string>) => modifiedCopy(dir, CHEST, `${name}.dcm`, values);
@@ -78,32 +95,11 @@ function notEligibleInputs(): Array<{ name: string; file: string; headline: stri
             ? "Nuclear medicine (NM) images: this model drafts chest radiographs only"
             : `${m} images: this model drafts chest radiographs only`,
     })),
-    {
-      name: "CR tibia",
-      file: derive("tibia", { "(0018,0015)": "EXTREMITY", "(0008,1030)": "TIBIA FIBULA 2 VIEWS" }),
-      headline: "CR of an extremity",
-    },
-    {
-      name: "dental CR",
-      file: derive("dental", { "(0018,0015)": "", "(0008,1030)": "INTRAORAL SURVEY TEETH" }),
-      headline: 'CR described as TEETH ("INTRAORAL SURVEY TEETH")',
-    },
-    {
-      name: "knee by series description",
-      file: derive("knee", { "(0018,0015)": "", "(0008,103e)": "R KNEE AP" }),
-      headline: 'CR described as KNEE ("R KNEE AP")',
-    },
-    {
-      name: "hand by protocol name",
-      file: derive("hand", { "(0018,0015)": "", "(0018,1030)": "HAND PA/OBL" }),
-      headline: 'CR described as HAND ("HAND PA/OBL")',
-    },
-    {
-      name: "DX skull",
-      file: derive("skull", { "(0008,0060)": "DX", "(0018,0015)": "SKULL" }),
-      headline: "DX of the skull",
-    },
-    { name: "CR abdomen", file: derive("abdomen", { "(0018,0015)": "ABDOMEN" }), headline: "CR of the abdomen" },
+    ...OTHER_BODY_PARTS.map(([name, values, headline]) => ({
+      name,
+      file: derive(name.replaceAll(" ", "-"), values),
+      headline,
+    })),
   ];
 }
 
@@ -159,8 +155,7 @@ describe.skipIf(!hasTool("dcmodify"))("scope gate in the reports service", () =>
     expect(override).toMatchObject({ actor: "Dr Scope Test" });
     expect(override?.details).toMatchObject({ headline: "MR images: this model drafts chest radiographs only" });
     // The override survives a restart.
-    const h2 = h.restart({ engine: new FixedReportTestEngine({ reportId: REPORT_ID }) });
-    harnesses.push(h2);
+    const h2 = closeLater(h.restart({ engine: new FixedReportTestEngine({ reportId: REPORT_ID }) }));
     expect(h2.reports.state("mr").scope.override?.reason).toBe("teaching case");
 
     const version = h2.reports.state("mr").draft!.version;
@@ -261,8 +256,7 @@ describe.skipIf(!hasTool("dcmodify"))("scope gate in the reports service", () =>
 
 describe.skipIf(!hasTool("dcmodify"))("scope override needs a named radiologist", () => {
   it("is refused until the signer's name is confirmed", () => {
-    const h = makeReportsHarness({ engine: new FixedReportTestEngine({ reportId: REPORT_ID }) });
-    harnesses.push(h);
+    const h = closeLater(makeReportsHarness({ engine: new FixedReportTestEngine({ reportId: REPORT_ID }) }));
     insertStudy(h.db, fileStudy("hip", HIP));
     expect(() => h.reports.overrideScope("hip", { reason: "" })).toThrow(
       "the signing radiologist's name is not set: confirm it once (reports.setSigner) before overriding the scope check",
