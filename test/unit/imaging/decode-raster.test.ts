@@ -25,6 +25,18 @@ afterAll(() => {
   if (figures.length) console.info(`PNG / JPEG figures:\n${figures.join("\n")}`);
 });
 
+/** Raw pixels written as a PNG in the colour space given (by sharp), in the temporary folder. */
+async function writePng(
+  name: string,
+  pixels: Uint8Array | Uint16Array,
+  raw: { width: number; height: number; channels: 1 | 2 | 3 | 4 },
+  colourspace: string,
+): Promise<string> {
+  const file = path.join(tmp.dir, name);
+  await sharp(pixels, { raw }).toColourspace(colourspace).png().toFile(file);
+  return file;
+}
+
 describe.each(rasterFiles().map((f) => [path.relative(IMAGES_DIR, f), f]))("%s", (_name, file) => {
   test("decodes to the size and pixels sharp reads", async () => {
     const image = await decodeImageFile(file);
@@ -90,11 +102,7 @@ describe("16-bit PNG", () => {
     const { width, height, values } = referenceCrStoredValues();
     // 10-bit values scaled to use the 16-bit range.
     const wide = Uint16Array.from(values, (v) => v * 64 + 7);
-    const file = path.join(tmp.dir, "cr16.png");
-    await sharp(wide, { raw: { width, height, channels: 1 } })
-      .toColourspace("grey16")
-      .png()
-      .toFile(file);
+    const file = await writePng("cr16.png", wide, { width, height, channels: 1 }, "grey16");
     expect((await sharp(file).metadata()).depth).toBe("ushort");
 
     const image = await decodeImageFile(file);
@@ -126,11 +134,7 @@ describe("16-bit PNG", () => {
 
   test("a 16-bit RGB PNG is reduced to 16-bit luma", async () => {
     const rgb = new Uint16Array([0, 0, 0, 65535, 65535, 65535, 65535, 0, 0, 1000, 40000, 20000]);
-    const file = path.join(tmp.dir, "rgb16.png");
-    await sharp(rgb, { raw: { width: 4, height: 1, channels: 3 } })
-      .toColourspace("rgb16")
-      .png()
-      .toFile(file);
+    const file = await writePng("rgb16.png", rgb, { width: 4, height: 1, channels: 3 }, "rgb16");
     const image = await decodeImageFile(file);
     expect(image.metadata).toMatchObject({ bitsStored: 16, photometric: "RGB" });
     const luma = (r: number, g: number, b: number) => Math.floor((r * 19595 + g * 38470 + b * 7471 + 0x8000) / 65536);
@@ -139,11 +143,7 @@ describe("16-bit PNG", () => {
 
   test("an 8-bit gray PNG with alpha ignores the alpha channel", async () => {
     const pixels = new Uint8Array([10, 255, 200, 0, 90, 128, 250, 30]);
-    const file = path.join(tmp.dir, "gray-alpha.png");
-    await sharp(pixels, { raw: { width: 4, height: 1, channels: 2 } })
-      .toColourspace("b-w")
-      .png()
-      .toFile(file);
+    const file = await writePng("gray-alpha.png", pixels, { width: 4, height: 1, channels: 2 }, "b-w");
     const image = await decodeImageFile(file);
     expect(Array.from(image.displayPixels)).toEqual([10, 200, 90, 250]);
   });

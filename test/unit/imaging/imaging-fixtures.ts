@@ -71,11 +71,9 @@ export const SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7";
 
 /**
  * A DICOM Part 10 file (Explicit VR Little Endian unless told) from a naturalized dcmjs data set. PixelData is an
- * ArrayBuffer (written as OW, or OB for 8-bit data); `_vrMap` may name VRs for ambiguous attributes.
- */
-/**
- * A Part 10 file of a naturalized data set; `rawElements` are added as written (dcmjs's denaturalized form, keyed
- * "ggggeeee"), for elements its dictionary does not name, such as private tags.
+ * ArrayBuffer (written as OW, or OB for 8-bit data); `_vrMap` may name VRs for ambiguous attributes. `rawElements`
+ * are added as written (dcmjs's denaturalized form, keyed "ggggeeee"), for elements its dictionary does not name,
+ * such as private tags.
  */
 export function buildDicom(
   dataset: Record<string, unknown>,
@@ -100,6 +98,27 @@ export function buildDicom(
   const dict = new dcmjs.data.DicomDict(dcmjs.data.DicomMetaDictionary.denaturalizeDataset(meta));
   dict.dict = { ...dcmjs.data.DicomMetaDictionary.denaturalizeDataset(full), ...rawElements };
   return Buffer.from(dict.write());
+}
+
+/** A native 8-bit colour image data set, three samples per pixel interleaved, of the photometric interpretation given. */
+export function colour8Dataset(
+  rows: number,
+  columns: number,
+  photometric: "RGB" | "YBR_FULL" | "YBR_FULL_422",
+  pixels: ArrayBuffer,
+): Record<string, unknown> {
+  return {
+    Rows: rows,
+    Columns: columns,
+    BitsAllocated: 8,
+    BitsStored: 8,
+    HighBit: 7,
+    PixelRepresentation: 0,
+    SamplesPerPixel: 3,
+    PlanarConfiguration: 0,
+    PhotometricInterpretation: photometric,
+    PixelData: pixels,
+  };
 }
 
 /** A grayscale image data set with the reference CR chest's real pixel values (optionally transformed). */
