@@ -59,6 +59,13 @@ async function refusal(dir: string): Promise<ModelPackError> {
   throw new Error(`pack ${dir} was accepted`);
 }
 
+/** Loads a copy of the pack whose manifest `edit` changed: the refusal. */
+function refusalWithManifest(edit: (m: ModelPackManifest) => void): Promise<ModelPackError> {
+  const dir = copyPack();
+  editManifest(dir, edit);
+  return refusal(dir);
+}
+
 describe("loadModelPack on the demo pack", () => {
   it("verifies and opens the three sessions with the declared interfaces and the gallery", async () => {
     const pack = await loadModelPack(packDir);
@@ -158,23 +165,19 @@ describe("loadModelPack refuses a damaged pack and says what is wrong", () => {
   });
 
   it("a declared shape the ONNX session does not have", async () => {
-    const dir = copyPack();
-    editManifest(dir, (m) => {
+    const error = await refusalWithManifest((m) => {
       const past = m.models.decoder_step.inputs.find((t) => t.name === "past_keys")!;
       past.shape[3] = "past_length";
     });
-    const error = await refusal(dir);
     expect(error.message).toMatch(
       /decoder_step: input past_keys has shape \[\d+, "past_batch", \d+, "past_len", \d+\], manifest declares \[\d+, "past_batch", \d+, "past_length", \d+\]/,
     );
   });
 
   it("a declared output name the session does not produce", async () => {
-    const dir = copyPack();
-    editManifest(dir, (m) => {
+    const error = await refusalWithManifest((m) => {
       m.models.generator_encoder.outputs[0]!.name = "memory_keys";
     });
-    const error = await refusal(dir);
     expect(error.message).toContain(
       "generator_encoder: outputs are [cross_keys, cross_values] but the manifest declares [memory_keys, cross_values]",
     );
@@ -216,11 +219,9 @@ describe("loadModelPack refuses a damaged pack and says what is wrong", () => {
   });
 
   it("an embedding model id that is not the vision encoder's hash", async () => {
-    const dir = copyPack();
-    editManifest(dir, (m) => {
+    const error = await refusalWithManifest((m) => {
       m.embedding.model_id = `sha256:${"0".repeat(64)}`;
     });
-    const error = await refusal(dir);
     expect(error.message).toContain("embedding.model_id sha256:0000");
     expect(error.message).toContain("gallery.model_id");
   });
@@ -315,24 +316,21 @@ describe("loadModelPack refuses a damaged pack and says what is wrong", () => {
       `gallery/thumbnails.json ids differ from the gallery ids at row 3 ("${ids[3]}", gallery "${ids[4]}")`,
     ]);
 
-    const unlisted = copyPack();
-    editManifest(unlisted, (m) => {
+    const refused = await refusalWithManifest((m) => {
       m.files = m.files.filter((f) => f.path !== "gallery/thumbnails.bin");
     });
-    const refused = await refusal(unlisted);
     expect(refused.problems).toContain("gallery/thumbnails.bin is in the pack folder but not in manifest files");
     expect(refused.problems).toContain('gallery.thumbnails.data "gallery/thumbnails.bin" is not in manifest files');
   });
 
   it("a manifest that breaks the schema, or is not JSON", async () => {
-    const dir = copyPack();
-    editManifest(dir, (m) => {
+    const error = await refusalWithManifest((m) => {
       (m as { format: string }).format = "radiology-draft/model-pack@0";
       (m.decoding as { beam_size: number }).beam_size = 0;
     });
-    const error = await refusal(dir);
     expect(error.message).toContain("manifest.json: format:");
     expect(error.message).toContain("manifest.json: decoding.beam_size:");
+    const dir = copyPack();
     fs.writeFileSync(path.join(dir, "manifest.json"), "{ not json");
     expect(() => readModelPackManifest(dir)).toThrow(/manifest\.json is not valid JSON/);
   });
