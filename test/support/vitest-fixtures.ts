@@ -1,7 +1,7 @@
 /**
  * Fixtures of the Vitest tests (unit and integration) that register Vitest hooks, kept apart from the fixtures the
- * Playwright specs share (importing vitest there clashes with Playwright's expect): the app's services on a fresh
- * temporary data folder, made by a test or for a whole describe block, and closing what a test opened after it.
+ * Playwright specs share (report-fixtures) so that those never load vitest: the app's services on a fresh temporary
+ * data folder, made by a test or for a whole describe block, and closing what a test opened after it.
  */
 import fs from "node:fs";
 import os from "node:os";
