@@ -10,12 +10,13 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { createServices, type Services } from "../../../src-main/services";
+import type { Services } from "../../../src-main/services";
 import { decodeImageBuffer } from "../../../src-main/services/imaging/decode-image";
 import { decodeFrame, provideCodecsWasm } from "../../../src-renderer/src/features/viewer/dcmjs-frame-decoder";
 import { normalizeDicomBytes } from "../../../src-renderer/src/features/viewer/dicom-normalize";
 import { transcodeToExplicitLittleEndian } from "../../../src-shared/imaging/dicom-part10";
 import { isImagingError } from "../../../src-shared/imaging/errors";
+import { tempServices } from "../../support/vitest-fixtures";
 import { truncatedStreams } from "./derived-files";
 import { dicomFiles, REPO_ROOT, tempDir } from "./imaging-fixtures";
 
@@ -26,7 +27,7 @@ let services: Services;
 beforeAll(() => {
   const wasm = fs.readFileSync(path.join(REPO_ROOT, "node_modules/dcmjs-codecs/build/dcmjs-native-codecs.wasm"));
   provideCodecsWasm(wasm.buffer.slice(wasm.byteOffset, wasm.byteOffset + wasm.byteLength));
-  services = createServices({ dataDir: tempDir("damaged-db-").dir, transport: "in-process", modelPackDir: null });
+  services = tempServices("damaged-db-");
 });
 afterAll(() => {
   services?.close();

@@ -8,7 +8,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { createServices, type Services } from "../../../src-main/services";
+import type { Services } from "../../../src-main/services";
 import { decodeImageBuffer, decodeImageFile } from "../../../src-main/services/imaging/decode-image";
 import { decodeFrame, provideCodecsWasm } from "../../../src-renderer/src/features/viewer/dcmjs-frame-decoder";
 import { normalizeDicomBytes } from "../../../src-renderer/src/features/viewer/dicom-normalize";
@@ -24,6 +24,7 @@ import {
   transferSyntax,
   transferSyntaxProblem,
 } from "../../../src-shared/imaging/transfer-syntaxes";
+import { tempServices } from "../../support/vitest-fixtures";
 import { syntaxSamples } from "./derived-files";
 import { diffStats, REFERENCE_CR, REPO_ROOT, tempDir } from "./imaging-fixtures";
 
@@ -35,7 +36,7 @@ beforeAll(async () => {
   const wasm = fs.readFileSync(path.join(REPO_ROOT, "node_modules/dcmjs-codecs/build/dcmjs-native-codecs.wasm"));
   provideCodecsWasm(wasm.buffer.slice(wasm.byteOffset, wasm.byteOffset + wasm.byteLength));
   samples = await syntaxSamples(tmp.dir);
-  services = createServices({ dataDir: tempDir("syntax-table-db-").dir, transport: "in-process", modelPackDir: null });
+  services = tempServices("syntax-table-db-");
 });
 afterAll(() => {
   services?.close();
