@@ -11,8 +11,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
 import { runCli } from "../../../src-main/cli/language-cli-support";
-import type { Split } from "../dataset";
-import { intOption, SynthInputError } from "../errors";
+import { intOption, listOption, splitOption } from "../errors";
 import { generateDataset } from "../generate";
 import { DEFAULT_SYNTH_OUT, iuSourceOptions, iuSourcesFrom } from "../paths";
 
@@ -38,13 +37,8 @@ async function main(): Promise<void> {
   const size = intOption("size", values.size, 64, 2048) ?? 512;
   const workers = intOption("workers", values.workers, 1, 16) ?? 2;
   const limit = intOption("limit", values.limit, 1, 1_000_000);
-  if (values.split && !["train", "val", "test"].includes(values.split)) {
-    throw new SynthInputError(`--split must be train, val or test, got "${values.split}"`);
-  }
-  const ids = values.ids
-    ?.split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
+  const split = splitOption(values.split);
+  const ids = listOption(values.ids);
   const outDir = path.resolve(values.out);
   const bar = new cliProgress.SingleBar(
     { format: "rendering |{bar}| {value}/{total} studies | {eta_formatted} left | {duration_formatted}" },
@@ -56,7 +50,7 @@ async function main(): Promise<void> {
     size,
     workers,
     ...(ids ? { ids } : {}),
-    ...(values.split ? { split: values.split as Split } : {}),
+    ...(split ? { split } : {}),
     ...(limit !== undefined ? { limit } : {}),
     onStart: (total) => bar.start(total, 0),
     onProgress: (done) => bar.update(done),
