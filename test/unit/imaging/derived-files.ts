@@ -11,7 +11,7 @@ import path from "node:path";
 import type * as DcmjsCodecs from "dcmjs-codecs";
 import dicomParser from "dicom-parser";
 import { ensureCodecs } from "../../../src-main/services/imaging/native-codecs";
-import { buildDicom, crChestDataset, DICOM_DIR, IMAGES_DIR } from "./imaging-fixtures";
+import { buildDicom, colourDataset, crChestDataset, DICOM_DIR, IMAGES_DIR } from "./imaging-fixtures";
 
 /** The shared file that carries each transfer syntax. */
 export const SHARED_SYNTAX_SAMPLES: Readonly<Record<string, string>> = {
@@ -162,18 +162,7 @@ export function unsupportedInputs(dir: string): Array<{ file: string; reason: Re
     {
       file: write(
         "ybr422-native.dcm",
-        buildDicom({
-          Rows: 8,
-          Columns: 8,
-          BitsAllocated: 8,
-          BitsStored: 8,
-          HighBit: 7,
-          PixelRepresentation: 0,
-          SamplesPerPixel: 3,
-          PlanarConfiguration: 0,
-          PhotometricInterpretation: "YBR_FULL_422",
-          PixelData: new Uint8Array(8 * 8 * 2).buffer,
-        }),
+        buildDicom(colourDataset(8, 8, "YBR_FULL_422", new Uint8Array(8 * 8 * 2).buffer)),
       ),
       reason: /YBR_FULL_422/,
     },

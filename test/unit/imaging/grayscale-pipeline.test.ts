@@ -8,7 +8,7 @@ import { decodeImageBuffer } from "../../../src-main/services/imaging/decode-ima
 import { applyWindow, renderGrayscale } from "../../../src-main/services/imaging/grayscale-pipeline";
 import { ensureCodecs } from "../../../src-main/services/imaging/native-codecs";
 import type { WindowSetting } from "../../../src-shared/imaging/image-types";
-import { buildDicom, crChestDataset, diffStats, referenceCrStoredValues } from "./imaging-fixtures";
+import { buildDicom, colourDataset, crChestDataset, diffStats, referenceCrStoredValues } from "./imaging-fixtures";
 
 const reference = referenceCrStoredValues();
 
@@ -211,18 +211,7 @@ describe("other DICOM layouts", () => {
       rgb[i * 3 + 1] = 255 - v;
       rgb[i * 3 + 2] = (v * 7) % 256;
     }
-    const file = buildDicom({
-      Rows: height,
-      Columns: width,
-      BitsAllocated: 8,
-      BitsStored: 8,
-      HighBit: 7,
-      PixelRepresentation: 0,
-      SamplesPerPixel: 3,
-      PlanarConfiguration: 0,
-      PhotometricInterpretation: "RGB",
-      PixelData: rgb.buffer,
-    });
+    const file = buildDicom(colourDataset(height, width, "RGB", rgb.buffer));
     const image = await decodeImageBuffer(file, "rgb.dcm");
     expect(image.voi.source).toBe("identity");
     for (let i = 0; i < values.length; i += 37) {

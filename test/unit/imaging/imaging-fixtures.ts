@@ -127,6 +127,27 @@ export function crChestDataset(
   };
 }
 
+/** An 8-bit, 3-sample colour image data set, samples interleaved by pixel (Planar Configuration 0). */
+export function colourDataset(
+  rows: number,
+  columns: number,
+  photometricInterpretation: "RGB" | "YBR_FULL_422",
+  pixelData: ArrayBuffer,
+): Record<string, unknown> {
+  return {
+    Rows: rows,
+    Columns: columns,
+    BitsAllocated: 8,
+    BitsStored: 8,
+    HighBit: 7,
+    PixelRepresentation: 0,
+    SamplesPerPixel: 3,
+    PlanarConfiguration: 0,
+    PhotometricInterpretation: photometricInterpretation,
+    PixelData: pixelData,
+  };
+}
+
 /** A fresh temporary folder, removed by the returned cleanup. */
 export function tempDir(prefix = "imaging-test-"): { dir: string; cleanup(): void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
