@@ -18,6 +18,9 @@ export function intOption(name: string, value: string | undefined, min: number, 
   return n;
 }
 
+/** The options that pick studies, `--ids a,b` (read with listOption) and `--split` (splitOption), for parseArgs. */
+export const STUDY_SELECTION_OPTIONS = { ids: { type: "string" }, split: { type: "string" } } as const;
+
 /** A comma-separated list option (`--ids a,b`): its trimmed, non-empty items; undefined when the option is absent. */
 export function listOption(value: string | undefined): string[] | undefined {
   return value

@@ -11,7 +11,7 @@ import { parseArgs } from "node:util";
 import { runCli } from "../../../src-main/cli/language-cli-support";
 import { writeContactSheet } from "../contact-sheet";
 import { loadIuStudies } from "../dataset";
-import { intOption, listOption, SynthInputError, splitOption } from "../errors";
+import { intOption, listOption, STUDY_SELECTION_OPTIONS, SynthInputError, splitOption } from "../errors";
 import { DEVICE_KINDS, findingsOf, LABEL_FINDING_KINDS, TEXT_FINDING_KINDS } from "../findings";
 import { DEFAULT_SYNTH_OUT, iuSourceOptions, iuSourcesFrom, REPO_ROOT } from "../paths";
 
@@ -23,9 +23,8 @@ async function main(): Promise<void> {
       root: { type: "string", default: DEFAULT_SYNTH_OUT },
       out: { type: "string" },
       ...iuSourceOptions(),
-      ids: { type: "string" },
+      ...STUDY_SELECTION_OPTIONS,
       finding: { type: "string" },
-      split: { type: "string" },
       count: { type: "string" },
       columns: { type: "string" },
       tile: { type: "string" },

@@ -11,7 +11,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
 import { runCli } from "../../../src-main/cli/language-cli-support";
-import { intOption, listOption, splitOption } from "../errors";
+import { intOption, listOption, STUDY_SELECTION_OPTIONS, splitOption } from "../errors";
 import { generateDataset } from "../generate";
 import { DEFAULT_SYNTH_OUT, iuSourceOptions, iuSourcesFrom } from "../paths";
 
@@ -20,10 +20,9 @@ async function main(): Promise<void> {
     options: {
       out: { type: "string", default: DEFAULT_SYNTH_OUT },
       ...iuSourceOptions(),
+      ...STUDY_SELECTION_OPTIONS,
       size: { type: "string" },
       workers: { type: "string" },
-      ids: { type: "string" },
-      split: { type: "string" },
       limit: { type: "string" },
       help: { type: "boolean", default: false },
     },
