@@ -1,4 +1,5 @@
 import { defineConfig } from "@playwright/test";
+import { CHROMIUM_LAUNCH } from "./src-main/bench/chromium-launch";
 
 /** End-to-end tests: Debian's Chromium drives the built renderer through the loopback harness. */
 export default defineConfig({
@@ -10,17 +11,6 @@ export default defineConfig({
   use: {
     browserName: "chromium",
     viewport: { width: 1600, height: 1000 },
-    launchOptions: {
-      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    },
+    launchOptions: { executablePath: CHROMIUM_LAUNCH.executablePath, args: [...CHROMIUM_LAUNCH.args] },
   },
 });

@@ -16,19 +16,13 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { asUserError, type CliCore, percentile, resolvePackDir, startCliCore } from "../cli/inference-cli-support";
-import { markdownTable, runCli, UserError } from "../cli/language-cli-support";
+import { integerOption, markdownTable, runCli, UserError } from "../cli/language-cli-support";
 import { appRoot } from "../paths";
 import { decodeImageFile } from "../services/imaging";
 import { defaultThreads } from "../services/inference";
 import { preprocessingSpecFrom } from "../services/inference/preprocess";
 
 const SOURCE = path.resolve(appRoot(), "../shared/data/dicom/RG1_CR_chest_J2KI.dcm");
-
-function positiveInt(text: string | undefined, flag: string, min = 1): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min) throw new UserError(`${flag} must be an integer >= ${min}, got "${text}"`);
-  return n;
-}
 
 function run(command: string, args: string[]): void {
   try {
@@ -61,9 +55,9 @@ async function main(): Promise<void> {
       out: { type: "string", default: path.join(appRoot(), "bench-results") },
     },
   });
-  const runs = positiveInt(values.runs, "--runs");
-  const warmup = positiveInt(values.warmup, "--warmup", 0);
-  const threads = values.threads === undefined ? defaultThreads() : positiveInt(values.threads, "--threads");
+  const runs = integerOption(values.runs, "--runs");
+  const warmup = integerOption(values.warmup, "--warmup", 0);
+  const threads = values.threads === undefined ? defaultThreads() : integerOption(values.threads, "--threads");
   const packDir = resolvePackDir(values.pack);
   if (!fs.existsSync(SOURCE)) throw new UserError(`the shared 2k chest ${SOURCE} is missing`);
 

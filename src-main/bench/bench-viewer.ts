@@ -21,7 +21,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import type { Page } from "@playwright/test";
 import { percentile } from "../cli/inference-cli-support";
-import { markdownTable, runCli, UserError } from "../cli/language-cli-support";
+import { integerOption, markdownTable, runCli, UserError } from "../cli/language-cli-support";
 import { appRoot } from "../paths";
 import { createServices } from "../services";
 import {
@@ -32,12 +32,6 @@ import {
   spawnHarness,
   writeResults,
 } from "./harness-bench-support";
-
-function positiveInt(text: string | undefined, flag: string, min = 1): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min) throw new UserError(`${flag} must be an integer >= ${min}, got "${text}"`);
-  return n;
-}
 
 interface Click {
   frontalMs: number;
@@ -128,8 +122,8 @@ async function main(): Promise<void> {
       out: { type: "string", default: path.join(appRoot(), "bench-results") },
     },
   });
-  const studyCount = positiveInt(values.studies, "--studies", 2);
-  const coldRuns = positiveInt(values["cold-runs"], "--cold-runs", 0);
+  const studyCount = integerOption(values.studies, "--studies", 2);
+  const coldRuns = integerOption(values["cold-runs"], "--cold-runs", 0);
   requireBuiltRenderer();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "rd-bench-viewer-"));
   const dataDir = path.join(tmp, "data");

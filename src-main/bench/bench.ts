@@ -24,7 +24,7 @@ import cliProgress from "cli-progress";
 import { DEFAULT_EVAL_DATA_DIR, type EvalStudy, readEvalStudies } from "../cli/eval-pack";
 import { collectStudyImages } from "../cli/generate";
 import { asUserError, type CliCore, percentile, resolvePackDir, startCliCore } from "../cli/inference-cli-support";
-import { fmt, markdownTable, runCli, UserError } from "../cli/language-cli-support";
+import { fmt, integerOption, markdownTable, runCli, UserError } from "../cli/language-cli-support";
 import { appRoot } from "../paths";
 import { defaultThreads, type GeneratedReport } from "../services/inference";
 import type { Split } from "../services/language/iu-xray-data";
@@ -44,13 +44,6 @@ function stageValues(report: GeneratedReport): Record<Stage, number> {
     "beam decode": t.beamMs,
     total: t.totalMs,
   };
-}
-
-function positiveInt(text: string | undefined, flag: string, min = 1): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min) throw new UserError(`${flag} must be an integer >= ${min}, got "${text}"`);
-  return n;
 }
 
 interface PytorchResult {
@@ -116,11 +109,11 @@ async function main(): Promise<void> {
       out: { type: "string", default: path.join(appRoot(), "bench-results") },
     },
   });
-  const runs = positiveInt(values.runs, "--runs")!;
-  const warmup = positiveInt(values.warmup, "--warmup", 0)!;
-  const indexStudies = positiveInt(values["index-studies"], "--index-studies", 0)!;
-  const threads = positiveInt(values.threads, "--threads") ?? defaultThreads();
-  const k = positiveInt(values.k, "--k")!;
+  const runs = integerOption(values.runs, "--runs");
+  const warmup = integerOption(values.warmup, "--warmup", 0);
+  const indexStudies = integerOption(values["index-studies"], "--index-studies", 0);
+  const threads = values.threads === undefined ? defaultThreads() : integerOption(values.threads, "--threads");
+  const k = integerOption(values.k, "--k");
   if (k > 100) throw new UserError(`--k must be at most 100, got ${k}`);
   const packDir = resolvePackDir(values.pack);
   const dataDir = path.resolve(values.data ?? DEFAULT_EVAL_DATA_DIR);

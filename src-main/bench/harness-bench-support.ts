@@ -1,7 +1,7 @@
 /**
  * What the Chromium benchmarks (bench-viewer.ts, bench-startup.ts) share: the loopback harness started as a child
  * process exactly as `npm run serve` starts it (tsx, src-main/harness/cli.ts), Debian's Chromium launched as the
- * e2e tests launch it (playwright.config.ts), the 2k×2k chest files made from the shared RG1 CR chest, and the
+ * e2e tests launch it (chromium-launch.ts), the 2k×2k chest files made from the shared RG1 CR chest, and the
  * machine's load average. Benchmarks print timings; nothing here asserts them.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
@@ -12,6 +12,7 @@ import readline from "node:readline";
 import type { Browser } from "@playwright/test";
 import { UserError } from "../cli/language-cli-support";
 import { appRoot } from "../paths";
+import { CHROMIUM_LAUNCH } from "./chromium-launch";
 
 export interface BenchHarness {
   url: string;
@@ -71,23 +72,12 @@ export async function spawnHarness(dataDir: string, extraArgs: readonly string[]
   };
 }
 
-/** Debian's Chromium with the e2e tests' flags (playwright.config.ts). */
+/** Debian's Chromium as the e2e tests launch it (chromium-launch.ts). */
 export async function launchChromium(): Promise<Browser> {
   const { chromium } = await import("@playwright/test");
-  const executablePath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+  const { executablePath } = CHROMIUM_LAUNCH;
   if (!fs.existsSync(executablePath)) throw new UserError(`Chromium is not installed at ${executablePath}`);
-  return chromium.launch({
-    executablePath,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  return chromium.launch({ executablePath, args: [...CHROMIUM_LAUNCH.args] });
 }
 
 /** The built renderer must exist: the harness serves out/renderer. */

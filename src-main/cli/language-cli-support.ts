@@ -24,6 +24,13 @@ export function datasetFileOptions<K extends keyof typeof DATASET_FILE_OPTIONS>(
 /** An error caused by the user's input: printed as one line, no stack trace, exit code 1. */
 export class UserError extends Error {}
 
+/** A whole-number option of at least `min` (`--runs 20`); anything else is a UserError naming the flag. */
+export function integerOption(text: string | undefined, flag: string, min = 1): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min) throw new UserError(`${flag} must be an integer >= ${min}, got "${text}"`);
+  return n;
+}
+
 /** Run a CLI main function: user errors print `error: <message>` and exit 1; other errors print their stack. */
 export function runCli(main: () => Promise<void>): void {
   main().catch((error: unknown) => {

@@ -157,13 +157,18 @@ test("two tabs on one draft: the other tab's write is announced, never overwritt
   await expect(a.locator("[data-testid=save-state][data-status=saved]")).toBeVisible();
   await expect(findingsB).toHaveValue("Tab A first text.");
 
-  // B's autosave is held back while A writes again: B's write is then stale and refused; B is told.
-  const release = await holdSaves(b);
-  await findingsB.fill("Tab B text.");
-  await expect(b.locator("[data-testid=save-state][data-status=saving]")).toBeVisible();
-  await findingsA.fill("Tab A second text.");
-  await expect(a.locator("[data-testid=save-state][data-status=saved]")).toBeVisible();
-  release();
+  /** B's autosave is held back while A writes and saves: B's write then arrives stale. */
+  const writeWhileHeld = async (textB: string, textA: string) => {
+    const release = await holdSaves(b);
+    await findingsB.fill(textB);
+    await expect(b.locator("[data-testid=save-state][data-status=saving]")).toBeVisible();
+    await findingsA.fill(textA);
+    await expect(a.locator("[data-testid=save-state][data-status=saved]")).toBeVisible();
+    release();
+  };
+
+  // B's write is stale and refused; B is told.
+  await writeWhileHeld("Tab B text.", "Tab A second text.");
   const notice = b.getByTestId("draft-conflict");
   await expect(notice).toBeVisible();
   await expect(notice).toContainText("The draft changed elsewhere");
@@ -179,12 +184,7 @@ test("two tabs on one draft: the other tab's write is announced, never overwritt
   await expect(findingsB).toHaveValue("Tab A second text.");
 
   // Once more, and B keeps its text as a new revision: A's text stays in the history, A is shown B's.
-  const release2 = await holdSaves(b);
-  await findingsB.fill("Tab B keeps this.");
-  await expect(b.locator("[data-testid=save-state][data-status=saving]")).toBeVisible();
-  await findingsA.fill("Tab A third text.");
-  await expect(a.locator("[data-testid=save-state][data-status=saved]")).toBeVisible();
-  release2();
+  await writeWhileHeld("Tab B keeps this.", "Tab A third text.");
   await expect(notice).toBeVisible();
   await b.getByRole("button", { name: "Keep mine as new revision" }).click();
   await expect(notice).toBeHidden();

@@ -358,6 +358,18 @@ function matching(mentions: Mention[], pattern: RegExp): Mention[] {
   return mentions.filter((m) => re.test(m.term) || re.test(m.context));
 }
 
+/** A finding drawn without a side, with the severity its mentions state (when they state one). */
+function withSeverity(base: FindingSpec, mentions: Mention[]): FindingSpec {
+  const { severity } = unionLocation(mentions);
+  return severity ? { ...base, severity } : { ...base };
+}
+
+/** The mentions; when none of them names a side or lobe, with the report's other affirmed mentions of `pattern`. */
+function locatedMentions(b: FindingBuilder, affirmed: Mention[], pattern: RegExp): Mention[] {
+  if (affirmed.some((m) => sideOf(m.context) || lobesOf(m.context).length)) return affirmed;
+  return affirmed.concat(b.text.affirmed(pattern));
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Label findings
 // ---------------------------------------------------------------------------------------------------------------
@@ -383,10 +395,7 @@ function addLabelFindings(b: FindingBuilder): void {
         reason: "the report calls the heart normal",
       });
     } else {
-      const attrs = unionLocation(enlarged);
-      const spec: FindingSpec = { kind: "cardiomegaly", certainty: cardio, source: "Cardiomegaly" };
-      if (attrs.severity) spec.severity = attrs.severity;
-      b.add(spec, enlarged);
+      b.add(withSeverity({ kind: "cardiomegaly", certainty: cardio, source: "Cardiomegaly" }, enlarged), enlarged);
     }
   }
 
@@ -401,10 +410,8 @@ function addLabelFindings(b: FindingBuilder): void {
         reason: "the report calls the mediastinum normal",
       });
     } else {
-      const attrs = unionLocation(mentions);
       const spec: FindingSpec = { kind: "widened-mediastinum", certainty: ecm, source: "Enlarged Cardiomediastinum" };
-      if (attrs.severity) spec.severity = attrs.severity;
-      b.add(spec, mentions);
+      b.add(withSeverity(spec, mentions), mentions);
     }
   }
 
@@ -473,16 +480,9 @@ function addLabelFindings(b: FindingBuilder): void {
   if (edema) {
     const { affirmed, ok } = b.labelMentions("Edema", T.edema);
     if (ok) {
-      const attrs = unionLocation(affirmed);
       const alveolar = affirmed.some((m) => new RegExp(T.alveolarEdema.source, "i").test(m.context));
-      const spec: FindingSpec = {
-        kind: "edema",
-        certainty: edema,
-        source: "Edema",
-        variant: alveolar || attrs.severity === "marked" ? "alveolar" : "interstitial",
-      };
-      if (attrs.severity) spec.severity = attrs.severity;
-      b.add(spec, affirmed);
+      const variant = alveolar || unionLocation(affirmed).severity === "marked" ? "alveolar" : "interstitial";
+      b.add(withSeverity({ kind: "edema", certainty: edema, source: "Edema", variant }, affirmed), affirmed);
     }
   }
 
@@ -490,10 +490,7 @@ function addLabelFindings(b: FindingBuilder): void {
   if (consolidation) {
     const { affirmed, ok } = b.labelMentions("Consolidation", /\b(?:consolidat\w*)\b/);
     if (ok) {
-      let located = affirmed;
-      if (!affirmed.some((m) => sideOf(m.context) || lobesOf(m.context).length)) {
-        located = affirmed.concat(b.text.affirmed(T.consolidation));
-      }
+      const located = locatedMentions(b, affirmed, T.consolidation);
       b.add(
         withAttributes(
           { kind: "consolidation", certainty: consolidation, source: "Consolidation" },
@@ -513,10 +510,7 @@ function addLabelFindings(b: FindingBuilder): void {
     // "sequela of prior granulomatous infection" is not a current pneumonia.
     const affirmed = stated.filter((m) => !new RegExp(T.historical.source, "i").test(m.context));
     if (ok && !(stated.length > 0 && affirmed.length === 0)) {
-      let located = affirmed;
-      if (!affirmed.some((m) => sideOf(m.context) || lobesOf(m.context).length)) {
-        located = affirmed.concat(b.text.affirmed(T.pneumonia));
-      }
+      const located = locatedMentions(b, affirmed, T.pneumonia);
       b.add(
         withAttributes({ kind: "pneumonia", certainty: pneumonia, source: "Pneumonia" }, unionLocation(located)),
         located,

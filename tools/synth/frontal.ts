@@ -27,10 +27,9 @@ import {
   smallBlur,
   smoothstep,
   spline,
-  upsample,
 } from "./raster";
 import { StageTimer, type StageTimes } from "./timing";
-import { View } from "./view";
+import { addFundusAir, parenchymalNoise, View } from "./view";
 
 export const SIDES: readonly LungSide[] = ["right", "left"];
 
@@ -381,13 +380,7 @@ function drawAbdomen(view: FrontalView): void {
   const top = diaphragmY(a, "left", w * 0.5) + 0.018;
   const rx = 0.035 + 0.03 * a.gastricBubble;
   const ry = 0.018 + 0.02 * a.gastricBubble;
-  const pts: Point[] = [];
-  for (let k = 0; k <= 16; k++) {
-    const ang = Math.PI + (Math.PI * k) / 16;
-    pts.push(view.P(cx + rx * Math.cos(ang), top + ry + ry * Math.sin(ang)));
-  }
-  const mask = polygonMask(view.base, pts, view.soft * 1.5);
-  addMask(view.base, mask, -0.22 * a.gastricBubble);
+  addFundusAir(view, cx, top, rx, ry, -0.22 * a.gastricBubble);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -671,14 +664,12 @@ function drawVessels(view: FrontalView, rng: Rng): void {
 
 /** Fine parenchymal texture inside the lungs. */
 function drawTexture(view: FrontalView, rng: Rng): void {
-  const S = view.size;
-  const small = Plane.acquire(Math.ceil(S / 3), Math.ceil(S / 3), false);
-  for (let i = 0; i < small.data.length; i++) small.data[i] = rng.uniform() * 3.4 - 1.7;
-  const up = upsample(small, 3, S, S);
+  const noise = parenchymalNoise(view.size, rng);
+  const n = noise.data;
   const lung = view.lungAll.data;
   const v = view.vessels.data;
-  for (let i = 0; i < v.length; i++) v[i] = v[i]! + 0.006 * up.data[i]! * Math.min(1, lung[i]!);
-  Plane.release(small, up);
+  for (let i = 0; i < v.length; i++) v[i] = v[i]! + 0.006 * n[i]! * Math.min(1, lung[i]!);
+  Plane.release(noise);
 }
 
 export interface FrontalRenderResult {

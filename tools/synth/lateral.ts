@@ -18,10 +18,9 @@ import {
   smallBlur,
   smoothstep,
   spline,
-  upsample,
 } from "./raster";
 import { StageTimer, type StageTimes } from "./timing";
-import { View } from "./view";
+import { addFundusAir, parenchymalNoise, View } from "./view";
 
 export class LateralView extends View {
   readonly a: Anatomy;
@@ -507,12 +506,7 @@ function drawLateralAbdomen(view: LateralView): void {
   const topY = hemidiaphragmY(a, "left", x) + 0.016;
   const rx = 0.03 + 0.025 * a.gastricBubble;
   const ry = 0.016 + 0.016 * a.gastricBubble;
-  const pts: Point[] = [];
-  for (let k = 0; k <= 16; k++) {
-    const ang = Math.PI + (Math.PI * k) / 16;
-    pts.push(view.P(x + rx * Math.cos(ang), topY + ry + ry * Math.sin(ang)));
-  }
-  addMask(view.base, polygonMask(view.base, pts, view.soft * 1.5), -0.2 * a.gastricBubble);
+  addFundusAir(view, x, topY, rx, ry, -0.2 * a.gastricBubble);
 }
 
 function drawLateralVessels(view: LateralView, rng: Rng): void {
@@ -543,14 +537,12 @@ function drawLateralVessels(view: LateralView, rng: Rng): void {
   }
   smallBlur(view.vessels, 0.9 * scale);
   // Parenchymal texture.
-  const S = view.size;
-  const small = Plane.acquire(Math.ceil(S / 3), Math.ceil(S / 3), false);
-  for (let i = 0; i < small.data.length; i++) small.data[i] = rng.uniform() * 3.4 - 1.7;
-  const up = upsample(small, 3, S, S);
+  const noise = parenchymalNoise(view.size, rng);
+  const n = noise.data;
   const v = view.vessels.data;
   const lung = view.lungAll.data;
-  for (let i = 0; i < v.length; i++) v[i] = (v[i]! + 0.005 * up.data[i]!) * Math.min(1, lung[i]! * 1.2);
-  Plane.release(small, up);
+  for (let i = 0; i < v.length; i++) v[i] = (v[i]! + 0.005 * n[i]!) * Math.min(1, lung[i]! * 1.2);
+  Plane.release(noise);
 }
 
 export function drawLateralAnatomy(a: Anatomy, size: number, rng: Rng, times?: StageTimes): LateralView {

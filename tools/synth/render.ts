@@ -6,12 +6,13 @@ import { type Anatomy, applyAnatomicFindings, sampleAnatomy } from "./anatomy";
 import { develop } from "./detector";
 import { drawFrontalFindings, drawLateralFindings, type Placement, placeFinding } from "./draw-findings";
 import type { Certainty, FindingKind, FindingSpec, RenderSpec } from "./findings";
-import { drawFrontalAnatomy } from "./frontal";
-import { drawLateralAnatomy } from "./lateral";
+import { drawFrontalAnatomy, type FrontalRenderResult } from "./frontal";
+import { drawLateralAnatomy, type LateralView } from "./lateral";
 import { type Rng, rngFor } from "./prng";
 import { Plane } from "./raster";
 import type { Severity, Side } from "./report-text";
 import { StageTimer, type StageTimes } from "./timing";
+import type { View } from "./view";
 
 export interface RenderedStudy {
   frontal: Plane;
@@ -46,9 +47,14 @@ function drawnFinding(f: FindingSpec, placement: Placement): DrawnFinding {
   };
 }
 
-export function findingStream(spec: RenderSpec, f: FindingSpec): Rng {
+/** The name of a finding's random streams: its kind and its index among the study's findings of that kind. */
+function findingStreamName(spec: RenderSpec, f: FindingSpec): string {
   const index = spec.findings.filter((g) => g.kind === f.kind).indexOf(f);
-  return rngFor(spec.id, `finding:${f.kind}:${index}`);
+  return `finding:${f.kind}:${index}`;
+}
+
+export function findingStream(spec: RenderSpec, f: FindingSpec): Rng {
+  return rngFor(spec.id, findingStreamName(spec, f));
 }
 
 interface Prepared {
@@ -60,8 +66,7 @@ function prepare(spec: RenderSpec): Prepared {
   const anatomy = sampleAnatomy(rngFor(spec.id, "patient"));
   applyAnatomicFindings(anatomy, spec.findings, (f) => findingStream(spec, f));
   const placements = spec.findings.map((f) => {
-    const index = spec.findings.filter((g) => g.kind === f.kind).indexOf(f);
-    const stream = `finding:${f.kind}:${index}`;
+    const stream = findingStreamName(spec, f);
     return placeFinding(
       f,
       rngFor(spec.id, `${stream}:place`),
@@ -72,38 +77,48 @@ function prepare(spec: RenderSpec): Prepared {
   return { anatomy, placements };
 }
 
-function frontalImage(
-  spec: RenderSpec,
-  prepared: Prepared,
-  size: number,
-  timer: StageTimer,
-  times?: StageTimes,
-): Plane {
-  const frontal = drawFrontalAnatomy(prepared.anatomy, size, rngFor(spec.id, "frontal-anatomy"), times);
-  timer.mark("frontal anatomy");
-  drawFrontalFindings(frontal, prepared.placements);
-  timer.mark("frontal findings");
-  const composed = frontal.view.compose();
-  const image = develop(composed, prepared.anatomy.exposure, rngFor(spec.id, "frontal-detector"));
-  frontal.view.release();
-  Plane.release(composed);
-  timer.mark("develop");
-  return image;
+/** How one view is drawn: its normal anatomy, then the findings into the same planes. */
+interface ViewRenderer<Drawn> {
+  name: "frontal" | "lateral";
+  anatomy(a: Anatomy, size: number, rng: Rng, times?: StageTimes): Drawn;
+  findings(drawn: Drawn, placements: readonly Placement[]): void;
+  view(drawn: Drawn): View;
 }
 
-function lateralImage(
+const FRONTAL: ViewRenderer<FrontalRenderResult> = {
+  name: "frontal",
+  anatomy: drawFrontalAnatomy,
+  findings: drawFrontalFindings,
+  view: (drawn) => drawn.view,
+};
+
+const LATERAL: ViewRenderer<LateralView> = {
+  name: "lateral",
+  anatomy: drawLateralAnatomy,
+  findings: drawLateralFindings,
+  view: (drawn) => drawn,
+};
+
+/**
+ * One view as an image: its anatomy (from the view's own random stream), then the findings drawn into it, composed
+ * and developed by the detector; the view's planes go back to the pool.
+ */
+function viewImage<Drawn>(
+  renderer: ViewRenderer<Drawn>,
   spec: RenderSpec,
   prepared: Prepared,
   size: number,
   timer: StageTimer,
   times?: StageTimes,
 ): Plane {
-  const view = drawLateralAnatomy(prepared.anatomy, size, rngFor(spec.id, "lateral-anatomy"), times);
-  timer.mark("lateral anatomy");
-  drawLateralFindings(view, prepared.placements);
-  timer.mark("lateral findings");
+  const { name } = renderer;
+  const drawn = renderer.anatomy(prepared.anatomy, size, rngFor(spec.id, `${name}-anatomy`), times);
+  timer.mark(`${name} anatomy`);
+  renderer.findings(drawn, prepared.placements);
+  timer.mark(`${name} findings`);
+  const view = renderer.view(drawn);
   const composed = view.compose();
-  const image = develop(composed, prepared.anatomy.exposure, rngFor(spec.id, "lateral-detector"));
+  const image = develop(composed, prepared.anatomy.exposure, rngFor(spec.id, `${name}-detector`));
   view.release();
   Plane.release(composed);
   timer.mark("develop");
@@ -115,8 +130,8 @@ export function renderStudy(spec: RenderSpec, size = 512, times?: StageTimes): R
   const timer = new StageTimer(times);
   const prepared = prepare(spec);
   timer.mark("anatomy");
-  const frontal = frontalImage(spec, prepared, size, timer, times);
-  const lateral = lateralImage(spec, prepared, size, timer, times);
+  const frontal = viewImage(FRONTAL, spec, prepared, size, timer, times);
+  const lateral = viewImage(LATERAL, spec, prepared, size, timer, times);
   const drawn = spec.findings.map((f, i) => drawnFinding(f, prepared.placements[i]!));
   return { frontal, lateral, anatomy: prepared.anatomy, drawn };
 }
@@ -124,5 +139,5 @@ export function renderStudy(spec: RenderSpec, size = 512, times?: StageTimes): R
 /** The frontal view only (identical to renderStudy's frontal). */
 export function renderFrontal(spec: RenderSpec, size = 512): Plane {
   const timer = new StageTimer(undefined);
-  return frontalImage(spec, prepare(spec), size, timer);
+  return viewImage(FRONTAL, spec, prepare(spec), size, timer);
 }

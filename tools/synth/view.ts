@@ -8,7 +8,8 @@
  * consolidation), `pleuralAir` marks pneumothorax (no lung tissue, no vessels), and `vessels` are the pulmonary
  * vessels, visible only in aerated lung.
  */
-import { Plane } from "./raster";
+import type { Rng } from "./prng";
+import { addMask, Plane, type Point, polygonMask, upsample } from "./raster";
 
 export const AIR_COEFFICIENT = 0.64;
 
@@ -92,4 +93,29 @@ export class View {
     }
     return out;
   }
+}
+
+/**
+ * Gastric fundus air under the left hemidiaphragm: a dome of radii (rx, ry) centred at anatomical x `cx`, its top at
+ * `top` and its flat fluid level ry below, added to the base plane with `value` (negative: air).
+ */
+export function addFundusAir(view: View, cx: number, top: number, rx: number, ry: number, value: number): void {
+  const pts: Point[] = [];
+  for (let k = 0; k <= 16; k++) {
+    const ang = Math.PI + (Math.PI * k) / 16;
+    pts.push(view.P(cx + rx * Math.cos(ang), top + ry + ry * Math.sin(ang)));
+  }
+  addMask(view.base, polygonMask(view.base, pts, view.soft * 1.5), value);
+}
+
+/**
+ * Fine parenchymal texture: uniform noise in [-1.7, 1.7) on a third-resolution grid, upsampled bilinearly to
+ * size x size. A pooled plane: release it after use.
+ */
+export function parenchymalNoise(size: number, rng: Rng): Plane {
+  const small = Plane.acquire(Math.ceil(size / 3), Math.ceil(size / 3), false);
+  for (let i = 0; i < small.data.length; i++) small.data[i] = rng.uniform() * 3.4 - 1.7;
+  const noise = upsample(small, 3, size, size);
+  Plane.release(small);
+  return noise;
 }

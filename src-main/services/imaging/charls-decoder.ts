@@ -7,7 +7,7 @@
  */
 import { ImagingError } from "../../../src-shared/imaging/errors";
 import { type EncodedFrame, encodedStreamProblem } from "../../../src-shared/imaging/pixel-frame-codecs";
-import { loadCharlsFactory } from "./commonjs-packages";
+import { CodecInstance, loadCharlsFactory, quietly } from "./commonjs-packages";
 
 interface JpegLsDecoder {
   getEncodedBuffer(length: number): Uint8Array;
@@ -21,21 +21,8 @@ interface CharlsModule {
   JpegLSDecoder: new () => JpegLsDecoder;
 }
 
-let module: Promise<CharlsModule> | null = null;
-
-/** Instantiates CharLS in this thread once. */
-export function ensureCharls(forPath = "CharLS"): Promise<CharlsModule> {
-  if (!module) {
-    module = loadCharlsFactory<CharlsModule>()({ print: () => {}, printErr: () => {} }).catch((cause: unknown) => {
-      module = null;
-      const why = cause instanceof Error ? cause.message : String(cause);
-      throw new ImagingError("CODEC_UNAVAILABLE", forPath, `the CharLS decoder could not be loaded: ${why}`, {
-        cause,
-      });
-    });
-  }
-  return module;
-}
+/** CharLS, instantiated in this thread once. */
+export const charlsCodec = new CodecInstance("the CharLS decoder", () => quietly(loadCharlsFactory<CharlsModule>()));
 
 /**
  * Decodes a grayscale JPEG-LS frame to little-endian samples (1 byte each up to 8 bits, else 2), or returns null for
@@ -46,7 +33,7 @@ export async function decodeJpegLsGrey(frame: EncodedFrame, forPath: string): Pr
   if (frame.codec !== "jpeg-ls" || frame.samplesPerPixel !== 1 || frame.bitsAllocated > 16) return null;
   const damaged = encodedStreamProblem(frame);
   if (damaged) throw new ImagingError("CORRUPT_PIXEL_DATA", forPath, damaged);
-  const charls = await ensureCharls(forPath);
+  const charls = await charlsCodec.get(forPath);
   const decoder = new charls.JpegLSDecoder();
   try {
     decoder.getEncodedBuffer(frame.data.length).set(frame.data);
@@ -72,7 +59,7 @@ export async function decodeJpegLsGrey(frame: EncodedFrame, forPath: string): Pr
     return decoded.slice();
   } catch (cause) {
     if (cause instanceof ImagingError) throw cause;
-    module = null;
+    charlsCodec.forget();
     const why = cause instanceof Error ? cause.message : String(cause);
     throw new ImagingError("CORRUPT_PIXEL_DATA", forPath, `the JPEG-LS stream cannot be decoded: ${why}`, { cause });
   } finally {

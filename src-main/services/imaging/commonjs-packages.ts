@@ -5,6 +5,7 @@
  */
 import { createRequire } from "node:module";
 import type * as DcmjsCodecs from "dcmjs-codecs";
+import { ImagingError } from "../../../src-shared/imaging/errors";
 
 const requireCommonJs = createRequire(import.meta.url);
 
@@ -24,6 +25,41 @@ export type EmscriptenFactory<M> = (moduleOverrides?: {
   print?: (text: string) => void;
   printErr?: (text: string) => void;
 }) => Promise<M>;
+
+/**
+ * A WebAssembly codec instantiated once in this thread, on the first get(). A failed instantiation is forgotten, so
+ * the next get() tries again; it rejects as CODEC_UNAVAILABLE for the file being decoded (`forPath`).
+ */
+export class CodecInstance<M> {
+  private module: Promise<M> | null = null;
+
+  /** `what` names the codec in the error ("the CharLS decoder"). */
+  constructor(
+    private readonly what: string,
+    private readonly instantiate: () => Promise<M>,
+  ) {}
+
+  get(forPath: string): Promise<M> {
+    if (!this.module) {
+      this.module = this.instantiate().catch((cause: unknown) => {
+        this.module = null;
+        const why = cause instanceof Error ? cause.message : String(cause);
+        throw new ImagingError("CODEC_UNAVAILABLE", forPath, `${this.what} could not be loaded: ${why}`, { cause });
+      });
+    }
+    return this.module;
+  }
+
+  /** Drops the instance (a failure inside WebAssembly may leave its heap inconsistent): the next get() makes a new one. */
+  forget(): void {
+    this.module = null;
+  }
+}
+
+/** Instantiates an Emscripten codec build with its print silenced: it logs every header it reads (failures throw). */
+export function quietly<M>(factory: EmscriptenFactory<M>): Promise<M> {
+  return factory({ print: () => {}, printErr: () => {} });
+}
 
 /** @cornerstonejs/codec-openjpeg's WebAssembly decoder (OpenJPEG 2.x; the one that decodes reduced resolutions). */
 export function loadOpenJpegFactory<M>(): EmscriptenFactory<M> {

@@ -14,14 +14,13 @@ import {
   type EncodedFrame,
   FrameCodecFailure,
 } from "../../../src-shared/imaging/pixel-frame-codecs";
-import { ensureCharls } from "./charls-decoder";
-import { type DcmjsCodecsModule, loadDcmjsCodecs, resolvePackagePath } from "./commonjs-packages";
-import { ensureOpenJpeg } from "./reduced-resolution";
+import { charlsCodec } from "./charls-decoder";
+import { CodecInstance, type DcmjsCodecsModule, loadDcmjsCodecs, resolvePackagePath } from "./commonjs-packages";
+import { openJpegCodec } from "./reduced-resolution";
 
 type CodecsModule = DcmjsCodecsModule;
 
 let loaded: CodecsModule | null = null;
-let initializing: Promise<CodecsModule> | null = null;
 
 function loadModule(): CodecsModule {
   if (!loaded) {
@@ -37,23 +36,17 @@ export function codecsWasmPath(): string {
   return path.join(path.dirname(resolvePackagePath("dcmjs-codecs")), "dcmjs-native-codecs.wasm");
 }
 
+const dcmjsCodecs = new CodecInstance("the WebAssembly pixel codecs", async () => {
+  const codecs = loadModule();
+  if (!codecs.NativeCodecs.isInitialized()) {
+    await codecs.NativeCodecs.initializeAsync({ webAssemblyModulePathOrUrl: codecsWasmPath() });
+  }
+  return codecs;
+});
+
 /** Loads and instantiates the codecs in this thread (idempotent). Rejects with CODEC_UNAVAILABLE. */
 export function ensureCodecs(forPath: string): Promise<CodecsModule> {
-  if (initializing) return initializing;
-  initializing = (async () => {
-    const codecs = loadModule();
-    if (!codecs.NativeCodecs.isInitialized()) {
-      await codecs.NativeCodecs.initializeAsync({ webAssemblyModulePathOrUrl: codecsWasmPath() });
-    }
-    return codecs;
-  })().catch((cause: unknown) => {
-    initializing = null;
-    const why = cause instanceof Error ? cause.message : String(cause);
-    throw new ImagingError("CODEC_UNAVAILABLE", forPath, `the WebAssembly pixel codecs could not be loaded: ${why}`, {
-      cause,
-    });
-  });
-  return initializing;
+  return dcmjsCodecs.get(forPath);
 }
 
 /**
@@ -66,7 +59,7 @@ function resetAfterFailure(codecs: CodecsModule): void {
   } catch {
     // Nothing more to free.
   }
-  initializing = null;
+  dcmjsCodecs.forget();
 }
 
 export type { DecodedFrame, EncodedFrame } from "../../../src-shared/imaging/pixel-frame-codecs";
@@ -86,5 +79,9 @@ export async function decodeFrame(frame: EncodedFrame, forPath: string): Promise
 
 /** Instantiates every WebAssembly codec of this thread now (≈0.5 s), so the first decode of a session is not the slow one. */
 export async function warmUpCodecs(): Promise<void> {
-  await Promise.all([ensureCodecs("codec warm-up"), ensureOpenJpeg("codec warm-up"), ensureCharls("codec warm-up")]);
+  await Promise.all([
+    ensureCodecs("codec warm-up"),
+    openJpegCodec.get("codec warm-up"),
+    charlsCodec.get("codec warm-up"),
+  ]);
 }

@@ -11,7 +11,7 @@
 import { ImagingError } from "../../../src-shared/imaging/errors";
 import type { EncodedFrame } from "../../../src-shared/imaging/pixel-frame-codecs";
 import { encodedStreamProblem } from "../../../src-shared/imaging/pixel-frame-codecs";
-import { loadOpenJpegFactory } from "./commonjs-packages";
+import { CodecInstance, loadOpenJpegFactory, quietly } from "./commonjs-packages";
 
 interface J2KFrameInfo {
   width: number;
@@ -35,23 +35,10 @@ interface OpenJpegModule {
   J2KDecoder: new () => J2KDecoder;
 }
 
-let module: Promise<OpenJpegModule> | null = null;
-
-/** Instantiates OpenJPEG in this thread once (the inference worker calls it at start-up so the first draft is warm). */
-export function ensureOpenJpeg(forPath = "OpenJPEG"): Promise<OpenJpegModule> {
-  if (!module) {
-    // OpenJPEG logs each header it reads through Emscripten's print: keep the console quiet (failures throw).
-    const quiet = { print: () => {}, printErr: () => {} };
-    module = loadOpenJpegFactory<OpenJpegModule>()(quiet).catch((cause: unknown) => {
-      module = null;
-      const why = cause instanceof Error ? cause.message : String(cause);
-      throw new ImagingError("CODEC_UNAVAILABLE", forPath, `the OpenJPEG decoder could not be loaded: ${why}`, {
-        cause,
-      });
-    });
-  }
-  return module;
-}
+/** OpenJPEG, instantiated in this thread once (the inference worker warms it at start-up so the first draft is warm). */
+export const openJpegCodec = new CodecInstance("the OpenJPEG decoder", () =>
+  quietly(loadOpenJpegFactory<OpenJpegModule>()),
+);
 
 /** The largest level ≤ `levels` at which the long side is still ≥ minLongSide (0: full resolution). */
 export function reductionLevel(width: number, height: number, levels: number, minLongSide: number): number {
@@ -84,7 +71,7 @@ export async function decodeJpeg2000Reduced(
   if (reductionLevel(frame.width, frame.height, 1, minLongSide) === 0) return null;
   const damaged = encodedStreamProblem(frame);
   if (damaged) throw new ImagingError("CORRUPT_PIXEL_DATA", forPath, damaged);
-  const openjpeg = await ensureOpenJpeg(forPath);
+  const openjpeg = await openJpegCodec.get(forPath);
   // This build reports the stream's header (and its number of decompositions) only after a decode, so the level is
   // chosen from the DICOM size; a stream with fewer decompositions than that level decodes to nothing and is
   // decoded one level less reduced.
@@ -134,7 +121,7 @@ async function decodeAtLevel(
   } catch (cause) {
     if (cause instanceof ImagingError) throw cause;
     // A failure inside WebAssembly may leave the module's heap inconsistent: instantiate it afresh next time.
-    module = null;
+    openJpegCodec.forget();
     const why = cause instanceof Error ? cause.message : String(cause);
     throw new ImagingError("CORRUPT_PIXEL_DATA", forPath, `the JPEG 2000 stream cannot be decoded: ${why}`, {
       cause,

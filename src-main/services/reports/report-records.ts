@@ -23,6 +23,7 @@ import {
 } from "../../../src-shared/report-types";
 import type { CaseDatabase } from "../../db/database";
 import type { ReportStudy } from "../export/report-document";
+import { type StudyHeaderRow, studyHeaderOf } from "../studies/studies-service";
 import type { StudyEmbedding } from "./draft-engine";
 
 interface DraftVersionRow {
@@ -116,27 +117,16 @@ export class ReportRecords {
          FROM studies WHERE id = ?`,
       )
       .get(studyId) as
-      | {
-          id: string;
-          study_instance_uid: string | null;
-          patient_id: string | null;
-          patient_name: string | null;
-          study_date: string | null;
-          description: string | null;
+      | (StudyHeaderRow & {
           status: StudyStatus;
           institution_name: string | null;
           accession_number: string | null;
           referring_physician: string | null;
-        }
+        })
       | undefined;
     if (!r) return null;
     return {
-      id: r.id,
-      studyInstanceUid: r.study_instance_uid,
-      patientId: r.patient_id,
-      patientName: r.patient_name,
-      studyDate: r.study_date,
-      description: r.description,
+      ...studyHeaderOf(r),
       institutionName: r.institution_name,
       accessionNumber: r.accession_number,
       referringPhysician: r.referring_physician,

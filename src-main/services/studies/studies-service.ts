@@ -18,6 +18,20 @@ export interface StudyHeaderRow {
   description: string | null;
 }
 
+/** The study header (ids, patient, date, description) of a `studies` row, named as the domain names it. */
+export function studyHeaderOf(
+  r: StudyHeaderRow,
+): Pick<StudySummary, "id" | "studyInstanceUid" | "patientId" | "patientName" | "studyDate" | "description"> {
+  return {
+    id: r.id,
+    studyInstanceUid: r.study_instance_uid,
+    patientId: r.patient_id,
+    patientName: r.patient_name,
+    studyDate: r.study_date,
+    description: r.description,
+  };
+}
+
 interface StudyRow extends StudyHeaderRow {
   accession_number: string | null;
   modalities: string | null;
@@ -34,12 +48,7 @@ export const STUDY_IMAGES_IN_VIEWER_ORDER = `FROM images i JOIN series se ON se.
   ORDER BY CASE i.view WHEN 'frontal' THEN 0 WHEN 'lateral' THEN 1 ELSE 2 END, i.file_path`;
 
 const toSummary = (r: StudyRow): StudySummary => ({
-  id: r.id,
-  studyInstanceUid: r.study_instance_uid,
-  patientId: r.patient_id,
-  patientName: r.patient_name,
-  studyDate: r.study_date,
-  description: r.description,
+  ...studyHeaderOf(r),
   accessionNumber: r.accession_number,
   modalities: r.modalities ? r.modalities.split("\\") : [],
   source: r.source,

@@ -11,7 +11,7 @@ import { parseArgs } from "node:util";
 import { runCli } from "../../../src-main/cli/language-cli-support";
 import { writeContactSheet } from "../contact-sheet";
 import { loadIuStudies } from "../dataset";
-import { intOption, SynthInputError } from "../errors";
+import { intOption, listOption, STUDY_SELECTION_OPTIONS, SynthInputError, splitOption } from "../errors";
 import { DEVICE_KINDS, findingsOf, LABEL_FINDING_KINDS, TEXT_FINDING_KINDS } from "../findings";
 import { DEFAULT_SYNTH_OUT, iuSourceOptions, iuSourcesFrom, REPO_ROOT } from "../paths";
 
@@ -23,9 +23,8 @@ async function main(): Promise<void> {
       root: { type: "string", default: DEFAULT_SYNTH_OUT },
       out: { type: "string" },
       ...iuSourceOptions(),
-      ids: { type: "string" },
+      ...STUDY_SELECTION_OPTIONS,
       finding: { type: "string" },
-      split: { type: "string" },
       count: { type: "string" },
       columns: { type: "string" },
       tile: { type: "string" },
@@ -34,35 +33,26 @@ async function main(): Promise<void> {
   const count = intOption("count", values.count, 1, 200) ?? 16;
   const columns = intOption("columns", values.columns, 1, 20) ?? 4;
   const tile = intOption("tile", values.tile, 64, 1024) ?? 256;
-  if (values.split && !["train", "val", "test"].includes(values.split)) {
-    throw new SynthInputError(`--split must be train, val or test, got "${values.split}"`);
-  }
-  const wanted =
-    values.finding
-      ?.split(",")
-      .map((s) => s.trim())
-      .filter(Boolean) ?? [];
+  const split = splitOption(values.split);
+  const wanted = listOption(values.finding) ?? [];
   const unknown = wanted.filter((k) => !KINDS.includes(k));
   if (unknown.length > 0)
     throw new SynthInputError(`unknown --finding ${unknown.join(", ")}; known: ${KINDS.join(", ")}`);
   const { studies } = await loadIuStudies(iuSourcesFrom(values));
   let selected = studies;
-  if (values.ids) {
-    const ids = values.ids
-      .split(",")
-      .map((s) => s.trim())
-      .filter(Boolean);
+  const ids = listOption(values.ids);
+  if (ids) {
     const byId = new Map(studies.map((s) => [s.id, s]));
     const missing = ids.filter((id) => !byId.has(id));
     if (missing.length > 0) throw new SynthInputError(`unknown study id(s): ${missing.join(", ")}`);
     selected = ids.map((id) => byId.get(id)!);
   }
-  if (values.split) selected = selected.filter((s) => s.split === values.split);
+  if (split) selected = selected.filter((s) => s.split === split);
   let findings = selected.map(findingsOf);
   if (wanted.length > 0) findings = findings.filter((f) => f.spec.findings.some((x) => wanted.includes(x.kind)));
   findings = findings.slice(0, count);
   if (findings.length === 0) throw new SynthInputError("no studies match the selection");
-  const name = wanted.length ? wanted.join("+") : values.ids ? "selected" : (values.split ?? "all");
+  const name = wanted.length ? wanted.join("+") : ids ? "selected" : (split ?? "all");
   const out = path.resolve(values.out ?? path.join(REPO_ROOT, "data/contact-sheets", `${name}.png`));
   await writeContactSheet(findings, out, { tile, columns, datasetRoot: path.resolve(values.root) });
   console.log(`wrote ${out} (${findings.length} studies; simulation, not real radiographs)`);

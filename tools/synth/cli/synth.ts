@@ -11,8 +11,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
 import { runCli } from "../../../src-main/cli/language-cli-support";
-import type { Split } from "../dataset";
-import { intOption, SynthInputError } from "../errors";
+import { intOption, listOption, STUDY_SELECTION_OPTIONS, splitOption } from "../errors";
 import { generateDataset } from "../generate";
 import { DEFAULT_SYNTH_OUT, iuSourceOptions, iuSourcesFrom } from "../paths";
 
@@ -21,10 +20,9 @@ async function main(): Promise<void> {
     options: {
       out: { type: "string", default: DEFAULT_SYNTH_OUT },
       ...iuSourceOptions(),
+      ...STUDY_SELECTION_OPTIONS,
       size: { type: "string" },
       workers: { type: "string" },
-      ids: { type: "string" },
-      split: { type: "string" },
       limit: { type: "string" },
       help: { type: "boolean", default: false },
     },
@@ -38,13 +36,8 @@ async function main(): Promise<void> {
   const size = intOption("size", values.size, 64, 2048) ?? 512;
   const workers = intOption("workers", values.workers, 1, 16) ?? 2;
   const limit = intOption("limit", values.limit, 1, 1_000_000);
-  if (values.split && !["train", "val", "test"].includes(values.split)) {
-    throw new SynthInputError(`--split must be train, val or test, got "${values.split}"`);
-  }
-  const ids = values.ids
-    ?.split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
+  const split = splitOption(values.split);
+  const ids = listOption(values.ids);
   const outDir = path.resolve(values.out);
   const bar = new cliProgress.SingleBar(
     { format: "rendering |{bar}| {value}/{total} studies | {eta_formatted} left | {duration_formatted}" },
@@ -56,7 +49,7 @@ async function main(): Promise<void> {
     size,
     workers,
     ...(ids ? { ids } : {}),
-    ...(values.split ? { split: values.split as Split } : {}),
+    ...(split ? { split } : {}),
     ...(limit !== undefined ? { limit } : {}),
     onStart: (total) => bar.start(total, 0),
     onProgress: (done) => bar.update(done),

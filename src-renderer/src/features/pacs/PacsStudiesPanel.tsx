@@ -5,10 +5,11 @@
  * it like a local study. A study already cached opens without the network. The last search here is also what the
  * worklist shows of the PACS (pacs-worklist.ts).
  */
-import { useEffect, useRef, useState } from "react";
+import { useRef, useState } from "react";
 import type { PacsStudy, PacsStudyPage } from "../../../../src-shared/pacs-types";
 import { OverlayPanel } from "../../app/OverlayPanel";
 import { useAsync } from "../../app/useAsync";
+import { useJobProgress } from "../../app/useJobProgress";
 import { useCommands } from "../../commands/CommandRegistry";
 import { useClient } from "../../ipc/ClientContext";
 import { setPacsWorklistQuery } from "./pacs-worklist";
@@ -66,17 +67,10 @@ function PacsStudiesDialog(props: { onOpenStudy: (studyId: string) => void }) {
   const list = connections.status === "ok" ? connections.value.connections : [];
   const active = connectionId ?? list[0]?.id ?? null;
 
-  useEffect(
-    () =>
-      client.events.onEvent({
-        onData: (e) => {
-          if (e.type !== "job-progress" || e.jobId !== jobRef.current) return;
-          setRetrieval((r) =>
-            r?.kind === "running" ? { ...r, done: e.done, total: e.total, message: e.message ?? r.message } : r,
-          );
-        },
-      }),
-    [client],
+  useJobProgress(jobRef, (e) =>
+    setRetrieval((r) =>
+      r?.kind === "running" ? { ...r, done: e.done, total: e.total, message: e.message ?? r.message } : r,
+    ),
   );
 
   const search = async (at: number) => {

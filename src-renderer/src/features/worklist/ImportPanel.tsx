@@ -7,6 +7,7 @@
  */
 import { useEffect, useRef, useState } from "react";
 import type { ImportResult, LooseImages } from "../../../../src-shared/import-types";
+import { useJobProgress } from "../../app/useJobProgress";
 import { useCommands } from "../../commands/CommandRegistry";
 import { useClient } from "../../ipc/ClientContext";
 import { detectTransport } from "../../ipc/transport";
@@ -42,17 +43,8 @@ export function ImportPanel(props: { onClose: () => void; onImported: (result: I
   const jobRef = useRef<string | null>(null);
 
   useEffect(() => pathsRef.current?.focus(), []);
-  useEffect(
-    () =>
-      client.events.onEvent({
-        onData: (e) => {
-          if (e.type !== "job-progress" || e.jobId !== jobRef.current) return;
-          setPhase((p) =>
-            p.kind === "importing" ? { ...p, done: e.done, total: e.total, message: e.message ?? "" } : p,
-          );
-        },
-      }),
-    [client],
+  useJobProgress(jobRef, (e) =>
+    setPhase((p) => (p.kind === "importing" ? { ...p, done: e.done, total: e.total, message: e.message ?? "" } : p)),
   );
 
   const run = async (list: string[]) => {
