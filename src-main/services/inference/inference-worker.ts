@@ -255,7 +255,8 @@ async function run(id: number, request: RunRequest, signal: AbortSignal): Promis
   const decoded: DecodedImage[] = await Promise.all(
     images.map(async (image) => {
       // JPEG 2000 is decoded at the smallest resolution level that still covers the model input (reduced-resolution.ts).
-      const result = await decodeImageFile(image.path, { signal, minLongSide: spec.size });
+      // Blocking reads: this worker has nothing else to run meanwhile (saves the async read's thread-pool hops).
+      const result = await decodeImageFile(image.path, { signal, minLongSide: spec.size, blockingRead: true });
       progress("decode", ++decodedCount, images.length);
       return result;
     }),
