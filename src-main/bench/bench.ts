@@ -5,8 +5,9 @@
  *     [--warmup 3] [--index-studies 40] [--threads N] [--k 5] [--no-pytorch] [--out bench-results]
  *
  * 1. One 2-view study (default: the first test study of --data) drafted --runs times after --warmup runs: p50 / p95
- *    per stage — decode, preprocess, vision, retrieval (similar-case search on the SQLite-backed index seeded from
- *    the pack gallery + the generator's gallery lookup), encoder, beam decode — and total wall time per request.
+ *    per stage — decode, preprocess, vision, diagnosis (engine only), retrieval (similar-case search on the
+ *    SQLite-backed index seeded from the pack gallery + the generator's gallery lookup), encoder, beam decode — and
+ *    total wall time per request.
  * 2. Batch indexing: --index-studies studies of the test split embedded (decode, preprocess, vision, thumbnail) and
  *    added to the index; studies per second.
  * 3. Peak RSS of this process (main thread and the engine's worker).
@@ -30,7 +31,7 @@ import { defaultThreads, type GeneratedReport } from "../services/inference";
 import type { Split } from "../services/language/iu-xray-data";
 import { DEFAULT_ANNOTATION_PATH } from "../services/language/iu-xray-dataset";
 
-const STAGES = ["decode", "preprocess", "vision", "retrieval", "encoder", "beam decode", "total"] as const;
+const STAGES = ["decode", "preprocess", "vision", "diagnosis", "retrieval", "encoder", "beam decode", "total"] as const;
 type Stage = (typeof STAGES)[number];
 
 function stageValues(report: GeneratedReport): Record<Stage, number> {
@@ -39,6 +40,8 @@ function stageValues(report: GeneratedReport): Record<Stage, number> {
     decode: t.decodeMs,
     preprocess: t.preprocessMs,
     vision: t.visionMs,
+    // The diagnosis branch (findings for the report and a prompted generator): the PyTorch script has no such stage.
+    diagnosis: t.diagnosisMs,
     retrieval: t.retrievalMs,
     encoder: t.encoderMs,
     "beam decode": t.beamMs,
@@ -57,7 +60,7 @@ interface PytorchResult {
   runs: number;
   threads: number;
   torch: string;
-  stage_ms: Record<Stage, number[]>;
+  stage_ms: Partial<Record<Stage, number[]>>;
   tokens: number[];
   retrieved_id: string;
   peak_rss_bytes: number;
@@ -204,7 +207,7 @@ async function main(): Promise<void> {
     >;
     const torchOk = pytorch && !("error" in pytorch) ? pytorch : null;
     const torchStats = torchOk
-      ? (Object.fromEntries(STAGES.map((s) => [s, stat(torchOk.stage_ms[s])])) as Record<
+      ? (Object.fromEntries(STAGES.map((s) => [s, stat(torchOk.stage_ms[s] ?? [])])) as Record<
           Stage,
           ReturnType<typeof stat>
         >)
@@ -313,7 +316,7 @@ function renderMarkdown(
       rows,
     ),
     "",
-    "The engine's total is the wall time of a request; its similar-case search overlaps the generator, so the total is less than the sum of the stages.",
+    "The engine's total is the wall time of a request; its similar-case search overlaps the generator, so the total is less than the sum of the stages. The diagnosis branch runs in the engine only (tools/bench-pytorch-eager.py has no such stage).",
     "",
     `- Batch indexing (decode, preprocess, vision, thumbnail, SQLite insert): ${r.indexing ? `${r.indexing.studiesPerSecond.toFixed(2)} studies/s (${r.indexing.studies} studies in ${r.indexing.seconds.toFixed(1)} s)` : "not run"}`,
     `- Peak RSS: engine process ${(r.peakRssBytes / 2 ** 20).toFixed(0)} MiB${r.pytorch && !("error" in r.pytorch) ? `, PyTorch process ${(r.pytorch.peakRssBytes / 2 ** 20).toFixed(0)} MiB` : ""}`,
