@@ -20,11 +20,11 @@ import {
   generateTokens,
   loadModelPack,
   type ModelPack,
-  nearestGalleryStudyWith,
   packGalleryData,
   readModelPackManifest,
   studyEmbedding,
 } from "../model-pack";
+import { nearestGalleryStudyWith } from "../model-pack/reference-inference";
 import { type DenseKernel, OnnxKernel } from "../retrieval/dense-kernel";
 import { chooseDraftViews } from "./draft-views";
 import { InferenceError, serializeFailure } from "./errors";

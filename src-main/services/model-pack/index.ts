@@ -31,7 +31,6 @@ export {
   type GenerateTokensOptions,
   generateTokens,
   nearestGalleryStudy,
-  nearestGalleryStudyWith,
   runVisionEncoder,
   studyEmbedding,
   tokensToText,

@@ -4,13 +4,11 @@
  * float64 loop, for gallery studies (excluding themselves) and for blends of two studies; exclusions hold.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { type PackGallery, readModelPackManifest, readPackGallery } from "../../../src-main/services/model-pack";
 import {
   nearestGalleryStudy,
   nearestGalleryStudyWith,
-  type PackGallery,
-  readModelPackManifest,
-  readPackGallery,
-} from "../../../src-main/services/model-pack";
+} from "../../../src-main/services/model-pack/reference-inference";
 import { OnnxKernel } from "../../../src-main/services/retrieval/dense-kernel";
 import { demoPackDir } from "./demo-pack";
 
