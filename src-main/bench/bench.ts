@@ -5,13 +5,15 @@
  *     [--warmup 3] [--index-studies 40] [--threads N] [--k 5] [--no-pytorch] [--out bench-results]
  *
  * 1. One 2-view study (default: the first test study of --data) drafted --runs times after --warmup runs: p50 / p95
- *    per stage — decode, preprocess, vision, retrieval (similar-case search on the SQLite-backed index seeded from
- *    the pack gallery + the generator's gallery lookup), encoder, beam decode — and total wall time per request.
+ *    per stage — decode, preprocess, vision, diagnosis (engine only), retrieval (similar-case search on the
+ *    SQLite-backed index seeded from the pack gallery + the generator's gallery lookup), encoder, beam decode — and
+ *    total wall time per request.
  * 2. Batch indexing: --index-studies studies of the test split embedded (decode, preprocess, vision, thumbnail) and
  *    added to the index; studies per second.
  * 3. Peak RSS of this process (main thread and the engine's worker).
  * 4. tools/bench-pytorch-eager.py: the pack's PyTorch checkpoint on the same study with training/'s code, timed
- *    per stage the same way, and the ratio engine / PyTorch.
+ *    per stage the same way, at --threads and at 1 thread; the faster total p50 is the baseline of the ratio
+ *    engine / PyTorch.
  * Writes JSON + Markdown to --out (git-ignored) and prints the Markdown.
  */
 import { spawnSync } from "node:child_process";
@@ -30,7 +32,7 @@ import { defaultThreads, type GeneratedReport } from "../services/inference";
 import type { Split } from "../services/language/iu-xray-data";
 import { DEFAULT_ANNOTATION_PATH } from "../services/language/iu-xray-dataset";
 
-const STAGES = ["decode", "preprocess", "vision", "retrieval", "encoder", "beam decode", "total"] as const;
+const STAGES = ["decode", "preprocess", "vision", "diagnosis", "retrieval", "encoder", "beam decode", "total"] as const;
 type Stage = (typeof STAGES)[number];
 
 function stageValues(report: GeneratedReport): Record<Stage, number> {
@@ -39,6 +41,8 @@ function stageValues(report: GeneratedReport): Record<Stage, number> {
     decode: t.decodeMs,
     preprocess: t.preprocessMs,
     vision: t.visionMs,
+    // The diagnosis branch (findings for the report and a prompted generator): the PyTorch script has no such stage.
+    diagnosis: t.diagnosisMs,
     retrieval: t.retrievalMs,
     encoder: t.encoderMs,
     "beam decode": t.beamMs,
@@ -50,7 +54,7 @@ interface PytorchResult {
   runs: number;
   threads: number;
   torch: string;
-  stage_ms: Record<Stage, number[]>;
+  stage_ms: Partial<Record<Stage, number[]>>;
   tokens: number[];
   retrieved_id: string;
   peak_rss_bytes: number;
@@ -183,10 +187,24 @@ async function main(): Promise<void> {
     }
     const enginePeakRss = process.resourceUsage().maxRSS * 1024;
 
+    // PyTorch at the engine's thread count and at 1 thread (on this small shared CPU one thread is often faster for
+    // its tiny decoder steps); the faster total p50 is the baseline, so the ratio never flatters the engine.
     let pytorch: PytorchResult | { error: string } | null = null;
+    const pytorchVariants: { threads: number; totalP50: number }[] = [];
     if (!values["no-pytorch"]) {
-      console.error(`PyTorch eager: ${warmup + runs} runs of the same study (tools/bench-pytorch-eager.py)...`);
-      pytorch = runPytorch(packDir, study, runs, warmup, threads, k);
+      for (const torchThreads of [...new Set([threads, 1])]) {
+        console.error(
+          `PyTorch eager, ${torchThreads} thread(s): ${warmup + runs} runs of the same study (tools/bench-pytorch-eager.py)...`,
+        );
+        const run = runPytorch(packDir, study, runs, warmup, torchThreads, k);
+        if ("error" in run) {
+          pytorch ??= run;
+          continue;
+        }
+        const totalP50 = percentile(run.stage_ms.total ?? [], 50);
+        pytorchVariants.push({ threads: torchThreads, totalP50 });
+        if (!pytorch || "error" in pytorch || totalP50 < percentile(pytorch.stage_ms.total ?? [], 50)) pytorch = run;
+      }
     }
     const loadAverageAfter = os.loadavg();
 
@@ -197,7 +215,7 @@ async function main(): Promise<void> {
     >;
     const torchOk = pytorch && !("error" in pytorch) ? pytorch : null;
     const torchStats = torchOk
-      ? (Object.fromEntries(STAGES.map((s) => [s, stat(torchOk.stage_ms[s])])) as Record<
+      ? (Object.fromEntries(STAGES.map((s) => [s, stat(torchOk.stage_ms[s] ?? [])])) as Record<
           Stage,
           ReturnType<typeof stat>
         >)
@@ -241,6 +259,7 @@ async function main(): Promise<void> {
             peakRssBytes: torchOk.peak_rss_bytes,
             sameTokens,
             retrievedId: torchOk.retrieved_id,
+            variants: pytorchVariants,
           }
         : pytorch && "error" in pytorch
           ? { error: pytorch.error }
@@ -277,7 +296,13 @@ function renderMarkdown(
     indexCases: number;
     peakRssBytes: number;
     pytorch:
-      | { torch: string; threads: number; peakRssBytes: number; sameTokens: boolean | null }
+      | {
+          torch: string;
+          threads: number;
+          peakRssBytes: number;
+          sameTokens: boolean | null;
+          variants: { threads: number; totalP50: number }[];
+        }
       | { error: string }
       | null;
     ratioTotalP50: number | null;
@@ -306,7 +331,7 @@ function renderMarkdown(
       rows,
     ),
     "",
-    "The engine's total is the wall time of a request; its similar-case search overlaps the generator, so the total is less than the sum of the stages.",
+    "The engine's total is the wall time of a request; its similar-case search overlaps the generator, so the total is less than the sum of the stages. The diagnosis branch runs in the engine only (tools/bench-pytorch-eager.py has no such stage).",
     "",
     `- Batch indexing (decode, preprocess, vision, thumbnail, SQLite insert): ${r.indexing ? `${r.indexing.studiesPerSecond.toFixed(2)} studies/s (${r.indexing.studies} studies in ${r.indexing.seconds.toFixed(1)} s)` : "not run"}`,
     `- Peak RSS: engine process ${(r.peakRssBytes / 2 ** 20).toFixed(0)} MiB${r.pytorch && !("error" in r.pytorch) ? `, PyTorch process ${(r.pytorch.peakRssBytes / 2 ** 20).toFixed(0)} MiB` : ""}`,
@@ -314,7 +339,7 @@ function renderMarkdown(
   if (r.pytorch && "error" in r.pytorch) lines.push(`- PyTorch eager: ${r.pytorch.error}`);
   else if (r.pytorch)
     lines.push(
-      `- PyTorch eager: torch ${r.pytorch.torch}, ${r.pytorch.threads} threads; same generated tokens as the engine: ${r.pytorch.sameTokens ? "yes" : "no"}`,
+      `- PyTorch eager: torch ${r.pytorch.torch}, the faster of ${r.pytorch.variants.map((v) => `${v.threads} thread${v.threads === 1 ? "" : "s"} (total p50 ${ms(v.totalP50)} ms)`).join(" and ")}: ${r.pytorch.threads}; same generated tokens as the engine: ${r.pytorch.sameTokens ? "yes" : "no"}`,
       `- Total p50 engine / PyTorch: ${r.ratioTotalP50 !== null ? r.ratioTotalP50.toFixed(2) : "n/a"} (target <= 0.5); engine total p50 ${ms(engine.total.p50)} ms (target <= 400 ms)`,
     );
   return lines.join("\n");

@@ -214,6 +214,12 @@ export interface DecodeImageOptions {
   readonly minLongSide?: number | undefined;
   /** Cancels the decode: the promise rejects with ImagingError code "ABORTED" (name "AbortError"). */
   readonly signal?: AbortSignal | undefined;
+  /**
+   * Read the file with blocking calls (decodeImageFile): for a worker thread that has nothing else to do meanwhile
+   * (the inference worker), it saves the thread-pool hops of an async stat + open/read/close (~0.25 ms per small
+   * file under load). Default false: the calling thread's event loop stays free.
+   */
+  readonly blockingRead?: boolean | undefined;
 }
 
 export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024 * 1024;

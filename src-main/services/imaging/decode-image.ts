@@ -3,6 +3,7 @@
  * display rendering out. Runs in the calling thread; ImageDecodePool runs it (and the import's inspectImageFile) in
  * worker threads.
  */
+import fs from "node:fs";
 import { open, readFile, stat } from "node:fs/promises";
 import nodePath from "node:path";
 import zlib from "node:zlib";
@@ -47,6 +48,7 @@ const OptionsSchema = z.object({
   maxFileBytes: z.number().int().positive().optional(),
   maxPixels: z.number().int().positive().optional(),
   minLongSide: z.number().int().positive().optional(),
+  blockingRead: z.boolean().optional(),
   signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, "must be an AbortSignal").optional(),
 });
 
@@ -57,6 +59,7 @@ export interface ResolvedOptions {
   readonly maxPixels: number;
   readonly minLongSide: number | undefined;
   readonly signal: AbortSignal | undefined;
+  readonly blockingRead: boolean;
 }
 
 /** Validates decode options; throws INVALID_OPTIONS naming the problem. */
@@ -79,6 +82,7 @@ export function resolveDecodeOptions(path: string, options: unknown): ResolvedOp
     maxPixels: o.maxPixels ?? DEFAULT_MAX_PIXELS,
     minLongSide: o.minLongSide,
     signal: o.signal,
+    blockingRead: o.blockingRead ?? false,
   };
 }
 
@@ -145,11 +149,11 @@ export function notAnImageError(path: string): ImagingError {
 /** Reads a whole image file within the size limit. Every failure is an ImagingError naming the file. */
 export async function readImageFileBytes(
   path: string,
-  opts: Pick<ResolvedOptions, "maxFileBytes" | "signal">,
+  opts: Pick<ResolvedOptions, "maxFileBytes" | "signal"> & { blockingRead?: boolean },
 ): Promise<Buffer> {
   let size: number;
   try {
-    const info = await stat(path);
+    const info = opts.blockingRead ? fs.statSync(path) : await stat(path);
     if (!info.isFile()) throw new ImagingError("NOT_A_FILE", path, "the path is not a regular file");
     size = info.size;
   } catch (cause) {
@@ -161,6 +165,7 @@ export async function readImageFileBytes(
     throw new ImagingError("TOO_LARGE", path, `the file is ${size} bytes, more than the limit of ${opts.maxFileBytes}`);
   }
   try {
+    if (opts.blockingRead) return fs.readFileSync(path);
     return await readFile(path, opts.signal ? { signal: opts.signal } : {});
   } catch (cause) {
     if ((cause as { name?: string }).name === "AbortError") throw abortedError(path, opts.signal);

@@ -116,16 +116,32 @@ export function renderGrayscale(input: GrayscaleInput): GrayscaleOutput {
   let max = Number.NEGATIVE_INFINITY;
   let allMin = Number.POSITIVE_INFINITY;
   let allMax = Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < count; i++) {
-    const s = stored[i] as number;
-    if (s < storedMin) storedMin = s;
-    if (s > storedMax) storedMax = s;
-    const v = modalityPixels[i] as number;
-    if (v < allMin) allMin = v;
-    if (v > allMax) allMax = v;
-    if (paddingMask !== null && paddingMask[i] === 1) continue;
-    if (v < min) min = v;
-    if (v > max) max = v;
+  if (modality.kind === "rescale" && paddingMask === null) {
+    // No padding and a monotone rescale (float32 rounding keeps the order): the modality range is the rescaled
+    // stored range, so one pass over the stored values does (the common case: PNG/JPEG and most DICOM).
+    for (let i = 0; i < count; i++) {
+      const s = stored[i] as number;
+      if (s < storedMin) storedMin = s;
+      if (s > storedMax) storedMax = s;
+    }
+    if (count > 0) {
+      const a = Math.fround(storedMin * modality.slope + modality.intercept);
+      const b = Math.fround(storedMax * modality.slope + modality.intercept);
+      min = Math.min(a, b);
+      max = Math.max(a, b);
+    }
+  } else {
+    for (let i = 0; i < count; i++) {
+      const s = stored[i] as number;
+      if (s < storedMin) storedMin = s;
+      if (s > storedMax) storedMax = s;
+      const v = modalityPixels[i] as number;
+      if (v < allMin) allMin = v;
+      if (v > allMax) allMax = v;
+      if (paddingMask !== null && paddingMask[i] === 1) continue;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
   }
   if (min > max) {
     // Every pixel is padding (or there are none): report the range of all values.
@@ -149,8 +165,14 @@ export function renderGrayscale(input: GrayscaleInput): GrayscaleOutput {
     storedMax - storedMin < count;
   if (tabulate) {
     const table = new Uint8Array(storedMax - storedMin + 1);
-    for (let s = storedMin; s <= storedMax; s++) table[s - storedMin] = toDisplay(s);
-    for (let i = 0; i < count; i++) displayPixels[i] = table[(stored[i] as number) - storedMin] as number;
+    let identity = true;
+    for (let s = storedMin; s <= storedMax; s++) {
+      table[s - storedMin] = toDisplay(s);
+      if (table[s - storedMin] !== s) identity = false;
+    }
+    // An identity mapping (8-bit PNG/JPEG): the stored values are the display values, one native copy.
+    if (identity) displayPixels.set(stored);
+    else for (let i = 0; i < count; i++) displayPixels[i] = table[(stored[i] as number) - storedMin] as number;
     if (paddingMask !== null) for (let i = 0; i < count; i++) if (paddingMask[i] === 1) displayPixels[i] = 0;
   } else {
     for (let i = 0; i < count; i++) {

@@ -1,7 +1,8 @@
 /**
- * PNG and JPEG input through sharp (libvips): 8- and 16-bit, grayscale or colour. Colour is reduced to luminance
- * with ITU-R BT.601 weights, integer-rounded exactly like PIL's Image.convert("L"). EXIF orientation is not applied,
- * as PIL (the training pipeline) does not apply it either.
+ * PNG and JPEG input: 8- and 16-bit, grayscale or colour, through sharp (libvips); non-interlaced grey 8/16-bit PNGs
+ * in this thread (png-grey.ts, the same values). Colour is reduced to luminance with ITU-R BT.601 weights,
+ * integer-rounded exactly like PIL's Image.convert("L"). EXIF orientation is not applied, as PIL (the training
+ * pipeline) does not apply it either.
  */
 import sharp, { type Metadata } from "sharp";
 import { describeThrown, ImagingError } from "../../../src-shared/imaging/errors";
@@ -11,6 +12,7 @@ import {
   type ImageSourceFormat,
   type StoredPixels,
 } from "../../../src-shared/imaging/image-types";
+import { decodePngGrey } from "./png-grey";
 
 export interface RasterPixels {
   readonly metadata: ImageMetadata;
@@ -100,6 +102,21 @@ export async function readRaster(
   maxPixels: number,
 ): Promise<RasterPixels> {
   const t0 = performance.now();
+  if (format === "png") {
+    // Grey 8/16-bit PNGs in this thread (png-grey.ts); null: sharp decodes it (and reports what is wrong with it).
+    const png = decodePngGrey(bytes, maxPixels);
+    if (png) {
+      const t1 = performance.now();
+      const stored = new Int32Array(png.samples);
+      return {
+        metadata: rasterMetadata(path, format, png.width, png.height, png.bits, false),
+        stored,
+        bits: png.bits,
+        parseMs: 0,
+        decodeMs: performance.now() - t1 + (t1 - t0),
+      };
+    }
+  }
   const open = () => sharp(bytes, { limitInputPixels: maxPixels, failOn: "truncated", sequentialRead: true });
   let info: Metadata;
   try {

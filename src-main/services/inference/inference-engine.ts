@@ -552,6 +552,8 @@ export class InferenceEngine implements DraftEngine {
         mode,
         excludeIds: [...excludeIds],
         thumbnail,
+        // No progress messages (one per beam step) for a caller that does not listen.
+        progress: hooks.onProgress !== undefined,
       };
       this.liveWorker().then(
         (worker) => {

@@ -20,11 +20,12 @@ import {
   generateTokens,
   loadModelPack,
   type ModelPack,
-  nearestGalleryStudy,
   packGalleryData,
   readModelPackManifest,
   studyEmbedding,
 } from "../model-pack";
+import { nearestGalleryStudyWith } from "../model-pack/reference-inference";
+import { type DenseKernel, OnnxKernel } from "../retrieval/dense-kernel";
 import { chooseDraftViews } from "./draft-views";
 import { InferenceError, serializeFailure } from "./errors";
 import { greyFromDecoded, type PreprocessingSpec, preprocessGrey, preprocessingSpecFrom } from "./preprocess";
@@ -48,6 +49,8 @@ const THUMBNAIL_SIDE = 160;
 interface Loaded {
   pack: ModelPack;
   spec: PreprocessingSpec;
+  /** The generator's gallery lookup: onnxruntime's GEMM over the pack gallery (one thread). */
+  kernel: DenseKernel;
 }
 
 let loaded: Loaded | null = null;
@@ -141,18 +144,26 @@ async function load(packDir: string, settings: WorkerSessionSettings): Promise<L
   }
   if (!provider)
     throw new InferenceError("MODEL_FAILED", `no execution provider can run the pack: ${notes.join("; ")}`);
+  // The generator's sessions run one thread: their operators (a 3-row decoder step, a ~50-token encoder) are too
+  // small to split, and handing them to a second thread cost more than it saved (decoder step: 0.49 -> 0.33 ms on
+  // the 2 shared cores, docs/inference.md). The image models use the configured threads.
+  const single = { intraOpNumThreads: 1 };
   const pack = await loadModelPack(packDir, {
     sessionOptions: sessionOptions(provider, settings.intraOpNumThreads, false),
+    sessionOptionsFor: { generator_encoder: single, decoder_step: single },
   });
   const spec = preprocessingSpecFrom(pack.manifest.preprocessing);
+  const kernel = await OnnxKernel.create({ threads: 1 });
   const loadMs = performance.now() - started;
   let warmupMs = 0;
   if (settings.warmup) {
     const t = performance.now();
     await warmUp(pack, spec);
+    if (pack.gallery.count > 0)
+      await nearestGalleryStudyWith(kernel, pack.gallery, pack.gallery.embeddings.subarray(0, pack.gallery.dim));
     warmupMs = performance.now() - t;
   }
-  loaded = { pack, spec };
+  loaded = { pack, spec, kernel };
   return {
     manifest: pack.manifest,
     gallery: packGalleryData(pack.gallery),
@@ -227,11 +238,13 @@ async function diagnose(
 
 async function run(id: number, request: RunRequest, signal: AbortSignal): Promise<WorkerRunResult> {
   if (!loaded) throw new InferenceError("ENGINE_CLOSED", "the model pack is not loaded");
-  const { pack, spec } = loaded;
+  const { pack, spec, kernel } = loaded;
   const check = () => {
     if (signal.aborted) throw new InferenceError("ABORTED", "the generation was cancelled");
   };
-  const progress = (stage: string, done: number, total: number) => post({ type: "progress", id, stage, done, total });
+  const progress = request.progress
+    ? (stage: string, done: number, total: number) => post({ type: "progress", id, stage, done, total })
+    : () => {};
   const images = request.images;
   if (images.length === 0) throw new InferenceError("NO_IMAGES", "the study has no image");
 
@@ -242,7 +255,8 @@ async function run(id: number, request: RunRequest, signal: AbortSignal): Promis
   const decoded: DecodedImage[] = await Promise.all(
     images.map(async (image) => {
       // JPEG 2000 is decoded at the smallest resolution level that still covers the model input (reduced-resolution.ts).
-      const result = await decodeImageFile(image.path, { signal, minLongSide: spec.size });
+      // Blocking reads: this worker has nothing else to run meanwhile (saves the async read's thread-pool hops).
+      const result = await decodeImageFile(image.path, { signal, minLongSide: spec.size, blockingRead: true });
       progress("decode", ++decodedCount, images.length);
       return result;
     }),
@@ -318,7 +332,7 @@ async function run(id: number, request: RunRequest, signal: AbortSignal): Promis
 
   progress("retrieval", 0, 1);
   t = performance.now();
-  const nearest = nearestGalleryStudy(pack.gallery, embedding, new Set(request.excludeIds));
+  const nearest = await nearestGalleryStudyWith(kernel, pack.gallery, embedding, new Set(request.excludeIds));
   if (!nearest) throw new InferenceError("MODEL_FAILED", "the pack gallery has no study left to retrieve");
   const galleryMs = performance.now() - t;
 

@@ -26,6 +26,8 @@ export interface RunRequest {
   readonly excludeIds: readonly string[];
   /** Make a small PNG of the frontal view (the study's retrieval index entry when it is signed). */
   readonly thumbnail: boolean;
+  /** Post progress messages (per stage, per beam step); false when the caller has no progress callback. */
+  readonly progress: boolean;
 }
 
 export type MainToWorkerMessage =

@@ -101,6 +101,11 @@ export interface ModelPack {
 export interface LoadModelPackOptions {
   /** Passed to every InferenceSession.create (execution providers, threads, graph optimisation). */
   sessionOptions?: ort.InferenceSession.SessionOptions;
+  /**
+   * Per-model changes merged over `sessionOptions` (e.g. one intra-op thread for the small generator sessions,
+   * whose operators are too small to split across threads: docs/inference.md).
+   */
+  sessionOptionsFor?: Partial<Record<ModelKey | "diagnosis", ort.InferenceSession.SessionOptions>>;
 }
 
 const MANIFEST_FILE = "manifest.json";
@@ -461,6 +466,13 @@ export function readScopeCalibration(packDir: string, manifest: ModelPackManifes
   return parsed.data;
 }
 
+function sessionOptionsOf(
+  options: LoadModelPackOptions,
+  key: ModelKey | "diagnosis",
+): ort.InferenceSession.SessionOptions {
+  return { ...(options.sessionOptions ?? {}), ...(options.sessionOptionsFor?.[key] ?? {}) };
+}
+
 /** Verify a pack completely and open its three ONNX sessions; throws ModelPackError when anything is wrong. */
 export async function loadModelPack(packDir: string, options: LoadModelPackOptions = {}): Promise<ModelPack> {
   const dir = path.resolve(packDir);
@@ -475,7 +487,7 @@ export async function loadModelPack(packDir: string, options: LoadModelPackOptio
     for (const key of MODEL_KEYS) {
       const spec = manifest.models[key];
       try {
-        opened[key] = await ort.InferenceSession.create(path.join(dir, spec.file), options.sessionOptions ?? {});
+        opened[key] = await ort.InferenceSession.create(path.join(dir, spec.file), sessionOptionsOf(options, key));
       } catch (error) {
         problems.push(`${spec.file}: onnxruntime cannot load it (${(error as Error).message})`);
         continue;
@@ -490,7 +502,10 @@ export async function loadModelPack(packDir: string, options: LoadModelPackOptio
   const diagnosisSpec = manifest.models.diagnosis;
   if (diagnosisSpec && problems.length === 0) {
     try {
-      diagnosis = await ort.InferenceSession.create(path.join(dir, diagnosisSpec.file), options.sessionOptions ?? {});
+      diagnosis = await ort.InferenceSession.create(
+        path.join(dir, diagnosisSpec.file),
+        sessionOptionsOf(options, "diagnosis"),
+      );
       problems.push(...checkSessionInterface("diagnosis", diagnosis, diagnosisSpec));
     } catch (error) {
       problems.push(`${diagnosisSpec.file}: onnxruntime cannot load it (${(error as Error).message})`);

@@ -5,6 +5,8 @@
  * Inputs are already preprocessed ([views, 1, S, S] float32, see the manifest's preprocessing).
  */
 import * as ort from "onnxruntime-node";
+import type { DenseKernel } from "../retrieval/dense-kernel";
+import { exactTopK } from "../retrieval/exact-scan";
 import { type BeamSearchResult, beamSearch } from "./beam-search";
 import type { ModelPack, PackGallery } from "./load-model-pack";
 
@@ -44,28 +46,60 @@ export function studyEmbedding(frontal: Float32Array, lateral: Float32Array): Fl
   return out;
 }
 
+export interface NearestGalleryStudy {
+  index: number;
+  id: string;
+  similarity: number;
+}
+
+/** Rows of the gallery whose study id is in `exclude`, as a mask (null when nothing is excluded). */
+function excludedRows(gallery: PackGallery, exclude: ReadonlySet<string>): Uint8Array | null {
+  if (exclude.size === 0) return null;
+  const mask = new Uint8Array(gallery.count);
+  for (let row = 0; row < gallery.count; row++) if (exclude.has(gallery.ids[row]!)) mask[row] = 1;
+  return mask;
+}
+
 /**
  * Exact cosine top-1 over the gallery (vectors are L2-normalised, so the dot product), skipping the study ids in
- * `exclude` (the study itself when it is a gallery study); null when every row is excluded.
+ * `exclude` (the study itself when it is a gallery study); null when every row is excluded. The retrieval index's
+ * exact scan in TypeScript (one pass, unrolled 8-accumulator dot product; the first row wins a tie).
  */
 export function nearestGalleryStudy(
   gallery: PackGallery,
   embedding: Float32Array,
   exclude: ReadonlySet<string> = new Set(),
-): { index: number; id: string; similarity: number } | null {
+): NearestGalleryStudy | null {
+  const { embeddings, dim, count, ids } = gallery;
+  const mask = excludedRows(gallery, exclude);
+  const top = exactTopK(embeddings, dim, count, embedding, 1, mask ? (row) => mask[row] === 1 : undefined);
+  const best = top.rows[0];
+  return best === undefined ? null : { index: best, id: ids[best]!, similarity: top.scores[0]! };
+}
+
+/**
+ * nearestGalleryStudy with the gallery's dot products from `kernel` (the inference worker: onnxruntime's float32
+ * GEMM, ~5x the TypeScript scan on 2,000 x 512), then the same top-1 (the first row wins a tie).
+ */
+export async function nearestGalleryStudyWith(
+  kernel: DenseKernel,
+  gallery: PackGallery,
+  embedding: Float32Array,
+  exclude: ReadonlySet<string> = new Set(),
+): Promise<NearestGalleryStudy | null> {
+  const { embeddings, dim, count, ids } = gallery;
+  const scores = await kernel.dotProducts(embedding, 1, embeddings, count, dim);
+  const mask = excludedRows(gallery, exclude);
   let best = -1;
-  let bestSim = Number.NEGATIVE_INFINITY;
-  for (let row = 0; row < gallery.count; row++) {
-    if (exclude.size > 0 && exclude.has(gallery.ids[row]!)) continue;
-    let dot = 0;
-    const base = row * gallery.dim;
-    for (let i = 0; i < gallery.dim; i++) dot += gallery.embeddings[base + i]! * embedding[i]!;
-    if (dot > bestSim) {
-      bestSim = dot;
+  let bestScore = Number.NEGATIVE_INFINITY;
+  for (let row = 0; row < count; row++) {
+    const score = scores[row]!;
+    if (score > bestScore && (mask === null || mask[row] === 0)) {
       best = row;
+      bestScore = score;
     }
   }
-  return best < 0 ? null : { index: best, id: gallery.ids[best]!, similarity: bestSim };
+  return best < 0 ? null : { index: best, id: ids[best]!, similarity: bestScore };
 }
 
 export interface CrossMemory {

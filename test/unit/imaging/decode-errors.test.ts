@@ -87,6 +87,18 @@ describe("file system problems", () => {
   test("an empty path", async () => {
     await expect(decodeImageFile("")).rejects.toMatchObject({ code: "INVALID_OPTIONS" });
   });
+
+  test("blocking reads (the inference worker's) fail the same way", async () => {
+    const blocking = { blockingRead: true };
+    const missing = path.join(tmp.dir, "does-not-exist.dcm");
+    await failure(decodeImageFile(missing, blocking), missing, ["NOT_FOUND"]);
+    await failure(decodeImageFile(tmp.dir, blocking), tmp.dir, ["NOT_A_FILE"]);
+    const empty = writeTemp("empty-blocking.dcm", "");
+    await failure(decodeImageFile(empty, blocking), empty, ["EMPTY_FILE"]);
+    await expect(decodeImageFile(missing, { blockingRead: "yes" } as never)).rejects.toMatchObject({
+      code: "INVALID_OPTIONS",
+    });
+  });
 });
 
 describe("content that is not an image", () => {
