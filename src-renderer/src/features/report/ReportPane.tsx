@@ -36,9 +36,11 @@ import { useCommands } from "../../commands/CommandRegistry";
 import { chordOf, findCommand } from "../../commands/commands";
 import { effectiveCommands, useShortcutHint } from "../../commands/key-bindings";
 import { useClient } from "../../ipc/ClientContext";
+import { useSignedInAccount } from "../accounts/AccountGate";
 import { MacroManager } from "../macros/MacroManager";
 import { MacroPicker } from "../macros/MacroPicker";
 import { ReportPacsStatus } from "../pacs/ReportPacsStatus";
+import { AuditLogPanel } from "./AuditLogPanel";
 import { Dialog } from "./Dialog";
 import { saveExport } from "./download";
 import { findingWarnings, ModelFindings } from "./ModelFindings";
@@ -382,6 +384,9 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
   const [macroList, setMacroList] = useState<MacroList | null>(null);
   const [macroPane, setMacroPane] = useState<"picker" | "manager" | null>(null);
   const [macroCursor, setMacroCursor] = useState<ReportCursor | null>(null);
+  const [auditOpen, setAuditOpen] = useState(false);
+  // Macros are per account: another account signed in reads its own list (issue 18.4's known gap).
+  const accountId = useSignedInAccount()?.id ?? null;
   // A notice (signed, exported, failed) belongs to the study it was about: another study starts without it.
   const studyId = study?.id ?? null;
   // biome-ignore lint/correctness/useExhaustiveDependencies: reset when the open study changes.
@@ -391,6 +396,7 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
     setSignStep(null);
     setOverrideOpen(false);
     setSignOffIssues([]);
+    setAuditOpen(false);
   }, [studyId]);
 
   const server = snapshot?.server ?? null;
@@ -516,7 +522,7 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
   // biome-ignore lint/correctness/useExhaustiveDependencies: those are the moments to read the list again.
   useEffect(() => {
     void reloadMacros();
-  }, [client, macroPane, studyId]);
+  }, [client, macroPane, studyId, accountId]);
 
   const editable = !!session && !!server && !signed && !snapshot?.loading;
   const insertMacro = (macro: Macro) => {
@@ -577,6 +583,16 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
           <span className={`status status-${server?.status ?? study.status}`}>{server?.status ?? study.status}</span>
         )}
         <span className="header-spacer" />
+        {study && (
+          <button
+            type="button"
+            className="btn"
+            onClick={() => setAuditOpen(true)}
+            title="Every edit, signature and addendum of this report, with the account"
+          >
+            Audit
+          </button>
+        )}
         {session && server && !signed && (
           <>
             <History session={session} current={snapshot?.baseVersion ?? null} />
@@ -748,6 +764,7 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
           onClose={() => setMacroPane(null)}
         />
       )}
+      {auditOpen && studyId && <AuditLogPanel studyId={studyId} onClose={() => setAuditOpen(false)} />}
       {macroPane === "manager" && (
         <MacroManager list={macroList} onChanged={() => void reloadMacros()} onClose={() => setMacroPane(null)} />
       )}

@@ -565,6 +565,11 @@ export class ReportSession {
 /** Sessions by study, shared by every pane that shows the same study; released when no pane holds them. */
 const sessions = new Map<string, { session: ReportSession; holders: number; client: ContractClient }>();
 
+/** Saves what every open report holds now (before the session locks or the radiologist signs out). */
+export async function flushAllReportSessions(): Promise<void> {
+  await Promise.all([...sessions.values()].map((e) => e.session.flush()));
+}
+
 function acquire(client: ContractClient, studyId: string): ReportSession {
   const entry = sessions.get(studyId);
   if (entry && entry.client === client) {
