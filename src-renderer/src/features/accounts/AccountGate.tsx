@@ -8,7 +8,13 @@
  * window shares and which refuses signing while locked; this component reports activity to it and follows it.
  */
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useRef, useState } from "react";
-import type { Account, AccountSession, PersonNameParts } from "../../../../src-shared/account-types";
+import {
+  type Account,
+  type AccountSession,
+  CreateAccountInputSchema,
+  credentialOf,
+  type PersonNameParts,
+} from "../../../../src-shared/account-types";
 import { useFocusTrap } from "../../app/useFocusTrap";
 import { useCommands, useSuspendCommands } from "../../commands/CommandRegistry";
 import { useShortcutKey } from "../../commands/key-bindings";
@@ -210,10 +216,17 @@ function FirstAccountScreen({ onSession }: { onSession: (s: AccountSession) => v
       setError("the two passwords differ");
       return;
     }
+    const input = { username, name, password, ...(pin ? { pin } : {}) };
+    // The contract's own schema, checked here first so the message names just the field to fix.
+    const checked = CreateAccountInputSchema.safeParse(input);
+    if (!checked.success) {
+      setError(checked.error.issues[0]?.message ?? "invalid account");
+      return;
+    }
     setBusy(true);
     setError(null);
     try {
-      await client.accounts.create({ username, name, password, ...(pin ? { pin } : {}) });
+      await client.accounts.create(input);
       onSession(await client.accounts.session());
     } catch (err) {
       setError(errorText(err));
@@ -350,9 +363,7 @@ function LockScreen(props: {
     setBusy(true);
     setError(null);
     try {
-      // Digits only, on an account with a PIN: the PIN; anything else: the password.
-      const credential = account.hasPin && /^[0-9]{4,8}$/.test(secret) ? { pin: secret } : { password: secret };
-      props.onSession(await client.accounts.unlock(credential));
+      props.onSession(await client.accounts.unlock(credentialOf(secret)));
     } catch (err) {
       setError(errorText(err));
       setSecret("");

@@ -4,7 +4,7 @@
  */
 
 import { useEffect, useMemo, useRef, useState } from "react";
-import type { Credential } from "../../../../src-shared/account-types";
+import { credentialOf } from "../../../../src-shared/account-types";
 import type { StudyDetail } from "../../../../src-shared/domain";
 import type { Macro, MacroList } from "../../../../src-shared/macro-types";
 import { computeAiSpans, sentencesFoundInCases } from "../../../../src-shared/report-text";
@@ -256,6 +256,8 @@ function SignedView({ server, session }: { server: ReportState; session: ReportS
   const client = useClient();
   const signed = server.signed!;
   const [addendum, setAddendum] = useState("");
+  // The signed-in account's password or PIN for the addendum (never stored).
+  const [addendumSecret, setAddendumSecret] = useState("");
   const [busy, setBusy] = useState<string | null>(null);
   const [message, setMessage] = useState<{ kind: "ok" | "error"; text: string } | null>(null);
   const [paper, setPaper] = useState<PaperSize>(() =>
@@ -303,15 +305,26 @@ function SignedView({ server, session }: { server: ReportState; session: ReportS
           value={addendum}
           onChange={(e) => setAddendum(e.target.value)}
         />
+        <input
+          type="password"
+          className="addendum-secret"
+          aria-label="Password or PIN for the addendum"
+          placeholder="Password or PIN"
+          autoComplete="current-password"
+          value={addendumSecret}
+          onChange={(e) => setAddendumSecret(e.target.value)}
+        />
         <button
           type="button"
           className="btn"
-          disabled={!addendum.trim() || busy !== null}
+          disabled={!addendum.trim() || addendumSecret === "" || busy !== null}
           onClick={async () => {
             setBusy("addendum");
+            setMessage(null);
             try {
-              await session.addAddendum(addendum);
+              await session.addAddendum(addendum, credentialOf(addendumSecret));
               setAddendum("");
+              setAddendumSecret("");
             } catch (err) {
               setMessage({ kind: "error", text: `Addendum not saved: ${errorText(err)}` });
             } finally {
@@ -949,9 +962,4 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
       )}
     </section>
   );
-}
-
-/** A PIN is 4 to 8 digits; a password has at least 10 characters, so the two never overlap. */
-function credentialOf(secret: string): Credential {
-  return /^[0-9]{4,8}$/.test(secret) ? { pin: secret } : { password: secret };
 }

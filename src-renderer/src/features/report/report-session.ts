@@ -543,8 +543,14 @@ export class ReportSession {
     }
   }
 
-  async addAddendum(text: string): Promise<void> {
-    this.set({ server: await this.client.reports.addAddendum({ studyId: this.studyId, text }) });
+  async addAddendum(text: string, credential?: Credential): Promise<void> {
+    this.set({
+      server: await this.client.reports.addAddendum({
+        studyId: this.studyId,
+        text,
+        ...(credential ? { credential } : {}),
+      }),
+    });
   }
 
   dismissError(): void {
