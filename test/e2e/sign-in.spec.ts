@@ -78,7 +78,11 @@ test("first account, sign-in (wrong password refused), Ctrl+Shift+L and idle loc
   await page.getByTestId("report-impression").focus();
   await page.keyboard.press("Control+Shift+L");
   await expect(lockScreen(page)).toBeVisible();
-  await expect(lockScreen(page)).toContainText(`${DISPLAY} (grace) is signed in`);
+  await expect(lockScreen(page)).toContainText(
+    `${DISPLAY} (grace) is signed in. The workstation was locked (Ctrl+Shift+L).`,
+  );
+  // Opaque: no patient data shows around the lock screen.
+  expect(await lockScreen(page).evaluate((el) => getComputedStyle(el).backgroundColor)).toBe("rgb(11, 13, 16)");
   expect(services.accounts.session().locked).toBe(true);
   // What was typed was saved before the lock, under the account.
   expect(services.reports.state("study-g").draft?.sections.impression).toBe("No acute cardiopulmonary disease.");

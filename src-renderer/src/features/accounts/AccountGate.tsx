@@ -69,11 +69,19 @@ export function AccountGate({ children }: { children: ReactNode }) {
     void reload();
   }, [reload]);
 
-  const lock = useCallback(async () => {
-    // What was typed is saved first, under the account that typed it.
-    await flushAllReportSessions().catch(() => undefined);
-    setSession(await client.accounts.lock());
-  }, [client]);
+  // Why this window locked (the lock screen says so); null: locked elsewhere (another window, main's idle clock).
+  const [lockReason, setLockReason] = useState<"idle" | "command" | null>(null);
+  const lockFor = useCallback(
+    async (reason: "idle" | "command") => {
+      // What was typed is saved first, under the account that typed it.
+      await flushAllReportSessions().catch(() => undefined);
+      setLockReason(reason);
+      setSession(await client.accounts.lock());
+    },
+    [client],
+  );
+  const lock = useCallback(() => lockFor("command"), [lockFor]);
+  const lockIdle = useCallback(() => lockFor("idle"), [lockFor]);
   const signOut = useCallback(async () => {
     await flushAllReportSessions().catch(() => undefined);
     setSession(await client.accounts.signOut());
@@ -85,7 +93,10 @@ export function AccountGate({ children }: { children: ReactNode }) {
 
   const signedIn = !!session?.account;
   const locked = !!session?.locked;
-  useIdleLock(session, lock, setSession);
+  useIdleLock(session, lockIdle, setSession);
+  useEffect(() => {
+    if (!locked) setLockReason(null);
+  }, [locked]);
   // Polled while signed in: a lock or sign-out in another window shows here too.
   useEffect(() => {
     if (!signedIn) return;
@@ -112,7 +123,7 @@ export function AccountGate({ children }: { children: ReactNode }) {
       <div className="account-frame" inert={locked} key={session.account.id}>
         {children}
       </div>
-      {locked && <LockScreen session={session} onSession={setSession} onSignOut={signOut} />}
+      {locked && <LockScreen session={session} reason={lockReason} onSession={setSession} onSignOut={signOut} />}
     </AccountContext.Provider>
   );
 }
@@ -348,6 +359,7 @@ function SignInScreen({ onSession }: { onSession: (s: AccountSession) => void })
 
 function LockScreen(props: {
   session: AccountSession;
+  reason: "idle" | "command" | null;
   onSession: (s: AccountSession) => void;
   onSignOut: () => Promise<void>;
 }) {
@@ -382,9 +394,13 @@ function LockScreen(props: {
       >
         <h1>Locked</h1>
         <p data-testid="lock-account">
-          {account.displayName} ({account.username}) is signed in. The workstation locked
-          {props.session.idleLockSeconds ? ` after ${formatSeconds(props.session.idleLockSeconds)} without input` : ""}
-          {lockKey ? ` or with ${lockKey}` : ""}; what is open stays as it was.
+          {account.displayName} ({account.username}) is signed in.{" "}
+          {props.reason === "idle"
+            ? `The workstation locked after ${formatSeconds(props.session.idleLockSeconds)} without input.`
+            : props.reason === "command"
+              ? `The workstation was locked${lockKey ? ` (${lockKey})` : ""}.`
+              : "The workstation is locked."}{" "}
+          What is open stays as it was, hidden until you unlock.
         </p>
         <Field
           label={account.hasPin ? "Password or PIN" : "Password"}
