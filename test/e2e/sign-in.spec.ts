@@ -25,6 +25,12 @@ test("first account, sign-in (wrong password refused), Ctrl+Shift+L and idle loc
   test.setTimeout(180_000);
   const services = run.services("sign-in");
   insertStudy(services.db, { ...dicomStudy("study-g"), patientName: "Roe^Max", patientId: "P-0042" });
+  insertStudy(services.db, {
+    ...dicomStudy("study-h"),
+    studyInstanceUid: "2.25.4711",
+    patientName: "Doe^Jane",
+    patientId: "P-0043",
+  });
   const harness = await run.serve({ signedIn: false });
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(String(e)));
@@ -139,5 +145,37 @@ test("first account, sign-in (wrong password refused), Ctrl+Shift+L and idle loc
   const entries = services.reports.audit("study-g");
   for (const e of entries.filter((x) => x.action === "report.edited" || x.action === "report.signed"))
     expect(e.account).toEqual({ id: account!.id, name: DISPLAY });
+
+  // Switching account (sign out, sign in as another): a fresh workstation with that account's macros only.
+  await page.keyboard.press("Escape");
+  services.macros.create({ name: "Grace only", text: "Heart size normal." });
+  await services.accounts.create({
+    username: "ada",
+    name: { family: "Lovelace", given: "Ada", middle: "", prefix: "", suffix: "" },
+    password: "notes on the engine",
+  });
+  const macroNames = async () => {
+    await worklist(page).getByRole("button", { name: /Doe/ }).click();
+    await expect(page.getByTestId("report-findings")).toBeEditable();
+    await page.keyboard.press("Control+Shift+M");
+    const picker = page.getByRole("dialog", { name: "Insert a macro" });
+    await expect(picker).toBeVisible();
+    const names = await picker.getByRole("option").allInnerTexts();
+    await page.keyboard.press("Escape");
+    return names.join(" | ");
+  };
+  const switchTo = async (username: string, password: string) => {
+    await page.getByTestId("status-account").getByRole("button", { name: "Sign out" }).click();
+    await signIn.getByLabel("User name").fill(username);
+    await signIn.getByLabel("Password").fill(password);
+    await signIn.getByRole("button", { name: "Sign in" }).click();
+    await expect(page.getByTestId("status-account")).toBeVisible();
+  };
+  await switchTo("ada", "notes on the engine");
+  await expect(page.getByTestId("status-account")).toContainText("Ada Lovelace");
+  await expect(page.getByTestId("signed-report")).toHaveCount(0); // no study open: a fresh workstation
+  expect(await macroNames()).not.toContain("Grace only");
+  await switchTo("grace", PASSWORD);
+  expect(await macroNames()).toContain("Grace only");
   expect(errors).toEqual([]);
 });
