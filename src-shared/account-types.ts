@@ -50,6 +50,11 @@ export const CredentialSchema = z.union([
 ]);
 export type Credential = z.infer<typeof CredentialSchema>;
 
+/** What was typed as a credential: a PIN is 4 to 8 digits; a password has at least 10 characters, so never both. */
+export function credentialOf(secret: string): Credential {
+  return /^[0-9]{4,8}$/.test(secret) ? { pin: secret } : { password: secret };
+}
+
 export const AccountSchema = z.object({
   id: z.number().int(),
   username: z.string(),

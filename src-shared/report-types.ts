@@ -302,6 +302,8 @@ export const AuditEntrySchema = z.object({
   action: z.string(),
   studyId: z.string().nullable(),
   details: z.record(z.string(), z.unknown()),
+  /** The account signed in when the entry was written (its name as printed then); null when none was. */
+  account: z.object({ id: z.number().int(), name: z.string() }).nullable(),
 });
 export type AuditEntry = z.infer<typeof AuditEntrySchema>;
 

@@ -376,6 +376,17 @@ export const migrations: readonly Migration[] = [
       CREATE UNIQUE INDEX macros_owner_hotkey ON macros(ifnull(account_id, 0), hotkey) WHERE hotkey IS NOT NULL;
     `,
   },
+  {
+    version: 15,
+    name: "the signed-in account on every audit entry (issue 18.1)",
+    sql: `
+      -- Who was signed in when the entry was written: the account's id and its name as printed then (kept even if
+      -- the account is renamed or removed later). NULL: no account was signed in (before the first account).
+      ALTER TABLE audit_log ADD COLUMN account_id INTEGER;
+      ALTER TABLE audit_log ADD COLUMN account_name TEXT;
+      CREATE INDEX audit_log_account ON audit_log(account_id);
+    `,
+  },
 ];
 
 export const latestSchemaVersion = migrations[migrations.length - 1]?.version ?? 0;

@@ -4,7 +4,7 @@
  * Starts the services and router under plain Node and serves the built renderer on loopback. On first start the
  * demo studies (resources/demo-studies) are imported before it listens, unless --no-demo-studies.
  * Prints one JSON line {"event":"listening",...} (machine-readable, used by the tests) and a human line.
- * --demo-account creates the demo account (DEMO_ACCOUNT below, docs/security.md) when no account exists and signs
+ * --demo-account creates the demo account (DEMO_ACCOUNT in demo-account.ts, docs/security.md) when no account exists and signs
  * it in at every start, so a test or a demo can sign with its password or PIN. Never for real reports.
  * The data folder is held by this process while it runs (a second one on it is refused, naming this one).
  */
@@ -13,15 +13,8 @@ import { parseArgs } from "node:util";
 import { setDataDirLockKind } from "../db/data-dir-lock";
 import { appRoot, resolveDataDir } from "../paths";
 import { createServices } from "../services";
+import { DEMO_ACCOUNT } from "./demo-account";
 import { startHarness } from "./harness-server";
-
-/** The harness's demo account (--demo-account): public credentials, for tests and demonstrations only. */
-const DEMO_ACCOUNT = {
-  username: "demo",
-  name: { family: "Radiologist", given: "Demo", middle: "", prefix: "Dr.", suffix: "" },
-  password: "demo-password",
-  pin: "2468",
-};
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -61,7 +54,9 @@ async function main(): Promise<void> {
     const { firstRun } = services.accounts.session();
     if (firstRun) await services.accounts.create(DEMO_ACCOUNT);
     else await services.accounts.signIn(DEMO_ACCOUNT.username, DEMO_ACCOUNT.password);
-    console.error(`demo account: signed in as ${DEMO_ACCOUNT.username} (password and PIN in src-main/harness/cli.ts)`);
+    console.error(
+      `demo account: signed in as ${DEMO_ACCOUNT.username} (password and PIN in src-main/harness/demo-account.ts)`,
+    );
   }
   const harness = await startHarness({
     services,

@@ -2,6 +2,7 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { App } from "./app/App";
 import { CommandRegistryProvider } from "./commands/CommandRegistry";
+import { AccountGate } from "./features/accounts/AccountGate";
 import { ClientProvider } from "./ipc/ClientContext";
 import { connect } from "./ipc/transport";
 import "./styles.css";
@@ -14,7 +15,9 @@ try {
     <StrictMode>
       <ClientProvider client={client}>
         <CommandRegistryProvider>
-          <App />
+          <AccountGate>
+            <App />
+          </AccountGate>
         </CommandRegistryProvider>
       </ClientProvider>
     </StrictMode>,

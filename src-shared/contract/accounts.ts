@@ -23,6 +23,12 @@ export const accountsContract = {
     "Signs in with user name and password.",
   ),
   signOut: def("mutation", NoInput, AccountSessionSchema, "Signs out."),
+  activity: def(
+    "mutation",
+    NoInput,
+    AccountSessionSchema,
+    "The user is at the workstation (keyboard or pointer input): keeps an unlocked session from idling; reports the session.",
+  ),
   lock: def("mutation", NoInput, AccountSessionSchema, "Locks the session now; the password or PIN unlocks it."),
   unlock: def("mutation", CredentialSchema, AccountSessionSchema, "Unlocks the session with the password or PIN."),
   setIdleLock: def(

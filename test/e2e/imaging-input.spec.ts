@@ -10,7 +10,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
-import { type HarnessProcess, startHarnessProcess } from "../support/harness-process";
+import { type HarnessProcess, startSignedInHarnessProcess } from "../support/harness-process";
 import { displayedSpread, importPaths, openStudy, stripFileNames } from "../support/viewer-page";
 import {
   jpegLsRgbWithoutPreamble,
@@ -29,7 +29,9 @@ test.describe.configure({ mode: "serial" });
 
 test.beforeAll(async () => {
   fs.mkdirSync(shots, { recursive: true });
-  harness = await startHarnessProcess(fs.mkdtempSync(path.join(os.tmpdir(), "rd-e2e-input-")), ["--no-demo-studies"]);
+  harness = await startSignedInHarnessProcess(fs.mkdtempSync(path.join(os.tmpdir(), "rd-e2e-input-")), [
+    "--no-demo-studies",
+  ]);
 });
 test.afterAll(async () => {
   await harness?.stop();

@@ -14,6 +14,7 @@ import { expect, type Page, test } from "@playwright/test";
 import { type Harness, startHarness } from "../../src-main/harness/harness-server";
 import { createServices, type Services } from "../../src-main/services";
 import { FixedReportTestEngine } from "../support/fixed-report-test-engine";
+import { signInAda } from "../support/in-process-harness";
 import { dicomStudy, dicomWithAttributes, insertStudy } from "../support/report-fixtures";
 
 const root = path.resolve(import.meta.dirname, "..", "..");
@@ -43,6 +44,7 @@ test("prefilled Indication and Comparison; Suggest impression from edited findin
     modelPackDir: null,
     draftEngine: new FixedReportTestEngine({ reportId: "CXR1451_IM-0291" }),
   });
+  await signInAda(services);
   running = { services, harness: await startHarness({ services, rendererDir }) };
   await services.inference.start();
   const drafter = services.inference.impression;

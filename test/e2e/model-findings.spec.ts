@@ -8,7 +8,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
-import { type HarnessProcess, startHarnessProcess } from "../support/harness-process";
+import { type HarnessProcess, startSignedInHarnessProcess } from "../support/harness-process";
 
 const root = path.resolve(import.meta.dirname, "..", "..");
 test.setTimeout(400_000);
@@ -23,7 +23,7 @@ test("model findings: listed with probability and threshold, linked to sentences
   page,
 }) => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "rd-e2e-findings-"));
-  harness = await startHarnessProcess(dataDir);
+  harness = await startSignedInHarnessProcess(dataDir);
   await page.goto(harness.url);
   const worklist = page.getByRole("complementary", { name: "Worklist" });
   await expect(page.getByTestId("status-model")).toContainText(/Model .* · (cpu|cuda)/i, { timeout: 120_000 });
@@ -54,9 +54,6 @@ test("model findings: listed with probability and threshold, linked to sentences
   // empty Impression, which this draft has: the radiologist writes one that names nothing new.)
   await page.getByTestId("report-impression").fill("Small bilateral pleural effusions.");
   await page.getByRole("button", { name: "Sign", exact: true }).click();
-  // A fresh data folder: the workstation asks once who signs.
-  await page.getByLabel("Signing radiologist").fill("Dr Anna Smith");
-  await page.getByRole("button", { name: "Save name" }).click();
   const warnings = page.getByTestId("sign-finding-warning");
   await expect(warnings.filter({ hasText: "The model saw cardiomegaly; the report does not mention it." })).toHaveCount(
     1,

@@ -13,9 +13,9 @@ import os from "node:os";
 import path from "node:path";
 import { expect, type Page, test } from "@playwright/test";
 import { writeFollowUpStudy } from "../support/follow-up-study";
-import { type HarnessProcess, startHarnessProcess } from "../support/harness-process";
+import { E2E_SIGNER, type HarnessProcess, startSignedInHarnessProcess } from "../support/harness-process";
 import { downloadExports } from "../support/report-exports";
-import { signAsNewSigner } from "../support/report-page";
+import { signAsAccount } from "../support/report-page";
 
 const root = path.resolve(import.meta.dirname, "..", "..");
 const shots = path.join(root, "test-results");
@@ -58,7 +58,7 @@ test("demo study: AI draft, edit survives restart, insert, sign, export, signed 
 }) => {
   fs.mkdirSync(shots, { recursive: true });
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "rd-e2e-workflow-"));
-  harness = await startHarnessProcess(dataDir);
+  harness = await startSignedInHarnessProcess(dataDir);
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(String(e)));
 
@@ -99,7 +99,7 @@ test("demo study: AI draft, edit survives restart, insert, sign, export, signed 
   await findings.blur();
   await expect(page.locator("[data-testid=save-state][data-status=saved]")).toBeVisible();
   await harness.stop();
-  harness = await startHarnessProcess(dataDir);
+  harness = await startSignedInHarnessProcess(dataDir);
   await page.goto(harness.url);
   await worklist.getByRole("button", { name: FIRST_BUTTON }).click();
   await expect(page.getByTestId("report-findings")).toHaveValue(edited, { timeout: 60_000 });
@@ -121,8 +121,8 @@ test("demo study: AI draft, edit survives restart, insert, sign, export, signed 
 
   // Sign. (The demo pack drafts no Impression, and the sign-off safeguards refuse an empty one: the radiologist writes it.)
   await page.getByTestId("report-impression").fill("No acute cardiopulmonary abnormality.");
-  await signAsNewSigner(page, "Dr Anna Smith", { attestUntouchedAi: true });
-  await expect(page.getByTestId("report-notice")).toContainText("Signed by Dr Anna Smith.");
+  await signAsAccount(page, E2E_SIGNER, { attestUntouchedAi: true });
+  await expect(page.getByTestId("report-notice")).toContainText("Signed by Dr. Demo Radiologist.");
 
   // Exports are written and valid.
   const saved = await downloadExports(page, path.join(dataDir, "exports"));

@@ -15,9 +15,10 @@ import { expect, type Page, test } from "@playwright/test";
 import { type Harness, startHarness } from "../../src-main/harness/harness-server";
 import { createServices, type Services } from "../../src-main/services";
 import { FixedReportTestEngine } from "../support/fixed-report-test-engine";
+import { ADA_SIGNER, signInAda } from "../support/in-process-harness";
 import { downloadExports } from "../support/report-exports";
 import { dicomStudy, gate, insertStudy } from "../support/report-fixtures";
-import { signAsNewSigner } from "../support/report-page";
+import { signAsAccount } from "../support/report-page";
 
 const root = path.resolve(import.meta.dirname, "..", "..");
 const rendererDir = process.env.RD_RENDERER_DIR ?? path.join(root, "out", "renderer");
@@ -31,6 +32,7 @@ interface Running {
 
 async function start(dataDir: string, engine: FixedReportTestEngine): Promise<Running> {
   const services = createServices({ dataDir, transport: "loopback", modelPackDir: null, draftEngine: engine });
+  await signInAda(services);
   const harness = await startHarness({ services, rendererDir });
   return { services, harness };
 }
@@ -131,11 +133,11 @@ test("draft, edit, restart, insert from a similar case, sign and export", async 
   await page.keyboard.press("Control+Shift+Z");
   await expect(page.getByTestId("report-findings")).toHaveValue(new RegExp(sentence.slice(0, 12)));
 
-  // Sign: the signer's name is asked once.
-  await signAsNewSigner(page, "Dr Anna Smith", { attestUntouchedAi: true });
-  await expect(page.getByTestId("report-notice")).toContainText("Signed by Dr Anna Smith.");
+  // Sign as the signed-in account, with its password.
+  await signAsAccount(page, ADA_SIGNER, { attestUntouchedAi: true });
+  await expect(page.getByTestId("report-notice")).toContainText(`Signed by ${ADA_SIGNER.displayName}.`);
   const audit = running.services.reports.audit("study-a");
-  expect(audit.find((e) => e.action === "report.signed")?.actor).toBe("Dr Anna Smith");
+  expect(audit.find((e) => e.action === "report.signed")?.actor).toBe(ADA_SIGNER.displayName);
 
   // Exports arrive as downloads.
   const saved = await downloadExports(page, dataDir);
@@ -161,6 +163,7 @@ test("draft, edit, restart, insert from a similar case, sign and export", async 
 test("without a model pack the pane says so and the report is written by hand", async ({ page }) => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "rd-e2e-report-"));
   const services = createServices({ dataDir, transport: "loopback", modelPackDir: null });
+  await signInAda(services);
   running = { services, harness: await startHarness({ services, rendererDir }) };
   insertStudy(services.db, { ...dicomStudy("study-b"), patientName: "Roe^Richard", patientId: "P-0002" });
   await page.goto(running.harness.url);

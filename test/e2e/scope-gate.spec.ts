@@ -14,6 +14,7 @@ import { expect, type Page, test } from "@playwright/test";
 import { type Harness, startHarness } from "../../src-main/harness/harness-server";
 import { createServices, type Services } from "../../src-main/services";
 import { FixedReportTestEngine } from "../support/fixed-report-test-engine";
+import { ADA_PIN, ADA_SIGNER, signInAda } from "../support/in-process-harness";
 import { downloadExports } from "../support/report-exports";
 import { dicomStudy, insertStudy, SHARED_DICOM_DIR } from "../support/report-fixtures";
 import { modifiedCopy } from "../unit/imaging/derived-files";
@@ -61,6 +62,7 @@ test("not eligible: the pane says why, no draft or similar cases; the override d
   });
   const engine = new FixedReportTestEngine({ reportId: "CXR1451_IM-0291" });
   const services = createServices({ dataDir, transport: "loopback", modelPackDir: null, draftEngine: engine });
+  await signInAda(services);
   running = { services, harness: await startHarness({ services, rendererDir }) };
   addStudy(services, "mr-study", mr, "Mann^Rita");
   addStudy(services, "dx-study", NIH_DX, "Dix^Xavier");
@@ -82,10 +84,8 @@ test("not eligible: the pane says why, no draft or similar cases; the override d
   await page.screenshot({ path: path.join(shots, "scope-not-eligible.png") });
   expect(engine.calls).toEqual([]);
 
-  // Override: the signer's name (asked once), the reason, then the AI drafts; the pane keeps saying "not eligible".
+  // Override: the reason (the signed-in account overrides), then the AI drafts; the pane keeps saying "not eligible".
   await page.getByRole("button", { name: "Draft anyway…" }).click();
-  await page.getByLabel("Signing radiologist").fill("Dr Gate Keeper");
-  await page.getByRole("button", { name: "Save name" }).click();
   await page.getByLabel("Reason for the override").fill("chest coil localiser, teaching");
   await page.getByRole("button", { name: "Draft anyway", exact: true }).click();
   await expect(page.locator("[data-testid=ai-strip][data-state=done]")).toBeVisible();
@@ -96,24 +96,29 @@ test("not eligible: the pane says why, no draft or similar cases; the override d
   await expect(page.getByTestId("similar-case")).toHaveCount(5);
   expect(engine.calls).toEqual(["mr-study"]);
   const override = services.reports.audit("mr-study").find((e) => e.action === "scope.override");
-  expect(override).toMatchObject({ actor: "Dr Gate Keeper", details: { reason: "chest coil localiser, teaching" } });
+  expect(override).toMatchObject({
+    actor: ADA_SIGNER.displayName,
+    details: { reason: "chest coil localiser, teaching" },
+  });
 
   // Sign: the confirmation checkbox gates the Sign button.
   await page.getByRole("button", { name: "Sign", exact: true }).click();
-  const signAs = page.getByRole("button", { name: "Sign as Dr Gate Keeper" });
+  const signAs = page.getByRole("button", { name: `Sign as ${ADA_SIGNER.displayName}` });
   await expect(signAs).toBeDisabled();
   const confirm = page.getByRole("checkbox", { name: /I confirm that this AI-assisted report applies to this study/ });
   await expect(page.getByRole("dialog")).toContainText("The scope check was overridden (MR images");
   await page.screenshot({ path: path.join(shots, "scope-sign-confirm.png") });
   await confirm.check();
   await page.getByRole("checkbox", { name: "Attest the unchanged AI sentences" }).check();
+  await expect(signAs).toBeDisabled();
+  await page.getByLabel("Password or PIN").fill(ADA_SIGNER.secret);
   await signAs.click();
   await expect(page.getByTestId("signed-report")).toBeVisible();
   const signed = services.reports.audit("mr-study").find((e) => e.action === "report.signed");
   expect(signed?.details.scope).toMatchObject({ outcome: "not-eligible", confirmed: true });
   const saved = await downloadExports(page, dataDir);
   expect(fs.readFileSync(saved.text ?? "", "utf8")).toMatch(
-    /Scope override: the AI drafted although the study is not eligible \(MR images: this model drafts chest radiographs only\); overridden by Dr Gate Keeper at \S+ \(chest coil localiser, teaching\)\./,
+    /Scope override: the AI drafted although the study is not eligible \(MR images: this model drafts chest radiographs only\); overridden by Dr\. Ada Reviewer at \S+ \(chest coil localiser, teaching\)\./,
   );
 
   // Uncertain: the DX without Body Part Examined drafts under a caution; signing asks the same way.
@@ -127,11 +132,12 @@ test("not eligible: the pane says why, no draft or similar cases; the override d
   await expect(page.locator("[data-testid=ai-strip][data-state=done]")).toBeVisible();
   await page.screenshot({ path: path.join(shots, "scope-uncertain.png") });
   await page.getByRole("button", { name: "Sign", exact: true }).click();
-  await expect(page.getByRole("button", { name: "Sign as Dr Gate Keeper" })).toBeDisabled();
+  await expect(page.getByRole("button", { name: `Sign as ${ADA_SIGNER.displayName}` })).toBeDisabled();
   await expect(page.getByRole("dialog")).toContainText("The scope check is uncertain (DX without Body Part Examined");
   await page.getByRole("checkbox", { name: /I confirm/ }).check();
   await page.getByRole("checkbox", { name: "Attest the unchanged AI sentences" }).check();
-  await page.getByRole("button", { name: "Sign as Dr Gate Keeper" }).click();
+  await page.getByLabel("Password or PIN").fill(ADA_PIN);
+  await page.getByRole("button", { name: `Sign as ${ADA_SIGNER.displayName}` }).click();
   await expect(page.getByTestId("signed-report")).toBeVisible();
   expect(errors).toEqual([]);
 });

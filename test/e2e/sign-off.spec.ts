@@ -9,7 +9,7 @@
  */
 import { expect, test } from "@playwright/test";
 import { FixedReportTestEngine } from "../support/fixed-report-test-engine";
-import { focusedSelection, servicesPerTest, shotPath } from "../support/in-process-harness";
+import { ADA_SIGNER, focusedSelection, servicesPerTest, shotPath } from "../support/in-process-harness";
 import { dicomStudy, insertStudy } from "../support/report-fixtures";
 
 const run = servicesPerTest();
@@ -64,9 +64,7 @@ test("signing is refused with the fix named and the cursor on it; untouched AI t
   await page.getByTestId("report-impression").fill("Small left apical pneumothorax.");
   await page.getByRole("button", { name: "Sign", exact: true }).click();
   await expect(issues).toHaveCount(0);
-  await page.getByLabel("Signing radiologist").fill("Dr Anna Smith");
-  await page.getByRole("button", { name: "Save name" }).click();
-  const signAs = page.getByRole("button", { name: "Sign as Dr Anna Smith" });
+  const signAs = page.getByRole("button", { name: `Sign as ${ADA_SIGNER.displayName}` });
   await expect(page.getByRole("dialog")).toContainText(
     "2 sentences the AI drafted are unchanged. I have reviewed each of them and attest that the report describes this study.",
   );
@@ -79,6 +77,8 @@ test("signing is refused with the fix named and the cursor on it; untouched AI t
   await expect(signAs).toBeDisabled();
   await page.getByLabel("Communicated to").fill("Dr Ward, ED registrar");
   await page.getByLabel("Communicated how").selectOption("in person");
+  await expect(signAs).toBeDisabled();
+  await page.getByLabel("Password or PIN").fill(ADA_SIGNER.secret);
   await signAs.click();
   await expect(page.getByTestId("signed-report")).toBeVisible();
   const audit = services.reports.audit("study-s");

@@ -12,7 +12,7 @@ import os from "node:os";
 import path from "node:path";
 import { expect, type Locator, type Page, test } from "@playwright/test";
 import dicomParser from "dicom-parser";
-import { type HarnessProcess, startHarnessProcess } from "../support/harness-process";
+import { type HarnessProcess, startSignedInHarnessProcess } from "../support/harness-process";
 import { PRIVATE_CREATOR, writeReadingAidFixture } from "../support/reading-aid-fixtures";
 import { consoleErrorsOf, displayedSpread, importPaths, openStudy } from "../support/viewer-page";
 
@@ -29,7 +29,7 @@ test.beforeAll(async () => {
   fs.mkdirSync(shots, { recursive: true });
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "rd-e2e-aids-"));
   fixture = writeReadingAidFixture(fs.mkdtempSync(path.join(os.tmpdir(), "rd-e2e-aids-files-")));
-  harness = await startHarnessProcess(dataDir, ["--no-demo-studies"]);
+  harness = await startSignedInHarnessProcess(dataDir, ["--no-demo-studies"]);
 });
 
 test.afterAll(async () => {

@@ -13,7 +13,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect, type Page, test } from "@playwright/test";
-import { type HarnessProcess, startHarnessProcess } from "../support/harness-process";
+import { type HarnessProcess, startSignedInHarnessProcess } from "../support/harness-process";
 import { importPaths, openStudy, stripFileNames } from "../support/viewer-page";
 import { type DamagedFile, rleTablePastEnd, truncatedStreams } from "../unit/imaging/derived-files";
 
@@ -86,7 +86,7 @@ test.beforeAll(async () => {
   );
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "rd-e2e-damaged-view-"));
   for (const c of cases) fs.copyFileSync(c.intact, path.join(dir, c.name));
-  harness = await startHarnessProcess(fs.mkdtempSync(path.join(os.tmpdir(), "rd-e2e-damaged-data-")), [
+  harness = await startSignedInHarnessProcess(fs.mkdtempSync(path.join(os.tmpdir(), "rd-e2e-damaged-data-")), [
     "--no-demo-studies",
     "--model-pack",
     "none",

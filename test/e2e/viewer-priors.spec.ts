@@ -16,8 +16,8 @@ import os from "node:os";
 import path from "node:path";
 import { expect, type Locator, type Page, test } from "@playwright/test";
 import { writeFollowUpStudy } from "../support/follow-up-study";
-import { type HarnessProcess, startHarnessProcess } from "../support/harness-process";
-import { signAsNewSigner } from "../support/report-page";
+import { E2E_SIGNER, type HarnessProcess, startSignedInHarnessProcess } from "../support/harness-process";
+import { signAsAccount } from "../support/report-page";
 import { consoleErrorsOf, importPaths, openStudy } from "../support/viewer-page";
 
 const root = path.resolve(import.meta.dirname, "..", "..");
@@ -88,7 +88,7 @@ const thumbStats = (strip: Locator) =>
 test("layouts, maximise, collapsed panes and the thumbnail strip, each by its key", async ({ page }) => {
   fs.mkdirSync(shots, { recursive: true });
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "rd-e2e-layout-"));
-  harness = await startHarnessProcess(dataDir, ["--model-pack", "none"]);
+  harness = await startSignedInHarnessProcess(dataDir, ["--model-pack", "none"]);
   const errors = consoleErrorsOf(page);
   await page.goto(harness.url);
   const worklist = page.getByRole("complementary", { name: "Worklist" });
@@ -177,7 +177,7 @@ test("priors: hanging protocol with dates and the prior's report, prior thumbnai
 }) => {
   fs.mkdirSync(shots, { recursive: true });
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "rd-e2e-priors-"));
-  harness = await startHarnessProcess(dataDir);
+  harness = await startSignedInHarnessProcess(dataDir);
   const errors = consoleErrorsOf(page);
   await page.goto(harness.url);
   const worklist = page.getByRole("complementary", { name: "Worklist" });
@@ -187,7 +187,7 @@ test("priors: hanging protocol with dates and the prior's report, prior thumbnai
   const prior = await openStudy(page, demoRow(page));
   await expect(page.locator("[data-testid=ai-strip][data-state=done]")).toBeVisible({ timeout: 180_000 });
   await page.getByTestId("report-impression").fill("No acute cardiopulmonary abnormality.");
-  await signAsNewSigner(page, "Dr Anna Smith", { attestUntouchedAi: true });
+  await signAsAccount(page, E2E_SIGNER, { attestUntouchedAi: true });
 
   // The current study: a follow-up of the same patient.
   const followUpDir = path.join(dataDir, "follow-up");
@@ -210,7 +210,7 @@ test("priors: hanging protocol with dates and the prior's report, prior thumbnai
   await expect(page.getByTestId("prior-frontal-view-label")).toContainText("Frontal");
   // The prior's signed report beside its images.
   const report = page.getByTestId("comparison-report");
-  await expect(report).toContainText("Signed by Dr Anna Smith");
+  await expect(report).toContainText("Signed by Dr. Demo Radiologist");
   await expect(report).toContainText("No acute cardiopulmonary abnormality.");
   // The prior's images join the strip as real thumbnails.
   const priorStrip = page.locator(`.image-strip[data-study-id="${prior.studyId}"]`);

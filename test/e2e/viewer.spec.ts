@@ -10,7 +10,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect, type Locator, type Page, test } from "@playwright/test";
-import { type HarnessProcess, startHarnessProcess } from "../support/harness-process";
+import { type HarnessProcess, startSignedInHarnessProcess } from "../support/harness-process";
 import { consoleErrorsOf, importPaths, openStudy, stripFileNames } from "../support/viewer-page";
 
 const root = path.resolve(import.meta.dirname, "..", "..");
@@ -29,7 +29,7 @@ test.describe.configure({ mode: "serial" });
 test.beforeAll(async () => {
   fs.mkdirSync(shots, { recursive: true });
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "rd-e2e-viewer-"));
-  harness = await startHarnessProcess(dataDir, ["--no-demo-studies"]);
+  harness = await startSignedInHarnessProcess(dataDir, ["--no-demo-studies"]);
 });
 
 test.afterAll(async () => {

@@ -3,14 +3,14 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
-import { type HarnessProcess, startHarnessProcess } from "../support/harness-process";
+import { type HarnessProcess, startSignedInHarnessProcess } from "../support/harness-process";
 import { consoleErrorsOf } from "../support/viewer-page";
 
 let harness: HarnessProcess;
 
 test.beforeAll(async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "rd-e2e-frame-"));
-  harness = await startHarnessProcess(dataDir);
+  harness = await startSignedInHarnessProcess(dataDir);
 });
 
 test.afterAll(async () => {

@@ -10,10 +10,10 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
-import { type HarnessProcess, startHarnessProcess } from "../support/harness-process";
+import { E2E_SIGNER, type HarnessProcess, startSignedInHarnessProcess } from "../support/harness-process";
 import { freePort, type OrthancProcess, startOrthanc, stowFiles } from "../support/orthanc";
 import { basicAuth, demoFiles, readHeader, sharedChestFiles } from "../support/pacs-fixtures";
-import { signAsNewSigner } from "../support/report-page";
+import { signAsAccount } from "../support/report-page";
 import { consoleErrorsOf } from "../support/viewer-page";
 
 let pacs: OrthancProcess;
@@ -23,7 +23,7 @@ test.beforeAll(async () => {
   pacs = await startOrthanc();
   expect(await stowFiles(pacs, [...demoFiles(), ...sharedChestFiles()])).toBe(200);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "rd-e2e-pacs-"));
-  harness = await startHarnessProcess(dataDir, ["--no-demo-studies"]);
+  harness = await startSignedInHarnessProcess(dataDir, ["--no-demo-studies"]);
 });
 
 test.afterAll(async () => {
@@ -105,11 +105,12 @@ test("adds and tests a PACS connection, searches it, opens a study from it", asy
   // Signed: the report goes back to the PACS it came from, and the pane says so; an addendum is a second SR.
   // (The demo pack drafts no Impression and the sign-off safeguards refuse an empty one: the radiologist writes it.)
   await page.getByTestId("report-impression").fill("No acute cardiopulmonary abnormality.");
-  await signAsNewSigner(page, "Dr Anna Smith", { attestUntouchedAi: true });
+  await signAsAccount(page, E2E_SIGNER, { attestUntouchedAi: true });
   const pacsStatus = page.getByTestId("report-pacs-status");
   await expect(pacsStatus.locator("li")).toHaveCount(1);
   await expect(pacsStatus).toContainText(/Report: Stored on Department PACS · \d\d:\d\d/, { timeout: 30_000 });
   await page.getByLabel("New addendum").fill("Compared with the outside film: no change.");
+  await page.getByLabel("Password or PIN for the addendum").fill(E2E_SIGNER.pin);
   await page.getByRole("button", { name: "Add addendum" }).click();
   await expect(pacsStatus.locator("li")).toHaveCount(2);
   await expect(pacsStatus.locator("li").first()).toContainText(/Addendum 1: Stored on Department PACS/, {

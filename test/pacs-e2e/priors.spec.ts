@@ -10,7 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
 import { createServices } from "../../src-main/services";
-import { type HarnessProcess, startHarnessProcess } from "../support/harness-process";
+import { type HarnessProcess, startSignedInHarnessProcess } from "../support/harness-process";
 import { type OrthancProcess, startOrthanc, stowFiles } from "../support/orthanc";
 import { demoFiles, readHeader, signedSr } from "../support/pacs-fixtures";
 import { consoleErrorsOf } from "../support/viewer-page";
@@ -44,7 +44,7 @@ test.beforeAll(async () => {
   } finally {
     services.close();
   }
-  harness = await startHarnessProcess(dataDir, ["--no-demo-studies"]);
+  harness = await startSignedInHarnessProcess(dataDir, ["--no-demo-studies"]);
 });
 
 test.afterAll(async () => {

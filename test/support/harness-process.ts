@@ -5,6 +5,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 import readline from "node:readline";
+import { DEMO_ACCOUNT, DEMO_DISPLAY_NAME } from "../../src-main/harness/demo-account";
 
 export interface HarnessProcess {
   url: string;
@@ -24,6 +25,22 @@ export interface HarnessProcess {
 }
 
 const root = path.resolve(import.meta.dirname, "..", "..");
+
+/**
+ * The signed-in radiologist of an end-to-end harness process (the demo account, created on the first start and
+ * signed in at every start by `--demo-account`): the workstation opens past its sign-in screen, and signing asks for
+ * this password or PIN. The sign-in screen itself: test/e2e/sign-in.spec.ts.
+ */
+export const E2E_SIGNER = { displayName: DEMO_DISPLAY_NAME, secret: DEMO_ACCOUNT.password, pin: DEMO_ACCOUNT.pin };
+
+/** startHarnessProcess for the end-to-end specs: signed in as E2E_SIGNER (also after `restart`). */
+export function startSignedInHarnessProcess(
+  dataDir: string,
+  extraArgs: string[] = [],
+  env: Record<string, string> = {},
+): Promise<HarnessProcess> {
+  return startHarnessProcess(dataDir, ["--demo-account", ...extraArgs], env);
+}
 
 export async function startHarnessProcess(
   dataDir: string,

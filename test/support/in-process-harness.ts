@@ -50,23 +50,42 @@ export function servicesPerTest() {
     },
     /** The data folder of the services made last. */
     dataDir: (): string => dataDir,
-    async serve(): Promise<Harness> {
+    /** Starts the harness, signed in as Ada unless `signedIn: false` (the sign-in screen's own spec). */
+    async serve(options: { signedIn?: boolean } = {}): Promise<Harness> {
       if (!services) throw new Error("servicesPerTest: call services() before serve()");
+      if (options.signedIn !== false) await createAda(services);
       harness = await startHarness({ services, rendererDir: RENDERER_DIR });
       return harness;
     },
   };
 }
 
-/** The account the signing specs sign as. */
+/** The account the in-process specs are signed in as (serve() signs it in), and sign with. */
 export const ADA_PASSWORD = "correct horse battery";
-export function createAda(services: Services): Promise<Account> {
-  return services.accounts.create({
-    username: "ada",
-    name: { family: "Reviewer", given: "Ada", middle: "", prefix: "Dr.", suffix: "" },
-    password: ADA_PASSWORD,
-  });
+export const ADA_PIN = "4711";
+export const ADA_ACCOUNT = {
+  username: "ada",
+  name: { family: "Reviewer", given: "Ada", middle: "", prefix: "Dr.", suffix: "" },
+  password: ADA_PASSWORD,
+  pin: ADA_PIN,
+};
+/** For signAsAccount (test/support/report-page.ts). */
+export const ADA_SIGNER = { displayName: "Dr. Ada Reviewer", secret: ADA_PASSWORD };
+
+/**
+ * The one place the in-process e2e specs sign in: Ada is created on first run (which signs her in) or signed in
+ * with her password, so the renderer opens past its sign-in screen (the screen itself: test/e2e/sign-in.spec.ts).
+ * Idempotent: a spec may call it again (or before serve()).
+ */
+export async function createAda(services: Services): Promise<Account> {
+  const { firstRun, account } = services.accounts.session();
+  if (firstRun) return services.accounts.create(ADA_ACCOUNT);
+  if (account?.username === ADA_ACCOUNT.username) return account;
+  const s = await services.accounts.signIn(ADA_ACCOUNT.username, ADA_PASSWORD);
+  return s.account as Account;
 }
+/** Alias of createAda for specs that start the harness themselves (startHarness). */
+export const signInAda = createAda;
 
 /** The focused element's test id and its selected text. */
 export const focusedSelection = (page: Page) =>

@@ -9,6 +9,7 @@ export const accountsRouter = router({
     ctx.services.accounts.signIn(input.username, input.password),
   ),
   signOut: fromContract(c.signOut).mutation(({ ctx }) => ctx.services.accounts.signOut()),
+  activity: fromContract(c.activity).mutation(({ ctx }) => ctx.services.accounts.activity()),
   lock: fromContract(c.lock).mutation(({ ctx }) => ctx.services.accounts.lock()),
   unlock: fromContract(c.unlock).mutation(({ ctx, input }) => ctx.services.accounts.unlock(input)),
   setIdleLock: fromContract(c.setIdleLock).mutation(({ ctx, input }) =>

@@ -15,6 +15,7 @@ import {
   displayPersonName,
   type PersonNameParts,
 } from "../../../src-shared/account-types";
+import { insertAudit, setAuditAccountSource } from "../../db/audit-log";
 import { hashSecret, verifySecret } from "./password-hash";
 
 export const IDLE_LOCK_SETTING = "accounts.idleLockSeconds";
@@ -70,16 +71,20 @@ export class AccountsService {
   constructor(
     private readonly db: Database.Database,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    // Every audit entry on this database records who is signed in (locked or not), by id and printed name.
+    setAuditAccountSource(db, () => {
+      const row = this.current ? this.row("id", this.current.accountId) : undefined;
+      return row ? { id: row.id, name: toAccount(row).displayName } : null;
+    });
+  }
 
   private row(where: "id" | "username", value: number | string): AccountRow | undefined {
     return this.db.prepare(`SELECT * FROM accounts WHERE ${where} = ?`).get(value) as AccountRow | undefined;
   }
 
   private audit(actor: string, action: string, details: Record<string, unknown>): void {
-    this.db
-      .prepare("INSERT INTO audit_log (actor, action, study_id, details) VALUES (?, ?, NULL, ?)")
-      .run(actor, action, JSON.stringify(details));
+    insertAudit(this.db, actor, action, null, details);
   }
 
   list(): Account[] {
@@ -215,6 +220,16 @@ export class AccountsService {
   async unlock(credential: Credential): Promise<AccountSession> {
     const account = await this.verify(credential, "unlocking", { unlocking: true });
     this.audit(account.username, "account.unlocked", {});
+    return this.session();
+  }
+
+  /**
+   * The user is at the workstation (the renderer reports keyboard and pointer input, at most every few seconds):
+   * keeps an unlocked session alive; a locked or signed-out one is only reported back, never unlocked.
+   */
+  activity(): AccountSession {
+    const s = this.session();
+    if (this.current && s.account && !s.locked) this.current.lastActivity = this.now();
     return this.session();
   }
 

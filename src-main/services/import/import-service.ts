@@ -24,6 +24,7 @@ import path from "node:path";
 import type { View } from "../../../src-shared/domain";
 import { isImagingError } from "../../../src-shared/imaging/errors";
 import type { ImportFailure, ImportResult, LooseImages } from "../../../src-shared/import-types";
+import { insertAudit } from "../../db/audit-log";
 import type { CaseDatabase } from "../../db/database";
 import type { EventBus } from "../events/event-bus";
 import { ImageDecodePool } from "../imaging/decode-pool";
@@ -576,8 +577,6 @@ export class ImportService {
   }
 
   private audit(action: string, studyId: string | null, details: unknown): void {
-    this.db
-      .prepare("INSERT INTO audit_log (actor, action, study_id, details) VALUES (?, ?, ?, ?)")
-      .run(this.actor, action, studyId, JSON.stringify(details));
+    insertAudit(this.db, this.actor, action, studyId, details);
   }
 }

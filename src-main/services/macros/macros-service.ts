@@ -22,6 +22,7 @@ import {
   type MacrosImportResult,
 } from "../../../src-shared/macro-types";
 import { BUILT_IN_TEMPLATES } from "../../../src-shared/templates";
+import { insertAudit } from "../../db/audit-log";
 import type { CaseDatabase } from "../../db/database";
 import type { AccountsService } from "../accounts/accounts-service";
 
@@ -315,8 +316,6 @@ export class MacrosService {
   }
 
   private audit(owner: Owner, action: string, details: Record<string, unknown>): void {
-    this.db
-      .prepare("INSERT INTO audit_log (actor, action, study_id, details) VALUES (?, ?, NULL, ?)")
-      .run(owner.actor, action, JSON.stringify(details));
+    insertAudit(this.db, owner.actor, action, null, details);
   }
 }

@@ -20,6 +20,7 @@ import {
   type RoiStats,
   UNCALIBRATED,
 } from "../../../src-shared/measurements";
+import { insertAudit } from "../../db/audit-log";
 import type { CaseDatabase } from "../../db/database";
 import { parseDicomBytes } from "../imaging/decode-image";
 import { ReportConflictError } from "../reports/errors";
@@ -205,8 +206,6 @@ export class MeasurementsService {
   }
 
   private audit(action: string, studyId: string, details: Record<string, unknown>): void {
-    this.db
-      .prepare("INSERT INTO audit_log (actor, action, study_id, details) VALUES (?, ?, ?, ?)")
-      .run(this.actor(), action, studyId, JSON.stringify(details));
+    insertAudit(this.db, this.actor(), action, studyId, details);
   }
 }

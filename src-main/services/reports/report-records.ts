@@ -21,6 +21,7 @@ import {
   type SimilarCase,
   SimilarCaseSchema,
 } from "../../../src-shared/report-types";
+import { insertAudit } from "../../db/audit-log";
 import type { CaseDatabase } from "../../db/database";
 import type { ReportStudy } from "../export/report-document";
 import { type StudyHeaderRow, studyHeaderOf } from "../studies/studies-service";
@@ -469,9 +470,7 @@ export class ReportRecords {
   }
 
   audit(actor: string, action: string, studyId: string | null, details: Record<string, unknown>): void {
-    this.db
-      .prepare("INSERT INTO audit_log (actor, action, study_id, details) VALUES (?, ?, ?, ?)")
-      .run(actor, action, studyId, JSON.stringify(details));
+    insertAudit(this.db, actor, action, studyId, details);
   }
 
   auditEntries(studyId: string): AuditEntry[] {
@@ -483,6 +482,8 @@ export class ReportRecords {
         action: string;
         study_id: string | null;
         details: string;
+        account_id: number | null;
+        account_name: string | null;
       }>
     ).map((r) => ({
       id: r.id,
@@ -491,6 +492,7 @@ export class ReportRecords {
       action: r.action,
       studyId: r.study_id,
       details: JSON.parse(r.details) as Record<string, unknown>,
+      account: r.account_id === null ? null : { id: r.account_id, name: r.account_name ?? "" },
     }));
   }
 

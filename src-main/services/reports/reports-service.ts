@@ -683,6 +683,13 @@ export class ReportsService {
         ? this.records.updateVersion(latest.id, sections, aiSpans, at)
         : this.records.insertVersion(studyId, sections, aiSpans, input.origin, author, at);
       saved = true;
+      // Every edit is audited (issue 18.1): the version and revision it wrote, and (audit_log) the account.
+      if (written)
+        this.records.audit(author, "report.edited", studyId, {
+          version: written.version,
+          revision: written.revision,
+          origin: input.origin,
+        });
       const study = this.records.study(studyId);
       if (study?.status === "new" && this.records.setStudyStatus(studyId, "drafted")) {
         this.options.events.publish({ type: "studies-changed", studyIds: [studyId] });
@@ -715,6 +722,7 @@ export class ReportsService {
         "restore",
         this.signer().name,
       );
+      this.records.audit(this.signer().name, "report.restored", studyId, { version: old.version });
     });
     return this.state(studyId);
   }

@@ -8,6 +8,8 @@ type Handler = () => void;
 interface Registry {
   register(id: CommandId, handler: Handler): () => void;
   run(id: CommandId): boolean;
+  /** No command runs (by key or button) until the returned function is called: the lock and sign-in screens. */
+  suspend(): () => void;
 }
 
 const RegistryContext = createContext<Registry | null>(null);
@@ -21,6 +23,7 @@ function isTyping(target: EventTarget | null): boolean {
 /** Holds the handlers components register and dispatches key presses to them. */
 export function CommandRegistryProvider({ children }: { children: ReactNode }) {
   const handlers = useRef(new Map<CommandId, Handler[]>());
+  const suspended = useRef(0);
   const registry = useMemo<Registry>(
     () => ({
       register(id, handler) {
@@ -36,11 +39,20 @@ export function CommandRegistryProvider({ children }: { children: ReactNode }) {
         };
       },
       run(id) {
+        if (suspended.current > 0) return false;
         const list = handlers.current.get(id);
         const last = list?.[list.length - 1];
         if (!last) return false;
         last();
         return true;
+      },
+      suspend() {
+        suspended.current++;
+        let done = false;
+        return () => {
+          if (!done) suspended.current--;
+          done = true;
+        };
       },
     }),
     [],
@@ -79,6 +91,12 @@ export function useCommands(handlers: Partial<Record<CommandId, Handler>>): void
       for (const off of offs) off();
     };
   }, [registry, ids]);
+}
+
+/** While `active`, no command runs (the workstation under the lock screen keeps its state but takes no keys). */
+export function useSuspendCommands(active: boolean): void {
+  const registry = useContext(RegistryContext);
+  useEffect(() => (active && registry ? registry.suspend() : undefined), [registry, active]);
 }
 
 /** Runs a command as its key would (buttons and menus use this): false when nothing handles it now. */

@@ -19,7 +19,15 @@ interface CommandSpec {
 const COMMAND_TABLE = [
   { id: "help.toggle", label: "Show or hide keyboard shortcuts", group: "General", keys: ["?", "F1"] },
   { id: "overlay.close", label: "Close the open overlay", group: "General", keys: ["Escape"], whileTyping: true },
-  { id: "settings.open", label: "Settings (PACS connections)", group: "General", keys: ["Ctrl+,"] },
+  { id: "settings.open", label: "Settings (idle lock, PACS connections)", group: "General", keys: ["Ctrl+,"] },
+  // Who signs (issue 18.1, docs/security.md "Accounts"): the lock screen takes the same account's password or PIN.
+  {
+    id: "session.lock",
+    label: "Lock the workstation (your password or PIN unlocks it)",
+    group: "General",
+    keys: ["Ctrl+Shift+l"],
+    whileTyping: true,
+  },
   { id: "worklist.focusSearch", label: "Search the worklist", group: "Worklist", keys: ["/"] },
   { id: "worklist.next", label: "Next study", group: "Worklist", keys: ["ArrowDown", "j"] },
   { id: "worklist.previous", label: "Previous study", group: "Worklist", keys: ["ArrowUp", "k"] },

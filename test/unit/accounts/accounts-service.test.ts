@@ -119,5 +119,12 @@ describe("AccountsService (real SQLite)", () => {
     accounts.lock();
     expect(accounts.session().locked).toBe(true);
     expect((await accounts.unlock({ password: ADA.password })).locked).toBe(false);
+    // The renderer's activity heartbeat keeps it open, but never lifts a lock.
+    clock += 50_000;
+    expect(accounts.activity().locked).toBe(false);
+    clock += 50_000;
+    expect(accounts.session().locked).toBe(false);
+    clock += 61_000;
+    expect(accounts.activity().locked).toBe(true);
   });
 });

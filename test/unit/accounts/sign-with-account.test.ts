@@ -9,6 +9,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { insertAudit } from "../../../src-main/db/audit-log";
 import { renderDicomSr } from "../../../src-main/services/export/dicom-sr";
 import { ACCOUNT_SYSTEM, renderFhirDiagnosticReport } from "../../../src-main/services/export/fhir";
 import { exportReport } from "../../../src-main/services/export/report-export";
@@ -90,6 +91,38 @@ describe("signing as a local account", () => {
       expect(text).toContain("Electronically signed by Dr. Ada Reviewer");
     }
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("the audit log records the account (id and name) for every edit, restore, sign and addendum", async () => {
+    const h = makeReportsHarness({ accounts: true });
+    open.push(h);
+    insertStudy(h.db, dicomStudy("s3"));
+    const ada = await h.accounts!.create(ADA);
+    const first = { ...EMPTY_SECTIONS, findings: "The lungs are clear.", impression: "No acute disease." };
+    const v1 = h.reports.save("s3", { sections: first, baseVersion: null, origin: "user" }).draft!;
+    const second = { ...first, findings: "The lungs are clear. No effusion." };
+    const v2 = h.reports.save("s3", { sections: second, baseVersion: v1.version, origin: "user", asNewVersion: true })
+      .draft!;
+    h.reports.restore("s3", v1.version);
+    const latest = h.reports.state("s3").draft!;
+    await h.reports.signWithCredential("s3", { version: latest.version, credential: { pin: ADA.pin } });
+    await h.reports.addAddendumWithCredential("s3", "Addendum text.", { pin: ADA.pin });
+    const audit = h.reports.audit("s3");
+    const byAction = (action: string) => audit.filter((e) => e.action === action);
+    expect(byAction("report.edited").map((e) => e.details.version)).toEqual([v1.version, v2.version]);
+    expect(byAction("report.restored")).toHaveLength(1);
+    const account = { id: ada.id, name: "Dr. Ada Reviewer" };
+    for (const action of ["report.edited", "report.restored", "report.signed", "report.addendum"])
+      for (const e of byAction(action)) expect(e.account, action).toEqual(account);
+    // Signed out: the entry has no account (the column stays NULL, never a stale name).
+    h.accounts!.signOut();
+    const raw = h.db.prepare("SELECT account_id, account_name FROM audit_log ORDER BY id DESC LIMIT 1").get();
+    expect(raw).toEqual({ account_id: ada.id, account_name: "Dr. Ada Reviewer" }); // account.signed-out, by Ada
+    insertAudit(h.db, "system", "test.no-account", null, {});
+    expect(h.db.prepare("SELECT account_id, account_name FROM audit_log ORDER BY id DESC LIMIT 1").get()).toEqual({
+      account_id: null,
+      account_name: null,
+    });
   });
 
   it("refuses to sign while the session is locked (idle)", async () => {

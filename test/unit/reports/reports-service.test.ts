@@ -211,7 +211,11 @@ describe("AI drafting through the DraftEngine seam (fixed-report test double)", 
     expect(after.draft).toMatchObject({ origin: "ai", version: 3 });
     expect(after.draft?.sections.findings).toBe(ai.sections.findings);
     expect(after.draft?.sections.indication).toBe("Dyspnoea.");
-    expect(h.reports.audit(STUDY).map((e) => e.action)).toEqual(["draft.generated", "draft.regenerated"]);
+    expect(h.reports.audit(STUDY).map((e) => e.action)).toEqual([
+      "draft.generated",
+      "report.edited",
+      "draft.regenerated",
+    ]);
   });
 
   it("cancel stops the run (the engine sees the abort) and leaves the study new when it has no text", async () => {

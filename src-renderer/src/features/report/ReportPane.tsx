@@ -4,7 +4,7 @@
  */
 
 import { useEffect, useMemo, useRef, useState } from "react";
-import type { Credential } from "../../../../src-shared/account-types";
+import { credentialOf } from "../../../../src-shared/account-types";
 import type { StudyDetail } from "../../../../src-shared/domain";
 import type { Macro, MacroList } from "../../../../src-shared/macro-types";
 import { computeAiSpans, sentencesFoundInCases } from "../../../../src-shared/report-text";
@@ -36,9 +36,11 @@ import { useCommands } from "../../commands/CommandRegistry";
 import { chordOf, findCommand } from "../../commands/commands";
 import { effectiveCommands, useShortcutHint } from "../../commands/key-bindings";
 import { useClient } from "../../ipc/ClientContext";
+import { useSignedInAccount } from "../accounts/AccountGate";
 import { MacroManager } from "../macros/MacroManager";
 import { MacroPicker } from "../macros/MacroPicker";
 import { ReportPacsStatus } from "../pacs/ReportPacsStatus";
+import { AuditLogPanel } from "./AuditLogPanel";
 import { Dialog } from "./Dialog";
 import { saveExport } from "./download";
 import { findingWarnings, ModelFindings } from "./ModelFindings";
@@ -254,6 +256,8 @@ function SignedView({ server, session }: { server: ReportState; session: ReportS
   const client = useClient();
   const signed = server.signed!;
   const [addendum, setAddendum] = useState("");
+  // The signed-in account's password or PIN for the addendum (never stored).
+  const [addendumSecret, setAddendumSecret] = useState("");
   const [busy, setBusy] = useState<string | null>(null);
   const [message, setMessage] = useState<{ kind: "ok" | "error"; text: string } | null>(null);
   const [paper, setPaper] = useState<PaperSize>(() =>
@@ -301,15 +305,26 @@ function SignedView({ server, session }: { server: ReportState; session: ReportS
           value={addendum}
           onChange={(e) => setAddendum(e.target.value)}
         />
+        <input
+          type="password"
+          className="addendum-secret"
+          aria-label="Password or PIN for the addendum"
+          placeholder="Password or PIN"
+          autoComplete="current-password"
+          value={addendumSecret}
+          onChange={(e) => setAddendumSecret(e.target.value)}
+        />
         <button
           type="button"
           className="btn"
-          disabled={!addendum.trim() || busy !== null}
+          disabled={!addendum.trim() || addendumSecret === "" || busy !== null}
           onClick={async () => {
             setBusy("addendum");
+            setMessage(null);
             try {
-              await session.addAddendum(addendum);
+              await session.addAddendum(addendum, credentialOf(addendumSecret));
               setAddendum("");
+              setAddendumSecret("");
             } catch (err) {
               setMessage({ kind: "error", text: `Addendum not saved: ${errorText(err)}` });
             } finally {
@@ -382,6 +397,9 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
   const [macroList, setMacroList] = useState<MacroList | null>(null);
   const [macroPane, setMacroPane] = useState<"picker" | "manager" | null>(null);
   const [macroCursor, setMacroCursor] = useState<ReportCursor | null>(null);
+  const [auditOpen, setAuditOpen] = useState(false);
+  // Macros are per account: another account signed in reads its own list (issue 18.4's known gap).
+  const accountId = useSignedInAccount()?.id ?? null;
   // A notice (signed, exported, failed) belongs to the study it was about: another study starts without it.
   const studyId = study?.id ?? null;
   // biome-ignore lint/correctness/useExhaustiveDependencies: reset when the open study changes.
@@ -391,6 +409,7 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
     setSignStep(null);
     setOverrideOpen(false);
     setSignOffIssues([]);
+    setAuditOpen(false);
   }, [studyId]);
 
   const server = snapshot?.server ?? null;
@@ -516,7 +535,7 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
   // biome-ignore lint/correctness/useExhaustiveDependencies: those are the moments to read the list again.
   useEffect(() => {
     void reloadMacros();
-  }, [client, macroPane, studyId]);
+  }, [client, macroPane, studyId, accountId]);
 
   const editable = !!session && !!server && !signed && !snapshot?.loading;
   const insertMacro = (macro: Macro) => {
@@ -577,6 +596,16 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
           <span className={`status status-${server?.status ?? study.status}`}>{server?.status ?? study.status}</span>
         )}
         <span className="header-spacer" />
+        {study && (
+          <button
+            type="button"
+            className="btn"
+            onClick={() => setAuditOpen(true)}
+            title="Every edit, signature and addendum of this report, with the account"
+          >
+            Audit
+          </button>
+        )}
         {session && server && !signed && (
           <>
             <History session={session} current={snapshot?.baseVersion ?? null} />
@@ -748,6 +777,7 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
           onClose={() => setMacroPane(null)}
         />
       )}
+      {auditOpen && studyId && <AuditLogPanel studyId={studyId} onClose={() => setAuditOpen(false)} />}
       {macroPane === "manager" && (
         <MacroManager list={macroList} onChanged={() => void reloadMacros()} onClose={() => setMacroPane(null)} />
       )}
@@ -932,9 +962,4 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
       )}
     </section>
   );
-}
-
-/** A PIN is 4 to 8 digits; a password has at least 10 characters, so the two never overlap. */
-function credentialOf(secret: string): Credential {
-  return /^[0-9]{4,8}$/.test(secret) ? { pin: secret } : { password: secret };
 }

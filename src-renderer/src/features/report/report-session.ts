@@ -543,8 +543,14 @@ export class ReportSession {
     }
   }
 
-  async addAddendum(text: string): Promise<void> {
-    this.set({ server: await this.client.reports.addAddendum({ studyId: this.studyId, text }) });
+  async addAddendum(text: string, credential?: Credential): Promise<void> {
+    this.set({
+      server: await this.client.reports.addAddendum({
+        studyId: this.studyId,
+        text,
+        ...(credential ? { credential } : {}),
+      }),
+    });
   }
 
   dismissError(): void {
@@ -564,6 +570,11 @@ export class ReportSession {
 
 /** Sessions by study, shared by every pane that shows the same study; released when no pane holds them. */
 const sessions = new Map<string, { session: ReportSession; holders: number; client: ContractClient }>();
+
+/** Saves what every open report holds now (before the session locks or the radiologist signs out). */
+export async function flushAllReportSessions(): Promise<void> {
+  await Promise.all([...sessions.values()].map((e) => e.session.flush()));
+}
 
 function acquire(client: ContractClient, studyId: string): ReportSession {
   const entry = sessions.get(studyId);

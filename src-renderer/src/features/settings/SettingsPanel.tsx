@@ -15,6 +15,7 @@ import { OverlayPanel } from "../../app/OverlayPanel";
 import { useAsync } from "../../app/useAsync";
 import { useCommands } from "../../commands/CommandRegistry";
 import { useClient } from "../../ipc/ClientContext";
+import { formatSeconds, useAccount } from "../accounts/AccountGate";
 import { errorText, openPanel, togglePanel, useOpenPanel } from "../pacs/panels";
 import "../pacs/pacs.css";
 import { usePacsChanges } from "../pacs/use-pacs-changes";
@@ -160,11 +161,12 @@ function SettingsDialog() {
   return (
     <OverlayPanel
       label="Settings"
-      title="Settings · PACS connections (DICOMweb)"
+      title="Settings · idle lock, PACS connections (DICOMweb)"
       closeLabel="Close settings"
       onClose={() => openPanel(null)}
       className="dept-panel"
     >
+      <IdleLockSetting />
       {list.status === "error" && <p className="error-text">Could not load the connections: {list.error}</p>}
       {list.status === "ok" && (
         <p className="hint" data-testid="secret-protection">
@@ -309,5 +311,53 @@ function SettingsDialog() {
         )}
       </form>
     </OverlayPanel>
+  );
+}
+
+/** The idle time after which the session locks (accounts service: 30 s to 24 h), in seconds. */
+function IdleLockSetting() {
+  const { session, setIdleLockSeconds } = useAccount();
+  const [value, setValue] = useState(String(session.idleLockSeconds));
+  const [result, setResult] = useState<{ ok: boolean; message: string } | null>(null);
+  const apply = async () => {
+    try {
+      const seconds = Number(value);
+      if (!Number.isInteger(seconds)) throw new Error("the idle lock is a whole number of seconds");
+      await setIdleLockSeconds(seconds);
+      setResult({ ok: true, message: `Locks after ${formatSeconds(seconds)} without input.` });
+    } catch (err) {
+      setResult({ ok: false, message: errorText(err) });
+    }
+  };
+  return (
+    <form
+      className="idle-lock-setting"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void apply();
+      }}
+    >
+      <label>
+        Lock after{" "}
+        <input
+          type="number"
+          min={30}
+          max={86400}
+          step={1}
+          value={value}
+          onChange={(e) => setValue(e.target.value)}
+          aria-label="Idle lock (seconds)"
+        />{" "}
+        seconds without input
+      </label>
+      <button type="submit" className="btn">
+        Apply
+      </button>
+      {result && (
+        <span className={result.ok ? "hint" : "error-text"} role="status">
+          {result.message}
+        </span>
+      )}
+    </form>
   );
 }

@@ -2,7 +2,9 @@ import { useEffect, useState } from "react";
 import type { AppEvent } from "../../../../src-shared/domain";
 import type { InferenceStatus } from "../../../../src-shared/inference-types";
 import { useAsync } from "../../app/useAsync";
+import { useShortcutHint } from "../../commands/key-bindings";
 import { useClient } from "../../ipc/ClientContext";
+import { useAccount } from "../accounts/AccountGate";
 import { PacsStatusItem } from "../pacs/PacsStatusItem";
 
 /** What main reports: version, transport, database, model and execution provider, live job progress. */
@@ -57,9 +59,27 @@ export function StatusBar() {
         </span>
       )}
       <span className="spacer" />
+      <AccountStatusItem />
       <PacsStatusItem />
       <span className="hint">? shortcuts</span>
     </footer>
+  );
+}
+
+/** Who is signed in, with Lock (the session.lock command) and Sign out. */
+function AccountStatusItem() {
+  const { account, lock, signOut } = useAccount();
+  const hint = useShortcutHint();
+  return (
+    <span className="status-account" data-testid="status-account" title={`Signed in as ${account.username}`}>
+      {account.displayName}
+      <button type="button" className="btn-ghost" onClick={() => void lock()} title={hint("Lock now", "session.lock")}>
+        Lock
+      </button>
+      <button type="button" className="btn-ghost" onClick={() => void signOut()}>
+        Sign out
+      </button>
+    </span>
   );
 }
 
