@@ -3,7 +3,7 @@
  * with ITU-R BT.601 weights, integer-rounded exactly like PIL's Image.convert("L"). EXIF orientation is not applied,
  * as PIL (the training pipeline) does not apply it either.
  */
-import sharp, { type Metadata } from "sharp";
+import type { Metadata } from "sharp";
 import { describeThrown, ImagingError } from "../../../src-shared/imaging/errors";
 import {
   EMPTY_STUDY_REQUEST,
@@ -99,6 +99,8 @@ export async function readRaster(
   path: string,
   maxPixels: number,
 ): Promise<RasterPixels> {
+  // sharp (libvips) is imported at the first PNG/JPEG, not at start-up (issue 19.4).
+  const { default: sharp } = await import("sharp");
   const t0 = performance.now();
   const open = () => sharp(bytes, { limitInputPixels: maxPixels, failOn: "truncated", sequentialRead: true });
   let info: Metadata;

@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { lazy, Suspense, useEffect, useState } from "react";
 import { useCommands } from "../commands/CommandRegistry";
 import { HelpOverlay } from "../features/help/HelpOverlay";
 import { PacsStudiesPanel } from "../features/pacs/PacsStudiesPanel";
@@ -7,15 +7,16 @@ import { ReportPane } from "../features/report/ReportPane";
 import { SettingsPanel } from "../features/settings/SettingsPanel";
 import { SimilarCasesPane } from "../features/similar-cases/SimilarCasesPane";
 import { StatusBar } from "../features/status-bar/StatusBar";
-import {
-  type ComparisonCase,
-  type ComparisonReport,
-  ViewerArea,
-  type ViewerLayout,
-} from "../features/viewer/ViewerArea";
+import type { ComparisonCase, ComparisonReport, ViewerLayout } from "../features/viewer/ViewerArea";
 import { WorklistPane } from "../features/worklist/WorklistPane";
 import { useClient } from "../ipc/ClientContext";
 import { useAsync } from "./useAsync";
+
+/**
+ * The viewer (cornerstone, the DICOM codecs) is its own chunk, fetched as the frame first renders: the worklist
+ * paints without waiting for it to load (issue 19.4, docs/viewer.md "Start-up").
+ */
+const ViewerArea = lazy(() => import("../features/viewer/ViewerArea").then((m) => ({ default: m.ViewerArea })));
 
 /**
  * The workstation frame: worklist | viewer | report over priors over similar cases; status bar below. The worklist
@@ -68,14 +69,16 @@ export function App() {
   return (
     <div className={frame} data-layout={layout} data-maximised={maximised ? "true" : "false"}>
       <WorklistPane selectedId={selectedId} onSelect={setSelectedId} refreshKey={0} />
-      <ViewerArea
-        study={detail}
-        comparison={compare ? { ...compare, onClose: () => setCompare(null) } : null}
-        layout={layout}
-        maximised={maximised}
-        onToggleMaximise={() => setMaximised((m) => !m)}
-        protocolRun={protocolRun}
-      />
+      <Suspense fallback={<main className="viewer-area" aria-label="Viewer" aria-busy="true" />}>
+        <ViewerArea
+          study={detail}
+          comparison={compare ? { ...compare, onClose: () => setCompare(null) } : null}
+          layout={layout}
+          maximised={maximised}
+          onToggleMaximise={() => setMaximised((m) => !m)}
+          protocolRun={protocolRun}
+        />
+      </Suspense>
       <div className="right-column">
         <ReportPane study={detail} />
         <PriorsPane study={detail} onOpenBeside={openPrior} />
