@@ -7,6 +7,11 @@ export const APP_NAME = "Radiology Draft";
 /** Environment variable that points the case database and user files elsewhere (tests, portable installs). */
 export const DATA_DIR_ENV = "RADIOLOGY_DRAFT_DATA_DIR";
 
+/** The case database inside a data folder. */
+export function caseDatabasePath(dataDir: string): string {
+  return path.join(dataDir, "cases.sqlite");
+}
+
 /** The repository / application root: the folder holding package.json, models/ and resources/. */
 export function appRoot(): string {
   const fromEnv = process.env.RADIOLOGY_DRAFT_APP_ROOT;

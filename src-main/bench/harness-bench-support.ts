@@ -25,13 +25,31 @@ export interface BenchHarness {
   stop(): Promise<void>;
 }
 
+/**
+ * How the harness runs: "source" through tsx (src-main/harness/cli.ts, as the tests start it) or "built", the
+ * electron-vite bundle (out/main/harness.js, as `npm run serve` and, for the main process, Electron start it).
+ */
+export type HarnessEntry = "source" | "built";
+
+export function harnessEntryArgs(entry: HarnessEntry): string[] {
+  const root = appRoot();
+  if (entry === "source") return ["--import", "tsx", path.join(root, "src-main/harness/cli.ts")];
+  const built = path.join(root, "out", "main", "harness.js");
+  if (!fs.existsSync(built)) throw new UserError(`${built} is missing: run npx electron-vite build first`);
+  return [built];
+}
+
 /** Spawns the harness on `dataDir` (port 0) and waits for its "listening" line. */
-export async function spawnHarness(dataDir: string, extraArgs: readonly string[] = []): Promise<BenchHarness> {
+export async function spawnHarness(
+  dataDir: string,
+  extraArgs: readonly string[] = [],
+  entry: HarnessEntry = "source",
+): Promise<BenchHarness> {
   const root = appRoot();
   const spawnedAt = performance.now();
   const child: ChildProcess = spawn(
     process.execPath,
-    ["--import", "tsx", path.join(root, "src-main/harness/cli.ts"), "--port", "0", "--data-dir", dataDir, ...extraArgs],
+    [...harnessEntryArgs(entry), "--port", "0", "--data-dir", dataDir, ...extraArgs],
     { cwd: root, stdio: ["ignore", "pipe", "pipe"] },
   );
   let stderr = "";

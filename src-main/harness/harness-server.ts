@@ -7,6 +7,9 @@
  * Every API call must carry the per-run secret token, and requests from another origin (or host) are refused.
  * Malformed requests (bad URL, bad encoding, oversized headers or bodies, wrong methods) are answered with a 4xx
  * and the JSON error envelope of http-guard.ts; nothing a client sends can stop the process (docs/security.md).
+ * Start-up (issue 19.4): the server listens and serves the renderer before the services exist. `services` may be a
+ * promise; the router, tRPC adapters and file service load after listening, and every API call and socket waits for
+ * them (and for the services) instead of failing (docs/viewer.md, "Start-up").
  */
 import crypto from "node:crypto";
 import fs from "node:fs";
@@ -14,14 +17,10 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import type { Duplex } from "node:stream";
-import { nodeHTTPRequestHandler } from "@trpc/server/adapters/node-http";
-import { applyWSSHandler } from "@trpc/server/adapters/ws";
-import { WebSocketServer } from "ws";
 import { HARNESS_FILES_PATH } from "../../src-shared/import-types";
-import { appRouter } from "../ipc/router";
 import { contentSecurityPolicy } from "../security/csp";
 import type { Services } from "../services";
-import { ImageFileError, readImageOptionsFor } from "../services/files/files-service";
+import type { ImageFileError } from "../services/files/files-service";
 import {
   answerClientError,
   checkDeclaredLength,
@@ -36,7 +35,8 @@ import {
 } from "./http-guard";
 
 export interface HarnessOptions {
-  services: Services;
+  /** The services, or their promise: the harness listens at once and API calls wait for them. */
+  services: Services | Promise<Services>;
   /** Folder with the built renderer (index.html + assets). */
   rendererDir: string;
   host?: string;
@@ -48,6 +48,8 @@ export interface HarnessOptions {
   maxBodyBytes?: number;
   /** The server log: full messages and stacks of errors the responses only summarise (default: stderr). */
   log?: (line: string) => void;
+  /** Called with the procedure path (e.g. "studies.list,app.info") after each HTTP API call is answered. */
+  onAnswered?: (procedurePath: string) => void;
 }
 
 export interface Harness {
@@ -79,6 +81,15 @@ function safeEqual(a: string, b: string): boolean {
   return ab.length === bb.length && crypto.timingSafeEqual(ab, bb);
 }
 
+/** What the API needs beyond the HTTP server; imported after listening so that start-up does not wait for it. */
+interface Api {
+  nodeHTTPRequestHandler: typeof import("@trpc/server/adapters/node-http").nodeHTTPRequestHandler;
+  appRouter: typeof import("../ipc/router").appRouter;
+  wss: import("ws").WebSocketServer;
+  readImageOptionsFor: typeof import("../services/files/files-service").readImageOptionsFor;
+  ImageFileError: typeof import("../services/files/files-service").ImageFileError;
+}
+
 const IMAGE_FILE_CODES: Record<ImageFileError["status"], HttpErrorCode> = {
   400: "BAD_REQUEST",
   404: "NOT_FOUND",
@@ -99,7 +110,16 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   }
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const log = options.log ?? ((line: string) => console.error(line));
-  const createContext = () => ({ services: options.services });
+  const services = Promise.resolve(options.services);
+  // Unhandled until the first API call awaits it; whoever builds the services reports their failure.
+  services.catch(() => undefined);
+  /** The router, the tRPC adapters and the file service: loaded after listening (see loadApi). */
+  let api: Promise<Api> | null = null;
+  const apiReady = (): Promise<Api> => {
+    api ??= loadApi();
+    return api;
+  };
+  const createContext = async () => ({ services: await services });
   let origin = "";
   let allowedHosts: string[] = [];
 
@@ -161,11 +181,18 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
    * copy; FilesService);
    * GET /files/thumbnail/<studyId>: a similar case's thumbnail from the retrieval index.
    */
-  const serveImageFile = (req: http.IncomingMessage, res: http.ServerResponse, pathname: string, query: string) => {
+  const serveImageFile = async (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    pathname: string,
+    query: string,
+  ) => {
     requireMethod(req, ["GET", "HEAD"]);
     const imageId = pathname.slice(HARNESS_FILES_PATH.length);
+    const { readImageOptionsFor, ImageFileError } = await apiReady();
     const read = readImageOptionsFor(new URLSearchParams(query).get("for"));
-    options.services.files.readFile(imageId, read).then(
+    const { files } = await services;
+    files.readFile(imageId, read).then(
       (file) => {
         res.writeHead(200, {
           "content-type": file.contentType,
@@ -204,6 +231,9 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     } else {
       request.body = undefined;
     }
+    const { nodeHTTPRequestHandler, appRouter } = await apiReady();
+    // The services first: a call during start-up waits for them rather than failing.
+    await services;
     await nodeHTTPRequestHandler({
       req,
       res,
@@ -212,6 +242,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       path: procedurePath,
       maxBodySize: maxBodyBytes,
     });
+    options.onAnswered?.(procedurePath);
   };
 
   const route = async (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -275,8 +306,28 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     sendError(res, 417, "EXPECTATION_FAILED", `unsupported Expect: ${String(req.headers.expect).slice(0, 40)}`);
   });
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 1 << 20 });
-  const wsHandler = applyWSSHandler({ wss, router: appRouter, createContext });
+  /** The socket server and its tRPC handler, made with the rest of the API after listening. */
+  let sockets: { wss: import("ws").WebSocketServer; broadcastReconnectNotification(): void } | null = null;
+  const loadApi = async (): Promise<Api> => {
+    const [{ nodeHTTPRequestHandler }, { applyWSSHandler }, { WebSocketServer }, { appRouter }, files] =
+      await Promise.all([
+        import("@trpc/server/adapters/node-http"),
+        import("@trpc/server/adapters/ws"),
+        import("ws"),
+        import("../ipc/router"),
+        import("../services/files/files-service"),
+      ]);
+    const wss = new WebSocketServer({ noServer: true, maxPayload: 1 << 20 });
+    const wsHandler = applyWSSHandler({ wss, router: appRouter, createContext });
+    sockets = { wss, broadcastReconnectNotification: () => wsHandler.broadcastReconnectNotification() };
+    return {
+      nodeHTTPRequestHandler,
+      appRouter,
+      wss,
+      readImageOptionsFor: files.readImageOptionsFor,
+      ImageFileError: files.ImageFileError,
+    };
+  };
   server.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on("error", () => socket.destroy());
     try {
@@ -289,7 +340,17 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       const refusal = err instanceof HttpError ? err : new HttpError(400, "BAD_REQUEST", "bad upgrade request");
       return writeRawError(socket, refusal.status, refusal.code, refusal.message);
     }
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
+    // During start-up the socket waits for the API and the services.
+    Promise.all([apiReady(), services]).then(
+      ([{ wss }]) => {
+        if (socket.destroyed) return;
+        wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
+      },
+      (err: unknown) => {
+        log(`[server error] socket upgrade: ${(err as Error)?.stack ?? String(err)}`);
+        writeRawError(socket, 503, "INTERNAL_SERVER_ERROR", "the services did not start (details in the server log)");
+      },
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -299,6 +360,8 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const hostForUrl = host === "::1" ? "[::1]" : host === "localhost" ? "127.0.0.1" : host;
   origin = `http://${hostForUrl}:${port}`;
   allowedHosts = [`${hostForUrl}:${port}`, `localhost:${port}`];
+  // The API's modules load now, beside the renderer's first requests.
+  apiReady().catch((err: unknown) => log(`[server error] loading the API: ${(err as Error)?.stack ?? String(err)}`));
 
   return {
     origin,
@@ -306,9 +369,11 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     token,
     close: () =>
       new Promise<void>((resolve) => {
-        wsHandler.broadcastReconnectNotification();
-        for (const client of wss.clients) client.terminate();
-        wss.close();
+        if (sockets) {
+          sockets.broadcastReconnectNotification();
+          for (const client of sockets.wss.clients) client.terminate();
+          sockets.wss.close();
+        }
         server.closeAllConnections();
         server.close(() => resolve());
       }),

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { AppInfo } from "../../src-shared/domain";
 import { type CaseDatabase, openCaseDatabase } from "../db/database";
-import { APP_NAME, appRoot } from "../paths";
+import { APP_NAME, appRoot, caseDatabasePath } from "../paths";
 import { AccountsService } from "./accounts/accounts-service";
 import { AppService } from "./app/app-service";
 import { EventBus } from "./events/event-bus";
@@ -33,6 +33,11 @@ export interface ServicesOptions {
   secretStore?: SecretStore;
   /** A drafting engine used instead of the model pack's (tests that script the AI's output). */
   draftEngine?: DraftEngine;
+  /**
+   * The background work (model pack, impression pack, completing the signed cases, the PACS outbox) starts when
+   * this settles; default at once. The harness passes "after the first worklist is answered" (issue 19.4).
+   */
+  backgroundAfter?: Promise<unknown>;
 }
 
 export interface Services {
@@ -61,7 +66,7 @@ function readVersion(root: string): string {
 /** Builds every service over one case database. Used by the Electron main process, the harness and the CLIs. */
 export function createServices(options: ServicesOptions): Services {
   const root = options.appRoot ?? appRoot();
-  const databasePath = path.join(options.dataDir, "cases.sqlite");
+  const databasePath = caseDatabasePath(options.dataDir);
   const db = openCaseDatabase(databasePath);
   const events = new EventBus();
   const app = new AppService(
@@ -85,6 +90,7 @@ export function createServices(options: ServicesOptions): Services {
     events,
     studyImages: (studyId) => studyImagesFrom(studies.get(studyId).images),
     modelPackDir: options.modelPackDir,
+    ...(options.backgroundAfter ? { startAfter: options.backgroundAfter } : {}),
   });
   const { draftEngine } = options;
   const measurements = new MeasurementsService(db);
@@ -152,9 +158,18 @@ export function createServices(options: ServicesOptions): Services {
   };
   // The default model pack loads in a worker thread; drafting and the status bar's model follow when it is ready.
   // Then signed cases a crash left out of the retrieval index, or without their thumbnail, are completed.
-  void reports.completeSignedCases();
+  // With options.backgroundAfter all of it waits for that turn (the pack's loading waits inside the host).
+  const afterTurn = options.backgroundAfter?.catch(() => undefined);
+  const background = (work: () => void): void => {
+    if (!afterTurn) work();
+    else
+      void afterTurn.then(() => {
+        if (db.open) work();
+      });
+  };
+  background(() => void reports.completeSignedCases());
   void inference.start().then(() => (db.open ? reports.completeSignedCases() : undefined));
   // Reports left in the STOW-RS outbox by an earlier run are sent (docs/pacs.md).
-  services.pacs.start({ documents: (studyId) => reports.document(studyId) });
+  background(() => services.pacs.start({ documents: (studyId) => reports.document(studyId) }));
   return services;
 }

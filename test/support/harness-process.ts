@@ -1,5 +1,6 @@
 /**
- * Starts the loopback harness as a child process (exactly as `npm run serve` does) and returns its URL and token.
+ * Starts the loopback harness as a child process from source (tsx over src-main/harness/cli.ts: the code `npm run
+ * serve` runs built, without a build step) and returns its URL and token.
  * Used by the end-to-end and integration tests; `restart()` keeps the data folder, like restarting the app.
  */
 import { type ChildProcess, spawn } from "node:child_process";

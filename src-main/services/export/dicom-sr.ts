@@ -7,10 +7,10 @@
  * Evidence Sequence. Signed reports are VERIFIED (Verifying Observer Sequence) and COMPLETE. Written with dcmjs.
  */
 import fs from "node:fs";
-import { createRequire } from "node:module";
 import { calibrationLabel, type Measurement, measurementSentence } from "../../../src-shared/measurements";
 import type { SectionKey } from "../../../src-shared/report-types";
 import { SECTION_KEYS } from "../../../src-shared/report-types";
+import { loadCommonJs } from "../imaging/commonjs-packages";
 import { aiNote, criticalNote, isoDate, type ReportDocument, uidFromName } from "./report-document";
 
 export const BASIC_TEXT_SR_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.88.11";
@@ -87,10 +87,9 @@ interface DcmjsData {
   };
   DicomMessage: { readFile(buffer: ArrayBuffer, options?: Record<string, unknown>): { dict: Record<string, unknown> } };
 }
-const require = createRequire(import.meta.url);
 let dcmjsData: DcmjsData | null = null;
 function dcmjs(): DcmjsData {
-  if (!dcmjsData) dcmjsData = (require("dcmjs") as { data: DcmjsData }).data;
+  if (!dcmjsData) dcmjsData = loadCommonJs<{ data: DcmjsData }>("dcmjs").data;
   return dcmjsData;
 }
 

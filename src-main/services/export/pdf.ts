@@ -5,7 +5,6 @@
  * PDF 1.3, not archival).
  */
 import fs from "node:fs";
-import PDFDocument from "pdfkit";
 import { measurementSentence } from "../../../src-shared/measurements";
 import type { PaperSize } from "../../../src-shared/report-types";
 import { SECTION_KEYS, SECTION_TITLES } from "../../../src-shared/report-types";
@@ -35,7 +34,9 @@ const RULE = "#999999";
 /** Whether DejaVu Sans is installed: only embedded fonts make a PDF/A, so the standard-14 fallback writes plain PDF. */
 export const pdfFontsEmbedded = () => Object.values(FONTS).every((f) => fs.existsSync(`${DEJAVU_DIR}/${f.file}`));
 
-export function renderPdf(doc: ReportDocument, paper: PaperSize = "LETTER"): Promise<Buffer> {
+export async function renderPdf(doc: ReportDocument, paper: PaperSize = "LETTER"): Promise<Buffer> {
+  // pdfkit (with fontkit) is imported at the first export, not at start-up (issue 19.4).
+  const { default: PDFDocument } = await import("pdfkit");
   const signedAt = new Date(doc.signedAt);
   const archival = pdfFontsEmbedded();
   const pdf = new PDFDocument({

@@ -11,6 +11,15 @@ const requireCommonJs = createRequire(import.meta.url);
 
 export type DcmjsCodecsModule = typeof DcmjsCodecs;
 
+/**
+ * A CommonJS package by specifier (e.g. dcmjs, which the PACS and export modules load at first use). Every
+ * main-process module loads CommonJS through here rather than declaring its own `require`: electron-vite's shim
+ * adds a top-level `const require` to a chunk that has one, and the built harness (out/main/harness.js) then fails.
+ */
+export function loadCommonJs<T>(specifier: string): T {
+  return requireCommonJs(specifier) as T;
+}
+
 export function loadDcmjsCodecs(): DcmjsCodecsModule {
   return requireCommonJs("dcmjs-codecs") as DcmjsCodecsModule;
 }

@@ -4,7 +4,7 @@
  * integer-rounded exactly like PIL's Image.convert("L"). EXIF orientation is not applied, as PIL (the training
  * pipeline) does not apply it either.
  */
-import sharp, { type Metadata } from "sharp";
+import type { Metadata } from "sharp";
 import { describeThrown, ImagingError } from "../../../src-shared/imaging/errors";
 import {
   EMPTY_STUDY_REQUEST,
@@ -101,6 +101,8 @@ export async function readRaster(
   path: string,
   maxPixels: number,
 ): Promise<RasterPixels> {
+  // sharp (libvips) is imported at the first PNG/JPEG, not at start-up (issue 19.4).
+  const { default: sharp } = await import("sharp");
   const t0 = performance.now();
   if (format === "png") {
     // Grey 8/16-bit PNGs in this thread (png-grey.ts); null: sharp decodes it (and reports what is wrong with it).

@@ -151,6 +151,11 @@ export interface InferenceHostOptions {
   annotationPath?: string;
   labelsCsvPath?: string;
   engine?: InferenceCoreOptions["engine"];
+  /**
+   * The loading (case reports, impression pack, model pack) waits for this; the status says "loading" meanwhile.
+   * The harness opens it once the first worklist is answered (issue 19.4). Default: at once.
+   */
+  startAfter?: Promise<unknown>;
 }
 
 export class InferenceHost {
@@ -229,6 +234,10 @@ export class InferenceHost {
       options.modelPackDir === null
         ? ({ dir: null, reason: "started without a model pack" } as const)
         : findDefaultModelPack(path.join(options.appRoot, "models"), options.modelPackDir);
+    // "Loading" from the start: the status bar says so while the work below waits for its turn and runs.
+    if (choice.dir !== null) this.current = { state: "loading", packDir: choice.dir };
+    if (options.startAfter) await options.startAfter.catch(() => undefined);
+    if (this.closed) return;
     const caseReports = readCaseReports(options.annotationPath, options.labelsCsvPath);
     // The impression drafter works without a model pack too ("Suggest impression" from typed findings).
     await this.loadImpression(caseReports.casing);

@@ -7,10 +7,16 @@
  */
 import crypto from "node:crypto";
 import tls from "node:tls";
-import { getMultipartBoundary, MultipartParseError, parseMultipartStream } from "@remix-run/multipart-parser";
-import { Agent, fetch, type Response } from "undici";
+import type { Agent, Response } from "undici";
 import { type DicomJsonDataset, parseQidoBody } from "./dicom-json";
 import { PacsError } from "./errors";
+
+/** undici and the multipart parser load at a client's first request, not at start-up (issue 19.4). */
+let undiciModule: Promise<typeof import("undici")> | null = null;
+const loadUndici = () => {
+  undiciModule ??= import("undici");
+  return undiciModule;
+};
 
 export type DicomWebAuth =
   | { kind: "none" }
@@ -121,7 +127,9 @@ async function statusError(res: Response, url: string, what: string): Promise<Pa
 
 export class DicomWebClient {
   readonly baseUrl: string;
-  private readonly agent: Agent;
+  /** Made at the first request (with undici); `makeAgent` holds the options checked in the constructor. */
+  private agent: Promise<Agent> | null = null;
+  private readonly makeAgent: (undici: typeof import("undici")) => Agent;
   private readonly authorization: string | null;
   private readonly timeoutMs: number;
   private readonly maxInstanceBytes: number;
@@ -148,12 +156,14 @@ export class DicomWebClient {
         throw new PacsError("INVALID_INPUT", `the CA certificate cannot be used: ${(error as Error).message}`);
       }
     }
-    this.agent = new Agent({
-      connect: { timeout: this.timeoutMs, ...(ca ? { ca: [...tls.rootCertificates, ca] } : {}) },
-      headersTimeout: this.timeoutMs,
-      bodyTimeout: this.timeoutMs * 4,
-      keepAliveTimeout: 4_000,
-    });
+    const timeoutMs = this.timeoutMs;
+    this.makeAgent = ({ Agent }) =>
+      new Agent({
+        connect: { timeout: timeoutMs, ...(ca ? { ca: [...tls.rootCertificates, ca] } : {}) },
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs * 4,
+        keepAliveTimeout: 4_000,
+      });
     const a = options.auth;
     this.authorization =
       a.kind === "basic"
@@ -164,7 +174,12 @@ export class DicomWebClient {
   }
 
   async close(): Promise<void> {
-    await this.agent.close();
+    if (this.agent) await (await this.agent).close();
+  }
+
+  private dispatcher(): Promise<Agent> {
+    this.agent ??= loadUndici().then(this.makeAgent);
+    return this.agent;
   }
 
   private async request(
@@ -173,13 +188,14 @@ export class DicomWebClient {
   ): Promise<Response> {
     const headers: Record<string, string> = { ...init.headers };
     if (this.authorization) headers.authorization = this.authorization;
+    const [{ fetch }, dispatcher] = await Promise.all([loadUndici(), this.dispatcher()]);
     try {
       return await fetch(url, {
         method: init.method ?? "GET",
         headers,
         body: init.body,
         signal: init.signal,
-        dispatcher: this.agent,
+        dispatcher,
         redirect: "error",
       });
     } catch (error) {
@@ -258,6 +274,9 @@ export class DicomWebClient {
   }
 
   private async *multipart(res: Response, url: string): AsyncGenerator<Uint8Array> {
+    const { getMultipartBoundary, MultipartParseError, parseMultipartStream } = await import(
+      "@remix-run/multipart-parser"
+    );
     const type = res.headers.get("content-type") ?? "";
     if (!/^multipart\/related/i.test(type))
       throw new PacsError(

@@ -10,10 +10,10 @@
  * PACS refused it for a reason a retry cannot fix: the user acts, then `retry`). Nothing is ever deleted unless stored.
  */
 import crypto from "node:crypto";
-import { createRequire } from "node:module";
 import type { OutboxEntry } from "../../../src-shared/pacs-types";
 import type { CaseDatabase } from "../../db/database";
 import type { EventBus } from "../events/event-bus";
+import { loadCommonJs } from "../imaging/commonjs-packages";
 import type { PacsConnections } from "./connections";
 import { DicomWebClient } from "./dicomweb-client";
 import { isTransient, PacsError } from "./errors";
@@ -78,11 +78,10 @@ interface DcmjsData {
     };
   };
 }
-const require = createRequire(import.meta.url);
 
 /** SOP Instance UID and Study Instance UID of a Part 10 file (read with dcmjs, as the SR writer writes it). */
 export function instanceUids(bytes: Uint8Array): { sopInstanceUid: string; studyInstanceUid: string } {
-  const { data } = require("dcmjs") as { data: DcmjsData };
+  const { data } = loadCommonJs<{ data: DcmjsData }>("dcmjs");
   let parsed: ReturnType<DcmjsData["DicomMessage"]["readFile"]>;
   try {
     const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;

@@ -9,14 +9,12 @@
  * not priors. A PACS that cannot be searched is a warning; the local priors are still listed.
  */
 import fs from "node:fs";
-import { createRequire } from "node:module";
 import type { PriorStudy, PriorsResult } from "../../../src-shared/pacs-types";
 import type { CaseDatabase } from "../../db/database";
 import { isoDate } from "../export/report-document";
+import { loadCommonJs } from "../imaging/commonjs-packages";
 import { NotFoundError, type StudyHeaderRow } from "../studies/studies-service";
 import type { PacsConnections } from "./connections";
-
-const require = createRequire(import.meta.url);
 
 interface StudyRow extends StudyHeaderRow {
   modalities: string | null;
@@ -58,9 +56,9 @@ function localIssuer(db: CaseDatabase, studyId: string): string | null {
        ORDER BY i.file_path LIMIT 3`,
     )
     .all(studyId) as Array<{ path: string }>;
-  const { data } = require("dcmjs") as {
+  const { data } = loadCommonJs<{
     data: { DicomMessage: { readFile(b: ArrayBuffer, o: object): { dict: Record<string, { Value?: unknown[] }> } } };
-  };
+  }>("dcmjs");
   for (const { path } of files) {
     try {
       const bytes = fs.readFileSync(path);

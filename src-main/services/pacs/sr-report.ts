@@ -3,7 +3,7 @@
  * text the retrieval index uses (`npm run index -- --dicomweb`), every section as the radiologist reads it (a prior's
  * report beside the current study), the flags and who verified it when.
  */
-import { createRequire } from "node:module";
+import { loadCommonJs } from "../imaging/commonjs-packages";
 
 const FINDINGS = "121070";
 
@@ -17,7 +17,6 @@ interface DcmjsData {
   DicomMessage: { readFile(b: ArrayBuffer): { dict: Record<string, unknown> } };
   DicomMetaDictionary: { naturalizeDataset(d: Record<string, unknown>): Record<string, unknown> };
 }
-const require = createRequire(import.meta.url);
 
 const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
@@ -50,7 +49,7 @@ function personName(value: unknown): string | null {
 
 /** Reads a DICOM SR (Part 10 bytes). */
 export function readSrReport(bytes: Uint8Array): SrReport {
-  const { data } = require("dcmjs") as { data: DcmjsData };
+  const { data } = loadCommonJs<{ data: DcmjsData }>("dcmjs");
   const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   const ds = data.DicomMetaDictionary.naturalizeDataset(data.DicomMessage.readFile(ab).dict) as DcmjsItem & {
     VerificationFlag?: string;

@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { lazy, Suspense, useCallback, useEffect, useState } from "react";
 import { useCommands } from "../commands/CommandRegistry";
 import { HelpOverlay } from "../features/help/HelpOverlay";
 import { PacsStudiesPanel } from "../features/pacs/PacsStudiesPanel";
@@ -7,15 +7,17 @@ import { ReportPane } from "../features/report/ReportPane";
 import { SettingsPanel } from "../features/settings/SettingsPanel";
 import { SimilarCasesPane } from "../features/similar-cases/SimilarCasesPane";
 import { StatusBar } from "../features/status-bar/StatusBar";
-import {
-  type ComparisonCase,
-  type ComparisonReport,
-  ViewerArea,
-  type ViewerLayout,
-} from "../features/viewer/ViewerArea";
+import type { ComparisonCase, ComparisonReport, ViewerLayout } from "../features/viewer/ViewerArea";
 import { WorklistPane } from "../features/worklist/WorklistPane";
 import { useClient } from "../ipc/ClientContext";
 import { useAsync } from "./useAsync";
+
+/**
+ * The viewer (cornerstone, the DICOM codecs) is its own chunk, fetched once the first worklist has been drawn (or a
+ * study is opened before that): compiling it no longer delays the worklist (issue 19.4, docs/viewer.md).
+ */
+const viewerPlaceholder = <main className="viewer-area" aria-label="Viewer" aria-busy="true" />;
+const ViewerArea = lazy(() => import("../features/viewer/ViewerArea").then((m) => ({ default: m.ViewerArea })));
 
 /**
  * The workstation frame: worklist | viewer | report over priors over similar cases; status bar below. The worklist
@@ -36,6 +38,11 @@ export function App() {
   const [worklistCollapsed, setWorklistCollapsed] = useState(false);
   const [sideCollapsed, setSideCollapsed] = useState(false);
   const [protocolRun, setProtocolRun] = useState(0);
+  const [viewerWanted, setViewerWanted] = useState(false);
+  // After the worklist's first paint: a task of its own, so the rows are on screen before the chunk compiles.
+  const loadViewer = useCallback(() => {
+    setTimeout(() => setViewerWanted(true), 0);
+  }, []);
   // A different study closes the comparison.
   // biome-ignore lint/correctness/useExhaustiveDependencies: reset when the open study changes.
   useEffect(() => setCompare(null), [selectedId]);
@@ -67,15 +74,21 @@ export function App() {
     .join(" ");
   return (
     <div className={frame} data-layout={layout} data-maximised={maximised ? "true" : "false"}>
-      <WorklistPane selectedId={selectedId} onSelect={setSelectedId} refreshKey={0} />
-      <ViewerArea
-        study={detail}
-        comparison={compare ? { ...compare, onClose: () => setCompare(null) } : null}
-        layout={layout}
-        maximised={maximised}
-        onToggleMaximise={() => setMaximised((m) => !m)}
-        protocolRun={protocolRun}
-      />
+      <WorklistPane selectedId={selectedId} onSelect={setSelectedId} refreshKey={0} onFirstList={loadViewer} />
+      {viewerWanted || selectedId ? (
+        <Suspense fallback={viewerPlaceholder}>
+          <ViewerArea
+            study={detail}
+            comparison={compare ? { ...compare, onClose: () => setCompare(null) } : null}
+            layout={layout}
+            maximised={maximised}
+            onToggleMaximise={() => setMaximised((m) => !m)}
+            protocolRun={protocolRun}
+          />
+        </Suspense>
+      ) : (
+        viewerPlaceholder
+      )}
       <div className="right-column">
         <ReportPane study={detail} />
         <PriorsPane study={detail} onOpenBeside={openPrior} />

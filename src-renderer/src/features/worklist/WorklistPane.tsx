@@ -80,7 +80,13 @@ function sourceOf(s: StudySummary): string {
   return s.pacsConnection ? "PACS · cached" : s.source === "demo" ? "demo" : "local";
 }
 
-export function WorklistPane(props: { selectedId: string | null; onSelect: (id: string) => void; refreshKey: number }) {
+export function WorklistPane(props: {
+  selectedId: string | null;
+  onSelect: (id: string) => void;
+  refreshKey: number;
+  /** Called once, after the first list has been drawn (the frame then loads the viewer: issue 19.4). */
+  onFirstList?: () => void;
+}) {
   const client = useClient();
   const [search, setSearch] = useState("");
   const [status, setStatus] = useState<StudyStatus | "all">("all");
@@ -112,6 +118,14 @@ export function WorklistPane(props: { selectedId: string | null; onSelect: (id: 
       }),
     [client],
   );
+  const listed = studies.status !== "loading";
+  const { onFirstList } = props;
+  const firstListReported = useRef(false);
+  useEffect(() => {
+    if (!listed || firstListReported.current) return;
+    firstListReported.current = true;
+    onFirstList?.();
+  }, [listed, onFirstList]);
   // Keep showing the last list while a refresh loads (no flicker, no jump).
   const lastRows = useRef<StudySummary[]>([]);
   if (studies.status === "ok") lastRows.current = studies.value;
