@@ -192,7 +192,11 @@ export function ViewerArea({
     () =>
       client.events.onEvent({
         onData: (e) => {
-          if (e.type === "studies-changed" && studyId && e.studyIds.includes(studyId)) setRefresh((n) => n + 1);
+          if (e.type === "studies-changed" && studyId && e.studyIds.includes(studyId)) {
+            setRefresh((n) => n + 1);
+            // Signing locks the measurements: the list shows them signed.
+            setMeasureRefresh((n) => n + 1);
+          }
         },
       }),
     [client, studyId],
