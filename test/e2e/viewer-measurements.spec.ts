@@ -29,7 +29,10 @@ const frontal = (page: Page) => page.locator('section.viewport[data-view="fronta
 const panel = (page: Page) => page.getByRole("region", { name: "Measurements" });
 const rows = (page: Page) => panel(page).locator(".measurement-row");
 
-async function open(page: Page, studyId: string): Promise<{ viewport: Locator; cx: number; cy: number; scale: number }> {
+async function open(
+  page: Page,
+  studyId: string,
+): Promise<{ viewport: Locator; cx: number; cy: number; scale: number }> {
   await openStudy(page, page.locator(`.worklist-row[data-study-id="${studyId}"]`));
   const viewport = frontal(page);
   await expect(viewport).toHaveAttribute("data-state", "ready", { timeout: 60_000 });
@@ -128,7 +131,7 @@ test("length, angle, ROI, CTR and probe drawn, stored, edited, inserted, kept ac
 
   // Probe: a value at a point, drawn, not stored.
   await page.keyboard.press("p");
-  await click(page, [cx + 160, cy - 140]);
+  await click(page, [cx - 160, cy - 150]);
   await page.keyboard.press("w");
   await expect(viewport).toHaveAttribute("data-tool", "windowLevel");
   expect(stored()).toHaveLength(4);
@@ -137,9 +140,7 @@ test("length, angle, ROI, CTR and probe drawn, stored, edited, inserted, kept ac
   // Edit: the length's right end dragged 50 px further (W/L mode: the handle takes the press, not W/L).
   const ww = await viewport.getAttribute("data-ww");
   await drag(page, [cx + 100, cy - 120], [cx + 150, cy - 120]);
-  await expect
-    .poll(() => services.measurements.get(length.id).values.value)
-    .toBeGreaterThan(length.values.value * 1.2);
+  await expect.poll(() => services.measurements.get(length.id).values.value).toBeGreaterThan(length.values.value * 1.2);
   expect(await viewport.getAttribute("data-ww")).toBe(ww);
   const edited = services.measurements.get(length.id);
   expect(edited.values.value).toBeCloseTo(length.values.value * 1.25, 0);
@@ -152,7 +153,7 @@ test("length, angle, ROI, CTR and probe drawn, stored, edited, inserted, kept ac
   const findings = page.getByTestId("report-findings");
   await expect(findings).toBeEditable({ timeout: 60_000 });
   await rows(page).nth(3).click();
-  await expect(rows(page).nth(3)).toHaveAttribute("aria-selected", "true");
+  await expect(rows(page).nth(3)).toHaveAttribute("aria-current", "true");
   await findings.focus();
   await findings.press("End");
   await page.keyboard.press("Alt+m");

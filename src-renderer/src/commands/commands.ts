@@ -86,7 +86,12 @@ const COMMAND_TABLE = [
   { id: "viewer.tags", label: "DICOM tags of the active image", group: "Viewer", keys: ["Ctrl+i"] },
   // Measurements with cornerstone-tools (issue 17.2): the left button draws with the chosen tool; stored with the study.
   { id: "viewer.tool.length", label: "Measure: length (drag)", group: "Viewer", keys: ["l"] },
-  { id: "viewer.tool.angle", label: "Measure: angle (drag one arm, click the other's end)", group: "Viewer", keys: ["a"] },
+  {
+    id: "viewer.tool.angle",
+    label: "Measure: angle (drag one arm, click the other's end)",
+    group: "Viewer",
+    keys: ["a"],
+  },
   {
     id: "viewer.tool.ellipse",
     label: "Measure: elliptical ROI, area with mean and SD (drag)",
@@ -100,7 +105,12 @@ const COMMAND_TABLE = [
     group: "Viewer",
     keys: ["c"],
   },
-  { id: "viewer.tool.windowLevel", label: "Left button: window / level (no measuring tool)", group: "Viewer", keys: ["w"] },
+  {
+    id: "viewer.tool.windowLevel",
+    label: "Left button: window / level (no measuring tool)",
+    group: "Viewer",
+    keys: ["w"],
+  },
   { id: "viewer.measurement.delete", label: "Delete the selected measurement", group: "Viewer", keys: ["Delete"] },
   {
     id: "viewer.measurement.insert",

@@ -4,7 +4,6 @@
  * the tool names map back to the kinds (the probe is not a stored kind).
  */
 import { describe, expect, it } from "vitest";
-import { MEASUREMENT_KINDS, POINTS_PER_KIND } from "../../../src-shared/measurements";
 import {
   HANDLE_NAMES,
   kindOfToolName,
@@ -12,6 +11,7 @@ import {
   TOOL_NAME,
   toolDataOf,
 } from "../../../src-renderer/src/features/viewer/measure-tool-data";
+import { MEASUREMENT_KINDS, POINTS_PER_KIND } from "../../../src-shared/measurements";
 
 describe("measurement tool data", () => {
   it("names one handle per stored point of each kind, and maps tool names back", () => {

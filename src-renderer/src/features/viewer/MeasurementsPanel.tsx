@@ -95,7 +95,7 @@ function MeasurementRow({
       className={`measurement-row${selected ? " selected" : ""}`}
       data-measurement-id={m.id}
       data-kind={m.kind}
-      aria-selected={selected}
+      aria-current={selected ? "true" : undefined}
       onClick={onSelect}
     >
       <span className="measurement-summary" data-testid="measurement-summary">

@@ -359,7 +359,11 @@ export function ViewerArea({
                   key={button.command}
                   className="tool"
                   data-command={button.command}
-                  aria-pressed={button.command.startsWith("viewer.tool.") ? TOOL_COMMAND[tool ?? "none"] === button.command : undefined}
+                  aria-pressed={
+                    button.command.startsWith("viewer.tool.")
+                      ? TOOL_COMMAND[tool ?? "none"] === button.command
+                      : undefined
+                  }
                   title={hint(label, button.command)}
                   onClick={() => runCommand(button.command)}
                   // Keep the keyboard focus where it was: a focused button would take Space / Enter.
@@ -491,7 +495,9 @@ export function ViewerArea({
           onDelete={(id) => void deleteMeasurement(id)}
           onInsert={insertMeasurement}
           onLabel={(id, label) =>
-            client.measurements.update({ id, label }).then(() => setMeasureRefresh((n) => n + 1), measureError("Not saved"))
+            client.measurements
+              .update({ id, label })
+              .then(() => setMeasureRefresh((n) => n + 1), measureError("Not saved"))
           }
           hint={hint}
         />

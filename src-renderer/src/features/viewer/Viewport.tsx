@@ -8,8 +8,8 @@
  * tools wait) and replaced by the full image when it has loaded.
  */
 import type { Viewport as CsViewport, Image } from "cornerstone-core";
-import { type Ref, useCallback, useEffect, useImperativeHandle, useRef, useState } from "react";
 import type { ToolData } from "cornerstone-tools";
+import { type Ref, useCallback, useEffect, useImperativeHandle, useRef, useState } from "react";
 import type { StudyDetail } from "../../../../src-shared/domain";
 import type { ImageSource } from "../../../../src-shared/import-types";
 import {
@@ -101,7 +101,7 @@ function ellipseStats(el: HTMLElement, image: Image, data: ToolData): RoiStats |
   const tool = cornerstoneTools.getToolForElement(el, TOOL_NAME.ellipse);
   tool?.updateCachedStats?.(image, el, data);
   const s = data.cachedStats;
-  if (!s || !s.count || !Number.isFinite(s.mean) || !Number.isFinite(s.stdDev)) return null;
+  if (!s?.count || !Number.isFinite(s.mean) || !Number.isFinite(s.stdDev)) return null;
   return { mean: s.mean as number, sd: s.stdDev as number, pixels: s.count as number };
 }
 
@@ -176,7 +176,11 @@ export function Viewport(props: ViewportProps) {
       const points = pointsOfHandles(kind, data.handles);
       if (!points) return;
       data.pending = true;
-      callbacks.current.onMeasured?.({ kind, points, stats: kind === "ellipse" ? ellipseStats(el, image, data) : null });
+      callbacks.current.onMeasured?.({
+        kind,
+        points,
+        stats: kind === "ellipse" ? ellipseStats(el, image, data) : null,
+      });
     };
     const onModified = (e: Event) => {
       const d = (e as CustomEvent<{ toolName?: string; measurementData?: ToolData }>).detail;
@@ -313,12 +317,24 @@ export function Viewport(props: ViewportProps) {
     const current = manager.saveImageIdToolState(readyImageId) ?? {};
     const next: Record<string, { data: ToolData[] }> = { [TOOL_NAME.probe]: current[TOOL_NAME.probe] ?? { data: [] } };
     for (const kind of ["length", "angle", "ellipse", "ctr"] as const) next[TOOL_NAME[kind]] = { data: [] };
-    for (const m of measurements) {
-      const data = toolDataOf(m) as unknown as ToolData;
-      if (m.id === selectedMeasurementId) data.color = SELECTED_COLOR;
-      next[TOOL_NAME[m.kind]]?.data.push(data);
-    }
+    for (const m of measurements) next[TOOL_NAME[m.kind]]?.data.push(toolDataOf(m) as unknown as ToolData);
     manager.restoreImageIdToolState(readyImageId, next);
+    cs.updateImage(el);
+  }, [cs, readyImageId, measurementsKey]);
+  // The selected one in its own colour: set on the drawn objects, not by rebuilding them (a press that selects a
+  // measurement is the start of cornerstone-tools' drag of that very object).
+  // biome-ignore lint/correctness/useExhaustiveDependencies: measurementsKey: a rebuilt state is coloured again.
+  useEffect(() => {
+    const el = element.current;
+    if (!el || !readyImageId) return;
+    const state = cornerstoneTools.globalImageIdSpecificToolStateManager.saveImageIdToolState(readyImageId) ?? {};
+    for (const { data } of Object.values(state)) {
+      for (const d of data) {
+        if (typeof d.measurementId !== "number") continue;
+        if (d.measurementId === selectedMeasurementId) d.color = SELECTED_COLOR;
+        else delete d.color;
+      }
+    }
     cs.updateImage(el);
   }, [cs, readyImageId, measurementsKey, selectedMeasurementId]);
 

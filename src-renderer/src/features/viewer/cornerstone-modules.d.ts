@@ -159,10 +159,20 @@ declare module "cornerstone-tools" {
     setToolPassiveForElement(element: HTMLElement, name: string): void;
     setToolEnabledForElement(element: HTMLElement, name: string): void;
     getToolState(element: HTMLElement, name: string): { data: ToolData[] } | undefined;
-    getToolForElement(element: HTMLElement, name: string): {
-      updateCachedStats?(image: unknown, element: HTMLElement, data: ToolData): void;
-      pointNearTool?(element: HTMLElement, data: ToolData, coords: { x: number; y: number }, type?: string): boolean;
-    } | undefined;
+    getToolForElement(
+      element: HTMLElement,
+      name: string,
+    ):
+      | {
+          updateCachedStats?(image: unknown, element: HTMLElement, data: ToolData): void;
+          pointNearTool?(
+            element: HTMLElement,
+            data: ToolData,
+            coords: { x: number; y: number },
+            type?: string,
+          ): boolean;
+        }
+      | undefined;
     globalImageIdSpecificToolStateManager: {
       restoreImageIdToolState(imageId: string, state: Record<string, { data: ToolData[] }>): void;
       saveImageIdToolState(imageId: string): Record<string, { data: ToolData[] }> | undefined;
