@@ -166,7 +166,6 @@ export function Viewport(props: ViewportProps) {
     cs.enable(el);
     addMeasureTools(el);
     // cornerstone-tools' events: a new measurement is stored; a moved one is saved when the mouse button is released.
-    const dirty = new Map<ToolData, MeasurementKind>();
     const onCompleted = (e: Event) => {
       const d = (e as CustomEvent<{ toolName?: string; measurementData?: ToolData }>).detail;
       const kind = kindOfToolName(d.toolName ?? "");
@@ -182,28 +181,30 @@ export function Viewport(props: ViewportProps) {
         stats: kind === "ellipse" ? ellipseStats(el, image, data) : null,
       });
     };
-    const onModified = (e: Event) => {
-      const d = (e as CustomEvent<{ toolName?: string; measurementData?: ToolData }>).detail;
-      const kind = kindOfToolName(d.toolName ?? "");
-      if (kind && d.measurementData && typeof d.measurementData.measurementId === "number")
-        dirty.set(d.measurementData, kind);
-    };
+    // When a mouse button is released, each drawn measurement whose handles no longer sit on its stored points was
+    // moved (cornerstone-tools edits its objects in place): its new points are saved.
+    const sent = new Map<number, string>();
     const onRelease = () =>
       setTimeout(() => {
         const image = cs.getImage(el);
-        for (const [data, kind] of dirty) {
-          const points = pointsOfHandles(kind, data.handles);
-          if (!points || !image) continue;
-          const stats = kind === "ellipse" ? ellipseStats(el, image, data) : null;
-          callbacks.current.onMeasurementEdited?.(data.measurementId as number, points, stats);
+        if (!image) return;
+        const storedById = new Map((callbacks.current.measurements ?? []).map((m) => [m.id, m]));
+        for (const kind of ["length", "angle", "ellipse", "ctr"] as const) {
+          for (const data of cornerstoneTools.getToolState(el, TOOL_NAME[kind])?.data ?? []) {
+            const stored = typeof data.measurementId === "number" ? storedById.get(data.measurementId) : undefined;
+            const points = stored ? pointsOfHandles(kind, data.handles) : null;
+            if (!stored || !points) continue;
+            const key = JSON.stringify(points);
+            if (key === JSON.stringify(stored.points) || sent.get(stored.id) === key) continue;
+            sent.set(stored.id, key);
+            const stats = kind === "ellipse" ? ellipseStats(el, image, data) : null;
+            callbacks.current.onMeasurementEdited?.(stored.id, points, stats);
+          }
         }
-        dirty.clear();
       }, 0);
     const EV = cornerstoneTools.EVENTS;
     el.addEventListener(EV.MEASUREMENT_COMPLETED as string, onCompleted);
-    el.addEventListener(EV.MEASUREMENT_MODIFIED as string, onModified);
-    el.addEventListener(EV.MOUSE_UP as string, onRelease);
-    el.addEventListener(EV.MOUSE_CLICK as string, onRelease);
+    window.addEventListener("mouseup", onRelease);
     const onRendered = () => {
       const vp = cs.getViewport(el);
       const image = cs.getImage(el);
@@ -228,9 +229,7 @@ export function Viewport(props: ViewportProps) {
       resize.disconnect();
       el.removeEventListener(cs.EVENTS.IMAGE_RENDERED, onRendered);
       el.removeEventListener(EV.MEASUREMENT_COMPLETED as string, onCompleted);
-      el.removeEventListener(EV.MEASUREMENT_MODIFIED as string, onModified);
-      el.removeEventListener(EV.MOUSE_UP as string, onRelease);
-      el.removeEventListener(EV.MOUSE_CLICK as string, onRelease);
+      window.removeEventListener("mouseup", onRelease);
       cs.disable(el);
     };
   }, [cs]);
@@ -393,8 +392,9 @@ export function Viewport(props: ViewportProps) {
     if (e.button === 0 && !e.shiftKey && !e.ctrlKey) {
       // On a drawn measurement (or with a measuring tool), cornerstone-tools takes the press: it needs the mouse
       // events this handler would cancel.
-      const rect = e.currentTarget.getBoundingClientRect();
-      const hit = annotationAt(e.currentTarget, { x: e.clientX - rect.left, y: e.clientY - rect.top });
+      // Canvas coordinates as cornerstone-tools computes them (page → image → canvas).
+      const at = cs.pixelToCanvas(e.currentTarget, cs.pageToPixel(e.currentTarget, e.pageX, e.pageY));
+      const hit = annotationAt(e.currentTarget, at);
       if (hit && typeof hit.measurementId === "number") callbacks.current.onMeasurementSelected?.(hit.measurementId);
       if (hit || tool) return;
     }
