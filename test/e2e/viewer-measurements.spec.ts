@@ -13,7 +13,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect, type Locator, type Page, test } from "@playwright/test";
-import { calibrationLabel, measurementSentence } from "../../src-shared/measurements";
+import { calibrationLabel, measurementSentence, measurementSummary } from "../../src-shared/measurements";
 import { FixedReportTestEngine } from "../support/fixed-report-test-engine";
 import { servicesPerTest, shotPath } from "../support/in-process-harness";
 import { downloadExports } from "../support/report-exports";
@@ -135,6 +135,7 @@ test("length, angle, ROI, CTR and probe drawn, stored, edited, inserted, kept ac
   await page.keyboard.press("w");
   await expect(viewport).toHaveAttribute("data-tool", "windowLevel");
   expect(stored()).toHaveLength(4);
+  console.log(`stored: ${stored().map(measurementSummary).join(" | ")} (fitted scale ${scale.toFixed(3)})`);
   await page.screenshot({ path: shotPath("viewer-measurements.png") });
 
   // Edit: the length's right end dragged 50 px further (W/L mode: the handle takes the press, not W/L).
@@ -219,6 +220,7 @@ test("length, angle, ROI, CTR and probe drawn, stored, edited, inserted, kept ac
   expect(px.values.unit).toBe("px");
   await expect(rows(page).first()).toContainText(/Length [\d.]+ pixels/);
   await expect(rows(page).first()).toContainText("uncalibrated");
+  console.log(`uncalibrated: ${measurementSummary(px)}`);
 
   expect(errors).toEqual([]);
 });
