@@ -68,7 +68,7 @@ export function calibrationLabel(c: Calibration): string {
     : `Imager Pixel Spacing ${spacing} (at the detector, not corrected for magnification)`;
 }
 
-/** ROI statistics measured by the viewer on the modality (stored) values inside the ellipse. */
+/** ROI statistics measured by the viewer (cornerstone-tools) on the modality values (stored × rescale slope + intercept) inside the ellipse. */
 export const RoiStatsSchema = z
   .object({ mean: z.number().finite(), sd: z.number().finite().nonnegative(), pixels: z.number().int().positive() })
   .strict();
@@ -254,7 +254,7 @@ export function measurementSentence(
       break;
     case "ellipse": {
       const stats = m.stats
-        ? `, mean ${m.stats.mean.toFixed(1)}, SD ${m.stats.sd.toFixed(1)} (stored pixel values)`
+        ? `, mean ${m.stats.mean.toFixed(1)}, SD ${m.stats.sd.toFixed(1)} (modality pixel values)`
         : "";
       body = `region of interest of ${formatValue(v.value, v.unit)}${stats} (${cal})`;
       break;

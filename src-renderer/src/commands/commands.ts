@@ -92,6 +92,41 @@ const COMMAND_TABLE = [
     keys: ["u"],
   },
   { id: "viewer.tags", label: "DICOM tags of the active image", group: "Viewer", keys: ["Ctrl+i"] },
+  // Measurements with cornerstone-tools (issue 17.2): the left button draws with the chosen tool; stored with the study.
+  { id: "viewer.tool.length", label: "Measure: length (drag)", group: "Viewer", keys: ["l"] },
+  {
+    id: "viewer.tool.angle",
+    label: "Measure: angle (drag one arm, click the other's end)",
+    group: "Viewer",
+    keys: ["a"],
+  },
+  {
+    id: "viewer.tool.ellipse",
+    label: "Measure: elliptical ROI, area with mean and SD (drag)",
+    group: "Viewer",
+    keys: ["e"],
+  },
+  { id: "viewer.tool.probe", label: "Probe: pixel value at a point (click; not stored)", group: "Viewer", keys: ["p"] },
+  {
+    id: "viewer.tool.ctr",
+    label: "Measure: cardiothoracic ratio (drag the cardiac width, click both ends of the thoracic width)",
+    group: "Viewer",
+    keys: ["c"],
+  },
+  {
+    id: "viewer.tool.windowLevel",
+    label: "Left button: window / level (no measuring tool)",
+    group: "Viewer",
+    keys: ["w"],
+  },
+  { id: "viewer.measurement.delete", label: "Delete the selected measurement", group: "Viewer", keys: ["Delete"] },
+  {
+    id: "viewer.measurement.insert",
+    label: "Insert the selected measurement into the report at the cursor (a sentence)",
+    group: "Viewer",
+    keys: ["Alt+m"],
+    whileTyping: true,
+  },
   { id: "report.undo", label: "Undo in the report section (last focused)", group: "Report", keys: ["Ctrl+z"] },
   {
     id: "report.redo",

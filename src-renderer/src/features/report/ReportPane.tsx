@@ -44,6 +44,7 @@ import { AuditLogPanel } from "./AuditLogPanel";
 import { Dialog } from "./Dialog";
 import { saveExport } from "./download";
 import { findingWarnings, ModelFindings } from "./ModelFindings";
+import { setReportInserter } from "./report-insert";
 import { type ReportSession, type ReportSnapshot, useReportSession } from "./report-session";
 import { SectionEditor, type SectionEditorHandle } from "./SectionEditor";
 import "./report.css";
@@ -546,6 +547,23 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
     setMacroPane(null);
     if (cursor) setMacroCursor(cursor);
   };
+  // "Insert measurement" (the viewer's command): the sentence at the cursor of the last focused section.
+  const inserterState = useRef({ session, editable });
+  inserterState.current = { session, editable };
+  useEffect(() => {
+    setReportInserter((text) => {
+      const { session: s, editable: canEdit } = inserterState.current;
+      if (!s || !canEdit) return "read-only";
+      const section = s.getSnapshot().lastFocused;
+      const length = s.getSnapshot().sections[section].length;
+      const at = editors.current[section]?.selection() ?? { start: length, end: length };
+      const cursor = s.insertText(text, { section, ...at });
+      if (!cursor) return "read-only";
+      setMacroCursor(cursor);
+      return "inserted";
+    });
+    return () => setReportInserter(null);
+  }, []);
   // Once the inserted text has rendered (and the search box has given the focus back): the cursor on its first slot.
   useEffect(() => {
     if (!macroCursor || macroPane) return;

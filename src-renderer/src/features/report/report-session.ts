@@ -19,7 +19,7 @@ import {
   type SectionKey,
   type SignResult,
 } from "../../../../src-shared/report-types";
-import { applyMacro, type ReportCursor } from "../../../../src-shared/templates";
+import { applyMacro, insertAt, type ReportCursor } from "../../../../src-shared/templates";
 
 /** Autosave delay after the last keystroke. */
 export const AUTOSAVE_DELAY_MS = 800;
@@ -356,6 +356,20 @@ export class ReportSession {
     this.setSections(applied.sections, "insert", applied.cursor.section);
     void this.flush();
     return applied.cursor;
+  }
+
+  /**
+   * Inserts plain text (a measurement's sentence) at the cursor, replacing the selection; one undo step, saved at once
+   * as origin 'insert'. Returns the cursor after the text, or null when the report cannot be edited.
+   */
+  insertText(text: string, cursor: ReportCursor): ReportCursor | null {
+    if (this.readOnly()) return null;
+    const previous = this.snapshot.sections[cursor.section];
+    const r = insertAt(previous, cursor.start, cursor.end, text);
+    this.pushHistory(cursor.section, previous, true);
+    this.setSections({ ...this.snapshot.sections, [cursor.section]: r.text }, "insert", cursor.section);
+    void this.flush();
+    return { section: cursor.section, start: r.end, end: r.end };
   }
 
   undo(section: SectionKey = this.snapshot.lastFocused): void {

@@ -8,11 +8,15 @@
 import { useEffect, useRef, useState } from "react";
 import type { StudyDetail, View } from "../../../../src-shared/domain";
 import type { ImageSource } from "../../../../src-shared/import-types";
+import { type Measurement, measurementSentence } from "../../../../src-shared/measurements";
 import { useAsync } from "../../app/useAsync";
 import { useCommands, useRunCommand } from "../../commands/CommandRegistry";
 import { useEffectiveCommands, useShortcutHint } from "../../commands/key-bindings";
 import { useClient } from "../../ipc/ClientContext";
 import { fileChannelUrl, imageRequestHeaders } from "../../ipc/transport";
+import { insertIntoReport } from "../report/report-insert";
+import { MeasurementsPanel } from "./MeasurementsPanel";
+import type { MeasureTool } from "./measure-tool-data";
 import type { PresetId } from "./presets";
 import { ReadingAids } from "./ReadingAids";
 import { ThumbnailStrip, type ThumbnailStripHandle } from "./ThumbnailStrip";
@@ -142,13 +146,57 @@ export function ViewerArea({
     "prior-lateral": useRef<ViewportHandle>(null),
   };
   const strip = useRef<ThumbnailStripHandle>(null);
+
+  // Measurements (issue 17.2): the open study's, from the case database; the viewports draw those of their image.
+  const [measureRefresh, setMeasureRefresh] = useState(0);
+  const measurementsState = useAsync(
+    async () => (studyId ? client.measurements.list({ studyId }) : []),
+    [client, studyId, measureRefresh],
+  );
+  // While they reload after a change, the last list stays drawn (no flicker).
+  const shownMeasurements = useRef<{ studyId: string | null; list: Measurement[] }>({ studyId: null, list: [] });
+  if (measurementsState.status === "ok") shownMeasurements.current = { studyId, list: measurementsState.value };
+  const measurements = shownMeasurements.current.studyId === studyId ? shownMeasurements.current.list : [];
+  const [tool, setTool] = useState<MeasureTool | null>(null);
+  const [selectedMeasurement, setSelectedMeasurement] = useState<number | null>(null);
+  const [measureNotice, setMeasureNotice] = useState<{ kind: "ok" | "error"; text: string } | null>(null);
+  const measureError = (what: string) => (err: unknown) => {
+    setMeasureNotice({ kind: "error", text: `${what}: ${err instanceof Error ? err.message : String(err)}` });
+    setMeasureRefresh((n) => n + 1);
+  };
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new study starts with nothing selected.
+  useEffect(() => {
+    setSelectedMeasurement(null);
+    setMeasureNotice(null);
+  }, [studyId]);
+  const selected = measurements.find((m) => m.id === selectedMeasurement) ?? null;
+  const deleteMeasurement = (id: number) =>
+    client.measurements.delete({ id }).then(() => {
+      setSelectedMeasurement((s) => (s === id ? null : s));
+      setMeasureNotice({ kind: "ok", text: `Measurement ${id} deleted` });
+      setMeasureRefresh((n) => n + 1);
+    }, measureError("Not deleted"));
+  const insertMeasurement = (id: number) => {
+    const m = measurements.find((x) => x.id === id);
+    if (!m) return;
+    const result = insertIntoReport(measurementSentence(m));
+    setMeasureNotice(
+      result === "inserted"
+        ? { kind: "ok", text: "Inserted into the report" }
+        : { kind: "error", text: result === "read-only" ? "The report cannot be edited" : "No report open" },
+    );
+  };
   const visible = visibleSlots(layout, maximised, activeSlot, comparison !== null);
 
   useEffect(
     () =>
       client.events.onEvent({
         onData: (e) => {
-          if (e.type === "studies-changed" && studyId && e.studyIds.includes(studyId)) setRefresh((n) => n + 1);
+          if (e.type === "studies-changed" && studyId && e.studyIds.includes(studyId)) {
+            setRefresh((n) => n + 1);
+            // Signing locks the measurements: the list shows them signed.
+            setMeasureRefresh((n) => n + 1);
+          }
         },
       }),
     [client, studyId],
@@ -237,7 +285,50 @@ export function ViewerArea({
     "viewer.nextImage": () => step(1),
     "viewer.previousImage": () => step(-1),
     "viewer.focusStrip": () => strip.current?.focus(assigned[activeSlot]),
+    "viewer.tool.length": () => setTool((t) => (t === "length" ? null : "length")),
+    "viewer.tool.angle": () => setTool((t) => (t === "angle" ? null : "angle")),
+    "viewer.tool.ellipse": () => setTool((t) => (t === "ellipse" ? null : "ellipse")),
+    "viewer.tool.probe": () => setTool((t) => (t === "probe" ? null : "probe")),
+    "viewer.tool.ctr": () => setTool((t) => (t === "ctr" ? null : "ctr")),
+    "viewer.tool.windowLevel": () => setTool(null),
+    "viewer.measurement.delete": () => {
+      if (selected) void deleteMeasurement(selected.id);
+    },
+    "viewer.measurement.insert": () => {
+      const m = selected ?? measurements[measurements.length - 1];
+      if (m) insertMeasurement(m.id);
+    },
   });
+  const TOOL_COMMAND: Record<MeasureTool | "none", string> = {
+    none: "viewer.tool.windowLevel",
+    length: "viewer.tool.length",
+    angle: "viewer.tool.angle",
+    ellipse: "viewer.tool.ellipse",
+    probe: "viewer.tool.probe",
+    ctr: "viewer.tool.ctr",
+  };
+  /** The measuring props of a viewport: the current study's images only (a prior's image is not measured here). */
+  const measuringProps = (source: ImageSource | null) => {
+    if (!source || !studyId || isPriorImage(source.imageId)) return {};
+    const imageId = source.imageId;
+    return {
+      measurements: measurements.filter((m) => m.imageId === imageId),
+      selectedMeasurementId: selectedMeasurement,
+      tool,
+      onMeasured: (draft: { kind: Measurement["kind"]; points: Measurement["points"]; stats: Measurement["stats"] }) =>
+        client.measurements.create({ studyId, imageId, ...draft }).then((m) => {
+          setSelectedMeasurement(m.id);
+          setMeasureNotice(null);
+          setMeasureRefresh((n) => n + 1);
+        }, measureError("Not stored")),
+      onMeasurementEdited: (id: number, points: Measurement["points"], stats: Measurement["stats"]) =>
+        client.measurements.update({ id, points, ...(stats ? { stats } : {}) }).then(() => {
+          setSelectedMeasurement(id);
+          setMeasureRefresh((n) => n + 1);
+        }, measureError("Not saved")),
+      onMeasurementSelected: (id: number) => setSelectedMeasurement(id),
+    };
+  };
   const runCommand = useRunCommand();
 
   const setView = (imageId: string, view: View) => {
@@ -268,6 +359,11 @@ export function ViewerArea({
                   key={button.command}
                   className="tool"
                   data-command={button.command}
+                  aria-pressed={
+                    button.command.startsWith("viewer.tool.")
+                      ? TOOL_COMMAND[tool ?? "none"] === button.command
+                      : undefined
+                  }
                   title={hint(label, button.command)}
                   onClick={() => runCommand(button.command)}
                   // Keep the keyboard focus where it was: a focused button would take Space / Enter.
@@ -334,6 +430,7 @@ export function ViewerArea({
                     active={activeSlot === slot && (comparison !== null || layout === "2x2")}
                     onActivate={() => setActiveSlot(slot)}
                     onMaximise={onToggleMaximise}
+                    {...measuringProps(sourceOf(slot))}
                     emptyText={
                       !comparison
                         ? `No prior beside this study: ${hint("hanging protocol", "viewer.hangPrior")}, or Open beside in Priors`
@@ -373,6 +470,7 @@ export function ViewerArea({
               onActivate={() => setActiveSlot(slot)}
               onMaximise={onToggleMaximise}
               hidden={hidden}
+              {...measuringProps(source)}
               emptyText={
                 study === null
                   ? "No study open"
@@ -387,6 +485,23 @@ export function ViewerArea({
         })}
       </div>
       <ReadingAids activeSource={sourceOf(activeSlot)} />
+      {study && !maximised && (
+        <MeasurementsPanel
+          measurements={measurements}
+          selectedId={selectedMeasurement}
+          fileNameOf={(imageId) => sources.find((s) => s.imageId === imageId)?.fileName ?? imageId}
+          notice={measureNotice}
+          onSelect={setSelectedMeasurement}
+          onDelete={(id) => void deleteMeasurement(id)}
+          onInsert={insertMeasurement}
+          onLabel={(id, label) =>
+            client.measurements
+              .update({ id, label })
+              .then(() => setMeasureRefresh((n) => n + 1), measureError("Not saved"))
+          }
+          hint={hint}
+        />
+      )}
       {study && sources.length > 0 && !maximised && (
         <ThumbnailStrip
           ref={strip}

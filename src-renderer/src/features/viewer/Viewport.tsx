@@ -8,10 +8,28 @@
  * tools wait) and replaced by the full image when it has loaded.
  */
 import type { Viewport as CsViewport, Image } from "cornerstone-core";
+import type { ToolData } from "cornerstone-tools";
 import { type Ref, useCallback, useEffect, useImperativeHandle, useRef, useState } from "react";
 import type { StudyDetail } from "../../../../src-shared/domain";
 import type { ImageSource } from "../../../../src-shared/import-types";
+import {
+  type Calibration,
+  calibrationLabel,
+  type Measurement,
+  type MeasurementKind,
+  type Point,
+  type RoiStats,
+} from "../../../../src-shared/measurements";
 import { cornerstoneImageId, describeLoadError, initCornerstone, previewImageId } from "./cornerstone-setup";
+import { kindOfToolName, type MeasureTool, pointsOfHandles, TOOL_NAME, toolDataOf } from "./measure-tool-data";
+import {
+  addMeasureTools,
+  annotationAt,
+  calibrationOfImage,
+  cornerstoneTools,
+  setImageCalibration,
+  setMeasureTool,
+} from "./measure-tools";
 import { PRESETS, type PresetId, presetWindow } from "./presets";
 import { ViewportAids } from "./ViewportAids";
 
@@ -64,7 +82,30 @@ export interface ViewportProps {
   /** Hidden by the layout: kept mounted (its image and view stay), not drawn. */
   hidden?: boolean;
   ref?: Ref<ViewportHandle>;
+  /** The stored measurements of the image shown (drawn by cornerstone-tools, their handles draggable). */
+  measurements?: readonly Measurement[];
+  /** The measurement selected in the list (drawn in its own colour). */
+  selectedMeasurementId?: number | null;
+  /** The measuring tool the left button draws with; null: window / level. */
+  tool?: MeasureTool | null;
+  /** A measurement was drawn (points in image pixels; an ellipse's statistics as cornerstone-tools measured them). */
+  onMeasured?: (draft: { kind: MeasurementKind; points: Point[]; stats: RoiStats | null }) => void;
+  /** A stored measurement's handles were moved. */
+  onMeasurementEdited?: (id: number, points: Point[], stats: RoiStats | null) => void;
+  /** A stored measurement was clicked. */
+  onMeasurementSelected?: (id: number) => void;
 }
+
+/** An ellipse's statistics as cornerstone-tools computed them (modality values inside the ellipse). */
+function ellipseStats(el: HTMLElement, image: Image, data: ToolData): RoiStats | null {
+  const tool = cornerstoneTools.getToolForElement(el, TOOL_NAME.ellipse);
+  tool?.updateCachedStats?.(image, el, data);
+  const s = data.cachedStats;
+  if (!s?.count || !Number.isFinite(s.mean) || !Number.isFinite(s.stdDev)) return null;
+  return { mean: s.mean as number, sd: s.stdDev as number, pixels: s.count as number };
+}
+
+const SELECTED_COLOR = "rgb(255, 196, 0)";
 
 const VIEW_LABEL: Record<string, string> = { frontal: "Frontal", lateral: "Lateral", unknown: "View unknown" };
 
@@ -92,7 +133,12 @@ export function Viewport(props: ViewportProps) {
     onMaximise,
     hidden = false,
     ref,
+    measurements = [],
+    selectedMeasurementId = null,
+    tool = null,
   } = props;
+  const callbacks = useRef(props);
+  callbacks.current = props;
   const element = useRef<HTMLDivElement>(null);
   const [load, setLoad] = useState<LoadState>({ status: "empty" });
   const [view, setView] = useState<ViewState | null>(null);
@@ -118,6 +164,47 @@ export function Viewport(props: ViewportProps) {
     const el = element.current;
     if (!el) return;
     cs.enable(el);
+    addMeasureTools(el);
+    // cornerstone-tools' events: a new measurement is stored; a moved one is saved when the mouse button is released.
+    const onCompleted = (e: Event) => {
+      const d = (e as CustomEvent<{ toolName?: string; measurementData?: ToolData }>).detail;
+      const kind = kindOfToolName(d.toolName ?? "");
+      const data = d.measurementData;
+      const image = cs.getImage(el);
+      if (!kind || !data || !image || typeof data.measurementId === "number" || data.pending) return;
+      const points = pointsOfHandles(kind, data.handles);
+      if (!points) return;
+      data.pending = true;
+      callbacks.current.onMeasured?.({
+        kind,
+        points,
+        stats: kind === "ellipse" ? ellipseStats(el, image, data) : null,
+      });
+    };
+    // When a mouse button is released, each drawn measurement whose handles no longer sit on its stored points was
+    // moved (cornerstone-tools edits its objects in place): its new points are saved.
+    const sent = new Map<number, string>();
+    const onRelease = () =>
+      setTimeout(() => {
+        const image = cs.getImage(el);
+        if (!image) return;
+        const storedById = new Map((callbacks.current.measurements ?? []).map((m) => [m.id, m]));
+        for (const kind of ["length", "angle", "ellipse", "ctr"] as const) {
+          for (const data of cornerstoneTools.getToolState(el, TOOL_NAME[kind])?.data ?? []) {
+            const stored = typeof data.measurementId === "number" ? storedById.get(data.measurementId) : undefined;
+            const points = stored ? pointsOfHandles(kind, data.handles) : null;
+            if (!stored || !points) continue;
+            const key = JSON.stringify(points);
+            if (key === JSON.stringify(stored.points) || sent.get(stored.id) === key) continue;
+            sent.set(stored.id, key);
+            const stats = kind === "ellipse" ? ellipseStats(el, image, data) : null;
+            callbacks.current.onMeasurementEdited?.(stored.id, points, stats);
+          }
+        }
+      }, 0);
+    const EV = cornerstoneTools.EVENTS;
+    el.addEventListener(EV.MEASUREMENT_COMPLETED as string, onCompleted);
+    window.addEventListener("mouseup", onRelease);
     const onRendered = () => {
       const vp = cs.getViewport(el);
       const image = cs.getImage(el);
@@ -141,6 +228,8 @@ export function Viewport(props: ViewportProps) {
     return () => {
       resize.disconnect();
       el.removeEventListener(cs.EVENTS.IMAGE_RENDERED, onRendered);
+      el.removeEventListener(EV.MEASUREMENT_COMPLETED as string, onCompleted);
+      window.removeEventListener("mouseup", onRelease);
       cs.disable(el);
     };
   }, [cs]);
@@ -188,6 +277,8 @@ export function Viewport(props: ViewportProps) {
       (image) => {
         if (!live) return;
         full = true;
+        // Before it is drawn: cornerstone-tools' text boxes read the spacing through the metadata provider.
+        setImageCalibration(image.imageId, calibrationOfImage(image));
         const viewport = cs.getDefaultViewportForImage(el, image);
         cs.displayImage(el, image, viewport);
         cs.resize(el, true);
@@ -205,6 +296,46 @@ export function Viewport(props: ViewportProps) {
       live = false;
     };
   }, [cs, sourceKey]);
+
+  // The measuring tool draws on a fully loaded image only (not on the reduced-resolution preview).
+  const ready = load.status === "ready";
+  useEffect(() => {
+    const el = element.current;
+    if (el) setMeasureTool(el, ready ? tool : null);
+  }, [ready, tool]);
+
+  // The image's tool state is rebuilt from the stored measurements whenever they change (the database is the
+  // truth: a drawing main refused disappears; an edit elsewhere shows here). Probe readings are kept.
+  const measurementsKey = measurements.map((m) => `${m.id}:${m.updatedAt}:${m.label}`).join(",");
+  const readyImageId = load.status === "ready" ? load.image.imageId : null;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: measurementsKey stands for the measurements.
+  useEffect(() => {
+    const el = element.current;
+    if (!el || !readyImageId) return;
+    const manager = cornerstoneTools.globalImageIdSpecificToolStateManager;
+    const current = manager.saveImageIdToolState(readyImageId) ?? {};
+    const next: Record<string, { data: ToolData[] }> = { [TOOL_NAME.probe]: current[TOOL_NAME.probe] ?? { data: [] } };
+    for (const kind of ["length", "angle", "ellipse", "ctr"] as const) next[TOOL_NAME[kind]] = { data: [] };
+    for (const m of measurements) next[TOOL_NAME[m.kind]]?.data.push(toolDataOf(m) as unknown as ToolData);
+    manager.restoreImageIdToolState(readyImageId, next);
+    cs.updateImage(el);
+  }, [cs, readyImageId, measurementsKey]);
+  // The selected one in its own colour: set on the drawn objects, not by rebuilding them (a press that selects a
+  // measurement is the start of cornerstone-tools' drag of that very object).
+  // biome-ignore lint/correctness/useExhaustiveDependencies: measurementsKey: a rebuilt state is coloured again.
+  useEffect(() => {
+    const el = element.current;
+    if (!el || !readyImageId) return;
+    const state = cornerstoneTools.globalImageIdSpecificToolStateManager.saveImageIdToolState(readyImageId) ?? {};
+    for (const { data } of Object.values(state)) {
+      for (const d of data) {
+        if (typeof d.measurementId !== "number") continue;
+        if (d.measurementId === selectedMeasurementId) d.color = SELECTED_COLOR;
+        else delete d.color;
+      }
+    }
+    cs.updateImage(el);
+  }, [cs, readyImageId, measurementsKey, selectedMeasurementId]);
 
   const applyPreset = useCallback(
     (id: PresetId) => {
@@ -258,6 +389,15 @@ export function Viewport(props: ViewportProps) {
   const onPointerDown = (e: React.PointerEvent<HTMLDivElement>) => {
     onActivate();
     if (load.status !== "ready") return;
+    if (e.button === 0 && !e.shiftKey && !e.ctrlKey) {
+      // On a drawn measurement (or with a measuring tool), cornerstone-tools takes the press: it needs the mouse
+      // events this handler would cancel.
+      // Canvas coordinates as cornerstone-tools computes them (page → image → canvas).
+      const at = cs.pixelToCanvas(e.currentTarget, cs.pageToPixel(e.currentTarget, e.pageX, e.pageY));
+      const hit = annotationAt(e.currentTarget, at);
+      if (hit && typeof hit.measurementId === "number") callbacks.current.onMeasurementSelected?.(hit.measurementId);
+      if (hit || tool) return;
+    }
     const mode =
       e.button === 1 || (e.button === 0 && (e.shiftKey || e.ctrlKey)) ? "pan" : e.button === 2 ? "zoom" : "wl";
     drag.current = { mode, x: e.clientX, y: e.clientY };
@@ -314,8 +454,8 @@ export function Viewport(props: ViewportProps) {
     return () => el.removeEventListener("wheel", onWheel);
   }, [cs]);
 
-  const ready = load.status === "ready";
   const image = ready ? load.image : null;
+  const calibration: Calibration | null = image ? calibrationOfImage(image) : null;
   const flags = view
     ? [
         view.invert !== view.defaultInvert ? "Inverted" : null,
@@ -345,6 +485,8 @@ export function Viewport(props: ViewportProps) {
       data-vflip={view?.vflip ? "true" : "false"}
       data-invert={view ? String(view.invert) : ""}
       data-preset={preset}
+      data-tool={tool ?? "windowLevel"}
+      data-measurements={measurements.length}
     >
       <div
         ref={element}
@@ -355,7 +497,7 @@ export function Viewport(props: ViewportProps) {
         onPointerMove={onPointerMove}
         onPointerUp={onPointerUp}
         onPointerCancel={onPointerUp}
-        onDoubleClick={onMaximise ?? fit}
+        onDoubleClick={tool ? undefined : (onMaximise ?? fit)}
         onContextMenu={(e) => e.preventDefault()}
       />
       <ViewportAids
@@ -411,6 +553,11 @@ export function Viewport(props: ViewportProps) {
             {load.status === "preview" && (
               <div data-testid={`${slot}-preview`}>
                 Reduced resolution ({load.image.width} × {load.image.height}) · loading the full image
+              </div>
+            )}
+            {calibration && (
+              <div data-testid={`${slot}-calibration`} data-calibration={calibration.source}>
+                {calibration.source === "none" ? "Uncalibrated: no pixel spacing" : calibrationLabel(calibration)}
               </div>
             )}
             <div>{source.encoding}</div>

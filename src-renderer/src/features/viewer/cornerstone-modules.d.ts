@@ -110,3 +110,91 @@ declare module "*?worker&inline" {
   const WorkerConstructor: { new (options?: { name?: string }): Worker };
   export default WorkerConstructor;
 }
+
+/** cornerstone-core's metadata providers (cornerstone-tools asks 'imagePlaneModule' for the pixel spacing). */
+declare module "cornerstone-core" {
+  export const metaData: {
+    addProvider(provider: (type: string, imageId: string) => unknown, priority?: number): void;
+  };
+  export function updateImage(element: HTMLElement, invalidated?: boolean): void;
+  export function getPixels(element: HTMLElement, x: number, y: number, width: number, height: number): number[];
+}
+
+/**
+ * The parts of cornerstone-tools 6 the measurement tools use (the package ships no types). Tool data are the
+ * library's own objects: handles in image-pixel coordinates.
+ */
+declare module "cornerstone-tools" {
+  export interface ToolHandle {
+    x: number;
+    y: number;
+    highlight?: boolean;
+    active?: boolean;
+    moving?: boolean;
+    [key: string]: unknown;
+  }
+  export interface ToolData {
+    visible?: boolean;
+    active?: boolean;
+    invalidated?: boolean;
+    handles: Record<string, ToolHandle>;
+    cachedStats?: { mean?: number; stdDev?: number; count?: number; [key: string]: unknown };
+    [key: string]: unknown;
+  }
+  export interface ToolEventDetail {
+    element: HTMLElement;
+    toolName?: string;
+    measurementData?: ToolData;
+    currentPoints: { image: { x: number; y: number }; canvas: { x: number; y: number } };
+    image: import("cornerstone-core").Image;
+    canvasContext: CanvasRenderingContext2D;
+    [key: string]: unknown;
+  }
+  export type ToolClass = new (props?: Record<string, unknown>) => unknown;
+  interface Tools {
+    external: { cornerstone: unknown; cornerstoneMath: unknown; Hammer: unknown };
+    init(config?: Record<string, unknown>): void;
+    addToolForElement(element: HTMLElement, tool: ToolClass, props?: Record<string, unknown>): void;
+    setToolActiveForElement(element: HTMLElement, name: string, options: Record<string, unknown>): void;
+    setToolPassiveForElement(element: HTMLElement, name: string): void;
+    setToolEnabledForElement(element: HTMLElement, name: string): void;
+    getToolState(element: HTMLElement, name: string): { data: ToolData[] } | undefined;
+    getToolForElement(
+      element: HTMLElement,
+      name: string,
+    ):
+      | {
+          updateCachedStats?(image: unknown, element: HTMLElement, data: ToolData): void;
+          pointNearTool?(
+            element: HTMLElement,
+            data: ToolData,
+            coords: { x: number; y: number },
+            type?: string,
+          ): boolean;
+        }
+      | undefined;
+    globalImageIdSpecificToolStateManager: {
+      restoreImageIdToolState(imageId: string, state: Record<string, { data: ToolData[] }>): void;
+      saveImageIdToolState(imageId: string): Record<string, { data: ToolData[] }> | undefined;
+    };
+    store: { state: Record<string, unknown> };
+    LengthTool: ToolClass;
+    AngleTool: ToolClass;
+    EllipticalRoiTool: ToolClass;
+    ProbeTool: ToolClass;
+    importInternal(path: string): unknown;
+    EVENTS: Record<string, string>;
+  }
+  const cornerstoneTools: Tools;
+  export default cornerstoneTools;
+}
+
+declare module "cornerstone-math" {
+  const cornerstoneMath: unknown;
+  export default cornerstoneMath;
+}
+
+declare module "hammerjs" {
+  const Hammer: unknown;
+  export default Hammer;
+}

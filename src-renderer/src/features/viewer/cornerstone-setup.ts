@@ -15,6 +15,7 @@ import { isImagingError } from "../../../../src-shared/imaging/errors";
 import type { ImageFormat } from "../../../../src-shared/import-types";
 import { imageRequestHeaders, imageUrl } from "../../ipc/transport";
 import { normalizeDicomBytes } from "./dicom-normalize";
+import { initMeasureTools } from "./measure-tools";
 import { loadRasterImage, RASTER_SCHEME } from "./raster-image-loader";
 
 let initialised = false;
@@ -56,6 +57,8 @@ export function initCornerstone(): typeof cornerstone {
   });
   cornerstone.registerImageLoader(RASTER_SCHEME, loadRasterImage);
   cornerstone.imageCache.setMaximumSizeBytes(512 * 1024 * 1024);
+  // cornerstone-tools registers every element enabled after this (the viewports' measuring tools).
+  initMeasureTools();
   return cornerstone;
 }
 

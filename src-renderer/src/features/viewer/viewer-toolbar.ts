@@ -31,4 +31,12 @@ export const VIEWER_TOOLBAR: readonly ToolbarGroup[] = [
     { command: "viewer.flipVertical", text: "Flip V" },
   ],
   [{ command: "viewer.reset", text: "Reset" }],
+  [
+    { command: "viewer.tool.windowLevel", text: "W/L" },
+    { command: "viewer.tool.length", text: "Length" },
+    { command: "viewer.tool.angle", text: "Angle" },
+    { command: "viewer.tool.ellipse", text: "ROI" },
+    { command: "viewer.tool.probe", text: "Probe" },
+    { command: "viewer.tool.ctr", text: "CTR" },
+  ],
 ];
