@@ -15,10 +15,10 @@ import path from "node:path";
 import { expect, type Locator, type Page, test } from "@playwright/test";
 import { calibrationLabel, measurementSentence, measurementSummary } from "../../src-shared/measurements";
 import { FixedReportTestEngine } from "../support/fixed-report-test-engine";
-import { servicesPerTest, shotPath } from "../support/in-process-harness";
+import { ADA_SIGNER, servicesPerTest, shotPath } from "../support/in-process-harness";
 import { downloadExports } from "../support/report-exports";
 import { dicomStudy, insertStudy } from "../support/report-fixtures";
-import { signAsNewSigner } from "../support/report-page";
+import { signAsAccount } from "../support/report-page";
 import { consoleErrorsOf, openStudy } from "../support/viewer-page";
 
 const run = servicesPerTest();
@@ -179,7 +179,7 @@ test("length, angle, ROI, CTR and probe drawn, stored, edited, inserted, kept ac
   await expect(again.viewport).toHaveAttribute("data-measurements", "3");
 
   // Signing locks them into the signed record; the SR carries TID 1500-style NUM items, the PDF the sentences.
-  await signAsNewSigner(page, "Dr Mia Measure", { attestUntouchedAi: true });
+  await signAsAccount(page, ADA_SIGNER, { attestUntouchedAi: true });
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "rd-e2e-measure-out-"));
   const files = await downloadExports(page, out);
   if (hasTool("dsrdump")) {
