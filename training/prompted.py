@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import json
 import math
 import os
@@ -30,7 +31,6 @@ import time
 
 import numpy as np
 import torch
-import torch.nn as nn
 
 from .beam import beam_search
 from .diagnosis import load_diagnosis, predict
@@ -56,96 +56,6 @@ from .train import (
 def reliable(f: dict) -> bool:
     """The engine's rule (diagnosisFindingReliable): enough val positives and a val AUC that supports a decision."""
     return (f.get("val_positives") or 0) >= 5 and (f.get("val_auc") or 0) >= 0.8
-
-
-class FindingPrompts(nn.Module):
-    """K prompt tokens: E[2k + decision_k] + a per-finding position, appended to the fused encoder memory."""
-
-    def __init__(self, n_findings: int, d_model: int):
-        super().__init__()
-        self.n = n_findings
-        # N(0, 1) like the token embeddings before their sqrt(d) scale: on the fused memory's scale, so that the
-        # decoder's cross-attention notices them from the first step (std 0.02 left them unread: one modal draft).
-        self.embed = nn.Embedding(2 * n_findings, d_model)
-
-    def forward(self, decisions: torch.Tensor) -> torch.Tensor:
-        """decisions [B, K] long 0/1 -> [B, K, d]."""
-        idx = torch.arange(self.n, device=decisions.device)[None, :] * 2 + decisions
-        return self.embed(idx)
-
-
-class PromptedGenerator(nn.Module):
-    """The report generator with finding prompts; `bind(decisions)` gives the object beam_search expects.
-
-    conditioning "memory": the prompt tokens join the fused memory (cross-attention only); "both": in addition a
-    label embedding (the mean of the K prompt vectors, through a linear map initialised at zero) is added to every
-    decoder input embedding, so that each step's self-attention input carries the decisions too.
-    """
-
-    def __init__(self, generator: ReportGenerator, n_findings: int, conditioning: str = "memory"):
-        super().__init__()
-        self.generator = generator
-        self.prompts = FindingPrompts(n_findings, generator.cfg.d_model)
-        self.conditioning = conditioning
-        d = generator.cfg.d_model
-        self.label_proj = nn.Linear(d, d)
-        nn.init.zeros_(self.label_proj.weight)
-        nn.init.zeros_(self.label_proj.bias)
-
-    def encode(self, patch_tokens, retrieved_ids, decisions):
-        memory = self.generator.encode(patch_tokens, retrieved_ids)  # F = I_I + W * I_R
-        return torch.cat([memory, self.prompts(decisions)], 1)
-
-    def label_bias(self, decisions: torch.Tensor) -> torch.Tensor | None:
-        """[B, d] or None (memory-only conditioning)."""
-        if self.conditioning != "both":
-            return None
-        return self.label_proj(self.prompts(decisions).mean(1))
-
-    def forward(self, patch_tokens, retrieved_ids, decisions, input_ids):
-        memory = self.encode(patch_tokens, retrieved_ids, decisions)
-        g = self.generator
-        t = input_ids.shape[1]
-        causal = torch.ones(t, t, dtype=torch.bool, device=input_ids.device).tril()[None, None]
-        y = g.embed_tokens(input_ids)
-        bias = self.label_bias(decisions)
-        if bias is not None:
-            y = y + bias[:, None, :]
-        for layer in g.decoder:
-            k, v = layer.cross_attn.keys_values(memory)
-            y = layer(y, causal, k, v)
-        return g.out(y)
-
-    def bind(self, decisions: torch.Tensor):
-        outer = self
-        g = self.generator
-        bias = self.label_bias(decisions)
-
-        class Bound:
-            def encode(self, patch_tokens, retrieved_ids):
-                return outer.encode(patch_tokens, retrieved_ids, decisions)
-
-            def step(self, input_ids, beam_origin, past_keys, past_values, cross_keys, cross_values):
-                """ReportGenerator.step with the label bias added to the input embedding (rows = studies x beams)."""
-                if bias is None:
-                    return g.step(input_ids, beam_origin, past_keys, past_values, cross_keys, cross_values)
-                if beam_origin is not None:
-                    past_keys = past_keys.index_select(1, beam_origin)
-                    past_values = past_values.index_select(1, beam_origin)
-                position = torch._shape_as_tensor(past_keys)[3:4]
-                y = g.token_embed(input_ids) * math.sqrt(g.cfg.d_model) + g.pe.index_select(0, position)
-                y = y + bias.repeat_interleave(input_ids.shape[0] // bias.shape[0], 0)[:, None, :]
-                ks, vs = [], []
-                for i, layer in enumerate(g.decoder):
-                    y, k, v = layer.step(y, past_keys[i], past_values[i], cross_keys[i], cross_values[i])
-                    ks.append(k)
-                    vs.append(v)
-                return torch.log_softmax(g.out(y[:, 0]), dim=-1), torch.stack(ks), torch.stack(vs)
-
-            def __getattr__(self, name):
-                return getattr(outer.generator, name)
-
-        return Bound()
 
 
 def drawn_decisions(manifest, names: list[str]) -> np.ndarray:
@@ -209,7 +119,8 @@ def main(argv=None) -> int:
 
     findings = [f for f in pack["diagnosis"]["findings"] if reliable(f)]
     names = [f["name"] for f in findings]
-    thresholds = np.array([f["threshold"] for f in findings], dtype=np.float32)
+    # float64, as the engine compares (a float32 probability against the manifest's threshold)
+    thresholds = np.array([f["threshold"] for f in findings], dtype=np.float64)
     truth = torch.from_numpy(drawn_decisions(m, names))
     net = load_diagnosis(os.path.join(pack_dir, "pytorch", "diagnosis.pt"))
     all_names = [f["name"] for f in pack["diagnosis"]["findings"]]
@@ -218,16 +129,21 @@ def main(argv=None) -> int:
     for split in ("val", "test"):
         idx = data.splits[split]
         probs = predict(net, data.images, idx)[:, cols]
-        predicted[idx] = torch.from_numpy((probs >= thresholds[None, :]).astype(np.int64))
+        predicted[idx] = torch.from_numpy((probs.astype(np.float64) >= thresholds[None, :]).astype(np.int64))
     agree = {s: float((predicted[data.splits[s]] == truth[data.splits[s]]).float().mean()) for s in ("val", "test")}
     log(f"{len(names)} prompted findings: {', '.join(names)}; predicted decisions agree with drawn truth "
         f"{100 * agree['val']:.1f} % (val), {100 * agree['test']:.1f} % (test) of decisions")
 
     torch.manual_seed(a.seed)
-    model = PromptedGenerator(base.generator, len(names), a.conditioning)
+    cfg = dataclasses.replace(base.generator.cfg, prompt_findings=len(names), prompt_conditioning=a.conditioning)
+    model = ReportGenerator(cfg)
+    missing, unexpected = model.load_state_dict(base.generator.state_dict(), strict=False)
+    assert not unexpected and all(k.startswith(("prompt_embed.", "label_proj.")) for k in missing), (missing, unexpected)
+    prompt_params = [q for n, q in model.named_parameters() if n.startswith(("prompt_embed.", "label_proj."))]
     opt = torch.optim.Adam([
-        {"params": list(model.generator.parameters()), "lr": a.lr},
-        {"params": list(model.prompts.parameters()) + list(model.label_proj.parameters()), "lr": 10 * a.lr},
+        {"params": [q for n, q in model.named_parameters() if not n.startswith(("prompt_embed.", "label_proj."))],
+         "lr": a.lr},
+        {"params": prompt_params, "lr": 10 * a.lr},
     ])
     train = data.splits["train"]
     steps = math.ceil(len(train) / p.gen_batch)
@@ -243,9 +159,8 @@ def main(argv=None) -> int:
         model.eval()
         out = []
         for part in batches(data.splits[split], p.eval_batch, None):
-            bound = model.bind(predicted[part])
-            seqs = beam_search(bound, frozen[part], data.retrieved_tokens(part), p.beam_size, p.max_length,
-                               m.bos_id, m.eos_id)
+            seqs = beam_search(model, frozen[part], data.retrieved_tokens(part), p.beam_size, p.max_length,
+                               m.bos_id, m.eos_id, decisions=predicted[part])
             out.extend((data.studies[i].id, s) for i, s in zip(part, seqs))
         return out
 
@@ -259,7 +174,7 @@ def main(argv=None) -> int:
             if step >= steps:
                 break
             # training: the drawn truth as the decisions
-            conditioned = lambda x, r, ids, d=truth[idx]: model(x, r, d, ids)  # noqa: E731
+            conditioned = lambda x, r, ids, d=truth[idx]: model(x, r, ids, d)  # noqa: E731
             loss = reference_cross_entropy(conditioned, data, idx, frozen[idx], data.retrieved_tokens(idx), "cpu")
             optimizer_step(opt, sched, model, loss, p.grad_clip_value)
             losses.append(loss.item())
@@ -283,7 +198,8 @@ def main(argv=None) -> int:
         preds = generate(split)
         scored[split] = scorer(preds, os.path.join(work, f"prompted-{split}"))
         distinct[split] = len({tuple(s) for _, s in preds})
-    torch.save({"names": names, "state_dict": model.state_dict()}, os.path.join(work, "prompted.pt"))
+    torch.save({"names": names, "config": cfg.__dict__, "state_dict": model.state_dict()},
+               os.path.join(work, "prompted.pt"))
     out = {"findings": names, "conditioning": a.conditioning, "selected_epoch": best[1], "val": scored["val"], "test": scored["test"],
            "distinct_drafts": distinct, "decision_agreement": agree, "retrieval": retrieval, "history": history,
            "lr": a.lr, "epochs": a.epochs, "seed": a.seed, "seconds": round(time.time() - started, 1)}
