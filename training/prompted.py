@@ -13,8 +13,11 @@ val threshold, diagnosis.pt on the same preprocessed images). The epoch with the
 predicted decisions) is kept; test is scored once, at the end. Writes <work>/prompted.pt, prompted-{val,test}
 predictions and metrics, and prompted.json (config, history, per-split metrics, distinct drafts).
 
-The pack itself is not changed: shipping this model needs the engine to feed the decisions to generator_encoder.onnx
-(an extra input), which is not done here.
+With --ship the selected model then becomes the pack's generator (pack.ship_prompted: generator_encoder.onnx takes
+`finding_decisions`, decoder_step.onnx `label_bias`; the manifest's `prompts` section lists the findings in prompt
+order; the engine feeds the diagnosis branch's decisions). `--ship-only --work DIR` ships an earlier run's
+DIR/prompted.pt without training. The fine-tuning starts from the pack's +MedCLIP+Retrieval generator, so a pack that
+already ships a prompted generator is refused (retrain the pack with training.train and training.diagnosis first).
 """
 
 from __future__ import annotations
@@ -35,8 +38,8 @@ import torch
 from .beam import beam_search
 from .diagnosis import load_diagnosis, predict
 from .manifest import load_manifest
-from .models import ReportGenerator
-from .pack import load_checkpoint, round_to_fp16
+from .models import GeneratorConfig, ReportGenerator
+from .pack import load_checkpoint, round_to_fp16, ship_prompted
 from .train import (
     PRESETS,
     REPO_ROOT,
@@ -80,6 +83,8 @@ def main(argv=None) -> int:
                     help="prompt tokens in the fused memory; both: also a label embedding on the decoder inputs")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--ship", action="store_true", help="make the selected model the pack's generator")
+    ap.add_argument("--ship-only", action="store_true", help="ship <work>/prompted.pt of an earlier run, no training")
     ap.add_argument("--limit-studies", type=int, default=0, help="per split (smoke test)")
     ap.add_argument("--max-steps-per-epoch", type=int, default=0, help="smoke test")
     a = ap.parse_args(argv)
@@ -98,6 +103,8 @@ def main(argv=None) -> int:
     work = a.work or os.path.join(REPO_ROOT, "data", "training", f"{os.path.basename(pack_dir)}-prompted")
     os.makedirs(work, exist_ok=True)
     log = Log(os.path.join(work, "prompted.log"))
+    if a.ship_only:
+        return ship(pack_dir, work, log)
 
     m = load_manifest(a.manifest)
     if not m.has_drawn_findings:
@@ -110,6 +117,10 @@ def main(argv=None) -> int:
     base = load_checkpoint(os.path.join(pack_dir, "pytorch", "checkpoint.pt"))
     if not base.generator.cfg.use_retrieval:
         print("error: the pack's generator does not read a retrieved report", file=sys.stderr)
+        return 2
+    if base.generator.cfg.prompt_findings:
+        print(f"error: {pack_dir} already ships a prompted generator; fine-tuning starts from the +MedCLIP+Retrieval "
+              "generator (retrain the pack with training.train and training.diagnosis)", file=sys.stderr)
         return 2
     vision = base.vision.eval()
     embeddings = {s: study_embeddings(vision, data, data.splits[s], "cpu", p.eval_batch)
@@ -210,6 +221,41 @@ def main(argv=None) -> int:
         f"ROUGE-L {t['ROUGE-L']:.4f} CE P {t['clinical_precision']:.4f} R {t['clinical_recall']:.4f} F1 "
         f"{t['clinical_f1']:.4f}; {distinct['test']} distinct drafts; predictions {work}/prompted-test.predictions.jsonl"
         f" ({time.time() - started:.0f} s)")
+    if a.ship:
+        return ship(pack_dir, work, log)
+    return 0
+
+
+def ship(pack_dir: str, work: str, log) -> int:
+    """<work>/prompted.pt and prompted.json -> the pack's generator (pack.ship_prompted)."""
+    try:
+        ck = torch.load(os.path.join(work, "prompted.pt"), map_location="cpu")
+        with open(os.path.join(work, "prompted.json")) as f:
+            run = json.load(f)
+    except OSError as e:
+        print(f"error: {work} holds no finished prompted run ({e})", file=sys.stderr)
+        return 2
+    generator = ReportGenerator(GeneratorConfig(**ck["config"]))
+    generator.load_state_dict(ck["state_dict"])
+    generator.eval()
+    section = {
+        "conditioning": run["conditioning"],
+        "decision": "1 when the diagnosis branch's probability >= the finding's threshold (diagnosis section), "
+        "else 0; every prompt finding is a reliable one (>= 5 val positives, val AUC >= 0.8)",
+        "training": f"fine-tuned from the +MedCLIP+Retrieval generator by token cross-entropy with the drawn findings "
+        f"(tools/synth) as decisions, Adam {run['lr']:g} (prompts {10 * run['lr']:g}), {run['epochs']} epochs, seed "
+        f"{run['seed']}; the epoch with the best val BLEU-4 + clinical F1 with predicted decisions is kept",
+        "selected_epoch": run["selected_epoch"],
+        "epochs": run["epochs"],
+        "seed": run["seed"],
+        "seconds": run["seconds"],
+        "distinct_drafts": run["distinct_drafts"],
+        "decision_agreement": run["decision_agreement"],
+        "history": [{"epoch": h["epoch"], "train_loss": round(h["train_loss"], 4),
+                     "val_bleu4": round(h["val"]["BLEU-4"], 4), "val_clinical_f1": round(h["val"]["clinical_f1"], 4),
+                     "val_distinct_drafts": h["val_distinct_drafts"]} for h in run["history"]],
+    }
+    ship_prompted(pack_dir, generator, ck["names"], section, {"val": run["val"], "test": run["test"]}, log)
     return 0
 
 
