@@ -83,6 +83,11 @@ def main(argv=None) -> int:
                     help="prompt tokens in the fused memory; both: also a label embedding on the decoder inputs")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--findings", choices=("reliable", "all"), default="reliable",
+                    help="prompt findings: the reliable ones (the engine's rule) or every diagnosis finding (smoke test)")
+    ap.add_argument("--balance", type=int, default=0,
+                    help="oversample: a train study with a positive prompt finding (no-finding aside) is repeated "
+                    "ceil(N / train positives of its rarest such finding) times per epoch, at most 8 (0 = off)")
     ap.add_argument("--ship", action="store_true", help="make the selected model the pack's generator")
     ap.add_argument("--ship-only", action="store_true", help="ship <work>/prompted.pt of an earlier run, no training")
     ap.add_argument("--limit-studies", type=int, default=0, help="per split (smoke test)")
@@ -128,7 +133,11 @@ def main(argv=None) -> int:
     retrieval = retrieve(data, embeddings)
     frozen = patch_token_cache(vision, data, "cpu", p.eval_batch)
 
-    findings = [f for f in pack["diagnosis"]["findings"] if reliable(f)]
+    findings = [f for f in pack["diagnosis"]["findings"] if a.findings == "all" or reliable(f)]
+    if not findings:
+        print(f"error: {pack_dir}: no diagnosis finding is reliable (>= 5 val positives, val AUC >= 0.8)",
+              file=sys.stderr)
+        return 2
     names = [f["name"] for f in findings]
     # float64, as the engine compares (a float32 probability against the manifest's threshold)
     thresholds = np.array([f["threshold"] for f in findings], dtype=np.float64)
@@ -156,7 +165,20 @@ def main(argv=None) -> int:
          "lr": a.lr},
         {"params": prompt_params, "lr": 10 * a.lr},
     ])
-    train = data.splits["train"]
+    train = list(data.splits["train"])
+    if a.balance:
+        positives = truth[train].sum(0)
+        repeats = []
+        for i in train:
+            r = 1
+            for k, n in enumerate(names):
+                if n != "no-finding" and truth[i, k] and positives[k] > 0:
+                    r = max(r, min(8, math.ceil(a.balance / int(positives[k]))))
+            repeats.append(r)
+        train = [i for i, r in zip(train, repeats) for _ in range(r)]
+        log(f"balanced sampling (--balance {a.balance}): {len(train)} train rows per epoch from "
+            f"{len(data.splits['train'])} studies; train positives "
+            + ", ".join(f"{n} {int(positives[k])}" for k, n in enumerate(names)))
     steps = math.ceil(len(train) / p.gen_batch)
     if a.max_steps_per_epoch:
         steps = min(steps, a.max_steps_per_epoch)
@@ -211,9 +233,9 @@ def main(argv=None) -> int:
         distinct[split] = len({tuple(s) for _, s in preds})
     torch.save({"names": names, "config": cfg.__dict__, "state_dict": model.state_dict()},
                os.path.join(work, "prompted.pt"))
-    out = {"findings": names, "conditioning": a.conditioning, "selected_epoch": best[1], "val": scored["val"], "test": scored["test"],
+    out = {"findings": names, "finding_rule": a.findings, "conditioning": a.conditioning, "selected_epoch": best[1], "val": scored["val"], "test": scored["test"],
            "distinct_drafts": distinct, "decision_agreement": agree, "retrieval": retrieval, "history": history,
-           "lr": a.lr, "epochs": a.epochs, "seed": a.seed, "seconds": round(time.time() - started, 1)}
+           "lr": a.lr, "epochs": a.epochs, "balance": a.balance, "seed": a.seed, "seconds": round(time.time() - started, 1)}
     with open(os.path.join(work, "prompted.json"), "w") as f:
         json.dump(out, f, indent=1)
     t = scored["test"]
@@ -241,13 +263,17 @@ def ship(pack_dir: str, work: str, log) -> int:
     section = {
         "conditioning": run["conditioning"],
         "decision": "1 when the diagnosis branch's probability >= the finding's threshold (diagnosis section), "
-        "else 0; every prompt finding is a reliable one (>= 5 val positives, val AUC >= 0.8)",
+        "else 0",
+        "finding_rule": run.get("finding_rule", "reliable"),
         "training": f"fine-tuned from the +MedCLIP+Retrieval generator by token cross-entropy with the drawn findings "
-        f"(tools/synth) as decisions, Adam {run['lr']:g} (prompts {10 * run['lr']:g}), {run['epochs']} epochs, seed "
+        f"(tools/synth) as decisions, Adam {run['lr']:g} (prompts {10 * run['lr']:g}), {run['epochs']} epochs"
+        + (f", studies with rare positive findings oversampled (--balance {run['balance']})" if run.get("balance") else "")
+        + f", seed "
         f"{run['seed']}; the epoch with the best val BLEU-4 + clinical F1 with predicted decisions is kept",
         "selected_epoch": run["selected_epoch"],
         "epochs": run["epochs"],
         "seed": run["seed"],
+        "balance": run.get("balance", 0),
         "seconds": run["seconds"],
         "distinct_drafts": run["distinct_drafts"],
         "decision_agreement": run["decision_agreement"],

@@ -16,7 +16,6 @@ import {
 } from "./gallery-thumbnails";
 import {
   type Dimension,
-  diagnosisFindingReliable,
   MODEL_KEYS,
   MODEL_PACK_FORMAT,
   type ModelKey,
@@ -325,7 +324,7 @@ function describeShape(shape: readonly (number | string)[]): string {
 }
 
 /**
- * The prompted generator's interface (manifest `prompts`): every prompt finding a reliable diagnosis finding,
+ * The prompted generator's interface (manifest `prompts`): every prompt finding a diagnosis finding,
  * generator_encoder taking finding_decisions [batch, K], label_bias out of the encoder and into the decoder step
  * exactly for "both" conditioning; a pack without prompts declares neither.
  */
@@ -347,8 +346,6 @@ function checkPrompts(manifest: ModelPackManifest): string[] {
   for (const name of prompts.findings) {
     const f = findings.get(name);
     if (manifest.diagnosis && !f) problems.push(`prompt finding ${name} is not a finding of the diagnosis section`);
-    else if (f && !diagnosisFindingReliable(f))
-      problems.push(`prompt finding ${name} is not reliable (it never decides: val positives or val AUC too low)`);
   }
   const k = prompts.findings.length;
   if (!decisions || decisions.dtype !== "int64" || decisions.shape.length !== 2 || decisions.shape[1] !== k)
