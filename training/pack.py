@@ -453,6 +453,9 @@ def ship_prompted(pack_dir: str, generator: ReportGenerator, names: list[str], s
         "decoder input embedding.")
     manifest["method"]["objective"] = section["training"]
     manifest["prompts"] = {"format": PROMPTS_FORMAT, "findings": list(names), **section}
+    parts = str(manifest["version"]).split(".")
+    if len(parts) == 3 and all(x.isdigit() for x in parts) and "prompted" not in manifest.get("metrics", {}).get("table", {}):
+        manifest["version"] = f"{parts[0]}.{int(parts[1]) + 1}.0"  # a new generator: a new minor version
     manifest["metrics"]["val"] = metrics["val"]
     manifest["metrics"]["test"] = metrics["test"]
     manifest["metrics"]["table"]["prompted"] = {"val": metrics["val"], "test": metrics["test"]}
