@@ -182,7 +182,7 @@ describe("loadModelPack refuses a damaged pack and says what is wrong", () => {
     });
     const error = await refusal(dir);
     expect(error.message).toContain(
-      "generator_encoder: outputs are [cross_keys, cross_values] but the manifest declares [memory_keys, cross_values]",
+      "generator_encoder: outputs are [cross_keys, cross_values, label_bias] but the manifest declares [memory_keys, cross_values, label_bias]",
     );
   });
 
