@@ -348,14 +348,14 @@ function checkPrompts(manifest: ModelPackManifest): string[] {
     if (manifest.diagnosis && !f) problems.push(`prompt finding ${name} is not a finding of the diagnosis section`);
   }
   const k = prompts.findings.length;
-  if (!decisions || decisions.dtype !== "int64" || decisions.shape.length !== 2 || decisions.shape[1] !== k)
+  if (decisions?.dtype !== "int64" || decisions.shape.length !== 2 || decisions.shape[1] !== k)
     problems.push(`generator_encoder must take finding_decisions int64 [batch, ${k}] (one per prompt finding)`);
   const both = prompts.conditioning === "both";
   for (const [what, spec] of [
     ["generator_encoder output", biasOut],
     ["decoder_step input", biasIn],
   ] as const) {
-    if (both && (!spec || spec.dtype !== "float32" || spec.shape.length !== 2 || spec.shape[1] !== d))
+    if (both && (spec?.dtype !== "float32" || spec.shape.length !== 2 || spec.shape[1] !== d))
       problems.push(`${what} label_bias must be float32 [batch, ${String(d)}] ("both" conditioning)`);
     if (!both && spec) problems.push(`${what} label_bias is declared but prompts.conditioning is "memory"`);
   }
