@@ -88,6 +88,9 @@ def main(argv=None) -> int:
     ap.add_argument("--balance", type=int, default=0,
                     help="oversample: a train study with a positive prompt finding (no-finding aside) is repeated "
                     "ceil(N / train positives of its rarest such finding) times per epoch, at most 8 (0 = off)")
+    ap.add_argument("--exclude-phrase", default="",
+                    help="leave out of the fine-tuning the train studies whose token_ids contain this phrase "
+                    "(space-separated tokens of the manifest vocabulary)")
     ap.add_argument("--ship", action="store_true", help="make the selected model the pack's generator")
     ap.add_argument("--ship-only", action="store_true", help="ship <work>/prompted.pt of an earlier run, no training")
     ap.add_argument("--limit-studies", type=int, default=0, help="per split (smoke test)")
@@ -166,6 +169,21 @@ def main(argv=None) -> int:
         {"params": prompt_params, "lr": 10 * a.lr},
     ])
     train = list(data.splits["train"])
+    if a.exclude_phrase:
+        token2idx = {t: i for i, t in enumerate(m.idx2token)}
+        words = a.exclude_phrase.split()
+        if any(w not in token2idx for w in words):
+            print(f"error: --exclude-phrase: {[w for w in words if w not in token2idx]} not in the vocabulary",
+                  file=sys.stderr)
+            return 2
+        phrase = [token2idx[w] for w in words]
+
+        def has_phrase(ids: list[int]) -> bool:
+            return any(ids[j : j + len(phrase)] == phrase for j in range(len(ids) - len(phrase) + 1))
+
+        kept = [i for i in train if not has_phrase(list(data.studies[i].token_ids))]
+        log(f"--exclude-phrase {a.exclude_phrase!r}: {len(train) - len(kept)} train studies left out")
+        train = kept
     if a.balance:
         positives = truth[train].sum(0)
         repeats = []
@@ -177,7 +195,7 @@ def main(argv=None) -> int:
             repeats.append(r)
         train = [i for i, r in zip(train, repeats) for _ in range(r)]
         log(f"balanced sampling (--balance {a.balance}): {len(train)} train rows per epoch from "
-            f"{len(data.splits['train'])} studies; train positives "
+            f"{len(set(train))} studies; train positives "
             + ", ".join(f"{n} {int(positives[k])}" for k, n in enumerate(names)))
     steps = math.ceil(len(train) / p.gen_batch)
     if a.max_steps_per_epoch:
@@ -235,7 +253,7 @@ def main(argv=None) -> int:
                os.path.join(work, "prompted.pt"))
     out = {"findings": names, "finding_rule": a.findings, "conditioning": a.conditioning, "selected_epoch": best[1], "val": scored["val"], "test": scored["test"],
            "distinct_drafts": distinct, "decision_agreement": agree, "retrieval": retrieval, "history": history,
-           "lr": a.lr, "epochs": a.epochs, "balance": a.balance, "seed": a.seed, "seconds": round(time.time() - started, 1)}
+           "lr": a.lr, "epochs": a.epochs, "balance": a.balance, "exclude_phrase": a.exclude_phrase, "seed": a.seed, "seconds": round(time.time() - started, 1)}
     with open(os.path.join(work, "prompted.json"), "w") as f:
         json.dump(out, f, indent=1)
     t = scored["test"]
