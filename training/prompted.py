@@ -286,12 +286,14 @@ def ship(pack_dir: str, work: str, log) -> int:
         "training": f"fine-tuned from the +MedCLIP+Retrieval generator by token cross-entropy with the drawn findings "
         f"(tools/synth) as decisions, Adam {run['lr']:g} (prompts {10 * run['lr']:g}), {run['epochs']} epochs"
         + (f", studies with rare positive findings oversampled (--balance {run['balance']})" if run.get("balance") else "")
+        + (f", train studies whose report contains {run['exclude_phrase']!r} left out" if run.get("exclude_phrase") else "")
         + f", seed "
         f"{run['seed']}; the epoch with the best val BLEU-4 + clinical F1 with predicted decisions is kept",
         "selected_epoch": run["selected_epoch"],
         "epochs": run["epochs"],
         "seed": run["seed"],
         "balance": run.get("balance", 0),
+        "exclude_phrase": run.get("exclude_phrase", ""),
         "seconds": run["seconds"],
         "distinct_drafts": run["distinct_drafts"],
         "decision_agreement": run["decision_agreement"],
