@@ -19,10 +19,19 @@ import torch
 
 @torch.no_grad()
 def beam_search(generator, patch_tokens: torch.Tensor, retrieved_ids: torch.Tensor | None, beam_size: int = 3,
-                max_length: int = 60, bos_id: int = 0, eos_id: int = 0) -> list[list[int]]:
+                max_length: int = 60, bos_id: int = 0, eos_id: int = 0,
+                decisions: torch.Tensor | None = None) -> list[list[int]]:
+    """decisions [n, K]: the diagnosis decisions of a prompted generator (models.ReportGenerator.prompt_findings)."""
     n = patch_tokens.shape[0]
     k = beam_size
-    memory = generator.encode(patch_tokens, retrieved_ids)
+    bias = None
+    if decisions is None:
+        memory = generator.encode(patch_tokens, retrieved_ids)
+    else:
+        memory = generator.encode(patch_tokens, retrieved_ids, decisions)
+        bias = generator.label_bias(decisions)
+        if bias is not None:
+            bias = bias.repeat_interleave(k, dim=0)
     cross_k, cross_v = generator.cross_keys_values(memory)
     cross_k = cross_k.repeat_interleave(k, dim=1)
     cross_v = cross_v.repeat_interleave(k, dim=1)
@@ -37,7 +46,10 @@ def beam_search(generator, patch_tokens: torch.Tensor, retrieved_ids: torch.Tens
     done = [False] * n
     study_offset = (torch.arange(n, device=patch_tokens.device) * k)[:, None]
     for t in range(max_length):
-        log_probs, past_k, past_v = generator.step(input_ids, beam_origin, past_k, past_v, cross_k, cross_v)
+        if bias is None:
+            log_probs, past_k, past_v = generator.step(input_ids, beam_origin, past_k, past_v, cross_k, cross_v)
+        else:
+            log_probs, past_k, past_v = generator.step(input_ids, beam_origin, past_k, past_v, cross_k, cross_v, bias)
         vocab = log_probs.shape[1]
         cand = (scores[:, :, None] + log_probs.view(n, k, vocab)).view(n, k * vocab)
         top_scores, top_index = _stable_topk(cand, k)

@@ -203,6 +203,11 @@ class GeneratorConfig:
     dropout: float = 0.1
     use_retrieval: bool = True
     max_positions: int = 128
+    # Diagnosis-driven generation (issue 14.3, training/prompted.py): one prompt token per decided finding,
+    # E[2k + decision_k], appended to the fused encoder memory; "both" also adds a label embedding (the mean prompt
+    # vector through a zero-initialised linear map) to every decoder input embedding. 0 = no prompts.
+    prompt_findings: int = 0
+    prompt_conditioning: str = "both"
 
 
 @contextlib.contextmanager
@@ -337,13 +342,37 @@ class ReportGenerator(nn.Module):
         self.encoder = nn.ModuleList([FusionEncoderLayer(cfg) for _ in range(cfg.encoder_layers)])
         self.decoder = nn.ModuleList([DecoderLayer(cfg) for _ in range(cfg.decoder_layers)])
         self.out = nn.Linear(d, cfg.vocab_size)
+        if cfg.prompt_findings:
+            assert cfg.prompt_conditioning in ("memory", "both"), cfg.prompt_conditioning
+            # N(0, 1) like the token embeddings before their sqrt(d) scale: on the fused memory's scale, so that the
+            # decoder's cross-attention notices them from the first step (std 0.02 left them unread: one modal draft).
+            self.prompt_embed = nn.Embedding(2 * cfg.prompt_findings, d)
+            if cfg.prompt_conditioning == "both":
+                self.label_proj = nn.Linear(d, d)
+                nn.init.zeros_(self.label_proj.weight)
+                nn.init.zeros_(self.label_proj.bias)
 
     def embed_tokens(self, ids: torch.Tensor) -> torch.Tensor:
         x = self.token_embed(ids) * math.sqrt(self.cfg.d_model) + self.pe[: ids.shape[1]]
         return self.embed_drop(x)
 
-    def encode(self, patch_tokens: torch.Tensor, retrieved_ids: torch.Tensor | None) -> torch.Tensor:
-        """patch_tokens [B, M, C]; retrieved_ids [B, L] = a train report's token_ids ([0] + ids + [0], 0-padded).
+    def prompt_tokens(self, decisions: torch.Tensor) -> torch.Tensor:
+        """decisions [B, K] long 0/1 -> the K prompt tokens [B, K, d] (E[2k + decision_k])."""
+        k = self.cfg.prompt_findings
+        idx = torch.arange(k, device=decisions.device)[None, :] * 2 + decisions
+        return self.prompt_embed(idx)
+
+    def label_bias(self, decisions: torch.Tensor | None) -> torch.Tensor | None:
+        """[B, d] added to every decoder input embedding ("both" conditioning), else None."""
+        if not self.cfg.prompt_findings or self.cfg.prompt_conditioning != "both":
+            return None
+        return self.label_proj(self.prompt_tokens(decisions).mean(1))
+
+    def encode(self, patch_tokens: torch.Tensor, retrieved_ids: torch.Tensor | None,
+               decisions: torch.Tensor | None = None) -> torch.Tensor:
+        """patch_tokens [B, M, C]; retrieved_ids [B, L] = a train report's token_ids ([0] + ids + [0], 0-padded);
+        decisions [B, K] (prompted generators only): the diagnosis decisions, whose prompt tokens follow the fused
+        memory F = I_I + W * I_R.
 
         Position 0 (the start id) is always attended; later zeros (end and padding) are masked.
         """
@@ -356,6 +385,9 @@ class ReportGenerator(nn.Module):
             r_keep = ((retrieved_ids != 0) | first)[:, None, None, :]
         for layer in self.encoder:
             x = layer(x, r, r_keep)
+        if self.cfg.prompt_findings:
+            assert decisions is not None, "a prompted generator needs the finding decisions"
+            x = torch.cat([x, self.prompt_tokens(decisions)], 1)
         return x
 
     def cross_keys_values(self, memory: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -367,22 +399,26 @@ class ReportGenerator(nn.Module):
             vs.append(v)
         return torch.stack(ks), torch.stack(vs)
 
-    def forward(self, patch_tokens, retrieved_ids, input_ids) -> torch.Tensor:
+    def forward(self, patch_tokens, retrieved_ids, input_ids, decisions=None) -> torch.Tensor:
         """Teacher forcing: input_ids [B, T] (starts with 0) -> logits [B, T, V]."""
-        memory = self.encode(patch_tokens, retrieved_ids)
+        memory = self.encode(patch_tokens, retrieved_ids, decisions)
         t = input_ids.shape[1]
         causal = torch.ones(t, t, dtype=torch.bool, device=input_ids.device).tril()[None, None]
         y = self.embed_tokens(input_ids)
+        bias = self.label_bias(decisions)
+        if bias is not None:
+            y = y + bias[:, None, :]
         for layer in self.decoder:
             k, v = layer.cross_attn.keys_values(memory)
             y = layer(y, causal, k, v)
         return self.out(y)
 
-    def step(self, input_ids, beam_origin, past_keys, past_values, cross_keys, cross_values):
+    def step(self, input_ids, beam_origin, past_keys, past_values, cross_keys, cross_values, label_bias=None):
         """One decoding step for B rows.
 
         input_ids [B, 1] the previous token of each row; beam_origin [B] which row of the past cache each row
-        continues; past_keys/values [layers, B', H, T, Dh]; cross_keys/values [layers, 1 or B, H, M, Dh].
+        continues; past_keys/values [layers, B', H, T, Dh]; cross_keys/values [layers, 1 or B, H, M, Dh];
+        label_bias [1 or B, d] ("both"-prompted generators: label_bias(decisions) of each row's study).
         Returns log_probs [B, V] and present_keys/values [layers, B, H, T + 1, Dh].
         """
         if beam_origin is not None:  # None (Python callers only): every row continues its own row of the cache
@@ -390,6 +426,8 @@ class ReportGenerator(nn.Module):
             past_values = past_values.index_select(1, beam_origin)
         position = torch._shape_as_tensor(past_keys)[3:4]
         y = self.token_embed(input_ids) * math.sqrt(self.cfg.d_model) + self.pe.index_select(0, position)
+        if label_bias is not None:
+            y = y + label_bias[:, None, :]
         ks, vs = [], []
         for i, layer in enumerate(self.decoder):
             y, k, v = layer.step(y, past_keys[i], past_values[i], cross_keys[i], cross_values[i])

@@ -60,8 +60,12 @@ class _EncoderExport(nn.Module):
         super().__init__()
         self.generator = generator
 
-    def forward(self, patch_tokens, retrieved_ids):
-        return self.generator.cross_keys_values(self.generator.encode(patch_tokens, retrieved_ids))
+    def forward(self, patch_tokens, retrieved_ids, finding_decisions=None):
+        g = self.generator
+        memory = g.encode(patch_tokens, retrieved_ids, finding_decisions)
+        keys, values = g.cross_keys_values(memory)
+        bias = g.label_bias(finding_decisions)
+        return (keys, values) if bias is None else (keys, values, bias)
 
 
 class _StepExport(nn.Module):
@@ -69,15 +73,19 @@ class _StepExport(nn.Module):
         super().__init__()
         self.generator = generator
 
-    def forward(self, input_ids, beam_origin, past_keys, past_values, cross_keys, cross_values):
-        return self.generator.step(input_ids, beam_origin, past_keys, past_values, cross_keys, cross_values)
+    def forward(self, input_ids, beam_origin, past_keys, past_values, cross_keys, cross_values, label_bias=None):
+        return self.generator.step(input_ids, beam_origin, past_keys, past_values, cross_keys, cross_values,
+                                   label_bias)
+
+
+def _label_bias_used(cfg: GeneratorConfig) -> bool:
+    return bool(cfg.prompt_findings) and cfg.prompt_conditioning == "both"
 
 
 def export_onnx(model: ReportModel, image_size: int, out_dir: str, fp16_storage: bool) -> dict[str, str]:
     model = model.cpu().eval()
     gen = model.generator
     cfg = gen.cfg
-    dh = cfg.d_model // cfg.heads
     files = {}
     path = os.path.join(out_dir, "vision_encoder.onnx")
     torch.onnx.export(
@@ -87,49 +95,90 @@ def export_onnx(model: ReportModel, image_size: int, out_dir: str, fp16_storage:
         do_constant_folding=True,
     )
     files["vision_encoder"] = path
-    path = os.path.join(out_dir, "generator_encoder.onnx")
-    retrieved = torch.randint(1, cfg.vocab_size, (2, 7))
-    retrieved[:, 0] = 0
-    retrieved[1, 5:] = 0
-    torch.onnx.export(
-        _EncoderExport(gen), (torch.randn(2, cfg.n_patches, cfg.patch_dim), retrieved), path, opset_version=OPSET,
-        input_names=["patch_tokens", "retrieved_ids"], output_names=["cross_keys", "cross_values"],
-        dynamic_axes={"patch_tokens": {0: "batch"}, "retrieved_ids": {0: "batch", 1: "retrieved_len"},
-                      "cross_keys": {1: "batch"}, "cross_values": {1: "batch"}},
-        do_constant_folding=True,
-    )
-    files["generator_encoder"] = path
-    path = os.path.join(out_dir, "decoder_step.onnx")
-    rows, past = 3, 2
-    args = (
-        torch.randint(1, cfg.vocab_size, (rows, 1)), torch.tensor([2, 0, 0]),
-        torch.randn(cfg.decoder_layers, rows, cfg.heads, past, dh), torch.randn(cfg.decoder_layers, rows, cfg.heads, past, dh),
-        torch.randn(cfg.decoder_layers, rows, cfg.heads, cfg.n_patches, dh),
-        torch.randn(cfg.decoder_layers, rows, cfg.heads, cfg.n_patches, dh),
-    )
-    torch.onnx.export(
-        _StepExport(gen), args, path, opset_version=OPSET,
-        input_names=["input_ids", "beam_origin", "past_keys", "past_values", "cross_keys", "cross_values"],
-        output_names=["log_probs", "present_keys", "present_values"],
-        dynamic_axes={
-            "input_ids": {0: "batch"}, "beam_origin": {0: "batch"},
-            "past_keys": {1: "past_batch", 3: "past_len"}, "past_values": {1: "past_batch", 3: "past_len"},
-            "cross_keys": {1: "cross_batch"}, "cross_values": {1: "cross_batch"},
-            "log_probs": {0: "batch"}, "present_keys": {1: "batch", 3: "present_len"},
-            "present_values": {1: "batch", 3: "present_len"},
-        },
-        do_constant_folding=True,
-    )
-    files["decoder_step"] = path
-    p_, c_, layers, heads = model.vision.n_patches, model.vision.out_dim, cfg.decoder_layers, cfg.heads
-    kv = [layers, "batch", heads, cfg.n_patches, dh]
+    files.update(export_generator_onnx(gen, out_dir))
+    p_, c_ = model.vision.n_patches, model.vision.out_dim
     declared = {
         "vision_encoder": {"patch_tokens": ["batch", p_, c_], "embedding": ["batch", model.vision.projection.out_features]},
-        "generator_encoder": {"cross_keys": kv, "cross_values": kv},
+        **generator_output_shapes(cfg),
+    }
+    finish_onnx(files, declared, fp16_storage)
+    return files
+
+
+def generator_output_shapes(cfg: GeneratorConfig) -> dict[str, dict[str, list]]:
+    """The declared output shapes of generator_encoder.onnx and decoder_step.onnx (memory = 2P + prompt tokens)."""
+    dh = cfg.d_model // cfg.heads
+    layers, heads = cfg.decoder_layers, cfg.heads
+    kv = [layers, "batch", heads, cfg.n_patches + cfg.prompt_findings, dh]
+    encoder = {"cross_keys": kv, "cross_values": kv}
+    if _label_bias_used(cfg):
+        encoder["label_bias"] = ["batch", cfg.d_model]
+    return {
+        "generator_encoder": encoder,
         "decoder_step": {"log_probs": ["batch", cfg.vocab_size],
                          "present_keys": [layers, "batch", heads, "present_len", dh],
                          "present_values": [layers, "batch", heads, "present_len", dh]},
     }
+
+
+def export_generator_onnx(gen: ReportGenerator, out_dir: str) -> dict[str, str]:
+    """generator_encoder.onnx and decoder_step.onnx (unfinished: finish_onnx declares shapes and stores fp16).
+
+    A prompted generator (cfg.prompt_findings = K) takes `finding_decisions` int64 [batch, K] in the encoder, whose
+    memory then has 2P + K tokens; with "both" conditioning the encoder also returns `label_bias` [batch, d] and the
+    decoder step takes it (`label_bias` [bias_batch, d], 1 row broadcast or one per row).
+    """
+    gen = gen.cpu().eval()
+    cfg = gen.cfg
+    dh = cfg.d_model // cfg.heads
+    files = {}
+    path = os.path.join(out_dir, "generator_encoder.onnx")
+    retrieved = torch.randint(1, cfg.vocab_size, (2, 7))
+    retrieved[:, 0] = 0
+    retrieved[1, 5:] = 0
+    args = (torch.randn(2, cfg.n_patches, cfg.patch_dim), retrieved)
+    inputs, outputs = ["patch_tokens", "retrieved_ids"], ["cross_keys", "cross_values"]
+    axes = {"patch_tokens": {0: "batch"}, "retrieved_ids": {0: "batch", 1: "retrieved_len"},
+            "cross_keys": {1: "batch"}, "cross_values": {1: "batch"}}
+    if cfg.prompt_findings:
+        args = (*args, (torch.arange(cfg.prompt_findings) % 2).repeat(2, 1))
+        inputs.append("finding_decisions")
+        axes["finding_decisions"] = {0: "batch"}
+    if _label_bias_used(cfg):
+        outputs.append("label_bias")
+        axes["label_bias"] = {0: "batch"}
+    torch.onnx.export(_EncoderExport(gen), args, path, opset_version=OPSET, input_names=inputs,
+                      output_names=outputs, dynamic_axes=axes, do_constant_folding=True)
+    files["generator_encoder"] = path
+    path = os.path.join(out_dir, "decoder_step.onnx")
+    rows, past = 3, 2
+    memory = cfg.n_patches + cfg.prompt_findings
+    args = (
+        torch.randint(1, cfg.vocab_size, (rows, 1)), torch.tensor([2, 0, 0]),
+        torch.randn(cfg.decoder_layers, rows, cfg.heads, past, dh), torch.randn(cfg.decoder_layers, rows, cfg.heads, past, dh),
+        torch.randn(cfg.decoder_layers, rows, cfg.heads, memory, dh),
+        torch.randn(cfg.decoder_layers, rows, cfg.heads, memory, dh),
+    )
+    inputs = ["input_ids", "beam_origin", "past_keys", "past_values", "cross_keys", "cross_values"]
+    axes = {
+        "input_ids": {0: "batch"}, "beam_origin": {0: "batch"},
+        "past_keys": {1: "past_batch", 3: "past_len"}, "past_values": {1: "past_batch", 3: "past_len"},
+        "cross_keys": {1: "cross_batch"}, "cross_values": {1: "cross_batch"},
+        "log_probs": {0: "batch"}, "present_keys": {1: "batch", 3: "present_len"},
+        "present_values": {1: "batch", 3: "present_len"},
+    }
+    if _label_bias_used(cfg):
+        args = (*args, torch.randn(rows, cfg.d_model))
+        inputs.append("label_bias")
+        axes["label_bias"] = {0: "bias_batch"}
+    torch.onnx.export(_StepExport(gen), args, path, opset_version=OPSET, input_names=inputs,
+                      output_names=["log_probs", "present_keys", "present_values"], dynamic_axes=axes,
+                      do_constant_folding=True)
+    files["decoder_step"] = path
+    return files
+
+
+def finish_onnx(files: dict[str, str], declared: dict[str, dict[str, list]], fp16_storage: bool) -> None:
     for key, p in files.items():
         m = onnx.load(p)
         _declare_output_shapes(m, declared[key])
@@ -137,7 +186,6 @@ def export_onnx(model: ReportModel, image_size: int, out_dir: str, fp16_storage:
             m = _fp16_storage(m)
         onnx.checker.check_model(m)
         onnx.save(m, p)
-    return files
 
 
 def _declare_output_shapes(m: onnx.ModelProto, shapes: dict[str, list]) -> None:
@@ -360,4 +408,62 @@ def write_pack(out_dir, name, version, preset, data, model: ReportModel, train_e
         f.write("\n")
     total = sum(e["bytes"] for e in entries) + os.path.getsize(os.path.join(out_dir, "manifest.json"))
     log(f"model pack {out_dir}: {len(entries) + 1} files, {total / 1e6:.1f} MB, embedding model {model_id[:19]}...")
+    return manifest
+
+
+PROMPTS_FORMAT = "radiology-draft/finding-prompts@1"
+
+
+def ship_prompted(pack_dir: str, generator: ReportGenerator, names: list[str], section: dict, metrics: dict,
+                  log=print) -> dict:
+    """Make a prompted generator (training/prompted.py) the pack's generator, in place.
+
+    Rewrites generator_encoder.onnx and decoder_step.onnx (finding_decisions in, label_bias through), the generator
+    of pytorch/checkpoint.pt (the vision encoder stays: same embedding model id, gallery and scope calibration),
+    and the manifest: method.generator, `prompts` (the decided findings in prompt order, how a decision is made,
+    how the prompts were trained), models, files, metrics (val/test of the shipped model, the table with the
+    `prompted` row beside the paper's rows).
+    """
+    manifest_path = os.path.join(pack_dir, "manifest.json")
+    with open(manifest_path) as f:
+        manifest = json.load(f)
+    diagnosis = {f["name"]: f for f in manifest.get("diagnosis", {}).get("findings", [])}
+    missing = [n for n in names if n not in diagnosis]
+    if missing:
+        raise ValueError(f"{pack_dir}: prompt findings {missing} are not findings of the pack's diagnosis branch")
+    cfg = generator.cfg
+    assert cfg.prompt_findings == len(names), (cfg.prompt_findings, len(names))
+    fp16 = manifest["training"]["config"].get("weights_storage") == "float16"
+    files = export_generator_onnx(generator, pack_dir)
+    finish_onnx(files, generator_output_shapes(cfg), fp16)
+    ck_path = os.path.join(pack_dir, manifest["pytorch_checkpoint"])
+    ck = torch.load(ck_path, map_location="cpu")
+    state = {k: v for k, v in ck["state_dict"].items() if not k.startswith("generator.")}
+    state.update({f"generator.{k}": (v.half() if v.is_floating_point() else v)
+                  for k, v in generator.state_dict().items()})
+    ck["generator"] = dict(cfg.__dict__)
+    ck["state_dict"] = state
+    torch.save(ck, ck_path)
+    for key, path in files.items():
+        manifest["models"][key] = {"file": os.path.basename(path), **model_interface(path)}
+    manifest["method"]["generator"] = dict(cfg.__dict__)
+    manifest["method"]["description"] = manifest["method"]["description"].split(" Diagnosis-driven:")[0] + (
+        f" Diagnosis-driven: the diagnosis branch's decisions on {len(names)} findings become prompt tokens "
+        "E[2k + decision_k] appended to the fused memory, and their mean (through a linear map) is added to every "
+        "decoder input embedding.")
+    manifest["method"]["objective"] = section["training"]
+    manifest["prompts"] = {"format": PROMPTS_FORMAT, "findings": list(names), **section}
+    parts = str(manifest["version"]).split(".")
+    if len(parts) == 3 and all(x.isdigit() for x in parts) and "prompted" not in manifest.get("metrics", {}).get("table", {}):
+        manifest["version"] = f"{parts[0]}.{int(parts[1]) + 1}.0"  # a new generator: a new minor version
+    manifest["metrics"]["val"] = metrics["val"]
+    manifest["metrics"]["test"] = metrics["test"]
+    manifest["metrics"]["table"]["prompted"] = {"val": metrics["val"], "test": metrics["test"]}
+    manifest["metrics"]["shipped"] = "prompted"
+    manifest["files"] = pack_file_entries(pack_dir)
+    with open(manifest_path, "w") as f:
+        json.dump(manifest, f, indent=1)
+        f.write("\n")
+    total = sum(e["bytes"] for e in manifest["files"]) + os.path.getsize(manifest_path)
+    log(f"model pack {pack_dir}: prompted generator shipped ({len(names)} findings), {total / 1e6:.1f} MB")
     return manifest

@@ -120,36 +120,57 @@ def main(argv=None) -> int:
         for i, r in enumerate(retrieved):
             retrieved_ids[i, : len(r)] = torch.tensor(r)
         stacked = patch_tokens.reshape(n, -1, patch_tokens.shape[2])
-        e = min(ENCODER_STUDIES, n)
-        blob.add("encoder_patch_tokens", stacked[:e].numpy())
-        blob.add("encoder_retrieved_ids", retrieved_ids[:e].numpy())
-        ck, cv = gen.cross_keys_values(gen.encode(stacked[:e], retrieved_ids[:e]))
-        blob.add("cross_keys", ck.numpy())
-        blob.add("cross_values", cv.numpy())
-        # two decoder steps for study 0 with 3 rows sharing its cross keys/values (batch 1, broadcast)
-        ck0, cv0 = ck[:, :1], cv[:, :1]
-        past_k, past_v = gen.empty_cache(3)
-        ids_a = torch.full((3, 1), dec["start_id"], dtype=torch.long)
-        origin_a = torch.arange(3)
-        lp_a, pk_a, pv_a = gen.step(ids_a, origin_a, past_k, past_v, ck0, cv0)
-        ids_b = lp_a[0].topk(3).indices.view(3, 1)
-        origin_b = torch.tensor([0, 0, 2])
-        lp_b, pk_b, pv_b = gen.step(ids_b, origin_b, pk_a, pv_a, ck0, cv0)
-        for name, t in (("step_a_input_ids", ids_a), ("step_a_beam_origin", origin_a), ("step_a_log_probs", lp_a),
-                        ("step_a_present_keys", pk_a), ("step_a_present_values", pv_a),
-                        ("step_b_input_ids", ids_b), ("step_b_beam_origin", origin_b), ("step_b_log_probs", lp_b),
-                        ("step_b_present_keys", pk_b), ("step_b_present_values", pv_b)):
-            blob.add(name, t.numpy())
-        beams = beam_search(gen, stacked, retrieved_ids, dec["beam_size"], dec["max_length"], dec["start_id"],
-                            dec["end_id"])
+        decisions = None
         if pack.get("diagnosis"):
             # The diagnosis branch (training/diagnosis.py) on the same images: frontal [n,1,S,S], lateral [n,1,S,S].
             from .diagnosis import load_diagnosis
 
             net = load_diagnosis(os.path.join(pack_dir, pack["diagnosis"]["checkpoint"]))
             logits, feats = net(x[:, 0], x[:, 1])
-            blob.add("diagnosis_probabilities", torch.sigmoid(logits).numpy())
+            probabilities = torch.sigmoid(logits)
+            blob.add("diagnosis_probabilities", probabilities.numpy())
             blob.add("diagnosis_features", torch.nn.functional.normalize(feats, dim=-1).numpy())
+            if pack.get("prompts"):
+                # the engine's decisions: probability (float32) >= the manifest's threshold, compared in float64
+                names = [f["name"] for f in pack["diagnosis"]["findings"]]
+                cols = [names.index(name) for name in pack["prompts"]["findings"]]
+                thresholds = torch.tensor([pack["diagnosis"]["findings"][c]["threshold"] for c in cols],
+                                          dtype=torch.float64)
+                decisions = (probabilities[:, cols].double() >= thresholds[None, :]).long()
+        if gen.cfg.prompt_findings and decisions is None:
+            print(f"error: {pack_dir}: the generator is prompted but the pack has no prompts/diagnosis section",
+                  file=sys.stderr)
+            return 2
+        e = min(ENCODER_STUDIES, n)
+        blob.add("encoder_patch_tokens", stacked[:e].numpy())
+        blob.add("encoder_retrieved_ids", retrieved_ids[:e].numpy())
+        enc_decisions = None if decisions is None else decisions[:e]
+        ck, cv = gen.cross_keys_values(gen.encode(stacked[:e], retrieved_ids[:e], enc_decisions))
+        blob.add("cross_keys", ck.numpy())
+        blob.add("cross_values", cv.numpy())
+        bias = None
+        if enc_decisions is not None:
+            blob.add("encoder_decisions", enc_decisions.numpy())
+            bias = gen.label_bias(enc_decisions)
+            if bias is not None:
+                blob.add("label_bias", bias.numpy())
+                bias = bias[:1]  # study 0's, broadcast over the 3 rows like its cross memory
+        # two decoder steps for study 0 with 3 rows sharing its cross keys/values (batch 1, broadcast)
+        ck0, cv0 = ck[:, :1], cv[:, :1]
+        past_k, past_v = gen.empty_cache(3)
+        ids_a = torch.full((3, 1), dec["start_id"], dtype=torch.long)
+        origin_a = torch.arange(3)
+        lp_a, pk_a, pv_a = gen.step(ids_a, origin_a, past_k, past_v, ck0, cv0, bias)
+        ids_b = lp_a[0].topk(3).indices.view(3, 1)
+        origin_b = torch.tensor([0, 0, 2])
+        lp_b, pk_b, pv_b = gen.step(ids_b, origin_b, pk_a, pv_a, ck0, cv0, bias)
+        for name, t in (("step_a_input_ids", ids_a), ("step_a_beam_origin", origin_a), ("step_a_log_probs", lp_a),
+                        ("step_a_present_keys", pk_a), ("step_a_present_values", pv_a),
+                        ("step_b_input_ids", ids_b), ("step_b_beam_origin", origin_b), ("step_b_log_probs", lp_b),
+                        ("step_b_present_keys", pk_b), ("step_b_present_values", pv_b)):
+            blob.add(name, t.numpy())
+        beams = beam_search(gen, stacked, retrieved_ids, dec["beam_size"], dec["max_length"], dec["start_id"],
+                            dec["end_id"], decisions=decisions)
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "tensors.bin"), "wb") as f:
         for part in blob.parts:
@@ -161,7 +182,7 @@ def main(argv=None) -> int:
         "torch": torch.__version__,
         "studies": [
             {"id": ids[i], "retrieved_id": gallery_ids[int(top[i])], "retrieved_similarity": float(sims[i, top[i]]),
-             "beam_tokens": beams[i]}
+             "beam_tokens": beams[i], **({} if decisions is None else {"decisions": decisions[i].tolist()})}
             for i in range(n)
         ],
         "tensors": blob.index,

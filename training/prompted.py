@@ -13,14 +13,18 @@ val threshold, diagnosis.pt on the same preprocessed images). The epoch with the
 predicted decisions) is kept; test is scored once, at the end. Writes <work>/prompted.pt, prompted-{val,test}
 predictions and metrics, and prompted.json (config, history, per-split metrics, distinct drafts).
 
-The pack itself is not changed: shipping this model needs the engine to feed the decisions to generator_encoder.onnx
-(an extra input), which is not done here.
+With --ship the selected model then becomes the pack's generator (pack.ship_prompted: generator_encoder.onnx takes
+`finding_decisions`, decoder_step.onnx `label_bias`; the manifest's `prompts` section lists the findings in prompt
+order; the engine feeds the diagnosis branch's decisions). `--ship-only --work DIR` ships an earlier run's
+DIR/prompted.pt without training. The fine-tuning starts from the pack's +MedCLIP+Retrieval generator, so a pack that
+already ships a prompted generator is refused (retrain the pack with training.train and training.diagnosis first).
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import json
 import math
 import os
@@ -30,13 +34,12 @@ import time
 
 import numpy as np
 import torch
-import torch.nn as nn
 
 from .beam import beam_search
 from .diagnosis import load_diagnosis, predict
 from .manifest import load_manifest
-from .models import ReportGenerator
-from .pack import load_checkpoint, round_to_fp16
+from .models import GeneratorConfig, ReportGenerator
+from .pack import load_checkpoint, round_to_fp16, ship_prompted
 from .train import (
     PRESETS,
     REPO_ROOT,
@@ -56,96 +59,6 @@ from .train import (
 def reliable(f: dict) -> bool:
     """The engine's rule (diagnosisFindingReliable): enough val positives and a val AUC that supports a decision."""
     return (f.get("val_positives") or 0) >= 5 and (f.get("val_auc") or 0) >= 0.8
-
-
-class FindingPrompts(nn.Module):
-    """K prompt tokens: E[2k + decision_k] + a per-finding position, appended to the fused encoder memory."""
-
-    def __init__(self, n_findings: int, d_model: int):
-        super().__init__()
-        self.n = n_findings
-        # N(0, 1) like the token embeddings before their sqrt(d) scale: on the fused memory's scale, so that the
-        # decoder's cross-attention notices them from the first step (std 0.02 left them unread: one modal draft).
-        self.embed = nn.Embedding(2 * n_findings, d_model)
-
-    def forward(self, decisions: torch.Tensor) -> torch.Tensor:
-        """decisions [B, K] long 0/1 -> [B, K, d]."""
-        idx = torch.arange(self.n, device=decisions.device)[None, :] * 2 + decisions
-        return self.embed(idx)
-
-
-class PromptedGenerator(nn.Module):
-    """The report generator with finding prompts; `bind(decisions)` gives the object beam_search expects.
-
-    conditioning "memory": the prompt tokens join the fused memory (cross-attention only); "both": in addition a
-    label embedding (the mean of the K prompt vectors, through a linear map initialised at zero) is added to every
-    decoder input embedding, so that each step's self-attention input carries the decisions too.
-    """
-
-    def __init__(self, generator: ReportGenerator, n_findings: int, conditioning: str = "memory"):
-        super().__init__()
-        self.generator = generator
-        self.prompts = FindingPrompts(n_findings, generator.cfg.d_model)
-        self.conditioning = conditioning
-        d = generator.cfg.d_model
-        self.label_proj = nn.Linear(d, d)
-        nn.init.zeros_(self.label_proj.weight)
-        nn.init.zeros_(self.label_proj.bias)
-
-    def encode(self, patch_tokens, retrieved_ids, decisions):
-        memory = self.generator.encode(patch_tokens, retrieved_ids)  # F = I_I + W * I_R
-        return torch.cat([memory, self.prompts(decisions)], 1)
-
-    def label_bias(self, decisions: torch.Tensor) -> torch.Tensor | None:
-        """[B, d] or None (memory-only conditioning)."""
-        if self.conditioning != "both":
-            return None
-        return self.label_proj(self.prompts(decisions).mean(1))
-
-    def forward(self, patch_tokens, retrieved_ids, decisions, input_ids):
-        memory = self.encode(patch_tokens, retrieved_ids, decisions)
-        g = self.generator
-        t = input_ids.shape[1]
-        causal = torch.ones(t, t, dtype=torch.bool, device=input_ids.device).tril()[None, None]
-        y = g.embed_tokens(input_ids)
-        bias = self.label_bias(decisions)
-        if bias is not None:
-            y = y + bias[:, None, :]
-        for layer in g.decoder:
-            k, v = layer.cross_attn.keys_values(memory)
-            y = layer(y, causal, k, v)
-        return g.out(y)
-
-    def bind(self, decisions: torch.Tensor):
-        outer = self
-        g = self.generator
-        bias = self.label_bias(decisions)
-
-        class Bound:
-            def encode(self, patch_tokens, retrieved_ids):
-                return outer.encode(patch_tokens, retrieved_ids, decisions)
-
-            def step(self, input_ids, beam_origin, past_keys, past_values, cross_keys, cross_values):
-                """ReportGenerator.step with the label bias added to the input embedding (rows = studies x beams)."""
-                if bias is None:
-                    return g.step(input_ids, beam_origin, past_keys, past_values, cross_keys, cross_values)
-                if beam_origin is not None:
-                    past_keys = past_keys.index_select(1, beam_origin)
-                    past_values = past_values.index_select(1, beam_origin)
-                position = torch._shape_as_tensor(past_keys)[3:4]
-                y = g.token_embed(input_ids) * math.sqrt(g.cfg.d_model) + g.pe.index_select(0, position)
-                y = y + bias.repeat_interleave(input_ids.shape[0] // bias.shape[0], 0)[:, None, :]
-                ks, vs = [], []
-                for i, layer in enumerate(g.decoder):
-                    y, k, v = layer.step(y, past_keys[i], past_values[i], cross_keys[i], cross_values[i])
-                    ks.append(k)
-                    vs.append(v)
-                return torch.log_softmax(g.out(y[:, 0]), dim=-1), torch.stack(ks), torch.stack(vs)
-
-            def __getattr__(self, name):
-                return getattr(outer.generator, name)
-
-        return Bound()
 
 
 def drawn_decisions(manifest, names: list[str]) -> np.ndarray:
@@ -170,6 +83,16 @@ def main(argv=None) -> int:
                     help="prompt tokens in the fused memory; both: also a label embedding on the decoder inputs")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--findings", choices=("reliable", "all"), default="reliable",
+                    help="prompt findings: the reliable ones (the engine's rule) or every diagnosis finding (smoke test)")
+    ap.add_argument("--balance", type=int, default=0,
+                    help="oversample: a train study with a positive prompt finding (no-finding aside) is repeated "
+                    "ceil(N / train positives of its rarest such finding) times per epoch, at most 8 (0 = off)")
+    ap.add_argument("--exclude-phrase", default="",
+                    help="leave out of the fine-tuning the train studies whose token_ids contain this phrase "
+                    "(space-separated tokens of the manifest vocabulary)")
+    ap.add_argument("--ship", action="store_true", help="make the selected model the pack's generator")
+    ap.add_argument("--ship-only", action="store_true", help="ship <work>/prompted.pt of an earlier run, no training")
     ap.add_argument("--limit-studies", type=int, default=0, help="per split (smoke test)")
     ap.add_argument("--max-steps-per-epoch", type=int, default=0, help="smoke test")
     a = ap.parse_args(argv)
@@ -188,6 +111,8 @@ def main(argv=None) -> int:
     work = a.work or os.path.join(REPO_ROOT, "data", "training", f"{os.path.basename(pack_dir)}-prompted")
     os.makedirs(work, exist_ok=True)
     log = Log(os.path.join(work, "prompted.log"))
+    if a.ship_only:
+        return ship(pack_dir, work, log)
 
     m = load_manifest(a.manifest)
     if not m.has_drawn_findings:
@@ -201,15 +126,24 @@ def main(argv=None) -> int:
     if not base.generator.cfg.use_retrieval:
         print("error: the pack's generator does not read a retrieved report", file=sys.stderr)
         return 2
+    if base.generator.cfg.prompt_findings:
+        print(f"error: {pack_dir} already ships a prompted generator; fine-tuning starts from the +MedCLIP+Retrieval "
+              "generator (retrain the pack with training.train and training.diagnosis)", file=sys.stderr)
+        return 2
     vision = base.vision.eval()
     embeddings = {s: study_embeddings(vision, data, data.splits[s], "cpu", p.eval_batch)
                   for s in ("train", "val", "test")}
     retrieval = retrieve(data, embeddings)
     frozen = patch_token_cache(vision, data, "cpu", p.eval_batch)
 
-    findings = [f for f in pack["diagnosis"]["findings"] if reliable(f)]
+    findings = [f for f in pack["diagnosis"]["findings"] if a.findings == "all" or reliable(f)]
+    if not findings:
+        print(f"error: {pack_dir}: no diagnosis finding is reliable (>= 5 val positives, val AUC >= 0.8)",
+              file=sys.stderr)
+        return 2
     names = [f["name"] for f in findings]
-    thresholds = np.array([f["threshold"] for f in findings], dtype=np.float32)
+    # float64, as the engine compares (a float32 probability against the manifest's threshold)
+    thresholds = np.array([f["threshold"] for f in findings], dtype=np.float64)
     truth = torch.from_numpy(drawn_decisions(m, names))
     net = load_diagnosis(os.path.join(pack_dir, "pytorch", "diagnosis.pt"))
     all_names = [f["name"] for f in pack["diagnosis"]["findings"]]
@@ -218,18 +152,51 @@ def main(argv=None) -> int:
     for split in ("val", "test"):
         idx = data.splits[split]
         probs = predict(net, data.images, idx)[:, cols]
-        predicted[idx] = torch.from_numpy((probs >= thresholds[None, :]).astype(np.int64))
+        predicted[idx] = torch.from_numpy((probs.astype(np.float64) >= thresholds[None, :]).astype(np.int64))
     agree = {s: float((predicted[data.splits[s]] == truth[data.splits[s]]).float().mean()) for s in ("val", "test")}
     log(f"{len(names)} prompted findings: {', '.join(names)}; predicted decisions agree with drawn truth "
         f"{100 * agree['val']:.1f} % (val), {100 * agree['test']:.1f} % (test) of decisions")
 
     torch.manual_seed(a.seed)
-    model = PromptedGenerator(base.generator, len(names), a.conditioning)
+    cfg = dataclasses.replace(base.generator.cfg, prompt_findings=len(names), prompt_conditioning=a.conditioning)
+    model = ReportGenerator(cfg)
+    missing, unexpected = model.load_state_dict(base.generator.state_dict(), strict=False)
+    assert not unexpected and all(k.startswith(("prompt_embed.", "label_proj.")) for k in missing), (missing, unexpected)
+    prompt_params = [q for n, q in model.named_parameters() if n.startswith(("prompt_embed.", "label_proj."))]
     opt = torch.optim.Adam([
-        {"params": list(model.generator.parameters()), "lr": a.lr},
-        {"params": list(model.prompts.parameters()) + list(model.label_proj.parameters()), "lr": 10 * a.lr},
+        {"params": [q for n, q in model.named_parameters() if not n.startswith(("prompt_embed.", "label_proj."))],
+         "lr": a.lr},
+        {"params": prompt_params, "lr": 10 * a.lr},
     ])
-    train = data.splits["train"]
+    train = list(data.splits["train"])
+    if a.exclude_phrase:
+        token2idx = {t: i for i, t in enumerate(m.idx2token)}
+        words = a.exclude_phrase.split()
+        if any(w not in token2idx for w in words):
+            print(f"error: --exclude-phrase: {[w for w in words if w not in token2idx]} not in the vocabulary",
+                  file=sys.stderr)
+            return 2
+        phrase = [token2idx[w] for w in words]
+
+        def has_phrase(ids: list[int]) -> bool:
+            return any(ids[j : j + len(phrase)] == phrase for j in range(len(ids) - len(phrase) + 1))
+
+        kept = [i for i in train if not has_phrase(list(data.studies[i].token_ids))]
+        log(f"--exclude-phrase {a.exclude_phrase!r}: {len(train) - len(kept)} train studies left out")
+        train = kept
+    if a.balance:
+        positives = truth[train].sum(0)
+        repeats = []
+        for i in train:
+            r = 1
+            for k, n in enumerate(names):
+                if n != "no-finding" and truth[i, k] and positives[k] > 0:
+                    r = max(r, min(8, math.ceil(a.balance / int(positives[k]))))
+            repeats.append(r)
+        train = [i for i, r in zip(train, repeats) for _ in range(r)]
+        log(f"balanced sampling (--balance {a.balance}): {len(train)} train rows per epoch from "
+            f"{len(set(train))} studies; train positives "
+            + ", ".join(f"{n} {int(positives[k])}" for k, n in enumerate(names)))
     steps = math.ceil(len(train) / p.gen_batch)
     if a.max_steps_per_epoch:
         steps = min(steps, a.max_steps_per_epoch)
@@ -243,9 +210,8 @@ def main(argv=None) -> int:
         model.eval()
         out = []
         for part in batches(data.splits[split], p.eval_batch, None):
-            bound = model.bind(predicted[part])
-            seqs = beam_search(bound, frozen[part], data.retrieved_tokens(part), p.beam_size, p.max_length,
-                               m.bos_id, m.eos_id)
+            seqs = beam_search(model, frozen[part], data.retrieved_tokens(part), p.beam_size, p.max_length,
+                               m.bos_id, m.eos_id, decisions=predicted[part])
             out.extend((data.studies[i].id, s) for i, s in zip(part, seqs))
         return out
 
@@ -259,7 +225,7 @@ def main(argv=None) -> int:
             if step >= steps:
                 break
             # training: the drawn truth as the decisions
-            conditioned = lambda x, r, ids, d=truth[idx]: model(x, r, d, ids)  # noqa: E731
+            conditioned = lambda x, r, ids, d=truth[idx]: model(x, r, ids, d)  # noqa: E731
             loss = reference_cross_entropy(conditioned, data, idx, frozen[idx], data.retrieved_tokens(idx), "cpu")
             optimizer_step(opt, sched, model, loss, p.grad_clip_value)
             losses.append(loss.item())
@@ -283,10 +249,11 @@ def main(argv=None) -> int:
         preds = generate(split)
         scored[split] = scorer(preds, os.path.join(work, f"prompted-{split}"))
         distinct[split] = len({tuple(s) for _, s in preds})
-    torch.save({"names": names, "state_dict": model.state_dict()}, os.path.join(work, "prompted.pt"))
-    out = {"findings": names, "conditioning": a.conditioning, "selected_epoch": best[1], "val": scored["val"], "test": scored["test"],
+    torch.save({"names": names, "config": cfg.__dict__, "state_dict": model.state_dict()},
+               os.path.join(work, "prompted.pt"))
+    out = {"findings": names, "finding_rule": a.findings, "conditioning": a.conditioning, "selected_epoch": best[1], "val": scored["val"], "test": scored["test"],
            "distinct_drafts": distinct, "decision_agreement": agree, "retrieval": retrieval, "history": history,
-           "lr": a.lr, "epochs": a.epochs, "seed": a.seed, "seconds": round(time.time() - started, 1)}
+           "lr": a.lr, "epochs": a.epochs, "balance": a.balance, "exclude_phrase": a.exclude_phrase, "seed": a.seed, "seconds": round(time.time() - started, 1)}
     with open(os.path.join(work, "prompted.json"), "w") as f:
         json.dump(out, f, indent=1)
     t = scored["test"]
@@ -294,6 +261,47 @@ def main(argv=None) -> int:
         f"ROUGE-L {t['ROUGE-L']:.4f} CE P {t['clinical_precision']:.4f} R {t['clinical_recall']:.4f} F1 "
         f"{t['clinical_f1']:.4f}; {distinct['test']} distinct drafts; predictions {work}/prompted-test.predictions.jsonl"
         f" ({time.time() - started:.0f} s)")
+    if a.ship:
+        return ship(pack_dir, work, log)
+    return 0
+
+
+def ship(pack_dir: str, work: str, log) -> int:
+    """<work>/prompted.pt and prompted.json -> the pack's generator (pack.ship_prompted)."""
+    try:
+        ck = torch.load(os.path.join(work, "prompted.pt"), map_location="cpu")
+        with open(os.path.join(work, "prompted.json")) as f:
+            run = json.load(f)
+    except OSError as e:
+        print(f"error: {work} holds no finished prompted run ({e})", file=sys.stderr)
+        return 2
+    generator = ReportGenerator(GeneratorConfig(**ck["config"]))
+    generator.load_state_dict(ck["state_dict"])
+    generator.eval()
+    section = {
+        "conditioning": run["conditioning"],
+        "decision": "1 when the diagnosis branch's probability >= the finding's threshold (diagnosis section), "
+        "else 0",
+        "finding_rule": run.get("finding_rule", "reliable"),
+        "training": f"fine-tuned from the +MedCLIP+Retrieval generator by token cross-entropy with the drawn findings "
+        f"(tools/synth) as decisions, Adam {run['lr']:g} (prompts {10 * run['lr']:g}), {run['epochs']} epochs"
+        + (f", studies with rare positive findings oversampled (--balance {run['balance']})" if run.get("balance") else "")
+        + (f", train studies whose report contains {run['exclude_phrase']!r} left out" if run.get("exclude_phrase") else "")
+        + f", seed "
+        f"{run['seed']}; the epoch with the best val BLEU-4 + clinical F1 with predicted decisions is kept",
+        "selected_epoch": run["selected_epoch"],
+        "epochs": run["epochs"],
+        "seed": run["seed"],
+        "balance": run.get("balance", 0),
+        "exclude_phrase": run.get("exclude_phrase", ""),
+        "seconds": run["seconds"],
+        "distinct_drafts": run["distinct_drafts"],
+        "decision_agreement": run["decision_agreement"],
+        "history": [{"epoch": h["epoch"], "train_loss": round(h["train_loss"], 4),
+                     "val_bleu4": round(h["val"]["BLEU-4"], 4), "val_clinical_f1": round(h["val"]["clinical_f1"], 4),
+                     "val_distinct_drafts": h["val_distinct_drafts"]} for h in run["history"]],
+    }
+    ship_prompted(pack_dir, generator, ck["names"], section, {"val": run["val"], "test": run["test"]}, log)
     return 0
 
 

@@ -1,6 +1,7 @@
 /**
  * CI smoke test of the training recipe (<= 5 min): a few training steps on a tiny dataset, ONNX export, model pack,
- * and the ONNX parity test (onnxruntime-node vs PyTorch) on that pack.
+ * the ONNX parity test (onnxruntime-node vs PyTorch) on that pack, then the prompted generator (training/prompted.py
+ * --ship, 2 steps) shipped into it and the parity test again.
  *
  *   npm run test:training-smoke [-- --work DIR] [-- --keep]
  *
@@ -118,6 +119,36 @@ async function main(): Promise<void> {
       PARITY_DATASET_MANIFEST: manifestPath,
       PARITY_MIN_STUDIES: String(counts.test),
     });
+    // Diagnosis-driven generation (issue 14.3): the prompted generator shipped into the pack, and parity again.
+    run("prompted generator (1 epoch, 2 steps) shipped", PYTHON, [
+      "-m",
+      "training.prompted",
+      "--manifest",
+      manifestPath,
+      "--pack",
+      pack,
+      "--epochs",
+      "1",
+      "--max-steps-per-epoch",
+      "2",
+      "--conditioning",
+      "both",
+      "--findings",
+      "all",
+      "--ship",
+      "--work",
+      path.join(work, "prompted"),
+    ]);
+    run(
+      "ONNX parity (prompted generator)",
+      "npx",
+      ["vitest", "run", "test/integration/onnx-parity/onnx-parity.test.ts"],
+      {
+        MODEL_PACK_DIR: pack,
+        PARITY_DATASET_MANIFEST: manifestPath,
+        PARITY_MIN_STUDIES: String(counts.test),
+      },
+    );
     console.log(`\ntraining smoke test passed in ${((performance.now() - started) / 1000).toFixed(0)} s`);
   } finally {
     if (!values.keep && !values.work) fs.rmSync(work, { recursive: true, force: true });

@@ -21,6 +21,7 @@ import {
   loadModelPack,
   type ModelPack,
   packGalleryData,
+  promptDecisions,
   readModelPackManifest,
   studyEmbedding,
 } from "../model-pack";
@@ -124,7 +125,9 @@ async function warmUp(pack: ModelPack, spec: PreprocessingSpec): Promise<void> {
     image: new ort.Tensor("float32", new Float32Array(2 * size * size), [2, 1, size, size]),
   });
   const patchTokens = out.patch_tokens!.data as Float32Array;
-  const memory = await encodeStudy(pack, patchTokens, pack.gallery.tokenIds[0] ?? [0]);
+  const promptCount = pack.manifest.prompts?.findings.length;
+  const decisions = promptCount ? new Array<number>(promptCount).fill(0) : null;
+  const memory = await encodeStudy(pack, patchTokens, pack.gallery.tokenIds[0] ?? [0], decisions);
   const signal = new AbortController().signal;
   await runBeam(pack, memory, signal, () => {}, 2);
 }
@@ -338,7 +341,16 @@ async function run(id: number, request: RunRequest, signal: AbortSignal): Promis
 
   progress("encoder", 0, 1);
   t = performance.now();
-  const memory = await encodeStudy(pack, patchTokens, pack.gallery.tokenIds[nearest.index]!);
+  // A prompted generator (manifest prompts) reads the diagnosis branch's decisions (docs/model.md).
+  const decisions = findings
+    ? promptDecisions(
+        pack.manifest,
+        findings.map((f) => f.probability),
+      )
+    : null;
+  if (pack.manifest.prompts && !decisions)
+    throw new InferenceError("MODEL_FAILED", "the pack's generator needs the diagnosis branch's decisions");
+  const memory = await encodeStudy(pack, patchTokens, pack.gallery.tokenIds[nearest.index]!, decisions);
   const encoderMs = performance.now() - t;
   check();
 

@@ -31,6 +31,7 @@ export {
   type GenerateTokensOptions,
   generateTokens,
   nearestGalleryStudy,
+  promptDecisions,
   runVisionEncoder,
   studyEmbedding,
   tokensToText,

@@ -328,6 +328,45 @@ function describeShape(shape: readonly (number | string)[]): string {
   return `[${shape.map((d) => (typeof d === "number" ? String(d) : `"${d}"`)).join(", ")}]`;
 }
 
+/**
+ * The prompted generator's interface (manifest `prompts`): every prompt finding a diagnosis finding,
+ * generator_encoder taking finding_decisions [batch, K], label_bias out of the encoder and into the decoder step
+ * exactly for "both" conditioning; a pack without prompts declares neither.
+ */
+function checkPrompts(manifest: ModelPackManifest): string[] {
+  const problems: string[] = [];
+  const prompts = manifest.prompts;
+  const decisions = manifest.models.generator_encoder.inputs.find((t) => t.name === "finding_decisions");
+  const biasOut = manifest.models.generator_encoder.outputs.find((t) => t.name === "label_bias");
+  const biasIn = manifest.models.decoder_step.inputs.find((t) => t.name === "label_bias");
+  const d = manifest.method.generator.d_model;
+  if (!prompts) {
+    if (decisions || biasOut || biasIn)
+      problems.push("generator_encoder/decoder_step declare finding prompts but the manifest has no prompts section");
+    return problems;
+  }
+  const findings = new Map((manifest.diagnosis?.findings ?? []).map((f) => [f.name, f]));
+  if (!manifest.diagnosis) problems.push("prompts need the diagnosis branch (diagnosis section and models.diagnosis)");
+  if (new Set(prompts.findings).size !== prompts.findings.length) problems.push("prompts.findings has duplicates");
+  for (const name of prompts.findings) {
+    const f = findings.get(name);
+    if (manifest.diagnosis && !f) problems.push(`prompt finding ${name} is not a finding of the diagnosis section`);
+  }
+  const k = prompts.findings.length;
+  if (decisions?.dtype !== "int64" || decisions.shape.length !== 2 || decisions.shape[1] !== k)
+    problems.push(`generator_encoder must take finding_decisions int64 [batch, ${k}] (one per prompt finding)`);
+  const both = prompts.conditioning === "both";
+  for (const [what, spec] of [
+    ["generator_encoder output", biasOut],
+    ["decoder_step input", biasIn],
+  ] as const) {
+    if (both && (spec?.dtype !== "float32" || spec.shape.length !== 2 || spec.shape[1] !== d))
+      problems.push(`${what} label_bias must be float32 [batch, ${String(d)}] ("both" conditioning)`);
+    if (!both && spec) problems.push(`${what} label_bias is declared but prompts.conditioning is "memory"`);
+  }
+  return problems;
+}
+
 /** Compare one session's real inputs/outputs (names, order, dtype, shape) with the manifest's declaration. */
 export function checkSessionInterface(
   key: string,
@@ -411,6 +450,7 @@ export function checkCrossModelShapes(manifest: ModelPackManifest): string[] {
   if (pastKeys && crossIn && (pastKeys[0] !== crossIn[0] || pastKeys[2] !== crossIn[2] || pastKeys[4] !== crossIn[4])) {
     problems.push(`decoder_step past_keys ${describeShape(pastKeys)} disagrees with cross_keys layers/heads/head size`);
   }
+  problems.push(...checkPrompts(manifest));
   const diagnosis = manifest.models.diagnosis;
   if (diagnosis) {
     for (const name of ["frontal", "lateral"]) {

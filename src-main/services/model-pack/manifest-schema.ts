@@ -147,6 +147,24 @@ export const diagnosisSectionSchema = z
   .passthrough();
 export type DiagnosisSection = z.infer<typeof diagnosisSectionSchema>;
 
+export const PROMPTS_FORMAT = "radiology-draft/finding-prompts@1";
+
+/**
+ * `prompts` (optional; training/prompted.py --ship): the generator is conditioned on the diagnosis branch's decisions.
+ * `findings` are diagnosis findings in prompt order; generator_encoder.onnx then takes `finding_decisions` int64
+ * [batch, K] (1 = probability >= the finding's threshold, else 0) and, with "both" conditioning, returns `label_bias`
+ * [batch, d], which decoder_step.onnx takes as `label_bias`.
+ */
+export const promptsSectionSchema = z
+  .object({
+    format: z.literal(PROMPTS_FORMAT),
+    findings: z.array(z.string().min(1)).min(1),
+    conditioning: z.enum(["memory", "both"]),
+    decision: z.string(),
+  })
+  .passthrough();
+export type PromptsSection = z.infer<typeof promptsSectionSchema>;
+
 export const modelPackManifestSchema = z.object({
   format: z.literal(MODEL_PACK_FORMAT),
   name: z.string().min(1),
@@ -202,6 +220,7 @@ export const modelPackManifestSchema = z.object({
     diagnosis: onnxModelSpecSchema.optional(),
   }),
   diagnosis: diagnosisSectionSchema.optional(),
+  prompts: promptsSectionSchema.optional(),
   patch_tokens: z.object({
     per_view: z.number().int().positive(),
     dim: z.number().int().positive(),
@@ -228,6 +247,8 @@ export const modelPackManifestSchema = z.object({
     val: metricsSchema,
     test: metricsSchema,
     table: z.record(z.string(), z.object({ val: metricsSchema, test: metricsSchema })),
+    /** The table row of the shipped generator (absent: "full", the +MedCLIP+Retrieval row). */
+    shipped: z.string().optional(),
   }),
 });
 export type ModelPackManifest = z.infer<typeof modelPackManifestSchema>;

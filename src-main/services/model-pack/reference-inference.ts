@@ -9,6 +9,7 @@ import type { DenseKernel } from "../retrieval/dense-kernel";
 import { exactTopK } from "../retrieval/exact-scan";
 import { type BeamSearchResult, beamSearch } from "./beam-search";
 import type { ModelPack, PackGallery } from "./load-model-pack";
+import type { ModelPackManifest } from "./manifest-schema";
 
 export interface VisionOutput {
   /** [views, P, C] row-major. */
@@ -105,23 +106,59 @@ export async function nearestGalleryStudyWith(
 export interface CrossMemory {
   keys: ort.Tensor;
   values: ort.Tensor;
+  /** [1, d]: the label embedding a "both"-prompted generator adds to every decoder input (null otherwise). */
+  labelBias: ort.Tensor | null;
 }
 
-/** Generator encoder for one study: patch tokens [2P, C] (frontal then lateral) and the retrieved token ids. */
+/**
+ * The decisions a prompted generator reads (manifest `prompts.findings` order): 1 where the diagnosis branch's
+ * probability is >= the finding's threshold, else 0. `probabilities` are in the diagnosis section's order. Null for
+ * a pack without prompts.
+ */
+export function promptDecisions(manifest: ModelPackManifest, probabilities: ArrayLike<number>): number[] | null {
+  const prompts = manifest.prompts;
+  if (!prompts) return null;
+  const findings = manifest.diagnosis?.findings ?? [];
+  if (probabilities.length !== findings.length)
+    throw new Error(`${probabilities.length} diagnosis probabilities for ${findings.length} findings`);
+  return prompts.findings.map((name) => {
+    const i = findings.findIndex((f) => f.name === name);
+    if (i < 0) throw new Error(`prompt finding ${name} is not a diagnosis finding`);
+    return probabilities[i]! >= findings[i]!.threshold ? 1 : 0;
+  });
+}
+
+/**
+ * Generator encoder for one study: patch tokens [2P, C] (frontal then lateral), the retrieved token ids and, for a
+ * prompted generator (manifest `prompts`), the decisions of its prompt findings (promptDecisions).
+ */
 export async function encodeStudy(
   pack: ModelPack,
   patchTokens: Float32Array,
   retrievedIds: readonly number[],
+  decisions: readonly number[] | null = null,
 ): Promise<CrossMemory> {
   const { per_view: perView, dim } = pack.manifest.patch_tokens;
   if (patchTokens.length !== 2 * perView * dim) {
     throw new Error(`patch tokens hold ${patchTokens.length} values, expected 2 x ${perView} x ${dim}`);
   }
-  const out = await pack.sessions.generatorEncoder.run({
+  const feeds: Record<string, ort.Tensor> = {
     patch_tokens: new ort.Tensor("float32", patchTokens, [1, 2 * perView, dim]),
     retrieved_ids: new ort.Tensor("int64", BigInt64Array.from(retrievedIds.map(BigInt)), [1, retrievedIds.length]),
-  });
-  return { keys: out.cross_keys!, values: out.cross_values! };
+  };
+  const prompts = pack.manifest.prompts;
+  if (prompts) {
+    const k = prompts.findings.length;
+    if (!decisions || decisions.length !== k || decisions.some((v) => v !== 0 && v !== 1))
+      throw new Error(
+        `the prompted generator needs ${k} finding decisions of 0 or 1, got ${JSON.stringify(decisions)}`,
+      );
+    feeds.finding_decisions = new ort.Tensor("int64", BigInt64Array.from(decisions.map(BigInt)), [1, k]);
+  } else if (decisions) {
+    throw new Error("finding decisions given, but the pack's generator takes none (no prompts section)");
+  }
+  const out = await pack.sessions.generatorEncoder.run(feeds);
+  return { keys: out.cross_keys!, values: out.cross_values!, labelBias: out.label_bias ?? null };
 }
 
 export interface GenerateTokensOptions {
@@ -172,6 +209,7 @@ export async function generateTokens(
         past_values: pastValues,
         cross_keys: memory.keys,
         cross_values: memory.values,
+        ...(memory.labelBias ? { label_bias: memory.labelBias } : {}),
       });
       pastKeys = out.present_keys as ort.Tensor;
       pastValues = out.present_values as ort.Tensor;

@@ -20,6 +20,7 @@ import {
   loadModelPack,
   type ModelPack,
   nearestGalleryStudy,
+  promptDecisions,
   runVisionEncoder,
   studyEmbedding,
 } from "../../../src-main/services/model-pack";
@@ -41,7 +42,14 @@ interface FixtureIndex {
   pack_name: string;
   pack_manifest_sha256: string;
   torch?: string;
-  studies: { id: string; retrieved_id: string; retrieved_similarity: number; beam_tokens: number[] }[];
+  studies: {
+    id: string;
+    retrieved_id: string;
+    retrieved_similarity: number;
+    beam_tokens: number[];
+    /** The prompted generator's finding decisions (packs with a prompts section). */
+    decisions?: number[];
+  }[];
   tensors: Record<string, TensorEntry>;
 }
 
@@ -171,14 +179,27 @@ describe("ONNX (onnxruntime-node) vs PyTorch", () => {
   it("generator encoder: cross-attention keys and values", async () => {
     const shape = fixture.shape("encoder_patch_tokens") as [number, number, number];
     const ids = fixture.shape("encoder_retrieved_ids") as [number, number];
-    const out = await pack.sessions.generatorEncoder.run({
+    const feeds: Record<string, ort.Tensor> = {
       patch_tokens: new ort.Tensor("float32", fixture.float("encoder_patch_tokens"), shape),
       retrieved_ids: new ort.Tensor("int64", BigInt64Array.from(fixture.int("encoder_retrieved_ids").map(BigInt)), ids),
-    });
+    };
+    if (pack.manifest.prompts) {
+      // a prompted generator: the diagnosis decisions of the same studies
+      feeds.finding_decisions = new ort.Tensor(
+        "int64",
+        BigInt64Array.from(fixture.int("encoder_decisions").map(BigInt)),
+        fixture.shape("encoder_decisions"),
+      );
+    }
+    const out = await pack.sessions.generatorEncoder.run(feeds);
     diffs.cross_keys = maxAbsDiff(out.cross_keys!.data as Float32Array, fixture.float("cross_keys"));
     diffs.cross_values = maxAbsDiff(out.cross_values!.data as Float32Array, fixture.float("cross_values"));
     expect(diffs.cross_keys).toBeLessThanOrEqual(TOLERANCE);
     expect(diffs.cross_values).toBeLessThanOrEqual(TOLERANCE);
+    if (pack.manifest.prompts?.conditioning === "both") {
+      diffs.label_bias = maxAbsDiff(out.label_bias!.data as Float32Array, fixture.float("label_bias"));
+      expect(diffs.label_bias).toBeLessThanOrEqual(TOLERANCE);
+    }
   });
 
   it("decoder step: two steps with a reordered key/value cache and broadcast cross memory", async () => {
@@ -207,7 +228,16 @@ describe("ONNX (onnxruntime-node) vs PyTorch", () => {
       headDim,
     ]);
     const empty = new ort.Tensor("float32", new Float32Array(0), [layers, 3, heads, 0, headDim]);
+    // "both"-prompted generator: study 0's label bias [1, d], broadcast over the rows like its cross memory
+    const bias =
+      pack.manifest.prompts?.conditioning === "both"
+        ? (() => {
+            const [, d] = fixture.shape("label_bias") as [number, number];
+            return { label_bias: new ort.Tensor("float32", fixture.float("label_bias").slice(0, d), [1, d]) };
+          })()
+        : {};
     const feeds = (step: "a" | "b", pastKeys: ort.Tensor, pastValues: ort.Tensor) => ({
+      ...bias,
       input_ids: new ort.Tensor("int64", BigInt64Array.from(fixture.int(`step_${step}_input_ids`).map(BigInt)), [3, 1]),
       beam_origin: new ort.Tensor(
         "int64",
@@ -285,6 +315,26 @@ describe("ONNX (onnxruntime-node) vs PyTorch", () => {
     const dim = pack.manifest.embedding.dim;
     const mismatches: string[] = [];
     let sameBeams = 0;
+    // A prompted generator reads the decisions of the ONNX diagnosis branch, as the engine does.
+    let probabilities: Float32Array | null = null;
+    const findingCount = pack.manifest.diagnosis?.findings.length ?? 0;
+    if (pack.manifest.prompts) {
+      const [, , , size] = fixture.shape("images") as [number, number, number, number];
+      const images = fixture.float("images");
+      const plane = size * size;
+      const frontal = new Float32Array(n * plane);
+      const lateral = new Float32Array(n * plane);
+      for (let i = 0; i < n; i++) {
+        frontal.set(images.subarray(i * views * plane, (i * views + 1) * plane), i * plane);
+        lateral.set(images.subarray((i * views + 1) * plane, (i * views + 2) * plane), i * plane);
+      }
+      const out = await pack.sessions.diagnosis!.run({
+        frontal: new ort.Tensor("float32", frontal, [n, 1, size, size]),
+        lateral: new ort.Tensor("float32", lateral, [n, 1, size, size]),
+      });
+      probabilities = out.probabilities!.data as Float32Array;
+    }
+    let sameDecisions = 0;
     for (let i = 0; i < n; i++) {
       const expected = fixture.index.studies[i]!;
       const embedding = studyEmbedding(
@@ -297,12 +347,21 @@ describe("ONNX (onnxruntime-node) vs PyTorch", () => {
         continue;
       }
       const tokens = vision.patchTokens.subarray(2 * i * perView * tokenDim, (2 * i + 2) * perView * tokenDim);
-      const memory = await encodeStudy(pack, tokens, pack.gallery.tokenIds[nearest.index]!);
+      const decisions = probabilities
+        ? promptDecisions(pack.manifest, probabilities.subarray(i * findingCount, (i + 1) * findingCount))
+        : null;
+      if (decisions) {
+        if (decisions.join(",") === (expected.decisions ?? []).join(",")) sameDecisions++;
+        else mismatches.push(`${expected.id}: decisions [${decisions}] vs PyTorch [${expected.decisions}]`);
+      }
+      const memory = await encodeStudy(pack, tokens, pack.gallery.tokenIds[nearest.index]!, decisions);
       const result = await generateTokens(pack, memory);
       if (result.tokens.join(" ") === expected.beam_tokens.join(" ")) sameBeams++;
       else mismatches.push(`${expected.id}: beam [${result.tokens}] vs PyTorch [${expected.beam_tokens}]`);
     }
-    console.log(`same beam output on ${sameBeams}/${n} studies`);
+    console.log(
+      `same beam output on ${sameBeams}/${n} studies${probabilities ? `, same finding decisions on ${sameDecisions}/${n}` : ""}`,
+    );
     expect(mismatches).toEqual([]);
     expect(sameBeams).toBeGreaterThanOrEqual(Math.min(MIN_STUDIES, n));
   });

@@ -73,7 +73,10 @@ describe("loadModelPack on the demo pack", () => {
       const m = pack.manifest;
       expect(pack.sessions.visionEncoder.inputNames).toEqual(["image"]);
       expect(pack.sessions.visionEncoder.outputNames).toEqual(["patch_tokens", "embedding"]);
-      expect(pack.sessions.generatorEncoder.inputNames).toEqual(["patch_tokens", "retrieved_ids"]);
+      // The demo pack ships the prompted generator (issue 14.3): the diagnosis decisions in, the label bias through.
+      expect(m.prompts?.findings.length).toBeGreaterThan(0);
+      expect(pack.sessions.generatorEncoder.inputNames).toEqual(["patch_tokens", "retrieved_ids", "finding_decisions"]);
+      expect(pack.sessions.generatorEncoder.outputNames).toEqual(["cross_keys", "cross_values", "label_bias"]);
       expect(pack.sessions.decoderStep.inputNames).toEqual([
         "input_ids",
         "beam_origin",
@@ -81,7 +84,10 @@ describe("loadModelPack on the demo pack", () => {
         "past_values",
         "cross_keys",
         "cross_values",
+        "label_bias",
       ]);
+      const diagnosisNames = m.diagnosis!.findings.map((f) => f.name);
+      for (const name of m.prompts!.findings) expect(diagnosisNames).toContain(name);
       expect(pack.sessions.decoderStep.outputNames).toEqual(["log_probs", "present_keys", "present_values"]);
       const visionFile = fs.readFileSync(path.join(packDir, m.models.vision_encoder.file));
       expect(m.embedding.model_id).toBe(`sha256:${createHash("sha256").update(visionFile).digest("hex")}`);
@@ -179,7 +185,7 @@ describe("loadModelPack refuses a damaged pack and says what is wrong", () => {
       m.models.generator_encoder.outputs[0]!.name = "memory_keys";
     });
     expect(error.message).toContain(
-      "generator_encoder: outputs are [cross_keys, cross_values] but the manifest declares [memory_keys, cross_values]",
+      "generator_encoder: outputs are [cross_keys, cross_values, label_bias] but the manifest declares [memory_keys, cross_values, label_bias]",
     );
   });
 
@@ -321,6 +327,38 @@ describe("loadModelPack refuses a damaged pack and says what is wrong", () => {
     });
     expect(refused.problems).toContain("gallery/thumbnails.bin is in the pack folder but not in manifest files");
     expect(refused.problems).toContain('gallery.thumbnails.data "gallery/thumbnails.bin" is not in manifest files');
+  });
+
+  it("prompts that do not fit the generator or the diagnosis branch", async () => {
+    const unknown = copyPack();
+    editManifest(unknown, (m) => {
+      m.prompts!.findings[0] = "no-such-finding";
+    });
+    expect((await refusal(unknown)).problems).toContain(
+      "prompt finding no-such-finding is not a finding of the diagnosis section",
+    );
+    const fewer = copyPack();
+    editManifest(fewer, (m) => {
+      m.prompts!.findings.pop();
+    });
+    const k = readModelPackManifest(packDir).prompts!.findings.length - 1;
+    expect((await refusal(fewer)).problems).toContain(
+      `generator_encoder must take finding_decisions int64 [batch, ${k}] (one per prompt finding)`,
+    );
+    const none = copyPack();
+    editManifest(none, (m) => {
+      delete m.prompts;
+    });
+    expect((await refusal(none)).problems).toContain(
+      "generator_encoder/decoder_step declare finding prompts but the manifest has no prompts section",
+    );
+    const memory = copyPack();
+    editManifest(memory, (m) => {
+      m.prompts!.conditioning = "memory";
+    });
+    expect((await refusal(memory)).problems).toContain(
+      'generator_encoder output label_bias is declared but prompts.conditioning is "memory"',
+    );
   });
 
   it("a manifest that breaks the schema, or is not JSON", async () => {
