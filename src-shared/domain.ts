@@ -13,6 +13,9 @@ export type View = z.infer<typeof ViewSchema>;
 /** Opaque id of a study in the case database. */
 export const StudyIdSchema = z.string().min(1).max(200);
 
+/** The input of a call about one study: its id. */
+export const StudyRefSchema = z.object({ studyId: StudyIdSchema }).strict();
+
 export const StudySummarySchema = z.object({
   id: StudyIdSchema,
   studyInstanceUid: z.string().nullable(),
