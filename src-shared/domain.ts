@@ -13,17 +13,28 @@ export type View = z.infer<typeof ViewSchema>;
 /** Opaque id of a study in the case database. */
 export const StudyIdSchema = z.string().min(1).max(200);
 
-export const StudySummarySchema = z.object({
-  id: StudyIdSchema,
-  studyInstanceUid: z.string().nullable(),
+/** The input of a call about one study: its id. */
+export const StudyRefSchema = z.object({ studyId: StudyIdSchema }).strict();
+
+/**
+ * The study-level DICOM attributes a study list shows, alike for a local study and one found on a PACS (null: the
+ * study's headers do not carry it). studyDate is a DICOM DA (YYYYMMDD).
+ */
+export const StudyAttributesSchema = z.object({
   patientId: z.string().nullable(),
   patientName: z.string().nullable(),
   studyDate: z.string().nullable(),
   description: z.string().nullable(),
-  /** Accession Number (0008,0050) of the study's images, when they carry one. */
+  /** Accession Number (0008,0050). */
   accessionNumber: z.string().nullable(),
   /** The distinct modalities of the study's series (e.g. ["CR"]), in series order. */
   modalities: z.array(z.string()),
+});
+
+export const StudySummarySchema = z.object({
+  id: StudyIdSchema,
+  studyInstanceUid: z.string().nullable(),
+  ...StudyAttributesSchema.shape,
   source: z.enum(["demo", "import"]),
   /** The PACS connection (its name) the study was retrieved from; null for a study read from files. */
   pacsConnection: z.string().nullable(),

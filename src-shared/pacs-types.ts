@@ -3,6 +3,7 @@
  * STOW-RS outbox. Nothing here imports Node or Electron APIs. Design: docs/pacs.md.
  */
 import { z } from "zod";
+import { StudyAttributesSchema } from "./domain";
 
 /** Opaque id of a PACS connection ("pacs-" + 12 hex digits). */
 export const PacsConnectionIdSchema = z
@@ -162,14 +163,9 @@ export type PacsStudyQuery = z.input<typeof PacsStudyQuerySchema>;
 
 export const PacsStudySchema = z.object({
   studyInstanceUid: z.string(),
-  patientName: z.string().nullable(),
-  patientId: z.string().nullable(),
+  ...StudyAttributesSchema.shape,
   issuerOfPatientId: z.string().nullable(),
-  studyDate: z.string().nullable(),
   studyTime: z.string().nullable(),
-  accessionNumber: z.string().nullable(),
-  description: z.string().nullable(),
-  modalities: z.array(z.string()),
   seriesCount: z.number().int().nullable(),
   instanceCount: z.number().int().nullable(),
   /** The local study once retrieved (cached studies open without the network), else null. */
@@ -232,11 +228,9 @@ export const PriorStudySchema = z.object({
   localStudyId: z.string().nullable(),
   connectionId: z.string().nullable(),
   connectionName: z.string().nullable(),
-  patientName: z.string().nullable(),
-  /** YYYY-MM-DD, or null when unknown. */
+  ...StudyAttributesSchema.pick({ patientName: true, description: true, modalities: true }).shape,
+  /** YYYY-MM-DD (not DA), or null when unknown. */
   studyDate: z.string().nullable(),
-  description: z.string().nullable(),
-  modalities: z.array(z.string()),
   /** Where its signed report is: signed on this workstation, an SR on the PACS, or none known. */
   report: z.enum(["local", "pacs-sr", "none"]),
 });

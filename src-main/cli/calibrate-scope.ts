@@ -22,6 +22,7 @@ import {
 } from "../../src-shared/scope/chest-scope";
 import { InferenceEngine, type StudyImageInput } from "../services/inference";
 import { readModelPackManifest } from "../services/model-pack";
+import { ENGINE_CLI_OPTIONS, threadsOption } from "./eval";
 import { percentile, resolvePackDir } from "./inference-cli-support";
 import { runCli, UserError } from "./language-cli-support";
 
@@ -51,12 +52,11 @@ function measureInputs(inputs: readonly string[]): Array<{ input: string; images
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      pack: { type: "string" },
+      ...ENGINE_CLI_OPTIONS,
       val: { type: "string" },
       quantile: { type: "string", default: "0.01" },
       measure: { type: "string", multiple: true, default: [] },
       write: { type: "boolean", default: false },
-      threads: { type: "string" },
     },
   });
   const packDir = resolvePackDir(values.pack);
@@ -73,7 +73,7 @@ async function main(): Promise<void> {
   if (studies.length === 0) throw new UserError(`${annotationPath} has no val studies`);
   const manifest = readModelPackManifest(packDir);
   const size = manifest.preprocessing.resize.width;
-  const threads = values.threads ? Number(values.threads) : undefined;
+  const threads = threadsOption(values.threads);
   const engine = await InferenceEngine.start({
     packDir,
     executionProviders: ["cpu"],

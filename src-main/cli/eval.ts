@@ -118,6 +118,18 @@ export function metricsTable(rows: readonly { name: string; result: EvaluationRe
   );
 }
 
+/** The options of a CLI that runs the inference engine: --pack DIR and --threads N (read with threadsOption). */
+export const ENGINE_CLI_OPTIONS = { pack: { type: "string" }, threads: { type: "string" } } as const;
+
+/** --threads of a CLI that runs the inference engine: an integer from 1 to 64; absent: the engine's default. */
+export function threadsOption(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const threads = Number(text);
+  if (!Number.isInteger(threads) || threads < 1 || threads > 64)
+    throw new UserError(`--threads must be an integer from 1 to 64, got "${text}"`);
+  return threads;
+}
+
 /** The JSON written for one evaluation (without the scored texts). */
 export function resultJson(result: EvaluationResult, extra: Record<string, unknown> = {}): Record<string, unknown> {
   const { scored: _scored, ...metrics } = result;
@@ -132,9 +144,8 @@ async function main(): Promise<void> {
       split: { type: "string", default: "test" },
       annotation: { type: "string", default: DEFAULT_ANNOTATION_PATH },
       "reference-convention": { type: "string", default: "r2gen" },
-      pack: { type: "string" },
+      ...ENGINE_CLI_OPTIONS,
       data: { type: "string" },
-      threads: { type: "string" },
       section: { type: "string", default: "findings" },
       reports: { type: "string", default: DEFAULT_OPEN_I_REPORTS_PATH },
     },
@@ -278,9 +289,7 @@ async function packMode(values: {
 }): Promise<void> {
   if (values.predictions) throw new UserError("--pack generates the predictions: leave out --predictions");
   const { split, convention } = splitAndConvention(values);
-  const threads = values.threads === undefined ? undefined : Number(values.threads);
-  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1 || threads > 64))
-    throw new UserError(`--threads must be an integer from 1 to 64, got "${values.threads}"`);
+  const threads = threadsOption(values.threads);
   // Loaded only here: the engine brings onnxruntime, which plain scoring does not need.
   const { evaluatePack } = await import("./eval-pack");
   const outcome = await evaluatePack({

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { StudyIdSchema } from "../domain";
+import { StudyIdSchema, StudyRefSchema } from "../domain";
 import { JobIdSchema } from "../import-types";
 import {
   DicomUidSchema,
@@ -81,7 +81,7 @@ export const pacsContract = {
   ),
   priors: def(
     "query",
-    z.object({ studyId: StudyIdSchema }).strict(),
+    StudyRefSchema,
     PriorsResultSchema,
     "The open study's patient's earlier studies, local and on every PACS (same Patient ID and issuer), newest first, with where their signed report is; a PACS that cannot be searched is a warning.",
   ),

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { CredentialSchema } from "../account-types";
-import { StudyIdSchema } from "../domain";
+import { StudyIdSchema, StudyRefSchema } from "../domain";
 import {
   AuditEntrySchema,
   CriticalCommunicationInputSchema,
@@ -17,13 +17,11 @@ import {
 } from "../report-types";
 import { def, NoInput } from "./define";
 
-const StudyInput = z.object({ studyId: StudyIdSchema }).strict();
-
 export const reportsContract = {
-  state: def("query", StudyInput, ReportStateSchema, "The report of a study: newest draft, AI job, similar cases."),
+  state: def("query", StudyRefSchema, ReportStateSchema, "The report of a study: newest draft, AI job, similar cases."),
   open: def(
     "mutation",
-    StudyInput,
+    StudyRefSchema,
     ReportStateSchema,
     "The user opened the study: starts the AI draft in the background the first time; returns the report state.",
   ),
@@ -57,8 +55,8 @@ export const reportsContract = {
     ReportStateSchema,
     "Drafts the Impression again from the Findings as edited (AI text); replacing the user's Impression needs replaceUserText.",
   ),
-  cancel: def("mutation", StudyInput, ReportStateSchema, "Stops the running AI draft of a study."),
-  versions: def("query", StudyInput, z.array(DraftVersionSchema), "Every draft version of a study, newest first."),
+  cancel: def("mutation", StudyRefSchema, ReportStateSchema, "Stops the running AI draft of a study."),
+  versions: def("query", StudyRefSchema, z.array(DraftVersionSchema), "Every draft version of a study, newest first."),
   restore: def(
     "mutation",
     z.object({ studyId: StudyIdSchema, version: z.number().int().positive() }).strict(),
@@ -121,7 +119,7 @@ export const reportsContract = {
     ReportStateSchema,
     "Adds an addendum to a signed report (once an account exists, with its password or PIN).",
   ),
-  audit: def("query", StudyInput, z.array(AuditEntrySchema), "The audit log of a study, oldest first."),
+  audit: def("query", StudyRefSchema, z.array(AuditEntrySchema), "The audit log of a study, oldest first."),
   export: def(
     "mutation",
     z.object({ studyId: StudyIdSchema, format: ExportFormatSchema, paper: PaperSizeSchema.optional() }).strict(),

@@ -163,6 +163,19 @@ export function encodedStreamProblem(frame: EncodedFrame): string | null {
   }
 }
 
+/** The dcmjs-codecs decoder of each compressed frame codec. */
+const DECODERS: Record<
+  CompressedFrameCodec,
+  (codecs: FrameCodecs["NativeCodecs"], context: DcmjsCodecs.Context, options: DecodeOptions) => DcmjsCodecs.Context
+> = {
+  rle: (codecs, context) => codecs.decodeRle(context),
+  jpeg: (codecs, context, options) => codecs.decodeJpeg(context, { convertColorspaceToRgb: options.jpegColorToRgb }),
+  "jpeg-ls": (codecs, context) => codecs.decodeJpegLs(context),
+  jpeg2000: (codecs, context) => codecs.decodeJpeg2000(context),
+  "ht-jpeg2000": (codecs, context) => codecs.decodeHtJpeg2000(context),
+  "jpeg-xl": (codecs, context) => codecs.decodeJpegXl(context),
+};
+
 /** Decodes one frame with an initialised module. Throws FrameCodecFailure, naming the codec. */
 export function decodeFrameWith(codecs: FrameCodecs, frame: EncodedFrame, options: DecodeOptions): DecodedFrame {
   const damaged = encodedStreamProblem(frame);
@@ -181,26 +194,7 @@ export function decodeFrameWith(codecs: FrameCodecs, frame: EncodedFrame, option
   });
   let result: DcmjsCodecs.Context;
   try {
-    switch (frame.codec) {
-      case "rle":
-        result = NativeCodecs.decodeRle(context);
-        break;
-      case "jpeg":
-        result = NativeCodecs.decodeJpeg(context, { convertColorspaceToRgb: options.jpegColorToRgb });
-        break;
-      case "jpeg-ls":
-        result = NativeCodecs.decodeJpegLs(context);
-        break;
-      case "jpeg2000":
-        result = NativeCodecs.decodeJpeg2000(context);
-        break;
-      case "ht-jpeg2000":
-        result = NativeCodecs.decodeHtJpeg2000(context);
-        break;
-      case "jpeg-xl":
-        result = NativeCodecs.decodeJpegXl(context);
-        break;
-    }
+    result = DECODERS[frame.codec](NativeCodecs, context, options);
   } catch (cause) {
     const why = cause instanceof Error ? cause.message : String(cause);
     throw new FrameCodecFailure(`the ${frame.codec} codec could not decode the pixel data: ${why}`, true, { cause });

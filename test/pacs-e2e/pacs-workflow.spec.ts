@@ -10,11 +10,12 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
-import { E2E_SIGNER, type HarnessProcess, startSignedInHarnessProcess } from "../support/harness-process";
+import { E2E_SIGNER, type HarnessProcess } from "../support/harness-process";
 import { freePort, type OrthancProcess, startOrthanc, stowFiles } from "../support/orthanc";
 import { basicAuth, demoFiles, readHeader, sharedChestFiles } from "../support/pacs-fixtures";
 import { signAsAccount } from "../support/report-page";
 import { consoleErrorsOf } from "../support/viewer-page";
+import { startPacsHarness, stopPacsSpec } from "./pacs-spec";
 
 let pacs: OrthancProcess;
 let harness: HarnessProcess;
@@ -23,13 +24,10 @@ test.beforeAll(async () => {
   pacs = await startOrthanc();
   expect(await stowFiles(pacs, [...demoFiles(), ...sharedChestFiles()])).toBe(200);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "rd-e2e-pacs-"));
-  harness = await startSignedInHarnessProcess(dataDir, ["--no-demo-studies"]);
+  harness = await startPacsHarness(dataDir);
 });
 
-test.afterAll(async () => {
-  await harness?.stop();
-  await pacs?.stop();
-});
+test.afterAll(() => stopPacsSpec(harness, pacs));
 
 test("adds and tests a PACS connection, searches it, opens a study from it", async ({ page }) => {
   const consoleErrors = consoleErrorsOf(page);

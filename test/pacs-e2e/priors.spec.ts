@@ -10,10 +10,11 @@ import os from "node:os";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
 import { createServices } from "../../src-main/services";
-import { type HarnessProcess, startSignedInHarnessProcess } from "../support/harness-process";
+import type { HarnessProcess } from "../support/harness-process";
 import { type OrthancProcess, startOrthanc, stowFiles } from "../support/orthanc";
 import { demoFiles, readHeader, signedSr } from "../support/pacs-fixtures";
 import { consoleErrorsOf } from "../support/viewer-page";
+import { startPacsHarness, stopPacsSpec } from "./pacs-spec";
 
 let pacs: OrthancProcess;
 let harness: HarnessProcess;
@@ -44,13 +45,10 @@ test.beforeAll(async () => {
   } finally {
     services.close();
   }
-  harness = await startSignedInHarnessProcess(dataDir, ["--no-demo-studies"]);
+  harness = await startPacsHarness(dataDir);
 });
 
-test.afterAll(async () => {
-  await harness?.stop();
-  await pacs?.stop();
-});
+test.afterAll(() => stopPacsSpec(harness, pacs));
 
 test("lists the PACS prior, opens its SR report, and opens it beside the current study", async ({ page }) => {
   const consoleErrors = consoleErrorsOf(page);

@@ -13,6 +13,7 @@ import { type IuStudy, loadIuStudies } from "./dataset";
 import { quantize } from "./detector";
 import { buildDicomImage, decodeRle16, TRANSFER_SYNTAX_UIDS, type TransferSyntaxName, type ViewName } from "./dicom";
 import { describeFinding, type FindingKind, findingsOf, type StudyFindings } from "./findings";
+import { writeSimulationManifest } from "./manifest";
 import type { IuSourcePaths } from "./paths";
 import { renderStudy } from "./render";
 
@@ -175,19 +176,11 @@ export async function writeDemoStudies(options: DemoOptions): Promise<DemoStudyE
     entries.push(entry);
     options.onStudy?.(entry);
   }
-  await writeFile(
+  await writeSimulationManifest(
     path.join(options.outDir, "index.json"),
-    `${JSON.stringify(
-      {
-        format: "radiology-draft/demo-studies@1",
-        simulation: true,
-        note: "Synthetic radiographs rendered from IU-Xray test-split report findings by tools/synth; not real patients or images.",
-        transferSyntaxes: TRANSFER_SYNTAX_UIDS,
-        studies: entries,
-      },
-      null,
-      2,
-    )}\n`,
+    "radiology-draft/demo-studies@1",
+    "Synthetic radiographs rendered from IU-Xray test-split report findings by tools/synth; not real patients or images.",
+    { transferSyntaxes: TRANSFER_SYNTAX_UIDS, studies: entries },
   );
   return entries;
 }

@@ -358,6 +358,11 @@ function matching(mentions: Mention[], pattern: RegExp): Mention[] {
   return mentions.filter((m) => re.test(m.term) || re.test(m.context));
 }
 
+/** A finding at the side, lobes, zones, position, severity and size its mentions state. */
+function withLocation(base: FindingSpec, mentions: Mention[]): FindingSpec {
+  return withAttributes(base, unionLocation(mentions));
+}
+
 /** A finding drawn without a side, with the severity its mentions state (when they state one). */
 function withSeverity(base: FindingSpec, mentions: Mention[]): FindingSpec {
   const { severity } = unionLocation(mentions);
@@ -425,16 +430,14 @@ function addLabelFindings(b: FindingBuilder): void {
       if (calcifiedOnly) {
         // Rendered by the calcified-granuloma text finding (added below from the same words).
       } else if (masses.length > 0) {
-        const attrs = unionLocation(masses);
-        b.add(withAttributes({ kind: "lung-mass", certainty: lesion, source: "Lung Lesion", count: 1 }, attrs), masses);
+        b.add(withLocation({ kind: "lung-mass", certainty: lesion, source: "Lung Lesion", count: 1 }, masses), masses);
       } else {
         const nodules = affirmed.filter((m) => !new RegExp(T.calcifiedNodule.source, "i").test(m.context));
-        const attrs = unionLocation(nodules);
         const plural = nodules.some((m) => isPlural(m.context));
         b.add(
-          withAttributes(
+          withLocation(
             { kind: "lung-nodule", certainty: lesion, source: "Lung Lesion", count: plural ? 3 : 1 },
-            attrs,
+            nodules,
           ),
           nodules,
         );
@@ -450,26 +453,17 @@ function addLabelFindings(b: FindingBuilder): void {
       const interstitial = matching(affirmed, T.interstitial);
       const airspace = affirmed.filter((m) => !scars.includes(m) && !interstitial.includes(m));
       if (scars.length > 0) {
-        b.add(
-          withAttributes({ kind: "scarring", certainty: opacity, source: "Lung Opacity" }, unionLocation(scars)),
-          scars,
-        );
+        b.add(withLocation({ kind: "scarring", certainty: opacity, source: "Lung Opacity" }, scars), scars);
       }
       if (interstitial.length > 0 && !scars.some((m) => interstitial.includes(m))) {
         b.add(
-          withAttributes(
-            { kind: "interstitial-opacity", certainty: opacity, source: "Lung Opacity" },
-            unionLocation(interstitial),
-          ),
+          withLocation({ kind: "interstitial-opacity", certainty: opacity, source: "Lung Opacity" }, interstitial),
           interstitial,
         );
       }
       if (airspace.length > 0 || (scars.length === 0 && interstitial.length === 0)) {
         b.add(
-          withAttributes(
-            { kind: "airspace-opacity", certainty: opacity, source: "Lung Opacity" },
-            unionLocation(airspace),
-          ),
+          withLocation({ kind: "airspace-opacity", certainty: opacity, source: "Lung Opacity" }, airspace),
           airspace,
         );
       }
@@ -492,10 +486,7 @@ function addLabelFindings(b: FindingBuilder): void {
     if (ok) {
       const located = locatedMentions(b, affirmed, T.consolidation);
       b.add(
-        withAttributes(
-          { kind: "consolidation", certainty: consolidation, source: "Consolidation" },
-          unionLocation(located),
-        ),
+        withLocation({ kind: "consolidation", certainty: consolidation, source: "Consolidation" }, located),
         located,
       );
     }
@@ -511,10 +502,7 @@ function addLabelFindings(b: FindingBuilder): void {
     const affirmed = stated.filter((m) => !new RegExp(T.historical.source, "i").test(m.context));
     if (ok && !(stated.length > 0 && affirmed.length === 0)) {
       const located = locatedMentions(b, affirmed, T.pneumonia);
-      b.add(
-        withAttributes({ kind: "pneumonia", certainty: pneumonia, source: "Pneumonia" }, unionLocation(located)),
-        located,
-      );
+      b.add(withLocation({ kind: "pneumonia", certainty: pneumonia, source: "Pneumonia" }, located), located);
     }
   }
 
@@ -524,9 +512,9 @@ function addLabelFindings(b: FindingBuilder): void {
     if (ok) {
       const lobar = affirmed.some((m) => new RegExp(T.lobarAtelectasis.source, "i").test(m.context));
       b.add(
-        withAttributes(
+        withLocation(
           { kind: "atelectasis", certainty: atelectasis, source: "Atelectasis", variant: lobar ? "lobar" : "linear" },
-          unionLocation(affirmed),
+          affirmed,
         ),
         affirmed,
       );
@@ -565,14 +553,14 @@ function addLabelFindings(b: FindingBuilder): void {
     if (ok) {
       const plaques = affirmed.some((m) => new RegExp(T.plaque.source, "i").test(m.context));
       b.add(
-        withAttributes(
+        withLocation(
           {
             kind: "pleural-thickening",
             certainty: pleuralOther,
             source: "Pleural Other",
             variant: plaques ? "calcified-plaques" : "thickening",
           },
-          unionLocation(affirmed),
+          affirmed,
         ),
         affirmed,
       );
@@ -726,8 +714,10 @@ function addTextFinding(
   extra: Partial<FindingSpec> = {},
 ): void {
   if (mentions.length === 0 || b.has(kind)) return;
-  const attrs = unionLocation(mentions);
-  b.add(withAttributes({ kind, certainty: textCertainty(mentions), source: "report text", ...extra }, attrs), mentions);
+  b.add(
+    withLocation({ kind, certainty: textCertainty(mentions), source: "report text", ...extra }, mentions),
+    mentions,
+  );
 }
 
 function addTextFindings(b: FindingBuilder): void {

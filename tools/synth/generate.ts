@@ -14,6 +14,7 @@ import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { type Annotation, type IuStudy, loadIuStudies, type Split } from "./dataset";
 import { SynthInputError } from "./errors";
+import { writeSimulationManifest } from "./manifest";
 import type { IuSourcePaths } from "./paths";
 import { SEED_NAMESPACE } from "./prng";
 import type { DrawnFinding } from "./render";
@@ -111,23 +112,18 @@ export async function generateDataset(options: GenerateOptions): Promise<Generat
     const subset = subsetAnnotation(annotation, new Set(studies.map((s) => s.id)));
     await writeFile(path.join(options.outDir, "annotation.json"), JSON.stringify(subset));
   }
-  await writeFile(
+  await writeSimulationManifest(
     path.join(options.outDir, "synthetic.json"),
-    `${JSON.stringify(
-      {
-        format: "radiology-draft/synthetic-iu-xray@1",
-        simulation: true,
-        note: "Synthetic chest radiographs rendered from the IU-Xray reports' findings; not real images. Results on them are a simulation.",
-        generator: "tools/synth",
-        generatorVersion: GENERATOR_VERSION,
-        seedNamespace: SEED_NAMESPACE,
-        size,
-        studies: studies.length,
-        views: { "0.png": "frontal PA", "1.png": "lateral LL" },
-      },
-      null,
-      2,
-    )}\n`,
+    "radiology-draft/synthetic-iu-xray@1",
+    "Synthetic chest radiographs rendered from the IU-Xray reports' findings; not real images. Results on them are a simulation.",
+    {
+      generator: "tools/synth",
+      generatorVersion: GENERATOR_VERSION,
+      seedNamespace: SEED_NAMESPACE,
+      size,
+      studies: studies.length,
+      views: { "0.png": "frontal PA", "1.png": "lateral LL" },
+    },
   );
   options.onStart?.(studies.length);
 

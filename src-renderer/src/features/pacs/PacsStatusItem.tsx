@@ -4,10 +4,22 @@
  */
 import { useEffect, useState } from "react";
 import type { OutboxEntry } from "../../../../src-shared/pacs-types";
+import type { CommandId } from "../../commands/commands";
 import { useShortcutHint } from "../../commands/key-bindings";
 import { useClient } from "../../ipc/ClientContext";
-import { togglePanel } from "./panels";
+import { type DepartmentPanel, togglePanel } from "./panels";
 import { usePacsChanges } from "./use-pacs-changes";
+
+/** The status bar's panel buttons, each with the command that toggles the same panel by key. */
+const PANEL_BUTTONS: readonly {
+  panel: Exclude<DepartmentPanel, null>;
+  label: string;
+  title: string;
+  command: CommandId;
+}[] = [
+  { panel: "pacs-studies", label: "PACS", title: "Search the PACS", command: "pacs.studies" },
+  { panel: "settings", label: "Settings", title: "Settings", command: "settings.open" },
+];
 
 export function PacsStatusItem() {
   const client = useClient();
@@ -35,22 +47,17 @@ export function PacsStatusItem() {
           PACS outbox: {waiting.length} waiting{failed.length ? `, ${failed.length} failed` : ""}
         </span>
       )}
-      <button
-        type="button"
-        className="btn-ghost"
-        onClick={() => togglePanel("pacs-studies")}
-        title={hint("Search the PACS", "pacs.studies")}
-      >
-        PACS
-      </button>
-      <button
-        type="button"
-        className="btn-ghost"
-        onClick={() => togglePanel("settings")}
-        title={hint("Settings", "settings.open")}
-      >
-        Settings
-      </button>
+      {PANEL_BUTTONS.map(({ panel, label, title, command }) => (
+        <button
+          key={panel}
+          type="button"
+          className="btn-ghost"
+          onClick={() => togglePanel(panel)}
+          title={hint(title, command)}
+        >
+          {label}
+        </button>
+      ))}
     </span>
   );
 }

@@ -18,6 +18,8 @@ import "./pacs.css";
 
 const PAGE = 25;
 const MODALITIES = ["CR", "DX"] as const;
+/** The result table's column headings; the last, without one, holds each row's Open button. */
+const RESULT_COLUMNS = ["Patient", "ID", "Date", "Description", "Accession", "Mod.", "Images", "Source", ""] as const;
 
 interface Filters {
   dateFrom: string;
@@ -233,21 +235,15 @@ function PacsStudiesDialog(props: { onOpenStudy: (studyId: string) => void }) {
           <table className="pacs-results" aria-label="PACS search results">
             <thead>
               <tr>
-                <th>Patient</th>
-                <th>ID</th>
-                <th>Date</th>
-                <th>Description</th>
-                <th>Accession</th>
-                <th>Mod.</th>
-                <th>Images</th>
-                <th>Source</th>
-                <th />
+                {RESULT_COLUMNS.map((heading) => (
+                  <th key={heading || "open"}>{heading}</th>
+                ))}
               </tr>
             </thead>
             <tbody>
               {page.studies.length === 0 && (
                 <tr>
-                  <td colSpan={9} className="hint">
+                  <td colSpan={RESULT_COLUMNS.length} className="hint">
                     No study matches.
                   </td>
                 </tr>
