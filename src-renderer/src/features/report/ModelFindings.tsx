@@ -23,6 +23,9 @@ export function ModelFindings({
   const rest = review.findings.filter(
     (f) => !f.positive && (f.sentences.length > 0 || f.probability >= f.threshold / 2),
   );
+  // A finding the pack's val split does not support is never decided, whatever its probability: not "below threshold".
+  const below = rest.filter((f) => f.reliable);
+  const undecided = rest.filter((f) => !f.reliable);
   const row = (f: FindingReview["findings"][number]) => {
     const flag = review.seenNotMentioned.includes(f.name)
       ? "seen by the model, not in the text"
@@ -69,10 +72,18 @@ export function ModelFindings({
         Model findings <span className="muted">probability / threshold</span>
       </h3>
       <ul>{seen.map(row)}</ul>
-      {rest.length > 0 && (
+      {below.length > 0 && (
         <>
           <h4 className="muted">Below threshold</h4>
-          <ul>{rest.map(row)}</ul>
+          <ul>{below.map(row)}</ul>
+        </>
+      )}
+      {undecided.length > 0 && (
+        <>
+          <h4 className="muted" title="Too few val positives or val ROC AUC below 0.8: listed, never flagged">
+            Not decided by the model (unreliable on val)
+          </h4>
+          <ul>{undecided.map(row)}</ul>
         </>
       )}
     </section>
