@@ -276,17 +276,10 @@ export type ReportState = z.infer<typeof ReportStateSchema>;
 
 export const SignerSchema = z.object({
   name: z.string(),
-  /** settings: confirmed by the user; os: a default from the operating system's user name, not yet confirmed. */
-  /** account: the signed-in local account (docs/security.md), which replaces the name once an account exists. */
-  source: z.enum(["settings", "os", "account"]),
+  /** account: the signed-in local account (docs/security.md), the only signer (there is no free-text name). */
+  source: z.literal("account"),
 });
 export type Signer = z.infer<typeof SignerSchema>;
-
-export const SignerNameSchema = z
-  .string()
-  .trim()
-  .min(2, "the signer's name needs at least 2 characters")
-  .max(120, "the signer's name is at most 120 characters");
 
 export const SignResultSchema = z.object({
   state: ReportStateSchema,
