@@ -180,7 +180,10 @@ export const SignedReportSchema = z.object({
   text: z.string(),
   textSha256: z.string(),
   signedBy: z.string(),
-  /** The signing account (user name and DICOM PN) when an account signed; null for a free-text signer. */
+  /**
+   * The signing account (user name and DICOM PN); null only in reports signed by an older version with a free-text
+   * signer name.
+   */
   signedByAccount: z.object({ username: z.string(), dicomName: z.string() }).nullable(),
   signedAt: z.string(),
 });
