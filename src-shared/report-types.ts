@@ -180,7 +180,10 @@ export const SignedReportSchema = z.object({
   text: z.string(),
   textSha256: z.string(),
   signedBy: z.string(),
-  /** The signing account (user name and DICOM PN) when an account signed; null for a free-text signer. */
+  /**
+   * The signing account (user name and DICOM PN); null only in reports signed by an older version with a free-text
+   * signer name.
+   */
   signedByAccount: z.object({ username: z.string(), dicomName: z.string() }).nullable(),
   signedAt: z.string(),
 });
@@ -276,17 +279,10 @@ export type ReportState = z.infer<typeof ReportStateSchema>;
 
 export const SignerSchema = z.object({
   name: z.string(),
-  /** settings: confirmed by the user; os: a default from the operating system's user name, not yet confirmed. */
-  /** account: the signed-in local account (docs/security.md), which replaces the name once an account exists. */
-  source: z.enum(["settings", "os", "account"]),
+  /** account: the signed-in local account (docs/security.md), the only signer (there is no free-text name). */
+  source: z.literal("account"),
 });
 export type Signer = z.infer<typeof SignerSchema>;
-
-export const SignerNameSchema = z
-  .string()
-  .trim()
-  .min(2, "the signer's name needs at least 2 characters")
-  .max(120, "the signer's name is at most 120 characters");
 
 export const SignResultSchema = z.object({
   state: ReportStateSchema,

@@ -11,7 +11,6 @@ import {
   PaperSizeSchema,
   ReportSectionsSchema,
   ReportStateSchema,
-  SignerNameSchema,
   SignerSchema,
   SignResultSchema,
 } from "../report-types";
@@ -63,12 +62,11 @@ export const reportsContract = {
     ReportStateSchema,
     "Makes an older draft version the newest again.",
   ),
-  signer: def("query", NoInput, SignerSchema, "The signing radiologist's name (settings, else the OS user name)."),
-  setSigner: def(
-    "mutation",
-    z.object({ name: SignerNameSchema }).strict(),
+  signer: def(
+    "query",
+    NoInput,
     SignerSchema,
-    "Sets the signing radiologist's name (asked once).",
+    "The signing radiologist: the signed-in, unlocked account (refused with no account or when locked).",
   ),
   sign: def(
     "mutation",

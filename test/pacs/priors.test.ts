@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appRouter } from "../../src-main/ipc/router";
 import { createCallerFactory } from "../../src-main/ipc/trpc";
 import { createServices, type Services } from "../../src-main/services";
+import { ANNA_CREDENTIAL, signInAccount } from "../support/accounts-fixtures";
 import { type OrthancProcess, startOrthanc, stowFiles } from "../support/orthanc";
 import { demoFiles, readHeader, signedSr } from "../support/pacs-fixtures";
 import { orthancConnection } from "../support/pacs-processes";
@@ -67,7 +68,7 @@ describe("priors", () => {
   it("lists the patient's earlier studies from the PACS and this workstation, newest first, with their reports", async () => {
     const local = await services.importer.importPaths([localOnly]);
     const localId = local.studyIds[0] as string;
-    await caller.reports.setSigner({ name: "Dr Anna Smith" });
+    await signInAccount(services.accounts);
     const saved = await caller.reports.save({
       studyId: localId,
       sections: { indication: "", comparison: "", findings: "Local prior: clear lungs.", impression: "Normal." },
@@ -75,7 +76,11 @@ describe("priors", () => {
       baseRevision: null,
       origin: "user",
     });
-    await caller.reports.sign({ studyId: localId, version: saved.draft?.version as number });
+    await caller.reports.sign({
+      studyId: localId,
+      version: saved.draft?.version as number,
+      credential: ANNA_CREDENTIAL,
+    });
     const { studyId } = await caller.pacs.retrieveStudy({
       connectionId,
       studyInstanceUid: currentHeader.studyInstanceUid,

@@ -6,6 +6,7 @@
  * when RD_EXPECT entries are all stored.
  */
 import { createServices } from "../../src-main/services";
+import { signInAccount } from "../support/accounts-fixtures";
 import { orthancConnection, orthancFromEnv } from "../support/pacs-processes";
 
 const expected = Number(process.env.RD_EXPECT);
@@ -30,7 +31,7 @@ services.events.subscribe((e) => {
 
 if (services.pacs.listConnections().length === 0) {
   const { id: connectionId } = services.pacs.addConnection(orthancConnection(orthancFromEnv()));
-  services.reports.setSigner("Dr Kill Test");
+  const signer = await signInAccount(services.accounts);
   const studyIds: string[] = [];
   for (const uid of (process.env.RD_STUDY_UIDS as string).split(",")) {
     studyIds.push((await services.pacs.retrieveStudy({ connectionId, studyInstanceUid: uid })).studyId);
@@ -41,7 +42,7 @@ if (services.pacs.listConnections().length === 0) {
       baseVersion: null,
       origin: "user",
     });
-    services.reports.sign(studyId, { version: saved.draft?.version as number });
+    services.reports.sign(studyId, { version: saved.draft?.version as number }, signer);
   }
   console.log(JSON.stringify({ signed: studyIds.length }));
 }

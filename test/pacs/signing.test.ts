@@ -18,6 +18,7 @@ import { createServices, type Services } from "../../src-main/services";
 import { BASIC_TEXT_SR_SOP_CLASS } from "../../src-main/services/export/dicom-sr";
 import { ENCAPSULATED_PDF_SOP_CLASS } from "../../src-main/services/export/encapsulated-pdf";
 import type { DicomWebClient } from "../../src-main/services/pacs/dicomweb-client";
+import { ANNA_CREDENTIAL, signInAccount } from "../support/accounts-fixtures";
 import { type OrthancProcess, startOrthanc, stowFiles } from "../support/orthanc";
 import { demoFiles, readHeader, sharedChestFiles } from "../support/pacs-fixtures";
 import { launchJsonLines, orthancClient, orthancConnection, orthancEnv, outboxStates } from "../support/pacs-processes";
@@ -41,7 +42,7 @@ beforeAll(async () => {
   services = createServices({ dataDir, transport: "in-process", modelPackDir: null });
   caller = createCallerFactory(appRouter)({ services });
   connectionId = (await caller.pacs.addConnection(orthancConnection(pacs))).id;
-  await caller.reports.setSigner({ name: "Dr Anna Smith" });
+  await signInAccount(services.accounts);
 });
 
 afterAll(async () => {
@@ -66,7 +67,7 @@ async function writeAndSign(studyId: string, findings: string): Promise<void> {
     baseRevision: null,
     origin: "user",
   });
-  await caller.reports.sign({ studyId, version: saved.draft?.version as number });
+  await caller.reports.sign({ studyId, version: saved.draft?.version as number, credential: ANNA_CREDENTIAL });
 }
 
 async function srsOnPacs(studyUid: string) {
@@ -99,7 +100,11 @@ describe("signing stores the report on the PACS", () => {
       message: "queued for Department PACS (the PACS the study came from)",
     });
 
-    await caller.reports.addAddendum({ studyId, text: "Compared with the prior: no change." });
+    await caller.reports.addAddendum({
+      studyId,
+      text: "Compared with the prior: no change.",
+      credential: ANNA_CREDENTIAL,
+    });
     await until("both SRs stored", async () => {
       const entries = await caller.pacs.outbox({ studyId });
       return entries.length === 2 && entries.every((e) => e.state === "stored");

@@ -10,6 +10,7 @@ import { type Page, test } from "@playwright/test";
 import { type Harness, startHarness } from "../../src-main/harness/harness-server";
 import { createServices, type Services, type ServicesOptions } from "../../src-main/services";
 import type { Account } from "../../src-shared/account-types";
+import { ADA_ACCOUNT, signInAccount } from "./accounts-fixtures";
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, "..", "..");
 export const RENDERER_DIR = process.env.RD_RENDERER_DIR ?? path.join(REPO_ROOT, "out", "renderer");
@@ -60,29 +61,16 @@ export function servicesPerTest() {
   };
 }
 
-/** The account the in-process specs are signed in as (serve() signs it in), and sign with. */
-export const ADA_PASSWORD = "correct horse battery";
-export const ADA_PIN = "4711";
-export const ADA_ACCOUNT = {
-  username: "ada",
-  name: { family: "Reviewer", given: "Ada", middle: "", prefix: "Dr.", suffix: "" },
-  password: ADA_PASSWORD,
-  pin: ADA_PIN,
-};
-/** For signAsAccount (test/support/report-page.ts). */
-export const ADA_SIGNER = { displayName: "Dr. Ada Reviewer", secret: ADA_PASSWORD };
+/** The account the in-process specs are signed in as (serve() signs it in), and sign with (accounts-fixtures.ts). */
+export { ADA_ACCOUNT, ADA_PASSWORD, ADA_PIN, ADA_SIGNER } from "./accounts-fixtures";
 
 /**
  * The one place the in-process e2e specs sign in: Ada is created on first run (which signs her in) or signed in
  * with her password, so the renderer opens past its sign-in screen (the screen itself: test/e2e/sign-in.spec.ts).
  * Idempotent: a spec may call it again (or before serve()).
  */
-export async function createAda(services: Services): Promise<Account> {
-  const { firstRun, account } = services.accounts.session();
-  if (firstRun) return services.accounts.create(ADA_ACCOUNT);
-  if (account?.username === ADA_ACCOUNT.username) return account;
-  const s = await services.accounts.signIn(ADA_ACCOUNT.username, ADA_PASSWORD);
-  return s.account as Account;
+export function createAda(services: Services): Promise<Account> {
+  return signInAccount(services.accounts, ADA_ACCOUNT);
 }
 /** Alias of createAda for specs that start the harness themselves (startHarness). */
 export const signInAda = createAda;

@@ -13,8 +13,11 @@ import { EventBus } from "../../src-main/services/events/event-bus";
 import { MeasurementsService } from "../../src-main/services/measurements/measurements-service";
 import type { DraftEngine, SignedCaseSink } from "../../src-main/services/reports/draft-engine";
 import { ReportsService } from "../../src-main/services/reports/reports-service";
+import type { Account, CreateAccountInput } from "../../src-shared/account-types";
 import type { AppEvent } from "../../src-shared/domain";
 import type { ReportSections, ReportState, SignResult } from "../../src-shared/report-types";
+
+import { ANNA_ACCOUNT, signInAccount } from "./accounts-fixtures";
 
 const root = path.resolve(import.meta.dirname, "..", "..");
 export const SHARED_DICOM_DIR = path.resolve(root, "../shared/data/dicom");
@@ -154,8 +157,8 @@ export interface ReportsHarness {
   seen: AppEvent[];
   reports: ReportsService;
   measurements: MeasurementsService;
-  /** The local accounts (makeReportsHarness({accounts: true})), else null. */
-  accounts: AccountsService | null;
+  /** The local accounts: the signed-in, unlocked account signs (signInRadiologist). */
+  accounts: AccountsService;
   /** Changes the engine the service's provider gives (null: no model pack, e.g. while it loads). */
   setEngine(engine: DraftEngine | null): void;
   /** Opens the same database again with a fresh service, as after a restart (or a crash when not closed). */
@@ -169,8 +172,6 @@ export interface ReportsHarnessOptions {
   dataDir?: string;
   /** The service's clock (ms), for scripted editing sessions. */
   now?: () => number;
-  /** Local accounts (docs/security.md): once one exists, the signed-in account signs with its password or PIN. */
-  accounts?: boolean;
 }
 
 export function makeReportsHarness(options: ReportsHarnessOptions = {}): ReportsHarness {
@@ -181,12 +182,12 @@ export function makeReportsHarness(options: ReportsHarnessOptions = {}): Reports
   events.subscribe((e) => seen.push(e));
   let engine = options.engine ?? null;
   const measurements = new MeasurementsService(db);
-  const accounts = options.accounts ? new AccountsService(db, options.now) : null;
+  const accounts = new AccountsService(db, options.now);
   const reports = new ReportsService({
     measurements,
     db,
     events,
-    ...(accounts ? { accounts } : {}),
+    accounts,
     engine: () => engine,
     retrieval: options.retrieval ?? null,
     application: { name: "Radiology Draft", version: "0.1.0" },
@@ -264,10 +265,19 @@ export function editDraft(h: ReportsHarness, studyId: string, changes: Partial<R
   });
 }
 
-/** Signs the newest draft version as `signer`, attesting that its untouched AI sentences were reviewed. */
-export function signAttested(h: ReportsHarness, studyId: string, signer = "Dr Anna Smith"): SignResult {
+/**
+ * Signs in the radiologist the service-level tests sign as (ANNA_ACCOUNT, "Dr Anna Smith"; test/support/
+ * accounts-fixtures.ts): created on first run, else signed in with the password. The account it returns is the
+ * `verified` argument of reports.sign/addAddendum (what signWithCredential passes once the password checks out).
+ */
+export function signInRadiologist(h: ReportsHarness, input: CreateAccountInput = ANNA_ACCOUNT): Promise<Account> {
+  return signInAccount(h.accounts, input);
+}
+
+/** Signs the newest draft version as the radiologist (signed in first), attesting its untouched AI sentences. */
+export async function signAttested(h: ReportsHarness, studyId: string): Promise<SignResult> {
   const draft = h.reports.state(studyId).draft;
   if (!draft) throw new Error(`signAttested: study ${studyId} has no draft`);
-  h.reports.setSigner(signer);
-  return h.reports.sign(studyId, { version: draft.version, attestUntouchedAi: true });
+  const account = await signInRadiologist(h);
+  return h.reports.sign(studyId, { version: draft.version, attestUntouchedAi: true }, account);
 }

@@ -17,7 +17,6 @@ export const reportsRouter = router({
     ctx.services.reports.restore(input.studyId, input.version),
   ),
   signer: fromContract(c.signer).query(({ ctx }) => ctx.services.reports.signer()),
-  setSigner: fromContract(c.setSigner).mutation(({ ctx, input }) => ctx.services.reports.setSigner(input.name)),
   sign: fromContract(c.sign).mutation(({ ctx, input }) => {
     const { credential, ...rest } = input;
     return credential

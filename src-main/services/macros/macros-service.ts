@@ -1,7 +1,7 @@
 /**
  * Report macros and templates (issue 18.4, table `macros`, migration 14): each account's own macros (name, text with
  * pick-list slots and blanks, optional hotkey) after the built-in templates every account has (the normal chest
- * template, src-shared/templates.ts). While no account exists (the free-text signer of a fresh workstation) macros
+ * template, src-shared/templates.ts). While no account exists (a fresh workstation) macros
  * are the workstation's, and the first account adopts them. Export and import as a JSON file (src-shared/
  * macro-types.ts), validated entry by entry with errors that name the entry and the field. Every change is audited.
  */

@@ -29,7 +29,6 @@ import {
   type ReportState,
   SECTION_KEYS,
   type Signer,
-  SignerNameSchema,
   type SignResult,
 } from "../../../src-shared/report-types";
 import type { CaseDatabase } from "../../db/database";
@@ -60,7 +59,6 @@ import {
   type PriorStudy,
 } from "./request-sections";
 
-export const SIGNER_SETTING = "reports.signer";
 /** The configurable list of critical findings (issue 18.3); DEFAULT_CRITICAL_FINDINGS until set. */
 export const CRITICAL_FINDINGS_SETTING = "reports.criticalFindings";
 
@@ -99,7 +97,7 @@ export interface ReportsServiceOptions {
   labelReport?: (text: string) => LabelVector;
   /** Name and version written into exports. */
   application: { name: string; version: string };
-  /** The operating system's user name (default signer until the user confirms one). */
+  /** The operating system's user name: the author of draft edits and audit entries while no one is signed in. */
   osUserName?: () => string;
   /** The clock (ms since the epoch) that times pauses in typing; default Date.now (tests script a session). */
   now?: () => number;
@@ -108,10 +106,10 @@ export interface ReportsServiceOptions {
   /** The study's measurements: signing locks them into the signed record, which the exports carry. */
   measurements?: Pick<MeasurementsService, "lockForSignedReport" | "ofSignedReport">;
   /**
-   * Local accounts (docs/security.md). Once an account exists, the signed-in account replaces the free-text signer:
-   * signing and addenda need its password or PIN (signWithCredential, addAddendumWithCredential).
+   * Local accounts (docs/security.md): the signed-in, unlocked account is the only signer; signing and addenda need
+   * its password or PIN (signWithCredential, addAddendumWithCredential), and with no account they are refused.
    */
-  accounts?: AccountsService;
+  accounts: AccountsService;
 }
 
 /**
@@ -406,7 +404,7 @@ export class ReportsService {
     if (before.outcome !== "not-eligible") {
       throw new ReportConflictError(`the study is ${before.outcome}, not "not eligible": there is nothing to override`);
     }
-    const actor = this.confirmedSigner("overriding the scope check");
+    const actor = this.confirmedSigner("overriding the scope check").displayName;
     const reason = input.reason.trim();
     this.records.transaction(() => {
       const override = this.scope.recordOverride(studyId, actor, reason);
@@ -668,7 +666,7 @@ export class ReportsService {
       }
       if (latest ? sectionsEqual(sections, latest.sections) : sectionsEqual(sections, EMPTY_SECTIONS)) return;
       const aiSpans = computeAiSpans(sections, this.aiSections(studyId));
-      const author = this.signer().name;
+      const author = this.actor();
       const now = (this.options.now ?? Date.now)();
       const at = new Date(now).toISOString();
       const sameSession =
@@ -720,39 +718,28 @@ export class ReportsService {
         old.sections,
         computeAiSpans(old.sections, this.aiSections(studyId)),
         "restore",
-        this.signer().name,
+        this.actor(),
       );
-      this.records.audit(this.signer().name, "report.restored", studyId, { version: old.version });
+      this.records.audit(this.actor(), "report.restored", studyId, { version: old.version });
     });
     return this.state(studyId);
   }
 
-  /** The signing radiologist: the confirmed name from the settings, else the OS user name (not yet confirmed). */
+  /**
+   * The signing radiologist: the signed-in, unlocked local account (docs/security.md). With no account yet, or no
+   * one signed in, or the session locked, a clear error: there is no free-text signer.
+   */
   signer(): Signer {
-    const accounts = this.options.accounts;
-    if (accounts && !accounts.session().firstRun) {
-      const session = accounts.session();
-      return { name: session.account?.displayName ?? "", source: "account" };
-    }
-    const stored = this.records.setting(SIGNER_SETTING);
-    const parsed = SignerNameSchema.safeParse(stored);
-    if (parsed.success) return { name: parsed.data, source: "settings" };
-    return { name: (this.options.osUserName ?? defaultOsUserName)(), source: "os" };
+    return { name: this.confirmedSigner().displayName, source: "account" };
   }
 
-  setSigner(name: string): Signer {
-    if (this.signer().source === "account")
-      throw new ReportConflictError(
-        "the signer is the signed-in account: a free-text name is not used once an account exists",
-      );
-    const parsed = SignerNameSchema.safeParse(name);
-    if (!parsed.success) throw new ReportConflictError(parsed.error.issues[0]?.message ?? "invalid signer name");
-    const before = this.signer();
-    this.records.transaction(() => {
-      this.records.putSetting(SIGNER_SETTING, parsed.data);
-      this.records.audit(parsed.data, "settings.signer", null, { previous: before.name, source: before.source });
-    });
-    return this.signer();
+  /**
+   * Who made a draft edit, restore, export or setting change (the version's author and the audit actor): the
+   * signed-in account, else the OS user name. Never a signer: signing needs the account (confirmedSigner).
+   */
+  private actor(): string {
+    const account = this.options.accounts.session().account;
+    return account?.displayName ?? (this.options.osUserName ?? defaultOsUserName)();
   }
 
   /** The list of critical findings: the setting, else the default (pneumothorax, free air and its wordings). */
@@ -768,21 +755,14 @@ export class ReportsService {
     const before = this.criticalFindings();
     this.records.transaction(() => {
       this.records.putSetting(CRITICAL_FINDINGS_SETTING, list);
-      this.records.audit(this.signer().name, "settings.critical-findings", null, { previous: before, list });
+      this.records.audit(this.actor(), "settings.critical-findings", null, { previous: before, list });
     });
     return this.criticalFindings();
   }
 
-  private confirmedSigner(purpose = "signing"): string {
-    const accounts = this.options.accounts;
-    if (accounts && !accounts.session().firstRun) return accounts.requireUnlocked(purpose).displayName;
-    const signer = this.signer();
-    if (signer.source !== "settings") {
-      throw new ReportConflictError(
-        `the signing radiologist's name is not set: confirm it once (reports.setSigner) before ${purpose}`,
-      );
-    }
-    return signer.name;
+  /** The signed-in, unlocked account that signs; refused when no account exists yet. */
+  private confirmedSigner(purpose = "signing"): Account {
+    return this.requireAccounts(purpose).requireUnlocked(purpose);
   }
 
   /**
@@ -805,7 +785,7 @@ export class ReportsService {
       throw new ReportConflictError("the AI draft is still being written: wait for it or cancel it before signing");
     }
     const account = this.requireVerified(verified, "signing");
-    const signer = account?.displayName ?? this.confirmedSigner();
+    const signer = account.displayName;
     const latest = this.records.latestVersion(studyId);
     if (!latest) throw new ReportConflictError(`study ${studyId} has no draft to sign`);
     if (latest.version !== input.version) {
@@ -862,7 +842,7 @@ export class ReportsService {
         text,
         textSha256,
         signedBy: signer,
-        account: account ? { username: account.username, dicomName: account.dicomName } : null,
+        account: { username: account.username, dicomName: account.dicomName },
       });
       this.records.setStudyStatus(studyId, "signed");
       const measured = this.options.measurements?.lockForSignedReport(studyId, signedRow.id) ?? 0;
@@ -871,7 +851,7 @@ export class ReportsService {
         this.records.insertCriticalCommunication(signedRow.id, communication);
         this.records.audit(signer, "report.critical-communicated", studyId, {
           ...communication,
-          account: account?.username ?? null,
+          account: account.username,
         });
       }
       this.records.audit(signer, "report.signed", studyId, {
@@ -881,7 +861,7 @@ export class ReportsService {
         model: aiVersion ? (job?.model ?? null) : null,
         untouchedAiSentences: latest.aiSpans.length,
         untouchedAiAttested: untouchedAi > 0,
-        account: account?.username ?? null,
+        account: account.username,
         scope: {
           outcome: scope.outcome,
           headline: scope.headline,
@@ -1005,13 +985,11 @@ export class ReportsService {
   }
 
   /**
-   * Once an account exists, signing needs the account's password or PIN, checked here: the account it verifies is
-   * the signer (the name in every export, the PN in the SR, FHIR's resultsInterpreter, the audit log).
+   * Signing needs the signed-in account's password or PIN, checked here: the account it verifies is the signer (the
+   * name in every export, the PN in the SR, FHIR's resultsInterpreter, the audit log). No account: refused.
    */
-  private requireVerified(verified: Account | null, purpose: string): Account | null {
-    const accounts = this.options.accounts;
-    if (!accounts || accounts.session().firstRun) return null;
-    const current = accounts.requireUnlocked(purpose);
+  private requireVerified(verified: Account | null, purpose: string): Account {
+    const current = this.confirmedSigner(purpose);
     if (!verified || verified.id !== current.id)
       throw new ReportConflictError(`${purpose} needs your password or PIN: enter it to confirm that you sign`);
     return verified;
@@ -1026,16 +1004,14 @@ export class ReportsService {
   }
 
   async addAddendumWithCredential(studyId: string, text: string, credential: Credential): Promise<ReportState> {
-    const account = await this.requireAccounts().verify(credential, "adding an addendum");
+    const account = await this.requireAccounts("adding an addendum").verify(credential, "adding an addendum");
     return this.addAddendum(studyId, text, account);
   }
 
-  private requireAccounts(): AccountsService {
+  private requireAccounts(purpose = "signing"): AccountsService {
     const accounts = this.options.accounts;
-    if (!accounts || accounts.session().firstRun)
-      throw new ReportConflictError(
-        "no account exists yet: create one (accounts.create) before signing with a password",
-      );
+    if (accounts.session().firstRun)
+      throw new ReportConflictError(`no account: create the first radiologist account before ${purpose}`);
     return accounts;
   }
 
@@ -1047,12 +1023,12 @@ export class ReportsService {
     const trimmed = text.trim();
     if (!trimmed) throw new ReportConflictError("an addendum needs text");
     const account = this.requireVerified(verified, "adding an addendum");
-    const author = account?.displayName ?? this.confirmedSigner();
+    const author = account.displayName;
     this.records.transaction(() => {
       this.records.insertAddendum(signed.id, trimmed, author);
       this.records.audit(author, "report.addendum", studyId, {
         textSha256: sha256Hex(trimmed),
-        account: account?.username ?? null,
+        account: account.username,
       });
       this.queueForPacs(studyId, author);
     });
@@ -1105,7 +1081,7 @@ export class ReportsService {
   async export(studyId: string, format: ExportFormat, options: { paper?: PaperSize } = {}): Promise<ExportResult> {
     const doc = this.document(studyId);
     const file = await exportReport(doc, format, options);
-    this.records.audit(this.signer().name, "report.exported", studyId, {
+    this.records.audit(this.actor(), "report.exported", studyId, {
       format,
       fileName: file.fileName,
       sha256: sha256Hex(file.bytes),

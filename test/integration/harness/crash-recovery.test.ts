@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openCaseDatabase } from "../../../src-main/db/database";
 import { CRASH_AT_ENV, CRASH_POINTS } from "../../../src-main/services/crash-points";
 import { EMPTY_SECTIONS } from "../../../src-shared/report-types";
+import { ANNA_ACCOUNT, ANNA_CREDENTIAL } from "../../support/accounts-fixtures";
 import { type HarnessProcess, startHarnessProcess } from "../../support/harness-process";
 import { packForTests } from "../inference/pack-for-tests";
 
@@ -93,7 +94,8 @@ describe.skipIf(!pack.dir)("crash recovery with real harness processes", { timeo
         const s = await call<State>(first, "query", "reports.state", { studyId });
         return s.job.state === "done" ? s : null;
       });
-      await call(first, "mutation", "reports.setSigner", { name: "Dr Anna Smith" });
+      // Only the signed-in account signs (issue 18.1): the first account, created over the API, is signed in.
+      await call(first, "mutation", "accounts.create", ANNA_ACCOUNT);
       // The sign-off safeguards (docs/reports.md) refuse an empty Impression (the demo pack drafts none) and IU-Xray's
       // XXXX token: the radiologist writes the Impression and removes the tokens first.
       const ai = drafted.draft!.sections;
@@ -114,6 +116,7 @@ describe.skipIf(!pack.dir)("crash recovery with real harness processes", { timeo
         version: reviewed.draft!.version,
         confirmScope: true,
         attestUntouchedAi: true,
+        credential: ANNA_CREDENTIAL,
         // Only read when the text names a critical result.
         criticalCommunication: { recipient: "Dr Ward", method: "phone", communicatedAt: new Date().toISOString() },
       });

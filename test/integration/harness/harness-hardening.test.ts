@@ -244,11 +244,11 @@ describe("harness: a busy database", () => {
     other.pragma("busy_timeout = 0");
     other.exec("BEGIN IMMEDIATE");
     try {
-      const body = JSON.stringify({ name: "Dr. Busy" });
+      const body = JSON.stringify({ findings: ["pneumothorax"] });
       const started = Date.now();
       const res = await rawRequest(port, {
         head:
-          `POST /trpc/reports.setSigner HTTP/1.1\r\n${hostLine()}${authLine()}Content-Type: application/json\r\n` +
+          `POST /trpc/reports.setCriticalFindings HTTP/1.1\r\n${hostLine()}${authLine()}Content-Type: application/json\r\n` +
           `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
         timeoutMs: 20_000,
       });
@@ -269,10 +269,10 @@ describe("harness: the server log", () => {
     expect(serverLog.filter((l) => l.startsWith("[server error]"))).toEqual([]); // nothing above was one
     services.db.pragma("query_only = ON"); // as when the disk turns read-only under the app
     try {
-      const body = JSON.stringify({ name: "Dr. Readonly" });
+      const body = JSON.stringify({ findings: ["pneumothorax"] });
       const res = await rawRequest(port, {
         head:
-          `POST /trpc/reports.setSigner HTTP/1.1\r\n${hostLine()}${authLine()}Content-Type: application/json\r\n` +
+          `POST /trpc/reports.setCriticalFindings HTTP/1.1\r\n${hostLine()}${authLine()}Content-Type: application/json\r\n` +
           `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
       });
       const env = expectRefusal(res, 500, "INTERNAL_SERVER_ERROR");
@@ -280,7 +280,7 @@ describe("harness: the server log", () => {
     } finally {
       services.db.pragma("query_only = OFF");
     }
-    const logged = serverLog.filter((l) => l.startsWith("[server error] reports.setSigner"));
+    const logged = serverLog.filter((l) => l.startsWith("[server error] reports.setCriticalFindings"));
     expect(logged).toHaveLength(1);
     expect(logged[0]).toMatch(/\n\s+at /); // the stack, with its paths, is in the log
   });

@@ -22,6 +22,7 @@ import {
   readDicomIds,
   SHARED_DICOM_DIR,
   signAttested,
+  signInRadiologist,
 } from "../../support/report-fixtures";
 
 const STUDY = "cr-study";
@@ -38,8 +39,8 @@ beforeAll(async () => {
   insertStudy(h.db, { ...dicomStudy(STUDY), patientName: "Doe^Jane", patientId: "P-0001", studyDate: "20240105" });
   await openDrafted(h, STUDY);
   editDraft(h, STUDY, { indication: "Cough and fever for one week.", comparison: "None." });
-  signAttested(h, STUDY, SIGNER);
-  h.reports.addAddendum(STUDY, ADDENDUM);
+  await signAttested(h, STUDY);
+  h.reports.addAddendum(STUDY, ADDENDUM, await signInRadiologist(h));
 });
 afterAll(() => h.close());
 
@@ -259,6 +260,7 @@ describe("DICOM SR export (Basic Text SR, TID 2000 pattern)", () => {
     const accented = {
       ...doc,
       signedBy: "Dr Zoë Müller",
+      signedByAccount: { username: "zoe", dicomName: "Müller^Zoë^^Dr" },
       sections: { ...doc.sections, impression: "Kein Erguss — keine Stauung." },
     };
     const file = path.join(out, "utf8.sr.dcm");

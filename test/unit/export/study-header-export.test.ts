@@ -34,7 +34,7 @@ beforeAll(async () => {
   expect(result.failures).toEqual([]);
   studyId = result.studyIds[0]!;
   await openDrafted(h, studyId);
-  signAttested(h, studyId);
+  await signAttested(h, studyId);
 });
 afterAll(async () => {
   await importer.close();

@@ -30,6 +30,7 @@ import {
   type ReportsHarness,
   readDicomIds,
   SHARED_DICOM_DIR,
+  signInRadiologist,
 } from "../../support/report-fixtures";
 
 const hasTool = (tool: string) => spawnSync("which", [tool]).status === 0;
@@ -319,8 +320,12 @@ describe("the measurements service on a real case database", () => {
     measure(CALIBRATED, "ctr", CTR_POINTS);
     h.reports.open(CALIBRATED);
     await jobSettled(h, CALIBRATED);
-    h.reports.setSigner("Dr Anna Smith");
-    h.reports.sign(CALIBRATED, { version: h.reports.state(CALIBRATED).draft!.version, attestUntouchedAi: true });
+    await signInRadiologist(h);
+    h.reports.sign(
+      CALIBRATED,
+      { version: h.reports.state(CALIBRATED).draft!.version, attestUntouchedAi: true },
+      h.accounts.session().account,
+    );
     const signed = h.measurements.list(CALIBRATED);
     expect(signed.every((m) => m.signedReportId !== null)).toBe(true);
     expect(() => h.measurements.delete(signed[0]!.id)).toThrow(/signed with the report/);

@@ -15,7 +15,7 @@ import { criticalFindingsIn, DEFAULT_CRITICAL_FINDINGS } from "../../../src-main
 import { StudiesService } from "../../../src-main/services/studies/studies-service";
 import { EMPTY_SECTIONS, type ReportSections } from "../../../src-shared/report-types";
 import { iuSentence } from "../../support/fixed-report-test-engine";
-import { dicomStudy, insertStudy, makeReportsHarness } from "../../support/report-fixtures";
+import { dicomStudy, insertStudy, makeReportsHarness, signInRadiologist } from "../../support/report-fixtures";
 import { closedAfterEach } from "../../support/vitest-fixtures";
 
 const iu = iuSentence;
@@ -64,11 +64,11 @@ describe("criticalFindingsIn", () => {
 describe("signing a critical report", () => {
   const closeLater = closedAfterEach();
 
-  it("needs the communication record, which the audit log and every export carry; the worklist lists it first", () => {
+  it("needs the communication record, which the audit log and every export carry; the worklist lists it first", async () => {
     const h = closeLater(makeReportsHarness());
     insertStudy(h.db, { ...dicomStudy("older-critical"), studyDate: "20200101" });
     insertStudy(h.db, { ...dicomStudy("newer-plain", "NIH_DX_chest_implicitLE.dcm"), studyDate: "20240101" });
-    h.reports.setSigner("Dr Anna Smith");
+    const signer = await signInRadiologist(h);
     const s = sections(iu("There is a moderate sized right pneumothorax."), "Moderate right pneumothorax.");
     const state = h.reports.save("older-critical", { sections: s, baseVersion: null, origin: "user" });
     expect(state.critical.findings.map((f) => [f.term, f.section])).toEqual([
@@ -82,21 +82,25 @@ describe("signing a critical report", () => {
     ]);
 
     const version = state.draft!.version;
-    expect(() => h.reports.sign("older-critical", { version })).toThrow(
+    expect(() => h.reports.sign("older-critical", { version }, signer)).toThrow(
       "the report holds a critical result (pneumothorax): record to whom, how and when it was communicated before signing",
     );
     expect(() =>
-      h.reports.sign("older-critical", {
-        version,
-        criticalCommunication: { recipient: "", method: "phone", communicatedAt: "2026-12-03T13:05:00Z" },
-      }),
+      h.reports.sign(
+        "older-critical",
+        {
+          version,
+          criticalCommunication: { recipient: "", method: "phone", communicatedAt: "2026-12-03T13:05:00Z" },
+        },
+        signer,
+      ),
     ).toThrow(/name whom the result was communicated to/);
     const told = {
       recipient: "Dr Ward (ED registrar)",
       method: "phone" as const,
       communicatedAt: "2026-12-03T13:05:00Z",
     };
-    const signed = h.reports.sign("older-critical", { version, criticalCommunication: told });
+    const signed = h.reports.sign("older-critical", { version, criticalCommunication: told }, signer);
     expect(signed.state.critical.communication).toEqual({
       ...told,
       findings: ["pneumothorax"],

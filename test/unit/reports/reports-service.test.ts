@@ -13,6 +13,7 @@ import {
   makeReportsHarness,
   openDrafted,
   type ReportsHarness,
+  signInRadiologist,
 } from "../../support/report-fixtures";
 import { closedAfterEach } from "../../support/vitest-fixtures";
 
@@ -293,21 +294,37 @@ describe("signing", () => {
     };
   }
 
-  it("asks for the signer's name once: the OS user name is only a default until confirmed", async () => {
+  it("signs only as the signed-in account: with no account, signing and addenda are refused", async () => {
     const h = await drafted();
-    expect(h.reports.signer()).toEqual({ name: "osuser", source: "os" });
+    const noAccount = "no account: create the first radiologist account before signing";
+    expect(() => h.reports.signer()).toThrow(noAccount);
     const version = h.reports.state(STUDY).draft!.version;
-    expect(() => h.reports.sign(STUDY, { version })).toThrow(/not set: confirm it once/);
-    expect(h.reports.setSigner("  Dr Anna Smith ")).toEqual({ name: "Dr Anna Smith", source: "settings" });
-    expect(() => h.reports.setSigner("x")).toThrow(/at least 2 characters/);
+    expect(() => h.reports.sign(STUDY, { version, attestUntouchedAi: true })).toThrow(noAccount);
+    await expect(
+      h.reports.signWithCredential(STUDY, { version, attestUntouchedAi: true, credential: { password: "anything" } }),
+    ).rejects.toThrow(noAccount);
+    expect(h.reports.state(STUDY).signed).toBeNull();
+    // The old free-text signer setting, if an older data folder has one, is not a signer.
+    h.db.prepare("INSERT INTO settings (key, value) VALUES ('reports.signer', '\"Dr Typed Name\"')").run();
+    expect(() => h.reports.sign(STUDY, { version, attestUntouchedAi: true })).toThrow(noAccount);
+    const account = await signInRadiologist(h);
+    expect(h.reports.signer()).toEqual({ name: "Dr Anna Smith", source: "account" });
+    h.accounts.signOut();
+    expect(() => h.reports.signer()).toThrow("no one is signed in: sign in before signing");
+    expect(() => h.reports.sign(STUDY, { version, attestUntouchedAi: true }, account)).toThrow(/no one is signed in/);
+    expect(h.reports.state(STUDY).signed).toBeNull();
   });
 
   it("locks the report, audits who and when, and adds the case with its embedding to the retrieval index", async () => {
     const index = recordingIndex();
     const h = await drafted({ retrieval: index });
-    h.reports.setSigner("Dr Anna Smith");
+    await signInRadiologist(h);
     const draft = h.reports.state(STUDY).draft!;
-    const result = h.reports.sign(STUDY, { version: draft.version, attestUntouchedAi: true });
+    const result = h.reports.sign(
+      STUDY,
+      { version: draft.version, attestUntouchedAi: true },
+      h.accounts.session().account,
+    );
     expect(result.state.status).toBe("signed");
     expect(result.state.signed).toMatchObject({ signedBy: "Dr Anna Smith", draftVersionId: draft.id });
     expect(result.state.signed?.text).toContain("FINDINGS:");
@@ -326,11 +343,17 @@ describe("signing", () => {
     expect(() =>
       h.reports.save(STUDY, { sections: draft.sections, baseVersion: draft.version, origin: "user" }),
     ).toThrow(/is locked; add an addendum instead/);
-    expect(() => h.reports.sign(STUDY, { version: draft.version, attestUntouchedAi: true })).toThrow(/locked/);
+    expect(() =>
+      h.reports.sign(STUDY, { version: draft.version, attestUntouchedAi: true }, h.accounts.session().account),
+    ).toThrow(/locked/);
     expect(() => h.db.prepare("UPDATE signed_reports SET text = 'changed'").run()).toThrow(/locked/);
     expect(() => h.db.prepare("DELETE FROM signed_reports").run()).toThrow(/cannot be deleted/);
     // Later changes are addenda.
-    const withAddendum = h.reports.addAddendum(STUDY, "Comparison with the outside film: unchanged.");
+    const withAddendum = h.reports.addAddendum(
+      STUDY,
+      "Comparison with the outside film: unchanged.",
+      h.accounts.session().account,
+    );
     expect(withAddendum.addenda).toMatchObject([
       { text: "Comparison with the outside film: unchanged.", author: "Dr Anna Smith" },
     ]);
@@ -352,10 +375,11 @@ describe("signing", () => {
       retrieval: index,
       labelReport: (t) => labelReport(t).labels,
       application: { name: "Radiology Draft", version: "0.1.0" },
+      accounts: labelled.accounts,
     });
-    service.setSigner("Dr Anna Smith");
+    const account = await signInRadiologist(labelled);
     const state = service.state(STUDY);
-    const result = service.sign(STUDY, { version: state.draft!.version, attestUntouchedAi: true });
+    const result = service.sign(STUDY, { version: state.draft!.version, attestUntouchedAi: true }, account);
     expect(result.retrieval.indexed).toBe(true);
     const labels = index.added[0]?.labels as Array<number | null>;
     expect(labels).toHaveLength(14);
@@ -366,23 +390,31 @@ describe("signing", () => {
 
   it("says why a case did not join the index: no engine embedding, or no index", async () => {
     const h = track(withStudy(makeReportsHarness()));
-    h.reports.setSigner("Dr Anna Smith");
+    await signInRadiologist(h);
     const saved = h.reports.save(STUDY, {
       sections: { ...EMPTY_SECTIONS, findings: "Lungs are clear.", impression: "Normal chest." },
       baseVersion: null,
       origin: "user",
     });
-    const result = h.reports.sign(STUDY, { version: saved.draft!.version, attestUntouchedAi: true });
+    const result = h.reports.sign(
+      STUDY,
+      { version: saved.draft!.version, attestUntouchedAi: true },
+      h.accounts.session().account,
+    );
     expect(result.retrieval).toEqual({
       indexed: false,
       message: "not added to the retrieval index: no model pack loaded, so there is no study embedding",
     });
     const noIndex = await drafted();
-    noIndex.reports.setSigner("Dr Anna Smith");
-    const r2 = noIndex.reports.sign(STUDY, {
-      version: noIndex.reports.state(STUDY).draft!.version,
-      attestUntouchedAi: true,
-    });
+    await signInRadiologist(noIndex);
+    const r2 = noIndex.reports.sign(
+      STUDY,
+      {
+        version: noIndex.reports.state(STUDY).draft!.version,
+        attestUntouchedAi: true,
+      },
+      noIndex.accounts.session().account,
+    );
     expect(r2.retrieval).toEqual({
       indexed: false,
       message: "not added to the retrieval index: no retrieval index is open",
@@ -391,25 +423,29 @@ describe("signing", () => {
 
   it("signs only the version the user reviewed, and never an empty report or a running draft", async () => {
     const h = await drafted();
-    h.reports.setSigner("Dr Anna Smith");
+    await signInRadiologist(h);
     const v = h.reports.state(STUDY).draft!;
     editDraft(h, STUDY, { indication: "Chest pain." });
-    expect(() => h.reports.sign(STUDY, { version: v.version })).toThrow(/changed after you reviewed it/);
+    expect(() => h.reports.sign(STUDY, { version: v.version }, h.accounts.session().account)).toThrow(
+      /changed after you reviewed it/,
+    );
     insertStudy(h.db, dicomStudy("study-2", "NIH_DX_chest_implicitLE.dcm"));
     h.reports.save("study-2", {
       sections: { ...EMPTY_SECTIONS, indication: "Cough." },
       baseVersion: null,
       origin: "user",
     });
-    expect(() => h.reports.sign("study-2", { version: 1 })).toThrow(/nothing to sign/);
+    expect(() => h.reports.sign("study-2", { version: 1 }, h.accounts.session().account)).toThrow(/nothing to sign/);
     const g = track(
       withStudy(
         makeReportsHarness({ engine: new FixedReportTestEngine({ reportId: REPORT_ID, gate: new Promise(() => {}) }) }),
         "study-3",
       ),
     );
-    g.reports.setSigner("Dr Anna Smith");
+    await signInRadiologist(g);
     g.reports.open("study-3");
-    expect(() => g.reports.sign("study-3", { version: 1 })).toThrow(/still being written/);
+    expect(() => g.reports.sign("study-3", { version: 1 }, g.accounts.session().account)).toThrow(
+      /still being written/,
+    );
   });
 });

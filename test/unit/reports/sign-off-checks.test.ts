@@ -7,7 +7,13 @@ import { describe, expect, it } from "vitest";
 import { checkSignOff } from "../../../src-main/services/language/sign-off-checks";
 import { EMPTY_SECTIONS, type ReportSections } from "../../../src-shared/report-types";
 import { FixedReportTestEngine, iuSentence } from "../../support/fixed-report-test-engine";
-import { dicomStudy, insertStudy, jobSettled, makeReportsHarness } from "../../support/report-fixtures";
+import {
+  dicomStudy,
+  insertStudy,
+  jobSettled,
+  makeReportsHarness,
+  signInRadiologist,
+} from "../../support/report-fixtures";
 import { closedAfterEach } from "../../support/vitest-fixtures";
 
 const iu = iuSentence;
@@ -105,19 +111,19 @@ describe("checkSignOff", () => {
 
 describe("reports service signing with safeguards", () => {
   const closeLater = closedAfterEach();
-  const harness = (engine?: FixedReportTestEngine) => {
+  const harness = async (engine?: FixedReportTestEngine) => {
     const h = closeLater(makeReportsHarness(engine ? { engine } : {}));
     insertStudy(h.db, dicomStudy("s1"));
-    h.reports.setSigner("Dr Anna Smith");
+    await signInRadiologist(h);
     return h;
   };
 
-  it("refuses a placeholder with the fix in the message and the issue in the state, then signs the fixed text", () => {
-    const h = harness();
+  it("refuses a placeholder with the fix in the message and the issue in the state, then signs the fixed text", async () => {
+    const h = await harness();
     const bad = sections(iu("Inferior XXXX XXXX XXXX."), iu("No acute cardiopulmonary abnormality."));
     const state = h.reports.save("s1", { sections: bad, baseVersion: null, origin: "user" });
     expect(state.signOffIssues.map((i) => i.code)).toEqual(["placeholder", "placeholder", "placeholder"]);
-    expect(() => h.reports.sign("s1", { version: state.draft!.version })).toThrow(
+    expect(() => h.reports.sign("s1", { version: state.draft!.version }, h.accounts.session().account)).toThrow(
       /3 things to fix before signing: Findings: "Inferior XXXX XXXX XXXX\." holds the anonymisation token XXXX/,
     );
     const fixed = h.reports.save("s1", {
@@ -126,37 +132,43 @@ describe("reports service signing with safeguards", () => {
       origin: "user",
     });
     expect(fixed.signOffIssues).toEqual([]);
-    expect(h.reports.sign("s1", { version: fixed.draft!.version }).state.signed?.signedBy).toBe("Dr Anna Smith");
+    expect(
+      h.reports.sign("s1", { version: fixed.draft!.version }, h.accounts.session().account).state.signed?.signedBy,
+    ).toBe("Dr Anna Smith");
   });
 
-  it("refuses an empty Impression and a laterality contradiction", () => {
-    const h = harness();
+  it("refuses an empty Impression and a laterality contradiction", async () => {
+    const h = await harness();
     const a = h.reports.save("s1", {
       sections: sections(iu("There is a moderate sized right pneumothorax."), ""),
       baseVersion: null,
       origin: "user",
     });
-    expect(() => h.reports.sign("s1", { version: a.draft!.version })).toThrow(/Impression is empty/);
+    expect(() => h.reports.sign("s1", { version: a.draft!.version }, h.accounts.session().account)).toThrow(
+      /Impression is empty/,
+    );
     const b = h.reports.save("s1", {
       sections: sections(iu("There is a moderate sized right pneumothorax."), "Left pneumothorax."),
       baseVersion: a.draft!.version,
       origin: "user",
     });
-    expect(() => h.reports.sign("s1", { version: b.draft!.version })).toThrow(/Laterality: .*make the sides agree/);
+    expect(() => h.reports.sign("s1", { version: b.draft!.version }, h.accounts.session().account)).toThrow(
+      /Laterality: .*make the sides agree/,
+    );
   });
 
   it("an untouched AI draft needs the attestation, which the audit log records", async () => {
-    const h = harness(new FixedReportTestEngine({ reportId: "CXR2384_IM-0942" }));
+    const h = await harness(new FixedReportTestEngine({ reportId: "CXR2384_IM-0942" }));
     h.reports.open("s1");
     await jobSettled(h, "s1");
     const state = h.reports.state("s1");
     expect(state.signOffIssues).toEqual([]);
     const untouched = state.draft!.aiSpans.length;
     expect(untouched).toBeGreaterThan(0);
-    expect(() => h.reports.sign("s1", { version: state.draft!.version })).toThrow(
+    expect(() => h.reports.sign("s1", { version: state.draft!.version }, h.accounts.session().account)).toThrow(
       new RegExp(`${untouched} sentences the AI drafted are unchanged: attest that you reviewed them`),
     );
-    h.reports.sign("s1", { version: state.draft!.version, attestUntouchedAi: true });
+    h.reports.sign("s1", { version: state.draft!.version, attestUntouchedAi: true }, h.accounts.session().account);
     const signedEntry = h.reports.audit("s1").find((e) => e.action === "report.signed");
     expect(signedEntry?.details).toMatchObject({ untouchedAiSentences: untouched, untouchedAiAttested: true });
   });

@@ -44,7 +44,7 @@ async function signedWith(index: (h: ReportsHarness) => RetrievalService) {
   retrieval = service;
   insertStudy(harness.db, dicomStudy("study-1"));
   await openDrafted(harness, "study-1");
-  const result = signAttested(harness, "study-1");
+  const result = await signAttested(harness, "study-1");
   return { result, service, engine };
 }
 

@@ -19,6 +19,7 @@ import {
   jobSettled,
   makeReportsHarness,
   SHARED_DICOM_DIR,
+  signInRadiologist,
   type TestStudy,
 } from "../../support/report-fixtures";
 import { closedAfterEach } from "../../support/vitest-fixtures";
@@ -35,9 +36,10 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rd-scope-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 const closeLater = closedAfterEach();
 
-function harness(engine: DraftEngine | null = new FixedReportTestEngine({ reportId: REPORT_ID })) {
+/** A reports harness with the radiologist signed in (the only signer, issue 18.1). */
+async function harness(engine: DraftEngine | null = new FixedReportTestEngine({ reportId: REPORT_ID })) {
   const h = closeLater(makeReportsHarness({ engine }));
-  h.reports.setSigner("Dr Scope Test");
+  await signInRadiologist(h);
   return h;
 }
 
@@ -104,10 +106,10 @@ function notEligibleInputs(): Array<{ name: string; file: string; headline: stri
 }
 
 describe.skipIf(!hasTool("dcmodify"))("scope gate in the reports service", () => {
-  it("a not-eligible study gets no draft job and no similar cases; it is reported and signed by hand", () => {
+  it("a not-eligible study gets no draft job and no similar cases; it is reported and signed by hand", async () => {
     const inputs = notEligibleInputs();
     const engine = new FixedReportTestEngine({ reportId: REPORT_ID });
-    const h = harness(engine);
+    const h = await harness(engine);
     for (const [i, input] of inputs.entries()) insertStudy(h.db, fileStudy(`ne-${i}`, input.file));
     for (const [i, input] of inputs.entries()) {
       const state = h.reports.open(`ne-${i}`);
@@ -129,8 +131,8 @@ describe.skipIf(!hasTool("dcmodify"))("scope gate in the reports service", () =>
       baseVersion: null,
       origin: "user",
     });
-    const signed = h.reports.sign("ne-0", { version: saved.draft!.version });
-    expect(signed.state.signed?.signedBy).toBe("Dr Scope Test");
+    const signed = h.reports.sign("ne-0", { version: saved.draft!.version }, h.accounts.session().account);
+    expect(signed.state.signed?.signedBy).toBe("Dr Anna Smith");
     const audit = h.reports.audit("ne-0").find((e) => e.action === "report.signed");
     expect(audit?.details.scope).toMatchObject({
       outcome: "not-eligible",
@@ -141,7 +143,7 @@ describe.skipIf(!hasTool("dcmodify"))("scope gate in the reports service", () =>
 
   it("the user's override lets the AI draft; it is audited, signing asks for a confirmation, every export prints it", async () => {
     const [, mr] = notEligibleInputs();
-    const h = harness();
+    const h = await harness();
     insertStudy(h.db, fileStudy("mr", mr!.file));
     expect(h.reports.open("mr").job.state).toBe("idle");
     const state = h.reports.overrideScope("mr", { reason: "teaching case" });
@@ -149,25 +151,26 @@ describe.skipIf(!hasTool("dcmodify"))("scope gate in the reports service", () =>
     await jobSettled(h, "mr");
     const after = h.reports.state("mr");
     expect(after.scope).toMatchObject({ outcome: "not-eligible", draftAllowed: true, signNeedsConfirmation: true });
-    expect(after.scope.override).toMatchObject({ by: "Dr Scope Test", reason: "teaching case" });
+    expect(after.scope.override).toMatchObject({ by: "Dr Anna Smith", reason: "teaching case" });
     expect(after.similarCases.length).toBeGreaterThan(0);
     const override = h.reports.audit("mr").find((e) => e.action === "scope.override");
-    expect(override).toMatchObject({ actor: "Dr Scope Test" });
+    expect(override).toMatchObject({ actor: "Dr Anna Smith" });
     expect(override?.details).toMatchObject({ headline: "MR images: this model drafts chest radiographs only" });
     // The override survives a restart.
     const h2 = closeLater(h.restart({ engine: new FixedReportTestEngine({ reportId: REPORT_ID }) }));
+    await signInRadiologist(h2);
     expect(h2.reports.state("mr").scope.override?.reason).toBe("teaching case");
 
     const version = h2.reports.state("mr").draft!.version;
-    expect(() => h2.reports.sign("mr", { version })).toThrow(
+    expect(() => h2.reports.sign("mr", { version }, h2.accounts.session().account)).toThrow(
       /The scope check was overridden \(MR images: .*\): confirm that the AI-assisted report applies/,
     );
-    h2.reports.sign("mr", { version, confirmScope: true, attestUntouchedAi: true });
+    h2.reports.sign("mr", { version, confirmScope: true, attestUntouchedAi: true }, h2.accounts.session().account);
     const signedAudit = h2.reports.audit("mr").find((e) => e.action === "report.signed");
     expect(signedAudit?.details.scope).toMatchObject({ outcome: "not-eligible", confirmed: true });
 
     const note =
-      /Scope override: the AI drafted although the study is not eligible \(MR images: this model drafts chest radiographs only\); overridden by Dr Scope Test at \S+ \(teaching case\)\./;
+      /Scope override: the AI drafted although the study is not eligible \(MR images: this model drafts chest radiographs only\); overridden by Dr Anna Smith at \S+ \(teaching case\)\./;
     const text = Buffer.from((await h2.reports.export("mr", "text")).base64, "base64").toString("utf8");
     expect(text).toMatch(note);
     const fhir = JSON.parse(Buffer.from((await h2.reports.export("mr", "fhir")).base64, "base64").toString("utf8"));
@@ -187,7 +190,7 @@ describe.skipIf(!hasTool("dcmodify"))("scope gate in the reports service", () =>
   });
 
   it("an eligible chest study is not asked about; override of an eligible study is refused", async () => {
-    const h = harness();
+    const h = await harness();
     insertStudy(h.db, fileStudy("chest", CHEST));
     const opened = h.reports.open("chest");
     expect(opened.scope).toMatchObject({ outcome: "eligible", headline: "Chest radiograph (CR, CHEST)" });
@@ -195,13 +198,13 @@ describe.skipIf(!hasTool("dcmodify"))("scope gate in the reports service", () =>
     await jobSettled(h, "chest");
     expect(() => h.reports.overrideScope("chest", { reason: "" })).toThrow(/nothing to override/);
     const version = h.reports.state("chest").draft!.version;
-    h.reports.sign("chest", { version, attestUntouchedAi: true });
+    h.reports.sign("chest", { version, attestUntouchedAi: true }, h.accounts.session().account);
     const text = Buffer.from((await h.reports.export("chest", "text")).base64, "base64").toString("utf8");
     expect(text).not.toMatch(/Scope (override|caution)|Not eligible/);
   });
 
   it("uncertain studies (a DX without body part, a PNG without metadata) draft under a caution; signing asks", async () => {
-    const h = harness();
+    const h = await harness();
     insertStudy(h.db, fileStudy("dx", NIH_DX));
     insertStudy(h.db, fileStudy("png", NIH_PNG));
     for (const [id, headline] of [
@@ -212,8 +215,10 @@ describe.skipIf(!hasTool("dcmodify"))("scope gate in the reports service", () =>
       expect(opened.scope).toMatchObject({ outcome: "uncertain", headline, draftAllowed: true });
       await jobSettled(h, id);
       const version = h.reports.state(id).draft!.version;
-      expect(() => h.reports.sign(id, { version })).toThrow(/The scope check is uncertain .*confirm/);
-      h.reports.sign(id, { version, confirmScope: true, attestUntouchedAi: true });
+      expect(() => h.reports.sign(id, { version }, h.accounts.session().account)).toThrow(
+        /The scope check is uncertain .*confirm/,
+      );
+      h.reports.sign(id, { version, confirmScope: true, attestUntouchedAi: true }, h.accounts.session().account);
     }
     const text = Buffer.from((await h.reports.export("dx", "text")).base64, "base64").toString("utf8");
     expect(text).toMatch(
@@ -230,7 +235,7 @@ describe.skipIf(!hasTool("dcmodify"))("scope gate in the reports service", () =>
         ood: { score: 0.9832, threshold: 0.9959 },
       }),
     };
-    const h = harness(unlike);
+    const h = await harness(unlike);
     insertStudy(h.db, fileStudy("chest", CHEST));
     expect(h.reports.open("chest").scope.outcome).toBe("eligible");
     await jobSettled(h, "chest");
@@ -243,8 +248,8 @@ describe.skipIf(!hasTool("dcmodify"))("scope gate in the reports service", () =>
     expect(generated?.details.scope).toMatchObject({ outcome: "uncertain" });
   });
 
-  it("an unreadable header is uncertain, with the reason", () => {
-    const h = harness(null);
+  it("an unreadable header is uncertain, with the reason", async () => {
+    const h = await harness(null);
     const broken = path.join(dir, "broken.dcm");
     fs.writeFileSync(broken, fs.readFileSync(CHEST).subarray(0, 700));
     insertStudy(h.db, fileStudy("broken", broken));
@@ -254,12 +259,17 @@ describe.skipIf(!hasTool("dcmodify"))("scope gate in the reports service", () =>
   });
 });
 
-describe.skipIf(!hasTool("dcmodify"))("scope override needs a named radiologist", () => {
-  it("is refused until the signer's name is confirmed", () => {
+describe.skipIf(!hasTool("dcmodify"))("scope override needs the signed-in account", () => {
+  it("is refused with no account, and while no one is signed in", async () => {
     const h = closeLater(makeReportsHarness({ engine: new FixedReportTestEngine({ reportId: REPORT_ID }) }));
     insertStudy(h.db, fileStudy("hip", HIP));
     expect(() => h.reports.overrideScope("hip", { reason: "" })).toThrow(
-      "the signing radiologist's name is not set: confirm it once (reports.setSigner) before overriding the scope check",
+      "no account: create the first radiologist account before overriding the scope check",
+    );
+    await signInRadiologist(h);
+    h.accounts.signOut();
+    expect(() => h.reports.overrideScope("hip", { reason: "" })).toThrow(
+      "no one is signed in: sign in before overriding the scope check",
     );
     expect(h.reports.audit("hip").find((e) => e.action === "scope.override")).toBeUndefined();
   });

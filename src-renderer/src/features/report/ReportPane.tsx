@@ -364,11 +364,8 @@ function SignedView({ server, session }: { server: ReportState; session: ReportS
   );
 }
 
-/** The signer's name is asked once, before the first signature or scope override ("next" says which follows). */
-type SignStep =
-  | { step: "name"; signer: Signer; next: "sign" | "override" }
-  | { step: "confirm"; signer: Signer }
-  | null;
+/** The sign dialog: the signed-in account signs, confirmed with its password or PIN (docs/security.md). */
+type SignStep = { step: "confirm"; signer: Signer } | null;
 
 export function ReportPane({ study }: { study: StudyDetail | null }) {
   const client = useClient();
@@ -389,8 +386,7 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
   // What keeps the draft from being signed (sign-off safeguards, checked by the reports service on every save).
   const [signOffIssues, setSignOffIssues] = useState<SignOffIssue[]>([]);
   const [signStep, setSignStep] = useState<SignStep>(null);
-  const [signerName, setSignerName] = useState("");
-  // The signed-in account's password or PIN (once an account exists it signs, docs/security.md); never stored.
+  // The signed-in account's password or PIN (the account signs, docs/security.md); never stored.
   const [secret, setSecret] = useState("");
   const [notice, setNotice] = useState<{ kind: "ok" | "error"; text: string } | null>(null);
   // Templates and macros (issue 18.4): the list (built-ins and the account's), the search box, the manager, and
@@ -483,25 +479,22 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
     if (refuseIfIssues()) return;
     try {
       const signer = await client.reports.signer();
-      setSignerName(signer.name);
       setScopeConfirmed(false);
       setAiAttested(false);
       setSecret("");
       setTold({ recipient: "", method: "phone", at: localDateTimeNow() });
-      setSignStep(signer.source === "os" ? { step: "name", signer, next: "sign" } : { step: "confirm", signer });
+      setSignStep({ step: "confirm", signer });
     } catch (err) {
       setNotice({ kind: "error", text: errorText(err) });
     }
   };
 
-  /** "Draft anyway…": the override is recorded under the signing radiologist's confirmed name. */
+  /** "Draft anyway…": the override is recorded under the signed-in account (refused with none, or when locked). */
   const startOverride = async () => {
     setNotice(null);
     try {
-      const signer = await client.reports.signer();
-      setSignerName(signer.name);
-      if (signer.source !== "os") setOverrideOpen(true);
-      else setSignStep({ step: "name", signer, next: "override" });
+      await client.reports.signer();
+      setOverrideOpen(true);
     } catch (err) {
       setNotice({ kind: "error", text: errorText(err) });
     }
@@ -517,7 +510,7 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
         criticalTermsShown.length > 0
           ? { recipient: told.recipient.trim(), method: told.method, communicatedAt: new Date(told.at).toISOString() }
           : undefined,
-        signStep?.signer.source === "account" ? credentialOf(secret) : undefined,
+        credentialOf(secret),
       );
       setSecret("");
       setNotice({
@@ -859,35 +852,6 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
           />
         </Dialog>
       )}
-      {signStep?.step === "name" && (
-        <Dialog
-          title="Who signs reports on this workstation?"
-          confirmLabel="Save name"
-          confirmDisabled={signerName.trim().length < 2}
-          onCancel={() => setSignStep(null)}
-          onConfirm={async () => {
-            try {
-              const signer = await client.reports.setSigner({ name: signerName.trim() });
-              if (signStep.next === "override") {
-                setSignStep(null);
-                setOverrideOpen(true);
-              } else setSignStep({ step: "confirm", signer });
-            } catch (err) {
-              setNotice({ kind: "error", text: errorText(err) });
-              setSignStep(null);
-            }
-          }}
-        >
-          <p>Your name as it appears on signed reports and in the audit log. You are asked once.</p>
-          <input
-            aria-label="Signing radiologist"
-            className="wide-input"
-            value={signerName}
-            onChange={(e) => setSignerName(e.target.value)}
-            maxLength={120}
-          />
-        </Dialog>
-      )}
       {signStep?.step === "confirm" && (
         <Dialog
           title="Sign this report?"
@@ -897,7 +861,7 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
             (scopeNeedsConfirmation && !scopeConfirmed) ||
             (untouchedAi > 0 && !aiAttested) ||
             (criticalTermsShown.length > 0 && !communicationComplete) ||
-            (signStep.signer.source === "account" && secret === "")
+            secret === ""
           }
           onCancel={() => setSignStep(null)}
           onConfirm={() => void doSign()}
@@ -909,18 +873,16 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
               {server.scope.headline}). I confirm that this AI-assisted report applies to this study.
             </label>
           )}
-          {signStep.signer.source === "account" && (
-            <input
-              aria-label="Password or PIN"
-              className="wide-input"
-              type="password"
-              autoComplete="current-password"
-              placeholder={`Password or PIN of ${signStep.signer.name}`}
-              value={secret}
-              onChange={(e) => setSecret(e.target.value)}
-              maxLength={256}
-            />
-          )}
+          <input
+            aria-label="Password or PIN"
+            className="wide-input"
+            type="password"
+            autoComplete="current-password"
+            placeholder={`Password or PIN of ${signStep.signer.name}`}
+            value={secret}
+            onChange={(e) => setSecret(e.target.value)}
+            maxLength={256}
+          />
           <p>
             The report of <strong>{study?.patientName?.replace(/\^/g, " ") ?? study?.id}</strong> is locked once signed;
             later changes are addenda. Signed version: v{snapshot?.baseVersion ?? "—"}.
