@@ -14,6 +14,7 @@ import os from "node:os";
 import path from "node:path";
 import * as ort from "onnxruntime-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TRAINING_PYTHON as PYTHON } from "../../../src-main/cli/training-python";
 import {
   encodeStudy,
   generateTokens,
@@ -27,7 +28,6 @@ import {
 import { demoPackDir } from "../../unit/model-pack/demo-pack";
 
 const REPO_ROOT = path.resolve(import.meta.dirname, "../../..");
-const PYTHON = "/usr/bin/python3";
 const TOLERANCE = 1e-4;
 const MIN_STUDIES = Number(process.env.PARITY_MIN_STUDIES ?? "20");
 
