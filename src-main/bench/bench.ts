@@ -27,6 +27,7 @@ import { DEFAULT_EVAL_DATA_DIR, type EvalStudy, readEvalStudies } from "../cli/e
 import { collectStudyImages } from "../cli/generate";
 import { asUserError, type CliCore, percentile, resolvePackDir, startCliCore } from "../cli/inference-cli-support";
 import { fmt, integerOption, markdownTable, runCli, UserError } from "../cli/language-cli-support";
+import { TRAINING_PYTHON } from "../cli/training-python";
 import { appRoot } from "../paths";
 import { defaultThreads, type GeneratedReport } from "../services/inference";
 import type { Split } from "../services/language/iu-xray-data";
@@ -69,7 +70,7 @@ function runPytorch(
   const args = [script, "--pack", packDir, "--frontal", study.frontal, "--lateral", study.lateral];
   args.push("--runs", String(runs), "--warmup", String(warmup), "--threads", String(threads), "--k", String(k));
   args.push("--exclude", study.id);
-  const run = spawnSync("/usr/bin/python3", args, {
+  const run = spawnSync(TRAINING_PYTHON, args, {
     encoding: "utf8",
     maxBuffer: 64 * 1024 * 1024,
     env: { ...process.env, OMP_WAIT_POLICY: "PASSIVE" },

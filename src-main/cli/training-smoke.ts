@@ -21,9 +21,9 @@ import {
   writeManifest,
 } from "../services/language/iu-xray-dataset";
 import { runCli, UserError } from "./language-cli-support";
+import { TRAINING_PYTHON } from "./training-python";
 
 const REPO_ROOT = path.resolve(import.meta.dirname, "../..");
-const PYTHON = "/usr/bin/python3";
 const FIXTURE_SYNTH = path.join(REPO_ROOT, "test", "fixtures", "synth");
 const PER_SPLIT = { train: 8, val: 4, test: 4 } as const;
 
@@ -64,8 +64,8 @@ function run(label: string, command: string, args: string[], env: NodeJS.Process
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { work: { type: "string" }, keep: { type: "boolean", default: false } } });
-  if (!fs.existsSync(PYTHON))
-    throw new UserError(`${PYTHON} not found: the training smoke test needs Python with torch`);
+  if (!fs.existsSync(TRAINING_PYTHON))
+    throw new UserError(`${TRAINING_PYTHON} not found: the training smoke test needs Python with torch`);
   const started = performance.now();
   const work = values.work ? path.resolve(values.work) : fs.mkdtempSync(path.join(os.tmpdir(), "training-smoke-"));
   fs.mkdirSync(work, { recursive: true });
@@ -86,45 +86,29 @@ async function main(): Promise<void> {
       `dataset ${root}: ${counts.train}/${counts.val}/${counts.test} train/val/test studies, ${manifestPath}`,
     );
     const pack = path.join(work, "pack");
-    run("train (smoke preset)", PYTHON, [
-      "-m",
-      "training.train",
-      "--manifest",
-      manifestPath,
-      "--preset",
-      "smoke",
-      "--variants",
-      "full",
-      "--out",
-      pack,
-      "--work",
-      path.join(work, "train"),
-    ]);
-    run("diagnosis branch (1 epoch)", PYTHON, [
-      "-m",
-      "training.diagnosis",
-      "--manifest",
-      manifestPath,
-      "--pack",
-      pack,
-      "--epochs",
-      "1",
-      "--min-positives",
-      "1",
-      "--work",
-      path.join(work, "diagnosis"),
-    ]);
-    run("ONNX parity", "npx", ["vitest", "run", "test/integration/onnx-parity"], {
-      MODEL_PACK_DIR: pack,
-      PARITY_DATASET_MANIFEST: manifestPath,
-      PARITY_MIN_STUDIES: String(counts.test),
-    });
+    /** `python3 -m training.<module>` on the tiny manifest, with its own work folder <work>/<module>. */
+    const trainingStep = (label: string, module: string, args: string[]) =>
+      run(label, TRAINING_PYTHON, [
+        "-m",
+        `training.${module}`,
+        "--manifest",
+        manifestPath,
+        ...args,
+        "--work",
+        path.join(work, module),
+      ]);
+    /** The ONNX parity test(s) at `target` on the pack, over the tiny manifest's test studies. */
+    const parity = (label: string, target: string) =>
+      run(label, "npx", ["vitest", "run", target], {
+        MODEL_PACK_DIR: pack,
+        PARITY_DATASET_MANIFEST: manifestPath,
+        PARITY_MIN_STUDIES: String(counts.test),
+      });
+    trainingStep("train (smoke preset)", "train", ["--preset", "smoke", "--variants", "full", "--out", pack]);
+    trainingStep("diagnosis branch (1 epoch)", "diagnosis", ["--pack", pack, "--epochs", "1", "--min-positives", "1"]);
+    parity("ONNX parity", "test/integration/onnx-parity");
     // Diagnosis-driven generation (issue 14.3): the prompted generator shipped into the pack, and parity again.
-    run("prompted generator (1 epoch, 2 steps) shipped", PYTHON, [
-      "-m",
-      "training.prompted",
-      "--manifest",
-      manifestPath,
+    trainingStep("prompted generator (1 epoch, 2 steps) shipped", "prompted", [
       "--pack",
       pack,
       "--epochs",
@@ -136,19 +120,8 @@ async function main(): Promise<void> {
       "--findings",
       "all",
       "--ship",
-      "--work",
-      path.join(work, "prompted"),
     ]);
-    run(
-      "ONNX parity (prompted generator)",
-      "npx",
-      ["vitest", "run", "test/integration/onnx-parity/onnx-parity.test.ts"],
-      {
-        MODEL_PACK_DIR: pack,
-        PARITY_DATASET_MANIFEST: manifestPath,
-        PARITY_MIN_STUDIES: String(counts.test),
-      },
-    );
+    parity("ONNX parity (prompted generator)", "test/integration/onnx-parity/onnx-parity.test.ts");
     console.log(`\ntraining smoke test passed in ${((performance.now() - started) / 1000).toFixed(0)} s`);
   } finally {
     if (!values.keep && !values.work) fs.rmSync(work, { recursive: true, force: true });

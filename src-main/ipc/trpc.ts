@@ -3,10 +3,9 @@ import { ZodError, type ZodType } from "zod";
 import { BUSY_TIMEOUT_MS, isDatabaseBusy } from "../db/database";
 import { redactPaths } from "../security/redact";
 import type { Services } from "../services";
-import { AccountError } from "../services/accounts/accounts-service";
-import { MacroError } from "../services/macros/macros-service";
 import { PacsError, type PacsErrorCode } from "../services/pacs/errors";
 import { DraftConflictError, ReportConflictError } from "../services/reports/errors";
+import { RequestError } from "../services/request-error";
 import { NotFoundError } from "../services/studies/studies-service";
 
 export interface IpcContext {
@@ -85,7 +84,7 @@ const domainErrors = t.middleware(async ({ next }) => {
     if (cause instanceof ReportConflictError) {
       throw new TRPCError({ code: "CONFLICT", message: cause.message, cause });
     }
-    if (cause instanceof AccountError || cause instanceof MacroError) {
+    if (cause instanceof RequestError) {
       throw new TRPCError({ code: cause.code, message: cause.message, cause });
     }
     if (cause instanceof PacsError) {

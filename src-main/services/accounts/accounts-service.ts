@@ -16,19 +16,14 @@ import {
   type PersonNameParts,
 } from "../../../src-shared/account-types";
 import { insertAudit, setAuditAccountSource } from "../../db/audit-log";
+import { RequestError } from "../request-error";
 import { hashSecret, verifySecret } from "./password-hash";
 
 export const IDLE_LOCK_SETTING = "accounts.idleLockSeconds";
 export const DEFAULT_IDLE_LOCK_SECONDS = 15 * 60;
 
-export class AccountError extends Error {
-  constructor(
-    message: string,
-    readonly code: "CONFLICT" | "UNAUTHORIZED" | "BAD_REQUEST",
-  ) {
-    super(message);
-    this.name = "AccountError";
-  }
+export class AccountError extends RequestError<"CONFLICT" | "UNAUTHORIZED" | "BAD_REQUEST"> {
+  override name = "AccountError";
 }
 
 interface AccountRow {

@@ -293,6 +293,26 @@ export function srInstanceUids(doc: ReportDocument): { seriesInstanceUid: string
  * Builds the SR as a DICOM Part 10 file. With addenda it is a new instance that references the earlier SRs of the
  * same report (the signed report and the earlier addenda) in the Predecessor Documents Sequence (0040,A360).
  */
+/** The Patient and General Study modules of every instance the export writes for the study (SR, Encapsulated PDF). */
+export function patientAndStudyModules(doc: ReportDocument): Record<string, unknown> {
+  return {
+    // Patient
+    PatientName: doc.study.patientName ?? "",
+    PatientID: clip(doc.study.patientId ?? "", 64),
+    PatientBirthDate: "",
+    PatientSex: "",
+    // General Study
+    StudyInstanceUID: srStudyInstanceUid(doc),
+    StudyDate: isoDate(doc.study.studyDate)?.replace(/-/g, "") ?? "",
+    StudyTime: "",
+    // Type 2 in General Study: the images' values when the study has them (issue 18.5), else empty.
+    ReferringPhysicianName: doc.study.referringPhysician ?? "",
+    StudyID: clip(doc.study.id, 16),
+    AccessionNumber: clip(doc.study.accessionNumber ?? "", 16),
+    StudyDescription: clip(doc.study.description ?? "", 64),
+  };
+}
+
 export function renderDicomSr(doc: ReportDocument): Buffer {
   const signed = dicomDateTime(doc.signedAt);
   const studyUid = srStudyInstanceUid(doc);
@@ -302,7 +322,6 @@ export function renderDicomSr(doc: ReportDocument): Buffer {
   const predecessors = uids.sopInstanceUids.slice(0, -1);
   const instances = referencedInstances(doc);
   const signer = doc.signedByAccount?.dicomName ?? personName(doc.signedBy);
-  const studyDate = isoDate(doc.study.studyDate)?.replace(/-/g, "") ?? "";
 
   const content: Record<string, unknown>[] = [
     {
@@ -376,20 +395,7 @@ export function renderDicomSr(doc: ReportDocument): Buffer {
     SOPInstanceUID: sopInstanceUid,
     InstanceCreationDate: signed.date,
     InstanceCreationTime: signed.time,
-    // Patient
-    PatientName: doc.study.patientName ?? "",
-    PatientID: clip(doc.study.patientId ?? "", 64),
-    PatientBirthDate: "",
-    PatientSex: "",
-    // General Study
-    StudyInstanceUID: studyUid,
-    StudyDate: studyDate,
-    StudyTime: "",
-    // Type 2 in General Study: the images' values when the study has them (issue 18.5), else empty.
-    ReferringPhysicianName: doc.study.referringPhysician ?? "",
-    StudyID: clip(doc.study.id, 16),
-    AccessionNumber: clip(doc.study.accessionNumber ?? "", 16),
-    StudyDescription: clip(doc.study.description ?? "", 64),
+    ...patientAndStudyModules(doc),
     // SR Document Series
     Modality: "SR",
     SeriesInstanceUID: seriesUid,

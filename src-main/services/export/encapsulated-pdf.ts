@@ -4,8 +4,8 @@
  * signed report, then one per addendum): its SOP Instance UID is derived from that SR's, so every STOW-RS retry
  * stores the same instance. Written with dcmjs, Explicit VR Little Endian.
  */
-import { clip, srInstanceUids, srStudyInstanceUid, writePart10 } from "./dicom-sr";
-import { isoDate, type ReportDocument, uidFromName } from "./report-document";
+import { clip, patientAndStudyModules, srInstanceUids, srStudyInstanceUid, writePart10 } from "./dicom-sr";
+import { type ReportDocument, uidFromName } from "./report-document";
 
 export const ENCAPSULATED_PDF_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.104.1";
 
@@ -28,17 +28,7 @@ export function renderEncapsulatedPdf(doc: ReportDocument, pdf: Uint8Array): { b
     SOPInstanceUID: sopInstanceUid,
     InstanceCreationDate: date,
     InstanceCreationTime: time,
-    PatientName: doc.study.patientName ?? "",
-    PatientID: clip(doc.study.patientId ?? "", 64),
-    PatientBirthDate: "",
-    PatientSex: "",
-    StudyInstanceUID: studyUid,
-    StudyDate: isoDate(doc.study.studyDate)?.replace(/-/g, "") ?? "",
-    StudyTime: "",
-    ReferringPhysicianName: doc.study.referringPhysician ?? "",
-    StudyID: clip(doc.study.id, 16),
-    AccessionNumber: clip(doc.study.accessionNumber ?? "", 16),
-    StudyDescription: clip(doc.study.description ?? "", 64),
+    ...patientAndStudyModules(doc),
     Modality: "DOC",
     SeriesInstanceUID: uidFromName(`radiology-draft/pdf-series/${studyUid}`),
     SeriesNumber: "901",

@@ -25,16 +25,11 @@ import { BUILT_IN_TEMPLATES } from "../../../src-shared/templates";
 import { insertAudit } from "../../db/audit-log";
 import type { CaseDatabase } from "../../db/database";
 import type { AccountsService } from "../accounts/accounts-service";
+import { RequestError } from "../request-error";
 
 /** A macro request that cannot be done as asked; `code` is the transport's (BAD_REQUEST, CONFLICT, NOT_FOUND). */
-export class MacroError extends Error {
-  constructor(
-    message: string,
-    readonly code: "BAD_REQUEST" | "CONFLICT" | "NOT_FOUND",
-  ) {
-    super(message);
-    this.name = "MacroError";
-  }
+export class MacroError extends RequestError<"BAD_REQUEST" | "CONFLICT" | "NOT_FOUND"> {
+  override name = "MacroError";
 }
 
 interface Row {

@@ -3,23 +3,35 @@
  * top-k selection. Vectors are rows of one contiguous row-major matrix (row r starts at r * dim).
  */
 
-/** Dot product of row `row` of `matrix` (row length `dim`) with `query`. `dim` must be a multiple of 4 or not. */
+/**
+ * Dot product of row `row` of `matrix` (row length `dim`, any length) with `query`: an unrolled 8-accumulator loop,
+ * the one kernel every exact scan here scores with.
+ */
 export function dotRow(matrix: Float32Array, row: number, query: Float32Array, dim: number): number {
   const base = row * dim;
+  const end8 = dim - (dim % 8);
   let a0 = 0;
   let a1 = 0;
   let a2 = 0;
   let a3 = 0;
+  let a4 = 0;
+  let a5 = 0;
+  let a6 = 0;
+  let a7 = 0;
   let j = 0;
-  const end4 = dim - (dim % 4);
-  for (; j < end4; j += 4) {
-    a0 += matrix[base + j]! * query[j]!;
-    a1 += matrix[base + j + 1]! * query[j + 1]!;
-    a2 += matrix[base + j + 2]! * query[j + 2]!;
-    a3 += matrix[base + j + 3]! * query[j + 3]!;
+  for (; j < end8; j += 8) {
+    const b = base + j;
+    a0 += matrix[b]! * query[j]!;
+    a1 += matrix[b + 1]! * query[j + 1]!;
+    a2 += matrix[b + 2]! * query[j + 2]!;
+    a3 += matrix[b + 3]! * query[j + 3]!;
+    a4 += matrix[b + 4]! * query[j + 4]!;
+    a5 += matrix[b + 5]! * query[j + 5]!;
+    a6 += matrix[b + 6]! * query[j + 6]!;
+    a7 += matrix[b + 7]! * query[j + 7]!;
   }
   for (; j < dim; j++) a0 += matrix[base + j]! * query[j]!;
-  return a0 + a1 + a2 + a3;
+  return a0 + a1 + a2 + a3 + (a4 + a5 + a6 + a7);
 }
 
 /** Scores rows [start, end) of `matrix` against `query` into `out[0 .. end - start)`. */

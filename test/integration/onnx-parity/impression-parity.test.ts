@@ -14,6 +14,7 @@ import os from "node:os";
 import path from "node:path";
 import * as ort from "onnxruntime-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TRAINING_PYTHON as PYTHON } from "../../../src-main/cli/training-python";
 import {
   draftImpression,
   type ImpressionPack,
@@ -25,7 +26,6 @@ import type { ImpressionExample } from "../../../src-main/services/language/impr
 import { loadImpressionDataset } from "../../../src-main/services/language/iu-xray-dataset";
 
 const REPO_ROOT = path.resolve(import.meta.dirname, "../../..");
-const PYTHON = "/usr/bin/python3";
 const PACK_DIR = process.env.IMPRESSION_PACK_DIR ?? path.join(REPO_ROOT, "models", "iu-xray-impression");
 const STUDIES = Number(process.env.IMPRESSION_PARITY_STUDIES ?? "24");
 const TENSOR_STUDIES = 3;

@@ -14,6 +14,7 @@ import os from "node:os";
 import path from "node:path";
 import * as ort from "onnxruntime-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TRAINING_PYTHON as PYTHON } from "../../../src-main/cli/training-python";
 import {
   encodeStudy,
   generateTokens,
@@ -27,7 +28,6 @@ import {
 import { demoPackDir } from "../../unit/model-pack/demo-pack";
 
 const REPO_ROOT = path.resolve(import.meta.dirname, "../../..");
-const PYTHON = "/usr/bin/python3";
 const TOLERANCE = 1e-4;
 const MIN_STUDIES = Number(process.env.PARITY_MIN_STUDIES ?? "20");
 
@@ -99,6 +99,26 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let max = 0;
   for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
   return max;
+}
+
+/** Runs the diagnosis branch on the fixture's [n, views, S, S] images (view 0 frontal, view 1 lateral). */
+async function runDiagnosisBatch(
+  session: ort.InferenceSession,
+  fixture: Fixture,
+): Promise<ort.InferenceSession.ReturnType> {
+  const [n, views, , size] = fixture.shape("images") as [number, number, number, number];
+  const images = fixture.float("images");
+  const plane = size * size;
+  const frontal = new Float32Array(n * plane);
+  const lateral = new Float32Array(n * plane);
+  for (let i = 0; i < n; i++) {
+    frontal.set(images.subarray(i * views * plane, (i * views + 1) * plane), i * plane);
+    lateral.set(images.subarray((i * views + 1) * plane, (i * views + 2) * plane), i * plane);
+  }
+  return session.run({
+    frontal: new ort.Tensor("float32", frontal, [n, 1, size, size]),
+    lateral: new ort.Tensor("float32", lateral, [n, 1, size, size]),
+  });
 }
 
 function torchAvailable(): boolean {
@@ -279,19 +299,7 @@ describe("ONNX (onnxruntime-node) vs PyTorch", () => {
       ctx.skip();
       return;
     }
-    const [n, views, , size] = fixture.shape("images") as [number, number, number, number];
-    const images = fixture.float("images");
-    const plane = size * size;
-    const frontal = new Float32Array(n * plane);
-    const lateral = new Float32Array(n * plane);
-    for (let i = 0; i < n; i++) {
-      frontal.set(images.subarray(i * views * plane, (i * views + 1) * plane), i * plane);
-      lateral.set(images.subarray((i * views + 1) * plane, (i * views + 2) * plane), i * plane);
-    }
-    const out = await session.run({
-      frontal: new ort.Tensor("float32", frontal, [n, 1, size, size]),
-      lateral: new ort.Tensor("float32", lateral, [n, 1, size, size]),
-    });
+    const out = await runDiagnosisBatch(session, fixture);
     const probabilities = out.probabilities!.data as Float32Array;
     const expected = fixture.float("diagnosis_probabilities");
     diffs.diagnosis_probabilities = maxAbsDiff(probabilities, expected);
@@ -319,19 +327,7 @@ describe("ONNX (onnxruntime-node) vs PyTorch", () => {
     let probabilities: Float32Array | null = null;
     const findingCount = pack.manifest.diagnosis?.findings.length ?? 0;
     if (pack.manifest.prompts) {
-      const [, , , size] = fixture.shape("images") as [number, number, number, number];
-      const images = fixture.float("images");
-      const plane = size * size;
-      const frontal = new Float32Array(n * plane);
-      const lateral = new Float32Array(n * plane);
-      for (let i = 0; i < n; i++) {
-        frontal.set(images.subarray(i * views * plane, (i * views + 1) * plane), i * plane);
-        lateral.set(images.subarray((i * views + 1) * plane, (i * views + 2) * plane), i * plane);
-      }
-      const out = await pack.sessions.diagnosis!.run({
-        frontal: new ort.Tensor("float32", frontal, [n, 1, size, size]),
-        lateral: new ort.Tensor("float32", lateral, [n, 1, size, size]),
-      });
+      const out = await runDiagnosisBatch(pack.sessions.diagnosis!, fixture);
       probabilities = out.probabilities!.data as Float32Array;
     }
     let sameDecisions = 0;

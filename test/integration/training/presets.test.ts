@@ -7,9 +7,9 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { TRAINING_PYTHON as PYTHON } from "../../../src-main/cli/training-python";
 
 const REPO_ROOT = path.resolve(import.meta.dirname, "../../..");
-const PYTHON = "/usr/bin/python3";
 const hasTorch =
   fs.existsSync(PYTHON) && spawnSync(PYTHON, ["-c", "import torch, torchvision"], { stdio: "ignore" }).status === 0;
 

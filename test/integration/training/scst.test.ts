@@ -8,11 +8,11 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { TRAINING_PYTHON as PYTHON } from "../../../src-main/cli/training-python";
 import { labelReport } from "../../../src-main/services/language/clinical-labeler";
 
 const REPO_ROOT = path.resolve(import.meta.dirname, "../../..");
 const TSX = path.join(REPO_ROOT, "node_modules", ".bin", "tsx");
-const PYTHON = "/usr/bin/python3";
 const hasTorch = fs.existsSync(PYTHON) && spawnSync(PYTHON, ["-c", "import torch"], { stdio: "ignore" }).status === 0;
 
 describe("label-stream CLI (the clinical labeler as a line service)", () => {

@@ -11,6 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TRAINING_PYTHON as python } from "../../../src-main/cli/training-python";
 import { decodeImageFile } from "../../../src-main/services/imaging";
 import {
   greyFromDecoded,
@@ -23,7 +24,6 @@ import type { PackPreprocessing } from "../../../src-main/services/model-pack";
 
 const repoRoot = path.resolve(__dirname, "../../..");
 const shared = path.resolve(repoRoot, "../shared/data");
-const python = "/usr/bin/python3";
 const reference = path.join(__dirname, "preprocess_reference.py");
 
 /** The manifest block training/preprocess.py's preprocessing_spec(size) writes. */

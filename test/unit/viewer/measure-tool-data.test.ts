@@ -11,7 +11,14 @@ import {
   TOOL_NAME,
   toolDataOf,
 } from "../../../src-renderer/src/features/viewer/measure-tool-data";
-import { MEASUREMENT_KINDS, POINTS_PER_KIND } from "../../../src-shared/measurements";
+import { MEASUREMENT_KINDS, POINTS_PER_KIND, type Point } from "../../../src-shared/measurements";
+
+/** Image-pixel points from a flat x, y, x, y, … list. */
+function xy(...coordinates: number[]): Point[] {
+  const points: Point[] = [];
+  for (let i = 0; i < coordinates.length; i += 2) points.push({ x: coordinates[i]!, y: coordinates[i + 1]! });
+  return points;
+}
 
 describe("measurement tool data", () => {
   it("names one handle per stored point of each kind, and maps tool names back", () => {
@@ -25,28 +32,13 @@ describe("measurement tool data", () => {
 
   it("round-trips the points of every kind through cornerstone-tools handles", () => {
     const points = {
-      length: [
-        { x: 10.5, y: 20 },
-        { x: 300, y: 400.25 },
-      ],
-      angle: [
-        { x: 0, y: 100 },
-        { x: 0, y: 0 },
-        { x: 100, y: 0 },
-      ],
-      ellipse: [
-        { x: 5, y: 6 },
-        { x: 50, y: 60 },
-      ],
-      ctr: [
-        { x: 400, y: 600 },
-        { x: 700, y: 600 },
-        { x: 200, y: 700 },
-        { x: 900, y: 700 },
-      ],
-    } as const;
+      length: xy(10.5, 20, 300, 400.25),
+      angle: xy(0, 100, 0, 0, 100, 0),
+      ellipse: xy(5, 6, 50, 60),
+      ctr: xy(400, 600, 700, 600, 200, 700, 900, 700),
+    };
     for (const kind of MEASUREMENT_KINDS) {
-      const data = toolDataOf({ id: 7, kind, points: [...points[kind]] });
+      const data = toolDataOf({ id: 7, kind, points: points[kind] });
       expect(data.measurementId).toBe(7);
       expect(data.handles.textBox).toMatchObject({ hasMoved: false });
       expect(pointsOfHandles(kind, data.handles as never)).toEqual(points[kind]);
