@@ -15,6 +15,7 @@ import { useEffectiveCommands, useShortcutHint } from "../../commands/key-bindin
 import { useClient } from "../../ipc/ClientContext";
 import { fileChannelUrl, imageRequestHeaders } from "../../ipc/transport";
 import { insertIntoReport } from "../report/report-insert";
+import { type ComparisonReport, ComparisonReportText } from "./ComparisonReportText";
 import { MeasurementsPanel } from "./MeasurementsPanel";
 import type { MeasureTool } from "./measure-tool-data";
 import type { PresetId } from "./presets";
@@ -29,12 +30,6 @@ const SLOTS: readonly Slot[] = ["frontal", "lateral", "prior-frontal", "prior-la
 
 /** 1-up (the active viewport), 2-up (side by side) or 2×2 (the current study's two views over the prior's two). */
 export type ViewerLayout = "1x1" | "1x2" | "2x2";
-
-/** The prior's signed report, shown beside its images. */
-export interface ComparisonReport {
-  title: string;
-  sections: Array<{ heading: string; text: string }>;
-}
 
 /**
  * A study opened beside the current one: a prior of the same patient (Priors pane or the hanging protocol) or a
@@ -434,13 +429,7 @@ export function ViewerArea({
                     />
                     {comparison?.report && slot === "prior-frontal" && (
                       <aside className="comparison-report" data-testid="comparison-report" aria-label="Prior report">
-                        <p className="muted">{comparison.report.title}</p>
-                        {comparison.report.sections.map((sec) => (
-                          <p key={`${sec.heading}:${sec.text.slice(0, 20)}`}>
-                            <strong>{sec.heading}: </strong>
-                            {sec.text}
-                          </p>
-                        ))}
+                        <ComparisonReportText report={comparison.report} />
                       </aside>
                     )}
                   </div>
