@@ -177,17 +177,25 @@ function useIdleLock(
   }, [active, idleMs, client, lock, setSession]);
 }
 
+/** What a field holds decides how it is typed: hidden or not, what the browser may fill in, the keyboard. */
+const FIELD_KINDS = {
+  text: { type: "text", autoComplete: "off" },
+  username: { type: "text", autoComplete: "username" },
+  "new-password": { type: "password", autoComplete: "new-password" },
+  "current-password": { type: "password", autoComplete: "current-password" },
+  pin: { type: "password", autoComplete: "off", inputMode: "numeric" },
+} as const satisfies Record<string, { type: "text" | "password"; autoComplete: string; inputMode?: "numeric" }>;
+
 function Field(props: {
   label: string;
   value: string;
   onChange: (v: string) => void;
-  type?: "text" | "password";
-  autoComplete?: string;
+  kind?: keyof typeof FIELD_KINDS;
   required?: boolean;
   hint?: string;
-  inputMode?: "numeric";
   autoFocus?: boolean;
 }) {
+  const kind: { type: string; autoComplete: string; inputMode?: "numeric" } = FIELD_KINDS[props.kind ?? "text"];
   return (
     <label className="account-field">
       <span>
@@ -195,12 +203,12 @@ function Field(props: {
         {props.required ? "" : " (optional)"}
       </span>
       <input
-        type={props.type ?? "text"}
+        type={kind.type}
         value={props.value}
         onChange={(e) => props.onChange(e.target.value)}
-        autoComplete={props.autoComplete ?? "off"}
+        autoComplete={kind.autoComplete}
         required={props.required}
-        inputMode={props.inputMode}
+        inputMode={kind.inputMode}
         // biome-ignore lint/a11y/noAutofocus: the screen's first field; nothing else is on the screen.
         autoFocus={props.autoFocus}
       />
@@ -318,7 +326,7 @@ function FirstAccountScreen({ onSession }: { onSession: (s: AccountSession) => v
           No account exists yet. Create the first radiologist's account: the name is printed on signed reports and
           written into the DICOM SR as its five PN components; signing asks for the password or PIN.
         </p>
-        <Field label="User name" value={username} onChange={setUsername} required autoFocus autoComplete="username" />
+        <Field label="User name" value={username} onChange={setUsername} required autoFocus kind="username" />
         <fieldset className="account-name">
           <legend>Name (DICOM PN)</legend>
           <Field label="Prefix" value={name.prefix} onChange={part("prefix")} hint="e.g. Dr." />
@@ -329,27 +337,18 @@ function FirstAccountScreen({ onSession }: { onSession: (s: AccountSession) => v
         </fieldset>
         <Field
           label="Password"
-          type="password"
+          kind="new-password"
           value={password}
           onChange={setPassword}
           required
-          autoComplete="new-password"
           hint="at least 10 characters"
         />
-        <Field
-          label="Repeat the password"
-          type="password"
-          value={repeat}
-          onChange={setRepeat}
-          required
-          autoComplete="new-password"
-        />
+        <Field label="Repeat the password" kind="new-password" value={repeat} onChange={setRepeat} required />
         <Field
           label="PIN"
-          type="password"
+          kind="pin"
           value={pin}
           onChange={setPin}
-          inputMode="numeric"
           hint="4 to 8 digits: a quicker way to sign and unlock"
         />
       </AccountForm>
@@ -376,15 +375,8 @@ function SignInScreen({ onSession }: { onSession: (s: AccountSession) => void })
         ready={!!username && !!password}
       >
         <p>Sign in to read and sign reports.</p>
-        <Field label="User name" value={username} onChange={setUsername} required autoFocus autoComplete="username" />
-        <Field
-          label="Password"
-          type="password"
-          value={password}
-          onChange={setPassword}
-          required
-          autoComplete="current-password"
-        />
+        <Field label="User name" value={username} onChange={setUsername} required autoFocus kind="username" />
+        <Field label="Password" kind="current-password" value={password} onChange={setPassword} required />
       </AccountForm>
     </main>
   );
@@ -432,12 +424,11 @@ function LockScreen(props: {
         </p>
         <Field
           label={account.hasPin ? "Password or PIN" : "Password"}
-          type="password"
+          kind="current-password"
           value={secret}
           onChange={setSecret}
           required
           autoFocus
-          autoComplete="current-password"
         />
       </AccountForm>
     </div>
