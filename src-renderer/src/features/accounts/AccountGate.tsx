@@ -177,17 +177,25 @@ function useIdleLock(
   }, [active, idleMs, client, lock, setSession]);
 }
 
+/** What a field holds decides how it is typed: hidden or not, what the browser may fill in, the keyboard. */
+const FIELD_KINDS = {
+  text: { type: "text", autoComplete: "off" },
+  username: { type: "text", autoComplete: "username" },
+  "new-password": { type: "password", autoComplete: "new-password" },
+  "current-password": { type: "password", autoComplete: "current-password" },
+  pin: { type: "password", autoComplete: "off", inputMode: "numeric" },
+} as const satisfies Record<string, { type: "text" | "password"; autoComplete: string; inputMode?: "numeric" }>;
+
 function Field(props: {
   label: string;
   value: string;
   onChange: (v: string) => void;
-  type?: "text" | "password";
-  autoComplete?: string;
+  kind?: keyof typeof FIELD_KINDS;
   required?: boolean;
   hint?: string;
-  inputMode?: "numeric";
   autoFocus?: boolean;
 }) {
+  const kind: { type: string; autoComplete: string; inputMode?: "numeric" } = FIELD_KINDS[props.kind ?? "text"];
   return (
     <label className="account-field">
       <span>
@@ -195,17 +203,95 @@ function Field(props: {
         {props.required ? "" : " (optional)"}
       </span>
       <input
-        type={props.type ?? "text"}
+        type={kind.type}
         value={props.value}
         onChange={(e) => props.onChange(e.target.value)}
-        autoComplete={props.autoComplete ?? "off"}
+        autoComplete={kind.autoComplete}
         required={props.required}
-        inputMode={props.inputMode}
+        inputMode={kind.inputMode}
         // biome-ignore lint/a11y/noAutofocus: the screen's first field; nothing else is on the screen.
         autoFocus={props.autoFocus}
       />
       {props.hint && <small>{props.hint}</small>}
     </label>
+  );
+}
+
+interface AccountSubmit {
+  error: string | null;
+  busy: boolean;
+  submit(): Promise<void>;
+}
+
+/**
+ * One account screen's submit: `check` first (a message: refused before anything is sent), then `send`, busy
+ * meanwhile; a failure's text becomes `error` and `onFail` runs (clears the secret typed).
+ */
+function useAccountSubmit(check: () => string | null, send: () => Promise<void>, onFail?: () => void): AccountSubmit {
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async () => {
+    const refused = check();
+    if (refused) {
+      setError(refused);
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    try {
+      await send();
+    } catch (err) {
+      setError(errorText(err));
+      onFail?.();
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { error, busy, submit };
+}
+
+/**
+ * The card every account screen is: title, fields, the failure ("<failure>: <why>"), the submit button (`ready`:
+ * enabled when not busy) and, beside it, a `secondary` button.
+ */
+function AccountForm(props: {
+  title: string;
+  form: AccountSubmit;
+  failure: string;
+  submit: string;
+  ready?: boolean;
+  secondary?: ReactNode;
+  children: ReactNode;
+}) {
+  const button = (
+    <button type="submit" className="btn btn-primary" disabled={props.form.busy || props.ready === false}>
+      {props.submit}
+    </button>
+  );
+  return (
+    <form
+      className="account-card"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void props.form.submit();
+      }}
+    >
+      <h1>{props.title}</h1>
+      {props.children}
+      {props.form.error && (
+        <p className="account-error" role="alert">
+          {props.failure}: {props.form.error}
+        </p>
+      )}
+      {props.secondary ? (
+        <div className="account-actions">
+          {props.secondary}
+          {button}
+        </div>
+      ) : (
+        button
+      )}
+    </form>
   );
 }
 
@@ -219,47 +305,28 @@ function FirstAccountScreen({ onSession }: { onSession: (s: AccountSession) => v
   const [password, setPassword] = useState("");
   const [repeat, setRepeat] = useState("");
   const [pin, setPin] = useState("");
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
   const part = (k: keyof PersonNameParts) => (v: string) => setName((n) => ({ ...n, [k]: v }));
-  const submit = async () => {
-    if (password !== repeat) {
-      setError("the two passwords differ");
-      return;
-    }
-    const input = { username, name, password, ...(pin ? { pin } : {}) };
-    // The contract's own schema, checked here first so the message names just the field to fix.
-    const checked = CreateAccountInputSchema.safeParse(input);
-    if (!checked.success) {
-      setError(checked.error.issues[0]?.message ?? "invalid account");
-      return;
-    }
-    setBusy(true);
-    setError(null);
-    try {
+  const input = { username, name, password, ...(pin ? { pin } : {}) };
+  const form = useAccountSubmit(
+    () => {
+      if (password !== repeat) return "the two passwords differ";
+      // The contract's own schema, checked here first so the message names just the field to fix.
+      const checked = CreateAccountInputSchema.safeParse(input);
+      return checked.success ? null : (checked.error.issues[0]?.message ?? "invalid account");
+    },
+    async () => {
       await client.accounts.create(input);
       onSession(await client.accounts.session());
-    } catch (err) {
-      setError(errorText(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+    },
+  );
   return (
     <main className="account-screen" aria-label="Create the first account">
-      <form
-        className="account-card"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void submit();
-        }}
-      >
-        <h1>Radiology Draft</h1>
+      <AccountForm title="Radiology Draft" form={form} failure="Not created" submit="Create account and sign in">
         <p>
           No account exists yet. Create the first radiologist's account: the name is printed on signed reports and
           written into the DICOM SR as its five PN components; signing asks for the password or PIN.
         </p>
-        <Field label="User name" value={username} onChange={setUsername} required autoFocus autoComplete="username" />
+        <Field label="User name" value={username} onChange={setUsername} required autoFocus kind="username" />
         <fieldset className="account-name">
           <legend>Name (DICOM PN)</legend>
           <Field label="Prefix" value={name.prefix} onChange={part("prefix")} hint="e.g. Dr." />
@@ -270,38 +337,21 @@ function FirstAccountScreen({ onSession }: { onSession: (s: AccountSession) => v
         </fieldset>
         <Field
           label="Password"
-          type="password"
+          kind="new-password"
           value={password}
           onChange={setPassword}
           required
-          autoComplete="new-password"
           hint="at least 10 characters"
         />
-        <Field
-          label="Repeat the password"
-          type="password"
-          value={repeat}
-          onChange={setRepeat}
-          required
-          autoComplete="new-password"
-        />
+        <Field label="Repeat the password" kind="new-password" value={repeat} onChange={setRepeat} required />
         <Field
           label="PIN"
-          type="password"
+          kind="pin"
           value={pin}
           onChange={setPin}
-          inputMode="numeric"
           hint="4 to 8 digits: a quicker way to sign and unlock"
         />
-        {error && (
-          <p className="account-error" role="alert">
-            Not created: {error}
-          </p>
-        )}
-        <button type="submit" className="btn btn-primary" disabled={busy}>
-          Create account and sign in
-        </button>
-      </form>
+      </AccountForm>
     </main>
   );
 }
@@ -310,49 +360,24 @@ function SignInScreen({ onSession }: { onSession: (s: AccountSession) => void })
   const client = useClient();
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const submit = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      onSession(await client.accounts.signIn({ username, password }));
-    } catch (err) {
-      setError(errorText(err));
-      setPassword("");
-    } finally {
-      setBusy(false);
-    }
-  };
+  const form = useAccountSubmit(
+    () => null,
+    async () => onSession(await client.accounts.signIn({ username, password })),
+    () => setPassword(""),
+  );
   return (
     <main className="account-screen" aria-label="Sign in">
-      <form
-        className="account-card"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void submit();
-        }}
+      <AccountForm
+        title="Radiology Draft"
+        form={form}
+        failure="Not signed in"
+        submit="Sign in"
+        ready={!!username && !!password}
       >
-        <h1>Radiology Draft</h1>
         <p>Sign in to read and sign reports.</p>
-        <Field label="User name" value={username} onChange={setUsername} required autoFocus autoComplete="username" />
-        <Field
-          label="Password"
-          type="password"
-          value={password}
-          onChange={setPassword}
-          required
-          autoComplete="current-password"
-        />
-        {error && (
-          <p className="account-error" role="alert">
-            Not signed in: {error}
-          </p>
-        )}
-        <button type="submit" className="btn btn-primary" disabled={busy || !username || !password}>
-          Sign in
-        </button>
-      </form>
+        <Field label="User name" value={username} onChange={setUsername} required autoFocus kind="username" />
+        <Field label="Password" kind="current-password" value={password} onChange={setPassword} required />
+      </AccountForm>
     </main>
   );
 }
@@ -366,33 +391,28 @@ function LockScreen(props: {
   const client = useClient();
   const account = props.session.account as Account;
   const [secret, setSecret] = useState("");
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
   const ref = useRef<HTMLDivElement>(null);
   useFocusTrap(ref);
   const lockKey = useShortcutKey("session.lock");
-  const submit = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      props.onSession(await client.accounts.unlock(credentialOf(secret)));
-    } catch (err) {
-      setError(errorText(err));
-      setSecret("");
-    } finally {
-      setBusy(false);
-    }
-  };
+  const form = useAccountSubmit(
+    () => null,
+    async () => props.onSession(await client.accounts.unlock(credentialOf(secret))),
+    () => setSecret(""),
+  );
   return (
     <div className="overlay account-lock" role="dialog" aria-modal="true" aria-label="Workstation locked" ref={ref}>
-      <form
-        className="account-card"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void submit();
-        }}
+      <AccountForm
+        title="Locked"
+        form={form}
+        failure="Not unlocked"
+        submit="Unlock"
+        ready={secret !== ""}
+        secondary={
+          <button type="button" className="btn" onClick={() => void props.onSignOut()}>
+            Sign out (switch account)
+          </button>
+        }
       >
-        <h1>Locked</h1>
         <p data-testid="lock-account">
           {account.displayName} ({account.username}) is signed in.{" "}
           {props.reason === "idle"
@@ -404,27 +424,13 @@ function LockScreen(props: {
         </p>
         <Field
           label={account.hasPin ? "Password or PIN" : "Password"}
-          type="password"
+          kind="current-password"
           value={secret}
           onChange={setSecret}
           required
           autoFocus
-          autoComplete="current-password"
         />
-        {error && (
-          <p className="account-error" role="alert">
-            Not unlocked: {error}
-          </p>
-        )}
-        <div className="account-actions">
-          <button type="button" className="btn" onClick={() => void props.onSignOut()}>
-            Sign out (switch account)
-          </button>
-          <button type="submit" className="btn btn-primary" disabled={busy || secret === ""}>
-            Unlock
-          </button>
-        </div>
-      </form>
+      </AccountForm>
     </div>
   );
 }

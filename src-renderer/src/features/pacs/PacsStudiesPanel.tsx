@@ -7,6 +7,7 @@
  */
 import { useRef, useState } from "react";
 import type { PacsStudy, PacsStudyPage } from "../../../../src-shared/pacs-types";
+import { HeadedTable } from "../../app/HeadedTable";
 import { OverlayPanel } from "../../app/OverlayPanel";
 import { useAsync } from "../../app/useAsync";
 import { useJobProgress } from "../../app/useJobProgress";
@@ -232,52 +233,39 @@ function PacsStudiesDialog(props: { onOpenStudy: (studyId: string) => void }) {
       )}
       {page && (
         <>
-          <table className="pacs-results" aria-label="PACS search results">
-            <thead>
+          <HeadedTable className="pacs-results" aria-label="PACS search results" columns={RESULT_COLUMNS}>
+            {page.studies.length === 0 && (
               <tr>
-                {RESULT_COLUMNS.map((heading) => (
-                  <th key={heading || "open"}>{heading}</th>
-                ))}
+                <td colSpan={RESULT_COLUMNS.length} className="hint">
+                  No study matches.
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {page.studies.length === 0 && (
-                <tr>
-                  <td colSpan={RESULT_COLUMNS.length} className="hint">
-                    No study matches.
-                  </td>
-                </tr>
-              )}
-              {page.studies.map((s) => (
-                <tr key={s.studyInstanceUid} data-study-uid={s.studyInstanceUid}>
-                  <td>{formatName(s.patientName)}</td>
-                  <td>{s.patientId ?? ""}</td>
-                  <td>{formatDate(s.studyDate)}</td>
-                  <td>{s.description ?? ""}</td>
-                  <td>{s.accessionNumber ?? ""}</td>
-                  <td>{s.modalities.join(", ")}</td>
-                  <td>{s.instanceCount ?? ""}</td>
-                  <td className={`pacs-source pacs-cached-${s.cached}`}>
-                    {s.cached === "complete"
-                      ? "PACS · cached"
-                      : s.cached === "partial"
-                        ? "PACS · partly cached"
-                        : "PACS"}
-                  </td>
-                  <td>
-                    <button
-                      type="button"
-                      className="btn"
-                      disabled={retrieval?.kind === "running"}
-                      onClick={() => void openStudy(s)}
-                    >
-                      Open
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            )}
+            {page.studies.map((s) => (
+              <tr key={s.studyInstanceUid} data-study-uid={s.studyInstanceUid}>
+                <td>{formatName(s.patientName)}</td>
+                <td>{s.patientId ?? ""}</td>
+                <td>{formatDate(s.studyDate)}</td>
+                <td>{s.description ?? ""}</td>
+                <td>{s.accessionNumber ?? ""}</td>
+                <td>{s.modalities.join(", ")}</td>
+                <td>{s.instanceCount ?? ""}</td>
+                <td className={`pacs-source pacs-cached-${s.cached}`}>
+                  {s.cached === "complete" ? "PACS · cached" : s.cached === "partial" ? "PACS · partly cached" : "PACS"}
+                </td>
+                <td>
+                  <button
+                    type="button"
+                    className="btn"
+                    disabled={retrieval?.kind === "running"}
+                    onClick={() => void openStudy(s)}
+                  >
+                    Open
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </HeadedTable>
           <div className="pacs-paging">
             <button
               type="button"

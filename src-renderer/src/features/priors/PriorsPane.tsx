@@ -13,12 +13,11 @@ import { useCommands, useRunCommand } from "../../commands/CommandRegistry";
 import { useShortcutHint } from "../../commands/key-bindings";
 import { useClient } from "../../ipc/ClientContext";
 import { errorText } from "../pacs/panels";
+import { type ComparisonReport, ComparisonReportText } from "../viewer/ComparisonReportText";
 import "./priors.css";
 
-interface ShownReport {
+interface ShownReport extends ComparisonReport {
   key: string;
-  title: string;
-  sections: Array<{ heading: string; text: string }>;
 }
 
 const keyOf = (p: PriorStudy) => p.studyInstanceUid ?? p.localStudyId ?? "";
@@ -265,13 +264,7 @@ export function PriorsPane({
               </div>
               {report?.key === key && (
                 <div className="prior-report" data-testid="prior-report">
-                  <p className="muted">{report.title}</p>
-                  {report.sections.map((s) => (
-                    <p key={`${s.heading}:${s.text.slice(0, 20)}`}>
-                      <strong>{s.heading}: </strong>
-                      {s.text}
-                    </p>
-                  ))}
+                  <ComparisonReportText report={report} />
                 </div>
               )}
             </li>

@@ -2,6 +2,7 @@
  * The report's audit log (reports.audit): every entry of the study, newest first, with the actor and the account
  * signed in when it was written (issue 18.1: every edit, sign and addendum names the account).
  */
+import { HeadedTable } from "../../app/HeadedTable";
 import { OverlayPanel } from "../../app/OverlayPanel";
 import { useAsync } from "../../app/useAsync";
 import { useCommands } from "../../commands/CommandRegistry";
@@ -17,26 +18,16 @@ export function AuditLogPanel({ studyId, onClose }: { studyId: string; onClose: 
       {audit.status === "error" && <p className="error-text">Could not read the audit log: {audit.error}</p>}
       {audit.status === "ok" && audit.value.length === 0 && <p className="hint">Nothing recorded yet.</p>}
       {audit.status === "ok" && audit.value.length > 0 && (
-        <table className="audit-table" data-testid="audit-log">
-          <thead>
-            <tr>
-              <th>When</th>
-              <th>What</th>
-              <th>By</th>
-              <th>Account</th>
+        <HeadedTable className="audit-table" data-testid="audit-log" columns={["When", "What", "By", "Account"]}>
+          {[...audit.value].reverse().map((e) => (
+            <tr key={e.id} data-action={e.action}>
+              <td>{new Date(e.at).toLocaleString()}</td>
+              <td>{e.action}</td>
+              <td>{e.actor}</td>
+              <td>{e.account ? `${e.account.name} (#${e.account.id})` : "—"}</td>
             </tr>
-          </thead>
-          <tbody>
-            {[...audit.value].reverse().map((e) => (
-              <tr key={e.id} data-action={e.action}>
-                <td>{new Date(e.at).toLocaleString()}</td>
-                <td>{e.action}</td>
-                <td>{e.actor}</td>
-                <td>{e.account ? `${e.account.name} (#${e.account.id})` : "—"}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </HeadedTable>
       )}
     </OverlayPanel>
   );

@@ -54,3 +54,26 @@ export function Dialog(props: {
     </div>
   );
 }
+
+/** A dialog's full-width text field, named by `label` (its placeholder, where given, says more). */
+export function DialogInput(props: {
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  maxLength: number;
+  placeholder?: string;
+  secret?: boolean;
+}) {
+  return (
+    <input
+      aria-label={props.label}
+      className="wide-input"
+      type={props.secret ? "password" : undefined}
+      autoComplete={props.secret ? "current-password" : undefined}
+      placeholder={props.placeholder}
+      value={props.value}
+      onChange={(e) => props.onChange(e.target.value)}
+      maxLength={props.maxLength}
+    />
+  );
+}

@@ -41,7 +41,7 @@ import { MacroManager } from "../macros/MacroManager";
 import { MacroPicker } from "../macros/MacroPicker";
 import { ReportPacsStatus } from "../pacs/ReportPacsStatus";
 import { AuditLogPanel } from "./AuditLogPanel";
-import { Dialog } from "./Dialog";
+import { Dialog, DialogInput } from "./Dialog";
 import { saveExport } from "./download";
 import { findingWarnings, ModelFindings } from "./ModelFindings";
 import { setReportInserter } from "./report-insert";
@@ -56,6 +56,21 @@ const PLACEHOLDERS: Record<SectionKey, string> = {
   impression: "Impression…",
 };
 const MIN_LINES: Record<SectionKey, number> = { indication: 1, comparison: 1, findings: 6, impression: 2 };
+
+/** The session's actions that replace text the radiologist wrote; each asks first (its method, with `true`, replaces). */
+type ReplaceAction = "regenerate" | "suggestImpression";
+const REPLACE_CONFIRM: Record<ReplaceAction, { title: string; confirmLabel: string; text: string }> = {
+  regenerate: {
+    title: "Replace your edits?",
+    confirmLabel: "Regenerate and replace",
+    text: "Findings or Impression hold text you wrote or changed. Regenerating replaces both sections with a new AI draft. Your current text stays in the draft history.",
+  },
+  suggestImpression: {
+    title: "Replace your impression?",
+    confirmLabel: "Suggest and replace",
+    text: "Impression holds text you wrote or changed. The suggestion, drafted from the Findings as they are now, replaces it. Your current text stays in the draft history.",
+  },
+};
 
 const time = (iso: string | null) => (iso ? new Date(iso).toLocaleTimeString([], { hour12: false }) : "");
 const dateTime = (iso: string) =>
@@ -371,8 +386,8 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
   const client = useClient();
   const { session, snapshot } = useReportSession(client, study?.id ?? null);
   const editors = useRef<Partial<Record<SectionKey, SectionEditorHandle | null>>>({});
-  const [confirmRegenerate, setConfirmRegenerate] = useState(false);
-  const [confirmSuggest, setConfirmSuggest] = useState(false);
+  // Regenerating, or suggesting the impression, over text the radiologist wrote asks first (REPLACE_CONFIRM).
+  const [confirmReplace, setConfirmReplace] = useState<ReplaceAction | null>(null);
   const [overrideOpen, setOverrideOpen] = useState(false);
   const [overrideReason, setOverrideReason] = useState("");
   const [scopeConfirmed, setScopeConfirmed] = useState(false);
@@ -402,7 +417,7 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
   // biome-ignore lint/correctness/useExhaustiveDependencies: reset when the open study changes.
   useEffect(() => {
     setNotice(null);
-    setConfirmRegenerate(false);
+    setConfirmReplace(null);
     setSignStep(null);
     setOverrideOpen(false);
     setSignOffIssues([]);
@@ -445,7 +460,7 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
 
   const regenerate = () => {
     if (!session || !server || signed || !server.engine.available || !server.scope.draftAllowed) return;
-    if (server.hasUserEdits || (snapshot && snapshot.save.status === "pending")) setConfirmRegenerate(true);
+    if (server.hasUserEdits || (snapshot && snapshot.save.status === "pending")) setConfirmReplace("regenerate");
     else void session.regenerate(false);
   };
 
@@ -456,7 +471,8 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
       return;
     }
     const impression = sections.impression.trim();
-    if (impression !== "" && impression !== (server.aiSections?.impression ?? "").trim()) setConfirmSuggest(true);
+    if (impression !== "" && impression !== (server.aiSections?.impression ?? "").trim())
+      setConfirmReplace("suggestImpression");
     else void session.suggestImpression(false);
   };
 
@@ -792,38 +808,18 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
       {macroPane === "manager" && (
         <MacroManager list={macroList} onChanged={() => void reloadMacros()} onClose={() => setMacroPane(null)} />
       )}
-      {confirmRegenerate && session && (
+      {confirmReplace && session && (
         <Dialog
-          title="Replace your edits?"
-          confirmLabel="Regenerate and replace"
+          title={REPLACE_CONFIRM[confirmReplace].title}
+          confirmLabel={REPLACE_CONFIRM[confirmReplace].confirmLabel}
           confirmKind="danger"
-          onCancel={() => setConfirmRegenerate(false)}
+          onCancel={() => setConfirmReplace(null)}
           onConfirm={() => {
-            setConfirmRegenerate(false);
-            void session.regenerate(true);
+            setConfirmReplace(null);
+            void session[confirmReplace](true);
           }}
         >
-          <p>
-            Findings or Impression hold text you wrote or changed. Regenerating replaces both sections with a new AI
-            draft. Your current text stays in the draft history.
-          </p>
-        </Dialog>
-      )}
-      {confirmSuggest && session && (
-        <Dialog
-          title="Replace your impression?"
-          confirmLabel="Suggest and replace"
-          confirmKind="danger"
-          onCancel={() => setConfirmSuggest(false)}
-          onConfirm={() => {
-            setConfirmSuggest(false);
-            void session.suggestImpression(true);
-          }}
-        >
-          <p>
-            Impression holds text you wrote or changed. The suggestion, drafted from the Findings as they are now,
-            replaces it. Your current text stays in the draft history.
-          </p>
+          <p>{REPLACE_CONFIRM[confirmReplace].text}</p>
         </Dialog>
       )}
       {overrideOpen && session && server && (
@@ -842,12 +838,11 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
             {server.scope.headline}. The model was made for chest radiographs; its draft of this study is likely wrong.
             The override is recorded in the audit log and printed in every export of the report.
           </p>
-          <input
-            aria-label="Reason for the override"
-            className="wide-input"
+          <DialogInput
+            label="Reason for the override"
             placeholder="Reason (optional)"
             value={overrideReason}
-            onChange={(e) => setOverrideReason(e.target.value)}
+            onChange={setOverrideReason}
             maxLength={500}
           />
         </Dialog>
@@ -873,14 +868,12 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
               {server.scope.headline}). I confirm that this AI-assisted report applies to this study.
             </label>
           )}
-          <input
-            aria-label="Password or PIN"
-            className="wide-input"
-            type="password"
-            autoComplete="current-password"
+          <DialogInput
+            label="Password or PIN"
+            secret
             placeholder={`Password or PIN of ${signStep.signer.name}`}
             value={secret}
-            onChange={(e) => setSecret(e.target.value)}
+            onChange={setSecret}
             maxLength={256}
           />
           <p>
@@ -898,12 +891,11 @@ export function ReportPane({ study }: { study: StudyDetail | null }) {
               <legend className="warn-text">
                 Critical result: {criticalTermsShown.join(", ")}. Record to whom, how and when it was communicated.
               </legend>
-              <input
-                aria-label="Communicated to"
-                className="wide-input"
+              <DialogInput
+                label="Communicated to"
                 placeholder="Communicated to (name, role)"
                 value={told.recipient}
-                onChange={(e) => setTold({ ...told, recipient: e.target.value })}
+                onChange={(recipient) => setTold({ ...told, recipient })}
                 maxLength={200}
               />
               <select

@@ -213,9 +213,13 @@ export class ReportSession {
   /** Fetches the server state again (the draft arrived, the job changed) and reconciles the local text. */
   async refresh(): Promise<void> {
     if (this.disposed) return;
+    await this.adoptFrom(() => this.client.reports.state({ studyId: this.studyId }));
+  }
+
+  /** Adopts the state `call` returns; a failure becomes the snapshot's error (nothing is thrown). */
+  private async adoptFrom(call: () => Promise<ReportState>): Promise<void> {
     try {
-      const server = await this.client.reports.state({ studyId: this.studyId });
-      this.adopt(server);
+      this.adopt(await call());
     } catch (err) {
       this.set({ error: errorText(err) });
     }
@@ -373,21 +377,22 @@ export class ReportSession {
   }
 
   undo(section: SectionKey = this.snapshot.lastFocused): void {
-    const h = this.history[section];
-    const previous = h.past.pop();
-    if (previous === undefined || this.readOnly()) return;
-    h.future.push(this.snapshot.sections[section]);
-    h.lastPush = 0;
-    this.setSections({ ...this.snapshot.sections, [section]: previous }, "user", section);
+    this.stepHistory(section, "past", "future");
   }
 
   redo(section: SectionKey = this.snapshot.lastFocused): void {
+    this.stepHistory(section, "future", "past");
+  }
+
+  /** One undo (`past` → `future`) or redo (the reverse) step of a section's history; none while read-only. */
+  private stepHistory(section: SectionKey, from: "past" | "future", to: "past" | "future"): void {
+    if (this.readOnly()) return;
     const h = this.history[section];
-    const next = h.future.pop();
-    if (next === undefined || this.readOnly()) return;
-    h.past.push(this.snapshot.sections[section]);
+    const text = h[from].pop();
+    if (text === undefined) return;
+    h[to].push(this.snapshot.sections[section]);
     h.lastPush = 0;
-    this.setSections({ ...this.snapshot.sections, [section]: next }, "user", section);
+    this.setSections({ ...this.snapshot.sections, [section]: text }, "user", section);
   }
 
   focused(section: SectionKey): void {
@@ -483,23 +488,13 @@ export class ReportSession {
 
   async regenerate(replaceUserEdits: boolean): Promise<void> {
     await this.flush();
-    try {
-      const state = await this.client.reports.regenerate({ studyId: this.studyId, replaceUserEdits });
-      this.adopt(state);
-    } catch (err) {
-      this.set({ error: errorText(err) });
-    }
+    await this.adoptFrom(() => this.client.reports.regenerate({ studyId: this.studyId, replaceUserEdits }));
   }
 
   /** Drafts the Impression again from the Findings as edited (the caller asks before replacing the user's text). */
   async suggestImpression(replaceUserText: boolean): Promise<void> {
     await this.flush();
-    try {
-      const state = await this.client.reports.suggestImpression({ studyId: this.studyId, replaceUserText });
-      this.adopt(state);
-    } catch (err) {
-      this.set({ error: errorText(err) });
-    }
+    await this.adoptFrom(() => this.client.reports.suggestImpression({ studyId: this.studyId, replaceUserText }));
   }
 
   async cancel(): Promise<void> {
@@ -513,11 +508,7 @@ export class ReportSession {
 
   async restore(version: number): Promise<void> {
     await this.flush();
-    try {
-      this.adopt(await this.client.reports.restore({ studyId: this.studyId, version }));
-    } catch (err) {
-      this.set({ error: errorText(err) });
-    }
+    await this.adoptFrom(() => this.client.reports.restore({ studyId: this.studyId, version }));
   }
 
   /**
@@ -550,11 +541,7 @@ export class ReportSession {
   /** Overrides the scope gate's "not eligible": the AI drafts the study (audited, printed in every export). */
   async overrideScope(reason: string): Promise<void> {
     await this.flush();
-    try {
-      this.adopt(await this.client.reports.overrideScope({ studyId: this.studyId, reason }));
-    } catch (err) {
-      this.set({ error: errorText(err) });
-    }
+    await this.adoptFrom(() => this.client.reports.overrideScope({ studyId: this.studyId, reason }));
   }
 
   async addAddendum(text: string, credential?: Credential): Promise<void> {

@@ -6,13 +6,16 @@
 import { type ReactNode, useEffect, useMemo, useState } from "react";
 import type { StudyDetail } from "../../../../src-shared/domain";
 import { normalisedSentenceSet, normaliseSentence, splitSentences } from "../../../../src-shared/report-text";
-import { OBSERVATIONS, type SectionKey, type SimilarCase } from "../../../../src-shared/report-types";
+import { OBSERVATIONS, SECTION_TITLES, type SectionKey, type SimilarCase } from "../../../../src-shared/report-types";
+import { Options } from "../../app/Options";
 import { useClient } from "../../ipc/ClientContext";
 import { fileChannelUrl, imageRequestHeaders } from "../../ipc/transport";
 import { useReportSession } from "../report/report-session";
 import "./similar-cases.css";
 
 const SKELETON_ROWS = 5;
+/** Where the picked sentences can go, in the order the select lists them. */
+const INSERT_TARGETS: readonly SectionKey[] = ["findings", "impression", "comparison", "indication"];
 
 function Findings({ labels }: { labels: SimilarCase["labels"] }) {
   const chips = labels.map((v, i) => ({ v, name: OBSERVATIONS[i] ?? "" })).filter((x) => x.v === 1 || x.v === -1);
@@ -217,10 +220,7 @@ export function SimilarCasesPane({
             onChange={(e) => setTarget(e.target.value as SectionKey)}
             aria-label="Insert sentences into"
           >
-            <option value="findings">Findings</option>
-            <option value="impression">Impression</option>
-            <option value="comparison">Comparison</option>
-            <option value="indication">Indication</option>
+            <Options values={INSERT_TARGETS} labels={SECTION_TITLES} />
           </select>
         </label>
       </header>

@@ -4,7 +4,7 @@
  * cursor) and Delete. A row selects its measurement (drawn in its own colour; Delete and Alt+M act on it).
  * Signed measurements are listed locked.
  */
-import { useState } from "react";
+import { type ReactNode, useState } from "react";
 import { type Measurement, measurementSummary } from "../../../../src-shared/measurements";
 import type { CommandId } from "../../commands/commands";
 
@@ -121,31 +121,31 @@ function MeasurementRow({
           }
         }}
       />
-      <button
-        type="button"
-        className="tool"
-        title={hint("Insert into the report at the cursor", "viewer.measurement.insert")}
-        onMouseDown={(e) => e.preventDefault()}
-        onClick={(e) => {
-          e.stopPropagation();
-          onInsert();
-        }}
-      >
+      <RowTool title={hint("Insert into the report at the cursor", "viewer.measurement.insert")} onPress={onInsert}>
         Insert
-      </button>
-      <button
-        type="button"
-        className="tool"
-        title={hint("Delete", "viewer.measurement.delete")}
-        disabled={locked}
-        onMouseDown={(e) => e.preventDefault()}
-        onClick={(e) => {
-          e.stopPropagation();
-          onDelete();
-        }}
-      >
+      </RowTool>
+      <RowTool title={hint("Delete", "viewer.measurement.delete")} disabled={locked} onPress={onDelete}>
         Delete
-      </button>
+      </RowTool>
     </li>
+  );
+}
+
+/** A row's button: it takes no focus (the report's cursor stays where it was) and does not select the row. */
+function RowTool(props: { title: string; disabled?: boolean; onPress: () => void; children: ReactNode }) {
+  return (
+    <button
+      type="button"
+      className="tool"
+      title={props.title}
+      disabled={props.disabled}
+      onMouseDown={(e) => e.preventDefault()}
+      onClick={(e) => {
+        e.stopPropagation();
+        props.onPress();
+      }}
+    >
+      {props.children}
+    </button>
   );
 }

@@ -8,6 +8,7 @@
 import { useMemo, useState } from "react";
 import { parseDicom } from "../../../../src-shared/imaging/dicom-reader";
 import type { ImageSource } from "../../../../src-shared/import-types";
+import { HeadedTable } from "../../app/HeadedTable";
 import { OverlayPanel } from "../../app/OverlayPanel";
 import { useAsync } from "../../app/useAsync";
 import { useCommands } from "../../commands/CommandRegistry";
@@ -190,19 +191,9 @@ function TagBrowser({ source, onClose }: { source: ImageSource | null; onClose: 
               ? `${filtered.matches} match${filtered.matches === 1 ? "" : "es"}`
               : `${all?.length ?? 0} top-level elements`}
           </p>
-          <table className="tag-table">
-            <thead>
-              <tr>
-                <th>Tag</th>
-                <th>Name</th>
-                <th>VR</th>
-                <th>Value</th>
-              </tr>
-            </thead>
-            <tbody>
-              <TagRows rows={filtered.rows} open={open} toggle={toggle} depth={0} />
-            </tbody>
-          </table>
+          <HeadedTable className="tag-table" columns={["Tag", "Name", "VR", "Value"]}>
+            <TagRows rows={filtered.rows} open={open} toggle={toggle} depth={0} />
+          </HeadedTable>
         </>
       )}
     </OverlayPanel>

@@ -6,11 +6,13 @@
  * ↑ / ↓ between the two studies' rows. The view of an image of the open study can be corrected here.
  */
 import { type Ref, useEffect, useImperativeHandle, useRef, useState } from "react";
-import type { View } from "../../../../src-shared/domain";
+import { type View, ViewSchema } from "../../../../src-shared/domain";
 import type { ImageSource } from "../../../../src-shared/import-types";
+import { Options } from "../../app/Options";
 import { cornerstoneImageId, initCornerstone } from "./cornerstone-setup";
 
 const VIEW_SHORT: Record<View, string> = { frontal: "F", lateral: "L", unknown: "?" };
+const VIEW_NAME: Record<View, string> = { frontal: "Frontal", lateral: "Lateral", unknown: "Unknown" };
 const THUMB_SIZE = 64;
 
 /** Thumbnails render one at a time, so they never crowd out the viewports' own loads. */
@@ -164,9 +166,7 @@ export function ThumbnailStrip({
                     aria-label={`View of ${s.fileName}`}
                     onChange={(e) => onSetView(s.imageId, e.target.value as View)}
                   >
-                    <option value="frontal">Frontal</option>
-                    <option value="lateral">Lateral</option>
-                    <option value="unknown">Unknown</option>
+                    <Options values={ViewSchema.options} labels={VIEW_NAME} />
                   </select>
                 )}
               </li>

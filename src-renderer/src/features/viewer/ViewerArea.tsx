@@ -15,6 +15,7 @@ import { useEffectiveCommands, useShortcutHint } from "../../commands/key-bindin
 import { useClient } from "../../ipc/ClientContext";
 import { fileChannelUrl, imageRequestHeaders } from "../../ipc/transport";
 import { insertIntoReport } from "../report/report-insert";
+import { type ComparisonReport, ComparisonReportText } from "./ComparisonReportText";
 import { MeasurementsPanel } from "./MeasurementsPanel";
 import type { MeasureTool } from "./measure-tool-data";
 import type { PresetId } from "./presets";
@@ -29,12 +30,6 @@ const SLOTS: readonly Slot[] = ["frontal", "lateral", "prior-frontal", "prior-la
 
 /** 1-up (the active viewport), 2-up (side by side) or 2×2 (the current study's two views over the prior's two). */
 export type ViewerLayout = "1x1" | "1x2" | "2x2";
-
-/** The prior's signed report, shown beside its images. */
-export interface ComparisonReport {
-  title: string;
-  sections: Array<{ heading: string; text: string }>;
-}
 
 /**
  * A study opened beside the current one: a prior of the same patient (Priors pane or the hanging protocol) or a
@@ -397,62 +392,48 @@ export function ViewerArea({
                 </button>
               </div>
             );
-            if (comparison && thumbnailOnly) {
-              return (
-                <div
-                  className="comparison-slot"
-                  key={slot}
-                  hidden={hidden}
-                  data-testid={slot === "prior-frontal" ? "comparison-viewport" : undefined}
-                  data-state="thumbnail-only"
-                >
-                  {banner}
-                  <ThumbnailOnly studyId={comparison.studyId} state={thumbnail} lateral={slot === "prior-lateral"} />
-                </div>
-              );
-            }
+            const onlyThumbnail = comparison !== null && thumbnailOnly;
             return (
               <div
                 className="comparison-slot"
                 key={slot}
                 hidden={hidden}
                 data-testid={slot === "prior-frontal" ? "comparison-viewport" : undefined}
+                data-state={onlyThumbnail ? "thumbnail-only" : undefined}
               >
                 {banner}
-                <div className="comparison-body">
-                  <Viewport
-                    ref={viewports[slot]}
-                    slot={slot}
-                    study={sourceOf(slot) ? studyOf(sourceOf(slot)) : compareDetail}
-                    source={sourceOf(slot)}
-                    position={positionOf(sourceOf(slot))}
-                    role={isPriorImage(assigned[slot]) ? "Prior" : comparison ? "Current" : null}
-                    active={activeSlot === slot && (comparison !== null || layout === "2x2")}
-                    onActivate={() => setActiveSlot(slot)}
-                    onMaximise={onToggleMaximise}
-                    {...measuringProps(sourceOf(slot))}
-                    emptyText={
-                      !comparison
-                        ? `No prior beside this study: ${hint("hanging protocol", "viewer.hangPrior")}, or Open beside in Priors`
-                        : compareState.status === "loading"
-                          ? "Loading the study beside it…"
-                          : compareState.status === "error"
-                            ? `The study beside it cannot be shown: ${compareState.error}`
-                            : `No ${slot === "prior-frontal" ? "frontal" : "lateral"} image in ${comparison.studyId}`
-                    }
-                  />
-                  {comparison?.report && slot === "prior-frontal" && (
-                    <aside className="comparison-report" data-testid="comparison-report" aria-label="Prior report">
-                      <p className="muted">{comparison.report.title}</p>
-                      {comparison.report.sections.map((sec) => (
-                        <p key={`${sec.heading}:${sec.text.slice(0, 20)}`}>
-                          <strong>{sec.heading}: </strong>
-                          {sec.text}
-                        </p>
-                      ))}
-                    </aside>
-                  )}
-                </div>
+                {comparison && onlyThumbnail ? (
+                  <ThumbnailOnly studyId={comparison.studyId} state={thumbnail} lateral={slot === "prior-lateral"} />
+                ) : (
+                  <div className="comparison-body">
+                    <Viewport
+                      ref={viewports[slot]}
+                      slot={slot}
+                      study={sourceOf(slot) ? studyOf(sourceOf(slot)) : compareDetail}
+                      source={sourceOf(slot)}
+                      position={positionOf(sourceOf(slot))}
+                      role={isPriorImage(assigned[slot]) ? "Prior" : comparison ? "Current" : null}
+                      active={activeSlot === slot && (comparison !== null || layout === "2x2")}
+                      onActivate={() => setActiveSlot(slot)}
+                      onMaximise={onToggleMaximise}
+                      {...measuringProps(sourceOf(slot))}
+                      emptyText={
+                        !comparison
+                          ? `No prior beside this study: ${hint("hanging protocol", "viewer.hangPrior")}, or Open beside in Priors`
+                          : compareState.status === "loading"
+                            ? "Loading the study beside it…"
+                            : compareState.status === "error"
+                              ? `The study beside it cannot be shown: ${compareState.error}`
+                              : `No ${slot === "prior-frontal" ? "frontal" : "lateral"} image in ${comparison.studyId}`
+                      }
+                    />
+                    {comparison?.report && slot === "prior-frontal" && (
+                      <aside className="comparison-report" data-testid="comparison-report" aria-label="Prior report">
+                        <ComparisonReportText report={comparison.report} />
+                      </aside>
+                    )}
+                  </div>
+                )}
               </div>
             );
           }
