@@ -1,16 +1,17 @@
 /**
- * Measurements on an image of a study (issue 17.2): length, angle, elliptical ROI and the cardiothoracic ratio.
+ * Measurements on an image of a study (issue 17.2): length, angle, elliptical ROI, the cardiothoracic ratio and the
+ * probe (the stored and modality value at a point).
  * The one definition of what a measurement is (zod, used by the IPC contract and the case database), of the
  * calibration it was made with, of its values (computed here from the image-pixel points, the same in main and the
  * renderer) and of the sentence "insert measurement" writes into the report.
  */
 import { z } from "zod";
 
-export const MEASUREMENT_KINDS = ["length", "angle", "ellipse", "ctr"] as const;
+export const MEASUREMENT_KINDS = ["length", "angle", "ellipse", "ctr", "probe"] as const;
 export type MeasurementKind = (typeof MEASUREMENT_KINDS)[number];
 
-/** How many image-pixel points each kind holds: a line's ends; vertex between two ends; the bounding box's corners; two horizontal widths (cardiac, then thoracic). */
-export const POINTS_PER_KIND: Record<MeasurementKind, number> = { length: 2, angle: 3, ellipse: 2, ctr: 4 };
+/** How many image-pixel points each kind holds: a line's ends; vertex between two ends; the bounding box's corners; two horizontal widths (cardiac, then thoracic); the probe's point. */
+export const POINTS_PER_KIND: Record<MeasurementKind, number> = { length: 2, angle: 3, ellipse: 2, ctr: 4, probe: 1 };
 
 const PointSchema = z.object({ x: z.number().finite(), y: z.number().finite() }).strict();
 export type Point = z.infer<typeof PointSchema>;
@@ -74,6 +75,10 @@ export const RoiStatsSchema = z
   .strict();
 export type RoiStats = z.infer<typeof RoiStatsSchema>;
 
+/** A probe's reading at its point, read by the viewer (cornerstone-tools' ProbeTool): the stored pixel value and the modality value (stored × rescale slope + intercept). */
+export const ProbeReadingSchema = z.object({ stored: z.number().finite(), modality: z.number().finite() }).strict();
+export type ProbeReading = z.infer<typeof ProbeReadingSchema>;
+
 const IdSchema = z
   .string()
   .min(1)
@@ -85,28 +90,34 @@ export const MeasurementDraftSchema = z
     studyId: IdSchema,
     imageId: IdSchema,
     kind: z.enum(MEASUREMENT_KINDS),
-    points: z.array(PointSchema).min(2).max(4),
+    points: z.array(PointSchema).min(1).max(4),
     /** Only for an ellipse. */
     stats: RoiStatsSchema.nullable().default(null),
+    /** Only, and always, for a probe. */
+    reading: ProbeReadingSchema.nullable().default(null),
     label: z.string().trim().max(200).default(""),
   })
   .strict()
   .refine((m) => m.points.length === POINTS_PER_KIND[m.kind], {
-    message: "the number of points does not fit the kind (length 2, angle 3, ellipse 2, ctr 4)",
+    message: "the number of points does not fit the kind (length 2, angle 3, ellipse 2, ctr 4, probe 1)",
     path: ["points"],
   })
   .refine((m) => m.kind === "ellipse" || m.stats === null, {
     message: "only an elliptical ROI has statistics",
     path: ["stats"],
+  })
+  .refine((m) => (m.kind === "probe") === (m.reading !== null), {
+    message: "a probe needs its reading (stored and modality value); other kinds have none",
+    path: ["reading"],
   });
 export type MeasurementDraft = z.input<typeof MeasurementDraftSchema>;
 
 export const MeasurementValuesSchema = z
   .object({
-    /** Length in mm (or px), angle in degrees, ellipse area in mm² (or px²), ratio without unit. */
+    /** Length in mm (or px), angle in degrees, ellipse area in mm² (or px²), ratio without unit, probe: modality value. */
     value: z.number().finite(),
-    unit: z.enum(["mm", "px", "deg", "mm2", "px2", "ratio"]),
-    /** CTR: cardiac and thoracic widths; ellipse: the axes. */
+    unit: z.enum(["mm", "px", "deg", "mm2", "px2", "ratio", "value"]),
+    /** CTR: cardiac and thoracic widths; ellipse: the axes; probe: the stored pixel value. */
     parts: z.array(z.object({ name: z.string(), value: z.number().finite(), unit: z.string() }).strict()),
   })
   .strict();
@@ -121,6 +132,7 @@ export const MeasurementSchema = z
     points: z.array(PointSchema),
     calibration: CalibrationSchema,
     stats: RoiStatsSchema.nullable(),
+    reading: ProbeReadingSchema.nullable(),
     label: z.string(),
     values: MeasurementValuesSchema,
     /** Set when the report was signed with it: it is then part of the signed record and locked. */
@@ -142,11 +154,12 @@ function distance(a: Point, b: Point, c: Calibration): number {
   return Math.hypot(dx, dy);
 }
 
-/** The values of a measurement from its points (geometry in the patient plane when calibrated). */
+/** The values of a measurement from its points (geometry in the patient plane when calibrated); a probe's from its reading. */
 export function measurementValues(
   kind: MeasurementKind,
   points: readonly Point[],
   calibration: Calibration,
+  reading: ProbeReading | null = null,
 ): MeasurementValues {
   if (points.length !== POINTS_PER_KIND[kind])
     throw new Error(`a ${kind} measurement has ${POINTS_PER_KIND[kind]} points`);
@@ -198,6 +211,13 @@ export function measurementValues(
         ],
       };
     }
+    case "probe":
+      if (!reading) throw new Error("a probe measurement needs its reading (stored and modality value)");
+      return {
+        value: reading.modality,
+        unit: "value",
+        parts: [{ name: "stored value", value: reading.stored, unit: "value" }],
+      };
   }
 }
 
@@ -208,11 +228,13 @@ const UNIT_TEXT: Record<MeasurementValues["unit"], string> = {
   mm2: "mm²",
   px2: "pixels²",
   ratio: "",
+  value: "",
 };
 
 /** A value with its unit as the overlay and the report write it: "42.3 mm", "37.5°", "0.48". */
 export function formatValue(value: number, unit: MeasurementValues["unit"] | string): string {
   if (unit === "ratio") return value.toFixed(2);
+  if (unit === "value") return trim(value, 2) || "0";
   const text = UNIT_TEXT[unit as MeasurementValues["unit"]] ?? unit;
   const digits = unit === "mm2" || unit === "px2" ? 0 : 1;
   return unit === "deg" ? `${value.toFixed(digits)}°` : `${value.toFixed(digits)} ${text}`;
@@ -232,6 +254,8 @@ export function measurementSummary(m: Pick<Measurement, "kind" | "values" | "sta
     }
     case "ctr":
       return `CTR ${formatValue(v.value, "ratio")}`;
+    case "probe":
+      return `Probe ${formatValue(v.value, "value")} (stored ${formatValue(v.parts[0]?.value ?? Number.NaN, "value")})`;
   }
 }
 
@@ -264,6 +288,9 @@ export function measurementSentence(
       body = `cardiothoracic ratio ${formatValue(v.value, "ratio")} (${parts}; ${cal})`;
       break;
     }
+    case "probe":
+      body = `probe value ${formatValue(v.value, "value")} (modality value; stored pixel value ${formatValue(v.parts[0]?.value ?? Number.NaN, "value")})`;
+      break;
   }
   const text = m.label ? `${m.label}: ${body}` : body;
   return `${text.charAt(0).toUpperCase()}${text.slice(1)}.`;

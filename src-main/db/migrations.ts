@@ -387,6 +387,47 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX audit_log_account ON audit_log(account_id);
     `,
   },
+  {
+    version: 16,
+    name: "the probe as a stored measurement: kind 'probe' and its reading (issue 17.2)",
+    sql: `
+      -- SQLite cannot alter a CHECK: the table is rebuilt with 'probe' allowed (rows, ids, index, triggers kept).
+      CREATE TABLE measurements_new (
+        id                INTEGER PRIMARY KEY AUTOINCREMENT,
+        study_id          TEXT NOT NULL REFERENCES studies(id) ON DELETE CASCADE,
+        image_id          TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+        kind              TEXT NOT NULL CHECK (kind IN ('length', 'angle', 'ellipse', 'ctr', 'probe')),
+        points            TEXT NOT NULL CHECK (json_valid(points)),
+        calibration       TEXT NOT NULL CHECK (json_valid(calibration)),
+        stats             TEXT CHECK (stats IS NULL OR json_valid(stats)),
+        -- A probe's reading at its point: {"stored": stored pixel value, "modality": modality value}; NULL otherwise.
+        reading           TEXT CHECK (reading IS NULL OR json_valid(reading)),
+        label             TEXT NOT NULL DEFAULT '',
+        signed_report_id  INTEGER REFERENCES signed_reports(id) ON DELETE RESTRICT,
+        created_at        TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+        updated_at        TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+        CHECK ((kind = 'probe') = (reading IS NOT NULL))
+      );
+      INSERT INTO measurements_new (id, study_id, image_id, kind, points, calibration, stats, reading, label,
+                                    signed_report_id, created_at, updated_at)
+        SELECT id, study_id, image_id, kind, points, calibration, stats, NULL, label,
+               signed_report_id, created_at, updated_at FROM measurements;
+      -- Keep AUTOINCREMENT's high-water mark, so the id of a deleted measurement is never handed out again.
+      INSERT INTO sqlite_sequence (name, seq)
+        SELECT 'measurements_new', seq FROM sqlite_sequence WHERE name = 'measurements'
+          AND NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'measurements_new');
+      UPDATE sqlite_sequence
+        SET seq = max(seq, ifnull((SELECT seq FROM sqlite_sequence WHERE name = 'measurements'), 0))
+        WHERE name = 'measurements_new';
+      DROP TABLE measurements;
+      ALTER TABLE measurements_new RENAME TO measurements;
+      CREATE INDEX measurements_study ON measurements(study_id);
+      CREATE TRIGGER measurements_signed_locked BEFORE UPDATE ON measurements WHEN OLD.signed_report_id IS NOT NULL
+        BEGIN SELECT RAISE(ABORT, 'a measurement of a signed report is locked'); END;
+      CREATE TRIGGER measurements_signed_no_delete BEFORE DELETE ON measurements WHEN OLD.signed_report_id IS NOT NULL
+        BEGIN SELECT RAISE(ABORT, 'a measurement of a signed report cannot be deleted'); END;
+    `,
+  },
 ];
 
 export const latestSchemaVersion = migrations[migrations.length - 1]?.version ?? 0;

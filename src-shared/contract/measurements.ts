@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { MeasurementDraftSchema, MeasurementSchema, RoiStatsSchema } from "../measurements";
+import { MeasurementDraftSchema, MeasurementSchema, ProbeReadingSchema, RoiStatsSchema } from "../measurements";
 import { def } from "./define";
 
 const PointSchema = z.object({ x: z.number().finite(), y: z.number().finite() }).strict();
@@ -9,7 +9,7 @@ export const measurementsContract = {
     "query",
     z.object({ studyId: z.string().min(1).max(128) }).strict(),
     z.array(MeasurementSchema),
-    "The measurements of a study (length, angle, elliptical ROI, cardiothoracic ratio), oldest first.",
+    "The measurements of a study (length, angle, elliptical ROI, cardiothoracic ratio, probe), oldest first.",
   ),
   create: def(
     "mutation",
@@ -22,13 +22,14 @@ export const measurementsContract = {
     z
       .object({
         id: z.number().int().positive(),
-        points: z.array(PointSchema).min(2).max(4).optional(),
+        points: z.array(PointSchema).min(1).max(4).optional(),
         label: z.string().trim().max(200).optional(),
         stats: RoiStatsSchema.nullable().optional(),
+        reading: ProbeReadingSchema.optional(),
       })
       .strict(),
     MeasurementSchema,
-    "Edits a measurement's points, label or ROI statistics (not once the report is signed).",
+    "Edits a measurement's points, label, ROI statistics or probe reading (not once the report is signed).",
   ),
   delete: def(
     "mutation",

@@ -66,6 +66,9 @@ const STANDARD_DEVIATION = code("386136009", "SCT", "Standard Deviation");
 const CARDIOTHORACIC_RATIO = code("CTR", "99RDRAFT", "Cardiothoracic ratio");
 const CARDIAC_WIDTH = code("CARDIAC-W", "99RDRAFT", "Cardiac width");
 const THORACIC_WIDTH = code("THORACIC-W", "99RDRAFT", "Thoracic width");
+/** A probe's reading: the modality value (stored × rescale slope + intercept) and the stored pixel value at its point. */
+const PROBE_MODALITY_VALUE = code("PROBE-MO", "99RDRAFT", "Modality pixel value at a point");
+const PROBE_STORED_VALUE = code("PROBE-SP", "99RDRAFT", "Stored pixel value at a point");
 /** UCUM units. */
 const UCUM: Record<string, Code> = {
   mm: code("mm", "UCUM", "millimeter"),
@@ -251,6 +254,11 @@ function measurementGroup(m: Measurement, image: ReferencedInstance | null): Rec
           numItem(part.name === "cardiac width" ? CARDIAC_WIDTH : THORACIC_WIDTH, part.value, unit(part.unit), image),
         );
       }
+      break;
+    case "probe":
+      // No unit: the modality value's unit depends on the modality (HU only for CT), the stored value has none.
+      items.push(numItem(PROBE_MODALITY_VALUE, v.value, UCUM.value!, image));
+      if (m.reading) items.push(numItem(PROBE_STORED_VALUE, m.reading.stored, UCUM.value!, image));
       break;
   }
   // In ASCII, so a measured report needs no other character set than the rest of the report.

@@ -1,6 +1,6 @@
 /**
- * Measurements kept with the study (table `measurements`, migration 11): made in the viewer, listed, edited
- * (points, label, ROI statistics) and deleted while the report is open; signing locks them into the signed record
+ * Measurements kept with the study (table `measurements`, migrations 11 and 16): made in the viewer, listed, edited
+ * (points, label, ROI statistics, a probe's reading) and deleted while the report is open; signing locks them into the signed record
  * (the DICOM SR and the PDF carry them). The calibration is read here from the image file's header (Pixel Spacing,
  * else Imager Pixel Spacing, else uncalibrated) and the values computed from the points (src-shared/measurements.ts);
  * neither is taken from the renderer.
@@ -17,6 +17,8 @@ import {
   measurementValues,
   POINTS_PER_KIND,
   type Point,
+  type ProbeReading,
+  ProbeReadingSchema,
   type RoiStats,
   UNCALIBRATED,
 } from "../../../src-shared/measurements";
@@ -34,6 +36,7 @@ interface Row {
   points: string;
   calibration: string;
   stats: string | null;
+  reading: string | null;
   label: string;
   signed_report_id: number | null;
   created_at: string;
@@ -45,14 +48,17 @@ export interface MeasurementEdit {
   points?: Point[];
   label?: string;
   stats?: RoiStats | null;
+  /** A probe's reading at its (moved) point. */
+  reading?: ProbeReading;
 }
 
 const COLUMNS =
-  "id, study_id, image_id, kind, points, calibration, stats, label, signed_report_id, created_at, updated_at";
+  "id, study_id, image_id, kind, points, calibration, stats, reading, label, signed_report_id, created_at, updated_at";
 
 function fromRow(row: Row): Measurement {
   const points = JSON.parse(row.points) as Point[];
   const calibration = JSON.parse(row.calibration) as Calibration;
+  const reading = row.reading ? (JSON.parse(row.reading) as ProbeReading) : null;
   return {
     id: row.id,
     studyId: row.study_id,
@@ -61,8 +67,9 @@ function fromRow(row: Row): Measurement {
     points,
     calibration,
     stats: row.stats ? (JSON.parse(row.stats) as RoiStats) : null,
+    reading,
     label: row.label,
-    values: measurementValues(row.kind, points, calibration),
+    values: measurementValues(row.kind, points, calibration, reading),
     signedReportId: row.signed_report_id,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -109,12 +116,12 @@ export class MeasurementsService {
     this.requireUnsigned(draft.studyId);
     const calibration = this.calibrationOf(image.file_path);
     // Throws for a degenerate shape (an angle without arms, a zero thoracic width) before anything is stored.
-    const values = measurementValues(draft.kind, draft.points, calibration);
+    const values = measurementValues(draft.kind, draft.points, calibration, draft.reading);
     const id = this.db.transaction(() => {
       const result = this.db
         .prepare(
-          `INSERT INTO measurements (study_id, image_id, kind, points, calibration, stats, label)
-           VALUES (?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO measurements (study_id, image_id, kind, points, calibration, stats, reading, label)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           draft.studyId,
@@ -123,6 +130,7 @@ export class MeasurementsService {
           JSON.stringify(draft.points),
           JSON.stringify(calibration),
           draft.stats ? JSON.stringify(draft.stats) : null,
+          draft.reading ? JSON.stringify(draft.reading) : null,
           draft.label,
         );
       const newId = Number(result.lastInsertRowid);
@@ -145,14 +153,22 @@ export class MeasurementsService {
     }
     const stats = edit.stats === undefined ? current.stats : edit.stats;
     if (stats && current.kind !== "ellipse") throw new Error("only an elliptical ROI has statistics");
-    const values = measurementValues(current.kind, points, current.calibration);
+    if (edit.reading !== undefined && current.kind !== "probe") throw new Error("only a probe has a reading");
+    const reading = edit.reading === undefined ? current.reading : ProbeReadingSchema.parse(edit.reading);
+    const values = measurementValues(current.kind, points, current.calibration, reading);
     this.db.transaction(() => {
       this.db
         .prepare(
-          `UPDATE measurements SET points = ?, label = ?, stats = ?,
+          `UPDATE measurements SET points = ?, label = ?, stats = ?, reading = ?,
              updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?`,
         )
-        .run(JSON.stringify(points), edit.label ?? current.label, stats ? JSON.stringify(stats) : null, edit.id);
+        .run(
+          JSON.stringify(points),
+          edit.label ?? current.label,
+          stats ? JSON.stringify(stats) : null,
+          reading ? JSON.stringify(reading) : null,
+          edit.id,
+        );
       this.audit("measurement.edited", current.studyId, { id: edit.id, value: values.value });
     })();
     return this.get(edit.id);

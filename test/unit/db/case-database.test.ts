@@ -69,6 +69,57 @@ describe("case database", () => {
     db.close();
   });
 
+  it("migration 16 rebuilds measurements for the probe, keeping rows, ids, the index and both triggers", () => {
+    const file = tempCopy();
+    const v15 = openCaseDatabase(file, { migrations: migrations.filter((m) => m.version <= 15) });
+    const imageId = (v15.prepare("SELECT id FROM images LIMIT 1").get() as { id: string }).id;
+    const insert = v15.prepare(
+      `INSERT INTO measurements (study_id, image_id, kind, points, calibration) VALUES ('study-1', ?, ?, ?, '{"source":"none"}')`,
+    );
+    insert.run(imageId, "length", "[[0,0],[1,1]]");
+    const deleted = Number(insert.run(imageId, "angle", "[[0,1],[0,0],[1,0]]").lastInsertRowid);
+    v15.prepare("DELETE FROM measurements WHERE id = ?").run(deleted);
+    expect(() => insert.run(imageId, "probe", "[[1,1]]")).toThrow(/CHECK/);
+    v15.close();
+    const db = openCaseDatabase(file);
+    expect(schemaVersion(db)).toBe(latestSchemaVersion);
+    expect(db.prepare("SELECT id, kind, reading FROM measurements").all()).toEqual([
+      { id: deleted - 1, kind: "length", reading: null },
+    ]);
+    const schema = (
+      db.prepare("SELECT type, name FROM sqlite_master WHERE tbl_name = 'measurements'").all() as {
+        type: string;
+        name: string;
+      }[]
+    ).map((r) => `${r.type} ${r.name}`);
+    expect(schema.sort()).toEqual([
+      "index measurements_study",
+      "table measurements",
+      "trigger measurements_signed_locked",
+      "trigger measurements_signed_no_delete",
+    ]);
+    const probe = db
+      .prepare(
+        `INSERT INTO measurements (study_id, image_id, kind, points, calibration, reading) VALUES ('study-1', ?, 'probe', '[{"x":1,"y":1}]', '{"source":"none"}', '{"stored":5,"modality":5}')`,
+      )
+      .run(imageId);
+    // AUTOINCREMENT's high-water mark survived: the deleted angle's id is not handed out again.
+    expect(Number(probe.lastInsertRowid)).toBe(deleted + 1);
+    expect(() =>
+      db
+        .prepare(
+          `INSERT INTO measurements (study_id, image_id, kind, points, calibration) VALUES ('study-1', ?, 'probe', '[]', '{}')`,
+        )
+        .run(imageId),
+    ).toThrow(/CHECK/);
+    // A signed measurement (no signed report row is needed for the triggers: foreign keys off for this check).
+    db.pragma("foreign_keys = OFF");
+    db.prepare("UPDATE measurements SET signed_report_id = 0 WHERE id = ?").run(deleted - 1);
+    expect(() => db.prepare("DELETE FROM measurements WHERE id = ?").run(deleted - 1)).toThrow(/signed report/);
+    expect(() => db.prepare("UPDATE measurements SET label = 'x' WHERE id = ?").run(deleted - 1)).toThrow(/locked/);
+    db.close();
+  });
+
   it("runs with WAL and foreign keys", () => {
     const db = openCaseDatabase(tempCopy());
     expect(db.pragma("journal_mode", { simple: true })).toBe("wal");

@@ -18,6 +18,7 @@ import {
   MeasurementDraftSchema,
   type MeasurementKind,
   measurementSentence,
+  measurementSummary,
   measurementValues,
   UNCALIBRATED,
 } from "../../../src-shared/measurements";
@@ -155,6 +156,22 @@ describe("values and calibration", () => {
     );
   });
 
+  it("gives a probe its modality value and stored pixel value, in its summary and sentence", () => {
+    const reading = { stored: 2000, modality: 976 };
+    const values = measurementValues("probe", [{ x: 10, y: 20 }], pixel, reading);
+    expect(values).toEqual({
+      value: 976,
+      unit: "value",
+      parts: [{ name: "stored value", value: 2000, unit: "value" }],
+    });
+    expect(() => measurementValues("probe", [{ x: 10, y: 20 }], pixel)).toThrow(/reading/);
+    const probe = { kind: "probe" as const, label: "Apex", stats: null, calibration: pixel, values };
+    expect(measurementSummary(probe)).toBe("Probe 976 (stored 2000)");
+    expect(measurementSentence(probe)).toBe("Apex: probe value 976 (modality value; stored pixel value 2000).");
+    const fraction = measurementValues("probe", [{ x: 0, y: 0 }], UNCALIBRATED, { stored: 7, modality: -1.255 });
+    expect(measurementSummary({ kind: "probe", stats: null, values: fraction })).toBe("Probe -1.25 (stored 7)");
+  });
+
   it("refuses drafts whose points do not fit the kind, and statistics on a line", () => {
     const base = { studyId: "s", imageId: "i" };
     const twoPoints = [
@@ -165,10 +182,16 @@ describe("values and calibration", () => {
       { kind: "angle", points: twoPoints },
       { kind: "length", points: twoPoints, stats: { mean: 1, sd: 0, pixels: 3 } },
       { kind: "length", points: [{ x: 0, y: Number.NaN }, twoPoints[1]] },
+      { kind: "probe", points: [{ x: 1, y: 1 }] },
+      { kind: "probe", points: twoPoints, reading: { stored: 1, modality: 1 } },
+      { kind: "length", points: twoPoints, reading: { stored: 1, modality: 1 } },
+      { kind: "probe", points: [{ x: 1, y: 1 }], reading: { stored: Number.NaN, modality: 1 } },
     ];
     for (const [i, draft] of refused.entries()) {
       expect(MeasurementDraftSchema.safeParse({ ...base, ...draft }).success, `draft ${i}`).toBe(false);
     }
+    const probe = { ...base, kind: "probe", points: [{ x: 1, y: 1 }], reading: { stored: 1, modality: -1023 } };
+    expect(MeasurementDraftSchema.safeParse(probe).success).toBe(true);
   });
 });
 
@@ -185,7 +208,11 @@ describe("the measurements service on a real case database", () => {
     study: string,
     kind: MeasurementKind,
     points: Array<{ x: number; y: number }>,
-    extra: { stats?: { mean: number; sd: number; pixels: number }; label?: string } = {},
+    extra: {
+      stats?: { mean: number; sd: number; pixels: number };
+      reading?: { stored: number; modality: number };
+      label?: string;
+    } = {},
   ) => h.measurements.create({ studyId: study, imageId: imageOf(study), kind, points, ...extra });
 
   it("takes the calibration from the file: SIIM 0.168 mm, CR-MONO1 none, RG1's zero spacing none", () => {
@@ -299,6 +326,15 @@ describe("the measurements service on a real case database", () => {
 
   it("locks the measurements into the signed report and carries them into the SR, the PDF and the text", async () => {
     measure(CALIBRATED, "ctr", CTR_POINTS);
+    const probe = measure(CALIBRATED, "probe", [{ x: 500, y: 400 }], { reading: { stored: 143, modality: 143 } });
+    expect(probe.calibration.source).toBe("PixelSpacing");
+    const moved = h.measurements.update({
+      id: probe.id,
+      points: [{ x: 510, y: 400 }],
+      reading: { stored: 150, modality: 150 },
+    });
+    expect(moved.values).toMatchObject({ value: 150, parts: [{ name: "stored value", value: 150 }] });
+    expect(() => h.measurements.update({ id: probe.id, points: [] })).toThrow(/1 points/);
     h.reports.open(CALIBRATED);
     await jobSettled(h, CALIBRATED);
     await signInRadiologist(h);
@@ -337,6 +373,8 @@ describe("the measurements service on a real case database", () => {
       expect(dump.stdout).toMatch(/<contains NUM:\(,,"Length"\)="84" \(mm,UCUM,"millimeter"\)>/);
       expect(dump.stdout).toMatch(/<contains NUM:\(,,"Cardiothoracic ratio"\)="0\.5" \(\{ratio\},UCUM,"ratio"\)>/);
       expect(dump.stdout).toMatch(/<contains NUM:\(,,"Mean"\)="812\.5" \(1,UCUM,"no units"\)>/);
+      expect(dump.stdout).toMatch(/<contains NUM:\(,,"Modality pixel value at a point"\)="150" \(1,UCUM,"no units"\)>/);
+      expect(dump.stdout).toMatch(/<contains NUM:\(,,"Stored pixel value at a point"\)="150" \(1,UCUM,"no units"\)>/);
       const ids = readDicomIds(path.join(SHARED_DICOM_DIR, SIIM));
       expect(dump.stdout).toContain('<inferred from IMAGE:(,,"Source of Measurement")=(SC image,)>');
       expect(ids.sopClassUid).toBe("1.2.840.10008.5.1.4.1.1.7");

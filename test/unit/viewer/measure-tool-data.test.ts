@@ -1,7 +1,7 @@
 /**
  * The viewer's measuring tools and the case database agree on points (src-renderer measure-tool-data.ts): each
  * stored kind's points become cornerstone-tools handles and back unchanged; a CTR's widths are kept horizontal;
- * the tool names map back to the kinds (the probe is not a stored kind).
+ * the tool names map back to the kinds (the probe too: a stored kind since migration 16, one handle "end").
  */
 import { describe, expect, it } from "vitest";
 import {
@@ -26,7 +26,8 @@ describe("measurement tool data", () => {
       expect(HANDLE_NAMES[kind]).toHaveLength(POINTS_PER_KIND[kind]);
       expect(kindOfToolName(TOOL_NAME[kind])).toBe(kind);
     }
-    expect(kindOfToolName(TOOL_NAME.probe)).toBeNull();
+    expect(kindOfToolName(TOOL_NAME.probe)).toBe("probe");
+    expect(HANDLE_NAMES.probe).toEqual(["end"]);
     expect(kindOfToolName("Wwwc")).toBeNull();
   });
 
@@ -36,6 +37,7 @@ describe("measurement tool data", () => {
       angle: xy(0, 100, 0, 0, 100, 0),
       ellipse: xy(5, 6, 50, 60),
       ctr: xy(400, 600, 700, 600, 200, 700, 900, 700),
+      probe: xy(123.45, 678),
     };
     for (const kind of MEASUREMENT_KINDS) {
       const data = toolDataOf({ id: 7, kind, points: points[kind] });

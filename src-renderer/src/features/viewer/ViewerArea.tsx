@@ -310,17 +310,29 @@ export function ViewerArea({
       measurements: measurements.filter((m) => m.imageId === imageId),
       selectedMeasurementId: selectedMeasurement,
       tool,
-      onMeasured: (draft: { kind: Measurement["kind"]; points: Measurement["points"]; stats: Measurement["stats"] }) =>
+      onMeasured: (draft: {
+        kind: Measurement["kind"];
+        points: Measurement["points"];
+        stats: Measurement["stats"];
+        reading: Measurement["reading"];
+      }) =>
         client.measurements.create({ studyId, imageId, ...draft }).then((m) => {
           setSelectedMeasurement(m.id);
           setMeasureNotice(null);
           setMeasureRefresh((n) => n + 1);
         }, measureError("Not stored")),
-      onMeasurementEdited: (id: number, points: Measurement["points"], stats: Measurement["stats"]) =>
-        client.measurements.update({ id, points, ...(stats ? { stats } : {}) }).then(() => {
-          setSelectedMeasurement(id);
-          setMeasureRefresh((n) => n + 1);
-        }, measureError("Not saved")),
+      onMeasurementEdited: (
+        id: number,
+        points: Measurement["points"],
+        stats: Measurement["stats"],
+        reading: Measurement["reading"],
+      ) =>
+        client.measurements
+          .update({ id, points, ...(stats ? { stats } : {}), ...(reading ? { reading } : {}) })
+          .then(() => {
+            setSelectedMeasurement(id);
+            setMeasureRefresh((n) => n + 1);
+          }, measureError("Not saved")),
       onMeasurementSelected: (id: number) => setSelectedMeasurement(id),
     };
   };

@@ -15,9 +15,11 @@ import type { ImageSource } from "../../../../src-shared/import-types";
 import {
   type Calibration,
   calibrationLabel,
+  MEASUREMENT_KINDS,
   type Measurement,
   type MeasurementKind,
   type Point,
+  type ProbeReading,
   type RoiStats,
 } from "../../../../src-shared/measurements";
 import { cornerstoneImageId, describeLoadError, initCornerstone, previewImageId } from "./cornerstone-setup";
@@ -89,9 +91,14 @@ export interface ViewportProps {
   /** The measuring tool the left button draws with; null: window / level. */
   tool?: MeasureTool | null;
   /** A measurement was drawn (points in image pixels; an ellipse's statistics as cornerstone-tools measured them). */
-  onMeasured?: (draft: { kind: MeasurementKind; points: Point[]; stats: RoiStats | null }) => void;
+  onMeasured?: (draft: {
+    kind: MeasurementKind;
+    points: Point[];
+    stats: RoiStats | null;
+    reading: ProbeReading | null;
+  }) => void;
   /** A stored measurement's handles were moved. */
-  onMeasurementEdited?: (id: number, points: Point[], stats: RoiStats | null) => void;
+  onMeasurementEdited?: (id: number, points: Point[], stats: RoiStats | null, reading: ProbeReading | null) => void;
   /** A stored measurement was clicked. */
   onMeasurementSelected?: (id: number) => void;
 }
@@ -103,6 +110,15 @@ function ellipseStats(el: HTMLElement, image: Image, data: ToolData): RoiStats |
   const s = data.cachedStats;
   if (!s?.count || !Number.isFinite(s.mean) || !Number.isFinite(s.stdDev)) return null;
   return { mean: s.mean as number, sd: s.stdDev as number, pixels: s.count as number };
+}
+
+/** A probe's reading at its point (cornerstone-tools' ProbeTool: stored value, × slope + intercept); null on a colour image or off the image. */
+function probeReading(el: HTMLElement, image: Image, data: ToolData): ProbeReading | null {
+  const tool = cornerstoneTools.getToolForElement(el, TOOL_NAME.probe);
+  tool?.updateCachedStats?.(image, el, data);
+  const s = data.cachedStats;
+  if (!s || !Number.isFinite(s.sp) || !Number.isFinite(s.mo)) return null;
+  return { stored: s.sp as number, modality: s.mo as number };
 }
 
 const SELECTED_COLOR = "rgb(255, 196, 0)";
@@ -179,6 +195,7 @@ export function Viewport(props: ViewportProps) {
         kind,
         points,
         stats: kind === "ellipse" ? ellipseStats(el, image, data) : null,
+        reading: kind === "probe" ? probeReading(el, image, data) : null,
       });
     };
     // When a mouse button is released, each drawn measurement whose handles no longer sit on its stored points was
@@ -189,7 +206,7 @@ export function Viewport(props: ViewportProps) {
         const image = cs.getImage(el);
         if (!image) return;
         const storedById = new Map((callbacks.current.measurements ?? []).map((m) => [m.id, m]));
-        for (const kind of ["length", "angle", "ellipse", "ctr"] as const) {
+        for (const kind of MEASUREMENT_KINDS) {
           for (const data of cornerstoneTools.getToolState(el, TOOL_NAME[kind])?.data ?? []) {
             const stored = typeof data.measurementId === "number" ? storedById.get(data.measurementId) : undefined;
             const points = stored ? pointsOfHandles(kind, data.handles) : null;
@@ -198,7 +215,8 @@ export function Viewport(props: ViewportProps) {
             if (key === JSON.stringify(stored.points) || sent.get(stored.id) === key) continue;
             sent.set(stored.id, key);
             const stats = kind === "ellipse" ? ellipseStats(el, image, data) : null;
-            callbacks.current.onMeasurementEdited?.(stored.id, points, stats);
+            const reading = kind === "probe" ? probeReading(el, image, data) : null;
+            callbacks.current.onMeasurementEdited?.(stored.id, points, stats, reading);
           }
         }
       }, 0);
@@ -305,7 +323,7 @@ export function Viewport(props: ViewportProps) {
   }, [ready, tool]);
 
   // The image's tool state is rebuilt from the stored measurements whenever they change (the database is the
-  // truth: a drawing main refused disappears; an edit elsewhere shows here). Probe readings are kept.
+  // truth: a drawing main refused disappears; an edit elsewhere shows here).
   const measurementsKey = measurements.map((m) => `${m.id}:${m.updatedAt}:${m.label}`).join(",");
   const readyImageId = load.status === "ready" ? load.image.imageId : null;
   // biome-ignore lint/correctness/useExhaustiveDependencies: measurementsKey stands for the measurements.
@@ -313,9 +331,8 @@ export function Viewport(props: ViewportProps) {
     const el = element.current;
     if (!el || !readyImageId) return;
     const manager = cornerstoneTools.globalImageIdSpecificToolStateManager;
-    const current = manager.saveImageIdToolState(readyImageId) ?? {};
-    const next: Record<string, { data: ToolData[] }> = { [TOOL_NAME.probe]: current[TOOL_NAME.probe] ?? { data: [] } };
-    for (const kind of ["length", "angle", "ellipse", "ctr"] as const) next[TOOL_NAME[kind]] = { data: [] };
+    const next: Record<string, { data: ToolData[] }> = {};
+    for (const kind of MEASUREMENT_KINDS) next[TOOL_NAME[kind]] = { data: [] };
     for (const m of measurements) next[TOOL_NAME[m.kind]]?.data.push(toolDataOf(m) as unknown as ToolData);
     manager.restoreImageIdToolState(readyImageId, next);
     cs.updateImage(el);

@@ -10,8 +10,8 @@ import {
   type Point,
 } from "../../../../src-shared/measurements";
 
-/** What the viewer's measuring tools draw: the stored kinds, and the probe (a value read at a point, not stored). */
-export type MeasureTool = MeasurementKind | "probe";
+/** What the viewer's measuring tools draw: the stored kinds (the probe too: its reading is stored, migration 16). */
+export type MeasureTool = MeasurementKind;
 
 /** cornerstone-tools' tool name of each measuring tool ("Ctr" is ours: ./measure-tools.ts). */
 export const TOOL_NAME: Record<MeasureTool, string> = {
@@ -30,6 +30,8 @@ export const HANDLE_NAMES: Record<MeasurementKind, readonly string[]> = {
   ellipse: ["start", "end"],
   // Cardiac width, then thoracic width.
   ctr: ["start", "end", "start2", "end2"],
+  // cornerstone-tools' ProbeTool keeps its one point as "end".
+  probe: ["end"],
 };
 
 export function kindOfToolName(name: string): MeasurementKind | null {
