@@ -2,8 +2,8 @@
 /**
  * Measurements with cornerstone-tools (issue 17.2) in Chromium through the loopback harness, on real DICOMs: the
  * SIIM CR chest (JPEG baseline, Pixel Spacing 0.168 mm) and the CR-MONO1 chest (no spacing: uncalibrated). Drawn
- * with the mouse after each tool's key: length, angle, elliptical ROI, the cardiothoracic ratio, a probe (not
- * stored); each is stored with the study in SQLite with the values main computes (checked against the drag in
+ * with the mouse after each tool's key: length, angle, elliptical ROI, the cardiothoracic ratio, a probe (its
+ * stored and modality value); each is stored with the study in SQLite with the values main computes (checked against the drag in
  * image pixels and the file's spacing); a handle dragged edits it, a label is edited in the list, Alt+M inserts the
  * sentence at the report's cursor; a reload shows them again, Delete removes the selected one; signing exports them
  * into the DICOM SR (dsrdump, dciodvfy) and the PDF (pdftotext). Screenshot: test-results/viewer-measurements.png.
@@ -129,12 +129,20 @@ test("length, angle, ROI, CTR and probe drawn, stored, edited, inserted, kept ac
   expect(ctr.points[3]!.y).toBe(ctr.points[2]!.y);
   await expect(rows(page).nth(3)).toContainText(`CTR ${ctr.values.value.toFixed(2)}`);
 
-  // Probe: a value at a point, drawn, not stored.
+  // Probe: the stored and modality value at a point, stored with its one point and the image's calibration.
   await page.keyboard.press("p");
   await click(page, [cx - 160, cy - 150]);
+  await expect(rows(page)).toHaveCount(5);
+  const probe = stored()[4]!;
+  expect(probe.kind).toBe("probe");
+  expect(probe.points).toHaveLength(1);
+  expect(probe.calibration).toEqual(spacing);
+  expect(Number.isInteger(probe.reading!.stored)).toBe(true);
+  expect(probe.values.value).toBe(probe.reading!.modality);
+  await expect(rows(page).nth(4)).toContainText(measurementSummary(probe));
   await page.keyboard.press("w");
   await expect(viewport).toHaveAttribute("data-tool", "windowLevel");
-  expect(stored()).toHaveLength(4);
+  expect(stored()).toHaveLength(5);
   console.log(`stored: ${stored().map(measurementSummary).join(" | ")} (fitted scale ${scale.toFixed(3)})`);
   await page.screenshot({ path: shotPath("viewer-measurements.png") });
 
@@ -165,8 +173,9 @@ test("length, angle, ROI, CTR and probe drawn, stored, edited, inserted, kept ac
   // A reload (the renderer starts again): the measurements are read back from the case database and drawn.
   await page.reload();
   const again = await open(page, "siim-study");
-  await expect(rows(page)).toHaveCount(4);
-  await expect(again.viewport).toHaveAttribute("data-measurements", "4");
+  await expect(rows(page)).toHaveCount(5);
+  await expect(again.viewport).toHaveAttribute("data-measurements", "5");
+  await expect(rows(page).nth(4)).toContainText(measurementSummary(probe));
   await expect(rows(page).first()).toContainText(`Length ${edited.values.value.toFixed(1)} mm`);
   await expect(rows(page).first().getByRole("textbox")).toHaveValue("Carina to clavicle");
   await expect(page.getByTestId("report-findings")).toHaveValue(/Cardiothoracic ratio 0\.\d\d/);
@@ -174,9 +183,9 @@ test("length, angle, ROI, CTR and probe drawn, stored, edited, inserted, kept ac
   // Delete: the angle selected in the list, then the Delete key.
   await rows(page).nth(1).click();
   await page.keyboard.press("Delete");
-  await expect(rows(page)).toHaveCount(3);
-  expect(stored().map((m) => m.kind)).toEqual(["length", "ellipse", "ctr"]);
-  await expect(again.viewport).toHaveAttribute("data-measurements", "3");
+  await expect(rows(page)).toHaveCount(4);
+  expect(stored().map((m) => m.kind)).toEqual(["length", "ellipse", "ctr", "probe"]);
+  await expect(again.viewport).toHaveAttribute("data-measurements", "4");
 
   // Signing locks them into the signed record; the SR carries TID 1500-style NUM items, the PDF the sentences.
   await signAsAccount(page, ADA_SIGNER, { attestUntouchedAi: true });
@@ -189,6 +198,14 @@ test("length, angle, ROI, CTR and probe drawn, stored, edited, inserted, kept ac
     expect(dump.stdout).toMatch(/<contains NUM:\(,,"Length"\)="[\d.]+" \(mm,UCUM,"millimeter"\)>/);
     expect(dump.stdout).toMatch(/<contains NUM:\(,,"Cardiothoracic ratio"\)="0\.\d+" \(\{ratio\},UCUM,"ratio"\)>/);
     expect(dump.stdout).toMatch(/<contains NUM:\(,,"Mean"\)="[\d.]+"/);
+    expect(dump.stdout).toContain(
+      `<contains NUM:(,,"Modality pixel value at a point")="${probe.reading!.modality}" (1,UCUM,"no units")>`,
+    );
+    expect(dump.stdout).toContain(
+      `<contains NUM:(,,"Stored pixel value at a point")="${probe.reading!.stored}" (1,UCUM,"no units")>`,
+    );
+    // Length 1, area, mean and SD 3, CTR and its widths 3, probe 2.
+    expect((dump.stdout.match(/contains NUM/g) ?? []).length).toBe(9);
     expect(dump.stdout).toContain('<inferred from IMAGE:(,,"Source of Measurement")');
     console.log(
       `SR: ${(dump.stdout.match(/contains NUM/g) ?? []).length} NUM items, ${(dump.stdout.match(/inferred from IMAGE/g) ?? []).length} image references`,
