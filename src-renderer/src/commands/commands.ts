@@ -106,7 +106,12 @@ const COMMAND_TABLE = [
     group: "Viewer",
     keys: ["e"],
   },
-  { id: "viewer.tool.probe", label: "Probe: pixel value at a point (click; not stored)", group: "Viewer", keys: ["p"] },
+  {
+    id: "viewer.tool.probe",
+    label: "Probe: stored and modality value at a point (click)",
+    group: "Viewer",
+    keys: ["p"],
+  },
   {
     id: "viewer.tool.ctr",
     label: "Measure: cardiothoracic ratio (drag the cardiac width, click both ends of the thoracic width)",

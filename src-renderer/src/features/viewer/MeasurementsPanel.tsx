@@ -42,7 +42,7 @@ export function MeasurementsPanel(props: MeasurementsPanelProps) {
       {measurements.length === 0 ? (
         <p className="muted">
           None yet: {hint("length", "viewer.tool.length")}, {hint("angle", "viewer.tool.angle")},{" "}
-          {hint("ROI", "viewer.tool.ellipse")}, {hint("CTR", "viewer.tool.ctr")}.
+          {hint("ROI", "viewer.tool.ellipse")}, {hint("CTR", "viewer.tool.ctr")}, {hint("probe", "viewer.tool.probe")}.
         </p>
       ) : (
         <ul>
