@@ -20,7 +20,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { percentile } from "../cli/inference-cli-support";
-import { markdownTable, runCli, UserError } from "../cli/language-cli-support";
+import { integerOption, markdownTable, runCli, UserError } from "../cli/language-cli-support";
 import { appRoot } from "../paths";
 import {
   type HarnessEntry,
@@ -49,8 +49,7 @@ async function main(): Promise<void> {
       out: { type: "string", default: path.join(appRoot(), "bench-results") },
     },
   });
-  const runs = Number(values.runs);
-  if (!Number.isInteger(runs) || runs < 1) throw new UserError(`--runs must be an integer >= 1, got "${values.runs}"`);
+  const runs = integerOption(values.runs, "--runs");
   requireBuiltRenderer();
   const entryFlag = values.entry!;
   if (entryFlag !== "built" && entryFlag !== "source" && entryFlag !== "both")

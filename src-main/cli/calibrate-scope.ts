@@ -22,9 +22,8 @@ import {
 } from "../../src-shared/scope/chest-scope";
 import { InferenceEngine, type StudyImageInput } from "../services/inference";
 import { readModelPackManifest } from "../services/model-pack";
-import { ENGINE_CLI_OPTIONS, threadsOption } from "./eval";
 import { percentile, resolvePackDir } from "./inference-cli-support";
-import { runCli, UserError } from "./language-cli-support";
+import { ENGINE_CLI_OPTIONS, runCli, threadsOption, UserError } from "./language-cli-support";
 
 const CALIBRATION_FILE = "scope-calibration.json";
 

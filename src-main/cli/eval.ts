@@ -33,7 +33,7 @@ import {
 import { REFERENCE_CONVENTIONS, type ReferenceConvention } from "../services/language/references";
 import type { NamingRate } from "../services/reports/finding-review";
 import { drawnNamingRates } from "./drawn-naming";
-import { fmt, markdownTable, runCli, UserError } from "./language-cli-support";
+import { ENGINE_CLI_OPTIONS, fmt, markdownTable, runCli, threadsOption, UserError } from "./language-cli-support";
 
 /** --section, checked: findings (the default) or impression. */
 export function checkSection(values: { section?: string }): "findings" | "impression" {
@@ -116,18 +116,6 @@ export function metricsTable(rows: readonly { name: string; result: EvaluationRe
       fmt(r.ce.macro_f1),
     ]),
   );
-}
-
-/** The options of a CLI that runs the inference engine: --pack DIR and --threads N (read with threadsOption). */
-export const ENGINE_CLI_OPTIONS = { pack: { type: "string" }, threads: { type: "string" } } as const;
-
-/** --threads of a CLI that runs the inference engine: an integer from 1 to 64; absent: the engine's default. */
-export function threadsOption(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const threads = Number(text);
-  if (!Number.isInteger(threads) || threads < 1 || threads > 64)
-    throw new UserError(`--threads must be an integer from 1 to 64, got "${text}"`);
-  return threads;
 }
 
 /** The JSON written for one evaluation (without the scored texts). */

@@ -31,6 +31,18 @@ export function integerOption(text: string | undefined, flag: string, min = 1): 
   return n;
 }
 
+/** The options of a CLI that runs the inference engine: --pack DIR and --threads N (read with threadsOption). */
+export const ENGINE_CLI_OPTIONS = { pack: { type: "string" }, threads: { type: "string" } } as const;
+
+/** --threads of a CLI that runs the inference engine: an integer from 1 to 64; absent: the engine's default. */
+export function threadsOption(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const threads = Number(text);
+  if (!Number.isInteger(threads) || threads < 1 || threads > 64)
+    throw new UserError(`--threads must be an integer from 1 to 64, got "${text}"`);
+  return threads;
+}
+
 /** Run a CLI main function: user errors print `error: <message>` and exit 1; other errors print their stack. */
 export function runCli(main: () => Promise<void>): void {
   main().catch((error: unknown) => {

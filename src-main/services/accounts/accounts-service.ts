@@ -224,8 +224,9 @@ export class AccountsService {
    */
   activity(): AccountSession {
     const s = this.session();
+    // Unlocked: the session read above stays true after the clock is moved on; otherwise nothing changed.
     if (this.current && s.account && !s.locked) this.current.lastActivity = this.now();
-    return this.session();
+    return s;
   }
 
   /** Activity (any edit or command): keeps an unlocked session alive; refuses when locked. */

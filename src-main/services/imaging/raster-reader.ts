@@ -101,8 +101,6 @@ export async function readRaster(
   path: string,
   maxPixels: number,
 ): Promise<RasterPixels> {
-  // sharp (libvips) is imported at the first PNG/JPEG, not at start-up (issue 19.4).
-  const { default: sharp } = await import("sharp");
   const t0 = performance.now();
   if (format === "png") {
     // Grey 8/16-bit PNGs in this thread (png-grey.ts); null: sharp decodes it (and reports what is wrong with it).
@@ -119,6 +117,8 @@ export async function readRaster(
       };
     }
   }
+  // sharp (libvips) is imported at the first PNG/JPEG it decodes, not at start-up nor for a grey PNG (issue 19.4).
+  const { default: sharp } = await import("sharp");
   const open = () => sharp(bytes, { limitInputPixels: maxPixels, failOn: "truncated", sequentialRead: true });
   let info: Metadata;
   try {

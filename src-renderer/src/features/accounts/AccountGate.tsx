@@ -58,7 +58,8 @@ export function AccountGate({ children }: { children: ReactNode }) {
     () =>
       client.accounts.session().then(
         (s) => {
-          setSession(s);
+          // The poll answers the same session most of the time: keep the old object so nothing re-renders.
+          setSession((prev) => (prev && JSON.stringify(prev) === JSON.stringify(s) ? prev : s));
           setError(null);
         },
         (err: unknown) => setError(errorText(err)),

@@ -3,12 +3,7 @@
  * cornerstone-tools' tool data (named handles in image-pixel coordinates). Pure, so it is unit-tested in Node; the
  * tools themselves are set up in ./measure-tools.ts.
  */
-import {
-  type Measurement,
-  type MeasurementKind,
-  POINTS_PER_KIND,
-  type Point,
-} from "../../../../src-shared/measurements";
+import type { Measurement, MeasurementKind, Point } from "../../../../src-shared/measurements";
 
 /** What the viewer's measuring tools draw: the stored kinds (the probe too: its reading is stored, migration 16). */
 export type MeasureTool = MeasurementKind;
@@ -92,9 +87,4 @@ export function toolDataOf(m: Pick<Measurement, "id" | "kind" | "points">): {
   });
   handles.textBox = textBox();
   return { visible: true, active: false, invalidated: true, measurementId: m.id, handles };
-}
-
-/** Whether a stored measurement has the points its kind needs (the database's rows always do). */
-export function hasAllPoints(m: Pick<Measurement, "kind" | "points">): boolean {
-  return m.points.length === POINTS_PER_KIND[m.kind];
 }
