@@ -285,6 +285,11 @@ test("viewer tools, hotkeys and the overlay act on the active viewport", async (
   await page.screenshot({ path: "test-results/viewer-study.png" });
 });
 
+/** Resolves when main has answered the next key-bindings write (the overlay shows a change before it is stored). */
+function bindingsStored(page: Page): Promise<unknown> {
+  return page.waitForResponse((r) => r.url().includes("keyBindings.set") && r.ok());
+}
+
 test("a hotkey can be rebound in the help overlay, and the binding survives a reload", async ({ page }) => {
   await page.goto(harness.url);
   await page.locator(".worklist-row", { hasText: "Anonymized" }).click();
@@ -315,10 +320,13 @@ test("a hotkey can be rebound in the help overlay, and the binding survives a re
   await expect(again).toHaveAttribute("data-invert", "false");
   // Back to the default.
   await page.keyboard.press("?");
+  // The next test starts from the stored bindings: wait until main has stored the default again.
+  const stored = bindingsStored(page);
   await help
     .locator('tr[data-command="viewer.invert"]')
     .getByRole("button", { name: /Restore the default/ })
     .click();
+  await stored;
   await expect(help.locator('tr[data-command="viewer.invert"] kbd')).toHaveText("i");
   await page.keyboard.press("Escape");
 });
@@ -377,7 +385,11 @@ test("every shortcut hint in the UI is read from the current key bindings", asyn
   await page.keyboard.press("?");
   await expect(help).toBeVisible();
   const restore = help.getByRole("button", { name: /Restore the default/ });
-  while ((await restore.count()) > 0) await restore.first().click();
+  while ((await restore.count()) > 0) {
+    const stored = bindingsStored(page);
+    await restore.first().click();
+    await stored;
+  }
   await expect(help.getByRole("button", { name: "Close", exact: true })).toHaveText("Esc");
   await page.keyboard.press("Escape");
   await expect(help).toBeHidden();
