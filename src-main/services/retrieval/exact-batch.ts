@@ -1,5 +1,5 @@
 import type { DenseKernel } from "./dense-kernel";
-import type { ScoredRows } from "./exact-scan";
+import { type ScoredRows, scoresInto } from "./exact-scan";
 import { TopK } from "./vector-math";
 
 /**
@@ -32,16 +32,8 @@ export async function exactTopKBatch(
       dim,
     );
     for (let q = 0; q < queryCount; q++) {
-      const top = tops[q]!;
-      let threshold = top.threshold;
-      const base = q * n;
-      for (let i = 0; i < n; i++) {
-        const score = scores[base + i]!;
-        if (score < threshold) continue;
-        if (options.skip?.(q, start + i)) continue;
-        top.push(score, start + i);
-        threshold = top.threshold;
-      }
+      const skip = options.skip;
+      scoresInto(tops[q]!, scores, q * n, n, (i) => start + i, skip && ((row) => skip(q, row)));
     }
     options.onChunk?.(start + n);
   }

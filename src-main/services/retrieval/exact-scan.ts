@@ -48,3 +48,26 @@ export function scanInto(
     threshold = top.threshold;
   }
 }
+
+/**
+ * Pushes scores computed elsewhere (a GEMM's dot products) into `top`: scores[base + i] for i in [0, count) as row
+ * `rowOf(i)`, unless `skip(row)`. Only scores that beat the current threshold reach `skip` and the heap.
+ */
+export function scoresInto(
+  top: TopK,
+  scores: ArrayLike<number>,
+  base: number,
+  count: number,
+  rowOf: (i: number) => number,
+  skip?: (row: number) => boolean,
+): void {
+  let threshold = top.threshold;
+  for (let i = 0; i < count; i++) {
+    const score = scores[base + i]!;
+    if (score < threshold) continue;
+    const row = rowOf(i);
+    if (skip?.(row)) continue;
+    top.push(score, row);
+    threshold = top.threshold;
+  }
+}

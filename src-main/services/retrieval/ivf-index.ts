@@ -1,5 +1,5 @@
 import type { DenseKernel } from "./dense-kernel";
-import type { ScoredRows } from "./exact-scan";
+import { type ScoredRows, scoresInto } from "./exact-scan";
 import { SeededRandom } from "./seeded-random";
 import { TopK } from "./vector-math";
 
@@ -194,15 +194,7 @@ export class IvfFlatIndex {
         size,
         this.dim,
       );
-      let threshold = top.threshold;
-      for (let i = 0; i < size; i++) {
-        const score = scores[i]!;
-        if (score < threshold) continue;
-        const row = this.rowOfPosition[start + i]!;
-        if (skip?.(row)) continue;
-        top.push(score, row);
-        threshold = top.threshold;
-      }
+      scoresInto(top, scores, 0, size, (i) => this.rowOfPosition[start + i]!, skip);
     }
     const { items, scores } = top.results();
     return { rows: items, scores };

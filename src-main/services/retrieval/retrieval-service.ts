@@ -4,7 +4,7 @@ import { type LabelVector, OBSERVATION_COUNT } from "../language/observations";
 import { type DenseKernel, OnnxKernel } from "./dense-kernel";
 import { ModelMismatchError, RetrievalError } from "./errors";
 import { exactTopKBatch } from "./exact-batch";
-import { type ScoredRows, scanInto } from "./exact-scan";
+import { type ScoredRows, scanInto, scoresInto } from "./exact-scan";
 import { type CaseReports, type RetrievalGallery, validateGallery } from "./gallery";
 import { IvfFlatIndex, smallestNprobeFor } from "./ivf-index";
 import { SeededRandom } from "./seeded-random";
@@ -382,13 +382,7 @@ export class RetrievalService {
         .then((kernel) => kernel.dotProducts(query, 1, store.matrix, slots, store.dim))
         .catch(() => null);
       if (scores && store.generation === generation && this.store === store) {
-        let threshold = top.threshold;
-        for (let slot = 0; slot < slots; slot++) {
-          const score = scores[slot]!;
-          if (score < threshold || skip(slot)) continue;
-          top.push(score, slot);
-          threshold = top.threshold;
-        }
+        scoresInto(top, scores, 0, slots, (slot) => slot, skip);
         const { items, scores: best } = top.results();
         return { rows: items, scores: best };
       }
