@@ -6,8 +6,10 @@ way the TypeScript engine times itself. Prints one JSON object on stdout.
 
 Stages (seconds per run, perf_counter): decode (PIL, training/preprocess.py load_grey), preprocess
 (preprocess_array), vision (vision encoder on both views + study embedding), retrieval (cosine top-k over the pack
-gallery + the generator's top-1), encoder (fusion encoder + cross keys/values), beam decode (training/beam.py's
-beam_search on the precomputed memory), total. The model code, preprocessing and beam search are training/'s own.
+gallery + the generator's top-1), diagnosis (the pack's diagnosis branch on both views and, for a prompted
+generator, its decisions: probability >= the manifest's threshold), encoder (fusion encoder + cross keys/values),
+beam decode (training/beam.py's beam_search on the precomputed memory), total. The model code, preprocessing and beam
+search are training/'s own.
 """
 
 from __future__ import annotations
@@ -36,13 +38,17 @@ from training.preprocess import load_grey, preprocess_array  # noqa: E402
 class PrecomputedMemory:
     """The generator with its encoder output fixed, so beam_search times only the decoding."""
 
-    def __init__(self, generator, memory, cross_keys, cross_values):
+    def __init__(self, generator, memory, cross_keys, cross_values, label_bias):
         self.generator = generator
         self.memory = memory
         self.cross = (cross_keys, cross_values)
+        self.bias = label_bias
 
-    def encode(self, patch_tokens, retrieved_ids):
+    def encode(self, patch_tokens, retrieved_ids, decisions=None):
         return self.memory
+
+    def label_bias(self, decisions):
+        return self.bias
 
     def cross_keys_values(self, memory):
         return self.cross
@@ -84,7 +90,21 @@ def main() -> int:
         np.fromfile(os.path.join(args.pack, g["embeddings"]), dtype="<f4").reshape(g["count"], g["dim"]).copy()
     )
     excluded = torch.tensor([i == args.exclude for i in gallery_ids])
-    stages = ["decode", "preprocess", "vision", "retrieval", "encoder", "beam decode", "total"]
+    diagnosis = decision_cols = thresholds = None
+    if pack.get("diagnosis"):
+        from training.diagnosis import load_diagnosis
+
+        diagnosis = load_diagnosis(os.path.join(args.pack, pack["diagnosis"]["checkpoint"]))
+        if pack.get("prompts"):
+            names = [f["name"] for f in pack["diagnosis"]["findings"]]
+            decision_cols = [names.index(name) for name in pack["prompts"]["findings"]]
+            thresholds = torch.tensor([pack["diagnosis"]["findings"][c]["threshold"] for c in decision_cols],
+                                      dtype=torch.float64)
+    if gen.cfg.prompt_findings and decision_cols is None:
+        print(f"error: {args.pack}: the generator is prompted but the pack has no prompts/diagnosis section",
+              file=sys.stderr)
+        return 2
+    stages = ["decode", "preprocess", "vision", "retrieval", "diagnosis", "encoder", "beam decode", "total"]
     times: dict[str, list[float]] = {s: [] for s in stages}
     tokens_out: list[int] = []
     for run in range(args.warmup + args.runs):
@@ -103,17 +123,26 @@ def main() -> int:
             best = int(top.indices[0])
             retrieved = torch.tensor([gallery_tokens[best]], dtype=torch.long)
             t4 = time.perf_counter()
-            patch_tokens = patch.reshape(1, -1, patch.shape[2])
-            memory = gen.encode(patch_tokens, retrieved)
-            cross_k, cross_v = gen.cross_keys_values(memory)
+            decisions = None
+            if diagnosis is not None:
+                views = torch.from_numpy(x)[:, None]
+                probabilities = torch.sigmoid(diagnosis(views[0:1], views[1:2])[0])
+                if decision_cols is not None:
+                    decisions = (probabilities[:, decision_cols].double() >= thresholds[None, :]).long()
             t5 = time.perf_counter()
-            seqs = beam_search(
-                PrecomputedMemory(gen, memory, cross_k, cross_v), patch_tokens, retrieved, dec["beam_size"],
-                dec["max_length"], dec["start_id"], dec["end_id"],
-            )
+            patch_tokens = patch.reshape(1, -1, patch.shape[2])
+            memory = gen.encode(patch_tokens, retrieved, decisions)
+            cross_k, cross_v = gen.cross_keys_values(memory)
+            bias = gen.label_bias(decisions) if decisions is not None else None  # beam_search repeats it per beam
             t6 = time.perf_counter()
+            seqs = beam_search(
+                PrecomputedMemory(gen, memory, cross_k, cross_v, bias), patch_tokens, retrieved, dec["beam_size"],
+                dec["max_length"], dec["start_id"], dec["end_id"], decisions,
+            )
+            t7 = time.perf_counter()
         if run >= args.warmup:
-            for name, value in zip(stages, [t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5, t6 - t0]):
+            spans = [t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5, t7 - t6, t7 - t0]
+            for name, value in zip(stages, spans):
                 times[name].append(value * 1000.0)
         tokens_out = seqs[0]
     print(json.dumps({

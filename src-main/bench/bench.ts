@@ -5,7 +5,7 @@
  *     [--warmup 3] [--index-studies 40] [--threads N] [--k 5] [--no-pytorch] [--out bench-results]
  *
  * 1. One 2-view study (default: the first test study of --data) drafted --runs times after --warmup runs: p50 / p95
- *    per stage — decode, preprocess, vision, diagnosis (engine only), retrieval (similar-case search on the
+ *    per stage — decode, preprocess, vision, diagnosis, retrieval (similar-case search on the
  *    SQLite-backed index seeded from the pack gallery + the generator's gallery lookup), encoder, beam decode — and
  *    total wall time per request.
  * 2. Batch indexing: --index-studies studies of the test split embedded (decode, preprocess, vision, thumbnail) and
@@ -38,7 +38,7 @@ const STAGE_TIMINGS = {
   decode: "decodeMs",
   preprocess: "preprocessMs",
   vision: "visionMs",
-  // The diagnosis branch (findings for the report and a prompted generator): the PyTorch script has no such stage.
+  // The diagnosis branch (the findings of the report pane and, for a prompted generator, its decisions).
   diagnosis: "diagnosisMs",
   retrieval: "retrievalMs",
   encoder: "encoderMs",
@@ -85,7 +85,24 @@ function runPytorch(
   }
 }
 
-async function pickStudy(studyFlag: string | undefined, dataDir: string): Promise<EvalStudy> {
+/**
+ * Where the benchmark's studies come from: --data, else the generated synthetic set (data/iu_xray_synth), else — on a
+ * fresh clone, where nothing is generated yet — the bundled fixture studies (test/fixtures/synth, with their own
+ * annotation: one test study, CXR260_IM-1090, and seven train studies for batch indexing).
+ */
+function benchData(dataFlag: string | undefined): { dir: string; annotation: string; indexSplit: Split } {
+  if (dataFlag !== undefined || fs.existsSync(DEFAULT_EVAL_DATA_DIR))
+    return {
+      dir: path.resolve(dataFlag ?? DEFAULT_EVAL_DATA_DIR),
+      annotation: DEFAULT_ANNOTATION_PATH,
+      indexSplit: "test",
+    };
+  const dir = path.join(appRoot(), "test", "fixtures", "synth");
+  console.error(`${DEFAULT_EVAL_DATA_DIR} not generated: benchmarking the bundled study fixtures in ${dir}`);
+  return { dir, annotation: path.join(dir, "annotation.json"), indexSplit: "train" };
+}
+
+async function pickStudy(studyFlag: string | undefined, data: { dir: string; annotation: string }): Promise<EvalStudy> {
   if (studyFlag) {
     const parts = studyFlag.split(",").map((p) => p.trim());
     const { files, studyId } = await collectStudyImages(parts);
@@ -93,7 +110,7 @@ async function pickStudy(studyFlag: string | undefined, dataDir: string): Promis
       throw new UserError(`--study must give exactly 2 images (frontal, lateral), found ${files.length}`);
     return { id: studyId, frontal: files[0]!, lateral: files[1]! };
   }
-  return readEvalStudies(dataDir, "test" as Split, DEFAULT_ANNOTATION_PATH)[0]!;
+  return readEvalStudies(data.dir, "test", data.annotation)[0]!;
 }
 
 async function main(): Promise<void> {
@@ -118,10 +135,10 @@ async function main(): Promise<void> {
   const k = integerOption(values.k, "--k");
   if (k > 100) throw new UserError(`--k must be at most 100, got ${k}`);
   const packDir = resolvePackDir(values.pack);
-  const dataDir = path.resolve(values.data ?? DEFAULT_EVAL_DATA_DIR);
-  const study = await pickStudy(values.study, dataDir);
+  const data = benchData(values.data);
+  const study = await pickStudy(values.study, data);
   const indexSet =
-    indexStudies > 0 ? readEvalStudies(dataDir, "test" as Split, DEFAULT_ANNOTATION_PATH).slice(0, indexStudies) : [];
+    indexStudies > 0 ? readEvalStudies(data.dir, data.indexSplit, data.annotation).slice(0, indexStudies) : [];
   const loadAverageBefore = os.loadavg();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "rd-bench-"));
   let core: CliCore | null = null;
@@ -329,7 +346,7 @@ function renderMarkdown(
       rows,
     ),
     "",
-    "The engine's total is the wall time of a request; its similar-case search overlaps the generator, so the total is less than the sum of the stages. The diagnosis branch runs in the engine only (tools/bench-pytorch-eager.py has no such stage).",
+    "The engine's total is the wall time of a request; its similar-case search overlaps the generator, so the total is less than the sum of the stages. Both sides run the diagnosis branch and feed its decisions to the prompted generator.",
     "",
     `- Batch indexing (decode, preprocess, vision, thumbnail, SQLite insert): ${r.indexing ? `${r.indexing.studiesPerSecond.toFixed(2)} studies/s (${r.indexing.studies} studies in ${r.indexing.seconds.toFixed(1)} s)` : "not run"}`,
     `- Peak RSS: engine process ${(r.peakRssBytes / 2 ** 20).toFixed(0)} MiB${r.pytorch && !("error" in r.pytorch) ? `, PyTorch process ${(r.pytorch.peakRssBytes / 2 ** 20).toFixed(0)} MiB` : ""}`,

@@ -39,7 +39,10 @@ export function harnessEntryArgs(entry: HarnessEntry): string[] {
   return [built];
 }
 
-/** Spawns the harness on `dataDir` (port 0) and waits for its "listening" line. */
+/**
+ * Spawns the harness on `dataDir` (port 0) and waits for its "listening" line. It is signed in with the demo account
+ * (`--demo-account`), so the page opens on the worklist, as a radiologist's after signing in.
+ */
 export async function spawnHarness(
   dataDir: string,
   extraArgs: readonly string[] = [],
@@ -49,7 +52,7 @@ export async function spawnHarness(
   const spawnedAt = performance.now();
   const child: ChildProcess = spawn(
     process.execPath,
-    [...harnessEntryArgs(entry), "--port", "0", "--data-dir", dataDir, ...extraArgs],
+    [...harnessEntryArgs(entry), "--port", "0", "--data-dir", dataDir, "--demo-account", ...extraArgs],
     { cwd: root, stdio: ["ignore", "pipe", "pipe"] },
   );
   let stderr = "";
