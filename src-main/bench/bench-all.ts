@@ -72,9 +72,7 @@ async function main(): Promise<void> {
   const created = new Date().toISOString();
   const md = [
     `# Issue 19 benchmarks — ${created}`,
-    "",
     `Load average ${loadAverageBefore.join(" ")} before, ${loadAverageAfter.join(" ")} after.`,
-    "",
     ...results.map((r) => r.markdown.trim()),
   ].join("\n\n");
   const file = writeResults(out, "all", { created, loadAverageBefore, loadAverageAfter, results }, md);
