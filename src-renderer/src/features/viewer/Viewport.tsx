@@ -23,7 +23,14 @@ import {
   type RoiStats,
 } from "../../../../src-shared/measurements";
 import { cornerstoneImageId, describeLoadError, initCornerstone, previewImageId } from "./cornerstone-setup";
-import { kindOfToolName, type MeasureTool, pointsOfHandles, TOOL_NAME, toolDataOf } from "./measure-tool-data";
+import {
+  colourSelected,
+  kindOfToolName,
+  type MeasureTool,
+  pointsOfHandles,
+  TOOL_NAME,
+  toolDataOf,
+} from "./measure-tool-data";
 import {
   addMeasureTools,
   annotationAt,
@@ -338,26 +345,17 @@ export function Viewport(props: ViewportProps) {
     if (!el || !readyImageId) return;
     const manager = cornerstoneTools.globalImageIdSpecificToolStateManager;
     const drawnKey = `${readyImageId}|${measurementsKey}`;
-    let changed = false;
-    if (drawnMeasurements.current !== drawnKey) {
+    const rebuilt = drawnMeasurements.current !== drawnKey;
+    if (rebuilt) {
       const next: Record<string, { data: ToolData[] }> = {};
       for (const kind of MEASUREMENT_KINDS) next[TOOL_NAME[kind]] = { data: [] };
       for (const m of measurements) next[TOOL_NAME[m.kind]]?.data.push(toolDataOf(m) as unknown as ToolData);
       manager.restoreImageIdToolState(readyImageId, next);
       drawnMeasurements.current = drawnKey;
-      changed = true;
     }
-    for (const { data } of Object.values(manager.saveImageIdToolState(readyImageId) ?? {})) {
-      for (const d of data) {
-        if (typeof d.measurementId !== "number") continue;
-        const color = d.measurementId === selectedMeasurementId ? SELECTED_COLOR : undefined;
-        if (d.color === color) continue;
-        if (color) d.color = color;
-        else delete d.color;
-        changed = true;
-      }
-    }
-    if (changed) cs.updateImage(el);
+    const state = manager.saveImageIdToolState(readyImageId) ?? {};
+    const recoloured = colourSelected(state, selectedMeasurementId, SELECTED_COLOR);
+    if (rebuilt || recoloured) cs.updateImage(el);
   }, [cs, readyImageId, measurementsKey, selectedMeasurementId]);
 
   const applyPreset = useCallback(
