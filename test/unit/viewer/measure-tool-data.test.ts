@@ -1,10 +1,12 @@
 /**
  * The viewer's measuring tools and the case database agree on points (src-renderer measure-tool-data.ts): each
  * stored kind's points become cornerstone-tools handles and back unchanged; a CTR's widths are kept horizontal;
- * the tool names map back to the kinds (the probe too: a stored kind since migration 16, one handle "end").
+ * the tool names map back to the kinds (the probe too: a stored kind since migration 16, one handle "end"); the
+ * selected measurement is coloured in place, and a redraw is asked for only when a colour changed.
  */
 import { describe, expect, it } from "vitest";
 import {
+  colourSelected,
   HANDLE_NAMES,
   kindOfToolName,
   pointsOfHandles,
@@ -62,5 +64,35 @@ describe("measurement tool data", () => {
     ]);
     expect(pointsOfHandles("angle", { start: { x: 0, y: 0 }, end: { x: 1, y: 1 } })).toBeNull();
     expect(pointsOfHandles("length", { start: { x: Number.NaN, y: 0 }, end: { x: 1, y: 1 } })).toBeNull();
+  });
+
+  it("colours the selected measurement in place and says whether that needs a redraw (once per change)", () => {
+    // An image's tool state as the viewport rebuilds it from the stored measurements (tool name -> data).
+    const state: Record<string, { data: Record<string, unknown>[] }> = {
+      Length: { data: [toolDataOf({ id: 1, kind: "length", points: xy(0, 0, 10, 0) })] },
+      Angle: { data: [toolDataOf({ id: 2, kind: "angle", points: xy(0, 10, 0, 0, 10, 0) })] },
+      // A drawing not stored yet (no measurement id) keeps the tool's colour.
+      Probe: { data: [{ color: "green" }] },
+    };
+    const colours = () => [state.Length!.data[0]!.color, state.Angle!.data[0]!.color, state.Probe!.data[0]!.color];
+    let redraws = 0;
+    const select = (id: number | null) => {
+      if (colourSelected(state, id, "gold")) redraws++;
+    };
+    // Nothing selected on a rebuilt state: nothing to recolour (the rebuild's own redraw is the only one).
+    select(null);
+    expect(redraws).toBe(0);
+    select(2);
+    expect(colours()).toEqual([undefined, "gold", "green"]);
+    expect(redraws).toBe(1);
+    // The same selection again (e.g. the list reloaded with the same measurements): no second redraw.
+    select(2);
+    expect(redraws).toBe(1);
+    select(1);
+    expect(colours()).toEqual(["gold", undefined, "green"]);
+    expect(redraws).toBe(2);
+    select(null);
+    expect(colours()).toEqual([undefined, undefined, "green"]);
+    expect(redraws).toBe(3);
   });
 });

@@ -22,7 +22,7 @@ import type { PresetId } from "./presets";
 import { ReadingAids } from "./ReadingAids";
 import { ThumbnailStrip, type ThumbnailStripHandle } from "./ThumbnailStrip";
 import { Viewport, type ViewportHandle, type ViewportSlot } from "./Viewport";
-import { VIEWER_TOOLBAR } from "./viewer-toolbar";
+import { TOOL_BUTTONS, toolOfCommand, VIEWER_TOOLBAR } from "./viewer-toolbar";
 import "./viewer.css";
 
 type Slot = ViewportSlot;
@@ -280,12 +280,13 @@ export function ViewerArea({
     "viewer.nextImage": () => step(1),
     "viewer.previousImage": () => step(-1),
     "viewer.focusStrip": () => strip.current?.focus(assigned[activeSlot]),
-    "viewer.tool.length": () => setTool((t) => (t === "length" ? null : "length")),
-    "viewer.tool.angle": () => setTool((t) => (t === "angle" ? null : "angle")),
-    "viewer.tool.ellipse": () => setTool((t) => (t === "ellipse" ? null : "ellipse")),
-    "viewer.tool.probe": () => setTool((t) => (t === "probe" ? null : "probe")),
-    "viewer.tool.ctr": () => setTool((t) => (t === "ctr" ? null : "ctr")),
-    "viewer.tool.windowLevel": () => setTool(null),
+    // A tool's command toggles it; W/L's picks none (the table: TOOL_BUTTONS).
+    ...Object.fromEntries(
+      TOOL_BUTTONS.map(({ command, tool: picked }) => [
+        command,
+        () => setTool((t) => (picked === null || t === picked ? null : picked)),
+      ]),
+    ),
     "viewer.measurement.delete": () => {
       if (selected) void deleteMeasurement(selected.id);
     },
@@ -294,14 +295,6 @@ export function ViewerArea({
       if (m) insertMeasurement(m.id);
     },
   });
-  const TOOL_COMMAND: Record<MeasureTool | "none", string> = {
-    none: "viewer.tool.windowLevel",
-    length: "viewer.tool.length",
-    angle: "viewer.tool.angle",
-    ellipse: "viewer.tool.ellipse",
-    probe: "viewer.tool.probe",
-    ctr: "viewer.tool.ctr",
-  };
   /** The measuring props of a viewport: the current study's images only (a prior's image is not measured here). */
   const measuringProps = (source: ImageSource | null) => {
     if (!source || !studyId || isPriorImage(source.imageId)) return {};
@@ -360,17 +353,14 @@ export function ViewerArea({
           <div className="tool-group" key={group.map((b) => b.command).join()}>
             {group.map((button) => {
               const label = commands.find((c) => c.id === button.command)?.label ?? button.text;
+              const picks = toolOfCommand(button.command);
               return (
                 <button
                   type="button"
                   key={button.command}
                   className="tool"
                   data-command={button.command}
-                  aria-pressed={
-                    button.command.startsWith("viewer.tool.")
-                      ? TOOL_COMMAND[tool ?? "none"] === button.command
-                      : undefined
-                  }
+                  aria-pressed={picks === undefined ? undefined : picks === tool}
                   title={hint(label, button.command)}
                   onClick={() => runCommand(button.command)}
                   // Keep the keyboard focus where it was: a focused button would take Space / Enter.

@@ -23,7 +23,14 @@ import {
   type RoiStats,
 } from "../../../../src-shared/measurements";
 import { cornerstoneImageId, describeLoadError, initCornerstone, previewImageId } from "./cornerstone-setup";
-import { kindOfToolName, type MeasureTool, pointsOfHandles, TOOL_NAME, toolDataOf } from "./measure-tool-data";
+import {
+  colourSelected,
+  kindOfToolName,
+  type MeasureTool,
+  pointsOfHandles,
+  TOOL_NAME,
+  toolDataOf,
+} from "./measure-tool-data";
 import {
   addMeasureTools,
   annotationAt,
@@ -323,35 +330,32 @@ export function Viewport(props: ViewportProps) {
   }, [ready, tool]);
 
   // The image's tool state is rebuilt from the stored measurements whenever they change (the database is the
-  // truth: a drawing main refused disappears; an edit elsewhere shows here).
+  // truth: a drawing main refused disappears; an edit elsewhere shows here), and the selected one is drawn in its own
+  // colour, set on the drawn objects, not by rebuilding them (a press that selects a measurement is the start of
+  // cornerstone-tools' drag of that very object). One effect does both and asks cornerstone for one redraw, only
+  // when it changed what is drawn (two effects used to ask for it on every change of the measurements).
   const measurementsKey = measurements.map((m) => `${m.id}:${m.updatedAt}:${m.label}`).join(",");
   const readyImageId = load.status === "ready" ? load.image.imageId : null;
+  const drawnMeasurements = useRef<string | null>(null);
   // biome-ignore lint/correctness/useExhaustiveDependencies: measurementsKey stands for the measurements.
   useEffect(() => {
     const el = element.current;
+    // An image that is ready again (reloaded) is rebuilt from the stored measurements again.
+    if (!readyImageId) drawnMeasurements.current = null;
     if (!el || !readyImageId) return;
     const manager = cornerstoneTools.globalImageIdSpecificToolStateManager;
-    const next: Record<string, { data: ToolData[] }> = {};
-    for (const kind of MEASUREMENT_KINDS) next[TOOL_NAME[kind]] = { data: [] };
-    for (const m of measurements) next[TOOL_NAME[m.kind]]?.data.push(toolDataOf(m) as unknown as ToolData);
-    manager.restoreImageIdToolState(readyImageId, next);
-    cs.updateImage(el);
-  }, [cs, readyImageId, measurementsKey]);
-  // The selected one in its own colour: set on the drawn objects, not by rebuilding them (a press that selects a
-  // measurement is the start of cornerstone-tools' drag of that very object).
-  // biome-ignore lint/correctness/useExhaustiveDependencies: measurementsKey: a rebuilt state is coloured again.
-  useEffect(() => {
-    const el = element.current;
-    if (!el || !readyImageId) return;
-    const state = cornerstoneTools.globalImageIdSpecificToolStateManager.saveImageIdToolState(readyImageId) ?? {};
-    for (const { data } of Object.values(state)) {
-      for (const d of data) {
-        if (typeof d.measurementId !== "number") continue;
-        if (d.measurementId === selectedMeasurementId) d.color = SELECTED_COLOR;
-        else delete d.color;
-      }
+    const drawnKey = `${readyImageId}|${measurementsKey}`;
+    const rebuilt = drawnMeasurements.current !== drawnKey;
+    if (rebuilt) {
+      const next: Record<string, { data: ToolData[] }> = {};
+      for (const kind of MEASUREMENT_KINDS) next[TOOL_NAME[kind]] = { data: [] };
+      for (const m of measurements) next[TOOL_NAME[m.kind]]?.data.push(toolDataOf(m) as unknown as ToolData);
+      manager.restoreImageIdToolState(readyImageId, next);
+      drawnMeasurements.current = drawnKey;
     }
-    cs.updateImage(el);
+    const state = manager.saveImageIdToolState(readyImageId) ?? {};
+    const recoloured = colourSelected(state, selectedMeasurementId, SELECTED_COLOR);
+    if (rebuilt || recoloured) cs.updateImage(el);
   }, [cs, readyImageId, measurementsKey, selectedMeasurementId]);
 
   const applyPreset = useCallback(

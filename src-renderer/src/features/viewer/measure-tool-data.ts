@@ -88,3 +88,27 @@ export function toolDataOf(m: Pick<Measurement, "id" | "kind" | "points">): {
   handles.textBox = textBox();
   return { visible: true, active: false, invalidated: true, measurementId: m.id, handles };
 }
+
+/**
+ * Draws the stored measurement `selectedId` of an image's tool state (tool name -> its data) in `colour` and every
+ * other stored one in its tool's own colour, in place (cornerstone-tools draws from these objects). True when a
+ * colour changed, i.e. when the image needs a redraw for it.
+ */
+export function colourSelected(
+  state: Record<string, { data: Record<string, unknown>[] }>,
+  selectedId: number | null,
+  colour: string,
+): boolean {
+  let changed = false;
+  for (const { data } of Object.values(state)) {
+    for (const d of data) {
+      if (typeof d.measurementId !== "number") continue;
+      const wanted = d.measurementId === selectedId ? colour : undefined;
+      if (d.color === wanted) continue;
+      if (wanted) d.color = wanted;
+      else delete d.color;
+      changed = true;
+    }
+  }
+  return changed;
+}
