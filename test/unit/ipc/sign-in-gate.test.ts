@@ -1,6 +1,6 @@
 /**
  * No account, no API (issue 18.1, src-main/ipc/sign-in-gate.ts): with nobody signed in, the real router (createCaller)
- * and the real loopback harness over HTTP answer only the sign-in screens' procedures (OPEN_PROCEDURES); every other
+ * and the real loopback harness (HTTP, WebSocket) answer only the sign-in screens' procedures (OPEN_PROCEDURES); every other
  * procedure, and the file channel, is refused with UNAUTHORIZED naming it, and nothing is written or audited. Signed
  * in, the same read, draft save and image answer; a locked session still counts as signed in (the autosave after
  * the lock is kept, under the account), signing does not. Real services, a real SQLite database, a real PNG.
@@ -8,8 +8,10 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { createTRPCUntypedClient, createWSClient, wsLink } from "@trpc/client";
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
 import { type Harness, startHarness } from "../../../src-main/harness/harness-server";
 import { appRouter } from "../../../src-main/ipc/router";
 import { OPEN_PROCEDURES } from "../../../src-main/ipc/sign-in-gate";
@@ -132,6 +134,25 @@ describe("no account, no API", () => {
     expect((await httpGet("/files/thumbnail/any-study")).status).toBe(401);
     expect((await httpGet("/trpc/app.info")).status).toBe(200);
     expect((await httpGet("/trpc/accounts.session")).status).toBe(200);
+  });
+
+  it("over the WebSocket: the events subscription is refused", async () => {
+    const wsClient = createWSClient({
+      url: `${harness.origin.replace("http", "ws")}/trpc-ws?token=${harness.token}`,
+      WebSocket: WebSocket as never,
+    });
+    try {
+      const client = createTRPCUntypedClient({ links: [wsLink({ client: wsClient })] });
+      const refusal = await new Promise<string>((resolve) => {
+        client.subscription("events.onEvent", undefined, {
+          onData: () => resolve("an event arrived"),
+          onError: (e) => resolve(e.message),
+        });
+      });
+      expect(refusal).toBe("events.onEvent needs a signed-in account");
+    } finally {
+      wsClient.close();
+    }
   });
 
   it("signed in (the first account, over the API): the read, the draft save and the image answer, audited", async () => {
