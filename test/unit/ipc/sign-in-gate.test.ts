@@ -1,9 +1,10 @@
 /**
- * No account, no API (issue 18.1, src-main/ipc/sign-in-gate.ts): with nobody signed in, the real router (createCaller)
- * and the real loopback harness (HTTP, WebSocket) answer only the sign-in screens' procedures (OPEN_PROCEDURES); every other
- * procedure, and the file channel, is refused with UNAUTHORIZED naming it, and nothing is written or audited. Signed
- * in, the same read, draft save and image answer; a locked session still counts as signed in (the autosave after
- * the lock is kept, under the account), signing does not. Real services, a real SQLite database, a real PNG.
+ * No account, no API (issue 18.1, src-main/ipc/sign-in-gate.ts): with nobody signed in, the real router
+ * (createCaller) and the real loopback harness (HTTP, WebSocket) answer only the sign-in screens' procedures
+ * (OPEN_PROCEDURES); every other procedure, and the file channel, is refused with UNAUTHORIZED naming it, and nothing
+ * is written or audited. Signed in, the same read, draft save and image answer; a locked session still counts as
+ * signed in (the autosave after the lock is kept, under the account), signing does not. Real services, a real SQLite
+ * database, a real PNG.
  */
 import fs from "node:fs";
 import os from "node:os";
