@@ -28,7 +28,9 @@ export const OPEN_PROCEDURES: Readonly<Record<string, string>> = {
     "the idle clock's input report: it only keeps an unlocked session alive, never opens or unlocks one, and tells a " +
     "window that another window signed out",
   "accounts.lock": "the Lock command; it only closes a session, and may race a sign-out in another window",
-  "app.info": "what the service is (name, version, transport, schema): the frame's status bar, and start-up checks",
+  "app.info":
+    "what the service is (name, version, transport, schema version; no case data): the frame's status bar, and the " +
+    "transports' start-up and liveness checks, which run before anyone signs in",
   "app.ping": "a liveness check of the transport; it echoes its input and reads nothing",
 };
 
