@@ -21,6 +21,7 @@ import { createIPCHandler, ELECTRON_TRPC_CHANNEL } from "electron-trpc/main";
 import { IMAGE_SCHEME, THUMBNAIL_FILE_PREFIX } from "../../src-shared/import-types";
 import { setDataDirLockKind } from "../db/data-dir-lock";
 import { appRouter } from "../ipc/router";
+import { signedInRefusal } from "../ipc/sign-in-gate";
 import { DATA_DIR_ENV } from "../paths";
 import { contentSecurityPolicy } from "../security/csp";
 import { redactPaths } from "../security/redact";
@@ -105,6 +106,7 @@ function hardenSessions(): void {
  * (`?for=viewer`: a compressed file's decoded copy where one is ready; `?for=viewer-preview`: its reduced-resolution
  * copy; FilesService);
  * rd-image://thumbnail/<studyId>: a similar case's thumbnail from the retrieval index.
+ * Refused (401) while nobody is signed in.
  */
 function serveImageFiles(activeServices: Services): void {
   protocol.handle(IMAGE_SCHEME, async (request) => {
@@ -112,6 +114,14 @@ function serveImageFiles(activeServices: Services): void {
     const cors = { "access-control-allow-origin": "*" };
     if ((url.host !== "image" && url.host !== "thumbnail") || request.method !== "GET") {
       return new Response(JSON.stringify({ error: { message: "not found" } }), { status: 404, headers: cors });
+    }
+    // No account, no image (ipc/sign-in-gate.ts): the same rule as the API's and the harness's /files/.
+    const refusal = signedInRefusal(activeServices.accounts, "the file channel");
+    if (refusal) {
+      return new Response(JSON.stringify({ error: { message: refusal, code: "UNAUTHORIZED" } }), {
+        status: 401,
+        headers: { ...cors, "content-type": "application/json" },
+      });
     }
     try {
       const id = decodeURIComponent(url.pathname.replace(/^\/+/, ""));

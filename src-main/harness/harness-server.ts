@@ -5,6 +5,7 @@
  * - /trpc-ws?token=<token>   subscriptions (WebSocket)
  * - GET /files/<imageId>     an imported image file's bytes (Authorization: Bearer <token>), for the viewer
  * Every API call must carry the per-run secret token, and requests from another origin (or host) are refused.
+ * With nobody signed in, only the sign-in screens' procedures are answered, and no image file (ipc/sign-in-gate.ts).
  * Malformed requests (bad URL, bad encoding, oversized headers or bodies, wrong methods) are answered with a 4xx
  * and the JSON error envelope of http-guard.ts; nothing a client sends can stop the process (docs/security.md).
  * Start-up (issue 19.4): the server listens and serves the renderer before the services exist. `services` may be a
@@ -18,6 +19,7 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import type { Duplex } from "node:stream";
 import { HARNESS_FILES_PATH } from "../../src-shared/import-types";
+import { signedInRefusal } from "../ipc/sign-in-gate";
 import { contentSecurityPolicy } from "../security/csp";
 import type { Services } from "../services";
 import type { ImageFileError } from "../services/files/files-service";
@@ -191,7 +193,10 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     const imageId = pathname.slice(HARNESS_FILES_PATH.length);
     const { readImageOptionsFor, ImageFileError } = await apiReady();
     const read = readImageOptionsFor(new URLSearchParams(query).get("for"));
-    const { files } = await services;
+    const { files, accounts } = await services;
+    // No account, no image (sign-in-gate.ts): the same rule as the API's and the Electron shell's rd-image://.
+    const refusal = signedInRefusal(accounts, "the file channel");
+    if (refusal) throw new HttpError(401, "UNAUTHORIZED", refusal);
     files.readFile(imageId, read).then(
       (file) => {
         res.writeHead(200, {

@@ -7,6 +7,7 @@ import { PacsError, type PacsErrorCode } from "../services/pacs/errors";
 import { DraftConflictError, ReportConflictError } from "../services/reports/errors";
 import { RequestError } from "../services/request-error";
 import { NotFoundError } from "../services/studies/studies-service";
+import { isOpenProcedure, signedInRefusal } from "./sign-in-gate";
 
 export interface IpcContext {
   services: Services;
@@ -102,8 +103,20 @@ const domainErrors = t.middleware(async ({ next }) => {
   return result;
 });
 
+/**
+ * No account, no API (sign-in-gate.ts): every procedure but the open ones (OPEN_PROCEDURES) is refused while nobody
+ * is signed in, before its input is read. A locked session counts as signed in.
+ */
+const signedIn = t.middleware(({ ctx, path, next }) => {
+  if (!isOpenProcedure(path)) {
+    const refusal = signedInRefusal(ctx.services.accounts, path);
+    if (refusal) throw new TRPCError({ code: "UNAUTHORIZED", message: refusal });
+  }
+  return next();
+});
+
 export const router = t.router;
-export const procedure = t.procedure.use(domainErrors);
+export const procedure = t.procedure.use(domainErrors).use(signedIn);
 export const createCallerFactory = t.createCallerFactory;
 
 /** The procedure for one contract entry: its input and output schemas, checked on every call. */

@@ -14,6 +14,7 @@ import { containsAbsolutePath } from "../../src-main/security/redact";
 import { createServices, type Services } from "../../src-main/services";
 import { FileSecretStore, SECRETS_FILE } from "../../src-main/services/pacs/secret-store";
 import type { AppEvent } from "../../src-shared/domain";
+import { signInAccount } from "../support/accounts-fixtures";
 import { freePort, type OrthancProcess, startOrthanc, startTlsProxy, stowFiles } from "../support/orthanc";
 import { demoFiles, HIP_FILE, readHeader, sharedChestFiles } from "../support/pacs-fixtures";
 
@@ -35,6 +36,8 @@ beforeAll(async () => {
   services = createServices({ dataDir, transport: "in-process", modelPackDir: null });
   services.events.subscribe((e) => events.push(e));
   caller = createCallerFactory(appRouter)({ services });
+  // The router answers a signed-in account only (src-main/ipc/sign-in-gate.ts).
+  await signInAccount(services.accounts);
 });
 
 afterAll(async () => {

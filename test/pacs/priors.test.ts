@@ -56,6 +56,8 @@ beforeAll(async () => {
     modelPackDir: null,
   });
   caller = createCallerFactory(appRouter)({ services });
+  // The router answers a signed-in account only (src-main/ipc/sign-in-gate.ts); she also signs the local prior.
+  await signInAccount(services.accounts);
   connectionId = (await caller.pacs.addConnection(orthancConnection(pacs))).id;
 });
 
@@ -68,7 +70,6 @@ describe("priors", () => {
   it("lists the patient's earlier studies from the PACS and this workstation, newest first, with their reports", async () => {
     const local = await services.importer.importPaths([localOnly]);
     const localId = local.studyIds[0] as string;
-    await signInAccount(services.accounts);
     const saved = await caller.reports.save({
       studyId: localId,
       sections: { indication: "", comparison: "", findings: "Local prior: clear lungs.", impression: "Normal." },

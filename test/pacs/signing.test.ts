@@ -41,8 +41,9 @@ beforeAll(async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "rd-pacs-sign-"));
   services = createServices({ dataDir, transport: "in-process", modelPackDir: null });
   caller = createCallerFactory(appRouter)({ services });
-  connectionId = (await caller.pacs.addConnection(orthancConnection(pacs))).id;
+  // Before any call: the router answers a signed-in account only (src-main/ipc/sign-in-gate.ts).
   await signInAccount(services.accounts);
+  connectionId = (await caller.pacs.addConnection(orthancConnection(pacs))).id;
 });
 
 afterAll(async () => {

@@ -57,11 +57,6 @@ export function CommandRegistryProvider({ children }: { children: ReactNode }) {
     }),
     [],
   );
-  const client = useClient();
-  useEffect(() => {
-    // The user's key bindings (stored by main); the defaults hold until they arrive or if they cannot be read.
-    client.keyBindings.get().then(setOverrides, (err: unknown) => console.warn("key bindings not loaded:", err));
-  }, [client]);
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       const command = findCommand(chordOf(e), effectiveCommands());
@@ -73,6 +68,19 @@ export function CommandRegistryProvider({ children }: { children: ReactNode }) {
     return () => window.removeEventListener("keydown", onKey);
   }, [registry]);
   return <RegistryContext.Provider value={registry}>{children}</RegistryContext.Provider>;
+}
+
+/**
+ * Loads the user's key bindings (stored by main) once an account is signed in, and again when another one signs in:
+ * main answers nobody before sign-in (src-main/ipc/sign-in-gate.ts). The defaults hold until they arrive or if they
+ * cannot be read. Called by the AccountGate with the signed-in account's id (null: nobody).
+ */
+export function useStoredKeyBindings(signedInAccountId: number | null): void {
+  const client = useClient();
+  useEffect(() => {
+    if (signedInAccountId === null) return;
+    client.keyBindings.get().then(setOverrides, (err: unknown) => console.warn("key bindings not loaded:", err));
+  }, [client, signedInAccountId]);
 }
 
 /**

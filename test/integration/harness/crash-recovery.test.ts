@@ -34,6 +34,12 @@ async function start(dataDir: string, options: { pack: boolean; env?: Record<str
   const args = ["--no-demo-studies", "--renderer-dir", rendererDir, "--model-pack", options.pack ? pack.dir! : "none"];
   const h = await startHarnessProcess(dataDir, args, options.env ?? {});
   running.push(h);
+  // The API answers a signed-in account only (src-main/ipc/sign-in-gate.ts): Anna, over the API, at every start
+  // (the first account, created on first run, is signed in at once; only she signs, issue 18.1).
+  const { firstRun } = await call<{ firstRun: boolean }>(h, "query", "accounts.session", undefined);
+  if (firstRun) await call(h, "mutation", "accounts.create", ANNA_ACCOUNT);
+  else
+    await call(h, "mutation", "accounts.signIn", { username: ANNA_ACCOUNT.username, password: ANNA_ACCOUNT.password });
   return h;
 }
 
@@ -94,8 +100,6 @@ describe.skipIf(!pack.dir)("crash recovery with real harness processes", { timeo
         const s = await call<State>(first, "query", "reports.state", { studyId });
         return s.job.state === "done" ? s : null;
       });
-      // Only the signed-in account signs (issue 18.1): the first account, created over the API, is signed in.
-      await call(first, "mutation", "accounts.create", ANNA_ACCOUNT);
       // The sign-off safeguards (docs/reports.md) refuse an empty Impression (the demo pack drafts none) and IU-Xray's
       // XXXX token: the radiologist writes the Impression and removes the tokens first.
       const ai = drafted.draft!.sections;

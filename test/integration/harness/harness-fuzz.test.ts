@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { containsAbsolutePath } from "../../../src-main/security/redact";
 import { SeededRandom } from "../../../src-main/services/retrieval/seeded-random";
 import { listProcedures } from "../../../src-shared/contract";
-import { type HarnessProcess, startHarnessProcess } from "../../support/harness-process";
+import { type HarnessProcess, startSignedInHarnessProcess } from "../../support/harness-process";
 import { errorEnvelope, type RawRequestOptions, rawRequest } from "../../support/raw-http";
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20_261_202);
@@ -32,7 +32,8 @@ beforeAll(async () => {
   fs.mkdirSync(path.join(rendererDir, "assets"));
   fs.writeFileSync(path.join(rendererDir, "assets", "app.js"), "export {};");
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "rd-fuzz-"));
-  harness = await startHarnessProcess(dataDir, [
+  // Signed in (--demo-account): what lies behind the sign-in gate (src-main/ipc/sign-in-gate.ts) is fuzzed too.
+  harness = await startSignedInHarnessProcess(dataDir, [
     "--no-demo-studies",
     "--model-pack",
     "none",

@@ -12,6 +12,7 @@ import { type Harness, startHarness } from "../../../src-main/harness/harness-se
 import { setServerErrorLog } from "../../../src-main/ipc/trpc";
 import { containsAbsolutePath } from "../../../src-main/security/redact";
 import { createServices, type Services } from "../../../src-main/services";
+import { signInAccount } from "../../support/accounts-fixtures";
 import { errorEnvelope, type RawResponse, rawRequest } from "../../support/raw-http";
 
 const repoRoot = path.resolve(import.meta.dirname, "..", "..", "..");
@@ -40,6 +41,8 @@ beforeAll(async () => {
     log: (line) => serverLog.push(line),
   });
   port = Number(new URL(harness.origin).port);
+  // The API and the file channel answer a signed-in account only (src-main/ipc/sign-in-gate.ts).
+  await signInAccount(services.accounts);
 });
 
 afterAll(async () => {

@@ -8,6 +8,7 @@ import WebSocket from "ws";
 import { type Harness, startHarness } from "../../../src-main/harness/harness-server";
 import { createServices, type Services } from "../../../src-main/services";
 import type { AppEvent } from "../../../src-shared/domain";
+import { signInAccount } from "../../support/accounts-fixtures";
 
 let services: Services;
 let harness: Harness;
@@ -23,6 +24,8 @@ beforeAll(async () => {
     modelPackDir: null,
   });
   harness = await startHarness({ services, rendererDir, port: 0 });
+  // The API answers a signed-in account only (src-main/ipc/sign-in-gate.ts; its own test: sign-in-gate.test.ts).
+  await signInAccount(services.accounts);
 });
 
 afterAll(async () => {

@@ -2,11 +2,12 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { TRPCError } from "@trpc/server";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appRouter } from "../../../src-main/ipc/router";
 import { createCallerFactory } from "../../../src-main/ipc/trpc";
 import { createServices } from "../../../src-main/services";
 import { contract, listProcedures } from "../../../src-shared/contract";
+import { signInAccount } from "../../support/accounts-fixtures";
 
 const services = createServices({
   dataDir: fs.mkdtempSync(path.join(os.tmpdir(), "rd-ipc-")),
@@ -14,6 +15,8 @@ const services = createServices({
   modelPackDir: null,
 });
 const caller = createCallerFactory(appRouter)({ services });
+// The router answers a signed-in account only (src-main/ipc/sign-in-gate.ts; its own test: sign-in-gate.test.ts).
+beforeAll(() => signInAccount(services.accounts));
 afterAll(() => services.close());
 
 function procedureAt(p: string): (input: unknown) => Promise<unknown> {

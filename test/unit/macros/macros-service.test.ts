@@ -18,6 +18,7 @@ import { AccountsService } from "../../../src-main/services/accounts/accounts-se
 import { type MacroError, MacrosService } from "../../../src-main/services/macros/macros-service";
 import { MACROS_FILE_FORMAT } from "../../../src-shared/macro-types";
 import { NORMAL_CHEST_TEMPLATE } from "../../../src-shared/templates";
+import { signInAccount } from "../../support/accounts-fixtures";
 
 const dirs: string[] = [];
 const closers: Array<() => void> = [];
@@ -233,6 +234,8 @@ describe("macros over IPC", () => {
     const services = createServices({ dataDir: freshDir(), transport: "in-process", modelPackDir: null });
     closers.push(() => services.close());
     const caller = createCallerFactory(appRouter)({ services });
+    // The router answers a signed-in account only (src-main/ipc/sign-in-gate.ts): Anna, whose macros these are.
+    await signInAccount(services.accounts);
     const code = (p: Promise<unknown>) =>
       p.then(
         () => "ok",
@@ -255,7 +258,7 @@ describe("macros over IPC", () => {
       "BAD_REQUEST: macros file refused: Invalid input: expected object, received array",
     );
     const exported = await caller.macros.exportJson();
-    expect(exported).toMatchObject({ fileName: "macros-workstation.json", count: 1 });
+    expect(exported).toMatchObject({ fileName: "macros-anna.json", count: 1 });
     expect((await caller.macros.list()).macros.map((m) => m.name)).toEqual(["Normal chest", "Clear"]);
   });
 });

@@ -310,7 +310,11 @@ describe("the measurements service on a real case database", () => {
   });
 
   it("goes over the typed IPC contract with its zod validation", async () => {
-    const caller = createCallerFactory(appRouter)({ services: { measurements: h.measurements } } as never);
+    // The router answers a signed-in account only (src-main/ipc/sign-in-gate.ts).
+    await signInRadiologist(h);
+    const caller = createCallerFactory(appRouter)({
+      services: { measurements: h.measurements, accounts: h.accounts },
+    } as never);
     const listed = await caller.measurements.list({ studyId: CALIBRATED });
     expect(listed).toHaveLength(2);
     await expect(

@@ -5,7 +5,8 @@
  * keyboard or pointer input) or on the Lock command; the lock screen takes the same account's password or PIN, or
  * signs out to switch account. Under the lock screen the workstation keeps its state (the open study, unsaved
  * text) but takes no input and runs no command. The session itself is held by main (accounts service), which every
- * window shares and which refuses signing while locked; this component reports activity to it and follows it.
+ * window shares and which refuses signing while locked, and every call but the sign-in screens' own while nobody is
+ * signed in (src-main/ipc/sign-in-gate.ts); this component reports activity to it and follows it.
  */
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useRef, useState } from "react";
 import {
@@ -16,7 +17,7 @@ import {
   type PersonNameParts,
 } from "../../../../src-shared/account-types";
 import { useFocusTrap } from "../../app/useFocusTrap";
-import { useCommands, useSuspendCommands } from "../../commands/CommandRegistry";
+import { useCommands, useStoredKeyBindings, useSuspendCommands } from "../../commands/CommandRegistry";
 import { useShortcutKey } from "../../commands/key-bindings";
 import { useClient } from "../../ipc/ClientContext";
 import { errorText } from "../pacs/panels";
@@ -105,6 +106,8 @@ export function AccountGate({ children }: { children: ReactNode }) {
     return () => clearInterval(timer);
   }, [signedIn, reload]);
   useSuspendCommands(!signedIn || locked);
+  // Main answers the workstation's calls only once someone is signed in (key bindings included): loaded then.
+  useStoredKeyBindings(session?.account?.id ?? null);
   useCommands({ "session.lock": () => void lock() });
 
   if (error && !session)
