@@ -1,6 +1,32 @@
 import { resolve } from "node:path";
 import react from "@vitejs/plugin-react";
 import { defineConfig } from "electron-vite";
+import type { Plugin } from "vite";
+
+/**
+ * Names the viewer's lazily imported chunk in `<meta name="rd-viewer-chunk">`. main.tsx preloads it (modulepreload:
+ * fetched and compiled, not run) once the start-up chunk runs, so its compile overlaps the first API round trips, and
+ * App.tsx imports (runs) it after the worklist's first paint: a click right after the rows show then does not wait for
+ * the 2 MB chunk's fetch and compile (issue 19.3) and the rows do not wait for it either (19.4). Absent in the dev
+ * server, which has no bundle.
+ */
+function preloadViewerChunk(): Plugin {
+  return {
+    name: "radiology-draft:preload-viewer-chunk",
+    apply: "build",
+    transformIndexHtml: {
+      order: "post",
+      handler(_html, ctx) {
+        const chunk = Object.values(ctx.bundle ?? {}).find(
+          (c) =>
+            c.type === "chunk" && c.isDynamicEntry && c.facadeModuleId?.endsWith("/features/viewer/ViewerArea.tsx"),
+        );
+        if (!chunk) throw new Error("preload-viewer-chunk: the ViewerArea chunk is missing from the bundle");
+        return [{ tag: "meta", attrs: { name: "rd-viewer-chunk", content: `./${chunk.fileName}` }, injectTo: "head" }];
+      },
+    },
+  };
+}
 
 /**
  * Three builds: main (ESM, Node), preload (CommonJS: sandboxed preloads cannot be ES modules) and the renderer
@@ -36,7 +62,7 @@ export default defineConfig({
   },
   renderer: {
     root: resolve(__dirname, "src-renderer"),
-    plugins: [react()],
+    plugins: [react(), preloadViewerChunk()],
     // The viewer's DICOM codecs (dcmjs-codecs) import their .wasm with ?inline: a file:// page cannot fetch it.
     assetsInclude: ["**/*.wasm"],
     build: {
