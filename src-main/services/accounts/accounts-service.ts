@@ -17,7 +17,7 @@ import {
 } from "../../../src-shared/account-types";
 import { insertAudit, setAuditAccountSource } from "../../db/audit-log";
 import { RequestError } from "../request-error";
-import { hashSecret, verifySecret } from "./password-hash";
+import { hashSecret, needsRehash, verifySecret } from "./password-hash";
 
 export const IDLE_LOCK_SETTING = "accounts.idleLockSeconds";
 export const DEFAULT_IDLE_LOCK_SECONDS = 15 * 60;
@@ -172,9 +172,18 @@ export class AccountsService {
       this.audit(username.trim().toLowerCase() || "?", "account.sign-in-failed", {});
       throw new AccountError("wrong user name or password", "UNAUTHORIZED");
     }
+    await this.rehashIfWeak(row, "password_hash", password);
     this.current = { accountId: row.id, lastActivity: this.now() };
     this.audit(row.username, "account.signed-in", {});
     return this.session();
+  }
+
+  /** A verified secret whose stored hash has weaker cost parameters than today's is stored again with today's. */
+  private async rehashIfWeak(row: AccountRow, column: "password_hash" | "pin_hash", secret: string): Promise<void> {
+    const stored = row[column];
+    if (!stored || !needsRehash(stored)) return;
+    const hash = await hashSecret(secret);
+    this.db.prepare(`UPDATE accounts SET ${column} = ? WHERE id = ? AND ${column} = ?`).run(hash, row.id, stored);
   }
 
   signOut(): AccountSession {
@@ -208,6 +217,8 @@ export class AccountsService {
       this.audit(row.username, "account.reauth-failed", { purpose, with: "pin" in c ? "pin" : "password" });
       throw new AccountError(`wrong ${"pin" in c ? "PIN" : "password"}`, "UNAUTHORIZED");
     }
+    if ("pin" in c) await this.rehashIfWeak(row, "pin_hash", c.pin);
+    else await this.rehashIfWeak(row, "password_hash", c.password);
     if (this.current) this.current.lastActivity = this.now();
     return toAccount(row);
   }

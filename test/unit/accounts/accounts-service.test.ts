@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { openCaseDatabase } from "../../../src-main/db/database";
 import { AccountsService } from "../../../src-main/services/accounts/accounts-service";
-import { hashSecret, verifySecret } from "../../../src-main/services/accounts/password-hash";
+import { hashSecret, needsRehash, verifySecret } from "../../../src-main/services/accounts/password-hash";
 
 const dirs: string[] = [];
 function freshDb() {
@@ -27,7 +27,9 @@ describe("password hashes (scrypt)", () => {
   it("salts each hash, stores its parameters, verifies the right secret only", async () => {
     const a = await hashSecret("correct horse battery");
     const b = await hashSecret("correct horse battery");
-    expect(a).toMatch(/^scrypt\$32768\$8\$1\$[A-Za-z0-9+/=]{24}\$[A-Za-z0-9+/=]{44}$/);
+    // OWASP's scrypt minimum: N = 2^17, r = 8, p = 1.
+    expect(a).toMatch(/^scrypt\$131072\$8\$1\$[A-Za-z0-9+/=]{24}\$[A-Za-z0-9+/=]{44}$/);
+    expect(needsRehash(a)).toBe(false);
     expect(a).not.toBe(b);
     expect(await verifySecret("correct horse battery", a)).toBe(true);
     expect(await verifySecret("correct horse batterY", a)).toBe(false);
@@ -43,6 +45,29 @@ describe("password hashes (scrypt)", () => {
 });
 
 describe("AccountsService (real SQLite)", () => {
+  it("a password or PIN hashed with weaker parameters (2^15) still verifies and is stored again with 2^17", async () => {
+    const db = freshDb();
+    const accounts = new AccountsService(db);
+    await accounts.create(ADA);
+    const weak = { N: 2 ** 15, r: 8, p: 1 };
+    db.prepare("UPDATE accounts SET password_hash = ?, pin_hash = ?").run(
+      await hashSecret(ADA.password, weak),
+      await hashSecret(ADA.pin, weak),
+    );
+    const read = () => db.prepare("SELECT password_hash, pin_hash FROM accounts").get() as Record<string, string>;
+    expect(needsRehash(read().password_hash!)).toBe(true);
+    accounts.signOut();
+    await accounts.signIn("ada", ADA.password);
+    expect(read().password_hash).toMatch(/^scrypt\$131072\$/);
+    expect(read().pin_hash).toMatch(/^scrypt\$32768\$/);
+    await accounts.verify({ pin: ADA.pin }, "signing");
+    expect(read().pin_hash).toMatch(/^scrypt\$131072\$/);
+    expect(await verifySecret(ADA.pin, read().pin_hash!)).toBe(true);
+    accounts.signOut();
+    await accounts.signIn("ada", ADA.password);
+    expect(accounts.session().account?.username).toBe("ada");
+  });
+
   it("first run: creates the first account without signing in, with DICOM PN parts, and signs it in", async () => {
     const db = freshDb();
     const accounts = new AccountsService(db);
