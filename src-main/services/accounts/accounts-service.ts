@@ -17,7 +17,7 @@ import {
 } from "../../../src-shared/account-types";
 import { insertAudit, setAuditAccountSource } from "../../db/audit-log";
 import { RequestError } from "../request-error";
-import { hashSecret, needsRehash, verifySecret } from "./password-hash";
+import { DEFAULT_SCRYPT, hashSecret, needsRehash, verifySecret } from "./password-hash";
 
 export const IDLE_LOCK_SETTING = "accounts.idleLockSeconds";
 export const DEFAULT_IDLE_LOCK_SECONDS = 15 * 60;
@@ -58,10 +58,11 @@ function toAccount(r: AccountRow): Account {
   };
 }
 
+/** What an unknown user name's password is checked against: today's cost parameters, a salt and key nobody has. */
+const UNKNOWN_USER_HASH = `scrypt$${DEFAULT_SCRYPT.N}$${DEFAULT_SCRYPT.r}$${DEFAULT_SCRYPT.p}$${Buffer.alloc(16).toString("base64")}$${Buffer.alloc(32).toString("base64")}`;
+
 export class AccountsService {
   private current: { accountId: number; lastActivity: number } | null = null;
-  /** Verified against for an unknown user name, so its answer takes as long as a known one's. */
-  private dummyHash: Promise<string> | null = null;
 
   constructor(
     private readonly db: Database.Database,
@@ -165,9 +166,9 @@ export class AccountsService {
 
   async signIn(username: string, password: string): Promise<AccountSession> {
     const row = this.row("username", username.trim().toLowerCase());
-    // An unknown user name costs a hash too, so timing does not tell which user names exist.
-    this.dummyHash ??= hashSecret("no such account");
-    const ok = await verifySecret(password, row?.password_hash ?? (await this.dummyHash));
+    // An unknown user name costs one hash too (against a well-formed hash of today's parameters that nothing
+    // matches), so timing does not tell which user names exist.
+    const ok = await verifySecret(password, row?.password_hash ?? UNKNOWN_USER_HASH);
     if (!row || !ok) {
       this.audit(username.trim().toLowerCase() || "?", "account.sign-in-failed", {});
       throw new AccountError("wrong user name or password", "UNAUTHORIZED");
