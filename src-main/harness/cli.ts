@@ -64,20 +64,25 @@ async function main(): Promise<void> {
       ...(pack === undefined ? {} : { modelPackDir: pack === "none" ? null : path.resolve(pack) }),
     });
     lock.release();
-    if (!values["no-demo-studies"]) {
-      const seed = await services.importer.seedDemoStudies();
+    const s = services;
+    const seedDemoStudies = async () => {
+      if (values["no-demo-studies"]) return;
+      const seed = await s.importer.seedDemoStudies();
       if (seed.result && seed.result.failures.length > 0) {
         console.error(`demo studies: ${seed.result.failures.length} file(s) could not be imported from ${seed.folder}`);
       }
-    }
-    if (values["demo-account"]) {
-      const { firstRun } = services.accounts.session();
-      if (firstRun) await services.accounts.create(DEMO_ACCOUNT);
-      else await services.accounts.signIn(DEMO_ACCOUNT.username, DEMO_ACCOUNT.password);
+    };
+    // The demo account's password hash (scrypt, ~0.3 s in the thread pool) runs while the demo studies are checked.
+    const signInDemoAccount = async () => {
+      if (!values["demo-account"]) return;
+      const { firstRun } = s.accounts.session();
+      if (firstRun) await s.accounts.create(DEMO_ACCOUNT);
+      else await s.accounts.signIn(DEMO_ACCOUNT.username, DEMO_ACCOUNT.password);
       console.error(
         `demo account: signed in as ${DEMO_ACCOUNT.username} (password and PIN in src-main/harness/demo-account.ts)`,
       );
-    }
+    };
+    await Promise.all([seedDemoStudies(), signInDemoAccount()]);
     setTimeout(openBackground, BACKGROUND_AFTER_MS);
     return services;
   };
