@@ -426,7 +426,7 @@ export function ViewerArea({
                       {...measuringProps(sourceOf(slot))}
                       emptyText={
                         !comparison
-                          ? `No prior beside this study: ${hint("hanging protocol", "viewer.hangPrior")}, or Open beside in Priors`
+                          ? `No prior beside this study: ${hint("hanging protocol", "viewer.hangPrior")}, or ${hint("Open beside", "priors.openBeside")} in Priors`
                           : compareState.status === "loading"
                             ? "Loading the study beside it…"
                             : compareState.status === "error"
