@@ -9,6 +9,9 @@
  *   frontal beside the prior frontal with "Current" / "Prior" dates in the overlays and the prior's signed report
  *   beside it; the prior's images join the strip; "Open beside" for a gallery case shows its thumbnail labelled
  *   "thumbnail only", for a case the workstation has shows its images; no console error. Screenshot viewer-priors.png.
+ * - "Open beside" (Priors pane, similar cases) and "Close comparison" by their keys (issue 17.6: Alt+B, Alt+C, Alt+X;
+ *   the key opens the selected row or card, else the newest prior / the most similar case), by their buttons (which
+ *   run the same commands and show the key in their titles), and Alt+B rebound in the help overlay.
  * Every step runs the command by its default key.
  */
 import fs from "node:fs";
@@ -249,12 +252,67 @@ test("priors: hanging protocol with dates and the prior's report, prior thumbnai
   await expect(page.getByTestId("frontal-view-label")).toContainText("Frontal");
   await expect(page.getByTestId("prior-frontal-view-label")).toContainText("Frontal");
 
+  // Close the comparison by its key; Open beside in the Priors pane by its key (no row selected: the newest prior).
+  const closeButton = comparison.getByRole("button", { name: "Close comparison" });
+  await expect(closeButton).toHaveAttribute("title", "Close the comparison (Alt+X)");
+  await page.keyboard.press("Alt+x");
+  await expect(page.locator(".comparison-banner")).toHaveCount(0);
+  await expect.poll(() => visibleSlots(page)).toEqual(["frontal", "lateral"]);
+  const openPriorButton = row.getByRole("button", { name: "Open beside" });
+  await expect(openPriorButton).toHaveAttribute(
+    "title",
+    "Show this prior beside the current study, with its report (Alt+B)",
+  );
+  await page.keyboard.press("Alt+b");
+  await expect(comparison).toContainText(`Prior study ${prior.studyId}`);
+  await expect(report).toContainText("No acute cardiopulmonary abnormality.");
+  await expect.poll(() => visibleSlots(page)).toEqual(["frontal", "prior-frontal"]);
+  await expect(viewport(page, "prior-frontal")).toHaveAttribute("data-state", "ready", { timeout: 60_000 });
+  // The buttons run the same commands: closed by the banner's button, opened by the row's (which selects the row).
+  await closeButton.click();
+  await expect(page.locator(".comparison-banner")).toHaveCount(0);
+  await openPriorButton.click();
+  await expect(comparison).toContainText(`Prior study ${prior.studyId}`);
+  await expect(row).toHaveAttribute("aria-current", "true");
+  // Rebound in the help overlay: the new key opens it and the button's title says so; the old key does nothing.
+  await page.keyboard.press("Alt+x");
+  await page.keyboard.press("?");
+  const help = page.getByRole("dialog", { name: "Keyboard shortcuts" });
+  const helpRow = help.locator('tr[data-command="priors.openBeside"]');
+  await expect(helpRow).toContainText("Open the selected prior (else the most recent) beside the current study");
+  await expect(helpRow.locator("kbd")).toHaveText("Alt+B");
+  await helpRow.getByRole("button", { name: /Change the key/ }).click();
+  await page.keyboard.press("Alt+o");
+  await expect(helpRow.locator("kbd")).toHaveText("Alt+O");
+  await page.keyboard.press("Escape");
+  await expect(help).toBeHidden();
+  await expect(openPriorButton).toHaveAttribute(
+    "title",
+    "Show this prior beside the current study, with its report (Alt+O)",
+  );
+  await page.keyboard.press("Alt+b");
+  await page.waitForTimeout(300);
+  await expect(page.locator(".comparison-banner")).toHaveCount(0);
+  await page.keyboard.press("Alt+o");
+  await expect(comparison).toContainText(`Prior study ${prior.studyId}`);
+  await page.keyboard.press("?");
+  await helpRow.getByRole("button", { name: /Restore the default/ }).click();
+  await expect(helpRow.locator("kbd")).toHaveText("Alt+B");
+  await page.keyboard.press("Escape");
+  await expect(help).toBeHidden();
+
   // Similar cases: a gallery case has no images here: its thumbnail, enlarged, labelled "thumbnail only".
   await expect(page.locator("[data-testid=ai-strip][data-state=done]")).toBeVisible({ timeout: 180_000 });
+  // By its key with no card selected: the most similar case.
+  const topId = await page.getByTestId("similar-case").first().getAttribute("data-study-id");
+  await page.keyboard.press("Alt+c");
+  await expect(comparison).toContainText(`Similar prior case ${topId}`);
   const galleryCase = page.locator(`[data-testid=similar-case]:not([data-study-id="${prior.studyId}"])`).first();
   await expect(galleryCase).toBeVisible();
   const galleryId = await galleryCase.getAttribute("data-study-id");
-  await galleryCase.getByRole("button", { name: "Open beside" }).click();
+  const galleryButton = galleryCase.getByRole("button", { name: "Open beside" });
+  await expect(galleryButton).toHaveAttribute("title", "Show this case's images beside the current study (Alt+C)");
+  await galleryButton.click();
   await expect(comparison).toHaveAttribute("data-state", "thumbnail-only");
   await expect(comparison).toContainText(`Similar prior case ${galleryId}`);
   await expect(comparison.getByRole("note")).toContainText("Thumbnail only");
@@ -265,9 +323,15 @@ test("priors: hanging protocol with dates and the prior's report, prior thumbnai
   await page.waitForTimeout(300);
   await page.screenshot({ path: path.join(shots, "viewer-similar-thumbnail-only.png") });
   // The signed prior is also a similar case (it joined the index): the workstation has it, so its images show.
+  // Selected by the focus (Tab reaches its button), opened by the key.
   const signedCase = page.locator(`[data-testid=similar-case][data-study-id="${prior.studyId}"]`);
-  await signedCase.getByRole("button", { name: "Open beside" }).click();
+  await signedCase.getByRole("button", { name: "Open beside" }).focus();
+  await expect(signedCase).toHaveAttribute("aria-current", "true");
+  await page.keyboard.press("Alt+c");
   await expect(comparison).toContainText(`Similar prior case ${prior.studyId}`);
   await expect(viewport(page, "prior-frontal")).toHaveAttribute("data-state", "ready", { timeout: 60_000 });
+  await page.keyboard.press("Alt+x");
+  await expect(page.locator(".comparison-banner")).toHaveCount(0);
+  await expect.poll(() => visibleSlots(page)).toEqual(["frontal", "lateral"]);
   expect(errors).toEqual([]);
 });

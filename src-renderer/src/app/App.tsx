@@ -33,7 +33,7 @@ export function App() {
     [client, selectedId],
   );
   const detail = study.status === "ok" ? study.value : null;
-  const [compare, setCompare] = useState<Omit<ComparisonCase, "onClose"> | null>(null);
+  const [compare, setCompare] = useState<ComparisonCase | null>(null);
   const [layout, setLayout] = useState<ViewerLayout>("1x2");
   const [maximised, setMaximised] = useState(false);
   const [worklistCollapsed, setWorklistCollapsed] = useState(false);
@@ -58,6 +58,7 @@ export function App() {
     "viewer.maximise": () => setMaximised((m) => !m),
     "layout.toggleWorklist": () => setWorklistCollapsed((c) => !c),
     "layout.toggleSidePanes": () => setSideCollapsed((c) => !c),
+    "viewer.closeComparison": () => setCompare(null),
   });
   const openPrior = (prior: { studyId: string; report: ComparisonReport | null }, hang: boolean) => {
     setCompare({ studyId: prior.studyId, kind: "prior", report: prior.report });
@@ -80,7 +81,7 @@ export function App() {
         <Suspense fallback={viewerPlaceholder}>
           <ViewerArea
             study={detail}
-            comparison={compare ? { ...compare, onClose: () => setCompare(null) } : null}
+            comparison={compare}
             layout={layout}
             maximised={maximised}
             onToggleMaximise={() => setMaximised((m) => !m)}

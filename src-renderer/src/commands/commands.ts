@@ -52,6 +52,21 @@ const COMMAND_TABLE = [
     keys: ["Alt+p"],
   },
   { id: "viewer.focusStrip", label: "Go to the thumbnail strip (arrows, Enter)", group: "Viewer", keys: ["Alt+s"] },
+  // "Open beside" in the Priors pane and on the similar-case cards, and closing the comparison (issue 17.6): the
+  // buttons run these commands. "The selected" one is the row or card that holds (or last held) the focus.
+  {
+    id: "priors.openBeside",
+    label: "Open the selected prior (else the most recent) beside the current study",
+    group: "Viewer",
+    keys: ["Alt+b"],
+  },
+  {
+    id: "similar.openBeside",
+    label: "Open the selected similar case (else the most similar) beside the current study",
+    group: "Viewer",
+    keys: ["Alt+c"],
+  },
+  { id: "viewer.closeComparison", label: "Close the comparison (the study beside)", group: "Viewer", keys: ["Alt+x"] },
   { id: "viewer.preset.default", label: "Window: default (from the file)", group: "Viewer", keys: ["1"] },
   { id: "viewer.preset.lung", label: "Window: lung", group: "Viewer", keys: ["2"] },
   { id: "viewer.preset.mediastinum", label: "Window: mediastinum", group: "Viewer", keys: ["3"] },

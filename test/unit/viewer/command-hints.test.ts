@@ -10,6 +10,21 @@ describe("commands as data", () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
+  it("gives every default key to one command only", () => {
+    const owners = new Map<string, string[]>();
+    for (const c of commands) for (const k of c.keys) owners.set(k, [...(owners.get(k) ?? []), c.id]);
+    const clashes = [...owners].filter(([, ids]) => ids.length > 1);
+    expect(clashes).toEqual([]);
+  });
+
+  it("has the Open beside commands of the Priors pane and the similar cases, and closing the comparison", () => {
+    const keys = Object.fromEntries(commands.map((c) => [c.id, c.keys]));
+    expect(keys["priors.openBeside"]).toEqual(["Alt+b"]);
+    expect(keys["similar.openBeside"]).toEqual(["Alt+c"]);
+    expect(keys["viewer.closeComparison"]).toEqual(["Alt+x"]);
+    expect(withShortcut("Open beside", "similar.openBeside")).toBe("Open beside (Alt+C)");
+  });
+
   it("writes chords as the UI shows them", () => {
     const shown: Record<string, string> = {
       "Ctrl+Shift+s": "Ctrl+Shift+S",

@@ -3,9 +3,11 @@
  * first with date, description, source and whether a signed report exists. "Report" shows the prior's signed report
  * (a local signed report, or the PACS's SR read in main); "Open beside" retrieves a PACS prior into the cache when it
  * is not there yet (progress, Cancel) and shows it in the comparison viewport with its signed report beside it. The
- * hanging protocol (`viewer.hangPrior`) does that for the most recent prior: current frontal beside prior frontal.
+ * button runs the command `priors.openBeside` for its row; the command's key opens the selected prior (the row that
+ * holds, or last held, the focus), else the most recent. The hanging protocol (`viewer.hangPrior`) does that for the
+ * most recent prior and goes to 2-up: current frontal beside prior frontal.
  */
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import type { StudyDetail } from "../../../../src-shared/domain";
 import type { PriorStudy, PriorsResult } from "../../../../src-shared/pacs-types";
 import { SECTION_KEYS, SECTION_TITLES } from "../../../../src-shared/report-types";
@@ -51,6 +53,13 @@ export function PriorsPane({
   const [changes, setChanges] = useState(0);
   const [report, setReport] = useState<ShownReport | null>(null);
   const [busy, setBusy] = useState<{ key: string; jobId: string | null; text: string } | null>(null);
+  // The selected prior: the row that holds, or last held, the focus (a ref, so a button's click sees it at once).
+  const selectedKey = useRef<string | null>(null);
+  const [selected, setSelected] = useState<string | null>(null);
+  const select = (key: string) => {
+    selectedKey.current = key;
+    setSelected(key);
+  };
   useEffect(
     () =>
       client.events.onEvent({
@@ -62,6 +71,12 @@ export function PriorsPane({
       }),
     [client, busy?.jobId],
   );
+  // Another study: no prior selected.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: reset when the open study changes.
+  useEffect(() => {
+    selectedKey.current = null;
+    setSelected(null);
+  }, [studyId]);
   // biome-ignore lint/correctness/useExhaustiveDependencies: reload when the cache changes.
   useEffect(() => {
     setReport(null);
@@ -170,20 +185,24 @@ export function PriorsPane({
     }
   };
 
-  // The hanging protocol: the most recent prior (newest first; the viewer takes its first frontal image).
+  /** Opens `p` beside, or says why there is none (no study open: nothing). */
+  const openOrSay = (what: string, p: PriorStudy | undefined, hang: boolean) => {
+    if (!studyId) return;
+    if (!p) {
+      setError(
+        loading ? `${what}: the priors are still being searched.` : `${what}: no earlier study of this patient.`,
+      );
+      return;
+    }
+    if (busy === null) void openBeside(p, hang);
+  };
   useCommands({
-    "viewer.hangPrior": () => {
-      const newest = result?.priors[0];
-      if (!studyId) return;
-      if (!newest) {
-        setError(
-          loading
-            ? "Hanging protocol: the priors are still being searched."
-            : "Hanging protocol: no earlier study of this patient.",
-        );
-        return;
-      }
-      if (busy === null) void openBeside(newest, true);
+    // The hanging protocol: the most recent prior (newest first; the viewer takes its first frontal image).
+    "viewer.hangPrior": () => openOrSay("Hanging protocol", result?.priors[0], true),
+    // The selected prior while it is listed, else the most recent.
+    "priors.openBeside": () => {
+      const listed = result?.priors ?? [];
+      openOrSay("Open beside", listed.find((p) => keyOf(p) === selectedKey.current) ?? listed[0], false);
     },
   });
 
@@ -223,7 +242,13 @@ export function PriorsPane({
         {priors.map((p) => {
           const key = keyOf(p);
           return (
-            <li key={key} data-study-uid={p.studyInstanceUid ?? undefined}>
+            <li
+              key={key}
+              data-study-uid={p.studyInstanceUid ?? undefined}
+              className={selected === key ? "selected" : undefined}
+              aria-current={selected === key ? "true" : undefined}
+              onFocus={() => select(key)}
+            >
               <div className="prior-head">
                 <strong>{p.studyDate ?? "no date"}</strong>
                 <span>{p.description ?? "(no description)"}</span>
@@ -244,7 +269,16 @@ export function PriorsPane({
                     {report?.key === key ? "Hide report" : "Report"}
                   </button>
                 )}
-                <button type="button" className="btn-ghost" disabled={busy !== null} onClick={() => void openBeside(p)}>
+                <button
+                  type="button"
+                  className="btn-ghost"
+                  disabled={busy !== null}
+                  title={hint("Show this prior beside the current study, with its report", "priors.openBeside")}
+                  onClick={() => {
+                    select(key);
+                    runCommand("priors.openBeside");
+                  }}
+                >
                   Open beside
                 </button>
                 {busy?.key === key && (

@@ -1,13 +1,17 @@
 /**
  * Similar prior cases: the top-k retrieved cases of the open study with similarity, thumbnail, positive findings
  * and report. Sentences that also occur in the draft are highlighted; any sentence can be inserted into the draft
- * (Findings by default); "Open beside" asks the viewer to show the case's images next to the current study.
+ * (Findings by default); "Open beside" asks the viewer to show the case's images next to the current study. The button
+ * runs the command `similar.openBeside` for its card; the command's key opens the selected case (the card that holds,
+ * or last held, the focus), else the most similar one.
  */
-import { type ReactNode, useEffect, useMemo, useState } from "react";
+import { type ReactNode, useEffect, useMemo, useRef, useState } from "react";
 import type { StudyDetail } from "../../../../src-shared/domain";
 import { normalisedSentenceSet, normaliseSentence, splitSentences } from "../../../../src-shared/report-text";
 import { OBSERVATIONS, SECTION_TITLES, type SectionKey, type SimilarCase } from "../../../../src-shared/report-types";
 import { Options } from "../../app/Options";
+import { useCommands, useRunCommand } from "../../commands/CommandRegistry";
+import { useShortcutHint } from "../../commands/key-bindings";
 import { useClient } from "../../ipc/ClientContext";
 import { fileChannelUrl, imageRequestHeaders } from "../../ipc/transport";
 import { useReportSession } from "../report/report-session";
@@ -69,15 +73,24 @@ function CaseCard(props: {
   draftSentences: Set<string>;
   canInsert: boolean;
   target: SectionKey;
+  selected: boolean;
+  onSelect: () => void;
   onInsert: (sentence: string) => void;
   onOpenBeside: () => void;
 }) {
   const { item } = props;
+  const hint = useShortcutHint();
   const thumbnail = useThumbnail(item.thumbnailUrl);
   const sentences = splitSentences(item.report);
   const pct = Math.max(0, Math.min(1, item.similarity));
   return (
-    <li className="case-card" data-testid="similar-case" data-study-id={item.studyId}>
+    <li
+      className={props.selected ? "case-card selected" : "case-card"}
+      data-testid="similar-case"
+      data-study-id={item.studyId}
+      aria-current={props.selected ? "true" : undefined}
+      onFocus={props.onSelect}
+    >
       <div className="case-thumb">
         {thumbnail ? (
           <img src={thumbnail} alt={`Frontal view of ${item.studyId}`} draggable={false} />
@@ -103,7 +116,7 @@ function CaseCard(props: {
             type="button"
             className="btn btn-small"
             onClick={props.onOpenBeside}
-            title="Show this case's images beside the current study"
+            title={hint("Show this case's images beside the current study", "similar.openBeside")}
           >
             Open beside
           </button>
@@ -155,6 +168,27 @@ export function SimilarCasesPane({
   const draftSentences = useMemo(() => (sections ? normalisedSentenceSet(sections) : new Set<string>()), [sections]);
   const canInsert = !!session && !!server && !server.signed && !snapshot?.loading;
   const running = server?.job.state === "running";
+  const runCommand = useRunCommand();
+  // The selected case: the card that holds, or last held, the focus (a ref, so a button's click sees it at once).
+  const selectedId = useRef<string | null>(null);
+  const [selected, setSelected] = useState<string | null>(null);
+  const select = (caseId: string) => {
+    selectedId.current = caseId;
+    setSelected(caseId);
+  };
+  // Another study: no case selected.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: reset when the open study changes.
+  useEffect(() => {
+    selectedId.current = null;
+    setSelected(null);
+  }, [study?.id]);
+  useCommands({
+    // The selected case while it is listed, else the most similar one (none retrieved: nothing to open).
+    "similar.openBeside": () => {
+      const c = cases.find((x) => x.studyId === selectedId.current) ?? cases[0];
+      if (c) onOpenBeside(c.studyId, c.thumbnailUrl);
+    },
+  });
 
   let body: ReactNode;
   if (study === null) {
@@ -199,8 +233,13 @@ export function SimilarCasesPane({
             draftSentences={draftSentences}
             canInsert={canInsert}
             target={target}
+            selected={selected === c.studyId}
+            onSelect={() => select(c.studyId)}
             onInsert={(sentence) => void session?.insertSentence(sentence, target)}
-            onOpenBeside={() => onOpenBeside(c.studyId, c.thumbnailUrl)}
+            onOpenBeside={() => {
+              select(c.studyId);
+              runCommand("similar.openBeside");
+            }}
           />
         ))}
       </ul>

@@ -43,7 +43,6 @@ export interface ComparisonCase {
   thumbnailUrl?: string | undefined;
   /** The prior's signed report (or PACS SR), shown beside its images; null when it has none. */
   report?: ComparisonReport | null;
-  onClose: () => void;
 }
 
 /** Which viewports a layout shows (all stay mounted, so each keeps its image and view). */
@@ -389,7 +388,13 @@ export function ViewerArea({
                   {compareDetail?.studyDate ? ` · ${compareDetail.studyDate}` : ""}
                   {slot === "prior-lateral" ? " · lateral" : ""}
                 </span>
-                <button type="button" className="tool" onClick={comparison.onClose}>
+                <button
+                  type="button"
+                  className="tool"
+                  data-command="viewer.closeComparison"
+                  title={hint("Close the comparison", "viewer.closeComparison")}
+                  onClick={() => runCommand("viewer.closeComparison")}
+                >
                   Close comparison
                 </button>
               </div>
@@ -421,7 +426,7 @@ export function ViewerArea({
                       {...measuringProps(sourceOf(slot))}
                       emptyText={
                         !comparison
-                          ? `No prior beside this study: ${hint("hanging protocol", "viewer.hangPrior")}, or Open beside in Priors`
+                          ? `No prior beside this study: ${hint("hanging protocol", "viewer.hangPrior")}, or ${hint("Open beside", "priors.openBeside")} in Priors`
                           : compareState.status === "loading"
                             ? "Loading the study beside it…"
                             : compareState.status === "error"
