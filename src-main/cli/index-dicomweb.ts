@@ -17,14 +17,13 @@ import crypto from "node:crypto";
 import path from "node:path";
 import cliProgress from "cli-progress";
 import type { CaseDatabase } from "../db/database";
-import { type InferenceEngine, InferenceError, startInferenceCore } from "../services/inference";
+import { type InferenceEngine, InferenceError } from "../services/inference";
 import { labelReport } from "../services/language/clinical-labeler";
 import { requiredUid, str, TAGS } from "../services/pacs/dicom-json";
 import { PacsError } from "../services/pacs/errors";
 import { chestRadiographScope } from "../services/pacs/scope";
 import { readSrReport, type SrReport } from "../services/pacs/sr-report";
 import { fetchStudyInstances, instanceOf, isImageInstance } from "../services/pacs/study-cache";
-import type { RetrievalGallery } from "../services/retrieval/gallery";
 import type { RetrievalService } from "../services/retrieval/retrieval-service";
 import { type DicomWebFlags, dicomWebClient } from "./dicomweb-cli-support";
 import { UserError } from "./language-cli-support";
@@ -41,17 +40,17 @@ export async function indexFromDicomWeb(
   options: {
     db: CaseDatabase;
     retrieval: RetrievalService;
-    gallery: RetrievalGallery;
-    packDir: string;
+    /** The engine the index CLI started on the pack (startInferenceCore): it embeds the studies, its gallery is the index's. */
+    engine: InferenceEngine;
     dataDir: string;
     thumbnails: boolean;
   },
 ): Promise<{ failed: number }> {
   const client = dicomWebClient(flags);
   const baseUrl = client.baseUrl;
-  const { db, retrieval, gallery } = options;
+  const { db, retrieval, engine } = options;
+  const { gallery } = engine;
   if (retrieval.modelId === null) retrieval.resetForModel(gallery.modelId, gallery.dim);
-  let engine: InferenceEngine | null = null;
   const counts = { added: 0, updated: 0, current: 0, skipped: 0, failed: 0 };
   const notes: string[] = [];
   let bar: cliProgress.SingleBar | null = null;
@@ -121,17 +120,6 @@ export async function indexFromDicomWeb(
           const server = crypto.createHash("sha256").update(baseUrl).digest("hex").slice(0, 12);
           const folder = path.join(options.dataDir, "pacs-cache", "cli", server, uid);
           const got = await fetchStudyInstances(client, images, folder);
-          if (!engine) {
-            ({ engine } = await startInferenceCore({
-              packDir: options.packDir,
-              retrieval: null,
-              engine: { warmup: false },
-            }));
-            if (engine.info.modelId !== gallery.modelId)
-              throw new UserError(
-                `${options.packDir}: the engine's model ${engine.info.modelId} is not the gallery's ${gallery.modelId}`,
-              );
-          }
           const embedded = await engine.embedStudy(
             got.files.slice(0, 16).map((p) => ({ path: p, view: null })),
             { thumbnail: options.thumbnails },
@@ -173,7 +161,6 @@ export async function indexFromDicomWeb(
     throw error;
   } finally {
     bar?.stop();
-    await (engine as InferenceEngine | null)?.close();
     await client.close();
   }
   for (const note of notes.slice(0, 20)) console.log(`  ${note}`);

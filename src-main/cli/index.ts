@@ -29,12 +29,11 @@ import sharp from "sharp";
 import { z } from "zod";
 import { openCaseDatabase } from "../db/database";
 import { resolveDataDir } from "../paths";
-import { type InferenceEngine, InferenceError, startInferenceCore } from "../services/inference";
+import { type InferenceEngine, InferenceError, readCaseReports, startInferenceCore } from "../services/inference";
 import { DatasetInputError } from "../services/language/iu-xray-dataset";
 import { OBSERVATION_COUNT } from "../services/language/observations";
-import { readPackGallery } from "../services/model-pack";
 import { ModelMismatchError, RetrievalError } from "../services/retrieval/errors";
-import { loadIuXrayCaseReports, type RetrievalGallery } from "../services/retrieval/gallery";
+
 import { RetrievalService } from "../services/retrieval/retrieval-service";
 import type { CaseInput } from "../services/retrieval/types";
 import { DICOMWEB_OPTIONS } from "./dicomweb-cli-support";
@@ -113,16 +112,16 @@ interface DatasetOptions {
   thumbnails: boolean;
   /** "gallery-first" (default), "embed-all" or "gallery-only". */
   embeddings: "gallery-first" | "embed-all" | "gallery-only";
-  packDir: string;
 }
 
 async function indexDataset(
   service: RetrievalService,
-  gallery: RetrievalGallery,
+  engine: InferenceEngine,
+  manifest: DatasetManifest,
   manifestPath: string,
   options: DatasetOptions,
 ): Promise<void> {
-  const manifest = readManifest(manifestPath);
+  const { gallery } = engine;
   const rowOf =
     options.embeddings === "embed-all" ? new Map<string, number>() : new Map(gallery.ids.map((id, i) => [id, i]));
   const wanted = manifest.studies.filter((s) => options.splits.includes(s.split));
@@ -133,15 +132,7 @@ async function indexDataset(
       `${manifestPath}: none of its ${wanted.length} ${options.splits.join("/")} studies has an embedding in the pack's gallery`,
     );
   const toEmbed = studies.filter((s) => !rowOf.has(s.id)).length;
-  let engine: InferenceEngine | null = null;
-  if (toEmbed > 0) {
-    console.log(`starting the inference engine on ${options.packDir} to embed ${toEmbed} studies from their images`);
-    ({ engine } = await startInferenceCore({ packDir: options.packDir, retrieval: null, engine: { warmup: false } }));
-    if (engine.info.modelId !== gallery.modelId)
-      throw new UserError(
-        `${options.packDir}: the engine's model ${engine.info.modelId} is not the gallery's ${gallery.modelId}`,
-      );
-  }
+  if (toEmbed > 0) console.log(`embedding ${toEmbed} studies from their images`);
   const bar = progressBar("index studies", studies.length);
   const batch: CaseInput[] = [];
   const failures: string[] = [];
@@ -163,7 +154,7 @@ async function indexDataset(
       } else {
         try {
           // The manifest lists the frontal image first, the lateral second (R2Gen layout).
-          const result = await engine!.embedStudy(
+          const result = await engine.embedStudy(
             imagePaths.map((p, i) => ({ path: p, view: i === 0 ? ("frontal" as const) : ("lateral" as const) })),
             { thumbnail: options.thumbnails },
           );
@@ -192,7 +183,6 @@ async function indexDataset(
     flush();
   } finally {
     bar.stop();
-    await engine?.close();
   }
   console.log(
     `indexed ${written} studies of ${manifestPath} (${embedded} embedded from their images, ${written - embedded} from the pack's gallery)${options.thumbnails ? " with thumbnails" : ""}`,
@@ -235,22 +225,48 @@ async function main(): Promise<void> {
 
   if (values["embed-all"] && values["gallery-only"])
     throw new UserError("--embed-all and --gallery-only exclude each other");
-  const gallery = values.pack ? readPackGallery(path.resolve(values.pack)) : null;
-  const db = openCaseDatabase(databasePath);
-  const bar = gallery ? progressBar("load index", 1) : null;
-  const service = new RetrievalService(db, {
-    onLoadProgress: (done, total) => {
-      bar?.setTotal(Math.max(1, total));
-      bar?.update(done);
-    },
-  });
-  bar?.stop();
+  const packDir = values.info || !values.pack ? null : path.resolve(values.pack);
+  // Inputs a user can get wrong are read before the engine starts; the seeding reads the gallery's report text.
+  const manifestPath = values.dataset ? path.resolve(values.dataset) : null;
+  const manifest = packDir && manifestPath && values.dicomweb === undefined ? readManifest(manifestPath) : null;
+  const caseReports =
+    packDir && !manifestPath && values.dicomweb === undefined
+      ? readCaseReports(
+          values.annotation ? path.resolve(values.annotation) : undefined,
+          values.labels ? path.resolve(values.labels) : undefined,
+        )
+      : undefined;
+  if (caseReports?.error) throw caseReports.error;
+  // The same start-up as the app (startInferenceCore): the engine's worker reads the pack once, and the gallery it
+  // read is the one the index gets (docs/retrieval.md).
+  const engine = packDir
+    ? (
+        await startInferenceCore({
+          packDir,
+          retrieval: null,
+          ...(caseReports ? { caseReports } : {}),
+          engine: { warmup: false },
+        })
+      ).engine
+    : null;
+  let db: ReturnType<typeof openCaseDatabase> | null = null;
+  let service: RetrievalService | null = null;
   try {
+    db = openCaseDatabase(databasePath);
+    const bar = engine ? progressBar("load index", 1) : null;
+    service = new RetrievalService(db, {
+      onLoadProgress: (done, total) => {
+        bar?.setTotal(Math.max(1, total));
+        bar?.update(done);
+      },
+    });
+    bar?.stop();
     if (values.info) {
       printInfo(service, databasePath);
       return;
     }
-    if (!gallery) return;
+    if (!engine) return;
+    const { gallery } = engine;
     if (values.reset && service.modelId !== null) {
       console.log(`reset: removing ${service.count} cases of model ${service.modelId}`);
       service.resetForModel(gallery.modelId, gallery.dim);
@@ -260,8 +276,7 @@ async function main(): Promise<void> {
       const { failed } = await indexFromDicomWeb(values, {
         db,
         retrieval: service,
-        gallery,
-        packDir: path.resolve(values.pack!),
+        engine,
         dataDir,
         thumbnails: !values["no-thumbnails"],
       }).catch((error: unknown) => {
@@ -269,21 +284,18 @@ async function main(): Promise<void> {
       });
       if (failed > 0)
         throw new UserError(`${failed} PACS studies could not be indexed (listed above); the others were`);
-    } else if (values.dataset) {
+    } else if (manifest && manifestPath) {
       if (service.modelId === null) service.resetForModel(gallery.modelId, gallery.dim);
-      await indexDataset(service, gallery, path.resolve(values.dataset), {
+      await indexDataset(service, engine, manifest, manifestPath, {
         splits,
         thumbnails: !values["no-thumbnails"],
         embeddings: values["embed-all"] ? "embed-all" : values["gallery-only"] ? "gallery-only" : "gallery-first",
-        packDir: path.resolve(values.pack!),
       });
     } else {
-      const reports = loadIuXrayCaseReports(
-        values.annotation ? path.resolve(values.annotation) : undefined,
-        values.labels ? path.resolve(values.labels) : undefined,
-      );
       const seedBar = progressBar("seed gallery", gallery.ids.length);
-      const result = service.seedFromGallery(gallery, reports, (done) => seedBar.update(done));
+      const result = service.seedFromGallery(gallery, caseReports?.reports ?? new Map(), (done) =>
+        seedBar.update(done),
+      );
       seedBar.stop();
       console.log(
         result.seeded
@@ -293,8 +305,9 @@ async function main(): Promise<void> {
     }
     printInfo(service, databasePath);
   } finally {
-    await service.close();
-    db.close();
+    await service?.close();
+    db?.close();
+    await engine?.close();
   }
 }
 

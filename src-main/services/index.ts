@@ -95,6 +95,14 @@ export function createServices(options: ServicesOptions): Services {
   const { draftEngine } = options;
   const measurements = new MeasurementsService(db);
   const accounts = new AccountsService(db);
+  // Built before the reports service, which queues signed reports and addenda on its publisher.
+  const pacs = new PacsService({
+    db,
+    events,
+    importer,
+    secrets: options.secretStore ?? new FileSecretStore(options.dataDir),
+    dataDir: options.dataDir,
+  });
   const reports = new ReportsService({
     db,
     accounts,
@@ -106,9 +114,9 @@ export function createServices(options: ServicesOptions): Services {
     retrieval,
     labelReport: (text) => labelReport(text).labels,
     application: { name: APP_NAME, version: readVersion(root) },
-    // Signed reports and addenda go to the study's PACS through the STOW-RS outbox (docs/pacs.md).
     measurements,
-    publisher: () => (services as { pacs?: PacsService } | undefined)?.pacs?.publisher ?? null,
+    // Signed reports and addenda go to the study's PACS through the STOW-RS outbox (docs/pacs.md).
+    publisher: pacs.publisher,
   });
   const files = new FilesService(db, {
     thumbnail: (studyId) => retrieval.thumbnail(studyId),
@@ -138,17 +146,11 @@ export function createServices(options: ServicesOptions): Services {
     macros: new MacrosService(db, accounts),
     retrieval,
     inference,
-    pacs: new PacsService({
-      db,
-      events,
-      importer,
-      secrets: options.secretStore ?? new FileSecretStore(options.dataDir),
-      dataDir: options.dataDir,
-    }),
+    pacs,
     close: () => {
       stopCopying();
       void files.close();
-      void services.pacs.close();
+      void pacs.close();
       void services.importer.close();
       void services.inference.close();
       void services.retrieval.close();
@@ -170,6 +172,6 @@ export function createServices(options: ServicesOptions): Services {
   background(() => void reports.completeSignedCases());
   void inference.start().then(() => (db.open ? reports.completeSignedCases() : undefined));
   // Reports left in the STOW-RS outbox by an earlier run are sent (docs/pacs.md).
-  background(() => services.pacs.start({ documents: (studyId) => reports.document(studyId) }));
+  background(() => pacs.start({ documents: (studyId) => reports.document(studyId) }));
   return services;
 }

@@ -25,8 +25,8 @@ import {
   readModelPackManifest,
   studyEmbedding,
 } from "../model-pack";
-import { nearestGalleryStudyWith } from "../model-pack/reference-inference";
-import { type DenseKernel, OnnxKernel } from "../retrieval/dense-kernel";
+import { createGalleryKernel, nearestGalleryStudyWith } from "../model-pack/reference-inference";
+import type { DenseKernel } from "../retrieval/dense-kernel";
 import { chooseDraftViews } from "./draft-views";
 import { InferenceError, serializeFailure } from "./errors";
 import { greyFromDecoded, type PreprocessingSpec, preprocessGrey, preprocessingSpecFrom } from "./preprocess";
@@ -156,7 +156,7 @@ async function load(packDir: string, settings: WorkerSessionSettings): Promise<L
     sessionOptionsFor: { generator_encoder: single, decoder_step: single },
   });
   const spec = preprocessingSpecFrom(pack.manifest.preprocessing);
-  const kernel = await OnnxKernel.create({ threads: 1 });
+  const kernel = await createGalleryKernel();
   const loadMs = performance.now() - started;
   let warmupMs = 0;
   if (settings.warmup) {

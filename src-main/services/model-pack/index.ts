@@ -27,10 +27,12 @@ export {
 export * from "./manifest-schema";
 export {
   type CrossMemory,
+  createGalleryKernel,
   encodeStudy,
   type GenerateTokensOptions,
   generateTokens,
-  nearestGalleryStudy,
+  type NearestGalleryStudy,
+  nearestGalleryStudyWith,
   promptDecisions,
   runVisionEncoder,
   studyEmbedding,

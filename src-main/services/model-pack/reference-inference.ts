@@ -5,8 +5,7 @@
  * Inputs are already preprocessed ([views, 1, S, S] float32, see the manifest's preprocessing).
  */
 import * as ort from "onnxruntime-node";
-import type { DenseKernel } from "../retrieval/dense-kernel";
-import { exactTopK } from "../retrieval/exact-scan";
+import { type DenseKernel, OnnxKernel } from "../retrieval/dense-kernel";
 import { type BeamSearchResult, beamSearch } from "./beam-search";
 import type { ModelPack, PackGallery } from "./load-model-pack";
 import type { ModelPackManifest } from "./manifest-schema";
@@ -62,25 +61,17 @@ function excludedRows(gallery: PackGallery, exclude: ReadonlySet<string>): Uint8
 }
 
 /**
- * Exact cosine top-1 over the gallery (vectors are L2-normalised, so the dot product), skipping the study ids in
- * `exclude` (the study itself when it is a gallery study); null when every row is excluded. The retrieval index's
- * exact scan in TypeScript (one pass, unrolled 8-accumulator dot product; the first row wins a tie).
+ * The kernel of the generator's gallery lookup, made once by the inference worker (and by the ONNX parity test, so
+ * that it checks the app's lookup): onnxruntime's float32 GEMM on one thread, ~5x a TypeScript scan on 2,000 x 512.
  */
-export function nearestGalleryStudy(
-  gallery: PackGallery,
-  embedding: Float32Array,
-  exclude: ReadonlySet<string> = new Set(),
-): NearestGalleryStudy | null {
-  const { embeddings, dim, count, ids } = gallery;
-  const mask = excludedRows(gallery, exclude);
-  const top = exactTopK(embeddings, dim, count, embedding, 1, mask ? (row) => mask[row] === 1 : undefined);
-  const best = top.rows[0];
-  return best === undefined ? null : { index: best, id: ids[best]!, similarity: top.scores[0]! };
+export function createGalleryKernel(): Promise<DenseKernel> {
+  return OnnxKernel.create({ threads: 1 });
 }
 
 /**
- * nearestGalleryStudy with the gallery's dot products from `kernel` (the inference worker: onnxruntime's float32
- * GEMM, ~5x the TypeScript scan on 2,000 x 512), then the same top-1 (the first row wins a tie).
+ * The generator's gallery lookup: exact cosine top-1 over the gallery (vectors are L2-normalised, so the dot
+ * product, computed by `kernel`: createGalleryKernel), skipping the study ids in `exclude` (the study itself when it
+ * is a gallery study); null when every row is excluded. The first row wins a tie.
  */
 export async function nearestGalleryStudyWith(
   kernel: DenseKernel,

@@ -101,8 +101,8 @@ export interface ReportsServiceOptions {
   osUserName?: () => string;
   /** The clock (ms since the epoch) that times pauses in typing; default Date.now (tests script a session). */
   now?: () => number;
-  /** Where signed reports and addenda go next (the PACS outbox, docs/pacs.md), looked up when one is signed. */
-  publisher?: () => SignedReportPublisher | null | undefined;
+  /** Where signed reports and addenda go next (the PACS outbox, docs/pacs.md); null or absent for nowhere. */
+  publisher?: SignedReportPublisher | null;
   /** The study's measurements: signing locks them into the signed record, which the exports carry. */
   measurements?: Pick<MeasurementsService, "lockForSignedReport" | "ofSignedReport">;
   /**
@@ -871,7 +871,7 @@ export class ReportsService {
       });
       this.queueForPacs(studyId, signer);
     });
-    this.options.publisher?.()?.flush();
+    this.options.publisher?.flush();
     crashPoint("sign:signed");
     const retrieval = this.addToRetrievalIndex(studyId, latest.sections, signer);
     this.options.events.publish({ type: "studies-changed", studyIds: [studyId] });
@@ -883,7 +883,7 @@ export class ReportsService {
    * be queued is still signed (a savepoint undoes only the queueing); the audit log and a notice say why.
    */
   private queueForPacs(studyId: string, actor: string): void {
-    const publisher = this.options.publisher?.() ?? null;
+    const publisher = this.options.publisher ?? null;
     if (!publisher) return;
     try {
       const queued = this.records.transaction(() => publisher.queue(this.document(studyId)));
@@ -1032,7 +1032,7 @@ export class ReportsService {
       });
       this.queueForPacs(studyId, author);
     });
-    this.options.publisher?.()?.flush();
+    this.options.publisher?.flush();
     this.options.events.publish({ type: "studies-changed", studyIds: [studyId] });
     return this.state(studyId);
   }

@@ -16,15 +16,17 @@ import * as ort from "onnxruntime-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TRAINING_PYTHON as PYTHON } from "../../../src-main/cli/training-python";
 import {
+  createGalleryKernel,
   encodeStudy,
   generateTokens,
   loadModelPack,
   type ModelPack,
-  nearestGalleryStudy,
+  nearestGalleryStudyWith,
   promptDecisions,
   runVisionEncoder,
   studyEmbedding,
 } from "../../../src-main/services/model-pack";
+import type { DenseKernel } from "../../../src-main/services/retrieval/dense-kernel";
 import { demoPackDir } from "../../unit/model-pack/demo-pack";
 
 const REPO_ROOT = path.resolve(import.meta.dirname, "../../..");
@@ -128,12 +130,15 @@ function torchAvailable(): boolean {
 
 const packDir = process.env.MODEL_PACK_DIR ? path.resolve(process.env.MODEL_PACK_DIR) : demoPackDir();
 let pack: ModelPack;
+/** The inference worker's gallery-lookup kernel (createGalleryKernel), so that retrieval runs as in the app. */
+let kernel: DenseKernel;
 let fixture: Fixture;
 let scratch: string | undefined;
 const diffs: Record<string, number> = {};
 
 beforeAll(async () => {
   pack = await loadModelPack(packDir);
+  kernel = await createGalleryKernel();
   const committed = process.env.PARITY_FIXTURE_DIR
     ? path.resolve(process.env.PARITY_FIXTURE_DIR)
     : path.join(REPO_ROOT, "test", "fixtures", "onnx-parity", pack.manifest.name);
@@ -166,6 +171,7 @@ afterAll(async () => {
     );
   }
   await pack?.close();
+  await kernel?.close();
   if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
 });
 
@@ -337,7 +343,8 @@ describe("ONNX (onnxruntime-node) vs PyTorch", () => {
         vision.embeddings.subarray(2 * i * dim, (2 * i + 1) * dim),
         vision.embeddings.subarray((2 * i + 1) * dim, (2 * i + 2) * dim),
       );
-      const nearest = nearestGalleryStudy(pack.gallery, embedding);
+      // The worker's gallery lookup, on the kernel it makes (onnxruntime GEMM).
+      const nearest = await nearestGalleryStudyWith(kernel, pack.gallery, embedding);
       if (nearest?.id !== expected.retrieved_id) {
         mismatches.push(`${expected.id}: retrieved ${nearest?.id}, PyTorch ${expected.retrieved_id}`);
         continue;
