@@ -3,7 +3,8 @@
  * the language toolkit's labeler (CheXpert observations, negation and uncertainty) and then by the report parser
  * the synthetic renderer draws from (../language/report-findings.ts), which turns affirmed mentions into the finding
  * kinds the diagnosis branch was trained on: the same mapping that decided what was drawn, so a sentence "names" a
- * finding exactly when a report made of it would have drawn that finding. Negated mentions ("no effusion") name nothing.
+ * finding exactly when a report made of it would have drawn that finding.
+ * Negated mentions ("no effusion") name nothing.
  * Pure: no I/O.
  */
 import { CHEXPERT_OBSERVATIONS as OBSERVATIONS } from "../../../src-shared/observations";
