@@ -42,8 +42,8 @@ from .preprocess import build_image_cache
 from .train import REPO_ROOT, Log, augment_images
 
 NO_FINDING = "no-finding"
-# The CheXpert observation each drawn kind comes from (tools/synth/findings.ts, `source`), to score the same
-# probabilities against the reports' labels too (issue 14.1: evaluation reports both).
+# The CheXpert observation each drawn kind comes from (src-main/services/language/report-findings.ts, `source`), to
+# score the same probabilities against the reports' labels too (issue 14.1: evaluation reports both).
 LABEL_OF_KIND = {
     NO_FINDING: "No Finding",
     "cardiomegaly": "Cardiomegaly",

@@ -325,6 +325,24 @@ export class AttributeReader {
   }
 }
 
+/** Whose the data set is: the patient's identifiers and name, text decoded in the data set's character set. */
+export interface PatientIdentity {
+  /** Patient ID (0010,0020). */
+  readonly patientId: string | null;
+  /** Issuer of Patient ID (0010,0021): the authority that assigned the Patient ID. */
+  readonly issuerOfPatientId: string | null;
+  /** Patient's Name (0010,0010), as written (PN components separated by "^"). */
+  readonly patientName: string | null;
+}
+
+export function readPatientIdentity(attrs: AttributeReader): PatientIdentity {
+  return {
+    patientId: attrs.first("x00100020"),
+    issuerOfPatientId: attrs.first("x00100021"),
+    patientName: attrs.text("x00100010"),
+  };
+}
+
 /** The order's text attributes, top level first, then each Request Attributes Sequence (0040,0275) item. */
 function readStudyRequest(attrs: AttributeReader): StudyRequest {
   const readers = [attrs, ...attrs.sequenceItems("x00400275").map((item) => new AttributeReader(item))];
@@ -530,6 +548,7 @@ export function readDicomSetup(parsed: ParsedDicom, path: string, frame: number)
   });
   const orientation = attrs.values("x00200020").filter(Boolean);
   const ts = parsed.transferSyntax;
+  const identity = readPatientIdentity(attrs);
 
   const metadata: ImageMetadata = {
     sourcePath: path,
@@ -557,8 +576,8 @@ export function readDicomSetup(parsed: ParsedDicom, path: string, frame: number)
     hasVoiLut: voiLut !== undefined,
     pixelPadding: padding,
     pixelSpacing: readPixelSpacing(attrs),
-    patientName: attrs.text("x00100010"),
-    patientId: attrs.first("x00100020"),
+    patientName: identity.patientName,
+    patientId: identity.patientId,
     studyInstanceUid: attrs.first("x0020000d"),
     seriesInstanceUid: attrs.first("x0020000e"),
     sopInstanceUid: attrs.first("x00080018"),

@@ -4,7 +4,8 @@
  * connection (wrong password, then right), PACS studies → search (CR/DX by default), open a study (WADO-RS into the
  * cache, then the viewer shows it like a local study), signs it (the SR goes back to that PACS and the report pane
  * says "Stored on …", an addendum is a second SR), it is then listed as cached; the worklist shows the PACS's
- * studies beside the local ones with their source and opens one by retrieving it; a second connection is removed.
+ * studies beside the local ones with their source (its Filters button naming the current key of the PACS command) and
+ * opens one by retrieving it; a second connection is removed.
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -139,6 +140,24 @@ test("adds and tests a PACS connection, searches it, opens a study from it", asy
   const onPacs = page.getByRole("list", { name: "Studies on Department PACS" }).locator(".worklist-row");
   await expect(onPacs).toHaveCount(9); // the tenth is cached, in the local list
   await expect(onPacs.first().locator(".source-badge")).toHaveText("PACS");
+  // The section's Filters button names the PACS studies command's current key, rebound or not (issue 13.5).
+  const filters = page.getByRole("region", { name: "On Department PACS" }).getByRole("button", { name: "Filters…" });
+  await expect(filters).toHaveAttribute("title", "Change the PACS search filters (Ctrl+Shift+O)");
+  await page.keyboard.press("?");
+  const help = page.getByRole("dialog", { name: "Keyboard shortcuts" });
+  const pacsRow = help.locator('tr[data-command="pacs.studies"]');
+  await pacsRow.getByRole("button", { name: /Change the key/ }).click();
+  await page.keyboard.press("Alt+y"); // bound to nothing else
+  await expect(pacsRow.locator("kbd")).toHaveText("Alt+Y");
+  await page.keyboard.press("Escape");
+  await expect(help).toBeHidden();
+  await expect(filters).toHaveAttribute("title", "Change the PACS search filters (Alt+Y)");
+  await page.keyboard.press("?");
+  await pacsRow.getByRole("button", { name: /Restore the default/ }).click();
+  await expect(pacsRow.locator("kbd")).toHaveText("Ctrl+Shift+O");
+  await page.keyboard.press("Escape");
+  await expect(help).toBeHidden();
+  await expect(filters).toHaveAttribute("title", "Change the PACS search filters (Ctrl+Shift+O)");
   // Opening one from the worklist retrieves it and opens it like a local study.
   await onPacs.filter({ hasText: "CXR0012" }).click();
   await expect(selected).toContainText("CXR0012", { timeout: 60_000 });

@@ -8,9 +8,9 @@
  * image (patient's right is image left), y 0..1 top to bottom. Depth z 0..1 runs anterior to posterior and maps
  * to the lateral view's x.
  */
-import type { FindingSpec } from "./findings";
+import type { FindingSpec } from "../../src-main/services/language/report-findings";
+import type { Severity } from "../../src-main/services/language/report-mentions";
 import type { Rng } from "./prng";
-import type { Severity } from "./report-text";
 
 export type LungSide = "right" | "left";
 

@@ -6,8 +6,8 @@ import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import sharp from "sharp";
+import { describeFinding, type StudyFindings } from "../../src-main/services/language/report-findings";
 import { quantize } from "./detector";
-import { describeFinding, type StudyFindings } from "./findings";
 import { renderStudy } from "./render";
 
 type Overlay = NonNullable<Parameters<ReturnType<typeof sharp>["composite"]>[0]>[number];

@@ -9,10 +9,15 @@ import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import dicomParser from "dicom-parser";
+import {
+  describeFinding,
+  type FindingKind,
+  findingsOf,
+  type StudyFindings,
+} from "../../src-main/services/language/report-findings";
 import { type IuStudy, loadIuStudies } from "./dataset";
 import { quantize } from "./detector";
 import { buildDicomImage, decodeRle16, TRANSFER_SYNTAX_UIDS, type TransferSyntaxName, type ViewName } from "./dicom";
-import { describeFinding, type FindingKind, findingsOf, type StudyFindings } from "./findings";
 import { writeSimulationManifest } from "./manifest";
 import type { IuSourcePaths } from "./paths";
 import { renderStudy } from "./render";

@@ -4,8 +4,8 @@
  * UIDs are derived deterministically from the study id, so regenerating gives identical files.
  */
 import { createRequire } from "node:module";
-import type { FindingSpec } from "./findings";
-import { describeFinding } from "./findings";
+import type { FindingSpec } from "../../src-main/services/language/report-findings";
+import { describeFinding } from "../../src-main/services/language/report-findings";
 import { sha256, uidFromKey } from "./prng";
 
 /** The subset of dcmjs used here (dcmjs ships no type declarations). */

@@ -6,8 +6,10 @@
  * Findings that change anatomy itself (cardiomegaly, hyperinflation, elevated hemidiaphragm, scoliosis, ...) are
  * applied in anatomy.ts before drawing; here are the ones drawn on top.
  */
+
+import type { FindingSpec } from "../../src-main/services/language/report-findings";
+import type { Lobe, Zone } from "../../src-main/services/language/report-mentions";
 import { cpY, diaphragmY, gradeOf, type LungSide, lungAnatomical, lungLateral, spineX, vertebraY } from "./anatomy";
-import type { FindingSpec } from "./findings";
 import { type FrontalRenderResult, type FrontalView, SIDES, sideSign } from "./frontal";
 import {
   hemidiaphragmY,
@@ -18,7 +20,6 @@ import {
 } from "./lateral";
 import type { Rng } from "./prng";
 import { addEllipse, addMask, addStroke, Plane, type Point, polygonMask, smoothstep, spline } from "./raster";
-import type { Lobe, Zone } from "./report-text";
 
 /** Attenuation of metal (saturates white after processing). */
 const METAL = 1.4;

@@ -2,15 +2,16 @@
  * Renders one study: both views from the RenderSpec alone (study id → patient variation; findings → what is
  * drawn). The report text never reaches this module.
  */
+
+import type { Certainty, FindingKind, FindingSpec, RenderSpec } from "../../src-main/services/language/report-findings";
+import type { Severity, Side } from "../../src-main/services/language/report-mentions";
 import { type Anatomy, applyAnatomicFindings, sampleAnatomy } from "./anatomy";
 import { develop } from "./detector";
 import { drawFrontalFindings, drawLateralFindings, type Placement, placeFinding } from "./draw-findings";
-import type { Certainty, FindingKind, FindingSpec, RenderSpec } from "./findings";
 import { drawFrontalAnatomy, type FrontalRenderResult } from "./frontal";
 import { drawLateralAnatomy, type LateralView } from "./lateral";
 import { type Rng, rngFor } from "./prng";
 import { Plane } from "./raster";
-import type { Severity, Side } from "./report-text";
 import { StageTimer, type StageTimes } from "./timing";
 import type { View } from "./view";
 

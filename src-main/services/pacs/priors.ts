@@ -9,10 +9,11 @@
  * not priors. A PACS that cannot be searched is a warning; the local priors are still listed.
  */
 import fs from "node:fs";
+import { AttributeReader, readPatientIdentity, sniffDicom } from "../../../src-shared/imaging/dicom-reader";
 import type { PriorStudy, PriorsResult } from "../../../src-shared/pacs-types";
 import type { CaseDatabase } from "../../db/database";
 import { isoDate } from "../export/report-document";
-import { loadCommonJs } from "../imaging/commonjs-packages";
+import { parseDicomBytes } from "../imaging/decode-image";
 import { NotFoundError, type StudyHeaderRow } from "../studies/studies-service";
 import type { PacsConnections } from "./connections";
 
@@ -48,7 +49,13 @@ const dayOf = (date: string | null) => {
   return /^\d{8}$/.test(digits) ? digits : null;
 };
 
-/** Issuer of Patient ID (0010,0021) of a local study, read from its first DICOM image; null for none or not DICOM. */
+/** The largest inflated data set read for a header (a deflated file past it has no issuer known here). */
+const MAX_HEADER_INFLATED_BYTES = 512 * 1024 * 1024;
+
+/**
+ * Issuer of Patient ID (0010,0021) of a local study, read by the one DICOM reader (src-shared/imaging/dicom-reader.ts,
+ * Specific Character Set applied) from its first readable DICOM image; null for none or not DICOM.
+ */
 function localIssuer(db: CaseDatabase, studyId: string): string | null {
   const files = db
     .prepare(
@@ -56,18 +63,14 @@ function localIssuer(db: CaseDatabase, studyId: string): string | null {
        ORDER BY i.file_path LIMIT 3`,
     )
     .all(studyId) as Array<{ path: string }>;
-  const { data } = loadCommonJs<{
-    data: { DicomMessage: { readFile(b: ArrayBuffer, o: object): { dict: Record<string, { Value?: unknown[] }> } } };
-  }>("dcmjs");
   for (const { path } of files) {
     try {
       const bytes = fs.readFileSync(path);
-      const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-      const { dict } = data.DicomMessage.readFile(ab, { untilTag: "7FE00010", includeUntilTagValue: false });
-      const issuer = dict["00100021"]?.Value?.[0];
-      return typeof issuer === "string" && issuer.trim() ? issuer.trim() : null;
+      if (!sniffDicom(bytes)) continue; // PNG / JPEG: no issuer
+      const parsed = parseDicomBytes(bytes, path, MAX_HEADER_INFLATED_BYTES, "import");
+      return readPatientIdentity(new AttributeReader(parsed.dataSet)).issuerOfPatientId;
     } catch {
-      // PNG/JPEG or a moved file: try the next, else no issuer known.
+      // A moved or damaged file: try the next, else no issuer known.
     }
   }
   return null;

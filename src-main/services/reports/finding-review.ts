@@ -1,17 +1,18 @@
 /**
  * What the model saw against what the text says (issue 14.6). Each sentence of Findings and Impression is read by
- * the language toolkit's labeler (CheXpert observations, negation and uncertainty) and then by the synthetic
- * renderer's own report parser (tools/synth findings.ts), which turns affirmed mentions into the finding kinds the
- * diagnosis branch was trained on: the same mapping that decided what was drawn, so a sentence "names" a finding
- * exactly when a report made of it would have drawn that finding. Negated mentions ("no effusion") name nothing.
+ * the language toolkit's labeler (CheXpert observations, negation and uncertainty) and then by the report parser
+ * the synthetic renderer draws from (../language/report-findings.ts), which turns affirmed mentions into the finding
+ * kinds the diagnosis branch was trained on: the same mapping that decided what was drawn, so a sentence "names" a
+ * finding exactly when a report made of it would have drawn that finding.
+ * Negated mentions ("no effusion") name nothing.
  * Pure: no I/O.
  */
 import { CHEXPERT_OBSERVATIONS as OBSERVATIONS } from "../../../src-shared/observations";
 import { splitSentences } from "../../../src-shared/report-text";
 import type { FindingReview, ModelFinding, ReportSections, SectionKey } from "../../../src-shared/report-types";
-import type { LabelValue, Observation } from "../../../tools/synth/dataset";
-import { findingsOf } from "../../../tools/synth/findings";
 import { labelReport } from "../language/clinical-labeler";
+import type { LabelValue, ObservationName as Observation } from "../language/observations";
+import { findingsOf } from "../language/report-findings";
 
 /** The model's name for "nothing drawn"; it is linked to no sentence and never flagged by itself. */
 export const NO_FINDING_NAME = "no-finding";
@@ -24,14 +25,7 @@ export function findingsNamedIn(text: string): Set<string> {
     Observation,
     LabelValue
   >;
-  const { spec } = findingsOf({
-    id: "draft",
-    uid: 0,
-    split: "test",
-    report: text,
-    imagePaths: ["", ""],
-    labels: record,
-  });
+  const { spec } = findingsOf({ id: "draft", report: text, labels: record });
   return new Set(spec.findings.map((f) => f.kind));
 }
 

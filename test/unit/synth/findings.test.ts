@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { findingSignature, findingsOf, type StudyFindings } from "../../../src-main/services/language/report-findings";
 import { type IuStudy, loadIuStudies, OBSERVATIONS, type Observation } from "../../../tools/synth/dataset";
-import { findingSignature, findingsOf, type StudyFindings } from "../../../tools/synth/findings";
 
 let studies: IuStudy[];
 let findings: StudyFindings[];

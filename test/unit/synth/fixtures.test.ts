@@ -7,9 +7,9 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import sharp from "sharp";
 import { beforeAll, describe, expect, it } from "vitest";
+import { findingsOf } from "../../../src-main/services/language/report-findings";
 import { type IuStudy, loadIuStudies } from "../../../tools/synth/dataset";
 import { quantize } from "../../../tools/synth/detector";
-import { findingsOf } from "../../../tools/synth/findings";
 import { FIXTURE_DIR } from "../../../tools/synth/paths";
 import { renderStudy } from "../../../tools/synth/render";
 

@@ -4,8 +4,8 @@ import path from "node:path";
 import sharp from "sharp";
 import { afterAll, describe, expect, it } from "vitest";
 import { createManifest, loadIuXrayDataset } from "../../../src-main/services/language/iu-xray-dataset";
+import { findingsOf } from "../../../src-main/services/language/report-findings";
 import { loadIuStudies } from "../../../tools/synth/dataset";
-import { findingsOf } from "../../../tools/synth/findings";
 import { FINDINGS_FORMAT, generateDataset } from "../../../tools/synth/generate";
 import { defaultIuSourcePaths } from "../../../tools/synth/paths";
 

@@ -5,8 +5,8 @@
  * the chance band. A positive control (cardiomegaly vs none) shows the same classifier does find real findings.
  */
 import { beforeAll, describe, expect, it } from "vitest";
+import { findingSignature, findingsOf, type RenderSpec } from "../../../src-main/services/language/report-findings";
 import { type IuStudy, loadIuStudies } from "../../../tools/synth/dataset";
-import { findingSignature, findingsOf, type RenderSpec } from "../../../tools/synth/findings";
 import { crossValidate, imageFeatures } from "../../../tools/synth/leakage";
 import { rngFor } from "../../../tools/synth/prng";
 import { renderStudy } from "../../../tools/synth/render";

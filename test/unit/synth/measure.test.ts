@@ -4,8 +4,8 @@
  * side of a unilateral effusion is brighter (denser) than the other base.
  */
 import { beforeAll, describe, expect, it } from "vitest";
+import { findingSignature, findingsOf, type RenderSpec } from "../../../src-main/services/language/report-findings";
 import { loadIuStudies } from "../../../tools/synth/dataset";
-import { findingSignature, findingsOf, type RenderSpec } from "../../../tools/synth/findings";
 import { baseBrightness, measureCtr } from "../../../tools/synth/measure";
 import { renderFrontal } from "../../../tools/synth/render";
 

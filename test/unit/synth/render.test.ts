@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { findingSignature, findingsOf, type StudyFindings } from "../../../src-main/services/language/report-findings";
 import { type IuStudy, loadIuStudies } from "../../../tools/synth/dataset";
 import { quantize } from "../../../tools/synth/detector";
-import { findingSignature, findingsOf, type StudyFindings } from "../../../tools/synth/findings";
 import { renderStudy } from "../../../tools/synth/render";
 
 const SIZE = 128;

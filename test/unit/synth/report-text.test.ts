@@ -3,8 +3,6 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseCsv } from "../../../src-main/services/language/csv";
-import { OBSERVATIONS, readReportLabels } from "../../../tools/synth/dataset";
-import { SynthInputError } from "../../../tools/synth/errors";
 import {
   lobesOf,
   ReportText,
@@ -13,7 +11,9 @@ import {
   sizeCmOf,
   splitSentences,
   zonesOf,
-} from "../../../tools/synth/report-text";
+} from "../../../src-main/services/language/report-mentions";
+import { OBSERVATIONS, readReportLabels } from "../../../tools/synth/dataset";
+import { SynthInputError } from "../../../tools/synth/errors";
 
 const ANY = /\b(?:effusion|pneumothorax|atelectasis|opacity|nodule|consolidation|cardiomegaly)\b/;
 

@@ -9,10 +9,15 @@
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { runCli } from "../../../src-main/cli/language-cli-support";
+import {
+  DEVICE_KINDS,
+  findingsOf,
+  LABEL_FINDING_KINDS,
+  TEXT_FINDING_KINDS,
+} from "../../../src-main/services/language/report-findings";
 import { writeContactSheet } from "../contact-sheet";
 import { loadIuStudies } from "../dataset";
 import { intOption, listOption, STUDY_SELECTION_OPTIONS, SynthInputError, splitOption } from "../errors";
-import { DEVICE_KINDS, findingsOf, LABEL_FINDING_KINDS, TEXT_FINDING_KINDS } from "../findings";
 import { DEFAULT_SYNTH_OUT, iuSourceOptions, iuSourcesFrom, REPO_ROOT } from "../paths";
 
 const KINDS: readonly string[] = [...LABEL_FINDING_KINDS, ...DEVICE_KINDS, ...TEXT_FINDING_KINDS];

@@ -6,6 +6,7 @@
  */
 import { useEffect, useState } from "react";
 import type { PacsStudy, PacsStudyPage } from "../../../../src-shared/pacs-types";
+import { useShortcutHint } from "../../commands/key-bindings";
 import { useClient } from "../../ipc/ClientContext";
 import { usePacsWorklistQuery } from "./pacs-worklist";
 import { errorText, formatDate, formatName, openPanel } from "./panels";
@@ -15,6 +16,7 @@ type Retrieval = { uid: string; jobId: string; done: number; total: number } | {
 export function PacsWorklistSection({ onSelect }: { onSelect: (studyId: string) => void }) {
   const client = useClient();
   const chosen = usePacsWorklistQuery();
+  const hint = useShortcutHint();
   const [connections, setConnections] = useState<Array<{ id: string; name: string }>>([]);
   const [page, setPage] = useState<PacsStudyPage | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -93,7 +95,12 @@ export function PacsWorklistSection({ onSelect }: { onSelect: (studyId: string) 
           On {name}
           {page?.more ? " (first page)" : ""}
         </span>
-        <button type="button" className="btn-ghost" onClick={() => openPanel("pacs-studies")} title="Ctrl+Shift+O">
+        <button
+          type="button"
+          className="btn-ghost"
+          onClick={() => openPanel("pacs-studies")}
+          title={hint("Change the PACS search filters", "pacs.studies")}
+        >
           Filters…
         </button>
       </header>

@@ -1,12 +1,16 @@
 /**
- * From an IU study (CheXpert labels + report text) to the renderer's input: a list of visible findings with
- * their grade (positive = clearly visible, uncertain = subtle) and the attributes the report states (side, lobe,
- * zone, severity, size, count). Negative and unmentioned observations produce nothing.
+ * From a study's report (CheXpert labels + report text) to visible findings: a list of finding kinds with their
+ * grade (positive = clearly visible, uncertain = subtle) and the attributes the report states (side, lobe, zone,
+ * severity, size, count). Negative and unmentioned observations produce nothing.
+ *
+ * One mapping, two users: the synthetic renderer (tools/synth) draws what it returns, so the diagnosis branch learns
+ * its finding kinds, and the finding review before signing (../reports/finding-review.ts) reads a draft's sentences
+ * with it. It lives in the product because the product runs it; tools/synth imports it, never the other way round.
  *
  * The RenderSpec deliberately holds only enumerated attributes: no report words, no label values of negated
  * observations. The image is a function of (study id → patient variation) and RenderSpec.findings alone.
  */
-import type { IuStudy, LabelValue, Observation } from "./dataset";
+import type { LabelValue, ObservationName as Observation } from "./observations";
 import {
   isPlural,
   type Lobe,
@@ -23,7 +27,14 @@ import {
   sizeCmOf,
   type Zone,
   zonesOf,
-} from "./report-text";
+} from "./report-mentions";
+
+/** What the findings are read from: a study's id, report text and CheXpert labels (tools/synth's IuStudy is one). */
+export interface ReportedStudy {
+  readonly id: string;
+  readonly report: string;
+  readonly labels: Readonly<Record<Observation, LabelValue>>;
+}
 
 export type Certainty = "positive" | "uncertain";
 
@@ -306,7 +317,7 @@ export class FindingBuilder {
   readonly evidence: Array<{ kind: FindingKind; text: string }> = [];
   readonly suppressed: SuppressedLabel[] = [];
 
-  constructor(readonly study: IuStudy) {
+  constructor(readonly study: ReportedStudy) {
     this.text = new ReportText(study.report, ANY_FINDING);
   }
 
@@ -779,7 +790,7 @@ function addTextFindings(b: FindingBuilder): void {
 }
 
 /** The renderer's input for one study, with the evidence and the suppressed labels kept aside. */
-export function findingsOf(study: IuStudy): StudyFindings {
+export function findingsOf(study: ReportedStudy): StudyFindings {
   const b = new FindingBuilder(study);
   addLabelFindings(b);
   addDevices(b);

@@ -1,9 +1,11 @@
 /**
- * Small rule-based reading of IU-Xray report text for the synthetic renderer: which findings a report affirms
- * (as opposed to negates: "no effusion", "without pneumothorax", "effusion has resolved"), how sure it is
- * ("may represent", "cannot exclude"), and where and how large they are (side, lobe, zone, severity, size).
+ * Small rule-based reading of IU-Xray report text for the finding kinds of ./report-findings.ts (what the synthetic
+ * renderer draws and the finding review names): which findings a report affirms (as opposed to negates: "no
+ * effusion", "without pneumothorax", "effusion has resolved"), how sure it is ("may represent", "cannot exclude"),
+ * and where and how large they are (side, lobe, zone, severity, size).
  *
- * This is dataset tooling for the generator, deliberately separate from the project's language toolkit.
+ * Deliberately separate from the CheXpert labeler (./clinical-labeler.ts): it reads the renderer's attributes, not
+ * the 14 observations.
  */
 
 export type Side = "left" | "right" | "bilateral";
