@@ -333,5 +333,22 @@ test("priors: hanging protocol with dates and the prior's report, prior thumbnai
   await page.keyboard.press("Alt+x");
   await expect(page.locator(".comparison-banner")).toHaveCount(0);
   await expect.poll(() => visibleSlots(page)).toEqual(["frontal", "lateral"]);
+
+  // In 1-up, Open beside goes to 2-up, so the comparison is seen.
+  await page.keyboard.press("Control+Alt+1");
+  await expect.poll(() => visibleSlots(page)).toEqual(["frontal"]);
+  await page.keyboard.press("Alt+b");
+  await expect(comparison).toContainText(`Prior study ${prior.studyId}`);
+  await expect.poll(() => visibleSlots(page)).toEqual(["frontal", "prior-frontal"]);
+  await page.keyboard.press("Alt+x");
+
+  // The prior itself has no earlier study: its Priors pane never keeps the follow-up's list, and Open beside by key
+  // opens nothing of the other study.
+  await openStudy(page, demoRow(page));
+  await expect(priors).toContainText("No earlier study", { ignoreCase: true });
+  await expect(priors.getByRole("list", { name: "Prior studies" }).getByRole("listitem")).toHaveCount(0);
+  await page.keyboard.press("Alt+b");
+  await page.waitForTimeout(300);
+  await expect(page.locator(".comparison-banner")).toHaveCount(0);
   expect(errors).toEqual([]);
 });

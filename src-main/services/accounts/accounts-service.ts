@@ -136,6 +136,9 @@ export class AccountsService {
     const pinHash = a.pin ? await hashSecret(a.pin) : null;
     const id = this.db.transaction(() => {
       if (this.row("username", a.username)) throw new AccountError(`the user name ${a.username} is taken`, "CONFLICT");
+      // Two first-run creates racing through their hashes: only the first is a first run; the other must sign in.
+      if (firstRun && (this.db.prepare("SELECT COUNT(*) AS n FROM accounts").get() as { n: number }).n > 0)
+        throw new AccountError("an account was created meanwhile: sign in with it", "CONFLICT");
       const info = this.db
         .prepare(
           `INSERT INTO accounts (username, family_name, given_name, middle_name, name_prefix, name_suffix,
@@ -179,12 +182,20 @@ export class AccountsService {
     return this.session();
   }
 
-  /** A verified secret whose stored hash has weaker cost parameters than today's is stored again with today's. */
+  /**
+   * A verified secret whose stored hash has weaker cost parameters than today's is stored again with today's. Best
+   * effort: a failure (memory, a busy database) keeps the old hash, which still verifies, and never fails the
+   * sign-in or re-authentication that verified it.
+   */
   private async rehashIfWeak(row: AccountRow, column: "password_hash" | "pin_hash", secret: string): Promise<void> {
     const stored = row[column];
     if (!stored || !needsRehash(stored)) return;
-    const hash = await hashSecret(secret);
-    this.db.prepare(`UPDATE accounts SET ${column} = ? WHERE id = ? AND ${column} = ?`).run(hash, row.id, stored);
+    try {
+      const hash = await hashSecret(secret);
+      this.db.prepare(`UPDATE accounts SET ${column} = ? WHERE id = ? AND ${column} = ?`).run(hash, row.id, stored);
+    } catch (err) {
+      console.error(`accounts: ${row.username}'s ${column} kept with its old cost: ${(err as Error).message}`);
+    }
   }
 
   signOut(): AccountSession {
@@ -206,7 +217,8 @@ export class AccountsService {
     if (!parsed.success) throw new AccountError(`enter your password or PIN for ${purpose}`, "BAD_REQUEST");
     // A locked session is unlocked first (unlock), so a credential typed for signing never lifts the lock silently.
     if (!options.unlocking) this.requireUnlocked(purpose);
-    const row = this.current ? this.row("id", this.current.accountId) : undefined;
+    const session = this.current;
+    const row = session ? this.row("id", session.accountId) : undefined;
     if (!row) throw new AccountError(`no one is signed in: sign in before ${purpose}`, "UNAUTHORIZED");
     const c = parsed.data;
     let ok: boolean;
@@ -220,6 +232,12 @@ export class AccountsService {
     }
     if ("pin" in c) await this.rehashIfWeak(row, "pin_hash", c.pin);
     else await this.rehashIfWeak(row, "password_hash", c.password);
+    // The hash takes a while: a sign-out (and maybe another sign-in) meanwhile voids this check.
+    if (this.current !== session)
+      throw new AccountError(
+        `the session changed while your ${purpose} credential was checked: try again`,
+        "UNAUTHORIZED",
+      );
     if (this.current) this.current.lastActivity = this.now();
     return toAccount(row);
   }

@@ -60,10 +60,14 @@ export function App() {
     "layout.toggleSidePanes": () => setSideCollapsed((c) => !c),
     "viewer.closeComparison": () => setCompare(null),
   });
+  /** A comparison needs a second viewport: a 1-up or maximised viewer goes to 2-up to show it. */
+  const showComparison = () => {
+    if (layout === "1x1" || maximised) toLayout("1x2")();
+  };
   const openPrior = (prior: { studyId: string; report: ComparisonReport | null }, hang: boolean) => {
     setCompare({ studyId: prior.studyId, kind: "prior", report: prior.report });
     // The hanging protocol: current frontal beside the prior frontal, whatever the layout was.
-    if (!hang) return;
+    if (!hang) return showComparison();
     toLayout("1x2")();
     setProtocolRun((n) => n + 1);
   };
@@ -96,7 +100,10 @@ export function App() {
         <PriorsPane study={detail} onOpenBeside={openPrior} />
         <SimilarCasesPane
           study={detail}
-          onOpenBeside={(studyId, thumbnailUrl) => setCompare({ studyId, kind: "similar", thumbnailUrl })}
+          onOpenBeside={(studyId, thumbnailUrl) => {
+            setCompare({ studyId, kind: "similar", thumbnailUrl });
+            showComparison();
+          }}
         />
       </div>
       <StatusBar />

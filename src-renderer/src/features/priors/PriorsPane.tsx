@@ -76,7 +76,13 @@ export function PriorsPane({
   useEffect(() => {
     selectedKey.current = null;
     setSelected(null);
+    // Another patient's priors must never stay listed (or be opened by a key) while this study's are searched.
+    setResult(null);
+    setError(null);
   }, [studyId]);
+  // The study open now: an open-beside that finishes (PACS retrieve, report read) after a switch is dropped.
+  const openStudy = useRef(studyId);
+  openStudy.current = studyId;
   // biome-ignore lint/correctness/useExhaustiveDependencies: reload when the cache changes.
   useEffect(() => {
     setReport(null);
@@ -153,6 +159,7 @@ export function PriorsPane({
 
   const openBeside = async (p: PriorStudy, hang = false) => {
     const key = keyOf(p);
+    const startedFor = studyId;
     let targetId = p.localStudyId;
     const jobId = targetId ? null : `prior-${crypto.randomUUID()}`;
     setBusy({ key, jobId, text: targetId ? "Opening…" : "Retrieving…" });
@@ -173,6 +180,7 @@ export function PriorsPane({
       } catch (err) {
         setError(`Report: ${errorText(err)}`);
       }
+      if (openStudy.current !== startedFor) return;
       onOpenBeside(
         { studyId: targetId, report: shown ? { title: shown.title, sections: shown.sections } : null },
         hang,
@@ -188,6 +196,10 @@ export function PriorsPane({
   /** Opens `p` beside, or says why there is none (no study open: nothing). */
   const openOrSay = (what: string, p: PriorStudy | undefined, hang: boolean) => {
     if (!studyId) return;
+    if (loading) {
+      setError(`${what}: the priors are still being searched.`);
+      return;
+    }
     if (!p) {
       setError(
         loading ? `${what}: the priors are still being searched.` : `${what}: no earlier study of this patient.`,
