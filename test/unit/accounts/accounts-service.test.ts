@@ -45,6 +45,23 @@ describe("password hashes (scrypt)", () => {
 });
 
 describe("AccountsService (real SQLite)", () => {
+  it("two first-run creates racing through their hashes: one account, the other is told to sign in", async () => {
+    const accounts = new AccountsService(freshDb());
+    const results = await Promise.allSettled([accounts.create(ADA), accounts.create({ ...ADA, username: "bob" })]);
+    expect(results.map((r) => r.status).sort()).toEqual(["fulfilled", "rejected"]);
+    const refused = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
+    expect(String(refused.reason)).toMatch(/an account was created meanwhile: sign in/);
+    expect(accounts.list()).toHaveLength(1);
+  });
+
+  it("a re-authentication whose session ends during its hash does not count", async () => {
+    const accounts = new AccountsService(freshDb());
+    await accounts.create(ADA);
+    const check = accounts.verify({ password: ADA.password }, "signing");
+    accounts.signOut();
+    await expect(check).rejects.toThrow(/the session changed while your signing credential was checked/);
+  });
+
   it("a password or PIN hashed with weaker parameters (2^15) still verifies and is stored again with 2^17", async () => {
     const db = freshDb();
     const accounts = new AccountsService(db);
