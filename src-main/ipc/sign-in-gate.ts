@@ -43,6 +43,6 @@ export function isOpenProcedure(procedurePath: string): boolean {
  * Why `what` (a procedure path, "the file channel") is refused now: nobody is signed in (locked counts as signed in);
  * null when it may go on. The one check the tRPC middleware and both file channels make.
  */
-export function signedInRefusal(accounts: Pick<AccountsService, "session">, what: string): string | null {
-  return accounts.session().account ? null : `${what} needs a signed-in account`;
+export function signedInRefusal(accounts: Pick<AccountsService, "isSignedIn">, what: string): string | null {
+  return accounts.isSignedIn() ? null : `${what} needs a signed-in account`;
 }

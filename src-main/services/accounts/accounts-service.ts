@@ -109,6 +109,14 @@ export class AccountsService {
     return this.session();
   }
 
+  /**
+   * Whether an account is signed in, locked or not: the sign-in gate's question on every API call and image request
+   * (src-main/ipc/sign-in-gate.ts), one indexed read where session() makes three.
+   */
+  isSignedIn(): boolean {
+    return this.current !== null && this.row("id", this.current.accountId) !== undefined;
+  }
+
   session(): AccountSession {
     const firstRun = (this.db.prepare("SELECT COUNT(*) AS n FROM accounts").get() as { n: number }).n === 0;
     const row = this.current ? this.row("id", this.current.accountId) : undefined;

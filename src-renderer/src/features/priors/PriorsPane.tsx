@@ -86,10 +86,7 @@ export function PriorsPane({
   // biome-ignore lint/correctness/useExhaustiveDependencies: reload when the cache changes.
   useEffect(() => {
     setReport(null);
-    if (!studyId) {
-      setResult(null);
-      return;
-    }
+    if (!studyId) return;
     let live = true;
     setLoading(true);
     client.pacs.priors({ studyId }).then(
